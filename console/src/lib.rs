@@ -1,0 +1,5 @@
+//! fleetid: the on-call console for device identity across an AWS IoT fleet.
+//!
+//! `main.rs` is thin; everything it calls lives here so tests can reach it.
+
+pub mod cli;

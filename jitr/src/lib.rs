@@ -1,0 +1,4 @@
+//! Just-in-time registration: decide whether a newly registered device certificate may join
+//! the fleet, then apply that decision idempotently.
+
+pub mod event;
