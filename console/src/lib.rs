@@ -3,3 +3,4 @@
 //! `main.rs` is thin; everything it calls lives here so tests can reach it.
 
 pub mod cli;
+pub mod model;

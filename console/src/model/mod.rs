@@ -1,0 +1,34 @@
+//! The fleet model: compact records, indexes and incrementally maintained aggregates.
+//!
+//! No ratatui, no AWS types. A backend turns what it reads into [`FleetUpdate`]s; the TUI and
+//! the subcommands read [`FleetState`]. See `docs/cli.md` for how the numbers are shown.
+
+mod aggregates;
+mod apply;
+mod ca_tree;
+mod health;
+mod ids;
+mod intern;
+mod query;
+mod records;
+mod state;
+pub mod synthetic;
+mod update;
+
+pub use aggregates::{Cohort, ExpiryHistogram, StatusCounts};
+pub use ca_tree::CaNode;
+pub use health::{CaAtRisk, Health, HealthPolicy};
+pub use ids::{CertId, CertIdError, Day, SECONDS_PER_DAY, UnixTime};
+pub use query::{CertQuery, QueryError, days_until};
+pub use records::{
+    CaRecord, CaStatus, CertFields, CertStatus, CertificateRecord, GroupRecord, KeyKind,
+    PemProblem, PolicyRecord, ThingRecord,
+};
+pub use state::{CertView, FleetState, SourceInfo, ThingView};
+pub use update::{
+    AnomalyRecord, FleetUpdate, LiveStatusRecord, PresenceEvent, PresenceKind, Severity, Source,
+    SourceState,
+};
+
+#[cfg(test)]
+mod tests;
