@@ -19,6 +19,7 @@ pub const FIRMWARE: [&str; 4] = ["1.4.2", "1.5.0", "2.0.0-rc1", "2.0.1"];
 #[must_use]
 pub fn ca_id(n: u8) -> CertId {
     let mut bytes = [0xca; 32];
+    bytes[0] = 0xc0 | n;
     bytes[31] = n;
     CertId(bytes)
 }

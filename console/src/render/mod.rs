@@ -1,0 +1,175 @@
+//! Table, JSON and CSV output shared by the subcommands and the TUI.
+//!
+//! A view builds a [`Report`]: its JSON `data` (the stable, documented form — see
+//! `docs/cli.md`), a [`Table`] for table and CSV output, and optionally a text form for table
+//! output where rows do not fit (trees, calendars). [`render`] wraps JSON in an envelope with
+//! the schema version, the time and the freshness of every source. Every string that came from
+//! a device or the registry is sanitized before it is written.
+
+mod anomalies;
+mod cas;
+mod certs;
+mod doctor;
+mod heatmap;
+mod sanitize;
+mod status;
+mod table;
+
+pub use anomalies::{anomalies_report, anomaly_rows};
+pub use cas::{ca_list_report, ca_tree_report};
+pub use certs::{cert_show_report, certs_report};
+pub use doctor::{CheckOutcome, DoctorCheck, doctor_report};
+pub use heatmap::heatmap_report;
+pub use sanitize::{REPLACEMENT, clean, sanitize};
+pub use status::status_report;
+pub use table::{MAX_CELL, Table};
+
+use serde_json::{Value, json};
+
+use crate::model::{FleetState, Source, SourceState, UnixTime};
+
+/// Version of the JSON envelope and of every `data` shape in it. Raised only for changes that
+/// remove or change the meaning of a field; new fields may appear without a raise.
+pub const JSON_SCHEMA: u32 = 1;
+
+/// How to write a report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum OutputFormat {
+    /// Aligned columns for people.
+    #[default]
+    Table,
+    /// The stable JSON envelope for scripts.
+    Json,
+    /// RFC 4180 CSV of the table rows.
+    Csv,
+}
+
+/// Options that do not change the content.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct RenderOptions {
+    /// ANSI bold for headers; off with `--no-color` or `NO_COLOR`.
+    pub color: bool,
+}
+
+/// One view's output in all its forms.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Report {
+    /// What it is (`certificates`, `status`, ...): the envelope's `kind`.
+    pub kind: &'static str,
+    /// The JSON `data`.
+    pub data: Value,
+    /// Rows for table and CSV output.
+    pub table: Table,
+    /// Table output instead of `table`, when rows do not suit (trees, calendars).
+    pub text: Option<String>,
+    /// Freshness of each source, shown under tables and in the envelope.
+    pub freshness: Vec<Freshness>,
+    /// When the report was made.
+    pub generated_at: UnixTime,
+}
+
+/// How current one source's data is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Freshness {
+    /// The source.
+    pub source: Source,
+    /// `fresh`, `loading`, `unavailable` or `cached`.
+    pub state: &'static str,
+    /// Seconds since its last complete load, if there was one.
+    pub age_seconds: Option<i64>,
+    /// Why it is unavailable.
+    pub reason: Option<String>,
+}
+
+/// The freshness of every source the fleet state has heard from.
+#[must_use]
+pub fn freshness(state: &FleetState, now: UnixTime) -> Vec<Freshness> {
+    state
+        .sources()
+        .iter()
+        .map(|(&source, info)| {
+            let (label, reason) = match &info.state {
+                SourceState::Fresh => ("fresh", None),
+                SourceState::Loading { .. } => ("loading", None),
+                SourceState::Unavailable { reason } => ("unavailable", Some(clean(reason))),
+            };
+            Freshness {
+                source,
+                state: label,
+                age_seconds: info.age(now),
+                reason,
+            }
+        })
+        .collect()
+}
+
+/// `42s`, `5m`, `3h`, `2d`.
+#[must_use]
+pub fn human_age(seconds: i64) -> String {
+    match seconds {
+        s if s < 120 => format!("{s}s"),
+        s if s < 7200 => format!("{}m", s / 60),
+        s if s < 172_800 => format!("{}h", s / 3600),
+        s => format!("{}d", s / 86_400),
+    }
+}
+
+fn freshness_line(freshness: &[Freshness]) -> Option<String> {
+    if freshness.is_empty() {
+        return None;
+    }
+    let parts: Vec<String> = freshness
+        .iter()
+        .map(|f| match (f.state, f.age_seconds, &f.reason) {
+            ("unavailable", _, Some(reason)) => {
+                format!("{} unavailable ({reason})", f.source.name())
+            }
+            (state, Some(age), _) => format!("{} {state}, {} old", f.source.name(), human_age(age)),
+            (state, None, _) => format!("{} {state}", f.source.name()),
+        })
+        .collect();
+    Some(format!("data: {}", parts.join("; ")))
+}
+
+/// Writes `report` in `format`.
+#[must_use]
+pub fn render(report: &Report, format: OutputFormat, options: RenderOptions) -> String {
+    match format {
+        OutputFormat::Json => {
+            let sources: Vec<Value> = report
+                .freshness
+                .iter()
+                .map(|f| {
+                    json!({
+                        "source": f.source.name(),
+                        "state": f.state,
+                        "age_seconds": f.age_seconds,
+                        "reason": f.reason,
+                    })
+                })
+                .collect();
+            let envelope = json!({
+                "schema": JSON_SCHEMA,
+                "kind": report.kind,
+                "generated_at": report.generated_at.rfc3339(),
+                "sources": sources,
+                "data": report.data,
+            });
+            let mut text = serde_json::to_string_pretty(&envelope).unwrap_or_default();
+            text.push('\n');
+            text
+        }
+        OutputFormat::Csv => report.table.to_csv(),
+        OutputFormat::Table => {
+            let mut text = report
+                .text
+                .clone()
+                .unwrap_or_else(|| report.table.to_text(options.color));
+            if let Some(line) = freshness_line(&report.freshness) {
+                text.push_str(&line);
+                text.push('\n');
+            }
+            text
+        }
+    }
+}
