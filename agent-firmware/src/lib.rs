@@ -1,6 +1,11 @@
 //! The fleetid device agent.
 //!
-//! `wire` holds the messages the agent and the console exchange; it needs nothing but serde,
-//! so the console uses this crate with default features off.
+//! - [`wire`]: the messages the agent, the cloud and the console exchange. It needs nothing but
+//!   serde, so the console uses this crate with default features off.
+//! - `core` (feature `core`): the sans-IO identity state machine, `Agent::handle(Event)`.
+//! - `driver` (feature `driver`, default): tokio + rumqttc + the secure element, the TOML
+//!   configuration, LEDs and the library entry point `driver::run`.
 
+#[cfg(feature = "core")]
+pub mod core;
 pub mod wire;

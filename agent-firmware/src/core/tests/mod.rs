@@ -1,0 +1,7 @@
+//! Tests of the core: scenarios, every state against every event, and a property test with
+//! crashes between events.
+
+mod matrix;
+mod property;
+mod scenarios;
+mod support;
