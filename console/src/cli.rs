@@ -1,11 +1,221 @@
 //! The command line: global flags and subcommands (clap derive).
 
-use clap::Parser;
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::model::{CertStatus, SECONDS_PER_DAY};
+use crate::render::OutputFormat;
 
 /// fleetid — see and act on the device identity of an AWS IoT fleet.
 #[derive(Debug, Parser)]
 #[command(name = "fleetid", version, about, long_about = None)]
-pub struct Cli {}
+pub struct Cli {
+    /// Flags every subcommand understands.
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    /// What to do; without one, the TUI starts.
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// Global flags.
+#[derive(Debug, Clone, Args, Default)]
+pub struct GlobalArgs {
+    /// Environment from config.toml (profile, region, expected account, colour, read-only).
+    #[arg(long = "env", global = true, value_name = "NAME")]
+    pub environment: Option<String>,
+    /// AWS profile (overrides the environment's).
+    #[arg(long, global = true)]
+    pub profile: Option<String>,
+    /// AWS region (overrides the environment's).
+    #[arg(long, global = true)]
+    pub region: Option<String>,
+    /// AWS IoT endpoint URL, e.g. a lab or moto at http://127.0.0.1:PORT.
+    #[arg(long, global = true, value_name = "URL")]
+    pub endpoint_url: Option<String>,
+    /// Output format.
+    #[arg(long, global = true, value_enum, default_value_t = OutputArg::Table)]
+    pub output: OutputArg,
+    /// No colour (also when NO_COLOR is set).
+    #[arg(long, global = true)]
+    pub no_color: bool,
+    /// Refuse every mutation before any call is made.
+    #[arg(long, global = true)]
+    pub read_only: bool,
+    /// Use only the cached snapshot; do not contact AWS.
+    #[arg(long, global = true)]
+    pub offline: bool,
+    /// Config file (default: config.toml in the platform config directory).
+    #[arg(long, global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+}
+
+/// `--output` values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
+pub enum OutputArg {
+    /// Aligned columns.
+    #[default]
+    Table,
+    /// Stable JSON (docs/cli.md).
+    Json,
+    /// RFC 4180 CSV.
+    Csv,
+}
+
+impl From<OutputArg> for OutputFormat {
+    fn from(arg: OutputArg) -> Self {
+        match arg {
+            OutputArg::Table => Self::Table,
+            OutputArg::Json => Self::Json,
+            OutputArg::Csv => Self::Csv,
+        }
+    }
+}
+
+/// Subcommands.
+#[derive(Debug, Clone, Subcommand)]
+pub enum Command {
+    /// Health summary; exit 4 when certificates expire inside the critical window or a CA
+    /// that is not active still has active device certificates.
+    Status {
+        /// Critical window in days.
+        #[arg(long, default_value_t = 7)]
+        critical_days: i64,
+        /// Warning window in days.
+        #[arg(long, default_value_t = 30)]
+        warning_days: i64,
+    },
+    /// Device certificates.
+    #[command(subcommand)]
+    Certs(CertsCommand),
+    /// CA certificates.
+    #[command(subcommand)]
+    Ca(CaCommand),
+    /// Open anomalies: Device Defender findings and violations, and fleetid's own signals.
+    Anomalies {
+        /// Keep running and print new anomalies as they arrive.
+        #[arg(long)]
+        follow: bool,
+        /// Include cleared anomalies.
+        #[arg(long)]
+        all: bool,
+    },
+    /// Expiring certificates per day as a text calendar.
+    Heatmap {
+        /// Weeks to show, starting with this one.
+        #[arg(long, default_value_t = 12)]
+        weeks: u16,
+        /// Only certificates of this CA (id, id prefix or subject text).
+        #[arg(long)]
+        ca: Option<String>,
+        /// Only devices in this thing group.
+        #[arg(long, conflicts_with_all = ["ca", "firmware"])]
+        group: Option<String>,
+        /// Only devices running this firmware version.
+        #[arg(long, conflicts_with = "ca")]
+        firmware: Option<String>,
+    },
+    /// Check credentials, region, permissions, endpoint, config and cache, with a fix hint for
+    /// each failure.
+    Doctor,
+    /// Print shell completions.
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff).
+    Man,
+}
+
+/// `certs` subcommands.
+#[derive(Debug, Clone, Subcommand)]
+pub enum CertsCommand {
+    /// List certificates, soonest expiry first.
+    List(CertsListArgs),
+    /// Every field of one certificate.
+    Show {
+        /// Certificate id (64 hex characters, or a unique prefix of at least 8).
+        id: String,
+    },
+}
+
+/// Filters of `certs list`.
+#[derive(Debug, Clone, Args, Default)]
+pub struct CertsListArgs {
+    /// Only certificates expiring within this time (`30d`, `12h`, `2w`; expired included).
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub expiring_within: Option<i64>,
+    /// Only certificates of this CA (id, id prefix or subject text).
+    #[arg(long)]
+    pub ca: Option<String>,
+    /// Only certificates with this status.
+    #[arg(long, value_parser = parse_status)]
+    pub status: Option<CertStatus>,
+    /// Only certificates of things in this group.
+    #[arg(long)]
+    pub group: Option<String>,
+    /// Fuzzy match over id, subject, things and groups.
+    #[arg(long = "match", value_name = "PATTERN")]
+    pub fuzzy: Option<String>,
+}
+
+/// `ca` subcommands.
+#[derive(Debug, Clone, Copy, Subcommand)]
+pub enum CaCommand {
+    /// Registered CAs with their active device certificates.
+    List,
+    /// The CA chain as a tree.
+    Tree,
+}
+
+/// Parses `30d`, `12h`, `2w`, `90m`, `45s` (a bare number is days) into seconds.
+///
+/// # Errors
+/// A message naming the accepted forms.
+pub fn parse_duration(text: &str) -> Result<i64, String> {
+    let text = text.trim();
+    let split = text
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let n: i64 = number
+        .parse()
+        .map_err(|_| format!("{text:?} is not a duration like 30d, 12h, 2w"))?;
+    let factor = match unit {
+        "" | "d" => SECONDS_PER_DAY,
+        "w" => 7 * SECONDS_PER_DAY,
+        "h" => 3600,
+        "m" => 60,
+        "s" => 1,
+        other => {
+            return Err(format!(
+                "unknown unit {other:?} in {text:?}; use s, m, h, d or w"
+            ));
+        }
+    };
+    n.checked_mul(factor)
+        .ok_or_else(|| format!("{text:?} is too long"))
+}
+
+/// Parses a certificate status in AWS spelling, any case (`active`, `PENDING_ACTIVATION`).
+///
+/// # Errors
+/// A message listing the statuses.
+pub fn parse_status(text: &str) -> Result<CertStatus, String> {
+    let normalized = text.replace('-', "_");
+    match CertStatus::from_aws_str(&normalized) {
+        CertStatus::Unknown => Err(format!(
+            "unknown status {text:?}; one of: {}",
+            CertStatus::ALL[..6]
+                .iter()
+                .map(|s| s.as_aws_str().to_ascii_lowercase())
+                .collect::<Vec<_>>()
+                .join(", ")
+        )),
+        status => Ok(status),
+    }
+}
 
 #[cfg(test)]
 mod tests {
@@ -27,5 +237,46 @@ mod tests {
     #[test]
     fn unknown_subcommands_are_refused() {
         assert!(Cli::try_parse_from(["fleetid", "frobnicate"]).is_err());
+    }
+
+    #[test]
+    fn certs_list_filters_parse() {
+        let cli = Cli::try_parse_from([
+            "fleetid",
+            "certs",
+            "list",
+            "--expiring-within",
+            "30d",
+            "--status",
+            "active",
+            "--match",
+            "dev-1",
+            "--output",
+            "json",
+            "--read-only",
+        ])
+        .unwrap();
+        assert_eq!(cli.global.output, OutputArg::Json);
+        assert!(cli.global.read_only);
+        let Some(Command::Certs(CertsCommand::List(args))) = cli.command else {
+            panic!("not certs list");
+        };
+        assert_eq!(args.expiring_within, Some(30 * SECONDS_PER_DAY));
+        assert_eq!(args.status, Some(CertStatus::Active));
+        assert_eq!(args.fuzzy.as_deref(), Some("dev-1"));
+    }
+
+    #[test]
+    fn durations_and_statuses_refuse_nonsense() {
+        assert_eq!(parse_duration("2w"), Ok(14 * SECONDS_PER_DAY));
+        assert_eq!(parse_duration("12h"), Ok(12 * 3600));
+        assert_eq!(parse_duration("7"), Ok(7 * SECONDS_PER_DAY));
+        assert!(parse_duration("30x").unwrap_err().contains("unknown unit"));
+        assert!(parse_duration("d").is_err());
+        assert_eq!(
+            parse_status("pending-activation"),
+            Ok(CertStatus::PendingActivation)
+        );
+        assert!(parse_status("alive").unwrap_err().contains("active"));
     }
 }

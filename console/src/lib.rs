@@ -2,6 +2,13 @@
 //!
 //! `main.rs` is thin; everything it calls lives here so tests can reach it.
 
+pub mod app;
 pub mod cli;
+pub mod commands;
+pub mod config;
+pub mod doctor;
+pub mod exit;
 pub mod model;
+pub mod permit;
 pub mod render;
+pub mod store;

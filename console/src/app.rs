@@ -1,0 +1,174 @@
+//! What the binary does once the command line is parsed: load the configuration, pick the
+//! environment, restore the cached snapshot, refresh it from AWS, run the subcommand, and turn
+//! every outcome into an exit code.
+
+use std::io::{self, Write};
+use std::path::PathBuf;
+
+use clap::CommandFactory;
+
+use crate::cli::{Cli, Command, GlobalArgs};
+use crate::commands::{self, Output};
+use crate::config::{Config, Environment, resolve_environment};
+use crate::exit;
+use crate::model::{FleetState, UnixTime};
+use crate::render::{self, OutputFormat, RenderOptions};
+use crate::store::{self, Store};
+
+/// Environment variable that moves the cache file (tests, several checkouts).
+pub const CACHE_ENV: &str = "FLEETID_CACHE";
+
+/// Runs the parsed command line; returns the process exit code.
+#[must_use]
+pub fn run(cli: &Cli) -> u8 {
+    let stdout = io::stdout();
+    let mut out = stdout.lock();
+    match run_to(cli, &mut out) {
+        Ok(code) => code,
+        Err(failure) => {
+            let _ = out.flush();
+            eprintln!("fleetid: {}", failure.message);
+            failure.code
+        }
+    }
+}
+
+/// A failure with its exit code and message.
+#[derive(Debug)]
+pub struct Failure {
+    /// Exit code.
+    pub code: u8,
+    /// What went wrong, for stderr.
+    pub message: String,
+}
+
+fn fail(code: u8, message: impl Into<String>) -> Failure {
+    Failure {
+        code,
+        message: message.into(),
+    }
+}
+
+/// [`run`] writing to `out`.
+///
+/// # Errors
+/// A [`Failure`] with the exit code and message.
+pub fn run_to(cli: &Cli, out: &mut dyn Write) -> Result<u8, Failure> {
+    let io_fail = |e: io::Error| fail(exit::FAILURE, format!("writing output: {e}"));
+    let Some(command) = &cli.command else {
+        return Err(fail(
+            exit::USAGE,
+            "no subcommand given and the TUI is not part of this build; see `fleetid --help`",
+        ));
+    };
+    match command {
+        Command::Completions { shell } => {
+            clap_complete::generate(*shell, &mut Cli::command(), "fleetid", out);
+            return Ok(exit::OK);
+        }
+        Command::Man => {
+            clap_mangen::Man::new(Cli::command())
+                .render(out)
+                .map_err(io_fail)?;
+            return Ok(exit::OK);
+        }
+        _ => {}
+    }
+    let config = Config::load(cli.global.config.as_deref())
+        .map_err(|e| fail(exit::CONFIG, e.to_string()))?;
+    let env =
+        resolve_environment(&config, &cli.global).map_err(|e| fail(exit::CONFIG, e.to_string()))?;
+    let now = UnixTime::now();
+    let mut output = Output {
+        format: OutputFormat::from(cli.global.output),
+        options: render_options(&cli.global),
+        out,
+    };
+    let cache = open_cache();
+    if let Command::Doctor = command {
+        let mut checks = crate::doctor::environment_checks(&config, &env);
+        let snapshot = cache
+            .as_ref()
+            .map_err(ToString::to_string)
+            .and_then(|store| store.load(&env.name).map_err(|e| e.to_string()));
+        checks.extend(crate::doctor::cache_checks(
+            snapshot
+                .as_ref()
+                .map(|s| s.as_ref().map(|s| (&s.state, s.saved_at)))
+                .map_err(Clone::clone),
+            now,
+        ));
+        let failed = checks
+            .iter()
+            .any(|c| c.outcome == render::CheckOutcome::Fail);
+        output
+            .out
+            .write_all(
+                render::render(
+                    &render::doctor_report(&checks, now),
+                    output.format,
+                    output.options,
+                )
+                .as_bytes(),
+            )
+            .map_err(io_fail)?;
+        return Ok(if failed { exit::FAILURE } else { exit::OK });
+    }
+    let mut state = fleet_state(&cli.global, &env, cache)?;
+    if let Command::Anomalies { follow: true, .. } = command {
+        // Live updates come from the backend; with the cache alone the feed ends at once.
+        return commands::follow_anomalies(&mut state, Vec::new(), UnixTime::now, &mut output)
+            .map_err(|e| fail(e.exit_code(), e.to_string()));
+    }
+    commands::run(command, &state, now, &mut output).map_err(|e| fail(e.exit_code(), e.to_string()))
+}
+
+fn render_options(global: &GlobalArgs) -> RenderOptions {
+    let no_color_env = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+    RenderOptions {
+        color: !global.no_color && !no_color_env && global.output == crate::cli::OutputArg::Table,
+    }
+}
+
+fn cache_path() -> Result<PathBuf, store::StoreError> {
+    match std::env::var_os(CACHE_ENV) {
+        Some(path) => Ok(PathBuf::from(path)),
+        None => store::default_path(),
+    }
+}
+
+fn open_cache() -> Result<Store, store::StoreError> {
+    Store::open(&cache_path()?)
+}
+
+/// The fleet to answer from: the cached snapshot with `--offline`, otherwise a refresh from
+/// AWS on top of it (saved back to the cache).
+fn fleet_state(
+    global: &GlobalArgs,
+    env: &Environment,
+    cache: Result<Store, store::StoreError>,
+) -> Result<FleetState, Failure> {
+    let store = cache.map_err(|e| fail(exit::FAILURE, e.to_string()))?;
+    let snapshot = store
+        .load(&env.name)
+        .map_err(|e| fail(exit::FAILURE, e.to_string()))?;
+    if global.offline {
+        return snapshot.map(|s| s.state).ok_or_else(|| {
+            fail(
+                exit::FAILURE,
+                format!(
+                    "no cached snapshot of environment {:?} in {}; run once without --offline",
+                    env.name,
+                    store.path().display()
+                ),
+            )
+        });
+    }
+    Err(fail(
+        exit::FAILURE,
+        format!(
+            "this build has no AWS backend yet; use --offline to answer from the cache ({})",
+            store.path().display()
+        ),
+    ))
+}

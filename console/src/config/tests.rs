@@ -1,0 +1,139 @@
+//! Config parsing: valid files, and typos that must be named by file, line and key.
+
+use std::path::Path;
+
+use super::*;
+
+const GOOD: &str = r##"
+default_environment = "prod"
+theme = "default"
+
+[environments.prod]
+profile = "prod-ro"
+region = "eu-west-1"
+account_id = "123456789012"
+colour = "red"
+read_only = true
+
+[environments.lab]
+endpoint_url = "http://127.0.0.1:5000"
+colour = "#00ff88"
+
+[keymap]
+"ctrl-d" = "page-down"
+"##;
+
+fn parse(text: &str) -> Result<Config, ConfigError> {
+    Config::parse(Path::new("/home/op/.config/fleetid/config.toml"), text)
+}
+
+#[test]
+fn a_valid_file_parses() {
+    let config = parse(GOOD).unwrap();
+    assert_eq!(config.default_environment.as_deref(), Some("prod"));
+    let prod = &config.environments["prod"];
+    assert_eq!(prod.region.as_deref(), Some("eu-west-1"));
+    assert!(prod.read_only);
+    assert_eq!(config.keymap[0].command, "page-down");
+    assert_eq!(config.keymap[0].line, 17);
+}
+
+#[test]
+fn a_typo_in_a_key_names_file_line_and_key() {
+    let text = GOOD.replace("region = \"eu-west-1\"", "regoin = \"eu-west-1\"");
+    let err = parse(&text).unwrap_err().to_string();
+    assert!(
+        err.starts_with("/home/op/.config/fleetid/config.toml:7:1: "),
+        "{err}"
+    );
+    assert!(err.contains("key `environments.prod.regoin`"), "{err}");
+    assert!(err.contains("unknown field `regoin`"), "{err}");
+}
+
+#[test]
+fn bad_values_name_their_key() {
+    let cases = [
+        (
+            "account_id = \"123456789012\"",
+            "account_id = \"12345\"",
+            "environments.prod.account_id",
+            "12-digit",
+        ),
+        (
+            "colour = \"red\"",
+            "colour = \"purpel\"",
+            "environments.prod.colour",
+            "unknown colour \"purpel\"",
+        ),
+        (
+            "read_only = true",
+            "read_only = \"yes\"",
+            "environments.prod.read_only",
+            "bool",
+        ),
+        (
+            "region = \"eu-west-1\"",
+            "region = \"Europe\"",
+            "environments.prod.region",
+            "not an AWS region",
+        ),
+    ];
+    for (from, to, key, message) in cases {
+        let err = parse(&GOOD.replace(from, to)).unwrap_err().to_string();
+        assert!(err.contains(&format!("key `{key}`")), "{to}: {err}");
+        assert!(err.contains(message), "{to}: {err}");
+        assert!(err.contains("config.toml:"), "{to}: {err}");
+    }
+}
+
+#[test]
+fn an_undefined_default_environment_is_an_error() {
+    let err = parse(&GOOD.replace(
+        "default_environment = \"prod\"",
+        "default_environment = \"prd\"",
+    ))
+    .unwrap_err()
+    .to_string();
+    assert!(err.contains(":2:"), "{err}");
+    assert!(err.contains("\"prd\" is not defined"), "{err}");
+}
+
+#[test]
+fn flags_override_the_environment_and_unknown_names_are_refused() {
+    let config = parse(GOOD).unwrap();
+    let args = GlobalArgs {
+        region: Some("us-east-1".into()),
+        ..GlobalArgs::default()
+    };
+    let env = resolve_environment(&config, &args).unwrap();
+    assert_eq!(env.name, "prod");
+    assert_eq!(env.settings.region.as_deref(), Some("us-east-1"));
+    assert!(env.settings.read_only);
+
+    let lab = GlobalArgs {
+        environment: Some("lab".into()),
+        read_only: true,
+        ..GlobalArgs::default()
+    };
+    let env = resolve_environment(&config, &lab).unwrap();
+    assert!(env.settings.read_only, "--read-only wins over the file");
+
+    let missing = GlobalArgs {
+        environment: Some("staging".into()),
+        ..GlobalArgs::default()
+    };
+    let err = resolve_environment(&config, &missing)
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("\"staging\" is not defined"), "{err}");
+    assert!(err.contains("lab, prod"), "{err}");
+}
+
+#[test]
+fn an_explicit_missing_file_is_an_error() {
+    let err = Config::load(Some(Path::new("/nonexistent/fleetid.toml"))).unwrap_err();
+    assert!(
+        err.to_string().contains("/nonexistent/fleetid.toml"),
+        "{err}"
+    );
+}
