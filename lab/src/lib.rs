@@ -1,3 +1,15 @@
 //! The fleetid lab: a local AWS-IoT-like cloud on loopback with a fleet of real agents.
+//!
+//! - [`registry`]: the control plane in memory (CAs, certificates, things, groups, policies,
+//!   jobs).
+//! - [`api`]: the AWS IoT HTTP API (restJson1) over that registry, for aws-sdk-iot clients.
+//! - [`policy`]: IoT policy evaluation.
+//! - [`pki`]: the lab's certificate authorities.
 
+pub mod api;
+pub mod audit;
+pub mod cert_facts;
+pub mod detector;
 pub mod pki;
+pub mod policy;
+pub mod registry;

@@ -1,9 +1,10 @@
 //! The lab's certificate authorities, made fresh with rcgen.
 
 use rcgen::{
-    BasicConstraints, CertificateParams, DistinguishedName, DnType, IsCa, Issuer, KeyPair,
-    KeyUsagePurpose,
+    BasicConstraints, CertificateParams, CertificateSigningRequestParams, DistinguishedName,
+    DnType, ExtendedKeyUsagePurpose, IsCa, Issuer, KeyPair, KeyUsagePurpose, SanType,
 };
+use time::{Duration, OffsetDateTime};
 
 /// Why the lab PKI could not be made.
 #[derive(Debug, thiserror::Error)]
@@ -57,6 +58,134 @@ impl CertificateAuthority {
             issuer: Issuer::new(params, key),
         })
     }
+}
+
+/// A certificate issued by a lab CA, with the private key that goes with it.
+pub struct IssuedCertificate {
+    /// The certificate, PEM.
+    pub certificate_pem: String,
+    /// The private key, PKCS#8 PEM.
+    pub key_pem: String,
+}
+
+impl CertificateAuthority {
+    /// A device (TLS client) certificate with a fresh P-256 key, valid for `valid_days`
+    /// from one hour ago.
+    ///
+    /// # Errors
+    /// When key generation or signing fails.
+    pub fn issue_device(
+        &self,
+        common_name: &str,
+        valid_days: i64,
+    ) -> Result<IssuedCertificate, PkiError> {
+        let now = OffsetDateTime::now_utc();
+        self.issue_device_valid(
+            common_name,
+            now - Duration::hours(1),
+            now + Duration::days(valid_days),
+        )
+    }
+
+    /// A device certificate valid between the given instants.
+    ///
+    /// # Errors
+    /// When key generation or signing fails.
+    pub fn issue_device_valid(
+        &self,
+        common_name: &str,
+        not_before: OffsetDateTime,
+        not_after: OffsetDateTime,
+    ) -> Result<IssuedCertificate, PkiError> {
+        let wrap = |source| PkiError {
+            name: common_name.to_owned(),
+            source,
+        };
+        let key = KeyPair::generate().map_err(wrap)?;
+        let mut params = leaf_params(common_name, not_before, not_after);
+        params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ClientAuth];
+        let certificate = params.signed_by(&key, &self.issuer).map_err(wrap)?;
+        Ok(IssuedCertificate {
+            certificate_pem: certificate.pem(),
+            key_pem: key.serialize_pem(),
+        })
+    }
+
+    /// A TLS server certificate for the loopback listeners (`localhost`, `127.0.0.1`).
+    ///
+    /// # Errors
+    /// When key generation or signing fails.
+    pub fn issue_server(&self, common_name: &str) -> Result<IssuedCertificate, PkiError> {
+        let wrap = |source| PkiError {
+            name: common_name.to_owned(),
+            source,
+        };
+        let key = KeyPair::generate().map_err(wrap)?;
+        let now = OffsetDateTime::now_utc();
+        let mut params = leaf_params(
+            common_name,
+            now - Duration::hours(1),
+            now + Duration::days(365),
+        );
+        params.subject_alt_names = vec![
+            SanType::DnsName("localhost".try_into().map_err(wrap)?),
+            SanType::IpAddress(std::net::IpAddr::from([127, 0, 0, 1])),
+        ];
+        params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
+        let certificate = params.signed_by(&key, &self.issuer).map_err(wrap)?;
+        Ok(IssuedCertificate {
+            certificate_pem: certificate.pem(),
+            key_pem: key.serialize_pem(),
+        })
+    }
+
+    /// Signs a certificate signing request (PEM), as `CreateCertificateFromCsr` does: the
+    /// subject comes from the CSR, validity is `valid_days` from now.
+    ///
+    /// # Errors
+    /// When the CSR cannot be parsed or its signature does not verify.
+    pub fn sign_csr(&self, csr_pem: &str, valid_days: i64) -> Result<String, PkiError> {
+        let wrap = |source| PkiError {
+            name: "certificate signing request".to_owned(),
+            source,
+        };
+        let mut csr = CertificateSigningRequestParams::from_pem(csr_pem).map_err(wrap)?;
+        let now = OffsetDateTime::now_utc();
+        csr.params.not_before = now - Duration::hours(1);
+        csr.params.not_after = now + Duration::days(valid_days);
+        csr.params.is_ca = IsCa::NoCa;
+        csr.params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ClientAuth];
+        let certificate = csr.signed_by(&self.issuer).map_err(wrap)?;
+        Ok(certificate.pem())
+    }
+}
+
+fn leaf_params(
+    common_name: &str,
+    not_before: OffsetDateTime,
+    not_after: OffsetDateTime,
+) -> CertificateParams {
+    let mut params = CertificateParams::default();
+    let mut name = DistinguishedName::new();
+    name.push(DnType::OrganizationName, "fleetid lab");
+    name.push(DnType::CommonName, common_name);
+    params.distinguished_name = name;
+    params.not_before = not_before;
+    params.not_after = not_after;
+    params.key_usages = vec![KeyUsagePurpose::DigitalSignature];
+    let mut serial: [u8; 16] = random_bytes();
+    serial[0] &= 0x7f; // a positive DER INTEGER
+    params.serial_number = Some(serial.to_vec().into());
+    params
+}
+
+/// Random bytes from the crypto provider's generator.
+#[must_use]
+pub fn random_bytes<const N: usize>() -> [u8; N] {
+    let mut out = [0u8; N];
+    // The system generator only fails when the OS has no entropy source at all.
+    let _ = aws_lc_rs::rand::fill(&mut out);
+    out
 }
 
 fn ca_params(common_name: &str) -> CertificateParams {

@@ -1,0 +1,134 @@
+//! The lab's stand-in for Device Defender: what the gateway observed that looks wrong
+//! (publishes to debug topics, bursts of authorization failures, duplicate client ids,
+//! flapping connections), kept as active violations and audit findings.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use time::OffsetDateTime;
+
+use crate::registry::{new_uuid, now};
+
+/// The security profile every lab violation belongs to.
+pub const SECURITY_PROFILE: &str = "fleetid-lab";
+
+/// One active violation of a behavior by a thing.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Violation {
+    /// Stable id.
+    pub id: String,
+    /// The thing (or client id when no thing is known).
+    pub thing_name: String,
+    /// Behavior name (`DebugTopicPublish`, `AuthorizationFailures`, ...).
+    pub behavior: String,
+    /// The cloud-side metric (`aws:num-authorization-failures`, ...).
+    pub metric: String,
+    /// Last observed value.
+    pub count: u64,
+    /// When it started.
+    pub started: OffsetDateTime,
+    /// Last time it was seen.
+    pub last: OffsetDateTime,
+}
+
+/// An audit finding the detector made (the registry-derived ones are computed on demand).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Finding {
+    /// Stable id.
+    pub id: String,
+    /// Audit check name (`CONFLICTING_CLIENT_IDS_CHECK`, ...).
+    pub check_name: String,
+    /// CRITICAL, HIGH, MEDIUM or LOW.
+    pub severity: &'static str,
+    /// `DEVICE_CERTIFICATE` or `CLIENT_ID`.
+    pub resource_type: &'static str,
+    /// Certificate id or client id.
+    pub resource: String,
+    /// Why.
+    pub reason: String,
+    /// Reason code.
+    pub reason_code: &'static str,
+    /// When.
+    pub found: OffsetDateTime,
+}
+
+#[derive(Default)]
+struct DetectorState {
+    violations: BTreeMap<(String, String), Violation>,
+    findings: BTreeMap<(String, String), Finding>,
+}
+
+/// Shared detector state.
+#[derive(Clone, Default)]
+pub struct Detector {
+    state: Arc<Mutex<DetectorState>>,
+}
+
+impl Detector {
+    fn lock(&self) -> MutexGuard<'_, DetectorState> {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Records `count` for a behavior of a thing (raising the violation or updating it).
+    pub fn violation(&self, thing_name: &str, behavior: &str, metric: &str, count: u64) {
+        let at = now();
+        let mut state = self.lock();
+        state
+            .violations
+            .entry((thing_name.to_owned(), behavior.to_owned()))
+            .and_modify(|v| {
+                v.count = count;
+                v.last = at;
+            })
+            .or_insert_with(|| Violation {
+                id: new_uuid(),
+                thing_name: thing_name.to_owned(),
+                behavior: behavior.to_owned(),
+                metric: metric.to_owned(),
+                count,
+                started: at,
+                last: at,
+            });
+    }
+
+    /// Records an audit finding (once per check and resource).
+    pub fn finding(&self, finding: Finding) {
+        let key = (finding.check_name.clone(), finding.resource.clone());
+        self.lock().findings.entry(key).or_insert(finding);
+    }
+
+    /// The active violations.
+    #[must_use]
+    pub fn violations(&self) -> Vec<Violation> {
+        self.lock().violations.values().cloned().collect()
+    }
+
+    /// The detector's findings.
+    #[must_use]
+    pub fn findings(&self) -> Vec<Finding> {
+        self.lock().findings.values().cloned().collect()
+    }
+}
+
+impl Finding {
+    /// A finding made now with a fresh id.
+    #[must_use]
+    pub fn now(
+        check_name: &str,
+        severity: &'static str,
+        resource_type: &'static str,
+        resource: &str,
+        reason_code: &'static str,
+        reason: String,
+    ) -> Self {
+        Self {
+            id: new_uuid(),
+            check_name: check_name.to_owned(),
+            severity,
+            resource_type,
+            resource: resource.to_owned(),
+            reason,
+            reason_code,
+            found: now(),
+        }
+    }
+}
