@@ -54,6 +54,8 @@ pub struct Finding {
 #[derive(Default)]
 struct DetectorState {
     violations: BTreeMap<(String, String), Violation>,
+    /// Violations in the order they were raised (the `in-alarm` events).
+    raised: Vec<Violation>,
     findings: BTreeMap<(String, String), Finding>,
 }
 
@@ -71,7 +73,8 @@ impl Detector {
     /// Records `count` for a behavior of a thing (raising the violation or updating it).
     pub fn violation(&self, thing_name: &str, behavior: &str, metric: &str, count: u64) {
         let at = now();
-        let mut state = self.lock();
+        let mut guard = self.lock();
+        let state = &mut *guard;
         state
             .violations
             .entry((thing_name.to_owned(), behavior.to_owned()))
@@ -79,15 +82,25 @@ impl Detector {
                 v.count = count;
                 v.last = at;
             })
-            .or_insert_with(|| Violation {
-                id: new_uuid(),
-                thing_name: thing_name.to_owned(),
-                behavior: behavior.to_owned(),
-                metric: metric.to_owned(),
-                count,
-                started: at,
-                last: at,
+            .or_insert_with(|| {
+                let v = Violation {
+                    id: new_uuid(),
+                    thing_name: thing_name.to_owned(),
+                    behavior: behavior.to_owned(),
+                    metric: metric.to_owned(),
+                    count,
+                    started: at,
+                    last: at,
+                };
+                state.raised.push(v.clone());
+                v
             });
+    }
+
+    /// The `in-alarm` events, oldest first (bounded by the number of distinct violations).
+    #[must_use]
+    pub fn violation_events(&self) -> Vec<Violation> {
+        self.lock().raised.clone()
     }
 
     /// Records an audit finding (once per check and resource).

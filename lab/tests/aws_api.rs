@@ -482,6 +482,62 @@ async fn jobs_csr_defender_endpoint_and_credentials() {
     assert_eq!(v.behavior().unwrap().name(), "DebugTopicPublish");
     assert_eq!(v.last_violation_value().unwrap().count(), Some(3));
 
+    let now = aws_sdk_iot::primitives::DateTime::from_secs(time_now());
+    let events = c
+        .list_violation_events()
+        .start_time(aws_sdk_iot::primitives::DateTime::from_secs(
+            time_now() - 86_400,
+        ))
+        .end_time(now)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(events.violation_events()[0].thing_name(), Some("dev-2"));
+
+    let config = c.get_indexing_configuration().send().await.unwrap();
+    assert_eq!(
+        config
+            .thing_indexing_configuration()
+            .unwrap()
+            .thing_connectivity_indexing_mode()
+            .map(aws_sdk_iot::types::ThingConnectivityIndexingMode::as_str),
+        Some("STATUS")
+    );
+    lab.state.registry.set_connectivity(
+        "dev-1",
+        fleetid_lab::registry::Connectivity {
+            connected: true,
+            timestamp_ms: 1_700_000_000_000,
+            disconnect_reason: None,
+            client_id: "dev-1".into(),
+        },
+    );
+    let all = c
+        .search_index()
+        .index_name("AWS_Things")
+        .query_string("thingName:*")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(all.things().len(), 3);
+    let online = c
+        .search_index()
+        .query_string("thingName:dev-* AND connectivity.connected:true")
+        .send()
+        .await
+        .unwrap();
+    let online: Vec<_> = online
+        .things()
+        .iter()
+        .map(|t| {
+            (
+                t.thing_name().unwrap(),
+                t.connectivity().unwrap().timestamp(),
+            )
+        })
+        .collect();
+    assert_eq!(online, [("dev-1", Some(1_700_000_000_000))]);
+
     let endpoint = c
         .describe_endpoint()
         .endpoint_type("iot:Data-ATS")
@@ -498,4 +554,13 @@ async fn jobs_csr_defender_endpoint_and_credentials() {
         .unwrap_err()
         .into_service_error();
     assert!(err.is_unauthorized_exception(), "{err:?}");
+}
+
+fn time_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+        .try_into()
+        .unwrap()
 }

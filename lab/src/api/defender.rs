@@ -15,6 +15,7 @@ use crate::registry::page;
 pub(super) fn routes() -> Router<ApiState> {
     Router::new()
         .route("/active-violations", get(list_active_violations))
+        .route("/violation-events", get(list_violation_events))
         .route("/audit/findings", post(list_audit_findings))
         .route("/endpoint", get(describe_endpoint))
 }
@@ -55,6 +56,37 @@ async fn list_active_violations(State(api): Api, query: Query) -> Result<Json<Va
     )?;
     Ok(answer(
         json!({ "activeViolations": items, "nextToken": next }),
+    ))
+}
+
+async fn list_violation_events(State(api): Api, query: Query) -> Result<Json<Value>, ApiError> {
+    let thing = query.get("thingName");
+    let events: Vec<Value> = api
+        .detector
+        .violation_events()
+        .iter()
+        .filter(|v| thing.is_none_or(|t| &v.thing_name == t))
+        .map(|v| {
+            json!({
+                "violationId": v.id,
+                "thingName": v.thing_name,
+                "securityProfileName": SECURITY_PROFILE,
+                "behavior": { "name": v.behavior, "metric": v.metric },
+                "metricValue": { "count": v.count },
+                "violationEventType": "in-alarm",
+                "verificationState": "UNKNOWN",
+                "violationEventTime": epoch(v.started),
+            })
+        })
+        .collect();
+    let (items, next) = page(
+        &events,
+        query.get("nextToken").map(String::as_str),
+        number(&query, "maxResults")?,
+        100,
+    )?;
+    Ok(answer(
+        json!({ "violationEvents": items, "nextToken": next }),
     ))
 }
 

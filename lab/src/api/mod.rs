@@ -6,6 +6,7 @@
 mod certs;
 mod defender;
 mod error;
+mod indexing;
 mod jobs;
 mod policies;
 mod things;
@@ -53,6 +54,7 @@ pub fn router(state: ApiState) -> Router {
         .merge(policies::routes())
         .merge(jobs::routes())
         .merge(defender::routes())
+        .merge(indexing::routes())
         .fallback(unknown_operation)
         .layer(middleware::from_fn(require_lab_credentials))
         .with_state(state)

@@ -94,6 +94,20 @@ pub(crate) struct State {
     /// Target ARN -> names of the policies attached to it.
     attachments: BTreeMap<String, BTreeSet<String>>,
     jobs: BTreeMap<String, JobRecord>,
+    connectivity: HashMap<String, Connectivity>,
+}
+
+/// Fleet-indexing connectivity of a thing, as the gateway last saw it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Connectivity {
+    /// Whether a client of the thing is connected.
+    pub connected: bool,
+    /// When that last changed (epoch milliseconds).
+    pub timestamp_ms: i64,
+    /// Why it last disconnected (`DisconnectReasonValue`).
+    pub disconnect_reason: Option<String>,
+    /// The client id of the connection.
+    pub client_id: String,
 }
 
 /// The shared control plane.
@@ -128,6 +142,19 @@ impl Registry {
 
     pub(crate) fn lock(&self) -> MutexGuard<'_, State> {
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Records a thing's connection state (the gateway calls this).
+    pub fn set_connectivity(&self, thing: &str, connectivity: Connectivity) {
+        self.lock()
+            .connectivity
+            .insert(thing.to_owned(), connectivity);
+    }
+
+    /// A thing's connection state, if it ever connected.
+    #[must_use]
+    pub fn connectivity(&self, thing: &str) -> Option<Connectivity> {
+        self.lock().connectivity.get(thing).cloned()
     }
 
     pub(crate) fn emit(&self, event: RegistryEvent) {
