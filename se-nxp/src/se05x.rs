@@ -1,0 +1,454 @@
+//! SE05x applet commands (AN12413) over the T=1 link: select, random, EC P-256 key
+//! generation, public key read-out, ECDSA sign and verify of host digests, object management.
+
+use alloc::vec::Vec;
+use core::fmt;
+
+use embedded_hal::delay::DelayNs;
+use embedded_hal::i2c::I2c;
+
+use crate::apdu::{self, Command, CommandError, Response, ResponseError};
+use crate::atr::Atr;
+use crate::status::StatusError;
+use crate::t1::{LinkConfig, LinkStats, T1, TransportError};
+
+/// AID of the SE05x IoT applet.
+pub const APPLET_AID: [u8; 16] = [
+    0xA0, 0x00, 0x00, 0x03, 0x96, 0x54, 0x53, 0x00, 0x00, 0x00, 0x01, 0x03, 0x00, 0x00, 0x00, 0x00,
+];
+
+/// Wire constants of the applet (AN12413).
+pub mod consts {
+    /// CLA of applet commands without secure messaging.
+    pub const CLA: u8 = 0x80;
+    /// INS WRITE.
+    pub const INS_WRITE: u8 = 0x01;
+    /// INS READ.
+    pub const INS_READ: u8 = 0x02;
+    /// INS CRYPTO.
+    pub const INS_CRYPTO: u8 = 0x03;
+    /// INS MGMT.
+    pub const INS_MGMT: u8 = 0x04;
+    /// P1 DEFAULT.
+    pub const P1_DEFAULT: u8 = 0x00;
+    /// P1 EC | KEY_PAIR.
+    pub const P1_EC_KEY_PAIR: u8 = 0x61;
+    /// P1 SIGNATURE.
+    pub const P1_SIGNATURE: u8 = 0x0C;
+    /// P2 DEFAULT.
+    pub const P2_DEFAULT: u8 = 0x00;
+    /// P2 SIGN.
+    pub const P2_SIGN: u8 = 0x09;
+    /// P2 VERIFY.
+    pub const P2_VERIFY: u8 = 0x0A;
+    /// P2 EXIST.
+    pub const P2_EXIST: u8 = 0x27;
+    /// P2 DELETE_OBJECT.
+    pub const P2_DELETE_OBJECT: u8 = 0x28;
+    /// P2 RANDOM.
+    pub const P2_RANDOM: u8 = 0x49;
+    /// TAG_1 .. TAG_5.
+    pub const TAG_1: u8 = 0x41;
+    /// TAG_2.
+    pub const TAG_2: u8 = 0x42;
+    /// TAG_3.
+    pub const TAG_3: u8 = 0x43;
+    /// TAG_4.
+    pub const TAG_4: u8 = 0x44;
+    /// TAG_5.
+    pub const TAG_5: u8 = 0x45;
+    /// Curve id of NIST P-256.
+    pub const CURVE_NIST_P256: u8 = 0x03;
+    /// ECDSA with a SHA-256 digest computed by the host.
+    pub const SIG_ECDSA_SHA_256: u8 = 0x21;
+    /// Result byte: success / true.
+    pub const RESULT_SUCCESS: u8 = 0x01;
+    /// Result byte: failure / false.
+    pub const RESULT_FAILURE: u8 = 0x02;
+}
+
+use consts::*;
+
+/// Identifier of a secure object (4 bytes on the wire).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ObjectId(pub u32);
+
+impl fmt::Display for ObjectId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "0x{:08X}", self.0)
+    }
+}
+
+/// Uncompressed SEC1 P-256 point: `04 || X || Y`.
+pub type P256PublicKey = [u8; 65];
+
+/// Applet version from SELECT.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct AppletVersion {
+    /// Major version.
+    pub major: u8,
+    /// Minor version.
+    pub minor: u8,
+    /// Patch version.
+    pub patch: u8,
+    /// Applet configuration (feature bits).
+    pub config: u16,
+    /// Secure box version.
+    pub secure_box: u16,
+}
+
+/// A failed SE05x command.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum Se05xError {
+    /// The link failed.
+    #[error("{command}: {source}")]
+    Transport {
+        /// Command being run.
+        command: &'static str,
+        /// Link error.
+        source: TransportError,
+    },
+    /// The SE answered with an error status word.
+    #[error("{command} refused by the secure element: {source}")]
+    Status {
+        /// Command being run.
+        command: &'static str,
+        /// Status word.
+        source: StatusError,
+    },
+    /// The SE's answer was malformed.
+    #[error("{command}: malformed response: {source}")]
+    Response {
+        /// Command being run.
+        command: &'static str,
+        /// What is wrong.
+        source: ResponseError,
+    },
+    /// The command could not be encoded.
+    #[error("{command}: {source}")]
+    Command {
+        /// Command being run.
+        command: &'static str,
+        /// What is wrong.
+        source: CommandError,
+    },
+}
+
+/// Driver of one SE05x over I2C.
+pub struct Se05x<I2C, D> {
+    link: T1<I2C, D>,
+    tx: Vec<u8>,
+    rx: Vec<u8>,
+}
+
+fn result_byte(command: &'static str, value: &[u8]) -> Result<bool, Se05xError> {
+    match value {
+        [RESULT_SUCCESS] => Ok(true),
+        [RESULT_FAILURE] => Ok(false),
+        _ => Err(Se05xError::Response {
+            command,
+            source: ResponseError::BadField {
+                field: "result",
+                reason: "not a 1-byte result",
+            },
+        }),
+    }
+}
+
+impl<I2C: I2c, D: DelayNs> Se05x<I2C, D> {
+    /// A driver over `i2c` with default link parameters (call [`Self::soft_reset`] first).
+    pub fn new(i2c: I2C, delay: D) -> Self {
+        Self::with_config(i2c, delay, LinkConfig::default())
+    }
+
+    /// A driver with explicit link parameters.
+    pub fn with_config(i2c: I2C, delay: D, config: LinkConfig) -> Self {
+        Self {
+            link: T1::with_config(i2c, delay, config),
+            tx: Vec::new(),
+            rx: Vec::new(),
+        }
+    }
+
+    /// The T=1 link.
+    pub fn link(&self) -> &T1<I2C, D> {
+        &self.link
+    }
+
+    /// The T=1 link, mutable (e.g. to reach a simulator's controls through `i2c_mut`).
+    pub fn link_mut(&mut self) -> &mut T1<I2C, D> {
+        &mut self.link
+    }
+
+    /// Link counters.
+    pub fn stats(&self) -> LinkStats {
+        self.link.stats()
+    }
+
+    /// Interface soft reset; returns the parsed ATR.
+    ///
+    /// # Errors
+    /// [`Se05xError::Transport`] when the link fails.
+    pub fn soft_reset(&mut self) -> Result<Atr, Se05xError> {
+        self.link
+            .soft_reset()
+            .map_err(|source| Se05xError::Transport {
+                command: "soft reset",
+                source,
+            })
+    }
+
+    /// Sends raw APDU bytes and returns the raw response (data and status word).
+    ///
+    /// # Errors
+    /// [`TransportError`] when the link fails.
+    pub fn transmit_raw(&mut self, apdu: &[u8]) -> Result<Vec<u8>, TransportError> {
+        let mut response = Vec::new();
+        self.link.transceive(apdu, &mut response)?;
+        Ok(response)
+    }
+
+    /// Runs one command and returns the response data after checking the status word.
+    fn run(&mut self, name: &'static str, command: &Command<'_>) -> Result<&[u8], Se05xError> {
+        self.tx.clear();
+        command
+            .encode_into(&mut self.tx)
+            .map_err(|source| Se05xError::Command {
+                command: name,
+                source,
+            })?;
+        self.link
+            .transceive(&self.tx, &mut self.rx)
+            .map_err(|source| Se05xError::Transport {
+                command: name,
+                source,
+            })?;
+        let response = Response::parse(&self.rx).map_err(|source| Se05xError::Response {
+            command: name,
+            source,
+        })?;
+        StatusError::check(response.sw).map_err(|source| Se05xError::Status {
+            command: name,
+            source,
+        })?;
+        Ok(response.data)
+    }
+
+    fn run_tag1(&mut self, name: &'static str, command: &Command<'_>) -> Result<&[u8], Se05xError> {
+        let data = self.run(name, command)?;
+        apdu::find_tlv(data, TAG_1).map_err(|source| Se05xError::Response {
+            command: name,
+            source,
+        })
+    }
+
+    /// SELECT the IoT applet; returns its version.
+    ///
+    /// # Errors
+    /// [`Se05xError`] when the applet is missing or the answer is malformed.
+    pub fn select(&mut self) -> Result<AppletVersion, Se05xError> {
+        const NAME: &str = "select applet";
+        let command = Command {
+            cla: 0x00,
+            ins: 0xA4,
+            p1: 0x04,
+            p2: 0x00,
+            data: &APPLET_AID,
+            ne: 256,
+        };
+        match *self.run(NAME, &command)? {
+            [major, minor, patch, c1, c2, s1, s2, ..] => Ok(AppletVersion {
+                major,
+                minor,
+                patch,
+                config: u16::from_be_bytes([c1, c2]),
+                secure_box: u16::from_be_bytes([s1, s2]),
+            }),
+            _ => Err(Se05xError::Response {
+                command: NAME,
+                source: ResponseError::BadField {
+                    field: "version",
+                    reason: "shorter than 7 bytes",
+                },
+            }),
+        }
+    }
+
+    /// `len` random bytes from the SE's generator.
+    ///
+    /// # Errors
+    /// [`Se05xError`] on failure or when the SE returns another length.
+    pub fn random(&mut self, len: u16) -> Result<Vec<u8>, Se05xError> {
+        const NAME: &str = "get random";
+        let mut data = Vec::with_capacity(4);
+        apdu::push_tlv(&mut data, TAG_1, &len.to_be_bytes());
+        let command = Command {
+            cla: CLA,
+            ins: INS_MGMT,
+            p1: P1_DEFAULT,
+            p2: P2_RANDOM,
+            data: &data,
+            ne: 65_536,
+        };
+        let random = self.run_tag1(NAME, &command)?;
+        if random.len() != usize::from(len) {
+            return Err(Se05xError::Response {
+                command: NAME,
+                source: ResponseError::BadField {
+                    field: "random",
+                    reason: "length differs from request",
+                },
+            });
+        }
+        Ok(random.to_vec())
+    }
+
+    /// Generates a NIST P-256 key pair inside the SE under `id`.
+    ///
+    /// # Errors
+    /// [`Se05xError`] on failure.
+    pub fn generate_p256(&mut self, id: ObjectId) -> Result<(), Se05xError> {
+        let mut data = Vec::with_capacity(9);
+        apdu::push_tlv(&mut data, TAG_1, &id.0.to_be_bytes());
+        apdu::push_tlv(&mut data, TAG_2, &[CURVE_NIST_P256]);
+        let command = Command {
+            cla: CLA,
+            ins: INS_WRITE,
+            p1: P1_EC_KEY_PAIR,
+            p2: P2_DEFAULT,
+            data: &data,
+            ne: 0,
+        };
+        self.run("generate P-256 key pair", &command).map(|_| ())
+    }
+
+    /// Reads the public key of the key pair `id` as an uncompressed SEC1 point.
+    ///
+    /// # Errors
+    /// [`Se05xError`] on failure or when the object holds no P-256 public key.
+    pub fn read_public_key(&mut self, id: ObjectId) -> Result<P256PublicKey, Se05xError> {
+        const NAME: &str = "read public key";
+        let mut data = Vec::with_capacity(6);
+        apdu::push_tlv(&mut data, TAG_1, &id.0.to_be_bytes());
+        let command = Command {
+            cla: CLA,
+            ins: INS_READ,
+            p1: P1_DEFAULT,
+            p2: P2_DEFAULT,
+            data: &data,
+            ne: 256,
+        };
+        let point = self.run_tag1(NAME, &command)?;
+        match P256PublicKey::try_from(point) {
+            Ok(point) if point[0] == 0x04 => Ok(point),
+            _ => Err(Se05xError::Response {
+                command: NAME,
+                source: ResponseError::BadField {
+                    field: "public key",
+                    reason: "not an uncompressed P-256 point",
+                },
+            }),
+        }
+    }
+
+    /// Signs a SHA-256 digest computed by the host with key `id`; returns a DER ECDSA signature.
+    ///
+    /// # Errors
+    /// [`Se05xError`] on failure.
+    pub fn sign_sha256_digest(
+        &mut self,
+        id: ObjectId,
+        digest: &[u8; 32],
+    ) -> Result<Vec<u8>, Se05xError> {
+        const NAME: &str = "ECDSA sign";
+        let mut data = Vec::with_capacity(6 + 3 + 34);
+        apdu::push_tlv(&mut data, TAG_1, &id.0.to_be_bytes());
+        apdu::push_tlv(&mut data, TAG_2, &[SIG_ECDSA_SHA_256]);
+        apdu::push_tlv(&mut data, TAG_3, digest);
+        let command = Command {
+            cla: CLA,
+            ins: INS_CRYPTO,
+            p1: P1_SIGNATURE,
+            p2: P2_SIGN,
+            data: &data,
+            ne: 256,
+        };
+        let signature = self.run_tag1(NAME, &command)?;
+        if signature.first() != Some(&0x30) || signature.len() < 8 || signature.len() > 72 {
+            return Err(Se05xError::Response {
+                command: NAME,
+                source: ResponseError::BadField {
+                    field: "signature",
+                    reason: "not a DER ECDSA signature",
+                },
+            });
+        }
+        Ok(signature.to_vec())
+    }
+
+    /// Verifies a DER ECDSA signature of a SHA-256 digest with key `id`, inside the SE.
+    ///
+    /// # Errors
+    /// [`Se05xError`] on failure (an invalid signature is `Ok(false)`).
+    pub fn verify(
+        &mut self,
+        id: ObjectId,
+        digest: &[u8; 32],
+        signature: &[u8],
+    ) -> Result<bool, Se05xError> {
+        const NAME: &str = "ECDSA verify";
+        let mut data = Vec::with_capacity(6 + 3 + 34 + 2 + signature.len());
+        apdu::push_tlv(&mut data, TAG_1, &id.0.to_be_bytes());
+        apdu::push_tlv(&mut data, TAG_2, &[SIG_ECDSA_SHA_256]);
+        apdu::push_tlv(&mut data, TAG_3, digest);
+        apdu::push_tlv(&mut data, TAG_5, signature);
+        let command = Command {
+            cla: CLA,
+            ins: INS_CRYPTO,
+            p1: P1_SIGNATURE,
+            p2: P2_VERIFY,
+            data: &data,
+            ne: 3,
+        };
+        let result = self.run_tag1(NAME, &command)?;
+        result_byte(NAME, result)
+    }
+
+    /// Whether an object `id` exists.
+    ///
+    /// # Errors
+    /// [`Se05xError`] on failure.
+    pub fn exists(&mut self, id: ObjectId) -> Result<bool, Se05xError> {
+        const NAME: &str = "check object exists";
+        let mut data = Vec::with_capacity(6);
+        apdu::push_tlv(&mut data, TAG_1, &id.0.to_be_bytes());
+        let command = Command {
+            cla: CLA,
+            ins: INS_MGMT,
+            p1: P1_DEFAULT,
+            p2: P2_EXIST,
+            data: &data,
+            ne: 256,
+        };
+        let result = self.run_tag1(NAME, &command)?;
+        result_byte(NAME, result)
+    }
+
+    /// Deletes object `id`.
+    ///
+    /// # Errors
+    /// [`Se05xError`] on failure ([`StatusError::NotFound`] when absent).
+    pub fn delete(&mut self, id: ObjectId) -> Result<(), Se05xError> {
+        let mut data = Vec::with_capacity(6);
+        apdu::push_tlv(&mut data, TAG_1, &id.0.to_be_bytes());
+        let command = Command {
+            cla: CLA,
+            ins: INS_MGMT,
+            p1: P1_DEFAULT,
+            p2: P2_DELETE_OBJECT,
+            data: &data,
+            ne: 0,
+        };
+        self.run("delete object", &command).map(|_| ())
+    }
+}

@@ -1,0 +1,651 @@
+//! T=1 over I2C (UM11225): block exchange with chaining both ways, retransmission of lost or
+//! corrupted blocks, waiting-time extensions, busy polling bounded by the block waiting time.
+//!
+//! Every wait is bounded: a read of one block polls at most BWT (times the WTX multiplier the
+//! SE asked for); every block is retried at most [`LinkConfig::max_retries`] times; a failed
+//! exchange is restarted once after a RESYNCH. So an APDU either completes or ends in a
+//! [`TransportError`] in bounded time, whatever bytes the chip sends.
+
+use alloc::vec::Vec;
+
+use embedded_hal::delay::DelayNs;
+use embedded_hal::i2c::{Error as _, ErrorKind, I2c, NoAcknowledgeSource};
+
+use crate::atr::{Atr, AtrError};
+use crate::frame::{
+    self, CRC_LEN, FrameError, HEADER_LEN, MAX_INF_LEN, NAD_HOST_TO_SE, NAD_SE_TO_HOST, Pcb,
+    RBlockError, SBlockKind,
+};
+
+/// 7-bit I2C address of the SE05x.
+pub const SE05X_I2C_ADDRESS: u8 = 0x48;
+
+/// Link parameters. Defaults are those of the SE050 ATR; a soft reset replaces them with the
+/// values the chip announces.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LinkConfig {
+    /// 7-bit I2C address.
+    pub address: u8,
+    /// Block waiting time: longest wait for one block, in milliseconds.
+    pub bwt_ms: u32,
+    /// Minimum polling time between two reads while the SE is busy, in microseconds.
+    pub mpot_us: u32,
+    /// Largest information field the SE accepts (IFSC).
+    pub ifsc: usize,
+    /// Retransmissions of one block before the exchange is given up.
+    pub max_retries: u8,
+    /// Waiting-time extensions honoured while waiting for one block.
+    pub max_wtx: u8,
+    /// Largest response accepted (data and status word).
+    pub max_response_len: usize,
+}
+
+impl Default for LinkConfig {
+    fn default() -> Self {
+        Self {
+            address: SE05X_I2C_ADDRESS,
+            bwt_ms: 1000,
+            mpot_us: 1000,
+            ifsc: MAX_INF_LEN,
+            max_retries: 3,
+            max_wtx: 8,
+            max_response_len: 65_538,
+        }
+    }
+}
+
+impl LinkConfig {
+    /// Longest time one exchange of an APDU can take, in microseconds, given the number of
+    /// blocks in each direction. Used to state (and test) the bound.
+    #[must_use]
+    pub fn worst_case_us(&self, command_len: usize, response_len: usize) -> u64 {
+        let ifsc = self.ifsc.clamp(1, MAX_INF_LEN);
+        let blocks = command_len.div_ceil(ifsc).max(1) + response_len.div_ceil(MAX_INF_LEN).max(1);
+        let bwt_us = u64::from(self.bwt_ms) * 1000;
+        // Per block: each try waits up to BWT to write and BWT to read; WTX adds multiplier x BWT
+        // (the multiplier is one byte); plus a RESYNCH and one restart of the whole exchange.
+        let per_block = u64::from(self.max_retries) + 1;
+        let wtx = u64::from(self.max_wtx) * 255 * bwt_us;
+        let one_try = blocks as u64 * (per_block * 2 * bwt_us + wtx);
+        2 * one_try + 2 * (per_block * 2 * bwt_us)
+    }
+}
+
+/// Counters of what the link has been through; cheap to keep, useful in the lab's views.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct LinkStats {
+    /// Frames written.
+    pub frames_sent: u64,
+    /// Valid frames read.
+    pub frames_received: u64,
+    /// Blocks sent again or re-requested after a CRC error, loss or timeout.
+    pub retransmissions: u64,
+    /// Waiting-time extensions answered.
+    pub wtx: u64,
+    /// Reads or writes the SE refused while busy.
+    pub busy_polls: u64,
+    /// RESYNCH exchanges.
+    pub resynchs: u64,
+    /// Total time spent in delays, in microseconds.
+    pub waited_us: u64,
+}
+
+/// Why an exchange with the SE failed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum TransportError {
+    /// The I2C bus reported an error other than the busy NACK.
+    #[error("I2C {operation} to the secure element failed: {kind:?}")]
+    Bus {
+        /// `read` or `write`.
+        operation: &'static str,
+        /// Kind reported by the bus driver.
+        kind: ErrorKind,
+    },
+    /// The SE stayed busy longer than the block waiting time.
+    #[error(
+        "secure element stayed busy for {waited_us} us during {operation} (bound {bound_us} us)"
+    )]
+    Timeout {
+        /// `read` or `write`.
+        operation: &'static str,
+        /// Time waited.
+        waited_us: u64,
+        /// The bound (BWT, extended by WTX where granted).
+        bound_us: u64,
+    },
+    /// One block could not be exchanged within the retry budget.
+    #[error("gave up on a {block} after {attempts} attempts (last problem: {last})")]
+    RetriesExhausted {
+        /// What was being exchanged.
+        block: &'static str,
+        /// Attempts made.
+        attempts: u8,
+        /// Last problem seen.
+        last: &'static str,
+    },
+    /// The SE asked for more waiting-time extensions than allowed.
+    #[error("secure element asked for more than {0} waiting-time extensions for one block")]
+    TooManyWtx(u8),
+    /// The response exceeds [`LinkConfig::max_response_len`].
+    #[error("response longer than {0} bytes")]
+    ResponseTooLong(usize),
+    /// The soft reset answer carried no valid ATR.
+    #[error("soft reset answer: {0}")]
+    Atr(AtrError),
+    /// A frame could not be built (information field too long).
+    #[error("building a frame: {0}")]
+    Frame(FrameError),
+}
+
+impl TransportError {
+    fn restartable(self) -> bool {
+        matches!(
+            self,
+            Self::Timeout { .. } | Self::RetriesExhausted { .. } | Self::TooManyWtx(_)
+        )
+    }
+}
+
+/// What one read produced.
+enum Incoming {
+    /// A valid frame; its information field is in `T1::rx[HEADER_LEN..HEADER_LEN + len]`.
+    Block(Pcb, usize),
+    /// Bytes arrived but were not a valid frame.
+    Corrupt(&'static str),
+    /// Nothing arrived within the waiting time.
+    Silent,
+}
+
+/// The T=1 over I2C link to one SE.
+pub struct T1<I2C, D> {
+    i2c: I2C,
+    delay: D,
+    config: LinkConfig,
+    /// N(S) of the next I-block the host sends.
+    ns: bool,
+    /// N(S) expected in the next I-block from the SE.
+    nr: bool,
+    /// Last block sent that a retransmission request repeats.
+    last_sent: Vec<u8>,
+    /// Receive buffer for one frame.
+    rx: Vec<u8>,
+    stats: LinkStats,
+}
+
+impl<I2C: I2c, D: DelayNs> T1<I2C, D> {
+    /// A link over `i2c` using `delay` for polling, with default parameters.
+    pub fn new(i2c: I2C, delay: D) -> Self {
+        Self::with_config(i2c, delay, LinkConfig::default())
+    }
+
+    /// A link with explicit parameters.
+    pub fn with_config(i2c: I2C, delay: D, config: LinkConfig) -> Self {
+        Self {
+            i2c,
+            delay,
+            config,
+            ns: false,
+            nr: false,
+            last_sent: Vec::new(),
+            rx: Vec::new(),
+            stats: LinkStats::default(),
+        }
+    }
+
+    /// Current parameters.
+    pub fn config(&self) -> &LinkConfig {
+        &self.config
+    }
+
+    /// Counters since creation.
+    pub fn stats(&self) -> LinkStats {
+        self.stats
+    }
+
+    /// The bus, e.g. to reach a simulator's controls.
+    pub fn i2c_mut(&mut self) -> &mut I2C {
+        &mut self.i2c
+    }
+
+    /// Gives the bus and the delay back.
+    pub fn release(self) -> (I2C, D) {
+        (self.i2c, self.delay)
+    }
+
+    fn bwt_us(&self) -> u64 {
+        u64::from(self.config.bwt_ms.max(1)) * 1000
+    }
+
+    fn poll_wait(&mut self, waited: &mut u64) {
+        let mpot = self.config.mpot_us.max(1);
+        self.delay.delay_us(mpot);
+        *waited += u64::from(mpot);
+        self.stats.waited_us += u64::from(mpot);
+        self.stats.busy_polls += 1;
+    }
+
+    fn is_busy(kind: ErrorKind) -> bool {
+        matches!(
+            kind,
+            ErrorKind::NoAcknowledge(NoAcknowledgeSource::Address | NoAcknowledgeSource::Unknown)
+        )
+    }
+
+    /// Writes `bytes` as one I2C write, polling while the SE NACKs its address.
+    fn write_raw(&mut self, bytes: &[u8]) -> Result<(), TransportError> {
+        let bound_us = self.bwt_us();
+        let mut waited = 0;
+        loop {
+            match self.i2c.write(self.config.address, bytes) {
+                Ok(()) => {
+                    self.stats.frames_sent += 1;
+                    return Ok(());
+                }
+                Err(err) if Self::is_busy(err.kind()) && waited < bound_us => {
+                    self.poll_wait(&mut waited);
+                }
+                Err(err) if Self::is_busy(err.kind()) => {
+                    return Err(TransportError::Timeout {
+                        operation: "write",
+                        waited_us: waited,
+                        bound_us,
+                    });
+                }
+                Err(err) => {
+                    return Err(TransportError::Bus {
+                        operation: "write",
+                        kind: err.kind(),
+                    });
+                }
+            }
+        }
+    }
+
+    /// Encodes and sends a block, remembering it for retransmission.
+    fn send_block(&mut self, pcb: Pcb, inf: &[u8]) -> Result<(), TransportError> {
+        self.last_sent.clear();
+        frame::encode_into(NAD_HOST_TO_SE, pcb, inf, &mut self.last_sent)
+            .map_err(TransportError::Frame)?;
+        let bytes = core::mem::take(&mut self.last_sent);
+        let result = self.write_raw(&bytes);
+        self.last_sent = bytes;
+        result
+    }
+
+    /// Sends a block that is not remembered (R-blocks asking for retransmission, WTX answers).
+    fn send_control(&mut self, pcb: Pcb, inf: &[u8]) -> Result<(), TransportError> {
+        let mut out = Vec::with_capacity(HEADER_LEN + inf.len() + CRC_LEN);
+        frame::encode_into(NAD_HOST_TO_SE, pcb, inf, &mut out).map_err(TransportError::Frame)?;
+        self.write_raw(&out)
+    }
+
+    fn resend_last(&mut self) -> Result<(), TransportError> {
+        self.stats.retransmissions += 1;
+        let bytes = core::mem::take(&mut self.last_sent);
+        let result = self.write_raw(&bytes);
+        self.last_sent = bytes;
+        result
+    }
+
+    /// Reads one frame: the header, then the information field and CRC. Polls while busy for
+    /// at most `bound_us`.
+    fn receive(&mut self, bound_us: u64) -> Result<Incoming, TransportError> {
+        let mut header = [0u8; HEADER_LEN];
+        let mut waited = 0;
+        loop {
+            match self.i2c.read(self.config.address, &mut header) {
+                Ok(()) => break,
+                Err(err) if Self::is_busy(err.kind()) => {
+                    if waited >= bound_us {
+                        return Ok(Incoming::Silent);
+                    }
+                    self.poll_wait(&mut waited);
+                }
+                Err(err) => {
+                    return Err(TransportError::Bus {
+                        operation: "read",
+                        kind: err.kind(),
+                    });
+                }
+            }
+        }
+        if header[0] != NAD_SE_TO_HOST {
+            return Ok(Incoming::Corrupt("wrong node address"));
+        }
+        let len = usize::from(header[2]);
+        if len > MAX_INF_LEN {
+            return Ok(Incoming::Corrupt("length above 254"));
+        }
+        self.rx.clear();
+        self.rx.extend_from_slice(&header);
+        self.rx.resize(HEADER_LEN + len + CRC_LEN, 0);
+        match self
+            .i2c
+            .read(self.config.address, &mut self.rx[HEADER_LEN..])
+        {
+            Ok(()) => {}
+            Err(err) if Self::is_busy(err.kind()) => {
+                return Ok(Incoming::Corrupt("frame cut short"));
+            }
+            Err(err) => {
+                return Err(TransportError::Bus {
+                    operation: "read",
+                    kind: err.kind(),
+                });
+            }
+        }
+        match frame::decode(&self.rx) {
+            Ok(decoded) => {
+                self.stats.frames_received += 1;
+                Ok(Incoming::Block(decoded.pcb, decoded.inf.len()))
+            }
+            Err(FrameError::Crc { .. }) => Ok(Incoming::Corrupt("bad CRC")),
+            Err(_) => Ok(Incoming::Corrupt("malformed frame")),
+        }
+    }
+
+    fn inf(&self, len: usize) -> &[u8] {
+        &self.rx[HEADER_LEN..HEADER_LEN + len]
+    }
+
+    /// Answers a WTX request; returns the waiting time granted for the next block.
+    fn grant_wtx(&mut self, len: usize, wtx_count: &mut u8) -> Result<u64, TransportError> {
+        *wtx_count += 1;
+        if *wtx_count > self.config.max_wtx {
+            return Err(TransportError::TooManyWtx(self.config.max_wtx));
+        }
+        let multiplier = self.inf(len).first().copied().unwrap_or(1).max(1);
+        self.stats.wtx += 1;
+        self.send_control(
+            Pcb::S {
+                kind: SBlockKind::Wtx,
+                response: true,
+            },
+            &[multiplier],
+        )?;
+        Ok(self.bwt_us() * u64::from(multiplier))
+    }
+
+    /// Asks the SE to repeat its last block after a corrupted or missing one.
+    fn request_repeat(&mut self, problem: &'static str) -> Result<(), TransportError> {
+        self.stats.retransmissions += 1;
+        let error = if problem == "bad CRC" {
+            RBlockError::Crc
+        } else {
+            RBlockError::Other
+        };
+        self.send_control(Pcb::R { nr: self.nr, error }, &[])
+    }
+
+    /// Exchanges one APDU: `response` receives the response APDU (data and status word).
+    ///
+    /// # Errors
+    /// [`TransportError`] when the exchange cannot be completed, after one RESYNCH and restart.
+    pub fn transceive(
+        &mut self,
+        apdu: &[u8],
+        response: &mut Vec<u8>,
+    ) -> Result<(), TransportError> {
+        response.clear();
+        match self.exchange(apdu, response) {
+            Err(err) if err.restartable() => {
+                response.clear();
+                self.resynch()?;
+                self.exchange(apdu, response)
+            }
+            other => other,
+        }
+    }
+
+    fn exchange(&mut self, apdu: &[u8], response: &mut Vec<u8>) -> Result<(), TransportError> {
+        let ifsc = self.config.ifsc.clamp(1, MAX_INF_LEN);
+        let count = apdu.len().div_ceil(ifsc).max(1);
+        for index in 0..count {
+            let chunk = &apdu[(index * ifsc).min(apdu.len())..((index + 1) * ifsc).min(apdu.len())];
+            let last = index + 1 == count;
+            let sent_ns = self.ns;
+            self.send_block(
+                Pcb::I {
+                    ns: sent_ns,
+                    more: !last,
+                },
+                chunk,
+            )?;
+            let more = self.await_reply(sent_ns, !last, response)?;
+            self.ns = !self.ns;
+            if last {
+                return self.receive_chain(more, response);
+            }
+        }
+        Ok(())
+    }
+
+    /// Waits for the answer to the I-block with N(S) `sent_ns`: an acknowledgement when
+    /// `chaining`, otherwise the first I-block of the response (appended to `response`; returns
+    /// its "more" bit).
+    fn await_reply(
+        &mut self,
+        sent_ns: bool,
+        chaining: bool,
+        response: &mut Vec<u8>,
+    ) -> Result<bool, TransportError> {
+        let block = if chaining {
+            "chained command block"
+        } else {
+            "command block"
+        };
+        let mut failures = 0u8;
+        let mut wtx = 0u8;
+        let mut bound = self.bwt_us();
+        loop {
+            let incoming = self.receive(bound)?;
+            bound = self.bwt_us();
+            let problem = match incoming {
+                Incoming::Block(Pcb::R { nr, .. }, _) if chaining && nr != sent_ns => {
+                    return Ok(false);
+                }
+                Incoming::Block(Pcb::I { ns, more }, len) if !chaining && ns == self.nr => {
+                    self.accept(len, response)?;
+                    return Ok(more);
+                }
+                Incoming::Block(
+                    Pcb::S {
+                        kind: SBlockKind::Wtx,
+                        response: false,
+                    },
+                    len,
+                ) => {
+                    bound = self.grant_wtx(len, &mut wtx)?;
+                    continue;
+                }
+                Incoming::Block(Pcb::R { .. }, _) => "retransmission requested",
+                Incoming::Block(..) => "unexpected block",
+                Incoming::Corrupt(problem) => problem,
+                Incoming::Silent => "no answer within BWT",
+            };
+            failures += 1;
+            if failures > self.config.max_retries {
+                return Err(TransportError::RetriesExhausted {
+                    block,
+                    attempts: failures,
+                    last: problem,
+                });
+            }
+            if problem == "retransmission requested" {
+                self.resend_last()?;
+            } else {
+                self.request_repeat(problem)?;
+            }
+        }
+    }
+
+    fn accept(&mut self, len: usize, response: &mut Vec<u8>) -> Result<(), TransportError> {
+        if response.len() + len > self.config.max_response_len {
+            return Err(TransportError::ResponseTooLong(
+                self.config.max_response_len,
+            ));
+        }
+        let start = response.len();
+        response.resize(start + len, 0);
+        response[start..].copy_from_slice(&self.rx[HEADER_LEN..HEADER_LEN + len]);
+        self.nr = !self.nr;
+        Ok(())
+    }
+
+    /// Receives the remaining blocks of a chained response.
+    fn receive_chain(
+        &mut self,
+        mut more: bool,
+        response: &mut Vec<u8>,
+    ) -> Result<(), TransportError> {
+        while more {
+            self.send_block(
+                Pcb::R {
+                    nr: self.nr,
+                    error: RBlockError::None,
+                },
+                &[],
+            )?;
+            let mut failures = 0u8;
+            let mut wtx = 0u8;
+            let mut bound = self.bwt_us();
+            loop {
+                let incoming = self.receive(bound)?;
+                bound = self.bwt_us();
+                let problem = match incoming {
+                    Incoming::Block(Pcb::I { ns, more: next }, len) if ns == self.nr => {
+                        self.accept(len, response)?;
+                        more = next;
+                        break;
+                    }
+                    Incoming::Block(
+                        Pcb::S {
+                            kind: SBlockKind::Wtx,
+                            response: false,
+                        },
+                        len,
+                    ) => {
+                        bound = self.grant_wtx(len, &mut wtx)?;
+                        continue;
+                    }
+                    Incoming::Block(Pcb::I { .. } | Pcb::R { .. }, _) => "retransmission requested",
+                    Incoming::Block(..) => "unexpected block",
+                    Incoming::Corrupt(problem) => problem,
+                    Incoming::Silent => "no answer within BWT",
+                };
+                failures += 1;
+                if failures > self.config.max_retries {
+                    return Err(TransportError::RetriesExhausted {
+                        block: "chained response block",
+                        attempts: failures,
+                        last: problem,
+                    });
+                }
+                if problem == "retransmission requested" {
+                    self.resend_last()?;
+                } else {
+                    self.request_repeat(problem)?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Sends an S-block request and returns the length of the response's information field
+    /// (readable with [`Self::supervisory_inf`] until the next exchange).
+    fn supervisory(&mut self, kind: SBlockKind, inf: &[u8]) -> Result<usize, TransportError> {
+        self.send_block(
+            Pcb::S {
+                kind,
+                response: false,
+            },
+            inf,
+        )?;
+        let mut failures = 0u8;
+        let mut wtx = 0u8;
+        let mut bound = self.bwt_us();
+        loop {
+            let incoming = self.receive(bound)?;
+            bound = self.bwt_us();
+            let problem = match incoming {
+                Incoming::Block(
+                    Pcb::S {
+                        kind: got,
+                        response: true,
+                    },
+                    len,
+                ) if got == kind => {
+                    return Ok(len);
+                }
+                Incoming::Block(
+                    Pcb::S {
+                        kind: SBlockKind::Wtx,
+                        response: false,
+                    },
+                    len,
+                ) => {
+                    bound = self.grant_wtx(len, &mut wtx)?;
+                    continue;
+                }
+                Incoming::Block(..) => "unexpected block",
+                Incoming::Corrupt(problem) => problem,
+                Incoming::Silent => "no answer within BWT",
+            };
+            failures += 1;
+            if failures > self.config.max_retries {
+                return Err(TransportError::RetriesExhausted {
+                    block: "supervisory block",
+                    attempts: failures,
+                    last: problem,
+                });
+            }
+            self.resend_last()?;
+        }
+    }
+
+    fn supervisory_inf(&self, len: usize) -> &[u8] {
+        self.inf(len)
+    }
+
+    /// Interface soft reset: the SE answers with its ATR, whose BWT, IFSC and MPOT are adopted.
+    ///
+    /// # Errors
+    /// [`TransportError`] when the exchange fails or the ATR is malformed.
+    pub fn soft_reset(&mut self) -> Result<Atr, TransportError> {
+        let len = self.supervisory(SBlockKind::SoftReset, &[])?;
+        let atr = Atr::parse(self.supervisory_inf(len)).map_err(TransportError::Atr)?;
+        if atr.bwt_ms > 0 {
+            self.config.bwt_ms = u32::from(atr.bwt_ms);
+        }
+        if atr.mpot_ms > 0 {
+            self.config.mpot_us = u32::from(atr.mpot_ms) * 1000;
+        }
+        if atr.ifsc > 0 {
+            self.config.ifsc = usize::from(atr.ifsc).min(MAX_INF_LEN);
+        }
+        self.ns = false;
+        self.nr = false;
+        Ok(atr)
+    }
+
+    /// RESYNCH: both sides restart their sequence numbers at 0.
+    ///
+    /// # Errors
+    /// [`TransportError`] when the SE does not confirm.
+    pub fn resynch(&mut self) -> Result<(), TransportError> {
+        self.stats.resynchs += 1;
+        self.supervisory(SBlockKind::Resynch, &[])?;
+        self.ns = false;
+        self.nr = false;
+        Ok(())
+    }
+
+    /// END OF APDU SESSION: tells the SE it may go to sleep.
+    ///
+    /// # Errors
+    /// [`TransportError`] when the SE does not confirm.
+    pub fn end_apdu_session(&mut self) -> Result<(), TransportError> {
+        self.supervisory(SBlockKind::EndApduSession, &[])
+            .map(|_| ())
+    }
+}
