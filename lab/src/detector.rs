@@ -51,8 +51,28 @@ pub struct Finding {
     pub found: OffsetDateTime,
 }
 
+/// How far back the rate rules look.
+const WINDOW: std::time::Duration = std::time::Duration::from_secs(60);
+/// Authorization failures within [`WINDOW`] that make a burst.
+const AUTH_FAILURE_BURST: usize = 5;
+/// Connections within [`WINDOW`] that make a flapping device.
+const FLAPPING_CONNECTS: usize = 5;
+
+/// What the gateway reports to the detector.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Observation {
+    /// A connection was accepted.
+    Connect,
+    /// A connect, publish or subscribe was denied.
+    AuthorizationFailure,
+}
+
 #[derive(Default)]
 struct DetectorState {
+    recent: std::collections::HashMap<
+        (String, Observation),
+        std::collections::VecDeque<std::time::Instant>,
+    >,
     violations: BTreeMap<(String, String), Violation>,
     /// Violations in the order they were raised (the `in-alarm` events).
     raised: Vec<Violation>,
@@ -101,6 +121,57 @@ impl Detector {
     #[must_use]
     pub fn violation_events(&self) -> Vec<Violation> {
         self.lock().raised.clone()
+    }
+
+    /// Counts an observation for a thing (or client id) and raises a violation when a rate
+    /// rule fires: an authorization-failure burst or a flapping connection.
+    pub fn observe(&self, thing: &str, observation: Observation) {
+        let at = std::time::Instant::now();
+        let count = {
+            let mut state = self.lock();
+            let times = state
+                .recent
+                .entry((thing.to_owned(), observation))
+                .or_default();
+            times.push_back(at);
+            while times
+                .front()
+                .is_some_and(|t| at.duration_since(*t) > WINDOW)
+            {
+                times.pop_front();
+            }
+            times.len()
+        };
+        let count_u64 = u64::try_from(count).unwrap_or(u64::MAX);
+        match observation {
+            Observation::AuthorizationFailure if count >= AUTH_FAILURE_BURST => {
+                self.violation(
+                    thing,
+                    "AuthorizationFailures",
+                    "aws:num-authorization-failures",
+                    count_u64,
+                );
+            }
+            Observation::Connect if count >= FLAPPING_CONNECTS => {
+                self.violation(thing, "Flapping", "aws:num-connection-attempts", count_u64);
+            }
+            _ => {}
+        }
+    }
+
+    /// A publish to a debug topic (any topic level named `debug`).
+    pub fn observe_publish(&self, thing: &str, topic: &str) {
+        if topic
+            .split('/')
+            .any(|level| level.eq_ignore_ascii_case("debug"))
+        {
+            let count = self
+                .lock()
+                .violations
+                .get(&(thing.to_owned(), "DebugTopicPublish".to_owned()))
+                .map_or(1, |v| v.count + 1);
+            self.violation(thing, "DebugTopicPublish", "aws:num-messages-sent", count);
+        }
     }
 
     /// Records an audit finding (once per check and resource).

@@ -10,6 +10,13 @@ pub mod api;
 pub mod audit;
 pub mod cert_facts;
 pub mod detector;
+pub mod gateway;
+pub mod jitr;
+mod lab;
 pub mod pki;
 pub mod policy;
 pub mod registry;
+
+pub use lab::{
+    Lab, LabError, LabHandle, LabOptions, OPERATOR_CLIENT_ID, OPERATOR_POLICY, OperatorFiles,
+};

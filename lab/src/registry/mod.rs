@@ -117,6 +117,12 @@ pub struct Registry {
     events: broadcast::Sender<RegistryEvent>,
 }
 
+impl std::fmt::Debug for Registry {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Registry")
+    }
+}
+
 impl Default for Registry {
     fn default() -> Self {
         Self::new()

@@ -1,0 +1,259 @@
+//! The identity gateway: an mTLS listener (tokio-rustls) in front of the lab's MQTT 3.1.1
+//! broker. Each client certificate is mapped to the registry: unknown certificates under a
+//! registered CA go through JITR, INACTIVE/REVOKED ones are dropped (and connected ones are
+//! disconnected the moment they change), and every connect, publish, subscribe and receive is
+//! authorized by the certificate's policies. Lifecycle events go out on
+//! `$aws/events/presence/...`.
+
+mod jobs;
+pub mod mqtt;
+mod provisioning;
+mod router;
+mod session;
+mod verifier;
+
+pub use router::Router;
+pub use verifier::RegistryVerifier;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, AtomicUsize};
+
+use bytes::Bytes;
+use rustls::ServerConfig;
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+use serde_json::{Value, json};
+use tokio::net::TcpListener;
+use tokio::sync::{broadcast, mpsc, watch};
+use tokio_rustls::TlsAcceptor;
+
+use crate::detector::Detector;
+use crate::pki::CertificateAuthority;
+use crate::registry::{Registry, RegistryEvent, cert_id_of};
+use router::ToSession;
+
+/// The policy provisioning templates attach to device certificates.
+pub const DEVICE_POLICY: &str = "fleetid-lab-device";
+
+/// `$aws/events/certificates/registered/<caId>`, also handed to the JITR task.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RegisteredEvent {
+    /// The new certificate.
+    pub certificate_id: String,
+    /// The CA that issued it.
+    pub ca_certificate_id: String,
+    /// When (epoch milliseconds).
+    pub timestamp_ms: i64,
+}
+
+impl RegisteredEvent {
+    /// The event as AWS IoT publishes it.
+    #[must_use]
+    pub fn to_json(&self) -> Value {
+        json!({
+            "certificateId": self.certificate_id,
+            "caCertificateId": self.ca_certificate_id,
+            "timestamp": self.timestamp_ms,
+            "certificateStatus": "PENDING_ACTIVATION",
+            "awsAccountId": crate::registry::ACCOUNT_ID,
+            "certificateRegistrationTimestamp": self.timestamp_ms.to_string(),
+        })
+    }
+}
+
+/// Why the gateway could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum GatewayError {
+    /// The server certificate or key PEM is unusable.
+    #[error("loading the gateway's server certificate: {0}")]
+    Pem(String),
+    /// rustls refused the configuration.
+    #[error("configuring TLS for the gateway: {0}")]
+    Tls(#[from] rustls::Error),
+}
+
+pub(crate) struct Shared {
+    pub(crate) registry: Registry,
+    pub(crate) detector: Detector,
+    pub(crate) router: Router,
+    pub(crate) issuing_ca: Arc<CertificateAuthority>,
+    pub(crate) registrations: mpsc::Sender<RegisteredEvent>,
+    pub(crate) next_session: AtomicU64,
+    pub(crate) connected: AtomicUsize,
+    pub(crate) published: AtomicU64,
+    pub(crate) shutdown: watch::Receiver<bool>,
+}
+
+impl Shared {
+    /// Publishes a JSON message from the broker itself (events, API answers).
+    pub(crate) fn publish_json(&self, topic: &str, body: &Value) {
+        self.router.route(&mqtt::Publish {
+            topic: topic.to_owned(),
+            payload: Bytes::from(body.to_string()),
+            qos: 0,
+            pkid: 0,
+            retain: false,
+        });
+    }
+}
+
+/// What the gateway needs to start.
+pub struct GatewayOptions {
+    /// The control plane.
+    pub registry: Registry,
+    /// Device Defender stand-in.
+    pub detector: Detector,
+    /// Signs create-from-csr requests.
+    pub issuing_ca: Arc<CertificateAuthority>,
+    /// The gateway's TLS server certificate chain (PEM).
+    pub server_cert_pem: String,
+    /// Its private key (PEM).
+    pub server_key_pem: String,
+    /// Where registered events go (the JITR task).
+    pub registrations: mpsc::Sender<RegisteredEvent>,
+}
+
+/// A running gateway.
+pub struct Gateway {
+    /// The listening address.
+    pub addr: SocketAddr,
+    shared: Arc<Shared>,
+    stop: watch::Sender<bool>,
+    tasks: Vec<tokio::task::JoinHandle<()>>,
+}
+
+impl Gateway {
+    /// Binds `listener` and starts accepting.
+    ///
+    /// # Errors
+    /// Unusable server certificate or TLS configuration.
+    pub fn start(listener: TcpListener, options: GatewayOptions) -> Result<Self, GatewayError> {
+        let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+        let chain = CertificateDer::pem_slice_iter(options.server_cert_pem.as_bytes())
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| GatewayError::Pem(e.to_string()))?;
+        let key = PrivateKeyDer::from_pem_slice(options.server_key_pem.as_bytes())
+            .map_err(|e| GatewayError::Pem(e.to_string()))?;
+        let verifier = Arc::new(RegistryVerifier::new(options.registry.clone(), &provider));
+        let config = ServerConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()?
+            .with_client_cert_verifier(verifier)
+            .with_single_cert(chain, key)?;
+        let acceptor = TlsAcceptor::from(Arc::new(config));
+        let addr = listener
+            .local_addr()
+            .map_err(|e| GatewayError::Pem(e.to_string()))?;
+        let (stop, shutdown) = watch::channel(false);
+        let shared = Arc::new(Shared {
+            registry: options.registry,
+            detector: options.detector,
+            router: Router::default(),
+            issuing_ca: options.issuing_ca,
+            registrations: options.registrations,
+            next_session: AtomicU64::new(1),
+            connected: AtomicUsize::new(0),
+            published: AtomicU64::new(0),
+            shutdown,
+        });
+        let tasks = vec![
+            tokio::spawn(accept_loop(listener, acceptor, shared.clone())),
+            tokio::spawn(watch_registry(shared.clone())),
+        ];
+        Ok(Self {
+            addr,
+            shared,
+            stop,
+            tasks,
+        })
+    }
+
+    /// Connected MQTT sessions now.
+    #[must_use]
+    pub fn connected(&self) -> usize {
+        self.shared
+            .connected
+            .load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// Messages published by clients so far.
+    #[must_use]
+    pub fn published(&self) -> u64 {
+        self.shared
+            .published
+            .load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// Publishes a message as the broker (for tests and the fleet scenario).
+    pub fn publish_json(&self, topic: &str, body: &Value) {
+        self.shared.publish_json(topic, body);
+    }
+
+    /// Closes every session and stops accepting.
+    pub async fn shutdown(mut self) {
+        let _ = self.stop.send(true);
+        for task in std::mem::take(&mut self.tasks) {
+            task.abort();
+            let _ = task.await;
+        }
+        // Sessions see the shutdown signal and end themselves; give them a moment.
+        for _ in 0..50 {
+            if self.connected() == 0 {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+    }
+}
+
+async fn accept_loop(listener: TcpListener, acceptor: TlsAcceptor, shared: Arc<Shared>) {
+    loop {
+        let Ok((tcp, peer)) = listener.accept().await else {
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+            continue;
+        };
+        let _ = tcp.set_nodelay(true);
+        let acceptor = acceptor.clone();
+        let shared = shared.clone();
+        tokio::spawn(async move {
+            let handshake =
+                tokio::time::timeout(std::time::Duration::from_secs(10), acceptor.accept(tcp));
+            if let Ok(Ok(tls)) = handshake.await {
+                session::serve(shared, tls, peer).await;
+            }
+        });
+    }
+}
+
+/// Applies registry changes to live sessions: a certificate leaving ACTIVE is disconnected
+/// at once; a policy change makes the affected sessions re-check `iot:Connect`; a queued job
+/// is announced on `notify-next`.
+async fn watch_registry(shared: Arc<Shared>) {
+    let mut events = shared.registry.subscribe();
+    loop {
+        match events.recv().await {
+            Ok(RegistryEvent::CertificateStatus { certificate_id, .. }) => {
+                for (_, s) in shared.router.sessions_with_cert(&certificate_id) {
+                    let _ = s.tx.try_send(ToSession::Recheck);
+                }
+            }
+            Ok(RegistryEvent::PoliciesChanged { target }) if target.contains(":cert/") => {
+                for (_, s) in shared.router.sessions_with_cert(cert_id_of(&target)) {
+                    let _ = s.tx.try_send(ToSession::Recheck);
+                }
+            }
+            Ok(RegistryEvent::PoliciesChanged { .. })
+            | Err(broadcast::error::RecvError::Lagged(_)) => {
+                for s in shared.router.sessions() {
+                    let _ = s.tx.try_send(ToSession::Recheck);
+                }
+            }
+            Ok(RegistryEvent::JobQueued { thing_name, .. }) => {
+                if let Some((topic, body)) = jobs::notify_next(&shared.registry, &thing_name) {
+                    shared.publish_json(&topic, &body);
+                }
+            }
+            Err(broadcast::error::RecvError::Closed) => return,
+        }
+    }
+}

@@ -1,0 +1,114 @@
+//! Fleet-provisioning MQTT API: `$aws/certificates/create-from-csr/json` (a new certificate
+//! signed by the lab's issuing CA, registered INACTIVE until a template provisions it) and
+//! `$aws/provisioning-templates/<name>/provision/json` (attach it to the thing named in the
+//! parameters, attach the template's policy, activate it).
+
+use serde_json::{Value, json};
+
+use super::Shared;
+use crate::registry::CertStatus;
+
+/// Validity of certificates made from a device CSR.
+const VALIDITY_DAYS: i64 = 365;
+/// The prefix of an ownership token; the rest is the certificate id.
+const TOKEN_PREFIX: &str = "fleetid-lab-ownership-";
+
+fn rejected(topic: &str, status: u16, code: &str, message: &str) -> Vec<(String, Value)> {
+    vec![(
+        format!("{topic}/rejected"),
+        json!({ "statusCode": status, "errorCode": code, "errorMessage": message }),
+    )]
+}
+
+/// `create-from-csr`.
+pub(super) fn create_from_csr(
+    shared: &Shared,
+    topic: &str,
+    payload: &[u8],
+) -> Vec<(String, Value)> {
+    if !topic.ends_with("/json") {
+        return rejected(
+            topic,
+            400,
+            "InvalidPayload",
+            "the lab speaks the json variant only",
+        );
+    }
+    let request: Value = serde_json::from_slice(payload).unwrap_or(Value::Null);
+    let Some(csr) = request
+        .get("certificateSigningRequest")
+        .and_then(Value::as_str)
+    else {
+        return rejected(
+            topic,
+            400,
+            "InvalidPayload",
+            "certificateSigningRequest is required",
+        );
+    };
+    let pem = match shared.issuing_ca.sign_csr(csr, VALIDITY_DAYS) {
+        Ok(pem) => pem,
+        Err(e) => return rejected(topic, 400, "InvalidCSR", &e.to_string()),
+    };
+    match shared
+        .registry
+        .insert_certificate(&pem, CertStatus::Inactive)
+    {
+        Ok(cert) => vec![(
+            format!("{topic}/accepted"),
+            json!({
+                "certificateId": cert.id(),
+                "certificatePem": cert.pem,
+                "certificateOwnershipToken": format!("{TOKEN_PREFIX}{}", cert.id()),
+            }),
+        )],
+        Err(e) => rejected(topic, 400, "InvalidCSR", &e.to_string()),
+    }
+}
+
+/// `provision` with a template: the `ThingName` parameter names the thing.
+pub(super) fn provision(shared: &Shared, topic: &str, payload: &[u8]) -> Vec<(String, Value)> {
+    let request: Value = serde_json::from_slice(payload).unwrap_or(Value::Null);
+    let Some(cert_id) = request
+        .get("certificateOwnershipToken")
+        .and_then(Value::as_str)
+        .and_then(|t| t.strip_prefix(TOKEN_PREFIX))
+    else {
+        return rejected(
+            topic,
+            400,
+            "InvalidCertificateOwnershipToken",
+            "unknown ownership token",
+        );
+    };
+    let Some(thing) = request
+        .pointer("/parameters/ThingName")
+        .and_then(Value::as_str)
+    else {
+        return rejected(
+            topic,
+            400,
+            "InvalidParameters",
+            "parameters.ThingName is required",
+        );
+    };
+    let registry = &shared.registry;
+    let cert_arn = crate::registry::cert_arn(cert_id);
+    let steps = registry
+        .certificate(cert_id)
+        .and_then(|_| {
+            registry
+                .create_thing(thing, None, Default::default())
+                .or_else(|_| registry.thing(thing))
+        })
+        .and_then(|_| registry.attach_thing_principal(thing, &cert_arn))
+        .and_then(|()| registry.attach_policy(super::DEVICE_POLICY, &cert_arn))
+        .and_then(|()| registry.update_certificate(cert_id, CertStatus::Active));
+    match steps {
+        Ok(()) => vec![(
+            format!("{topic}/accepted"),
+            json!({ "thingName": thing, "deviceConfiguration": {} }),
+        )],
+        Err(e) => rejected(topic, 400, "ProvisioningFailed", &e.to_string()),
+    }
+}

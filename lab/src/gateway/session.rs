@@ -1,0 +1,488 @@
+//! One device connection through the gateway: admission of its certificate (JITR for
+//! unknown ones), CONNECT with `iot:Connect`, then publish/subscribe/receive, each authorized
+//! by the certificate's policies, until the client leaves or the gateway closes it.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use bytes::{Bytes, BytesMut};
+use serde_json::json;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+use tokio::sync::mpsc;
+use tokio::time::Instant;
+use tokio_rustls::server::TlsStream;
+
+use super::mqtt::{self, Incoming, Publish};
+use super::router::{SessionEntry, ToSession};
+use super::{RegisteredEvent, Shared, jobs};
+use crate::cert_facts::CertFacts;
+use crate::detector::Observation;
+use crate::policy::{Decision, PolicyContext, PolicyDocument, evaluate};
+use crate::registry::{CertStatus, Connectivity, arn, cert_arn};
+
+/// How long a client may take to send CONNECT after the handshake.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+/// AWS IoT treats shorter keep-alives as 30 s.
+const MIN_KEEP_ALIVE: u16 = 30;
+
+/// Admits and serves one TLS connection.
+pub(super) async fn serve(shared: Arc<Shared>, tls: TlsStream<TcpStream>, peer: SocketAddr) {
+    let Some(facts) = tls
+        .get_ref()
+        .1
+        .peer_certificates()
+        .and_then(|c| c.first())
+        .and_then(|der| CertFacts::from_der(der).ok())
+    else {
+        return;
+    };
+    let label = facts
+        .common_name
+        .clone()
+        .unwrap_or_else(|| facts.id.clone());
+    match shared.registry.certificate(&facts.id) {
+        Ok(cert) if cert.status == CertStatus::Active => {}
+        Ok(_) => {
+            shared
+                .detector
+                .observe(&label, Observation::AuthorizationFailure);
+            return;
+        }
+        Err(_) => {
+            register_just_in_time(&shared, &facts).await;
+            return;
+        }
+    }
+    let mut session = Session::new(shared, facts.id, peer);
+    let reason = session.run(tls).await;
+    session.finish(reason);
+}
+
+/// JITR: an unknown certificate under a registered CA with auto-registration is registered
+/// PENDING_ACTIVATION, the registered event goes out, and the connection is dropped.
+async fn register_just_in_time(shared: &Shared, facts: &CertFacts) {
+    let Some(ca) = shared.registry.issuing_ca(facts) else {
+        return;
+    };
+    if !ca.active || !ca.auto_registration {
+        return;
+    }
+    let pem = crate::cert_facts::der_to_pem(&facts.der);
+    let Ok(cert) = shared
+        .registry
+        .insert_certificate(&pem, CertStatus::PendingActivation)
+    else {
+        return; // a concurrent connection with the same certificate registered it
+    };
+    let event = RegisteredEvent {
+        certificate_id: cert.id().to_owned(),
+        ca_certificate_id: ca.id().to_owned(),
+        timestamp_ms: now_ms(),
+    };
+    shared.publish_json(
+        &format!("$aws/events/certificates/registered/{}", ca.id()),
+        &event.to_json(),
+    );
+    let _ = shared.registrations.send(event).await;
+}
+
+fn now_ms() -> i64 {
+    i64::try_from(time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000).unwrap_or(0)
+}
+
+struct Session {
+    shared: Arc<Shared>,
+    cert_id: String,
+    peer: SocketAddr,
+    session_id: u64,
+    client_id: String,
+    thing_name: Option<String>,
+    policies: Vec<PolicyDocument>,
+    filters: Vec<String>,
+    next_pkid: u16,
+    registered: bool,
+    client_initiated: bool,
+}
+
+impl Session {
+    fn new(shared: Arc<Shared>, cert_id: String, peer: SocketAddr) -> Self {
+        let session_id = shared.next_session.fetch_add(1, Ordering::Relaxed);
+        Self {
+            shared,
+            cert_id,
+            peer,
+            session_id,
+            client_id: String::new(),
+            thing_name: None,
+            policies: Vec::new(),
+            filters: Vec::new(),
+            next_pkid: 0,
+            registered: false,
+            client_initiated: false,
+        }
+    }
+
+    /// Who the detector and connectivity speak of: the thing, else the client id.
+    fn subject(&self) -> &str {
+        self.thing_name.as_deref().unwrap_or(&self.client_id)
+    }
+
+    fn load_policies(&mut self) {
+        self.policies = self
+            .shared
+            .registry
+            .effective_policies(&self.cert_id)
+            .into_iter()
+            .map(|p| p.parsed)
+            .collect();
+    }
+
+    fn authorize(&self, action: &str, resource: &str) -> bool {
+        let ctx = PolicyContext {
+            client_id: &self.client_id,
+            thing_name: self.thing_name.as_deref(),
+        };
+        evaluate(&self.policies, action, &arn(resource), &ctx) == Decision::Allow
+    }
+
+    fn denied(&self) {
+        self.shared
+            .detector
+            .observe(self.subject(), Observation::AuthorizationFailure);
+    }
+
+    /// Runs the session; returns the disconnect reason.
+    async fn run(&mut self, tls: TlsStream<TcpStream>) -> &'static str {
+        let (mut reader, mut writer) = tokio::io::split(tls);
+        let mut input = BytesMut::with_capacity(2048);
+        let mut out = BytesMut::with_capacity(512);
+
+        let connect =
+            tokio::time::timeout(CONNECT_TIMEOUT, read_packet(&mut reader, &mut input)).await;
+        let Ok(Ok(Some(Incoming::Connect {
+            level,
+            client_id,
+            keep_alive,
+            ..
+        }))) = connect
+        else {
+            return "CLIENT_ERROR";
+        };
+        if level != 4 {
+            mqtt::connack(&mut out, 1);
+            let _ = writer.write_all(&out).await;
+            return "CLIENT_ERROR";
+        }
+        if client_id.is_empty() || client_id.len() > 128 {
+            mqtt::connack(&mut out, 2);
+            let _ = writer.write_all(&out).await;
+            return "CLIENT_ERROR";
+        }
+        self.client_id = client_id;
+        let principal = cert_arn(&self.cert_id);
+        if self
+            .shared
+            .registry
+            .principal_things(&principal)
+            .contains(&self.client_id)
+        {
+            self.thing_name = Some(self.client_id.clone());
+        }
+        self.load_policies();
+        if !self.authorize("iot:Connect", &format!("client/{}", self.client_id)) {
+            self.denied();
+            mqtt::connack(&mut out, 5);
+            let _ = writer.write_all(&out).await;
+            return "AUTH_ERROR";
+        }
+
+        let (tx, mut rx) = mpsc::channel::<ToSession>(256);
+        self.admit(tx);
+        mqtt::connack(&mut out, 0);
+        if writer.write_all(&out).await.is_err() {
+            return "CONNECTION_LOST";
+        }
+        out.clear();
+
+        let keep_alive = Duration::from_secs(u64::from(keep_alive.max(MIN_KEEP_ALIVE)) * 3 / 2);
+        let mut deadline = Instant::now() + keep_alive;
+        let mut shutdown = self.shared.shutdown.clone();
+        loop {
+            tokio::select! {
+                read = tokio::time::timeout_at(deadline, reader.read_buf(&mut input)) => {
+                    match read {
+                        Err(_) => return "MQTT_KEEP_ALIVE_TIMEOUT",
+                        Ok(Ok(0) | Err(_)) => return "CONNECTION_LOST",
+                        Ok(Ok(_)) => {}
+                    }
+                    deadline = Instant::now() + keep_alive;
+                    loop {
+                        match mqtt::decode(&mut input) {
+                            Ok(None) => break,
+                            Ok(Some(packet)) => {
+                                if let Err(reason) = self.on_packet(packet, &mut out) {
+                                    let _ = writer.write_all(&out).await;
+                                    return reason;
+                                }
+                            }
+                            Err(_) => return "CLIENT_ERROR",
+                        }
+                    }
+                }
+                message = rx.recv() => {
+                    match message {
+                        None => return "SERVER_ERROR",
+                        Some(ToSession::Close(reason)) => return reason,
+                        Some(ToSession::Recheck) => {
+                            if let Err(reason) = self.recheck() {
+                                return reason;
+                            }
+                        }
+                        Some(ToSession::Deliver(p)) => self.deliver(&p, &mut out),
+                    }
+                }
+                _ = shutdown.changed() => return "SERVER_INITIATED_DISCONNECT",
+            }
+            if !out.is_empty() {
+                if writer.write_all(&out).await.is_err() {
+                    return "CONNECTION_LOST";
+                }
+                out.clear();
+            }
+        }
+    }
+
+    /// Registers the session, kicking an older one with the same client id.
+    fn admit(&mut self, tx: mpsc::Sender<ToSession>) {
+        let shared = &self.shared;
+        for (other_client, _) in shared.router.sessions_with_cert(&self.cert_id) {
+            if other_client != self.client_id {
+                shared.detector.finding(crate::detector::Finding::now(
+                    "DEVICE_CERTIFICATE_SHARED_CHECK",
+                    "CRITICAL",
+                    "DEVICE_CERTIFICATE",
+                    &self.cert_id,
+                    "CERTIFICATE_SHARED_BY_MULTIPLE_DEVICES",
+                    format!(
+                        "clients {other_client} and {} connected with the same certificate",
+                        self.client_id
+                    ),
+                ));
+            }
+        }
+        let entry = SessionEntry {
+            session_id: self.session_id,
+            cert_id: self.cert_id.clone(),
+            tx,
+        };
+        if let Some(old) = shared.router.register(&self.client_id, entry) {
+            let _ = old.tx.try_send(ToSession::Close("DUPLICATE_CLIENTID"));
+            shared.detector.finding(crate::detector::Finding::now(
+                "CONFLICTING_CLIENT_IDS_CHECK",
+                "HIGH",
+                "CLIENT_ID",
+                &self.client_id,
+                "CONFLICTING_CLIENT_IDS",
+                format!(
+                    "client id {} connected while already connected",
+                    self.client_id
+                ),
+            ));
+        }
+        self.registered = true;
+        shared.connected.fetch_add(1, Ordering::Relaxed);
+        shared
+            .detector
+            .observe(self.subject(), Observation::Connect);
+        shared.registry.set_connectivity(
+            self.subject(),
+            Connectivity {
+                connected: true,
+                timestamp_ms: now_ms(),
+                disconnect_reason: None,
+                client_id: self.client_id.clone(),
+            },
+        );
+        shared.publish_json(
+            &format!("$aws/events/presence/connected/{}", self.client_id),
+            &self.lifecycle("connected", None),
+        );
+    }
+
+    fn lifecycle(&self, event: &str, reason: Option<&str>) -> serde_json::Value {
+        let mut body = json!({
+            "clientId": self.client_id,
+            "timestamp": now_ms(),
+            "eventType": event,
+            "sessionIdentifier": format!("{:016x}", self.session_id),
+            "principalIdentifier": self.cert_id,
+            "versionNumber": self.session_id,
+            "ipAddress": self.peer.ip().to_string(),
+        });
+        if let Some(thing) = &self.thing_name {
+            body["thingName"] = json!(thing);
+        }
+        if let Some(reason) = reason {
+            body["clientInitiatedDisconnect"] = json!(self.client_initiated);
+            body["disconnectReason"] = json!(reason);
+        }
+        body
+    }
+
+    fn on_packet(&mut self, packet: Incoming, out: &mut BytesMut) -> Result<(), &'static str> {
+        match packet {
+            Incoming::Connect { .. } => return Err("CLIENT_ERROR"),
+            Incoming::PingReq => mqtt::pingresp(out),
+            Incoming::PubAck(_) => {}
+            Incoming::Disconnect => {
+                self.client_initiated = true;
+                return Err("CLIENT_INITIATED_DISCONNECT");
+            }
+            Incoming::Subscribe(pkid, filters) => {
+                let mut codes = Vec::with_capacity(filters.len());
+                for (filter, qos) in filters {
+                    if !self.authorize("iot:Subscribe", &format!("topicfilter/{filter}")) {
+                        self.denied();
+                        return Err("AUTH_ERROR");
+                    }
+                    self.shared
+                        .router
+                        .subscribe(&self.client_id, &filter, qos.min(1));
+                    if !self.filters.contains(&filter) {
+                        self.filters.push(filter);
+                    }
+                    codes.push(qos.min(1));
+                }
+                mqtt::suback(out, pkid, &codes);
+            }
+            Incoming::Unsubscribe(pkid, filters) => {
+                for filter in filters {
+                    self.shared.router.unsubscribe(&self.client_id, &filter);
+                    self.filters.retain(|f| f != &filter);
+                }
+                mqtt::unsuback(out, pkid);
+            }
+            Incoming::Publish(p) => {
+                if !self.authorize("iot:Publish", &format!("topic/{}", p.topic)) {
+                    self.denied();
+                    return Err("AUTH_ERROR");
+                }
+                if p.qos > 0 {
+                    mqtt::puback(out, p.pkid);
+                }
+                self.shared
+                    .detector
+                    .observe_publish(self.subject(), &p.topic);
+                self.shared.published.fetch_add(1, Ordering::Relaxed);
+                if p.topic.starts_with("$aws/things/") && p.topic.contains("/jobs/") {
+                    for (topic, body) in jobs::handle(&self.shared.registry, &p.topic, &p.payload) {
+                        self.shared.publish_json(&topic, &body);
+                    }
+                } else if p.topic.starts_with("$aws/provisioning-templates/") {
+                    for (topic, body) in
+                        super::provisioning::provision(&self.shared, &p.topic, &p.payload)
+                    {
+                        self.shared.publish_json(&topic, &body);
+                    }
+                } else if p.topic.starts_with("$aws/certificates/create-from-csr/") {
+                    for (topic, body) in
+                        super::provisioning::create_from_csr(&self.shared, &p.topic, &p.payload)
+                    {
+                        self.shared.publish_json(&topic, &body);
+                    }
+                } else {
+                    self.shared.router.route(&Publish { pkid: 0, ..p });
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn deliver(&mut self, p: &Publish, out: &mut BytesMut) {
+        if !self.authorize("iot:Receive", &format!("topic/{}", p.topic)) {
+            return;
+        }
+        let pkid = if p.qos > 0 {
+            self.next_pkid = self.next_pkid.checked_add(1).unwrap_or(1);
+            self.next_pkid
+        } else {
+            0
+        };
+        mqtt::publish(
+            out,
+            &Publish {
+                pkid,
+                topic: p.topic.clone(),
+                payload: Bytes::clone(&p.payload),
+                qos: p.qos,
+                retain: false,
+            },
+        );
+    }
+
+    /// After a registry change: a certificate that left ACTIVE or lost `iot:Connect` is
+    /// disconnected at once.
+    fn recheck(&mut self) -> Result<(), &'static str> {
+        let active = self
+            .shared
+            .registry
+            .certificate(&self.cert_id)
+            .is_ok_and(|c| c.status == CertStatus::Active);
+        if !active {
+            return Err("AUTH_ERROR");
+        }
+        self.load_policies();
+        if self.authorize("iot:Connect", &format!("client/{}", self.client_id)) {
+            Ok(())
+        } else {
+            self.denied();
+            Err("AUTH_ERROR")
+        }
+    }
+
+    fn finish(&mut self, reason: &'static str) {
+        if !self.registered {
+            return;
+        }
+        let shared = &self.shared;
+        shared.connected.fetch_sub(1, Ordering::Relaxed);
+        if shared
+            .router
+            .unregister(&self.client_id, self.session_id, &self.filters)
+        {
+            shared.registry.set_connectivity(
+                self.subject(),
+                Connectivity {
+                    connected: false,
+                    timestamp_ms: now_ms(),
+                    disconnect_reason: Some(reason.to_owned()),
+                    client_id: self.client_id.clone(),
+                },
+            );
+        }
+        shared.publish_json(
+            &format!("$aws/events/presence/disconnected/{}", self.client_id),
+            &self.lifecycle("disconnected", Some(reason)),
+        );
+    }
+}
+
+async fn read_packet<R: AsyncReadExt + Unpin>(
+    reader: &mut R,
+    input: &mut BytesMut,
+) -> std::io::Result<Option<Incoming>> {
+    // Bounded by MAX_PACKET: decode errors out on anything larger.
+    loop {
+        match mqtt::decode(input) {
+            Ok(Some(p)) => return Ok(Some(p)),
+            Ok(None) => {}
+            Err(e) => return Err(std::io::Error::other(e)),
+        }
+        if reader.read_buf(input).await? == 0 {
+            return Ok(None);
+        }
+    }
+}

@@ -1,0 +1,260 @@
+//! `Lab::start`: the whole lab in one call — PKI, registry, AWS IoT HTTP API, identity
+//! gateway with its broker, JITR — on loopback ports, with the operator's credentials written
+//! to a state directory.
+
+use std::collections::BTreeSet;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use tokio::net::TcpListener;
+use tokio::sync::{mpsc, oneshot};
+
+use crate::api::{self, ApiState};
+use crate::detector::Detector;
+use crate::gateway::{DEVICE_POLICY, Gateway, GatewayOptions};
+use crate::jitr::{self, JitrLog};
+use crate::pki::CertificateAuthority;
+use crate::registry::{CertStatus, Registry};
+
+/// The operator's policy: everything (the console subscribes to status and lifecycle topics).
+pub const OPERATOR_POLICY: &str = "fleetid-lab-operator";
+/// The operator's MQTT client id.
+pub const OPERATOR_CLIENT_ID: &str = "fleetid-operator";
+
+const DEVICE_POLICY_DOCUMENT: &str = r#"{"Version":"2012-10-17","Statement":[
+{"Effect":"Allow","Action":"iot:Connect","Resource":"arn:aws:iot:*:*:client/${iot:Connection.Thing.ThingName}"},
+{"Effect":"Allow","Action":["iot:Publish","iot:Receive"],"Resource":["arn:aws:iot:*:*:topic/fleetid/v1/${iot:Connection.Thing.ThingName}/*","arn:aws:iot:*:*:topic/$aws/things/${iot:Connection.Thing.ThingName}/*","arn:aws:iot:*:*:topic/$aws/certificates/create-from-csr/*","arn:aws:iot:*:*:topic/$aws/provisioning-templates/*"]},
+{"Effect":"Allow","Action":"iot:Subscribe","Resource":["arn:aws:iot:*:*:topicfilter/fleetid/v1/${iot:Connection.Thing.ThingName}/*","arn:aws:iot:*:*:topicfilter/$aws/things/${iot:Connection.Thing.ThingName}/*","arn:aws:iot:*:*:topicfilter/$aws/certificates/create-from-csr/*","arn:aws:iot:*:*:topicfilter/$aws/provisioning-templates/*"]}]}"#;
+
+const OPERATOR_POLICY_DOCUMENT: &str =
+    r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"iot:*","Resource":"*"}]}"#;
+
+/// Why the lab could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum LabError {
+    /// Making a CA or certificate failed.
+    #[error(transparent)]
+    Pki(#[from] crate::pki::PkiError),
+    /// Registering the lab's own resources failed.
+    #[error("setting up the lab registry: {0}")]
+    Registry(#[from] crate::registry::RegistryError),
+    /// Binding or writing files failed.
+    #[error("{what}: {source}")]
+    Io {
+        /// What was being done.
+        what: String,
+        /// The I/O error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The gateway did not start.
+    #[error(transparent)]
+    Gateway(#[from] crate::gateway::GatewayError),
+}
+
+fn io(what: impl Into<String>) -> impl FnOnce(std::io::Error) -> LabError {
+    let what = what.into();
+    move |source| LabError::Io { what, source }
+}
+
+/// What to start.
+#[derive(Debug, Clone, Default)]
+pub struct LabOptions {
+    /// Where the operator credentials and CA files are written (a fresh temporary
+    /// directory under the system temp dir when `None`).
+    pub state_dir: Option<PathBuf>,
+    /// Common names JITR rejects as recalled.
+    pub recalled: BTreeSet<String>,
+}
+
+/// Paths of the files the lab wrote.
+#[derive(Debug, Clone)]
+pub struct OperatorFiles {
+    /// The root CA: trust anchor for the gateway's server certificate.
+    pub ca_pem: PathBuf,
+    /// The operator's client certificate.
+    pub cert_pem: PathBuf,
+    /// The operator's private key.
+    pub key_pem: PathBuf,
+}
+
+/// A running lab.
+pub struct LabHandle {
+    /// `http://127.0.0.1:<port>` of the AWS IoT HTTP API.
+    pub endpoint_url: String,
+    /// The gateway's MQTT (mTLS) address.
+    pub mqtt_addr: SocketAddr,
+    /// Operator credentials for the gateway.
+    pub operator: OperatorFiles,
+    /// The control plane (shared with the API and the gateway).
+    pub registry: Registry,
+    /// Device Defender stand-in.
+    pub detector: Detector,
+    /// JITR decisions.
+    pub jitr: JitrLog,
+    /// The lab's root CA (signs the server and operator certificates).
+    pub root_ca: Arc<CertificateAuthority>,
+    /// The registered issuing CA (device certificates, create-from-csr).
+    pub issuing_ca: Arc<CertificateAuthority>,
+    /// The registered "next" CA for rotation drills (auto-registration off).
+    pub next_ca: Arc<CertificateAuthority>,
+    /// The state directory.
+    pub state_dir: PathBuf,
+    gateway: Gateway,
+    api_stop: oneshot::Sender<()>,
+    api_task: tokio::task::JoinHandle<std::io::Result<()>>,
+    jitr_task: tokio::task::JoinHandle<()>,
+}
+
+/// The lab.
+pub struct Lab;
+
+impl Lab {
+    /// Starts everything on loopback.
+    ///
+    /// # Errors
+    /// PKI, registry, socket or file errors, each naming what was being done.
+    pub async fn start(options: LabOptions) -> Result<LabHandle, LabError> {
+        // aws-lc-rs is the process-wide provider; another caller may have installed it already.
+        let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
+
+        let root = Arc::new(CertificateAuthority::new_root("fleetid lab root CA")?);
+        let issuing = Arc::new(root.new_intermediate("fleetid lab issuing CA")?);
+        let next = Arc::new(root.new_intermediate("fleetid lab next CA")?);
+        let server = root.issue_server("fleetid lab gateway")?;
+        let operator = root.issue_device(OPERATOR_CLIENT_ID, 365)?;
+
+        let registry = Registry::new();
+        registry.register_ca(&issuing.certificate_pem, true, true, None)?;
+        registry.register_ca(&next.certificate_pem, true, false, None)?;
+        registry.create_policy(DEVICE_POLICY, DEVICE_POLICY_DOCUMENT)?;
+        registry.create_policy(OPERATOR_POLICY, OPERATOR_POLICY_DOCUMENT)?;
+        let op = registry.insert_certificate(&operator.certificate_pem, CertStatus::Active)?;
+        registry.attach_policy(OPERATOR_POLICY, &op.arn)?;
+
+        let state_dir = match options.state_dir {
+            Some(dir) => dir,
+            None => std::env::temp_dir().join(format!(
+                "fleetid-lab-{}-{}",
+                std::process::id(),
+                hex::encode(crate::pki::random_bytes::<4>())
+            )),
+        };
+        let operator_files = write_state(&state_dir, &root, &issuing, &operator)?;
+
+        let detector = Detector::default();
+        let (registrations, registered) = mpsc::channel(1024);
+        let jitr_log = JitrLog::default();
+        let jitr_task = tokio::spawn(jitr::run(
+            registry.clone(),
+            options.recalled,
+            jitr_log.clone(),
+            registered,
+        ));
+
+        let mqtt_listener = TcpListener::bind("127.0.0.1:0")
+            .await
+            .map_err(io("binding the MQTT gateway"))?;
+        let gateway = Gateway::start(
+            mqtt_listener,
+            GatewayOptions {
+                registry: registry.clone(),
+                detector: detector.clone(),
+                issuing_ca: issuing.clone(),
+                server_cert_pem: server.certificate_pem,
+                server_key_pem: server.key_pem,
+                registrations,
+            },
+        )?;
+
+        let http = TcpListener::bind("127.0.0.1:0")
+            .await
+            .map_err(io("binding the HTTP API"))?;
+        let http_addr = http
+            .local_addr()
+            .map_err(io("reading the HTTP API address"))?;
+        let (api_stop, stopped) = oneshot::channel::<()>();
+        let api_task = tokio::spawn(api::serve(
+            http,
+            ApiState {
+                registry: registry.clone(),
+                detector: detector.clone(),
+                issuing_ca: issuing.clone(),
+                mqtt_endpoint: gateway.addr.to_string(),
+            },
+            async {
+                let _ = stopped.await;
+            },
+        ));
+
+        Ok(LabHandle {
+            endpoint_url: format!("http://{http_addr}"),
+            mqtt_addr: gateway.addr,
+            operator: operator_files,
+            registry,
+            detector,
+            jitr: jitr_log,
+            root_ca: root,
+            issuing_ca: issuing,
+            next_ca: next,
+            state_dir,
+            gateway,
+            api_stop,
+            api_task,
+            jitr_task,
+        })
+    }
+}
+
+fn write_state(
+    dir: &Path,
+    root: &CertificateAuthority,
+    issuing: &CertificateAuthority,
+    operator: &crate::pki::IssuedCertificate,
+) -> Result<OperatorFiles, LabError> {
+    std::fs::create_dir_all(dir)
+        .map_err(io(format!("creating state directory {}", dir.display())))?;
+    let write = |name: &str, text: &str| -> Result<PathBuf, LabError> {
+        let path = dir.join(name);
+        std::fs::write(&path, text).map_err(io(format!("writing {}", path.display())))?;
+        Ok(path)
+    };
+    write("issuing-ca.pem", &issuing.certificate_pem)?;
+    write(
+        "credentials",
+        &format!(
+            "[default]\naws_access_key_id = {}\naws_secret_access_key = {}\nregion = {}\n",
+            api::ACCESS_KEY_ID,
+            api::SECRET_ACCESS_KEY,
+            crate::registry::REGION
+        ),
+    )?;
+    Ok(OperatorFiles {
+        ca_pem: write("root-ca.pem", &root.certificate_pem)?,
+        cert_pem: write("operator.pem", &operator.certificate_pem)?,
+        key_pem: write("operator.key", &operator.key_pem)?,
+    })
+}
+
+impl LabHandle {
+    /// Connected MQTT sessions.
+    #[must_use]
+    pub fn connected(&self) -> usize {
+        self.gateway.connected()
+    }
+
+    /// Publishes a message from the broker itself.
+    pub fn publish_json(&self, topic: &str, body: &serde_json::Value) {
+        self.gateway.publish_json(topic, body);
+    }
+
+    /// Stops the gateway (closing every session), the API and JITR.
+    pub async fn shutdown(self) {
+        self.gateway.shutdown().await;
+        let _ = self.api_stop.send(());
+        let _ = self.api_task.await;
+        self.jitr_task.abort();
+        let _ = self.jitr_task.await;
+    }
+}
