@@ -8,4 +8,6 @@
 
 #[cfg(feature = "core")]
 pub mod core;
+#[cfg(feature = "driver")]
+pub mod driver;
 pub mod wire;

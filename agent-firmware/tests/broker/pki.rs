@@ -1,0 +1,43 @@
+//! Certificates for the mosquitto tests: a root CA the broker trusts, the broker's own
+//! certificate for 127.0.0.1, an operator certificate for the responder, and a CA the broker
+//! does not trust.
+
+use rcgen::{
+    BasicConstraints, CertificateParams, CertificateSigningRequestParams, CertifiedIssuer, DnType,
+    IsCa, KeyPair,
+};
+
+pub struct Ca(CertifiedIssuer<'static, KeyPair>);
+
+impl Ca {
+    pub fn new(name: &str) -> Self {
+        let mut params = CertificateParams::new(Vec::<String>::new()).expect("params");
+        params.distinguished_name.push(DnType::CommonName, name);
+        params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+        Self(CertifiedIssuer::self_signed(params, KeyPair::generate().expect("key")).expect("ca"))
+    }
+
+    pub fn pem(&self) -> String {
+        self.0.pem()
+    }
+
+    /// A certificate and PKCS#8 key (PEM, DER) for `common_name`, with `sans`.
+    pub fn leaf(&self, common_name: &str, sans: &[&str]) -> (String, String, Vec<u8>) {
+        let key = KeyPair::generate().expect("key");
+        let mut params =
+            CertificateParams::new(sans.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>())
+                .expect("params");
+        params
+            .distinguished_name
+            .push(DnType::CommonName, common_name);
+        let cert = params.signed_by(&key, &self.0).expect("sign");
+        (cert.pem(), key.serialize_pem(), key.serialize_der())
+    }
+
+    /// Signs a CSR as create-from-csr does.
+    pub fn sign_csr(&self, csr_pem: &str) -> Result<(String, Vec<u8>), String> {
+        let csr = CertificateSigningRequestParams::from_pem(csr_pem).map_err(|e| e.to_string())?;
+        let cert = csr.signed_by(&self.0).map_err(|e| e.to_string())?;
+        Ok((cert.pem(), cert.der().to_vec()))
+    }
+}

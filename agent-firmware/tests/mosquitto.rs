@@ -1,0 +1,191 @@
+//! The driver against mosquitto (the Debian package, started per test on loopback with mTLS)
+//! as an independent broker, with a responder answering the Jobs and fleet provisioning topics.
+
+mod broker;
+
+use std::time::Duration;
+
+use fleetid_agent::core::Phase;
+use fleetid_agent::driver::{KeyError, KeyStore};
+use fleetid_agent::wire::{AgentState, RotationStep};
+use serde_json::{Value, json};
+
+use broker::responder::{lock, wait_for};
+use broker::{Fixture, SLOT_A, SLOT_B};
+
+const LIMIT: Duration = Duration::from_secs(15);
+
+fn rotate_document(deadline_seconds: u32) -> Value {
+    json!({"operation": "fleetid.rotate.v1", "action": "rotate", "template": "fleetid-rotate",
+        "deadlineSeconds": deadline_seconds})
+}
+
+/// The final (clientToken "report") updates of `job_id` the cloud received.
+fn reports(fixture: &Fixture, job_id: &str) -> Vec<Value> {
+    lock(&fixture.cloud)
+        .updates
+        .iter()
+        .filter(|(id, body)| id == job_id && body["clientToken"] == "report")
+        .map(|(_, body)| body.clone())
+        .collect()
+}
+
+#[tokio::test]
+async fn registers_reports_status_rotates_and_finalizes() {
+    let fixture = Fixture::new().await;
+    {
+        let mut cloud = lock(&fixture.cloud);
+        cloud
+            .queued
+            .push_back(("rot-1".into(), rotate_document(20)));
+        cloud.queued.push_back((
+            "fin-1".into(),
+            json!({"operation": "fleetid.rotate.v1", "action": "finalize"}),
+        ));
+    }
+    let agent = fixture.spawn(fixture.policy());
+    let state = fixture
+        .wait_state(LIMIT, "rotated and finalized", |s| {
+            s.rotation.as_ref().is_some_and(|r| r.job_id == "fin-1")
+                && s.previous.is_none()
+                && s.report.is_none()
+        })
+        .await;
+    let active = state.active.expect("active certificate");
+    assert_eq!(active.slot, SLOT_B);
+    assert_eq!(state.phase, Phase::Active);
+    let issued = lock(&fixture.cloud).issued.clone();
+    assert_eq!(issued, vec![active.fingerprint.clone()]);
+    let report = reports(&fixture, "rot-1");
+    assert_eq!(report.len(), 1);
+    assert_eq!(report[0]["status"], "SUCCEEDED");
+    assert_eq!(
+        report[0]["statusDetails"]["newCertificateId"],
+        active.fingerprint.as_str()
+    );
+    assert_eq!(reports(&fixture, "fin-1")[0]["status"], "SUCCEEDED");
+    assert!(matches!(
+        fixture.keys.public_key(SLOT_A),
+        Err(KeyError::Empty(_))
+    ));
+    // The status stream shows the new certificate in use.
+    let fingerprint = active.fingerprint.clone();
+    wait_for(
+        &fixture.cloud,
+        LIMIT,
+        "status with the new certificate",
+        |c| {
+            c.statuses.iter().any(|s| {
+                s.state == AgentState::Active
+                    && s.active
+                        .as_ref()
+                        .is_some_and(|a| a.fingerprint == fingerprint)
+            })
+        },
+    )
+    .await;
+    agent.stop().await;
+}
+
+#[tokio::test]
+async fn an_unverifiable_certificate_rolls_back_and_reports_failed() {
+    let fixture = Fixture::new().await;
+    {
+        let mut cloud = lock(&fixture.cloud);
+        cloud.issue_untrusted = true;
+        cloud
+            .queued
+            .push_back(("rot-bad".into(), rotate_document(2)));
+    }
+    let agent = fixture.spawn(fixture.policy());
+    let state = fixture
+        .wait_state(LIMIT, "rolled back and reported", |s| {
+            s.rotation
+                .as_ref()
+                .is_some_and(|r| r.step == RotationStep::RolledBack)
+                && s.report.is_none()
+        })
+        .await;
+    assert_eq!(
+        state.active.expect("active").certificate_pem,
+        fixture.factory_pem
+    );
+    assert!(state.previous.is_none());
+    let report = reports(&fixture, "rot-bad");
+    assert_eq!(report[0]["status"], "FAILED");
+    assert!(
+        report[0]["statusDetails"]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("not verified")
+    );
+    assert_eq!(state.phase, Phase::Active);
+    agent.stop().await;
+}
+
+/// Kills the agent while the cloud withholds the answer to `kind`, restarts it, and checks
+/// that the rotation completes exactly once with the new certificate.
+async fn kill_and_resume(kind: &'static str, waiting_at: RotationStep) {
+    let fixture = Fixture::new().await;
+    {
+        let mut cloud = lock(&fixture.cloud);
+        cloud.drop_once.insert(kind);
+        cloud
+            .queued
+            .push_back(("rot-k".into(), rotate_document(20)));
+    }
+    let agent = fixture.spawn(fixture.policy());
+    fixture
+        .wait_state(LIMIT, "waiting at the step", |s| {
+            s.rotation.as_ref().is_some_and(|r| r.step == waiting_at)
+        })
+        .await;
+    wait_for(&fixture.cloud, LIMIT, "request dropped", |c| {
+        !c.drop_once.contains(kind)
+    })
+    .await;
+    agent.kill().await;
+    let agent = fixture.spawn(fixture.policy());
+    let state = fixture
+        .wait_state(LIMIT, "committed after the restart", |s| {
+            s.rotation
+                .as_ref()
+                .is_some_and(|r| r.step == RotationStep::Committed)
+                && s.report.is_none()
+        })
+        .await;
+    let active = state.active.expect("active");
+    assert_eq!(active.slot, SLOT_B, "{kind}");
+    assert_eq!(state.previous.expect("previous").slot, SLOT_A, "{kind}");
+    let report = reports(&fixture, "rot-k");
+    assert_eq!(report.len(), 1, "{kind}: one final report");
+    assert_eq!(
+        report[0]["statusDetails"]["newCertificateId"],
+        active.fingerprint.as_str()
+    );
+    assert!(
+        fixture.keys.public_key(SLOT_A).is_ok(),
+        "{kind}: old key kept"
+    );
+    agent.stop().await;
+}
+
+#[tokio::test]
+async fn kill_while_waiting_for_create_from_csr() {
+    kill_and_resume("create", RotationStep::CreatingCertificate).await;
+}
+
+#[tokio::test]
+async fn kill_while_waiting_for_provision() {
+    kill_and_resume("provision", RotationStep::Provisioning).await;
+}
+
+#[tokio::test]
+async fn kill_while_verifying_the_new_certificate() {
+    kill_and_resume("verify", RotationStep::Verifying).await;
+}
+
+#[tokio::test]
+async fn kill_after_commit_before_the_report_is_delivered() {
+    kill_and_resume("report", RotationStep::Committed).await;
+}
