@@ -8,6 +8,7 @@ pub mod config;
 pub mod keys;
 pub mod led;
 pub mod mqtt;
+pub mod se;
 pub mod store;
 pub mod tls;
 
@@ -23,6 +24,7 @@ use crate::core::{Action, Agent, ConnectFailure, Event, Millis, PersistedState, 
 pub use keys::{KeyError, KeyStore, SoftKeyStore};
 pub use led::{Led, LogLed, SysfsLed};
 pub use mqtt::Endpoint;
+pub use se::SecureElementKeys;
 pub use store::{FileStore, MemoryStore, StateStore};
 
 /// What [`run`] needs besides the device parts.

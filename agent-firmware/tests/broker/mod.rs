@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use fleetid_agent::core::{FirstIdentity, PersistedState, Policy};
 use fleetid_agent::driver::{
-    self, DeviceParts, DriverConfig, Endpoint, KeyStore, LogLed, MemoryStore, SoftKeyStore,
+    self, DeviceParts, DriverConfig, Endpoint, KeyStore, LogLed, MemoryStore, SecureElementKeys,
 };
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
@@ -28,7 +28,8 @@ pub struct Fixture {
     pub ca: Arc<Ca>,
     pub broker: Mosquitto,
     pub cloud: Shared,
-    pub keys: Arc<SoftKeyStore>,
+    /// A simulated SE05x: it survives agent kills like a chip does.
+    pub keys: Arc<SecureElementKeys>,
     pub store: MemoryStore,
     pub factory_pem: String,
 }
@@ -64,10 +65,10 @@ impl Fixture {
         let (server_pem, server_key, _) = ca.leaf("broker", &["127.0.0.1"]);
         let broker = Mosquitto::start(&ca.pem(), &server_pem, &server_key);
         let cloud = responder::start(broker.port, ca.clone(), untrusted).await;
-        let keys = Arc::new(SoftKeyStore::new());
-        let (factory_pem, _, factory_key) = ca.leaf(THING, &[]);
-        keys.import_pkcs8(SLOT_A, &factory_key)
-            .expect("factory key");
+        // The factory: a key generated in the SE, a certificate for its public key.
+        let keys = Arc::new(SecureElementKeys::simulated().expect("simulated SE"));
+        keys.generate_p256(SLOT_A).expect("factory key");
+        let factory_pem = ca.leaf_for_key(THING, keys.public_key(SLOT_A).expect("public key"));
         Self {
             ca,
             broker,

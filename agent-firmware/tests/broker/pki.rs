@@ -34,10 +34,35 @@ impl Ca {
         (cert.pem(), key.serialize_pem(), key.serialize_der())
     }
 
+    /// A certificate for a key held elsewhere (the secure element): `point` is its
+    /// uncompressed P-256 public key.
+    pub fn leaf_for_key(&self, common_name: &str, point: Vec<u8>) -> String {
+        let mut params = CertificateParams::new(Vec::<String>::new()).expect("params");
+        params
+            .distinguished_name
+            .push(DnType::CommonName, common_name);
+        params
+            .signed_by(&RawP256(point), &self.0)
+            .expect("sign")
+            .pem()
+    }
+
     /// Signs a CSR as create-from-csr does.
     pub fn sign_csr(&self, csr_pem: &str) -> Result<(String, Vec<u8>), String> {
         let csr = CertificateSigningRequestParams::from_pem(csr_pem).map_err(|e| e.to_string())?;
         let cert = csr.signed_by(&self.0).map_err(|e| e.to_string())?;
         Ok((cert.pem(), cert.der().to_vec()))
+    }
+}
+
+struct RawP256(Vec<u8>);
+
+impl rcgen::PublicKeyData for RawP256 {
+    fn der_bytes(&self) -> &[u8] {
+        &self.0
+    }
+
+    fn algorithm(&self) -> &'static rcgen::SignatureAlgorithm {
+        &rcgen::PKCS_ECDSA_P256_SHA256
     }
 }
