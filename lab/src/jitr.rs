@@ -39,6 +39,14 @@ impl JitrLog {
             .clone()
     }
 
+    /// (accepted, rejected) so far.
+    #[must_use]
+    pub fn counts(&self) -> (usize, usize) {
+        let outcomes = self.outcomes.lock().unwrap_or_else(PoisonError::into_inner);
+        let rejected = outcomes.iter().filter(|o| o.rejected.is_some()).count();
+        (outcomes.len() - rejected, rejected)
+    }
+
     fn push(&self, outcome: JitrOutcome) {
         self.outcomes
             .lock()

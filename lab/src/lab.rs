@@ -6,12 +6,15 @@ use std::collections::BTreeSet;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::time::Duration;
 
 use tokio::net::TcpListener;
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{mpsc, oneshot, watch};
 
 use crate::api::{self, ApiState};
 use crate::detector::Detector;
+use crate::fleet::scenario::{self, Scenario};
+use crate::fleet::{Fleet, FleetError, FleetLink, FleetProgress};
 use crate::gateway::{DEVICE_POLICY, Gateway, GatewayOptions};
 use crate::jitr::{self, JitrLog};
 use crate::pki::CertificateAuthority;
@@ -51,6 +54,9 @@ pub enum LabError {
     /// The gateway did not start.
     #[error(transparent)]
     Gateway(#[from] crate::gateway::GatewayError),
+    /// The fleet could not be made.
+    #[error(transparent)]
+    Fleet(#[from] FleetError),
 }
 
 fn io(what: impl Into<String>) -> impl FnOnce(std::io::Error) -> LabError {
@@ -59,13 +65,34 @@ fn io(what: impl Into<String>) -> impl FnOnce(std::io::Error) -> LabError {
 }
 
 /// What to start.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct LabOptions {
+    /// Simulated devices (0: the cloud only).
+    pub devices: usize,
+    /// Seed of the scenario plan.
+    pub seed: u64,
+    /// Which scenario.
+    pub scenario: Scenario,
     /// Where the operator credentials and CA files are written (a fresh temporary
     /// directory under the system temp dir when `None`).
     pub state_dir: Option<PathBuf>,
-    /// Common names JITR rejects as recalled.
+    /// Common names JITR rejects as recalled, besides the scenario's recalled batch.
     pub recalled: BTreeSet<String>,
+    /// How often each device reports its status.
+    pub status_interval: Duration,
+}
+
+impl Default for LabOptions {
+    fn default() -> Self {
+        Self {
+            devices: 1000,
+            seed: 1,
+            scenario: Scenario::Demo,
+            state_dir: None,
+            recalled: BTreeSet::new(),
+            status_interval: Duration::from_secs(30),
+        }
+    }
 }
 
 /// Paths of the files the lab wrote.
@@ -101,6 +128,11 @@ pub struct LabHandle {
     pub next_ca: Arc<CertificateAuthority>,
     /// The state directory.
     pub state_dir: PathBuf,
+    /// The fleet's plan (empty without devices).
+    pub plan: Vec<scenario::DeviceSpec>,
+    /// Fleet progress, updated while it boots and after.
+    pub progress: watch::Receiver<FleetProgress>,
+    fleet: Option<Fleet>,
     gateway: Gateway,
     api_stop: oneshot::Sender<()>,
     api_task: tokio::task::JoinHandle<std::io::Result<()>>,
@@ -146,9 +178,12 @@ impl Lab {
         let detector = Detector::default();
         let (registrations, registered) = mpsc::channel(1024);
         let jitr_log = JitrLog::default();
+        let plan = scenario::plan(options.devices, options.seed, options.scenario);
+        let mut recalled = options.recalled;
+        recalled.extend(crate::fleet::recalled(&plan));
         let jitr_task = tokio::spawn(jitr::run(
             registry.clone(),
-            options.recalled,
+            recalled,
             jitr_log.clone(),
             registered,
         ));
@@ -188,7 +223,25 @@ impl Lab {
             },
         ));
 
+        let (fleet, progress) = if plan.is_empty() {
+            (None, watch::channel(FleetProgress::default()).1)
+        } else {
+            let link = FleetLink {
+                registry: &registry,
+                jitr: &jitr_log,
+                issuing_ca: &issuing,
+                root_ca_pem: &root.certificate_pem,
+                gateway: gateway.addr,
+                status_interval: options.status_interval,
+            };
+            let (fleet, progress) = Fleet::start(&link, &plan, options.seed)?;
+            (Some(fleet), progress)
+        };
+
         Ok(LabHandle {
+            plan,
+            progress,
+            fleet,
             endpoint_url: format!("http://{http_addr}"),
             mqtt_addr: gateway.addr,
             operator: operator_files,
@@ -249,8 +302,23 @@ impl LabHandle {
         self.gateway.publish_json(topic, body);
     }
 
-    /// Stops the gateway (closing every session), the API and JITR.
+    /// Devices of the fleet connected now.
+    #[must_use]
+    pub fn devices_connected(&self) -> usize {
+        self.fleet.as_ref().map_or(0, Fleet::connected)
+    }
+
+    /// Status messages the fleet sent so far.
+    #[must_use]
+    pub fn status_messages(&self) -> u64 {
+        self.fleet.as_ref().map_or(0, Fleet::published)
+    }
+
+    /// Stops the fleet, the gateway (closing every session), the API and JITR.
     pub async fn shutdown(self) {
+        if let Some(fleet) = self.fleet {
+            fleet.shutdown().await;
+        }
         self.gateway.shutdown().await;
         let _ = self.api_stop.send(());
         let _ = self.api_task.await;

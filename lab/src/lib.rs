@@ -10,6 +10,7 @@ pub mod api;
 pub mod audit;
 pub mod cert_facts;
 pub mod detector;
+pub mod fleet;
 pub mod gateway;
 pub mod jitr;
 mod lab;

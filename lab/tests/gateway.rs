@@ -22,6 +22,8 @@ async fn lab(recalled: &[&str]) -> (LabHandle, tempfile::TempDir) {
             .iter()
             .map(|s| (*s).to_owned())
             .collect::<BTreeSet<_>>(),
+        devices: 0,
+        ..LabOptions::default()
     })
     .await
     .unwrap();

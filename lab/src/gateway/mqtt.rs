@@ -95,7 +95,7 @@ pub fn decode(buf: &mut BytesMut) -> Result<Option<Incoming>, MqttError> {
     let mut body = buf.split_to(length).freeze();
     let flags = first & 0x0f;
     let packet = match first >> 4 {
-        1 => connect(&mut body)?,
+        1 => read_connect(&mut body)?,
         3 => {
             let qos = (flags >> 1) & 0x03;
             let topic = string(&mut body).ok_or(MqttError::Malformed("PUBLISH"))?;
@@ -146,7 +146,7 @@ pub fn decode(buf: &mut BytesMut) -> Result<Option<Incoming>, MqttError> {
     Ok(Some(packet))
 }
 
-fn connect(body: &mut Bytes) -> Result<Incoming, MqttError> {
+fn read_connect(body: &mut Bytes) -> Result<Incoming, MqttError> {
     let bad = MqttError::Malformed("CONNECT");
     let name = string(body).ok_or(bad.clone())?;
     if name != "MQTT" && name != "MQIsdp" {
@@ -204,6 +204,21 @@ fn header(out: &mut BytesMut, first: u8, length: usize) {
             break;
         }
     }
+}
+
+/// CONNECT (clean session, no will, no credentials), as the lab's simulated devices send it.
+pub fn connect(out: &mut BytesMut, client_id: &str, keep_alive: u16) {
+    let id = client_id.as_bytes();
+    header(out, 0x10, 10 + 2 + id.len());
+    out.put_slice(&[0, 4, b'M', b'Q', b'T', b'T', 4, 0x02]);
+    out.put_u16(keep_alive);
+    out.put_u16(u16::try_from(id.len()).unwrap_or(u16::MAX));
+    out.put_slice(id);
+}
+
+/// DISCONNECT.
+pub fn disconnect(out: &mut BytesMut) {
+    out.put_slice(&[0xe0, 0x00]);
 }
 
 /// CONNACK with a return code (0 accepted, 1 bad protocol, 2 bad client id, 5 not authorized).
@@ -302,6 +317,21 @@ mod tests {
                 level: 4,
                 client_id: "dev-1".into(),
                 keep_alive: 30,
+                clean_session: true
+            }))
+        );
+    }
+
+    #[test]
+    fn our_connect_is_read_back() {
+        let mut buf = BytesMut::new();
+        connect(&mut buf, "dev-00001", 60);
+        assert_eq!(
+            decode(&mut buf),
+            Ok(Some(Incoming::Connect {
+                level: 4,
+                client_id: "dev-00001".into(),
+                keep_alive: 60,
                 clean_session: true
             }))
         );

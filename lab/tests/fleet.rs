@@ -1,0 +1,144 @@
+//! The lab with a simulated fleet of 200 devices over real mTLS: JITR provisions everyone
+//! but the recalled batch, status reaches an operator subscription, the HTTP API sees exactly
+//! the lab's certificates, and the detector notices the scenario's misbehaving devices.
+
+#![allow(clippy::unwrap_used)] // a failed step should stop the test with its error
+
+mod support;
+
+use std::time::Duration;
+
+use aws_config::BehaviorVersion;
+use aws_sdk_iot::config::{Credentials, Region};
+use fleetid_agent::wire::StatusMessage;
+use fleetid_lab::fleet::scenario::{Role, Scenario};
+use fleetid_lab::registry::CertStatus;
+use fleetid_lab::{Lab, LabOptions};
+use rumqttc::QoS;
+use support::{connected, message, operator, subscribed};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_demo_fleet_of_200_boots_through_jitr() {
+    let dir = tempfile::tempdir().unwrap();
+    let lab = Lab::start(LabOptions {
+        devices: 200,
+        seed: 42,
+        scenario: Scenario::Demo,
+        state_dir: Some(dir.path().to_owned()),
+        status_interval: Duration::from_secs(1),
+        ..LabOptions::default()
+    })
+    .await
+    .unwrap();
+    let recalled: Vec<&str> = lab
+        .plan
+        .iter()
+        .filter(|s| s.role == Role::Recalled)
+        .map(|s| s.name.as_str())
+        .collect();
+    assert_eq!(recalled.len(), 4);
+
+    let mut progress = lab.progress.clone();
+    let booted = tokio::time::timeout(Duration::from_secs(30), async {
+        loop {
+            let p = *progress.borrow_and_update();
+            if p.connected >= 195 && p.provisioned + p.rejected >= 199 {
+                return p;
+            }
+            progress.changed().await.unwrap();
+        }
+    })
+    .await
+    .expect("the fleet did not boot within 30 s");
+    assert_eq!(booted.total, 200);
+    assert_eq!(booted.rejected, 4);
+
+    let outcomes = lab.jitr.outcomes();
+    let rejected: Vec<String> = outcomes.iter().filter_map(|o| o.rejected.clone()).collect();
+    for name in &recalled {
+        assert!(
+            rejected.contains(&format!("device {name} is on the recall list")),
+            "{rejected:?}"
+        );
+    }
+    for o in outcomes.iter().filter(|o| o.rejected.is_some()) {
+        assert_eq!(
+            lab.registry.certificate(&o.certificate_id).unwrap().status,
+            CertStatus::Revoked
+        );
+    }
+
+    // The HTTP API lists exactly the lab's certificates: 199 device certificates (two devices
+    // share one) and the operator's.
+    let config = aws_config::defaults(BehaviorVersion::latest())
+        .region(Region::new("us-east-1"))
+        .credentials_provider(Credentials::new(
+            fleetid_lab::api::ACCESS_KEY_ID,
+            fleetid_lab::api::SECRET_ACCESS_KEY,
+            None,
+            None,
+            "test",
+        ))
+        .endpoint_url(&lab.endpoint_url)
+        .load()
+        .await;
+    let iot = aws_sdk_iot::Client::new(&config);
+    let listed = iot
+        .list_certificates()
+        .page_size(250)
+        .into_paginator()
+        .items()
+        .send()
+        .collect::<Result<Vec<_>, _>>()
+        .await
+        .unwrap();
+    assert_eq!(listed.len(), 200);
+    assert_eq!(listed.len(), lab.registry.certificate_count());
+
+    // Status messages in the agent's wire format reach the operator's subscription.
+    let (op, mut events) = operator(&lab);
+    connected(&mut events).await.unwrap();
+    op.subscribe("fleetid/v1/+/status", QoS::AtMostOnce)
+        .await
+        .unwrap();
+    subscribed(&mut events).await;
+    let (topic, body) = message(&mut events, |t| t.ends_with("/status")).await;
+    let status = StatusMessage::from_json(body.to_string().as_bytes()).unwrap();
+    assert_eq!(topic, format!("fleetid/v1/{}/status", status.thing));
+
+    // The detector: the debug-topic device, the shared certificate, then the flapping device.
+    let debug = &lab.plan[0].name;
+    assert!(
+        lab.detector
+            .violations()
+            .iter()
+            .any(|v| &v.thing_name == debug && v.behavior == "DebugTopicPublish")
+    );
+    let flapping = lab.plan[1].name.clone();
+    let flagged = tokio::time::timeout(Duration::from_secs(20), async {
+        loop {
+            let findings = lab.detector.findings();
+            let shared = findings
+                .iter()
+                .any(|f| f.check_name == "DEVICE_CERTIFICATE_SHARED_CHECK");
+            let flaps = lab
+                .detector
+                .violations()
+                .iter()
+                .any(|v| v.thing_name == flapping && v.behavior == "Flapping");
+            if shared && flaps {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    })
+    .await;
+    assert!(
+        flagged.is_ok(),
+        "violations {:?} findings {:?}",
+        lab.detector.violations(),
+        lab.detector.findings()
+    );
+
+    lab.shutdown().await;
+}
