@@ -58,6 +58,19 @@ pub struct ConfigFile {
     /// The LED.
     #[serde(default)]
     pub led: LedSection,
+    /// The secure element.
+    #[serde(default)]
+    pub secure_element: SecureElementSection,
+}
+
+/// `[secure_element]`: the chip on an I2C bus, or a simulator whose objects live in a file.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SecureElementSection {
+    /// `/dev/i2c-N` of the SE05x (address 0x48); needs the `linux` feature.
+    pub i2c_device: Option<PathBuf>,
+    /// A simulated SE05x whose objects are kept in this file.
+    pub simulator_file: Option<PathBuf>,
 }
 
 /// `[server]`.
@@ -150,6 +163,8 @@ pub struct LoadedConfig {
     pub state_file: PathBuf,
     /// LED directory, if any.
     pub led_sysfs: Option<PathBuf>,
+    /// The secure element, paths resolved.
+    pub secure_element: SecureElementSection,
 }
 
 impl ConfigFile {
@@ -251,6 +266,10 @@ impl ConfigFile {
             },
             state_file: base.join(self.state_file),
             led_sysfs: self.led.sysfs,
+            secure_element: SecureElementSection {
+                i2c_device: self.secure_element.i2c_device,
+                simulator_file: self.secure_element.simulator_file.map(|f| base.join(f)),
+            },
         })
     }
 }

@@ -33,6 +33,22 @@ impl SecureElementKeys {
         Ok(Self(se_nxp::share(se)))
     }
 
+    /// The SE05x on a Linux I2C bus (`/dev/i2c-N`, address 0x48), reset and selected.
+    ///
+    /// # Errors
+    /// When the bus cannot be opened or the chip does not answer.
+    #[cfg(feature = "linux")]
+    pub fn open_i2c(path: &std::path::Path) -> Result<Self, KeyError> {
+        let bus = se_nxp::linux::LinuxI2c::open(path, 0x48).map_err(|e| KeyError::Device {
+            slot: 0,
+            reason: format!("opening {}: {e}", path.display()),
+        })?;
+        let mut se = se_nxp::Se05x::new(bus, StdDelay);
+        se.soft_reset().map_err(|e| device(0, &e))?;
+        se.select().map_err(|e| device(0, &e))?;
+        Ok(Self(se_nxp::share(se)))
+    }
+
     /// A simulated SE05x whose objects live in `path` (they survive restarts, like a chip's).
     ///
     /// # Errors
@@ -44,6 +60,17 @@ impl SecureElementKeys {
         })?;
         let se = se_nxp::sim::simulated_se05x(sim).map_err(|e| device(0, &e))?;
         Ok(Self(se_nxp::share(se)))
+    }
+}
+
+/// Delays by sleeping the thread (the SE05x polls are short).
+#[cfg(feature = "linux")]
+struct StdDelay;
+
+#[cfg(feature = "linux")]
+impl embedded_hal::delay::DelayNs for StdDelay {
+    fn delay_ns(&mut self, ns: u32) {
+        std::thread::sleep(std::time::Duration::from_nanos(u64::from(ns)));
     }
 }
 

@@ -2,6 +2,9 @@
 //! library entry point with a shared key store and state store (they survive a "kill", like
 //! a secure element and flash do).
 
+// Shared by several test crates; each uses a part of it.
+#![allow(dead_code)]
+
 pub mod mosquitto;
 pub mod pki;
 pub mod responder;
