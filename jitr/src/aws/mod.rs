@@ -1,0 +1,70 @@
+//! AWS implementations (feature `aws`): [`AwsControlPlane`] on aws-sdk-iot and the SDK error
+//! classification shared with the DynamoDB manifest.
+
+mod iot;
+
+pub use iot::AwsControlPlane;
+
+use aws_sdk_iot::config::http::HttpResponse;
+use aws_sdk_iot::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+
+use crate::control_plane::{ControlPlaneError, ControlPlaneErrorKind};
+
+/// Error codes after which the same call may succeed.
+const RETRYABLE_CODES: &[&str] = &[
+    "ThrottlingException",
+    "TooManyRequestsException",
+    "ServiceUnavailableException",
+    "InternalFailureException",
+    "InternalServerError",
+    "InternalServerException",
+    "ProvisionedThroughputExceededException",
+    "RequestLimitExceeded",
+    "LimitExceededException",
+];
+
+/// Sorts an SDK error into not found / retryable / permanent.
+pub(crate) fn error_kind<E>(err: &SdkError<E, HttpResponse>) -> ControlPlaneErrorKind
+where
+    E: ProvideErrorMetadata,
+{
+    match err {
+        SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) | SdkError::ResponseError(_) => {
+            ControlPlaneErrorKind::Retryable
+        }
+        _ => match err.code() {
+            Some("ResourceNotFoundException") => ControlPlaneErrorKind::NotFound,
+            Some(code) if RETRYABLE_CODES.contains(&code) => ControlPlaneErrorKind::Retryable,
+            _ => match err.raw_response().map(|r| r.status().as_u16()) {
+                Some(429 | 500..=599) => ControlPlaneErrorKind::Retryable,
+                _ => ControlPlaneErrorKind::Permanent,
+            },
+        },
+    }
+}
+
+/// Converts an SDK error into a [`ControlPlaneError`] naming the operation and resource.
+pub(crate) fn control_plane_error<E>(
+    operation: &'static str,
+    resource: &str,
+    err: &SdkError<E, HttpResponse>,
+) -> ControlPlaneError
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+{
+    let kind = error_kind(err);
+    ControlPlaneError::new(
+        operation,
+        resource,
+        kind,
+        DisplayErrorContext(&err).to_string(),
+    )
+}
+
+/// Whether the error is the service's `code` (e.g. `ResourceAlreadyExistsException`).
+pub(crate) fn has_code<E: ProvideErrorMetadata>(
+    err: &SdkError<E, HttpResponse>,
+    code: &str,
+) -> bool {
+    err.code() == Some(code)
+}

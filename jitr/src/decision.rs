@@ -1,0 +1,322 @@
+//! The pure decision: may this certificate's device join the fleet, and as what thing?
+//!
+//! [`decide`] is synchronous and has no side effects or clock: the time comes from the event.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+use time::OffsetDateTime;
+
+use crate::certificate::{self, Rejection};
+use crate::config::JitrConfig;
+use crate::event::RegisteredEvent;
+use crate::manifest::ManifestEntry;
+use crate::reason::RejectReason;
+
+/// The policy an activated certificate gets.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PolicySpec {
+    /// Policy name (created when missing).
+    pub name: String,
+    /// Policy document, used only when the policy is created.
+    pub document: String,
+}
+
+/// The outcome of [`decide`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "decision", rename_all = "snake_case")]
+pub enum Decision {
+    /// Activate the certificate, attached to this thing with this policy.
+    Activate {
+        /// Thing name (prefix + device id).
+        thing: String,
+        /// Policy attached to the certificate.
+        #[serde(skip_serializing)]
+        policy: PolicySpec,
+        /// Static thing groups the thing joins.
+        groups: Vec<String>,
+        /// Thing attributes (model, firmware, batch).
+        attributes: BTreeMap<String, String>,
+    },
+    /// Do not activate; the certificate becomes INACTIVE or REVOKED as configured.
+    Reject {
+        /// Stable reason code.
+        reason: RejectReason,
+        /// Human-readable detail.
+        detail: String,
+    },
+}
+
+impl Decision {
+    /// The reason, when rejected.
+    pub fn reject_reason(&self) -> Option<RejectReason> {
+        match self {
+            Self::Activate { .. } => None,
+            Self::Reject { reason, .. } => Some(*reason),
+        }
+    }
+
+    pub(crate) fn reject(reason: RejectReason, detail: impl Into<String>) -> Self {
+        Self::Reject {
+            reason,
+            detail: detail.into(),
+        }
+    }
+}
+
+impl From<Rejection> for Decision {
+    fn from(rejection: Rejection) -> Self {
+        Self::Reject {
+            reason: rejection.reason,
+            detail: rejection.detail,
+        }
+    }
+}
+
+/// The time of a registration event: `timestamp`, else `certificateRegistrationTimestamp`.
+pub fn event_time(event: &RegisteredEvent) -> Option<OffsetDateTime> {
+    let millis = event.timestamp.map(i128::from).or_else(|| {
+        event
+            .certificate_registration_timestamp
+            .as_deref()
+            .and_then(|s| s.trim().parse::<i128>().ok())
+    })?;
+    OffsetDateTime::from_unix_timestamp_nanos(millis.checked_mul(1_000_000)?).ok()
+}
+
+/// The device id a certificate carries (where `config` says to look), so the caller can look
+/// up its manifest entry before calling [`decide`].
+pub fn device_id_of(cert_pem: &str, config: &JitrConfig) -> Result<String, Rejection> {
+    let der = certificate::pem_to_der(cert_pem)
+        .map_err(|e| Rejection::new(RejectReason::MalformedCertificate, e))?;
+    let cert = certificate::parse_der(&der)
+        .map_err(|e| Rejection::new(RejectReason::MalformedCertificate, e))?;
+    certificate::device_id(&cert, config.device_id_source, &config.thing_name_prefix)
+}
+
+/// Decides whether the certificate registered by `event` may be activated.
+///
+/// `ca_pem` is the PEM of the CA certificate named by the event (`None` when that CA is not
+/// registered); `manifest` is the entry for the certificate's device id (see
+/// [`device_id_of`]), `None` when the device is unknown. Never panics on bad input: every
+/// problem becomes a [`Decision::Reject`] with a stable reason.
+pub fn decide(
+    event: &RegisteredEvent,
+    cert_pem: &str,
+    ca_pem: Option<&str>,
+    manifest: Option<&ManifestEntry>,
+    config: &JitrConfig,
+) -> Decision {
+    let Some(at) = event_time(event) else {
+        return Decision::reject(
+            RejectReason::MalformedEvent,
+            "event has no usable timestamp",
+        );
+    };
+    if !config.allowed_ca_ids.is_empty()
+        && !config.allowed_ca_ids.contains(&event.ca_certificate_id)
+    {
+        return Decision::reject(
+            RejectReason::UnknownCa,
+            format!("CA {} is not in allowed_ca_ids", event.ca_certificate_id),
+        );
+    }
+    let Some(ca_pem) = ca_pem else {
+        return Decision::reject(
+            RejectReason::UnknownCa,
+            format!("CA {} is not registered", event.ca_certificate_id),
+        );
+    };
+    evaluate(
+        cert_pem,
+        IssuerCheck::By(ca_pem),
+        None,
+        manifest,
+        config,
+        at,
+    )
+}
+
+/// Whether [`evaluate`] checks the issuer.
+#[derive(Clone, Copy)]
+pub(crate) enum IssuerCheck<'a> {
+    /// The certificate must be issued by this CA (PEM).
+    By(&'a str),
+    /// Issued by AWS IoT itself (fleet provisioning): not checked here.
+    Skip,
+}
+
+/// The checks shared by JITR and the fleet provisioning hook. `device_id`, when given, was
+/// found elsewhere (a provisioning parameter) and validated; else it is read from the
+/// certificate.
+pub(crate) fn evaluate(
+    cert_pem: &str,
+    issuer: IssuerCheck<'_>,
+    device_id: Option<&str>,
+    manifest: Option<&ManifestEntry>,
+    config: &JitrConfig,
+    at: OffsetDateTime,
+) -> Decision {
+    match evaluate_inner(cert_pem, issuer, device_id, manifest, config, at) {
+        Ok(decision) => decision,
+        Err(rejection) => rejection.into(),
+    }
+}
+
+fn evaluate_inner(
+    cert_pem: &str,
+    issuer: IssuerCheck<'_>,
+    device_id: Option<&str>,
+    manifest: Option<&ManifestEntry>,
+    config: &JitrConfig,
+    at: OffsetDateTime,
+) -> Result<Decision, Rejection> {
+    let der = certificate::pem_to_der(cert_pem)
+        .map_err(|e| Rejection::new(RejectReason::MalformedCertificate, e))?;
+    let cert = certificate::parse_der(&der)
+        .map_err(|e| Rejection::new(RejectReason::MalformedCertificate, e))?;
+    if let IssuerCheck::By(ca_pem) = issuer {
+        let ca_der = certificate::pem_to_der(ca_pem)
+            .map_err(|e| Rejection::new(RejectReason::UnknownCa, format!("CA certificate: {e}")))?;
+        let ca = certificate::parse_der(&ca_der)
+            .map_err(|e| Rejection::new(RejectReason::UnknownCa, format!("CA certificate: {e}")))?;
+        certificate::check_issued_by(&cert, &ca)?;
+    }
+    certificate::check_key(&cert)?;
+    certificate::check_validity(&cert, at, config.clock_skew_seconds)?;
+    let device_id = match device_id {
+        Some(id) => id.to_owned(),
+        None => certificate::device_id(&cert, config.device_id_source, &config.thing_name_prefix)?,
+    };
+    check_manifest(&device_id, manifest, config)
+}
+
+fn check_manifest(
+    device_id: &str,
+    manifest: Option<&ManifestEntry>,
+    config: &JitrConfig,
+) -> Result<Decision, Rejection> {
+    let entry = manifest.ok_or_else(|| {
+        Rejection::new(
+            RejectReason::UnknownDevice,
+            format!("device {device_id} is not in the manifest"),
+        )
+    })?;
+    if entry.device_id != device_id {
+        return Err(Rejection::new(
+            RejectReason::ManifestMismatch,
+            format!(
+                "manifest entry is for device {}, the certificate is {device_id}",
+                entry.device_id
+            ),
+        ));
+    }
+    if entry.recalled {
+        return Err(Rejection::new(
+            RejectReason::Recalled,
+            format!("device {device_id} is recalled"),
+        ));
+    }
+    if entry.status != crate::manifest::SaleStatus::Sold {
+        return Err(Rejection::new(
+            RejectReason::NotSold,
+            format!("device {device_id} is {}", entry.status.as_str()),
+        ));
+    }
+    if let Some(minimum) = config.min_firmware.get(&entry.model)
+        && entry.firmware < *minimum
+    {
+        return Err(Rejection::new(
+            RejectReason::FirmwareTooOld,
+            format!(
+                "firmware {} is older than {minimum}, the minimum for model {}",
+                entry.firmware, entry.model
+            ),
+        ));
+    }
+    let thing = format!("{}{device_id}", config.thing_name_prefix);
+    let mut groups = config.thing_groups.clone();
+    for group in &entry.groups {
+        if !groups.contains(group) {
+            groups.push(group.clone());
+        }
+    }
+    let mut attributes = BTreeMap::new();
+    attributes.insert("model".to_owned(), attribute_value(&entry.model));
+    attributes.insert("firmware".to_owned(), entry.firmware.to_string());
+    if let Some(batch) = &entry.batch {
+        attributes.insert("batch".to_owned(), attribute_value(batch));
+    }
+    Ok(Decision::Activate {
+        policy: PolicySpec {
+            name: config.policy_name.replace("{thing}", &thing),
+            document: config.policy_document.replace("{thing}", &thing),
+        },
+        thing,
+        groups,
+        attributes,
+    })
+}
+
+/// Thing attribute values allow `[a-zA-Z0-9_.,@/:#=\[\]-]`, at most 800 characters; anything
+/// else becomes `_`.
+fn attribute_value(text: &str) -> String {
+    text.chars()
+        .take(800)
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || "_.,@/:#=[]-".contains(c) {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn event(timestamp: Option<u64>, registration: Option<&str>) -> RegisteredEvent {
+        RegisteredEvent {
+            certificate_id: "c".into(),
+            ca_certificate_id: "ca".into(),
+            certificate_status: "PENDING_ACTIVATION".into(),
+            aws_account_id: "1".into(),
+            timestamp,
+            certificate_registration_timestamp: registration.map(str::to_owned),
+        }
+    }
+
+    #[test]
+    fn event_time_prefers_timestamp_then_registration_time() {
+        let t = event_time(&event(Some(1_623_724_243_659), Some("1"))).unwrap();
+        assert_eq!(t.unix_timestamp(), 1_623_724_243);
+        let t = event_time(&event(None, Some("1623723165331"))).unwrap();
+        assert_eq!(t.unix_timestamp(), 1_623_723_165);
+        assert!(event_time(&event(None, Some("soon"))).is_none());
+        assert!(event_time(&event(None, None)).is_none());
+    }
+
+    #[test]
+    fn attribute_values_are_sanitized() {
+        assert_eq!(attribute_value("sensor \"b\"/v2"), "sensor__b_/v2");
+    }
+
+    #[test]
+    fn no_event_time_and_unknown_ca_are_rejected_before_parsing() {
+        let config = JitrConfig::default();
+        let d = decide(&event(None, None), "junk", Some("junk"), None, &config);
+        assert_eq!(d.reject_reason(), Some(RejectReason::MalformedEvent));
+        let d = decide(&event(Some(1), None), "junk", None, None, &config);
+        assert_eq!(d.reject_reason(), Some(RejectReason::UnknownCa));
+        let allow = JitrConfig {
+            allowed_ca_ids: vec!["other".into()],
+            ..JitrConfig::default()
+        };
+        let d = decide(&event(Some(1), None), "junk", Some("junk"), None, &allow);
+        assert_eq!(d.reject_reason(), Some(RejectReason::UnknownCa));
+        let d = decide(&event(Some(1), None), "junk", Some("junk"), None, &config);
+        assert_eq!(d.reject_reason(), Some(RejectReason::MalformedCertificate));
+    }
+}
