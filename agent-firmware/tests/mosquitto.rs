@@ -11,7 +11,7 @@ use fleetid_agent::wire::{AgentState, RotationStep};
 use serde_json::{Value, json};
 
 use broker::responder::{lock, wait_for};
-use broker::{Fixture, SLOT_A, SLOT_B};
+use broker::{FACTORY_SERIAL, Fixture, SLOT_A, SLOT_B};
 
 const LIMIT: Duration = Duration::from_secs(15);
 
@@ -185,4 +185,46 @@ async fn kill_while_verifying_the_new_certificate() {
 #[tokio::test]
 async fn kill_after_commit_before_the_report_is_delivered() {
     kill_and_resume("report", RotationStep::Committed).await;
+}
+
+#[tokio::test]
+async fn a_revoked_certificate_stops_publishing_and_recovers_when_it_works_again() {
+    let mut fixture = Fixture::new().await;
+    let mut policy = fixture.policy();
+    policy.revoked_after = 2;
+    policy.slow_retry_ms = 1_000;
+    policy.status_interval_ms = 200;
+    let agent = fixture.spawn(policy);
+    fixture
+        .wait_state(LIMIT, "active", |s| s.phase == Phase::Active)
+        .await;
+    // The CA revokes the certificate; the broker restarts with the CRL and refuses it.
+    let crl = fixture.ca.crl(&[FACTORY_SERIAL]);
+    fixture.broker.restart_with_crl(&crl);
+    let revoked = fixture
+        .wait_state(LIMIT, "revoked", |s| s.phase == Phase::Revoked)
+        .await;
+    assert!(revoked.active.is_some(), "the certificate is kept");
+    // No status while revoked: nothing arrives over a few retry periods.
+    let seen = lock(&fixture.cloud).statuses.len();
+    tokio::time::sleep(Duration::from_millis(1_500)).await;
+    assert_eq!(
+        lock(&fixture.cloud).statuses.len(),
+        seen,
+        "published while revoked"
+    );
+    // The certificate works again (an INACTIVE certificate re-activated): the agent recovers.
+    let crl = fixture.ca.crl(&[]);
+    fixture.broker.restart_with_crl(&crl);
+    fixture
+        .wait_state(LIMIT, "active again", |s| s.phase == Phase::Active)
+        .await;
+    wait_for(&fixture.cloud, LIMIT, "status after recovery", |c| {
+        c.statuses.len() > seen
+            && c.statuses
+                .last()
+                .is_some_and(|s| s.state == AgentState::Active)
+    })
+    .await;
+    agent.stop().await;
 }

@@ -464,6 +464,16 @@ impl Agent {
     }
 
     pub(super) fn request_timed_out(&mut self) {
+        // The round trip that proves the certificate got no answer: ask again.
+        if let super::Link::Online {
+            using: Using::Active,
+            verified: false,
+            ..
+        } = self.link
+        {
+            self.send_start_next();
+            self.request_at = Some(self.now + self.policy.request_timeout_ms);
+        }
         let Some(step) = self.state.rotation.as_ref().map(|r| r.step) else {
             return;
         };

@@ -90,6 +90,7 @@ impl Agent {
             Using::Pending => self.send_verify_request(),
             Using::Active => {
                 self.send_start_next();
+                self.request_at = Some(self.now + self.policy.request_timeout_ms);
                 self.send_report();
                 self.send_rotation_request();
             }

@@ -8,6 +8,8 @@ use rumqttc::{
     AsyncClient, ConnectReturnCode, ConnectionError, EventLoop, MqttOptions, TlsConfiguration,
     Transport,
 };
+use std::io::ErrorKind;
+
 use rustls::AlertDescription;
 
 use super::keys::KeyStore;
@@ -82,46 +84,56 @@ pub fn classify(error: &ConnectionError) -> ConnectFailure {
             ),
             detail,
         },
-        ConnectionError::Tls(rumqttc::TlsError::TLS(tls)) => refused_by_tls(tls, detail),
-        ConnectionError::Tls(rumqttc::TlsError::Io(io)) | ConnectionError::Io(io) => {
-            classify_io(io, detail)
-        }
         ConnectionError::NetworkTimeout | ConnectionError::FlushTimeout => {
             ConnectFailure::Unreachable(detail)
         }
-        _ => ConnectFailure::Refused {
-            definite: false,
-            detail,
-        },
+        _ => {
+            // rumqttc wraps TLS alerts and socket errors several layers deep.
+            if let Some(tls) = find_in_chain::<rustls::Error>(error) {
+                let definite = matches!(
+                    tls,
+                    rustls::Error::AlertReceived(AlertDescription::CertificateRevoked)
+                );
+                return ConnectFailure::Refused { definite, detail };
+            }
+            match find_in_chain::<std::io::Error>(error).map(std::io::Error::kind) {
+                Some(
+                    ErrorKind::ConnectionRefused
+                    | ErrorKind::TimedOut
+                    | ErrorKind::HostUnreachable
+                    | ErrorKind::NetworkUnreachable
+                    | ErrorKind::NotFound
+                    | ErrorKind::AddrNotAvailable,
+                ) => ConnectFailure::Unreachable(detail),
+                // Reached the server, which closed on us during the handshake or before CONNACK.
+                _ => ConnectFailure::Refused {
+                    definite: false,
+                    detail,
+                },
+            }
+        }
     }
 }
 
-fn refused_by_tls(tls: &rustls::Error, detail: String) -> ConnectFailure {
-    let definite = matches!(
-        tls,
-        rustls::Error::AlertReceived(AlertDescription::CertificateRevoked)
-    );
-    ConnectFailure::Refused { definite, detail }
-}
-
-fn classify_io(io: &std::io::Error, detail: String) -> ConnectFailure {
-    use std::io::ErrorKind;
-    if let Some(tls) = io.get_ref().and_then(|e| e.downcast_ref::<rustls::Error>()) {
-        return refused_by_tls(tls, detail);
+/// The first `T` in the error's source chain, looking inside `io::Error`s too.
+fn find_in_chain<'a, T: std::error::Error + 'static>(
+    error: &'a (dyn std::error::Error + 'static),
+) -> Option<&'a T> {
+    let mut current = Some(error);
+    while let Some(err) = current {
+        if let Some(found) = err.downcast_ref::<T>() {
+            return Some(found);
+        }
+        if let Some(inner) = err
+            .downcast_ref::<std::io::Error>()
+            .and_then(std::io::Error::get_ref)
+            .and_then(|inner| inner.downcast_ref::<T>())
+        {
+            return Some(inner);
+        }
+        current = err.source();
     }
-    match io.kind() {
-        ErrorKind::ConnectionRefused
-        | ErrorKind::TimedOut
-        | ErrorKind::HostUnreachable
-        | ErrorKind::NetworkUnreachable
-        | ErrorKind::NotFound
-        | ErrorKind::AddrNotAvailable => ConnectFailure::Unreachable(detail),
-        // Reached the server, which closed on us during the handshake or before CONNACK.
-        _ => ConnectFailure::Refused {
-            definite: false,
-            detail,
-        },
-    }
+    None
 }
 
 #[cfg(test)]
@@ -153,8 +165,8 @@ mod tests {
                 ..
             }
         ));
-        let revoked = ConnectionError::Io(std::io::Error::other(rustls::Error::AlertReceived(
-            AlertDescription::CertificateRevoked,
+        let revoked = ConnectionError::MqttState(rumqttc::StateError::Io(std::io::Error::other(
+            rustls::Error::AlertReceived(AlertDescription::CertificateRevoked),
         )));
         assert!(matches!(
             classify(&revoked),

@@ -26,6 +26,8 @@ use self::responder::Shared;
 pub const THING: &str = "dev-0001";
 pub const SLOT_A: u32 = 0x1000_0001;
 pub const SLOT_B: u32 = 0x1000_0002;
+/// Serial number of the factory certificate (for CRLs).
+pub const FACTORY_SERIAL: u64 = 0x00f1_ee71;
 
 pub struct Fixture {
     pub ca: Arc<Ca>,
@@ -66,12 +68,13 @@ impl Fixture {
         let ca = Arc::new(Ca::new("fleetid test root"));
         let untrusted = Arc::new(Ca::new("not trusted by the broker"));
         let (server_pem, server_key, _) = ca.leaf("broker", &["127.0.0.1"]);
-        let broker = Mosquitto::start(&ca.pem(), &server_pem, &server_key);
+        let broker = Mosquitto::start(&ca.pem(), &server_pem, &server_key, &ca.crl(&[]));
         let cloud = responder::start(broker.port, ca.clone(), untrusted).await;
         // The factory: a key generated in the SE, a certificate for its public key.
         let keys = Arc::new(SecureElementKeys::simulated().expect("simulated SE"));
         keys.generate_p256(SLOT_A).expect("factory key");
-        let factory_pem = ca.leaf_for_key(THING, keys.public_key(SLOT_A).expect("public key"));
+        let point = keys.public_key(SLOT_A).expect("public key");
+        let factory_pem = ca.leaf_for_key(THING, point, FACTORY_SERIAL);
         Self {
             ca,
             broker,

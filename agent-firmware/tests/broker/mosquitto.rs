@@ -11,6 +11,7 @@ pub struct Mosquitto {
     child: Child,
     pub port: u16,
     pub dir: TempDir,
+    config: PathBuf,
 }
 
 /// The mosquitto binary: `FLEETID_MOSQUITTO` (set by scripts/test), else the Debian path.
@@ -27,14 +28,30 @@ fn binary() -> PathBuf {
     debian
 }
 
+fn spawn(config: &std::path::Path, dir: &std::path::Path) -> Child {
+    let log = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(dir.join("mosquitto.log"))
+        .expect("log");
+    Command::new(binary())
+        .arg("-c")
+        .arg(config)
+        .stdout(Stdio::null())
+        .stderr(log)
+        .spawn()
+        .expect("starting mosquitto")
+}
+
 fn free_port() -> u16 {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
     listener.local_addr().expect("addr").port()
 }
 
 impl Mosquitto {
-    /// Starts mosquitto requiring client certificates signed by `ca_pem`.
-    pub fn start(ca_pem: &str, server_cert_pem: &str, server_key_pem: &str) -> Self {
+    /// Starts mosquitto requiring client certificates signed by `ca_pem` and not revoked by
+    /// `crl_pem`.
+    pub fn start(ca_pem: &str, server_cert_pem: &str, server_key_pem: &str, crl_pem: &str) -> Self {
         let dir = tempfile::tempdir().expect("temp dir");
         let write = |name: &str, text: &str| {
             let path = dir.path().join(name);
@@ -44,29 +61,39 @@ impl Mosquitto {
         let ca = write("ca.pem", ca_pem);
         let cert = write("server.pem", server_cert_pem);
         let key = write("server.key", server_key_pem);
+        let crl = write("crl.pem", crl_pem);
         let port = free_port();
         let config = write(
             "mosquitto.conf",
             &format!(
                 "persistence false\nlog_dest stderr\nlog_type error\nlog_type warning\n\
                  listener {port} 127.0.0.1\ncafile {}\ncertfile {}\nkeyfile {}\n\
-                 require_certificate true\nuse_identity_as_username true\n",
+                 crlfile {}\nrequire_certificate true\nuse_identity_as_username true\n",
                 ca.display(),
                 cert.display(),
-                key.display()
+                key.display(),
+                crl.display()
             ),
         );
-        let log = std::fs::File::create(dir.path().join("mosquitto.log")).expect("log");
-        let child = Command::new(binary())
-            .arg("-c")
-            .arg(&config)
-            .stdout(Stdio::null())
-            .stderr(log)
-            .spawn()
-            .expect("starting mosquitto");
-        let broker = Self { child, port, dir };
+        let child = spawn(&config, dir.path());
+        let broker = Self {
+            child,
+            port,
+            dir,
+            config,
+        };
         broker.wait_ready();
         broker
+    }
+
+    /// Replaces the CRL and restarts the broker on the same port: every client is
+    /// disconnected and reconnects through the new CRL.
+    pub fn restart_with_crl(&mut self, crl_pem: &str) {
+        std::fs::write(self.dir.path().join("crl.pem"), crl_pem).expect("write crl");
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        self.child = spawn(&self.config, self.dir.path());
+        self.wait_ready();
     }
 
     fn wait_ready(&self) {

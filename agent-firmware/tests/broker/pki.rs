@@ -36,8 +36,9 @@ impl Ca {
 
     /// A certificate for a key held elsewhere (the secure element): `point` is its
     /// uncompressed P-256 public key.
-    pub fn leaf_for_key(&self, common_name: &str, point: Vec<u8>) -> String {
+    pub fn leaf_for_key(&self, common_name: &str, point: Vec<u8>, serial: u64) -> String {
         let mut params = CertificateParams::new(Vec::<String>::new()).expect("params");
+        params.serial_number = Some(serial.into());
         params
             .distinguished_name
             .push(DnType::CommonName, common_name);
@@ -45,6 +46,27 @@ impl Ca {
             .signed_by(&RawP256(point), &self.0)
             .expect("sign")
             .pem()
+    }
+
+    /// A CRL (PEM) revoking the certificates with these serial numbers.
+    pub fn crl(&self, revoked: &[u64]) -> String {
+        let params = rcgen::CertificateRevocationListParams {
+            this_update: rcgen::date_time_ymd(2020, 1, 1),
+            next_update: rcgen::date_time_ymd(2099, 1, 1),
+            crl_number: 1u64.into(),
+            issuing_distribution_point: None,
+            revoked_certs: revoked
+                .iter()
+                .map(|serial| rcgen::RevokedCertParams {
+                    serial_number: (*serial).into(),
+                    revocation_time: rcgen::date_time_ymd(2021, 1, 1),
+                    reason_code: Some(rcgen::RevocationReason::KeyCompromise),
+                    invalidity_date: None,
+                })
+                .collect(),
+            key_identifier_method: rcgen::KeyIdMethod::Sha256,
+        };
+        params.signed_by(&self.0).expect("crl").pem().expect("pem")
     }
 
     /// Signs a CSR as create-from-csr does.

@@ -68,15 +68,17 @@ pub async fn start(port: u16, trusted: Arc<Ca>, untrusted: Arc<Ca>) -> Shared {
         "$aws/provisioning-templates/+/provision/json",
         "fleetid/v1/+/status",
     ];
-    client
-        .subscribe_many(filters.map(|f| rumqttc::SubscribeFilter::new(f.into(), QoS::AtLeastOnce)))
-        .await
-        .expect("subscribe");
     let cloud: Shared = Arc::default();
     let shared = cloud.clone();
     tokio::spawn(async move {
         loop {
             match eventloop.poll().await {
+                // Clean session: subscribe again after every (re)connection.
+                Ok(Event::Incoming(Packet::ConnAck(_))) => {
+                    let filters =
+                        filters.map(|f| rumqttc::SubscribeFilter::new(f.into(), QoS::AtLeastOnce));
+                    client.try_subscribe_many(filters).expect("subscribe");
+                }
                 Ok(Event::Incoming(Packet::SubAck(_))) => lock(&shared).subscribed = true,
                 Ok(Event::Incoming(Packet::Publish(p))) => {
                     let body: Value = serde_json::from_slice(&p.payload).unwrap_or_default();
