@@ -203,3 +203,19 @@ fn the_shared_handle_is_usable_from_threads() {
     });
     assert!(stats.frames_sent > 10);
 }
+
+#[test]
+fn ifs_negotiation_makes_the_chip_chain_smaller_blocks_and_sessions_end() {
+    let mut se = simulated_se05x(SimulatedSe::new()).expect("ready");
+    let frames_before = se.link_mut().i2c_mut().frames_received();
+    se.random(200).expect("random");
+    let with_254 = se.link_mut().i2c_mut().frames_received() - frames_before;
+    se.link_mut().negotiate_ifsd(32).expect("IFS confirmed");
+    let frames_before = se.link_mut().i2c_mut().frames_received();
+    assert_eq!(se.random(200).expect("random").len(), 200);
+    let with_32 = se.link_mut().i2c_mut().frames_received() - frames_before;
+    // 206 response bytes: one block at IFSD 254; seven blocks (six acknowledgements) at 32.
+    assert_eq!((with_254, with_32), (1, 7));
+    se.link_mut().end_apdu_session().expect("session ended");
+    assert!(se.random(8).is_ok());
+}

@@ -2,12 +2,11 @@
 //! generation, public key read-out, ECDSA sign and verify of host digests, object management.
 
 use alloc::vec::Vec;
-use core::fmt;
 
 use embedded_hal::delay::DelayNs;
 use embedded_hal::i2c::I2c;
 
-use crate::apdu::{self, Command, CommandError, Response, ResponseError};
+use crate::apdu::{self, Command, Response, ResponseError};
 use crate::atr::Atr;
 use crate::status::StatusError;
 use crate::t1::{LinkConfig, LinkStats, T1, TransportError};
@@ -17,122 +16,11 @@ pub const APPLET_AID: [u8; 16] = [
     0xA0, 0x00, 0x00, 0x03, 0x96, 0x54, 0x53, 0x00, 0x00, 0x00, 0x01, 0x03, 0x00, 0x00, 0x00, 0x00,
 ];
 
-/// Wire constants of the applet (AN12413).
-pub mod consts {
-    /// CLA of applet commands without secure messaging.
-    pub const CLA: u8 = 0x80;
-    /// INS WRITE.
-    pub const INS_WRITE: u8 = 0x01;
-    /// INS READ.
-    pub const INS_READ: u8 = 0x02;
-    /// INS CRYPTO.
-    pub const INS_CRYPTO: u8 = 0x03;
-    /// INS MGMT.
-    pub const INS_MGMT: u8 = 0x04;
-    /// P1 DEFAULT.
-    pub const P1_DEFAULT: u8 = 0x00;
-    /// P1 EC | KEY_PAIR.
-    pub const P1_EC_KEY_PAIR: u8 = 0x61;
-    /// P1 SIGNATURE.
-    pub const P1_SIGNATURE: u8 = 0x0C;
-    /// P2 DEFAULT.
-    pub const P2_DEFAULT: u8 = 0x00;
-    /// P2 SIGN.
-    pub const P2_SIGN: u8 = 0x09;
-    /// P2 VERIFY.
-    pub const P2_VERIFY: u8 = 0x0A;
-    /// P2 EXIST.
-    pub const P2_EXIST: u8 = 0x27;
-    /// P2 DELETE_OBJECT.
-    pub const P2_DELETE_OBJECT: u8 = 0x28;
-    /// P2 RANDOM.
-    pub const P2_RANDOM: u8 = 0x49;
-    /// TAG_1 .. TAG_5.
-    pub const TAG_1: u8 = 0x41;
-    /// TAG_2.
-    pub const TAG_2: u8 = 0x42;
-    /// TAG_3.
-    pub const TAG_3: u8 = 0x43;
-    /// TAG_4.
-    pub const TAG_4: u8 = 0x44;
-    /// TAG_5.
-    pub const TAG_5: u8 = 0x45;
-    /// Curve id of NIST P-256.
-    pub const CURVE_NIST_P256: u8 = 0x03;
-    /// ECDSA with a SHA-256 digest computed by the host.
-    pub const SIG_ECDSA_SHA_256: u8 = 0x21;
-    /// Result byte: success / true.
-    pub const RESULT_SUCCESS: u8 = 0x01;
-    /// Result byte: failure / false.
-    pub const RESULT_FAILURE: u8 = 0x02;
-}
+pub mod consts;
+mod types;
 
 use consts::*;
-
-/// Identifier of a secure object (4 bytes on the wire).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct ObjectId(pub u32);
-
-impl fmt::Display for ObjectId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "0x{:08X}", self.0)
-    }
-}
-
-/// Uncompressed SEC1 P-256 point: `04 || X || Y`.
-pub type P256PublicKey = [u8; 65];
-
-/// Applet version from SELECT.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct AppletVersion {
-    /// Major version.
-    pub major: u8,
-    /// Minor version.
-    pub minor: u8,
-    /// Patch version.
-    pub patch: u8,
-    /// Applet configuration (feature bits).
-    pub config: u16,
-    /// Secure box version.
-    pub secure_box: u16,
-}
-
-/// A failed SE05x command.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
-pub enum Se05xError {
-    /// The link failed.
-    #[error("{command}: {source}")]
-    Transport {
-        /// Command being run.
-        command: &'static str,
-        /// Link error.
-        source: TransportError,
-    },
-    /// The SE answered with an error status word.
-    #[error("{command} refused by the secure element: {source}")]
-    Status {
-        /// Command being run.
-        command: &'static str,
-        /// Status word.
-        source: StatusError,
-    },
-    /// The SE's answer was malformed.
-    #[error("{command}: malformed response: {source}")]
-    Response {
-        /// Command being run.
-        command: &'static str,
-        /// What is wrong.
-        source: ResponseError,
-    },
-    /// The command could not be encoded.
-    #[error("{command}: {source}")]
-    Command {
-        /// Command being run.
-        command: &'static str,
-        /// What is wrong.
-        source: CommandError,
-    },
-}
+pub use types::{AppletVersion, ObjectId, P256PublicKey, Se05xError};
 
 /// Driver of one SE05x over I2C.
 pub struct Se05x<I2C, D> {
@@ -180,6 +68,11 @@ impl<I2C: I2c, D: DelayNs> Se05x<I2C, D> {
         &mut self.link
     }
 
+    /// Heap bytes held by the driver's buffers (APDU buffers and the link's frame buffers).
+    pub fn buffer_bytes(&self) -> usize {
+        self.tx.capacity() + self.rx.capacity() + self.link.buffer_bytes()
+    }
+
     /// Link counters.
     pub fn stats(&self) -> LinkStats {
         self.link.stats()
@@ -210,6 +103,13 @@ impl<I2C: I2c, D: DelayNs> Se05x<I2C, D> {
 
     /// Runs one command and returns the response data after checking the status word.
     fn run(&mut self, name: &'static str, command: &Command<'_>) -> Result<&[u8], Se05xError> {
+        // Thousands of drivers live in one lab process: give back what a large APDU grew.
+        for buffer in [&mut self.tx, &mut self.rx] {
+            if buffer.capacity() > 1024 {
+                buffer.clear();
+                buffer.shrink_to(300);
+            }
+        }
         self.tx.clear();
         command
             .encode_into(&mut self.tx)

@@ -11,7 +11,7 @@ use alloc::vec::Vec;
 use embedded_hal::delay::DelayNs;
 use embedded_hal::i2c::{Error as _, ErrorKind, I2c, NoAcknowledgeSource};
 
-use crate::atr::{Atr, AtrError};
+use crate::atr::AtrError;
 use crate::frame::{
     self, CRC_LEN, FrameError, HEADER_LEN, MAX_INF_LEN, NAD_HOST_TO_SE, NAD_SE_TO_HOST, Pcb,
     RBlockError, SBlockKind,
@@ -202,6 +202,11 @@ impl<I2C: I2c, D: DelayNs> T1<I2C, D> {
         self.stats
     }
 
+    /// Heap bytes held by the link's buffers.
+    pub fn buffer_bytes(&self) -> usize {
+        self.last_sent.capacity() + self.rx.capacity()
+    }
+
     /// The bus, e.g. to reach a simulator's controls.
     pub fn i2c_mut(&mut self) -> &mut I2C {
         &mut self.i2c
@@ -366,6 +371,22 @@ impl<I2C: I2c, D: DelayNs> T1<I2C, D> {
         Ok(self.bwt_us() * u64::from(multiplier))
     }
 
+    /// Answers the SE's IFS request (a new IFSC) with the same value and adopts it. Invalid
+    /// sizes (0, 255) are not confirmed: the SE repeats or times out.
+    fn accept_ifsc(&mut self, len: usize) -> Result<(), TransportError> {
+        if let [size @ 1..=254] = *self.inf(len) {
+            self.config.ifsc = usize::from(size);
+            self.send_control(
+                Pcb::S {
+                    kind: SBlockKind::Ifs,
+                    response: true,
+                },
+                &[size],
+            )?;
+        }
+        Ok(())
+    }
+
     /// Asks the SE to repeat its last block after a corrupted or missing one.
     fn request_repeat(&mut self, problem: &'static str) -> Result<(), TransportError> {
         self.stats.retransmissions += 1;
@@ -376,276 +397,7 @@ impl<I2C: I2c, D: DelayNs> T1<I2C, D> {
         };
         self.send_control(Pcb::R { nr: self.nr, error }, &[])
     }
-
-    /// Exchanges one APDU: `response` receives the response APDU (data and status word).
-    ///
-    /// # Errors
-    /// [`TransportError`] when the exchange cannot be completed, after one RESYNCH and restart.
-    pub fn transceive(
-        &mut self,
-        apdu: &[u8],
-        response: &mut Vec<u8>,
-    ) -> Result<(), TransportError> {
-        response.clear();
-        match self.exchange(apdu, response) {
-            Err(err) if err.restartable() => {
-                response.clear();
-                self.resynch()?;
-                self.exchange(apdu, response)
-            }
-            other => other,
-        }
-    }
-
-    fn exchange(&mut self, apdu: &[u8], response: &mut Vec<u8>) -> Result<(), TransportError> {
-        let ifsc = self.config.ifsc.clamp(1, MAX_INF_LEN);
-        let count = apdu.len().div_ceil(ifsc).max(1);
-        for index in 0..count {
-            let chunk = &apdu[(index * ifsc).min(apdu.len())..((index + 1) * ifsc).min(apdu.len())];
-            let last = index + 1 == count;
-            let sent_ns = self.ns;
-            self.send_block(
-                Pcb::I {
-                    ns: sent_ns,
-                    more: !last,
-                },
-                chunk,
-            )?;
-            let more = self.await_reply(sent_ns, !last, response)?;
-            self.ns = !self.ns;
-            if last {
-                return self.receive_chain(more, response);
-            }
-        }
-        Ok(())
-    }
-
-    /// Waits for the answer to the I-block with N(S) `sent_ns`: an acknowledgement when
-    /// `chaining`, otherwise the first I-block of the response (appended to `response`; returns
-    /// its "more" bit).
-    fn await_reply(
-        &mut self,
-        sent_ns: bool,
-        chaining: bool,
-        response: &mut Vec<u8>,
-    ) -> Result<bool, TransportError> {
-        let block = if chaining {
-            "chained command block"
-        } else {
-            "command block"
-        };
-        let mut failures = 0u8;
-        let mut wtx = 0u8;
-        let mut bound = self.bwt_us();
-        loop {
-            let incoming = self.receive(bound)?;
-            bound = self.bwt_us();
-            let problem = match incoming {
-                Incoming::Block(Pcb::R { nr, .. }, _) if chaining && nr != sent_ns => {
-                    return Ok(false);
-                }
-                Incoming::Block(Pcb::I { ns, more }, len) if !chaining && ns == self.nr => {
-                    self.accept(len, response)?;
-                    return Ok(more);
-                }
-                Incoming::Block(
-                    Pcb::S {
-                        kind: SBlockKind::Wtx,
-                        response: false,
-                    },
-                    len,
-                ) => {
-                    bound = self.grant_wtx(len, &mut wtx)?;
-                    continue;
-                }
-                Incoming::Block(Pcb::R { .. }, _) => "retransmission requested",
-                Incoming::Block(..) => "unexpected block",
-                Incoming::Corrupt(problem) => problem,
-                Incoming::Silent => "no answer within BWT",
-            };
-            failures += 1;
-            if failures > self.config.max_retries {
-                return Err(TransportError::RetriesExhausted {
-                    block,
-                    attempts: failures,
-                    last: problem,
-                });
-            }
-            if problem == "retransmission requested" {
-                self.resend_last()?;
-            } else {
-                self.request_repeat(problem)?;
-            }
-        }
-    }
-
-    fn accept(&mut self, len: usize, response: &mut Vec<u8>) -> Result<(), TransportError> {
-        if response.len() + len > self.config.max_response_len {
-            return Err(TransportError::ResponseTooLong(
-                self.config.max_response_len,
-            ));
-        }
-        let start = response.len();
-        response.resize(start + len, 0);
-        response[start..].copy_from_slice(&self.rx[HEADER_LEN..HEADER_LEN + len]);
-        self.nr = !self.nr;
-        Ok(())
-    }
-
-    /// Receives the remaining blocks of a chained response.
-    fn receive_chain(
-        &mut self,
-        mut more: bool,
-        response: &mut Vec<u8>,
-    ) -> Result<(), TransportError> {
-        while more {
-            self.send_block(
-                Pcb::R {
-                    nr: self.nr,
-                    error: RBlockError::None,
-                },
-                &[],
-            )?;
-            let mut failures = 0u8;
-            let mut wtx = 0u8;
-            let mut bound = self.bwt_us();
-            loop {
-                let incoming = self.receive(bound)?;
-                bound = self.bwt_us();
-                let problem = match incoming {
-                    Incoming::Block(Pcb::I { ns, more: next }, len) if ns == self.nr => {
-                        self.accept(len, response)?;
-                        more = next;
-                        break;
-                    }
-                    Incoming::Block(
-                        Pcb::S {
-                            kind: SBlockKind::Wtx,
-                            response: false,
-                        },
-                        len,
-                    ) => {
-                        bound = self.grant_wtx(len, &mut wtx)?;
-                        continue;
-                    }
-                    Incoming::Block(Pcb::I { .. } | Pcb::R { .. }, _) => "retransmission requested",
-                    Incoming::Block(..) => "unexpected block",
-                    Incoming::Corrupt(problem) => problem,
-                    Incoming::Silent => "no answer within BWT",
-                };
-                failures += 1;
-                if failures > self.config.max_retries {
-                    return Err(TransportError::RetriesExhausted {
-                        block: "chained response block",
-                        attempts: failures,
-                        last: problem,
-                    });
-                }
-                if problem == "retransmission requested" {
-                    self.resend_last()?;
-                } else {
-                    self.request_repeat(problem)?;
-                }
-            }
-        }
-        Ok(())
-    }
-
-    /// Sends an S-block request and returns the length of the response's information field
-    /// (readable with [`Self::supervisory_inf`] until the next exchange).
-    fn supervisory(&mut self, kind: SBlockKind, inf: &[u8]) -> Result<usize, TransportError> {
-        self.send_block(
-            Pcb::S {
-                kind,
-                response: false,
-            },
-            inf,
-        )?;
-        let mut failures = 0u8;
-        let mut wtx = 0u8;
-        let mut bound = self.bwt_us();
-        loop {
-            let incoming = self.receive(bound)?;
-            bound = self.bwt_us();
-            let problem = match incoming {
-                Incoming::Block(
-                    Pcb::S {
-                        kind: got,
-                        response: true,
-                    },
-                    len,
-                ) if got == kind => {
-                    return Ok(len);
-                }
-                Incoming::Block(
-                    Pcb::S {
-                        kind: SBlockKind::Wtx,
-                        response: false,
-                    },
-                    len,
-                ) => {
-                    bound = self.grant_wtx(len, &mut wtx)?;
-                    continue;
-                }
-                Incoming::Block(..) => "unexpected block",
-                Incoming::Corrupt(problem) => problem,
-                Incoming::Silent => "no answer within BWT",
-            };
-            failures += 1;
-            if failures > self.config.max_retries {
-                return Err(TransportError::RetriesExhausted {
-                    block: "supervisory block",
-                    attempts: failures,
-                    last: problem,
-                });
-            }
-            self.resend_last()?;
-        }
-    }
-
-    fn supervisory_inf(&self, len: usize) -> &[u8] {
-        self.inf(len)
-    }
-
-    /// Interface soft reset: the SE answers with its ATR, whose BWT, IFSC and MPOT are adopted.
-    ///
-    /// # Errors
-    /// [`TransportError`] when the exchange fails or the ATR is malformed.
-    pub fn soft_reset(&mut self) -> Result<Atr, TransportError> {
-        let len = self.supervisory(SBlockKind::SoftReset, &[])?;
-        let atr = Atr::parse(self.supervisory_inf(len)).map_err(TransportError::Atr)?;
-        if atr.bwt_ms > 0 {
-            self.config.bwt_ms = u32::from(atr.bwt_ms);
-        }
-        if atr.mpot_ms > 0 {
-            self.config.mpot_us = u32::from(atr.mpot_ms) * 1000;
-        }
-        if atr.ifsc > 0 {
-            self.config.ifsc = usize::from(atr.ifsc).min(MAX_INF_LEN);
-        }
-        self.ns = false;
-        self.nr = false;
-        Ok(atr)
-    }
-
-    /// RESYNCH: both sides restart their sequence numbers at 0.
-    ///
-    /// # Errors
-    /// [`TransportError`] when the SE does not confirm.
-    pub fn resynch(&mut self) -> Result<(), TransportError> {
-        self.stats.resynchs += 1;
-        self.supervisory(SBlockKind::Resynch, &[])?;
-        self.ns = false;
-        self.nr = false;
-        Ok(())
-    }
-
-    /// END OF APDU SESSION: tells the SE it may go to sleep.
-    ///
-    /// # Errors
-    /// [`TransportError`] when the SE does not confirm.
-    pub fn end_apdu_session(&mut self) -> Result<(), TransportError> {
-        self.supervisory(SBlockKind::EndApduSession, &[])
-            .map(|_| ())
-    }
 }
+
+mod exchange;
+mod supervisory;
