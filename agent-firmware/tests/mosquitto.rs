@@ -199,8 +199,10 @@ async fn a_revoked_certificate_stops_publishing_and_recovers_when_it_works_again
         .wait_state(LIMIT, "active", |s| s.phase == Phase::Active)
         .await;
     // The CA revokes the certificate; the broker restarts with the CRL and refuses it.
-    let crl = fixture.ca.crl(&[FACTORY_SERIAL]);
-    fixture.broker.restart_with_crl(&crl);
+    fixture
+        .broker
+        .replace_file("crl.pem", &fixture.ca.crl(&[FACTORY_SERIAL]));
+    fixture.broker.restart();
     let revoked = fixture
         .wait_state(LIMIT, "revoked", |s| s.phase == Phase::Revoked)
         .await;
@@ -214,8 +216,8 @@ async fn a_revoked_certificate_stops_publishing_and_recovers_when_it_works_again
         "published while revoked"
     );
     // The certificate works again (an INACTIVE certificate re-activated): the agent recovers.
-    let crl = fixture.ca.crl(&[]);
-    fixture.broker.restart_with_crl(&crl);
+    fixture.broker.replace_file("crl.pem", &fixture.ca.crl(&[]));
+    fixture.broker.restart();
     fixture
         .wait_state(LIMIT, "active again", |s| s.phase == Phase::Active)
         .await;
@@ -225,6 +227,58 @@ async fn a_revoked_certificate_stops_publishing_and_recovers_when_it_works_again
                 .last()
                 .is_some_and(|s| s.state == AgentState::Active)
     })
+    .await;
+    agent.stop().await;
+}
+
+#[tokio::test]
+async fn the_next_anchor_authenticates_a_new_server_ca_and_is_promoted() {
+    let mut fixture = Fixture::new().await;
+    let next = fixture.next_server_ca.clone();
+    let next_fp = fleetid_agent::core::certificate_facts(&next.pem())
+        .expect("anchor")
+        .fingerprint;
+    lock(&fixture.cloud).queued.push_back((
+        "anc-install".into(),
+        json!({"operation": "fleetid.anchor.v1", "action": "install", "anchorPem": next.pem()}),
+    ));
+    let agent = fixture.spawn(fixture.policy());
+    fixture
+        .wait_state(LIMIT, "next anchor installed", |s| {
+            s.anchors
+                .next
+                .as_ref()
+                .is_some_and(|a| a.fingerprint == next_fp)
+                && s.report.is_none()
+        })
+        .await;
+    // The server moves to a certificate from the new CA: only the next anchor accepts it.
+    let connects = fixture.state().expect("state").connects;
+    lock(&fixture.cloud).queued.push_back((
+        "anc-promote".into(),
+        json!({"operation": "fleetid.anchor.v1", "action": "promote", "fingerprint": next_fp}),
+    ));
+    let (server_pem, server_key, _) = next.leaf("broker", &["127.0.0.1"]);
+    fixture.broker.replace_file("server.pem", &server_pem);
+    fixture.broker.replace_file("server.key", &server_key);
+    fixture.broker.restart();
+    let state = fixture
+        .wait_state(LIMIT, "reconnected and promoted", |s| {
+            s.connects > connects && s.anchors.current.fingerprint == next_fp && s.report.is_none()
+        })
+        .await;
+    assert!(state.anchors.next.is_none());
+    assert_eq!(reports(&fixture, "anc-promote")[0]["status"], "SUCCEEDED");
+    wait_for(
+        &fixture.cloud,
+        LIMIT,
+        "status reporting the promoted anchor",
+        |c| {
+            c.statuses
+                .iter()
+                .any(|s| s.anchors.current == next_fp && s.anchors.next.is_none())
+        },
+    )
     .await;
     agent.stop().await;
 }

@@ -31,6 +31,8 @@ pub const FACTORY_SERIAL: u64 = 0x00f1_ee71;
 
 pub struct Fixture {
     pub ca: Arc<Ca>,
+    /// A CA the broker may move its server certificate to (trusted by the responder).
+    pub next_server_ca: Arc<Ca>,
     pub broker: Mosquitto,
     pub cloud: Shared,
     /// A simulated SE05x: it survives agent kills like a chip does.
@@ -69,7 +71,9 @@ impl Fixture {
         let untrusted = Arc::new(Ca::new("not trusted by the broker"));
         let (server_pem, server_key, _) = ca.leaf("broker", &["127.0.0.1"]);
         let broker = Mosquitto::start(&ca.pem(), &server_pem, &server_key, &ca.crl(&[]));
-        let cloud = responder::start(broker.port, ca.clone(), untrusted).await;
+        let next_server_ca = Arc::new(Ca::new("next server root"));
+        let anchors = format!("{}{}", ca.pem(), next_server_ca.pem());
+        let cloud = responder::start(broker.port, ca.clone(), untrusted, &anchors).await;
         // The factory: a key generated in the SE, a certificate for its public key.
         let keys = Arc::new(SecureElementKeys::simulated().expect("simulated SE"));
         keys.generate_p256(SLOT_A).expect("factory key");
@@ -77,6 +81,7 @@ impl Fixture {
         let factory_pem = ca.leaf_for_key(THING, point, FACTORY_SERIAL);
         Self {
             ca,
+            next_server_ca,
             broker,
             cloud,
             keys,

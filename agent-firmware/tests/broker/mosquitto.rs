@@ -86,10 +86,14 @@ impl Mosquitto {
         broker
     }
 
-    /// Replaces the CRL and restarts the broker on the same port: every client is
-    /// disconnected and reconnects through the new CRL.
-    pub fn restart_with_crl(&mut self, crl_pem: &str) {
-        std::fs::write(self.dir.path().join("crl.pem"), crl_pem).expect("write crl");
+    /// Replaces one of the broker's files (`crl.pem`, `server.pem`, `server.key`, `ca.pem`).
+    pub fn replace_file(&self, name: &str, text: &str) {
+        std::fs::write(self.dir.path().join(name), text).expect("write broker file");
+    }
+
+    /// Restarts the broker on the same port with its current files: every client is
+    /// disconnected and reconnects through the new CRL and server certificate.
+    pub fn restart(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
         self.child = spawn(&self.config, self.dir.path());

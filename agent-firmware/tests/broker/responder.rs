@@ -53,12 +53,18 @@ fn tls(ca_pem: &str, cert_pem: &str, key_der: Vec<u8>) -> rustls::ClientConfig {
 }
 
 /// Starts the responder; returns once it is subscribed.
-pub async fn start(port: u16, trusted: Arc<Ca>, untrusted: Arc<Ca>) -> Shared {
+/// `server_anchors` are the CAs the responder accepts for the broker's certificate.
+pub async fn start(
+    port: u16,
+    trusted: Arc<Ca>,
+    untrusted: Arc<Ca>,
+    server_anchors: &str,
+) -> Shared {
     let (cert, _, key) = trusted.leaf("operator", &[]);
     let mut options = MqttOptions::new("operator", "127.0.0.1", port);
     options.set_max_packet_size(256 * 1024, 256 * 1024);
     options.set_transport(Transport::tls_with_config(TlsConfiguration::Rustls(
-        Arc::new(tls(&trusted.pem(), &cert, key)),
+        Arc::new(tls(server_anchors, &cert, key)),
     )));
     let (client, mut eventloop) = AsyncClient::new(options, 64);
     let filters = [
