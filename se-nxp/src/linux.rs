@@ -113,3 +113,42 @@ impl I2c for LinuxI2c {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use embedded_hal::i2c::Error as _;
+
+    use super::*;
+
+    fn kind_of(errno: i32) -> ErrorKind {
+        LinuxI2cError {
+            operation: "read",
+            address: 0x48,
+            errno: Some(errno),
+            source: LinuxI2CError::Errno(errno),
+        }
+        .kind()
+    }
+
+    #[test]
+    fn address_nacks_mean_busy_and_other_errnos_do_not() {
+        let busy = ErrorKind::NoAcknowledge(NoAcknowledgeSource::Address);
+        assert_eq!(kind_of(ENXIO), busy);
+        assert_eq!(kind_of(EREMOTEIO), busy);
+        assert_eq!(
+            kind_of(ENODEV),
+            ErrorKind::NoAcknowledge(NoAcknowledgeSource::Data)
+        );
+        assert_eq!(kind_of(EIO), ErrorKind::Bus);
+        assert_eq!(kind_of(EAGAIN), ErrorKind::ArbitrationLoss);
+        assert_eq!(kind_of(13), ErrorKind::Other);
+    }
+
+    #[test]
+    fn opening_a_missing_bus_is_an_error_naming_the_operation() {
+        let err = LinuxI2c::open("/nonexistent/i2c-99", 0x48)
+            .err()
+            .map(|err| err.to_string());
+        assert!(err.is_some_and(|text| text.contains("open")));
+    }
+}

@@ -237,7 +237,12 @@ impl SeLink {
                 self.response_pos = 0;
                 self.s_response(kind, &[]);
             }
-            SBlockKind::EndApduSession | SBlockKind::ChipReset => self.s_response(kind, &[]),
+            SBlockKind::EndApduSession => self.s_response(kind, &[]),
+            SBlockKind::ChipReset => {
+                // The chip confirms, then restarts: nothing of the link survives.
+                self.reset();
+                self.s_response(kind, &[]);
+            }
             SBlockKind::Wtx => self.r_block(RBlockError::Other),
         }
         LinkEvent::Answered

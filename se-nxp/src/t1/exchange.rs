@@ -6,7 +6,7 @@ use alloc::vec::Vec;
 use embedded_hal::delay::DelayNs;
 use embedded_hal::i2c::I2c;
 
-use super::{Incoming, T1, TransportError};
+use super::{BlockProblem, Incoming, T1, TransportError};
 use crate::frame::{HEADER_LEN, MAX_INF_LEN, Pcb, RBlockError, SBlockKind};
 
 impl<I2C: I2c, D: DelayNs> T1<I2C, D> {
@@ -102,10 +102,10 @@ impl<I2C: I2c, D: DelayNs> T1<I2C, D> {
                     self.accept_ifsc(len)?;
                     continue;
                 }
-                Incoming::Block(Pcb::R { .. }, _) => "retransmission requested",
-                Incoming::Block(..) => "unexpected block",
+                Incoming::Block(Pcb::R { .. }, _) => BlockProblem::RetransmissionRequested,
+                Incoming::Block(..) => BlockProblem::UnexpectedBlock,
                 Incoming::Corrupt(problem) => problem,
-                Incoming::Silent => "no answer within BWT",
+                Incoming::Silent => BlockProblem::Silent,
             };
             failures += 1;
             if failures > self.config.max_retries {
@@ -115,7 +115,7 @@ impl<I2C: I2c, D: DelayNs> T1<I2C, D> {
                     last: problem,
                 });
             }
-            if problem == "retransmission requested" {
+            if problem == BlockProblem::RetransmissionRequested {
                 self.resend_last()?;
             } else {
                 self.request_repeat(problem)?;
@@ -182,10 +182,12 @@ impl<I2C: I2c, D: DelayNs> T1<I2C, D> {
                         self.accept_ifsc(len)?;
                         continue;
                     }
-                    Incoming::Block(Pcb::I { .. } | Pcb::R { .. }, _) => "retransmission requested",
-                    Incoming::Block(..) => "unexpected block",
+                    Incoming::Block(Pcb::I { .. } | Pcb::R { .. }, _) => {
+                        BlockProblem::RetransmissionRequested
+                    }
+                    Incoming::Block(..) => BlockProblem::UnexpectedBlock,
                     Incoming::Corrupt(problem) => problem,
-                    Incoming::Silent => "no answer within BWT",
+                    Incoming::Silent => BlockProblem::Silent,
                 };
                 failures += 1;
                 if failures > self.config.max_retries {
@@ -195,7 +197,7 @@ impl<I2C: I2c, D: DelayNs> T1<I2C, D> {
                         last: problem,
                     });
                 }
-                if problem == "retransmission requested" {
+                if problem == BlockProblem::RetransmissionRequested {
                     self.resend_last()?;
                 } else {
                     self.request_repeat(problem)?;

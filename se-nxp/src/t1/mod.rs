@@ -121,7 +121,7 @@ pub enum TransportError {
         /// Attempts made.
         attempts: u8,
         /// Last problem seen.
-        last: &'static str,
+        last: BlockProblem,
     },
     /// The SE asked for more waiting-time extensions than allowed.
     #[error("secure element asked for more than {0} waiting-time extensions for one block")]
@@ -129,12 +129,41 @@ pub enum TransportError {
     /// The response exceeds [`LinkConfig::max_response_len`].
     #[error("response longer than {0} bytes")]
     ResponseTooLong(usize),
+    /// The SE answered an IFS request with another size.
+    #[error("secure element did not confirm the information field size {0}")]
+    IfsNotConfirmed(u8),
     /// The soft reset answer carried no valid ATR.
     #[error("soft reset answer: {0}")]
     Atr(AtrError),
     /// A frame could not be built (information field too long).
     #[error("building a frame: {0}")]
     Frame(FrameError),
+}
+
+/// Why a block had to be exchanged again.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum BlockProblem {
+    /// The frame's CRC did not match.
+    #[error("bad CRC")]
+    BadCrc,
+    /// The frame's length or PCB was invalid.
+    #[error("malformed frame")]
+    Malformed,
+    /// The frame did not come from the SE (NAD other than 0xA5).
+    #[error("wrong node address")]
+    WrongNodeAddress,
+    /// The SE stopped answering in the middle of a frame.
+    #[error("frame cut short")]
+    CutShort,
+    /// Nothing arrived within the block waiting time.
+    #[error("no answer within BWT")]
+    Silent,
+    /// The other side asked for the block again.
+    #[error("retransmission requested")]
+    RetransmissionRequested,
+    /// A block that does not fit the exchange.
+    #[error("unexpected block")]
+    UnexpectedBlock,
 }
 
 impl TransportError {
@@ -151,7 +180,7 @@ enum Incoming {
     /// A valid frame; its information field is in `T1::rx[HEADER_LEN..HEADER_LEN + len]`.
     Block(Pcb, usize),
     /// Bytes arrived but were not a valid frame.
-    Corrupt(&'static str),
+    Corrupt(BlockProblem),
     /// Nothing arrived within the waiting time.
     Silent,
 }
@@ -315,11 +344,11 @@ impl<I2C: I2c, D: DelayNs> T1<I2C, D> {
             }
         }
         if header[0] != NAD_SE_TO_HOST {
-            return Ok(Incoming::Corrupt("wrong node address"));
+            return Ok(Incoming::Corrupt(BlockProblem::WrongNodeAddress));
         }
         let len = usize::from(header[2]);
         if len > MAX_INF_LEN {
-            return Ok(Incoming::Corrupt("length above 254"));
+            return Ok(Incoming::Corrupt(BlockProblem::Malformed));
         }
         self.rx.clear();
         self.rx.extend_from_slice(&header);
@@ -330,7 +359,7 @@ impl<I2C: I2c, D: DelayNs> T1<I2C, D> {
         {
             Ok(()) => {}
             Err(err) if Self::is_busy(err.kind()) => {
-                return Ok(Incoming::Corrupt("frame cut short"));
+                return Ok(Incoming::Corrupt(BlockProblem::CutShort));
             }
             Err(err) => {
                 return Err(TransportError::Bus {
@@ -344,8 +373,8 @@ impl<I2C: I2c, D: DelayNs> T1<I2C, D> {
                 self.stats.frames_received += 1;
                 Ok(Incoming::Block(decoded.pcb, decoded.inf.len()))
             }
-            Err(FrameError::Crc { .. }) => Ok(Incoming::Corrupt("bad CRC")),
-            Err(_) => Ok(Incoming::Corrupt("malformed frame")),
+            Err(FrameError::Crc { .. }) => Ok(Incoming::Corrupt(BlockProblem::BadCrc)),
+            Err(_) => Ok(Incoming::Corrupt(BlockProblem::Malformed)),
         }
     }
 
@@ -388,9 +417,9 @@ impl<I2C: I2c, D: DelayNs> T1<I2C, D> {
     }
 
     /// Asks the SE to repeat its last block after a corrupted or missing one.
-    fn request_repeat(&mut self, problem: &'static str) -> Result<(), TransportError> {
+    fn request_repeat(&mut self, problem: BlockProblem) -> Result<(), TransportError> {
         self.stats.retransmissions += 1;
-        let error = if problem == "bad CRC" {
+        let error = if problem == BlockProblem::BadCrc {
             RBlockError::Crc
         } else {
             RBlockError::Other

@@ -4,7 +4,7 @@
 use embedded_hal::delay::DelayNs;
 use embedded_hal::i2c::I2c;
 
-use super::{Incoming, T1, TransportError};
+use super::{BlockProblem, Incoming, T1, TransportError};
 use crate::atr::Atr;
 use crate::frame::{MAX_INF_LEN, Pcb, SBlockKind};
 
@@ -55,9 +55,9 @@ impl<I2C: I2c, D: DelayNs> T1<I2C, D> {
                     self.accept_ifsc(len)?;
                     continue;
                 }
-                Incoming::Block(..) => "unexpected block",
+                Incoming::Block(..) => BlockProblem::UnexpectedBlock,
                 Incoming::Corrupt(problem) => problem,
-                Incoming::Silent => "no answer within BWT",
+                Incoming::Silent => BlockProblem::Silent,
             };
             failures += 1;
             if failures > self.config.max_retries {
@@ -118,11 +118,7 @@ impl<I2C: I2c, D: DelayNs> T1<I2C, D> {
         if self.supervisory_inf(len) == [ifsd] {
             Ok(())
         } else {
-            Err(TransportError::RetriesExhausted {
-                block: "IFS request",
-                attempts: 1,
-                last: "the SE confirmed another size",
-            })
+            Err(TransportError::IfsNotConfirmed(ifsd))
         }
     }
 
