@@ -12,3 +12,4 @@ pub mod model;
 pub mod permit;
 pub mod render;
 pub mod store;
+pub mod tui;

@@ -1,0 +1,365 @@
+//! The app: owns the views, the overlays and the current snapshot; turns keys into commands
+//! and commands into actions; knows nothing of the terminal (the event loop drives it, tests
+//! drive it directly).
+
+mod palette;
+mod render;
+
+use ratatui::crossterm::event::{KeyEvent, MouseEvent, MouseEventKind};
+
+use super::action::{Action, Outcome, ViewId};
+use super::data::{FleetSnapshot, MutationRequest, TuiUpdate, UnixSeconds};
+use super::filter::{FilterJob, FilterResult};
+use super::keymap::{Command, Keymap};
+use super::theme::{Theme, ThemeSet};
+use super::views::{
+    anomalies::AnomalyView, audit::AuditView, cas::CaView, dashboard::DashboardView,
+    detail::DetailView, devices::DeviceView, heatmap::HeatmapView,
+};
+use super::widgets::banner::Environment;
+use super::widgets::confirm::ConfirmDialog;
+use super::widgets::help::HelpOverlay;
+use super::widgets::input::{InputEvent, TextInput};
+use super::widgets::palette::CommandPalette;
+use super::widgets::{Glyphs, Paint};
+
+/// Live anomalies kept in memory; older ones drop off the feed.
+const MAX_ANOMALIES: usize = 10_000;
+
+/// Everything the app needs that does not change while it runs (except the theme, which
+/// `:theme` may switch).
+#[derive(Debug, Clone)]
+pub struct AppSettings {
+    /// Key bindings.
+    pub keymap: Keymap,
+    /// Known themes (for `:theme`).
+    pub themes: ThemeSet,
+    /// The theme in use.
+    pub theme: Theme,
+    /// Whether `NO_COLOR` is in force (themes switched to stay colourless).
+    pub no_colour: bool,
+    /// Border and glyph set.
+    pub glyphs: Glyphs,
+    /// The environment for the banner.
+    pub environment: Environment,
+    /// Refuse every mutation.
+    pub read_only: bool,
+}
+
+/// An overlay over the current view.
+#[derive(Debug, Clone)]
+enum Overlay {
+    Help(HelpOverlay),
+    Palette(CommandPalette),
+    Confirm(ConfirmDialog),
+}
+
+/// The whole state of the console's screen.
+#[derive(Debug)]
+pub struct App {
+    settings: AppSettings,
+    snapshot: FleetSnapshot,
+    view: ViewId,
+    history: Vec<ViewId>,
+    dashboard: DashboardView,
+    heatmap: HeatmapView,
+    cas: CaView,
+    anomalies: AnomalyView,
+    devices: DeviceView,
+    detail: DetailView,
+    audit: AuditView,
+    overlay: Option<Overlay>,
+    filter_input: Option<TextInput>,
+    status: Option<(String, bool)>,
+    now: UnixSeconds,
+    quit: bool,
+    mutations: Vec<MutationRequest>,
+}
+
+impl App {
+    /// An app showing `snapshot` at time `now`, on the dashboard.
+    #[must_use]
+    pub fn new(settings: AppSettings, snapshot: FleetSnapshot, now: UnixSeconds) -> Self {
+        let mut devices = DeviceView::default();
+        devices.set_table(&snapshot.devices);
+        Self {
+            settings,
+            snapshot,
+            view: ViewId::Dashboard,
+            history: Vec::new(),
+            dashboard: DashboardView,
+            heatmap: HeatmapView::default(),
+            cas: CaView::default(),
+            anomalies: AnomalyView::default(),
+            devices,
+            detail: DetailView::default(),
+            audit: AuditView::default(),
+            overlay: None,
+            filter_input: None,
+            status: None,
+            now,
+            quit: false,
+            mutations: Vec::new(),
+        }
+    }
+
+    /// The view shown.
+    #[must_use]
+    pub fn view(&self) -> ViewId {
+        self.view
+    }
+
+    /// Whether the user asked to quit.
+    #[must_use]
+    pub fn should_quit(&self) -> bool {
+        self.quit
+    }
+
+    /// The status line's message, if any.
+    #[must_use]
+    pub fn status(&self) -> Option<&str> {
+        self.status.as_ref().map(|(text, _)| text.as_str())
+    }
+
+    /// The device view (for tests and benchmarks).
+    #[must_use]
+    pub fn devices(&self) -> &DeviceView {
+        &self.devices
+    }
+
+    /// Sets "now" (ages, countdowns, suppression expiry); `true` when the second changed.
+    pub fn set_now(&mut self, now: UnixSeconds) -> bool {
+        let changed = now != self.now;
+        self.now = now;
+        changed
+    }
+
+    /// Mutations the user confirmed, for the ops engine.
+    pub fn take_mutations(&mut self) -> Vec<MutationRequest> {
+        std::mem::take(&mut self.mutations)
+    }
+
+    /// The filter run to start, if any (the loop hands it to the filter thread).
+    pub fn take_filter_job(&mut self) -> Option<FilterJob> {
+        self.devices.take_job()
+    }
+
+    /// A finished filter run.
+    pub fn on_filter_result(&mut self, result: FilterResult) -> bool {
+        self.devices.apply(result)
+    }
+
+    /// An update from the backend side.
+    pub fn on_update(&mut self, update: TuiUpdate) {
+        match update {
+            TuiUpdate::Snapshot(snapshot) => {
+                self.snapshot = *snapshot;
+                self.devices.set_table(&self.snapshot.devices);
+            }
+            TuiUpdate::Anomaly(row) => {
+                self.snapshot.anomalies.insert(0, row);
+                self.snapshot.anomalies.truncate(MAX_ANOMALIES);
+            }
+            TuiUpdate::Audit(row) => {
+                let mut rows = Vec::with_capacity(self.snapshot.audit.len() + 1);
+                rows.push(row);
+                rows.extend(self.snapshot.audit.iter().cloned());
+                self.snapshot.audit = rows.into();
+            }
+            TuiUpdate::Notice(text) => self.status = Some((text, false)),
+        }
+    }
+
+    /// Mouse events (only delivered with `--mouse`): the wheel scrolls the device table.
+    pub fn on_mouse(&mut self, event: MouseEvent) {
+        if self.view == ViewId::Devices {
+            match event.kind {
+                MouseEventKind::ScrollDown => self.devices.scroll_by(3),
+                MouseEventKind::ScrollUp => self.devices.scroll_by(-3),
+                _ => {}
+            }
+        }
+    }
+
+    fn paint(&self) -> Paint<'_> {
+        Paint {
+            theme: &self.settings.theme,
+            glyphs: self.settings.glyphs,
+            now: self.now,
+        }
+    }
+
+    /// A key press: overlays first, then the `/` input, then the keymap.
+    pub fn on_key(&mut self, key: KeyEvent) {
+        if let Some(overlay) = &mut self.overlay {
+            let outcome = match overlay {
+                Overlay::Help(help) => help.handle_key(key),
+                Overlay::Palette(palette) => palette.handle_key(key),
+                Overlay::Confirm(confirm) => confirm.handle_key(key),
+            };
+            match outcome {
+                Outcome::Close => self.overlay = None,
+                Outcome::Action(action) => {
+                    self.overlay = None;
+                    self.act(action);
+                }
+                Outcome::Consumed | Outcome::Ignored => {}
+            }
+            return;
+        }
+        if let Some(input) = &mut self.filter_input {
+            let event = input.handle_key(key);
+            let text = input.text().to_owned();
+            match event {
+                InputEvent::Changed => self.set_filter(&text),
+                InputEvent::Submit => self.filter_input = None,
+                InputEvent::Cancel => {
+                    self.filter_input = None;
+                    self.set_filter("");
+                }
+                InputEvent::Complete | InputEvent::Unchanged => {}
+            }
+            return;
+        }
+        if let Some(command) = self.settings.keymap.command_for(key) {
+            self.command(command);
+        }
+    }
+
+    fn filter_text(&self) -> Option<&str> {
+        match self.view {
+            ViewId::Devices => Some(&self.devices.query().text),
+            ViewId::Anomalies => Some(self.anomalies.filter()),
+            ViewId::Audit => Some(self.audit.filter()),
+            _ => None,
+        }
+    }
+
+    fn set_filter(&mut self, text: &str) {
+        match self.view {
+            ViewId::Devices => self.devices.set_text(text),
+            ViewId::Anomalies => self.anomalies.set_filter(text),
+            ViewId::Audit => self.audit.set_filter(text),
+            _ => {}
+        }
+    }
+
+    /// Runs a keymap command (also reached from the palette).
+    pub fn command(&mut self, command: Command) {
+        self.status = None;
+        match command {
+            Command::Quit => self.quit = true,
+            Command::Help => {
+                self.overlay = Some(Overlay::Help(HelpOverlay::new(&self.settings.keymap)));
+            }
+            Command::Palette => self.open_palette(""),
+            Command::Filter => match self.filter_text() {
+                Some(text) => self.filter_input = Some(TextInput::with_text(text)),
+                None => {
+                    self.notify("this view has no filter; / works in Anomalies, Devices, Audit");
+                }
+            },
+            Command::Back => self.back(),
+            Command::NextView | Command::PrevView => {
+                let tabs = ViewId::TABS;
+                let at = tabs.iter().position(|v| *v == self.view).unwrap_or(4);
+                let next = if command == Command::NextView {
+                    (at + 1) % tabs.len()
+                } else {
+                    (at + tabs.len() - 1) % tabs.len()
+                };
+                self.show(tabs[next]);
+            }
+            Command::View(ViewId::Detail) => {
+                let thing = self.detail.thing().into();
+                self.act(Action::OpenDevice(thing));
+            }
+            Command::View(view) => self.show(view),
+            other => {
+                let paint = Paint {
+                    theme: &self.settings.theme,
+                    glyphs: self.settings.glyphs,
+                    now: self.now,
+                };
+                let outcome = match self.view {
+                    ViewId::Dashboard => Outcome::Ignored,
+                    ViewId::Heatmap => self.heatmap.handle(other, &self.snapshot),
+                    ViewId::CaChains => self.cas.handle(other, &self.snapshot, &paint),
+                    ViewId::Anomalies => self.anomalies.handle(other, &self.snapshot, self.now),
+                    ViewId::Devices => self.devices.handle(other),
+                    ViewId::Detail => self.detail.handle(other, &self.snapshot),
+                    ViewId::Audit => self.audit.handle(other, &self.snapshot),
+                };
+                if let Outcome::Action(action) = outcome {
+                    self.act(action);
+                }
+            }
+        }
+    }
+
+    fn back(&mut self) {
+        if self.filter_text().is_some_and(|t| !t.is_empty()) {
+            self.set_filter("");
+        } else if self.view == ViewId::Devices && !self.devices.query().is_empty() {
+            self.devices.set_query(Default::default());
+        } else if let Some(previous) = self.history.pop() {
+            self.view = previous;
+        }
+    }
+
+    fn show(&mut self, view: ViewId) {
+        if view != self.view {
+            self.history.push(self.view);
+            if self.history.len() > 32 {
+                self.history.remove(0);
+            }
+            self.view = view;
+        }
+    }
+
+    fn notify(&mut self, text: &str) {
+        self.status = Some((text.to_owned(), false));
+    }
+
+    fn error(&mut self, text: String) {
+        self.status = Some((text, true));
+    }
+
+    fn open_palette(&mut self, text: &str) {
+        let candidates = self.palette_candidates();
+        self.overlay = Some(Overlay::Palette(CommandPalette::new(candidates, text)));
+    }
+
+    /// Carries out what a view or overlay asked for.
+    pub fn act(&mut self, action: Action) {
+        match action {
+            Action::Show(view) => self.show(view),
+            Action::OpenDevice(thing) => {
+                self.detail.open(thing, &self.snapshot);
+                self.show(ViewId::Detail);
+            }
+            Action::ShowDevices(query) => {
+                self.devices.set_query(query);
+                self.show(ViewId::Devices);
+            }
+            Action::Confirm(request) => {
+                let dialog = ConfirmDialog::new(request, self.settings.read_only);
+                self.overlay = Some(Overlay::Confirm(dialog));
+            }
+            Action::RequestMutation(request) => {
+                let what = format!("{} of {} things", request.kind.verb(), request.things.len());
+                if self.settings.read_only {
+                    self.error(format!("read-only: refused {what}"));
+                } else {
+                    self.notify(&format!(
+                        "requested {what}; the ops engine plans and applies it"
+                    ));
+                    self.mutations.push(request);
+                }
+            }
+            Action::PaletteWith(text) => self.open_palette(&text),
+            Action::Run(text) => self.run(&text),
+            Action::Notify(text) => self.notify(&text),
+        }
+    }
+}

@@ -1,0 +1,87 @@
+//! Drawing the whole screen: banner, tabs, the current view, the status line, overlays.
+//! The banner is drawn first and on any size, so the environment is always visible.
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Paragraph;
+
+use super::{App, Overlay};
+use crate::tui::action::ViewId;
+use crate::tui::sanitize::clean;
+use crate::tui::widgets::age;
+use crate::tui::widgets::banner::{render_banner, render_tabs};
+
+impl App {
+    /// Draws the screen into `frame`. Cost is proportional to what is visible.
+    pub fn render(&self, frame: &mut Frame) {
+        let area = frame.area();
+        let paint = self.paint();
+        let [banner, tabs, body, status] = Layout::vertical([
+            Constraint::Length(1),
+            Constraint::Length(1),
+            Constraint::Min(0),
+            Constraint::Length(1),
+        ])
+        .areas(area);
+        render_banner(
+            frame,
+            banner,
+            &paint,
+            &self.settings.environment,
+            self.settings.read_only,
+        );
+        if area.height < 4 {
+            return;
+        }
+        render_tabs(frame, tabs, &paint, self.view);
+        match self.view {
+            ViewId::Dashboard => self.dashboard.render(frame, body, &paint, &self.snapshot),
+            ViewId::Heatmap => self.heatmap.render(frame, body, &paint, &self.snapshot),
+            ViewId::CaChains => self.cas.render(frame, body, &paint, &self.snapshot),
+            ViewId::Anomalies => self.anomalies.render(frame, body, &paint, &self.snapshot),
+            ViewId::Devices => self.devices.render(frame, body, &paint),
+            ViewId::Detail => self.detail.render(frame, body, &paint),
+            ViewId::Audit => self.audit.render(frame, body, &paint, &self.snapshot),
+        }
+        self.render_status(frame, status);
+        match &self.overlay {
+            Some(Overlay::Help(help)) => help.render(frame, body, &paint),
+            Some(Overlay::Palette(palette)) => palette.render(frame, body, &paint),
+            Some(Overlay::Confirm(confirm)) => confirm.render(frame, body, &paint),
+            None => {}
+        }
+    }
+
+    fn render_status(&self, frame: &mut Frame, area: ratatui::layout::Rect) {
+        let theme = &self.settings.theme;
+        let left = if let Some(input) = &self.filter_input {
+            Line::from(vec![
+                Span::styled("/", theme.style("ui.help.key")),
+                Span::styled(clean(input.text()).into_owned(), theme.style("ui.input")),
+                Span::styled("  Enter keeps, Esc clears", theme.style("ui.text.dim")),
+            ])
+        } else if let Some((text, error)) = &self.status {
+            let scope = if *error {
+                "ui.statusline.error"
+            } else {
+                "ui.statusline"
+            };
+            Line::styled(clean(text).into_owned(), theme.style(scope))
+        } else {
+            Line::styled(
+                "? help  : command  / filter  Tab views  Esc back  q quit",
+                theme.style("ui.text.dim"),
+            )
+        };
+        let right = format!("data {} ago ", age(self.now, Some(self.snapshot.taken_at)));
+        let right_width = u16::try_from(right.len()).unwrap_or(0);
+        let [left_area, right_area] =
+            Layout::horizontal([Constraint::Min(0), Constraint::Length(right_width)]).areas(area);
+        frame.render_widget(Paragraph::new(left), left_area);
+        frame.render_widget(
+            Paragraph::new(Line::styled(right, theme.style("ui.text.dim"))),
+            right_area,
+        );
+    }
+}

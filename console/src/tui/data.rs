@@ -1,0 +1,495 @@
+//! What the console shows, as plain data: the view-state the backend/model side hands over
+//! (through a bounded channel) and the views render. No ratatui here.
+//!
+//! Strings in these records may come from devices; views pass them through
+//! [`crate::tui::sanitize::clean`] before they reach the terminal.
+
+use std::sync::Arc;
+
+/// Seconds since the Unix epoch.
+pub type UnixSeconds = i64;
+
+/// Seconds in a day.
+pub const DAY: i64 = 86_400;
+
+/// A device certificate's status, as far as the screen distinguishes them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
+pub enum CertState {
+    /// ACTIVE.
+    #[default]
+    Active,
+    /// INACTIVE (reversible).
+    Inactive,
+    /// REVOKED (final).
+    Revoked,
+    /// PENDING_ACTIVATION / PENDING_TRANSFER / REGISTER_INACTIVE.
+    Pending,
+    /// Anything else.
+    Unknown,
+}
+
+impl CertState {
+    /// All states in display order.
+    pub const ALL: [Self; 5] = [
+        Self::Active,
+        Self::Inactive,
+        Self::Revoked,
+        Self::Pending,
+        Self::Unknown,
+    ];
+
+    /// Upper-case label.
+    #[must_use]
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Active => "ACTIVE",
+            Self::Inactive => "INACTIVE",
+            Self::Revoked => "REVOKED",
+            Self::Pending => "PENDING",
+            Self::Unknown => "UNKNOWN",
+        }
+    }
+
+    /// The theme scope it is drawn with.
+    #[must_use]
+    pub fn scope(self) -> &'static str {
+        match self {
+            Self::Active => "status.active",
+            Self::Inactive => "status.inactive",
+            Self::Revoked => "status.revoked",
+            Self::Pending | Self::Unknown => "status.pending",
+        }
+    }
+}
+
+/// How bad an anomaly is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Severity {
+    /// Act now.
+    Critical,
+    /// Act today.
+    High,
+    /// Look soon.
+    Medium,
+    /// For information.
+    Low,
+}
+
+impl Severity {
+    /// All, most severe first.
+    pub const ALL: [Self; 4] = [Self::Critical, Self::High, Self::Medium, Self::Low];
+
+    /// Short label, readable without colour (`CRIT`, `HIGH`, `MED`, `LOW`).
+    #[must_use]
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Critical => "CRIT",
+            Self::High => "HIGH",
+            Self::Medium => "MED",
+            Self::Low => "LOW",
+        }
+    }
+
+    /// The theme scope.
+    #[must_use]
+    pub fn scope(self) -> &'static str {
+        match self {
+            Self::Critical => "severity.critical",
+            Self::High => "severity.high",
+            Self::Medium => "severity.medium",
+            Self::Low => "severity.low",
+        }
+    }
+}
+
+/// Where an anomaly was found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum AnomalySource {
+    /// Device Defender Detect.
+    DefenderDetect,
+    /// Device Defender Audit.
+    Audit,
+    /// CloudWatch metrics.
+    CloudWatch,
+    /// fleetid's own detectors.
+    Fleetid,
+}
+
+impl AnomalySource {
+    /// Short label.
+    #[must_use]
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::DefenderDetect => "detect",
+            Self::Audit => "audit",
+            Self::CloudWatch => "cloudwatch",
+            Self::Fleetid => "fleetid",
+        }
+    }
+}
+
+/// One part of the picture and when it was last refreshed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Freshness {
+    /// The source (`certificates`, `live`, ...).
+    pub source: Box<str>,
+    /// Last successful refresh; `None` while never loaded.
+    pub updated: Option<UnixSeconds>,
+    /// Whether the source is reachable now.
+    pub available: bool,
+}
+
+/// The numbers on the dashboard.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DashboardData {
+    /// Device certificates by [`CertState`] (index = position in `CertState::ALL`).
+    pub status_counts: [u64; 5],
+    /// Active certificates already expired.
+    pub expired: u64,
+    /// Active certificates expiring within 7, 30 and 90 days.
+    pub expiring: [u64; 3],
+    /// Things in the registry.
+    pub things: u64,
+    /// Things connected now, when known.
+    pub online: Option<u64>,
+    /// Registered CAs.
+    pub cas: u64,
+    /// CAs flagged (inactive or revoked with active device certificates).
+    pub cas_flagged: u64,
+    /// Open anomalies by severity (index = position in `Severity::ALL`).
+    pub anomalies: [u64; 4],
+    /// Freshness of every source.
+    pub freshness: Vec<Freshness>,
+}
+
+/// What a heatmap series is grouped by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum CohortKind {
+    /// The whole fleet.
+    All,
+    /// By issuing CA.
+    Ca,
+    /// By thing group.
+    Group,
+    /// By firmware version.
+    Firmware,
+}
+
+impl CohortKind {
+    /// Label.
+    #[must_use]
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::All => "all",
+            Self::Ca => "CA",
+            Self::Group => "group",
+            Self::Firmware => "firmware",
+        }
+    }
+}
+
+/// Expiries per day of one cohort.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CohortSeries {
+    /// What it is grouped by.
+    pub kind: CohortKind,
+    /// The cohort's name (`all`, a CA name, a group, a firmware version).
+    pub name: Box<str>,
+    /// Active certificates expiring on day `start_day + i`.
+    pub per_day: Vec<u32>,
+}
+
+/// The expiry calendar.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct HeatmapData {
+    /// Day number (Unix seconds / 86400) of `per_day[0]`, normally today.
+    pub start_day: i64,
+    /// The series; the first is the whole fleet.
+    pub series: Vec<CohortSeries>,
+}
+
+/// The status of a registered CA.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum CaState {
+    /// ACTIVE.
+    Active,
+    /// INACTIVE.
+    Inactive,
+    /// REVOKED.
+    Revoked,
+    /// Not registered in AWS IoT (a root known only from the chain).
+    Unregistered,
+}
+
+impl CaState {
+    /// Label.
+    #[must_use]
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Active => "ACTIVE",
+            Self::Inactive => "INACTIVE",
+            Self::Revoked => "REVOKED",
+            Self::Unregistered => "-",
+        }
+    }
+}
+
+/// One CA in the chain tree.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CaNode {
+    /// The CA certificate id (short).
+    pub id: Box<str>,
+    /// The subject's common name.
+    pub name: Box<str>,
+    /// Registry status.
+    pub state: CaState,
+    /// JITR/JITP auto-registration on.
+    pub auto_registration: bool,
+    /// The CA's own expiry.
+    pub expires: Option<UnixSeconds>,
+    /// Device certificates it issued, by [`CertState`].
+    pub devices: [u64; 5],
+    /// CAs it issued.
+    pub children: Vec<CaNode>,
+}
+
+impl CaNode {
+    /// AWS IoT Lens 6.1.2: an inactive or revoked CA that still has active device
+    /// certificates.
+    #[must_use]
+    pub fn flagged(&self) -> bool {
+        matches!(self.state, CaState::Inactive | CaState::Revoked) && self.devices[0] > 0
+    }
+}
+
+/// How an anomaly has been triaged.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Triage {
+    /// Not looked at.
+    #[default]
+    Open,
+    /// Seen by someone.
+    Acknowledged,
+    /// Hidden until this time.
+    Suppressed(UnixSeconds),
+}
+
+/// One anomaly in the feed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AnomalyRow {
+    /// Stable id.
+    pub id: u64,
+    /// How bad.
+    pub severity: Severity,
+    /// Who found it.
+    pub source: AnomalySource,
+    /// The thing concerned.
+    pub thing: Box<str>,
+    /// What kind (`debug-topic`, `expired-cert`, `flapping`, ...).
+    pub kind: Box<str>,
+    /// Details (may come from the device).
+    pub detail: Box<str>,
+    /// When it was seen.
+    pub at: UnixSeconds,
+    /// Triage state.
+    pub triage: Triage,
+}
+
+/// One row of the device table; cohort fields index [`DeviceTable::names`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeviceRow {
+    /// Thing name.
+    pub thing: Box<str>,
+    /// Certificate id (shortened).
+    pub cert: Box<str>,
+    /// Certificate status.
+    pub state: CertState,
+    /// Certificate expiry.
+    pub expires: Option<UnixSeconds>,
+    /// Issuing CA name (index into `names`).
+    pub ca: u32,
+    /// First thing group (index into `names`).
+    pub group: u32,
+    /// Firmware version (index into `names`).
+    pub firmware: u32,
+    /// Connected now, when known.
+    pub online: Option<bool>,
+}
+
+/// All devices, immutable once built; shared with the filter thread by `Arc`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DeviceTable {
+    /// The rows.
+    pub rows: Vec<DeviceRow>,
+    /// Interned cohort names (CA, group, firmware).
+    pub names: Vec<Box<str>>,
+}
+
+impl DeviceTable {
+    /// The interned name at `index` (empty when out of range).
+    #[must_use]
+    pub fn name(&self, index: u32) -> &str {
+        usize::try_from(index)
+            .ok()
+            .and_then(|i| self.names.get(i))
+            .map_or("", |name| name)
+    }
+}
+
+/// A query over the device table: fuzzy text plus the drill-down constraints.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DeviceQuery {
+    /// Fuzzy text matched against the thing name and certificate id.
+    pub text: String,
+    /// Only certificates expiring on this day number.
+    pub expires_day: Option<i64>,
+    /// Only this cohort.
+    pub cohort: Option<(CohortKind, Box<str>)>,
+}
+
+impl DeviceQuery {
+    /// True when it selects everything.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.text.is_empty() && self.expires_day.is_none() && self.cohort.is_none()
+    }
+}
+
+/// One entry of the audit log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditRow {
+    /// When.
+    pub at: UnixSeconds,
+    /// Who (operator identity).
+    pub actor: Box<str>,
+    /// What (`revoke`, `quarantine`, ...).
+    pub action: Box<str>,
+    /// On what.
+    pub target: Box<str>,
+    /// `ok`, `failed: ...`.
+    pub result: Box<str>,
+    /// AWS request id.
+    pub request_id: Box<str>,
+    /// The entry's chain hash (short).
+    pub hash: Box<str>,
+}
+
+/// The live state an agent reported.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LiveStatus {
+    /// Agent state (`active`, `rotating`, ...).
+    pub state: Box<str>,
+    /// Fingerprint of the certificate in use.
+    pub active_cert: Box<str>,
+    /// Fingerprint of a pending certificate.
+    pub pending_cert: Option<Box<str>>,
+    /// Firmware version.
+    pub firmware: Box<str>,
+    /// When the message was received.
+    pub seen: UnixSeconds,
+    /// The agent's last error.
+    pub last_error: Option<Box<str>>,
+}
+
+/// Everything the detail view shows for one device.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeviceDetail {
+    /// Thing name.
+    pub thing: Box<str>,
+    /// Root first, device certificate last: (name, status, expiry).
+    pub chain: Vec<(Box<str>, Box<str>, Option<UnixSeconds>)>,
+    /// Policies attached to the certificate or its groups.
+    pub policies: Vec<Box<str>>,
+    /// Thing groups.
+    pub groups: Vec<Box<str>>,
+    /// Last agent status, when any arrived.
+    pub live: Option<LiveStatus>,
+    /// Past events, newest first.
+    pub history: Vec<(UnixSeconds, Box<str>)>,
+}
+
+/// Looks up the detail of one device (the model implements it once it exists).
+pub trait DetailSource: Send + Sync + std::fmt::Debug {
+    /// The detail of `thing`, or `None` when unknown.
+    fn detail(&self, thing: &str) -> Option<DeviceDetail>;
+}
+
+/// A complete picture for the screen. Cheap to move: the big parts are behind `Arc`.
+#[derive(Debug, Clone, Default)]
+pub struct FleetSnapshot {
+    /// When it was taken.
+    pub taken_at: UnixSeconds,
+    /// Dashboard numbers.
+    pub dashboard: DashboardData,
+    /// Expiry calendar.
+    pub heatmap: HeatmapData,
+    /// Root CAs with their subtrees.
+    pub cas: Vec<CaNode>,
+    /// The anomaly feed, newest first.
+    pub anomalies: Vec<AnomalyRow>,
+    /// All devices.
+    pub devices: Arc<DeviceTable>,
+    /// The audit log, newest first.
+    pub audit: Arc<[AuditRow]>,
+    /// Detail lookups, when the model provides them.
+    pub details: Option<Arc<dyn DetailSource>>,
+}
+
+/// What the backend/model side sends the TUI, through a bounded channel.
+#[derive(Debug, Clone)]
+pub enum TuiUpdate {
+    /// A new complete picture (replaces the previous one).
+    Snapshot(Box<FleetSnapshot>),
+    /// A new anomaly, as it happens.
+    Anomaly(AnomalyRow),
+    /// A new audit entry.
+    Audit(AuditRow),
+    /// A message for the status line (a source failing, a reconnect).
+    Notice(String),
+}
+
+/// What a mutation would do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MutationKind {
+    /// Deny-all policy, certificate INACTIVE, quarantine group.
+    Revoke,
+    /// Move the things to the quarantine group.
+    Quarantine,
+}
+
+impl MutationKind {
+    /// Verb for dialogs.
+    #[must_use]
+    pub fn verb(self) -> &'static str {
+        match self {
+            Self::Revoke => "revoke",
+            Self::Quarantine => "quarantine",
+        }
+    }
+}
+
+/// The blast radius of a planned mutation, shown before anyone confirms.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BlastRadius {
+    /// Certificates affected.
+    pub certs: u64,
+    /// Things affected.
+    pub things: u64,
+    /// Distinct thing groups touched.
+    pub groups: u64,
+    /// Share of the fleet, in percent.
+    pub fleet_percent: f64,
+    /// Of those things, connected now.
+    pub online: u64,
+}
+
+/// A mutation the user confirmed; the ops engine plans, applies and verifies it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MutationRequest {
+    /// What to do.
+    pub kind: MutationKind,
+    /// The things concerned.
+    pub things: Vec<Box<str>>,
+    /// The summary shown in the dialog.
+    pub radius: BlastRadius,
+}

@@ -1,0 +1,360 @@
+//! A deterministic synthetic fleet for snapshot tests, benchmarks and `fleetid` runs before
+//! the model feeds the screen: devices under three CAs (one inactive with active devices, so
+//! it is flagged), expiry spread over the year, anomalies from every source (one with a
+//! hostile thing name), an audit log. Numbers are computed from the rows, never typed in.
+
+use std::sync::Arc;
+
+use super::data::{
+    AnomalyRow, AnomalySource, AuditRow, CaNode, CaState, CertState, CohortKind, CohortSeries, DAY,
+    DashboardData, DetailSource, DeviceDetail, DeviceRow, DeviceTable, FleetSnapshot, Freshness,
+    HeatmapData, LiveStatus, Severity, Triage,
+};
+
+const CAS: [&str; 3] = ["Acme Device CA 1", "Acme Device CA 2023", "Recall Batch CA"];
+const GROUPS: [&str; 3] = ["eu-plant-1", "us-warehouse", "field-test"];
+const FIRMWARE: [&str; 3] = ["1.5.0", "1.4.2", "1.3.9"];
+const HEATMAP_DAYS: usize = 365;
+
+/// A small deterministic generator (splitmix64), so fixtures are the same everywhere.
+#[derive(Debug, Clone)]
+struct Dice(u64);
+
+impl Dice {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n.max(1)
+    }
+}
+
+/// The device table alone (for filter benchmarks): `devices` rows.
+#[must_use]
+pub fn device_table(devices: usize, now: i64) -> DeviceTable {
+    let mut dice = Dice(42);
+    let names: Vec<Box<str>> = CAS
+        .iter()
+        .chain(&GROUPS)
+        .chain(&FIRMWARE)
+        .map(|s| (*s).into())
+        .collect();
+    let rows = (0..devices)
+        .map(|i| {
+            let ca = match dice.below(10) {
+                0..=6 => 0,
+                7..=8 => 1,
+                _ => 2,
+            };
+            let state = match dice.below(100) {
+                0..=89 => CertState::Active,
+                90..=95 => CertState::Inactive,
+                96..=97 => CertState::Revoked,
+                _ => CertState::Pending,
+            };
+            let days = i64::try_from(dice.below(420)).unwrap_or(0) - 20;
+            DeviceRow {
+                thing: format!("dev-{i:07}").into(),
+                cert: format!("{:016x}", dice.next()).into(),
+                state,
+                expires: Some(now + days * DAY + i64::try_from(dice.below(86_400)).unwrap_or(0)),
+                ca,
+                group: 3 + u32::try_from(dice.below(3)).unwrap_or(0),
+                firmware: 6 + u32::try_from(dice.below(3)).unwrap_or(0),
+                online: Some(dice.below(3) != 0),
+            }
+        })
+        .collect();
+    DeviceTable { rows, names }
+}
+
+fn heatmap(table: &DeviceTable, now: i64) -> HeatmapData {
+    let start_day = now.div_euclid(DAY);
+    let mut series = vec![CohortSeries {
+        kind: CohortKind::All,
+        name: "all".into(),
+        per_day: vec![0; HEATMAP_DAYS],
+    }];
+    for (kind, range) in [
+        (CohortKind::Ca, 0..3),
+        (CohortKind::Group, 3..6),
+        (CohortKind::Firmware, 6..9),
+    ] {
+        for index in range {
+            series.push(CohortSeries {
+                kind,
+                name: table.names[index].clone(),
+                per_day: vec![0; HEATMAP_DAYS],
+            });
+        }
+    }
+    for row in table.rows.iter().filter(|r| r.state == CertState::Active) {
+        let Some(day) = row
+            .expires
+            .and_then(|t| usize::try_from(t.div_euclid(DAY) - start_day).ok())
+        else {
+            continue;
+        };
+        if day >= HEATMAP_DAYS {
+            continue;
+        }
+        for target in [
+            0,
+            1 + row.ca as usize,
+            1 + row.group as usize,
+            1 + row.firmware as usize,
+        ] {
+            series[target].per_day[day] += 1;
+        }
+    }
+    HeatmapData { start_day, series }
+}
+
+fn ca_tree(table: &DeviceTable, now: i64) -> Vec<CaNode> {
+    let mut counts = [[0u64; 5]; 3];
+    for row in &table.rows {
+        let state = CertState::ALL
+            .iter()
+            .position(|s| *s == row.state)
+            .unwrap_or(4);
+        counts[row.ca as usize][state] += 1;
+    }
+    let node = |i: usize, state: CaState, auto: bool| CaNode {
+        id: format!("ca{i:02}7f3a9c").into(),
+        name: CAS[i].into(),
+        state,
+        auto_registration: auto,
+        expires: Some(now + (400 + i64::try_from(i).unwrap_or(0) * 200) * DAY),
+        devices: counts[i],
+        children: Vec::new(),
+    };
+    vec![CaNode {
+        id: "root00a1b2".into(),
+        name: "Acme Root CA 2024".into(),
+        state: CaState::Unregistered,
+        auto_registration: false,
+        expires: Some(now + 3_000 * DAY),
+        devices: [0; 5],
+        children: vec![
+            node(0, CaState::Active, true),
+            node(1, CaState::Inactive, false),
+            node(2, CaState::Revoked, false),
+        ],
+    }]
+}
+
+fn anomalies(now: i64) -> Vec<AnomalyRow> {
+    let specs: [(Severity, AnomalySource, &str, &str, &str); 8] = [
+        (
+            Severity::Critical,
+            AnomalySource::Fleetid,
+            "dev-0000007",
+            "revoked-cert-connects",
+            "connect attempts with a REVOKED certificate",
+        ),
+        (
+            Severity::High,
+            AnomalySource::DefenderDetect,
+            "dev-0000042",
+            "debug-topic",
+            "publishes to debug/# (12 msgs/min)",
+        ),
+        (
+            Severity::High,
+            AnomalySource::Audit,
+            "dev-0000003",
+            "ca-inactive-active-certs",
+            "Acme Device CA 2023 INACTIVE with active device certificates",
+        ),
+        (
+            Severity::Medium,
+            AnomalySource::CloudWatch,
+            "dev-0000011",
+            "flapping",
+            "connected 14 times in 10 minutes",
+        ),
+        (
+            Severity::Medium,
+            AnomalySource::Fleetid,
+            "dev-0000005",
+            "old-firmware",
+            "firmware 1.3.9 below minimum 1.4.0",
+        ),
+        (
+            Severity::Low,
+            AnomalySource::Audit,
+            "dev-0000001",
+            "policy-permissive",
+            "policy fleet-default allows iot:* on *",
+        ),
+        (
+            Severity::Low,
+            AnomalySource::Fleetid,
+            "dev\u{1b}[31m-evil",
+            "hostile-name",
+            "thing name with an escape sequence\u{7}",
+        ),
+        (
+            Severity::Low,
+            AnomalySource::CloudWatch,
+            "dev-0000019",
+            "auth-failures",
+            "3 authentication failures",
+        ),
+    ];
+    specs
+        .into_iter()
+        .enumerate()
+        .map(|(i, (severity, source, thing, kind, detail))| AnomalyRow {
+            id: u64::try_from(i).unwrap_or(0) + 1,
+            severity,
+            source,
+            thing: thing.into(),
+            kind: kind.into(),
+            detail: detail.into(),
+            at: now - 90 * i64::try_from(i).unwrap_or(0) - 30,
+            triage: Triage::Open,
+        })
+        .collect()
+}
+
+fn audit(now: i64) -> Arc<[AuditRow]> {
+    let entry = |ago: i64, action: &str, target: &str, result: &str, n: u32| AuditRow {
+        at: now - ago,
+        actor: "arn:aws:iam::123456789012:user/oncall".into(),
+        action: action.into(),
+        target: target.into(),
+        result: result.into(),
+        request_id: format!("5f1c9a2e-0d4b-4c1e-9a7b-00000000000{n}").into(),
+        hash: format!("{:08x}", 0x9e37_79b9_u32.wrapping_mul(n)).into(),
+    };
+    Arc::from(vec![
+        entry(300, "revoke", "dev-0000007", "ok", 3),
+        entry(7_200, "quarantine", "dev-0000042", "ok", 2),
+        entry(
+            90_000,
+            "ca-disable",
+            "Acme Device CA 2023",
+            "failed: throttled",
+            1,
+        ),
+    ])
+}
+
+/// Detail lookups over the fixture's table.
+#[derive(Debug)]
+pub struct FixtureDetails {
+    table: Arc<DeviceTable>,
+    now: i64,
+}
+
+impl DetailSource for FixtureDetails {
+    fn detail(&self, thing: &str) -> Option<DeviceDetail> {
+        let row = self.table.rows.iter().find(|r| &*r.thing == thing)?;
+        Some(DeviceDetail {
+            thing: row.thing.clone(),
+            chain: vec![
+                (
+                    "Acme Root CA 2024".into(),
+                    "-".into(),
+                    Some(self.now + 3_000 * DAY),
+                ),
+                (
+                    self.table.name(row.ca).into(),
+                    "ACTIVE".into(),
+                    Some(self.now + 400 * DAY),
+                ),
+                (
+                    format!("{} ({})", row.thing, row.cert).into(),
+                    row.state.label().into(),
+                    row.expires,
+                ),
+            ],
+            policies: vec!["fleet-default".into(), "telemetry-publish".into()],
+            groups: vec![self.table.name(row.group).into()],
+            live: row.online.filter(|o| *o).map(|_| LiveStatus {
+                state: "active".into(),
+                active_cert: row.cert.clone(),
+                pending_cert: None,
+                firmware: self.table.name(row.firmware).into(),
+                seen: self.now - 12,
+                last_error: None,
+            }),
+            history: vec![
+                (self.now - 3_600, "connected".into()),
+                (self.now - 86_400, "certificate registered (JITR)".into()),
+            ],
+        })
+    }
+}
+
+/// A complete snapshot of `devices` devices as seen at `now`.
+#[must_use]
+pub fn sample_snapshot(devices: usize, now: i64) -> FleetSnapshot {
+    let table = Arc::new(device_table(devices, now));
+    let cas = ca_tree(&table, now);
+    let anomalies = anomalies(now);
+    let mut dashboard = DashboardData::default();
+    for row in &table.rows {
+        let state = CertState::ALL
+            .iter()
+            .position(|s| *s == row.state)
+            .unwrap_or(4);
+        dashboard.status_counts[state] += 1;
+        if row.state == CertState::Active
+            && let Some(left) = row.expires.map(|t| t - now)
+        {
+            if left < 0 {
+                dashboard.expired += 1;
+            }
+            for (slot, days) in [7, 30, 90].into_iter().enumerate() {
+                if (0..days * DAY).contains(&left) {
+                    dashboard.expiring[slot] += 1;
+                }
+            }
+        }
+    }
+    dashboard.things = table.rows.len() as u64;
+    dashboard.online = Some(table.rows.iter().filter(|r| r.online == Some(true)).count() as u64);
+    dashboard.cas = 3;
+    dashboard.cas_flagged = cas[0].children.iter().filter(|c| c.flagged()).count() as u64;
+    for row in &anomalies {
+        let slot = Severity::ALL
+            .iter()
+            .position(|s| *s == row.severity)
+            .unwrap_or(3);
+        dashboard.anomalies[slot] += 1;
+    }
+    dashboard.freshness = [
+        ("certificates", 12, true),
+        ("ca-certificates", 40, true),
+        ("things", 75, true),
+        ("defender", 4_000, false),
+        ("live", 2, true),
+    ]
+    .into_iter()
+    .map(|(source, ago, available)| Freshness {
+        source: source.into(),
+        updated: Some(now - ago),
+        available,
+    })
+    .collect();
+    FleetSnapshot {
+        taken_at: now,
+        dashboard,
+        heatmap: heatmap(&table, now),
+        cas,
+        anomalies,
+        audit: audit(now),
+        details: Some(Arc::new(FixtureDetails {
+            table: Arc::clone(&table),
+            now,
+        })),
+        devices: table,
+    }
+}

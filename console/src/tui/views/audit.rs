@@ -1,0 +1,111 @@
+//! The audit log: every mutation, newest first, with its AWS request id and chain hash.
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Rect};
+use ratatui::text::Span;
+use ratatui::widgets::{Cell, Row};
+
+use crate::tui::action::Outcome;
+use crate::tui::data::{AuditRow, FleetSnapshot};
+use crate::tui::keymap::Command;
+use crate::tui::sanitize::clean;
+use crate::tui::widgets::table::{Scroll, render_table};
+use crate::tui::widgets::{Paint, date_time};
+
+/// Selection and the `/` filter.
+#[derive(Debug, Clone, Default)]
+pub struct AuditView {
+    scroll: Scroll,
+    filter: String,
+}
+
+impl AuditView {
+    /// Sets the `/` filter (substring of action, target, actor or result).
+    pub fn set_filter(&mut self, text: &str) {
+        text.clone_into(&mut self.filter);
+        self.scroll.select(0, 0);
+    }
+
+    /// The filter text.
+    #[must_use]
+    pub fn filter(&self) -> &str {
+        &self.filter
+    }
+
+    fn visible<'a>(&self, snapshot: &'a FleetSnapshot) -> Vec<&'a AuditRow> {
+        let needle = self.filter.to_lowercase();
+        snapshot
+            .audit
+            .iter()
+            .filter(|row| {
+                needle.is_empty()
+                    || [&row.action, &row.target, &row.actor, &row.result]
+                        .iter()
+                        .any(|f| f.to_lowercase().contains(&needle))
+            })
+            .collect()
+    }
+
+    /// Moves.
+    pub fn handle(&mut self, command: Command, snapshot: &FleetSnapshot) -> Outcome {
+        if self.scroll.apply(command, self.visible(snapshot).len()) {
+            Outcome::Consumed
+        } else {
+            Outcome::Ignored
+        }
+    }
+
+    /// Draws the log.
+    pub fn render(&self, frame: &mut Frame, area: Rect, paint: &Paint, snapshot: &FleetSnapshot) {
+        let rows = self.visible(snapshot);
+        let title = format!(" Audit log: {} entries (hash-chained) ", rows.len());
+        let header = Row::new([
+            "when",
+            "action",
+            "target",
+            "result",
+            "request id",
+            "hash",
+            "actor",
+        ]);
+        let widths = [
+            Constraint::Length(16),
+            Constraint::Length(10),
+            Constraint::Length(19),
+            Constraint::Length(10),
+            Constraint::Length(36),
+            Constraint::Length(8),
+            Constraint::Min(10),
+        ];
+        render_table(
+            frame,
+            area,
+            paint,
+            paint.block(title, true),
+            header,
+            &widths,
+            rows.len(),
+            &self.scroll,
+            |i| {
+                let row = rows[i];
+                let result_scope = if row.result.starts_with("ok") {
+                    "status.active"
+                } else {
+                    "severity.high"
+                };
+                Row::new(vec![
+                    Cell::from(date_time(row.at)),
+                    Cell::from(clean(&row.action).into_owned()),
+                    Cell::from(clean(&row.target).into_owned()),
+                    Cell::from(Span::styled(
+                        clean(&row.result).into_owned(),
+                        paint.theme.style(result_scope),
+                    )),
+                    Cell::from(clean(&row.request_id).into_owned()),
+                    Cell::from(clean(&row.hash).into_owned()),
+                    Cell::from(clean(&row.actor).into_owned()),
+                ])
+            },
+        );
+    }
+}

@@ -1,0 +1,154 @@
+//! One device in detail: certificate chain, policies, groups, live agent status, history.
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Paragraph, Wrap};
+
+use crate::tui::action::{Action, Outcome};
+use crate::tui::data::{BlastRadius, DeviceDetail, FleetSnapshot, MutationKind, MutationRequest};
+use crate::tui::keymap::Command;
+use crate::tui::sanitize::clean;
+use crate::tui::widgets::{Paint, age, date, date_time};
+
+/// The device shown and its detail as looked up when opened.
+#[derive(Debug, Clone, Default)]
+pub struct DetailView {
+    thing: Box<str>,
+    detail: Option<DeviceDetail>,
+    scroll: u16,
+}
+
+impl DetailView {
+    /// Shows `thing`, looking its detail up in the snapshot.
+    pub fn open(&mut self, thing: Box<str>, snapshot: &FleetSnapshot) {
+        self.detail = snapshot.details.as_ref().and_then(|d| d.detail(&thing));
+        self.thing = thing;
+        self.scroll = 0;
+    }
+
+    /// The thing shown.
+    #[must_use]
+    pub fn thing(&self) -> &str {
+        &self.thing
+    }
+
+    /// Scrolls; `r`/`Q` open the confirmation for this one device.
+    pub fn handle(&mut self, command: Command, snapshot: &FleetSnapshot) -> Outcome {
+        match command {
+            Command::Up => self.scroll = self.scroll.saturating_sub(1),
+            Command::Down => self.scroll = self.scroll.saturating_add(1),
+            Command::Top => self.scroll = 0,
+            Command::Revoke | Command::Quarantine => {
+                let kind = if command == Command::Revoke {
+                    MutationKind::Revoke
+                } else {
+                    MutationKind::Quarantine
+                };
+                let online = self.detail.as_ref().is_some_and(|d| d.live.is_some());
+                #[allow(clippy::cast_precision_loss)]
+                let fleet_percent = 100.0 / snapshot.devices.rows.len().max(1) as f64;
+                return Outcome::Action(Action::Confirm(MutationRequest {
+                    kind,
+                    things: vec![self.thing.clone()],
+                    radius: BlastRadius {
+                        certs: 1,
+                        things: 1,
+                        groups: self.detail.as_ref().map_or(0, |d| d.groups.len() as u64),
+                        fleet_percent,
+                        online: u64::from(online),
+                    },
+                }));
+            }
+            _ => return Outcome::Ignored,
+        }
+        Outcome::Consumed
+    }
+
+    /// Draws the detail.
+    pub fn render(&self, frame: &mut Frame, area: Rect, paint: &Paint) {
+        let title = format!(" Device {} (Esc: back, r: revoke) ", clean(&self.thing));
+        let block = paint.block(title, true);
+        let Some(detail) = &self.detail else {
+            frame.render_widget(
+                Paragraph::new("no detail known for this device yet").block(block),
+                area,
+            );
+            return;
+        };
+        let inner = block.inner(area);
+        frame.render_widget(block, area);
+        let header = paint.theme.style("ui.header");
+        let mut lines = vec![Line::styled("Certificate chain", header)];
+        for (depth, (name, status, expires)) in detail.chain.iter().enumerate() {
+            let indent = "  ".repeat(depth);
+            lines.push(Line::from(format!(
+                "{indent}{} [{}] expires {}",
+                clean(name),
+                clean(status),
+                expires.map_or_else(|| "unknown".to_owned(), date)
+            )));
+        }
+        lines.push(Line::styled("Policies", header));
+        let policies: Vec<_> = detail
+            .policies
+            .iter()
+            .map(|p| clean(p).into_owned())
+            .collect();
+        lines.push(Line::from(format!("  {}", policies.join(", "))));
+        lines.push(Line::styled("Groups", header));
+        let groups: Vec<_> = detail
+            .groups
+            .iter()
+            .map(|g| clean(g).into_owned())
+            .collect();
+        lines.push(Line::from(format!("  {}", groups.join(", "))));
+        lines.push(Line::styled("Live agent status", header));
+        match &detail.live {
+            Some(live) => {
+                lines.push(Line::from(vec![
+                    Span::styled(
+                        format!("  {}", clean(&live.state)),
+                        paint.theme.style("live.online"),
+                    ),
+                    Span::raw(format!(
+                        "  firmware {}  seen {} ago",
+                        clean(&live.firmware),
+                        age(paint.now, Some(live.seen))
+                    )),
+                ]));
+                lines.push(Line::from(format!(
+                    "  cert in use {}  pending {}",
+                    clean(&live.active_cert),
+                    live.pending_cert
+                        .as_deref()
+                        .map_or_else(|| "-".into(), clean)
+                )));
+                if let Some(error) = &live.last_error {
+                    lines.push(Line::styled(
+                        format!("  last error: {}", clean(error)),
+                        paint.theme.style("severity.high"),
+                    ));
+                }
+            }
+            None => lines.push(Line::styled(
+                "  no status received",
+                paint.theme.style("live.offline"),
+            )),
+        }
+        lines.push(Line::styled("History", header));
+        for (at, event) in &detail.history {
+            lines.push(Line::from(format!(
+                "  {}  {}",
+                date_time(*at),
+                clean(event)
+            )));
+        }
+        frame.render_widget(
+            Paragraph::new(lines)
+                .wrap(Wrap { trim: false })
+                .scroll((self.scroll, 0)),
+            inner,
+        );
+    }
+}

@@ -1,0 +1,314 @@
+//! The device table: stays fast at a million rows (renders only the visible ones; filtering
+//! and sorting run on the filter thread), `/` fuzzy filter, sort, marks for multi-row actions.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Rect};
+use ratatui::text::Span;
+use ratatui::widgets::{Cell, Row};
+
+use crate::tui::action::{Action, Outcome};
+use crate::tui::data::{BlastRadius, DAY, DeviceQuery, DeviceTable, MutationKind, MutationRequest};
+use crate::tui::filter::{FilterJob, FilterResult, SortKey};
+use crate::tui::keymap::Command;
+use crate::tui::sanitize::clean;
+use crate::tui::widgets::table::{Scroll, render_table};
+use crate::tui::widgets::{Paint, date};
+
+/// The table's state. The rows shown are `table` through `matches`, both from the same
+/// filter result, so a new table shows only once its filter has run.
+#[derive(Debug, Clone, Default)]
+pub struct DeviceView {
+    scroll: Scroll,
+    table: Arc<DeviceTable>,
+    matches: Option<Arc<[u32]>>,
+    query: DeviceQuery,
+    sort: SortKey,
+    marks: BTreeMap<Box<str>, u32>,
+    generation: u64,
+    job: Option<FilterJob>,
+    running: bool,
+}
+
+impl DeviceView {
+    /// Rows shown now.
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.matches
+            .as_ref()
+            .map_or(self.table.rows.len(), |m| m.len())
+    }
+
+    /// Whether no row is shown.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The table index of shown row `i`.
+    fn index(&self, i: usize) -> usize {
+        self.matches.as_ref().map_or(i, |m| m[i] as usize)
+    }
+
+    /// The thing names shown, in order (for tests and the tmux check).
+    #[must_use]
+    pub fn shown_things(&self, limit: usize) -> Vec<&str> {
+        (0..self.len().min(limit))
+            .map(|i| &*self.table.rows[self.index(i)].thing)
+            .collect()
+    }
+
+    /// The current query.
+    #[must_use]
+    pub fn query(&self) -> &DeviceQuery {
+        &self.query
+    }
+
+    /// Whether a filter run is outstanding.
+    #[must_use]
+    pub fn filtering(&self) -> bool {
+        self.running || self.job.is_some()
+    }
+
+    fn needs_filter(&self) -> bool {
+        !self.query.is_empty() || self.sort != SortKey::Natural
+    }
+
+    fn schedule(&mut self, table: Arc<DeviceTable>) {
+        self.generation += 1;
+        self.job = Some(FilterJob {
+            generation: self.generation,
+            table,
+            query: self.query.clone(),
+            sort: self.sort,
+        });
+    }
+
+    /// A new table from the backend: shown at once when unfiltered, else after filtering.
+    pub fn set_table(&mut self, table: &Arc<DeviceTable>) {
+        if Arc::ptr_eq(&self.table, table) {
+            return;
+        }
+        if self.needs_filter() {
+            self.schedule(Arc::clone(table));
+        } else {
+            self.table = Arc::clone(table);
+            self.matches = None;
+            self.revalidate_marks();
+        }
+    }
+
+    /// Replaces the query (drill-down) and schedules a filter run.
+    pub fn set_query(&mut self, query: DeviceQuery) {
+        self.query = query;
+        self.scroll.select(0, 0);
+        self.refilter();
+    }
+
+    /// Replaces the query's text (the `/` input) and schedules a filter run.
+    pub fn set_text(&mut self, text: &str) {
+        if self.query.text != text {
+            text.clone_into(&mut self.query.text);
+            self.scroll.select(0, 0);
+            self.refilter();
+        }
+    }
+
+    fn refilter(&mut self) {
+        if self.needs_filter() {
+            self.schedule(Arc::clone(&self.table));
+        } else {
+            self.generation += 1;
+            self.job = None;
+            self.running = false;
+            self.matches = None;
+        }
+    }
+
+    /// The filter run to start, if one is due (the app hands it to the filter thread).
+    pub fn take_job(&mut self) -> Option<FilterJob> {
+        let job = self.job.take();
+        self.running |= job.is_some();
+        job
+    }
+
+    /// A filter result: applied when it is the newest, dropped otherwise.
+    pub fn apply(&mut self, result: FilterResult) -> bool {
+        if result.generation != self.generation {
+            return false;
+        }
+        self.running = false;
+        self.table = result.table;
+        self.matches = result.rows;
+        self.scroll.select(self.scroll.selected(), self.len());
+        self.revalidate_marks();
+        true
+    }
+
+    fn revalidate_marks(&mut self) {
+        let rows = &self.table.rows;
+        self.marks
+            .retain(|name, index| rows.get(*index as usize).is_some_and(|r| &r.thing == name));
+    }
+
+    fn request(&self, kind: MutationKind) -> Option<MutationRequest> {
+        let indices: Vec<usize> = if self.marks.is_empty() {
+            if self.is_empty() {
+                return None;
+            }
+            vec![self.index(self.scroll.selected().min(self.len() - 1))]
+        } else {
+            self.marks.values().map(|i| *i as usize).collect()
+        };
+        let rows: Vec<_> = indices.iter().map(|i| &self.table.rows[*i]).collect();
+        let groups: BTreeSet<u32> = rows.iter().map(|r| r.group).collect();
+        let things = rows.len() as u64;
+        Some(MutationRequest {
+            kind,
+            things: rows.iter().map(|r| r.thing.clone()).collect(),
+            radius: BlastRadius {
+                certs: things,
+                things,
+                groups: groups.len() as u64,
+                #[allow(clippy::cast_precision_loss)]
+                fleet_percent: things as f64 * 100.0 / self.table.rows.len().max(1) as f64,
+                online: rows.iter().filter(|r| r.online == Some(true)).count() as u64,
+            },
+        })
+    }
+
+    /// Moves, marks, sorts, opens the detail, or opens the confirmation for an action.
+    pub fn handle(&mut self, command: Command) -> Outcome {
+        let len = self.len();
+        if self.scroll.apply(command, len) {
+            return Outcome::Consumed;
+        }
+        match command {
+            Command::Sort => {
+                self.sort = self.sort.next();
+                self.refilter();
+                Outcome::Consumed
+            }
+            Command::Mark if len > 0 => {
+                let index = self.index(self.scroll.selected().min(len - 1));
+                let name = self.table.rows[index].thing.clone();
+                if self.marks.remove(&name).is_none() {
+                    self.marks
+                        .insert(name, u32::try_from(index).unwrap_or(u32::MAX));
+                }
+                self.scroll.apply(Command::Down, len);
+                Outcome::Consumed
+            }
+            Command::Open if len > 0 => {
+                let index = self.index(self.scroll.selected().min(len - 1));
+                Outcome::Action(Action::OpenDevice(self.table.rows[index].thing.clone()))
+            }
+            Command::Revoke => self
+                .request(MutationKind::Revoke)
+                .map_or(Outcome::Consumed, |r| Outcome::Action(Action::Confirm(r))),
+            Command::Quarantine => self
+                .request(MutationKind::Quarantine)
+                .map_or(Outcome::Consumed, |r| Outcome::Action(Action::Confirm(r))),
+            _ => Outcome::Ignored,
+        }
+    }
+
+    /// Scrolls by mouse wheel.
+    pub fn scroll_by(&mut self, delta: isize) {
+        let len = self.len();
+        self.scroll.scroll_by(delta, len);
+    }
+
+    fn title(&self) -> String {
+        let mut parts = vec![format!("{} of {}", self.len(), self.table.rows.len())];
+        if !self.query.text.is_empty() {
+            parts.push(format!("filter \"{}\"", clean(&self.query.text)));
+        }
+        if let Some(day) = self.query.expires_day {
+            parts.push(format!("expiring {}", date(day * DAY)));
+        }
+        if let Some((kind, name)) = &self.query.cohort {
+            parts.push(format!("{} {}", kind.label(), clean(name)));
+        }
+        if self.sort != SortKey::Natural {
+            parts.push(format!("sort {}", self.sort.label()));
+        }
+        if !self.marks.is_empty() {
+            parts.push(format!("{} marked", self.marks.len()));
+        }
+        if self.filtering() {
+            parts.push("filtering...".to_owned());
+        }
+        format!(" Devices: {} ", parts.join(", "))
+    }
+
+    /// Draws the visible rows only.
+    pub fn render(&self, frame: &mut Frame, area: Rect, paint: &Paint) {
+        let wide = area.width >= 120;
+        let mut header = vec!["", "thing", "status", "expires", "in", "CA"];
+        let mut widths = vec![
+            Constraint::Length(1),
+            Constraint::Min(14),
+            Constraint::Length(8),
+            Constraint::Length(10),
+            Constraint::Length(5),
+            Constraint::Length(19),
+        ];
+        if wide {
+            header.extend(["group", "firmware", "online", "certificate"]);
+            widths.extend([
+                Constraint::Length(13),
+                Constraint::Length(8),
+                Constraint::Length(6),
+                Constraint::Length(16),
+            ]);
+        }
+        let mark_style = paint.theme.style("ui.mark");
+        render_table(
+            frame,
+            area,
+            paint,
+            paint.block(self.title(), true),
+            Row::new(header),
+            &widths,
+            self.len(),
+            &self.scroll,
+            |i| {
+                let row = &self.table.rows[self.index(i)];
+                let marked = self.marks.contains_key(&row.thing);
+                let days_left = row.expires.map_or_else(
+                    || "?".to_owned(),
+                    |t| format!("{}d", (t - paint.now).div_euclid(DAY)),
+                );
+                let mut cells = vec![
+                    Cell::from(Span::styled(if marked { "*" } else { " " }, mark_style)),
+                    Cell::from(clean(&row.thing).into_owned()),
+                    Cell::from(Span::styled(
+                        row.state.label(),
+                        paint.theme.style(row.state.scope()),
+                    )),
+                    Cell::from(row.expires.map_or_else(|| "unknown".to_owned(), date)),
+                    Cell::from(days_left),
+                    Cell::from(clean(self.table.name(row.ca)).into_owned()),
+                ];
+                if wide {
+                    let (online, scope) = match row.online {
+                        Some(true) => ("yes", "live.online"),
+                        Some(false) => ("no", "live.offline"),
+                        None => ("?", "ui.text.dim"),
+                    };
+                    cells.extend([
+                        Cell::from(clean(self.table.name(row.group)).into_owned()),
+                        Cell::from(clean(self.table.name(row.firmware)).into_owned()),
+                        Cell::from(Span::styled(online, paint.theme.style(scope))),
+                        Cell::from(clean(&row.cert).into_owned()),
+                    ]);
+                }
+                let row = Row::new(cells);
+                if marked { row.style(mark_style) } else { row }
+            },
+        );
+    }
+}

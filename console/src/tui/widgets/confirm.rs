@@ -1,0 +1,189 @@
+//! The confirmation dialog in front of every mutation: what will happen, the blast radius,
+//! and a typed answer. The default is Cancel: Enter with anything but the expected answer,
+//! and Esc, both cancel.
+
+use ratatui::Frame;
+use ratatui::crossterm::event::KeyEvent;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Clear, Paragraph, Wrap};
+
+use super::input::{InputEvent, TextInput};
+use super::{Paint, centered};
+use crate::tui::action::{Action, Outcome};
+use crate::tui::data::{MutationKind, MutationRequest};
+use crate::tui::sanitize::clean;
+
+/// How many target names the dialog lists before summarising.
+const LISTED: usize = 5;
+
+/// The dialog's state.
+#[derive(Debug, Clone)]
+pub struct ConfirmDialog {
+    request: MutationRequest,
+    expected: String,
+    input: TextInput,
+    read_only: bool,
+}
+
+impl ConfirmDialog {
+    /// A dialog for `request`; the answer to type is the thing's name for one thing, the
+    /// count otherwise.
+    #[must_use]
+    pub fn new(request: MutationRequest, read_only: bool) -> Self {
+        let expected = match request.things.as_slice() {
+            [one] => one.to_string(),
+            many => many.len().to_string(),
+        };
+        Self {
+            request,
+            expected,
+            input: TextInput::default(),
+            read_only,
+        }
+    }
+
+    /// The answer that confirms.
+    #[must_use]
+    pub fn expected(&self) -> &str {
+        &self.expected
+    }
+
+    /// Enter with the expected answer confirms; Enter with anything else, and Esc, cancel.
+    pub fn handle_key(&mut self, key: KeyEvent) -> Outcome {
+        match self.input.handle_key(key) {
+            InputEvent::Submit if self.input.text() == self.expected => {
+                Outcome::Action(Action::RequestMutation(self.request.clone()))
+            }
+            InputEvent::Submit | InputEvent::Cancel => Outcome::Close,
+            InputEvent::Changed | InputEvent::Complete | InputEvent::Unchanged => Outcome::Consumed,
+        }
+    }
+
+    /// Draws the dialog centred over `area`.
+    pub fn render(&self, frame: &mut Frame, area: Rect, paint: &Paint) {
+        let popup = centered(area, 72, 14);
+        frame.render_widget(Clear, popup);
+        let verb = self.request.kind.verb();
+        let danger = paint.theme.style("ui.dialog.danger");
+        let block = paint
+            .block(Line::styled(format!(" Confirm {verb} "), danger), true)
+            .border_style(danger);
+        let inner = block.inner(popup);
+        frame.render_widget(block, popup);
+        let r = &self.request.radius;
+        let what = match self.request.kind {
+            MutationKind::Revoke => {
+                "attach deny-all policy, set certificates INACTIVE, add things to quarantine"
+            }
+            MutationKind::Quarantine => "add things to the quarantine group",
+        };
+        let mut names: Vec<String> = self
+            .request
+            .things
+            .iter()
+            .take(LISTED)
+            .map(|t| clean(t).into_owned())
+            .collect();
+        if self.request.things.len() > LISTED {
+            names.push(format!("and {} more", self.request.things.len() - LISTED));
+        }
+        let mut lines = vec![
+            Line::from(format!("Plan: {what}.")),
+            Line::styled(
+                format!(
+                    "Blast radius: {} certificates, {} things, {} groups, {:.4} % of the fleet, {} online now",
+                    r.certs, r.things, r.groups, r.fleet_percent, r.online
+                ),
+                danger,
+            ),
+            Line::from(format!("Targets: {}", names.join(", "))),
+            Line::raw(""),
+        ];
+        if self.read_only {
+            lines.push(Line::styled(
+                "READ-ONLY: this console will refuse the request.",
+                paint.theme.style("ui.read-only"),
+            ));
+        }
+        lines.push(Line::from(vec![
+            Span::raw("Type "),
+            Span::styled(
+                clean(&self.expected).into_owned(),
+                paint.theme.style("ui.help.key"),
+            ),
+            Span::raw(" and press Enter to confirm."),
+        ]));
+        lines.push(Line::from(vec![
+            Span::styled("> ", paint.theme.style("ui.help.key")),
+            Span::styled(self.input.text().to_owned(), paint.theme.style("ui.input")),
+        ]));
+        lines.push(Line::from(vec![
+            Span::styled("[ Cancel ]", paint.theme.style("ui.selection")),
+            Span::raw("  default: Enter or Esc cancels"),
+        ]));
+        frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), inner);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use ratatui::crossterm::event::{KeyCode, KeyModifiers};
+
+    use super::*;
+    use crate::tui::data::BlastRadius;
+
+    fn request(things: &[&str]) -> MutationRequest {
+        MutationRequest {
+            kind: MutationKind::Revoke,
+            things: things.iter().map(|t| (*t).into()).collect(),
+            radius: BlastRadius {
+                certs: things.len() as u64,
+                things: things.len() as u64,
+                groups: 1,
+                fleet_percent: 0.1,
+                online: 0,
+            },
+        }
+    }
+
+    fn type_text(dialog: &mut ConfirmDialog, text: &str) {
+        for c in text.chars() {
+            dialog.handle_key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE));
+        }
+    }
+
+    fn enter(dialog: &mut ConfirmDialog) -> Outcome {
+        dialog.handle_key(KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE))
+    }
+
+    #[test]
+    fn enter_alone_cancels() {
+        let mut dialog = ConfirmDialog::new(request(&["a", "b"]), false);
+        assert_eq!(enter(&mut dialog), Outcome::Close);
+    }
+
+    #[test]
+    fn a_wrong_answer_cancels() {
+        let mut dialog = ConfirmDialog::new(request(&["a", "b"]), false);
+        type_text(&mut dialog, "3");
+        assert_eq!(enter(&mut dialog), Outcome::Close);
+    }
+
+    #[test]
+    fn the_count_confirms_many_and_the_name_confirms_one() {
+        let mut many = ConfirmDialog::new(request(&["a", "b"]), false);
+        type_text(&mut many, "2");
+        assert!(matches!(
+            enter(&mut many),
+            Outcome::Action(Action::RequestMutation(_))
+        ));
+        let mut one = ConfirmDialog::new(request(&["dev-7"]), false);
+        assert_eq!(one.expected(), "dev-7");
+        type_text(&mut one, "dev-7");
+        assert!(matches!(
+            enter(&mut one),
+            Outcome::Action(Action::RequestMutation(_))
+        ));
+    }
+}
