@@ -28,7 +28,8 @@
 //!   ([`pre_provisioning_hook`]).
 //!
 //! Features: `aws` (default) adds the aws-sdk-iot control plane and the DynamoDB manifest;
-//! `lambda` adds the `fleetid-jitr-lambda` binary.
+//! `lambda` (default) adds the `fleetid-jitr-lambda` binary. With `default-features = false`
+//! no AWS SDK is compiled.
 
 mod apply;
 mod certificate;

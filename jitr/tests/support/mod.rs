@@ -6,6 +6,8 @@ pub mod memory;
 #[cfg(feature = "aws")]
 pub mod moto;
 pub mod pki;
+#[cfg(feature = "lambda")]
+pub mod runtime_api;
 
 use fleetid_jitr::{ManifestEntry, RegisteredEvent, SaleStatus};
 use time::OffsetDateTime;
