@@ -26,7 +26,11 @@ impl ErrorType for ReplayBus<'_> {
 }
 
 impl I2c for ReplayBus<'_> {
-    fn transaction(&mut self, _address: u8, operations: &mut [Operation<'_>]) -> Result<(), ErrorKind> {
+    fn transaction(
+        &mut self,
+        _address: u8,
+        operations: &mut [Operation<'_>],
+    ) -> Result<(), ErrorKind> {
         // Past the input the chip stays silent (busy), which exercises the BWT bound.
         if self.position >= self.bytes.len() || self.next() == 0xEE {
             return Err(ErrorKind::NoAcknowledge(NoAcknowledgeSource::Address));
@@ -49,7 +53,13 @@ impl DelayNs for NoDelay {
 }
 
 fuzz_target!(|data: &[u8]| {
-    let mut se = Se05x::new(ReplayBus { bytes: data, position: 0 }, NoDelay);
+    let mut se = Se05x::new(
+        ReplayBus {
+            bytes: data,
+            position: 0,
+        },
+        NoDelay,
+    );
     let _ = se.soft_reset();
     let _ = se.select();
     let _ = se.random(600);

@@ -9,7 +9,8 @@ use se_nxp::frame;
 
 fuzz_target!(|data: &[u8]| {
     if let Ok(decoded) = frame::decode(data) {
-        let encoded = frame::encode(decoded.nad, decoded.pcb, decoded.inf).expect("decoded INF fits");
+        let encoded =
+            frame::encode(decoded.nad, decoded.pcb, decoded.inf).expect("decoded INF fits");
         assert_eq!(encoded, data);
     }
     if let Ok(atr) = Atr::parse(data) {
