@@ -444,8 +444,19 @@ pub enum TuiUpdate {
     Anomaly(AnomalyRow),
     /// A new audit entry.
     Audit(AuditRow),
+    /// The detail of a device the UI asked for with [`TuiRequest::Detail`].
+    Detail(Box<DeviceDetail>),
     /// A message for the status line (a source failing, a reconnect).
     Notice(String),
+}
+
+/// What the UI asks of the side that owns the model; sent without waiting for an answer.
+#[derive(Debug, Clone, PartialEq)]
+pub enum TuiRequest {
+    /// Look up this thing's detail and answer with [`TuiUpdate::Detail`].
+    Detail(Box<str>),
+    /// The user confirmed this mutation (never sent when read-only).
+    Mutation(MutationRequest),
 }
 
 /// What a mutation would do.

@@ -14,7 +14,7 @@ use ratatui::crossterm::execute;
 
 use super::TuiError;
 use super::app::App;
-use super::data::{MutationRequest, TuiUpdate};
+use super::data::{TuiRequest, TuiUpdate};
 use super::filter::{FilterResult, FilterWorker};
 
 /// Shortest time between two frames (~30 frames/s).
@@ -116,7 +116,7 @@ impl Drop for TerminalGuard {
 pub(super) fn run_loop(
     mut app: App,
     updates: impl UpdateSource,
-    mutations: Option<&mpsc::Sender<MutationRequest>>,
+    requests: Option<&mpsc::Sender<TuiRequest>>,
     mouse: bool,
 ) -> Result<(), TuiError> {
     let (queue, events) = mpsc::sync_channel::<LoopEvent>(QUEUE);
@@ -179,8 +179,9 @@ pub(super) fn run_loop(
             worker.submit(job);
             dirty = true;
         }
-        for request in app.take_mutations() {
-            if let Some(sender) = mutations {
+        for request in app.take_requests() {
+            if let Some(sender) = requests {
+                // The other side may be gone (offline mode); the UI carries on.
                 let _ = sender.send(request);
             }
         }

@@ -9,6 +9,7 @@ pub mod action;
 pub mod app;
 pub mod data;
 pub mod event_loop;
+pub mod feed;
 pub mod filter;
 pub mod fixture;
 pub mod keymap;
@@ -23,7 +24,7 @@ use std::sync::mpsc;
 pub use event_loop::UpdateSource;
 
 use app::{App, AppSettings};
-use data::{FleetSnapshot, MutationRequest};
+use data::{FleetSnapshot, TuiRequest};
 use keymap::{Keymap, KeymapErrors};
 use theme::{ThemeError, ThemeSet};
 use widgets::Glyphs;
@@ -111,8 +112,8 @@ pub fn settings(options: &TuiOptions) -> Result<AppSettings, TuiError> {
 /// Runs the console on the terminal until the user quits.
 ///
 /// `initial` is shown at once (the cache's snapshot, or an empty one); `updates` delivers
-/// newer snapshots and live events (read on a thread of its own); confirmed mutations go to
-/// `mutations` (none are sent when read-only).
+/// newer snapshots, live events and answers (read on a thread of its own); detail lookups and
+/// confirmed mutations go to `requests` (no mutation is sent when read-only).
 ///
 /// # Errors
 /// Theme or keymap errors (before the terminal is touched), or a terminal failure.
@@ -120,9 +121,9 @@ pub fn run(
     options: &TuiOptions,
     initial: FleetSnapshot,
     updates: impl UpdateSource,
-    mutations: Option<&mpsc::Sender<MutationRequest>>,
+    requests: Option<&mpsc::Sender<TuiRequest>>,
 ) -> Result<(), TuiError> {
     let settings = settings(options)?;
     let app = App::new(settings, initial, event_loop::now());
-    event_loop::run_loop(app, updates, mutations, options.mouse)
+    event_loop::run_loop(app, updates, requests, options.mouse)
 }

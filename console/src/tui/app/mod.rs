@@ -8,7 +8,7 @@ mod render;
 use ratatui::crossterm::event::{KeyEvent, MouseEvent, MouseEventKind};
 
 use super::action::{Action, Outcome, ViewId};
-use super::data::{FleetSnapshot, MutationRequest, TuiUpdate, UnixSeconds};
+use super::data::{FleetSnapshot, MutationRequest, TuiRequest, TuiUpdate, UnixSeconds};
 use super::filter::{FilterJob, FilterResult};
 use super::keymap::{Command, Keymap};
 use super::theme::{Theme, ThemeSet};
@@ -73,7 +73,7 @@ pub struct App {
     status: Option<(String, bool)>,
     now: UnixSeconds,
     quit: bool,
-    mutations: Vec<MutationRequest>,
+    requests: Vec<TuiRequest>,
 }
 
 impl App {
@@ -99,7 +99,7 @@ impl App {
             status: None,
             now,
             quit: false,
-            mutations: Vec::new(),
+            requests: Vec::new(),
         }
     }
 
@@ -134,9 +134,24 @@ impl App {
         changed
     }
 
-    /// Mutations the user confirmed, for the ops engine.
+    /// Requests for the side that owns the model (detail lookups, confirmed mutations).
+    pub fn take_requests(&mut self) -> Vec<TuiRequest> {
+        std::mem::take(&mut self.requests)
+    }
+
+    /// The confirmed mutations among the pending requests (tests); the rest stay queued.
     pub fn take_mutations(&mut self) -> Vec<MutationRequest> {
-        std::mem::take(&mut self.mutations)
+        let (mutations, rest): (Vec<_>, Vec<_>) = std::mem::take(&mut self.requests)
+            .into_iter()
+            .partition(|r| matches!(r, TuiRequest::Mutation(_)));
+        self.requests = rest;
+        mutations
+            .into_iter()
+            .filter_map(|r| match r {
+                TuiRequest::Mutation(m) => Some(m),
+                TuiRequest::Detail(_) => None,
+            })
+            .collect()
     }
 
     /// The filter run to start, if any (the loop hands it to the filter thread).
@@ -166,6 +181,7 @@ impl App {
                 rows.extend(self.snapshot.audit.iter().cloned());
                 self.snapshot.audit = rows.into();
             }
+            TuiUpdate::Detail(detail) => self.detail.receive(*detail),
             TuiUpdate::Notice(text) => self.status = Some((text, false)),
         }
     }
@@ -335,7 +351,9 @@ impl App {
         match action {
             Action::Show(view) => self.show(view),
             Action::OpenDevice(thing) => {
-                self.detail.open(thing, &self.snapshot);
+                if !self.detail.open(thing.clone(), &self.snapshot) {
+                    self.requests.push(TuiRequest::Detail(thing));
+                }
                 self.show(ViewId::Detail);
             }
             Action::ShowDevices(query) => {
@@ -354,7 +372,7 @@ impl App {
                     self.notify(&format!(
                         "requested {what}; the ops engine plans and applies it"
                     ));
-                    self.mutations.push(request);
+                    self.requests.push(TuiRequest::Mutation(request));
                 }
             }
             Action::PaletteWith(text) => self.open_palette(&text),

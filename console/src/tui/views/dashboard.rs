@@ -30,10 +30,11 @@ fn age_label(paint: &Paint, fresh: Option<&Freshness>) -> Span<'static> {
     let stale =
         updated.is_none_or(|t| paint.now - t > STALE_AFTER) || fresh.is_some_and(|f| !f.available);
     let scope = if stale { "ui.stale" } else { "ui.text.dim" };
-    Span::styled(
-        format!("({} ago)", age(paint.now, updated)),
-        paint.theme.style(scope),
-    )
+    let text = match updated {
+        Some(_) => format!("({} ago)", age(paint.now, updated)),
+        None => "(not loaded)".to_owned(),
+    };
+    Span::styled(text, paint.theme.style(scope))
 }
 
 fn line(label: &str, value: &str, style: ratatui::style::Style) -> Line<'static> {

@@ -20,11 +20,20 @@ pub struct DetailView {
 }
 
 impl DetailView {
-    /// Shows `thing`, looking its detail up in the snapshot.
-    pub fn open(&mut self, thing: Box<str>, snapshot: &FleetSnapshot) {
+    /// Shows `thing`, looking its detail up in the snapshot; `false` when it has to be
+    /// asked for (it then arrives through [`DetailView::receive`]).
+    pub fn open(&mut self, thing: Box<str>, snapshot: &FleetSnapshot) -> bool {
         self.detail = snapshot.details.as_ref().and_then(|d| d.detail(&thing));
         self.thing = thing;
         self.scroll = 0;
+        self.detail.is_some()
+    }
+
+    /// A detail that was asked for; ignored when another device is shown by now.
+    pub fn receive(&mut self, detail: DeviceDetail) {
+        if detail.thing == self.thing {
+            self.detail = Some(detail);
+        }
     }
 
     /// The thing shown.
@@ -71,7 +80,7 @@ impl DetailView {
         let block = paint.block(title, true);
         let Some(detail) = &self.detail else {
             frame.render_widget(
-                Paragraph::new("no detail known for this device yet").block(block),
+                Paragraph::new("looking up this device...").block(block),
                 area,
             );
             return;
