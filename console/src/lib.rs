@@ -3,6 +3,7 @@
 //! `main.rs` is thin; everything it calls lives here so tests can reach it.
 
 pub mod app;
+pub mod backend;
 pub mod cli;
 pub mod commands;
 pub mod config;

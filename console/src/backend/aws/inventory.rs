@@ -1,0 +1,195 @@
+//! Things, thing groups and policies: ListThings, ListThingGroups + ListThingsInThingGroup
+//! (groups are few, so this is far fewer calls than ListThingGroupsForThing per thing), the
+//! policies attached to each group, and ListPolicies.
+
+use std::collections::HashMap;
+
+use aws_sdk_iot::Client;
+use tokio::sync::mpsc;
+
+use super::snapshot::{emit, finish};
+use crate::backend::error::CallFailure;
+use crate::backend::records::{GroupRecord, PolicyRecord, ThingRecord};
+use crate::backend::update::{BackendUpdate, Source, SourceState};
+
+/// The thing attribute that names the firmware version.
+pub const FIRMWARE_ATTRIBUTE: &str = "firmware";
+/// Things per [`BackendUpdate::Things`] page.
+const PAGE: usize = 1000;
+
+/// Loads groups (with membership and policies) and then things; reports both sources.
+pub(super) async fn load_things_and_groups(
+    iot: &Client,
+    updates: &mpsc::Sender<BackendUpdate>,
+) -> Vec<(Source, SourceState)> {
+    let (group_state, membership) = match load_groups(iot).await {
+        Ok((groups, membership, failure)) => {
+            let items = groups.len();
+            emit(updates, BackendUpdate::ThingGroups(groups)).await;
+            let state = match failure {
+                None => SourceState::Loaded { items },
+                Some(f) => SourceState::Partial {
+                    items,
+                    failed: 0,
+                    reason: f.to_string(),
+                },
+            };
+            (state, membership)
+        }
+        Err(failure) => (
+            SourceState::Unavailable {
+                reason: failure.to_string(),
+            },
+            HashMap::new(),
+        ),
+    };
+    finish(updates, Source::ThingGroups, group_state.clone()).await;
+
+    let thing_state = match load_things(iot, &membership, updates).await {
+        Ok(items) => SourceState::Loaded { items },
+        Err(failure) => SourceState::Unavailable {
+            reason: failure.to_string(),
+        },
+    };
+    finish(updates, Source::Things, thing_state.clone()).await;
+    vec![
+        (Source::ThingGroups, group_state),
+        (Source::Things, thing_state),
+    ]
+}
+
+type Membership = HashMap<String, Vec<String>>;
+
+async fn load_groups(
+    iot: &Client,
+) -> Result<(Vec<GroupRecord>, Membership, Option<CallFailure>), CallFailure> {
+    let listed = iot
+        .list_thing_groups()
+        .max_results(250)
+        .into_paginator()
+        .items()
+        .send()
+        .collect::<Result<Vec<_>, _>>()
+        .await
+        .map_err(|e| CallFailure::from_sdk("iot:ListThingGroups", &e))?;
+    let mut groups = Vec::with_capacity(listed.len());
+    let mut membership: Membership = HashMap::new();
+    let mut failure = None;
+    for group in listed {
+        let (Some(name), Some(arn)) = (group.group_name, group.group_arn) else {
+            continue;
+        };
+        let things = iot
+            .list_things_in_thing_group()
+            .thing_group_name(&name)
+            .max_results(250)
+            .into_paginator()
+            .items()
+            .send()
+            .collect::<Result<Vec<_>, _>>()
+            .await
+            .unwrap_or_else(|e| {
+                failure.get_or_insert(CallFailure::from_sdk("iot:ListThingsInThingGroup", &e));
+                Vec::new()
+            });
+        let policies = iot
+            .list_attached_policies()
+            .target(&arn)
+            .into_paginator()
+            .items()
+            .send()
+            .collect::<Result<Vec<_>, _>>()
+            .await
+            .map(|ps| ps.into_iter().filter_map(|p| p.policy_name).collect())
+            .unwrap_or_else(|e| {
+                failure.get_or_insert(CallFailure::from_sdk("iot:ListAttachedPolicies", &e));
+                Vec::new()
+            });
+        for thing in &things {
+            membership
+                .entry(thing.clone())
+                .or_default()
+                .push(name.clone());
+        }
+        groups.push(GroupRecord {
+            name,
+            arn,
+            policies,
+            thing_count: things.len(),
+        });
+    }
+    Ok((groups, membership, failure))
+}
+
+async fn load_things(
+    iot: &Client,
+    membership: &Membership,
+    updates: &mpsc::Sender<BackendUpdate>,
+) -> Result<usize, CallFailure> {
+    let mut pages = iot.list_things().max_results(250).into_paginator().send();
+    let mut batch = Vec::with_capacity(PAGE);
+    let mut count = 0;
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(|e| CallFailure::from_sdk("iot:ListThings", &e))?;
+        for thing in page.things() {
+            let Some(name) = thing.thing_name() else {
+                continue;
+            };
+            batch.push(ThingRecord {
+                name: name.to_owned(),
+                thing_type: thing.thing_type_name().map(str::to_owned),
+                firmware: thing
+                    .attributes()
+                    .and_then(|a| a.get(FIRMWARE_ATTRIBUTE))
+                    .cloned(),
+                groups: membership.get(name).cloned().unwrap_or_default(),
+            });
+            count += 1;
+        }
+        if batch.len() >= PAGE
+            && !emit(updates, BackendUpdate::Things(std::mem::take(&mut batch))).await
+        {
+            return Ok(count);
+        }
+    }
+    if !batch.is_empty() {
+        emit(updates, BackendUpdate::Things(batch)).await;
+    }
+    Ok(count)
+}
+
+/// Loads the policy names.
+pub(super) async fn load_policies(
+    iot: &Client,
+    updates: &mpsc::Sender<BackendUpdate>,
+) -> SourceState {
+    let state = match iot
+        .list_policies()
+        .page_size(250)
+        .into_paginator()
+        .items()
+        .send()
+        .collect::<Result<Vec<_>, _>>()
+        .await
+    {
+        Ok(policies) => {
+            let records: Vec<PolicyRecord> = policies
+                .into_iter()
+                .filter_map(|p| {
+                    Some(PolicyRecord {
+                        name: p.policy_name?,
+                        arn: p.policy_arn,
+                    })
+                })
+                .collect();
+            let items = records.len();
+            emit(updates, BackendUpdate::Policies(records)).await;
+            SourceState::Loaded { items }
+        }
+        Err(e) => SourceState::Unavailable {
+            reason: CallFailure::from_sdk("iot:ListPolicies", &e).to_string(),
+        },
+    };
+    finish(updates, Source::Policies, state.clone()).await;
+    state
+}

@@ -1,0 +1,197 @@
+//! The AWS implementation of [`FleetBackend`]: aws-sdk-iot (registry, Device Defender),
+//! aws-sdk-cloudwatch (`AWS/IoT` metrics) and live status over MQTT. Nothing here knows the
+//! lab: it answers the same API at another endpoint URL.
+
+mod cas;
+mod certificates;
+mod defender;
+mod indexing;
+mod inventory;
+mod metrics;
+mod mutations;
+mod snapshot;
+
+use std::sync::Arc;
+
+use aws_config::retry::RetryConfig;
+use aws_config::{BehaviorVersion, Region, SdkConfig};
+use tokio::sync::{Semaphore, mpsc};
+
+use crate::backend::FleetBackend;
+use crate::backend::error::BackendError;
+use crate::backend::live::connection::{LiveOptions, follow_live};
+use crate::backend::mutations::{JobProgress, JobRequest, NewCertificateStatus, PolicyCreated};
+use crate::backend::update::{BackendUpdate, SnapshotRequest, SnapshotSummary};
+
+/// How many DescribeCertificate chains run at once unless configured otherwise.
+pub const DEFAULT_DESCRIBE_CONCURRENCY: usize = 8;
+/// Attempts per call (adaptive retry mode) unless configured otherwise.
+pub const DEFAULT_MAX_ATTEMPTS: u32 = 5;
+
+/// Where and as whom to call AWS: the global `--profile/--region/--endpoint-url`.
+#[derive(Debug, Clone, Default)]
+pub struct AwsTarget {
+    /// Named profile from the shared config files (SSO, role, static keys, ...).
+    pub profile: Option<String>,
+    /// Region; otherwise the standard chain (env, profile, IMDS).
+    pub region: Option<String>,
+    /// Another endpoint answering the AWS API (the lab, moto).
+    pub endpoint_url: Option<String>,
+}
+
+/// Tuning of the snapshot load.
+#[derive(Debug, Clone)]
+pub struct LoadSettings {
+    /// Certificates described at once (each: DescribeCertificate, ListPrincipalThings,
+    /// ListAttachedPolicies). Lower it when throttled.
+    pub describe_concurrency: usize,
+    /// Days of Device Defender audit findings to read.
+    pub audit_days: i64,
+    /// Hours of violation events and CloudWatch metrics to read.
+    pub recent_hours: i64,
+}
+
+impl Default for LoadSettings {
+    fn default() -> Self {
+        Self {
+            describe_concurrency: DEFAULT_DESCRIBE_CONCURRENCY,
+            audit_days: 30,
+            recent_hours: 24,
+        }
+    }
+}
+
+/// The SDK configuration fleetid uses: the standard credential chain (env, profiles, SSO,
+/// web identity, IMDS) with the given target, and adaptive retry (client-side rate limiting
+/// when throttled).
+pub async fn load_sdk_config(target: &AwsTarget, max_attempts: u32) -> SdkConfig {
+    let mut loader = aws_config::defaults(BehaviorVersion::latest())
+        .retry_config(RetryConfig::adaptive().with_max_attempts(max_attempts));
+    if let Some(profile) = &target.profile {
+        loader = loader.profile_name(profile);
+    }
+    if let Some(region) = &target.region {
+        loader = loader.region(Region::new(region.clone()));
+    }
+    if let Some(url) = &target.endpoint_url {
+        loader = loader.endpoint_url(url);
+    }
+    loader.load().await
+}
+
+/// fleetid's backend against AWS IoT (or anything answering its API).
+#[derive(Debug, Clone)]
+pub struct AwsBackend {
+    iot: aws_sdk_iot::Client,
+    cloudwatch: aws_sdk_cloudwatch::Client,
+    settings: LoadSettings,
+    describe_slots: Arc<Semaphore>,
+    live: Option<LiveOptions>,
+}
+
+impl AwsBackend {
+    /// A backend from an SDK configuration (see [`load_sdk_config`]).
+    #[must_use]
+    pub fn new(config: &SdkConfig, settings: LoadSettings) -> Self {
+        Self::from_clients(
+            aws_sdk_iot::Client::new(config),
+            aws_sdk_cloudwatch::Client::new(config),
+            settings,
+        )
+    }
+
+    /// A backend from ready clients (tests hand in mocked ones).
+    #[must_use]
+    pub fn from_clients(
+        iot: aws_sdk_iot::Client,
+        cloudwatch: aws_sdk_cloudwatch::Client,
+        settings: LoadSettings,
+    ) -> Self {
+        let describe_slots = Arc::new(Semaphore::new(settings.describe_concurrency.max(1)));
+        Self {
+            iot,
+            cloudwatch,
+            settings,
+            describe_slots,
+            live: None,
+        }
+    }
+
+    /// Enables live status over MQTT with these options.
+    #[must_use]
+    pub fn with_live(mut self, live: LiveOptions) -> Self {
+        self.live = Some(live);
+        self
+    }
+
+    /// The AWS IoT client (for `doctor` and the ops code).
+    #[must_use]
+    pub fn iot(&self) -> &aws_sdk_iot::Client {
+        &self.iot
+    }
+}
+
+impl FleetBackend for AwsBackend {
+    async fn load_snapshot(
+        &self,
+        request: SnapshotRequest,
+        updates: mpsc::Sender<BackendUpdate>,
+    ) -> SnapshotSummary {
+        snapshot::load(self, &request, &updates).await
+    }
+
+    async fn follow_live(&self, updates: mpsc::Sender<BackendUpdate>) -> Result<(), BackendError> {
+        let Some(options) = &self.live else {
+            return Err(BackendError::Live {
+                endpoint: "(none)".into(),
+                detail: "live status is not configured".into(),
+            });
+        };
+        follow_live(&self.iot, options, &updates).await
+    }
+
+    async fn update_certificate_status(
+        &self,
+        certificate_id: &str,
+        status: NewCertificateStatus,
+    ) -> Result<(), BackendError> {
+        mutations::update_certificate_status(&self.iot, certificate_id, status).await
+    }
+
+    async fn attach_policy(&self, policy_name: &str, target_arn: &str) -> Result<(), BackendError> {
+        mutations::attach_policy(&self.iot, policy_name, target_arn).await
+    }
+
+    async fn detach_policy(&self, policy_name: &str, target_arn: &str) -> Result<(), BackendError> {
+        mutations::detach_policy(&self.iot, policy_name, target_arn).await
+    }
+
+    async fn create_policy(
+        &self,
+        policy_name: &str,
+        document: &str,
+    ) -> Result<PolicyCreated, BackendError> {
+        mutations::create_policy(&self.iot, policy_name, document).await
+    }
+
+    async fn add_thing_to_group(&self, thing: &str, group: &str) -> Result<(), BackendError> {
+        mutations::add_thing_to_group(&self.iot, thing, group).await
+    }
+
+    async fn create_job(&self, job: &JobRequest) -> Result<String, BackendError> {
+        mutations::create_job(&self.iot, job).await
+    }
+
+    async fn describe_job(&self, job_id: &str) -> Result<JobProgress, BackendError> {
+        mutations::describe_job(&self.iot, job_id).await
+    }
+
+    async fn cancel_job(
+        &self,
+        job_id: &str,
+        comment: &str,
+        force: bool,
+    ) -> Result<(), BackendError> {
+        mutations::cancel_job(&self.iot, job_id, comment, force).await
+    }
+}

@@ -1,0 +1,289 @@
+//! The live MQTT connection: rumqttc over a SigV4-presigned websocket (the default, with the
+//! SDK's credentials), over mTLS with an operator certificate (`--mqtt-cert/--mqtt-key`), or
+//! over plain TCP to a local broker. Subscribes to the status and presence topics after every
+//! (re)connect and forwards what arrives as [`BackendUpdate::Live`] until the receiver is gone.
+
+use std::path::PathBuf;
+use std::time::{Duration, SystemTime};
+
+use aws_credential_types::provider::{ProvideCredentials, SharedCredentialsProvider};
+use rumqttc::{AsyncClient, Event, MqttOptions, Packet, QoS, TlsConfiguration, Transport};
+use tokio::sync::mpsc;
+
+use super::sigv4::presigned_url;
+use super::{LiveEvent, PRESENCE_FILTER, STATUS_FILTER, parse_publish};
+use crate::backend::error::{BackendError, CallFailure};
+use crate::backend::update::BackendUpdate;
+
+/// Largest MQTT packet accepted (AWS IoT allows 128 KB payloads; rumqttc defaults to 10 KiB).
+const MAX_PACKET: usize = 256 * 1024;
+/// Reconnect backoff bounds.
+const BACKOFF_START: Duration = Duration::from_millis(500);
+const BACKOFF_MAX: Duration = Duration::from_secs(60);
+
+/// How the console authenticates to the broker.
+#[derive(Debug, Clone)]
+pub enum LiveAuth {
+    /// A SigV4-presigned websocket URL, signed again for every connection.
+    SigV4 {
+        /// The credentials of the SDK configuration.
+        credentials: SharedCredentialsProvider,
+        /// The region the endpoint is in.
+        region: String,
+    },
+    /// TLS with an operator certificate and key (PEM files).
+    Mtls {
+        /// `--mqtt-cert`.
+        cert_pem: PathBuf,
+        /// `--mqtt-key` (SEC1, PKCS#1 or PKCS#8).
+        key_pem: PathBuf,
+    },
+    /// Unauthenticated plain TCP, for a broker on the same host (a bridge, tests).
+    PlainTcp,
+}
+
+/// Where and how to follow live events.
+#[derive(Debug, Clone)]
+pub struct LiveOptions {
+    /// Broker host, optionally `host:port`; `None`: DescribeEndpoint(`iot:Data-ATS`).
+    pub endpoint: Option<String>,
+    /// CA bundle (PEM) to trust; `None`: the platform's roots.
+    pub ca_pem: Option<PathBuf>,
+    /// Authentication.
+    pub auth: LiveAuth,
+    /// MQTT client id (unique: a second connection with the same id drops the first).
+    pub client_id: String,
+}
+
+impl LiveAuth {
+    fn default_port(&self) -> u16 {
+        match self {
+            Self::SigV4 { .. } => 443,
+            Self::Mtls { .. } => 8883,
+            Self::PlainTcp => 1883,
+        }
+    }
+}
+
+/// Splits `host[:port]`.
+fn split_host(endpoint: &str, default_port: u16) -> (String, u16) {
+    match endpoint.rsplit_once(':') {
+        Some((host, port)) if !host.contains(']') || host.ends_with(']') => match port.parse() {
+            Ok(port) => (host.to_owned(), port),
+            Err(_) => (endpoint.to_owned(), default_port),
+        },
+        _ => (endpoint.to_owned(), default_port),
+    }
+}
+
+async fn read_file(what: &'static str, path: &PathBuf) -> Result<Vec<u8>, BackendError> {
+    tokio::fs::read(path)
+        .await
+        .map_err(|source| BackendError::ReadFile {
+            what,
+            path: path.display().to_string(),
+            source,
+        })
+}
+
+async fn endpoint_host(
+    iot: &aws_sdk_iot::Client,
+    options: &LiveOptions,
+) -> Result<String, BackendError> {
+    if let Some(endpoint) = &options.endpoint {
+        return Ok(endpoint.clone());
+    }
+    let out = iot
+        .describe_endpoint()
+        .endpoint_type("iot:Data-ATS")
+        .send()
+        .await
+        .map_err(|e| CallFailure::from_sdk("iot:DescribeEndpoint", &e))?;
+    out.endpoint_address()
+        .map(str::to_owned)
+        .ok_or(BackendError::MissingField {
+            operation: "iot:DescribeEndpoint",
+            field: "endpointAddress",
+        })
+}
+
+/// Builds the rumqttc options for `endpoint` (reads certificate files; no network).
+///
+/// # Errors
+/// [`BackendError::ReadFile`] when a certificate, key or CA file cannot be read.
+pub async fn mqtt_options(
+    options: &LiveOptions,
+    endpoint: &str,
+) -> Result<MqttOptions, BackendError> {
+    let (host, port) = split_host(endpoint, options.auth.default_port());
+    let ca = match &options.ca_pem {
+        Some(path) => Some(read_file("the MQTT CA bundle", path).await?),
+        None => None,
+    };
+    let tls = |client_auth| match &ca {
+        Some(ca) => TlsConfiguration::Simple {
+            ca: ca.clone(),
+            alpn: None,
+            client_auth,
+        },
+        None => TlsConfiguration::default(),
+    };
+    let mut mqtt = match &options.auth {
+        LiveAuth::PlainTcp => MqttOptions::new(&options.client_id, host, port),
+        LiveAuth::Mtls { cert_pem, key_pem } => {
+            let cert = read_file("the MQTT operator certificate (--mqtt-cert)", cert_pem).await?;
+            let key = read_file("the MQTT operator key (--mqtt-key)", key_pem).await?;
+            let mut mqtt = MqttOptions::new(&options.client_id, host, port);
+            let config = match &ca {
+                Some(ca) => TlsConfiguration::Simple {
+                    ca: ca.clone(),
+                    alpn: None,
+                    client_auth: Some((cert, key)),
+                },
+                None => {
+                    return Err(BackendError::Live {
+                        endpoint: endpoint.to_owned(),
+                        detail: "mTLS needs the CA bundle of the broker (--mqtt-ca)".into(),
+                    });
+                }
+            };
+            mqtt.set_transport(Transport::tls_with_config(config));
+            mqtt
+        }
+        LiveAuth::SigV4 {
+            credentials,
+            region,
+        } => {
+            let address = format!("{host}:{port}");
+            let mut mqtt =
+                MqttOptions::new(&options.client_id, format!("wss://{address}/mqtt"), port);
+            mqtt.set_transport(Transport::Wss(tls(None)));
+            let (credentials, region) = (credentials.clone(), region.clone());
+            mqtt.set_request_modifier(move |request: http::Request<()>| {
+                let (credentials, region, address) =
+                    (credentials.clone(), region.clone(), address.clone());
+                async move { sign_request(request, &credentials, &region, &address).await }
+            });
+            mqtt
+        }
+    };
+    mqtt.set_max_packet_size(MAX_PACKET, MAX_PACKET);
+    mqtt.set_keep_alive(Duration::from_secs(60));
+    mqtt.set_clean_session(true);
+    Ok(mqtt)
+}
+
+/// Replaces the request's URI with a freshly presigned one. On failure the request goes out
+/// unsigned, the broker refuses it, and the refusal is reported as a disconnect.
+async fn sign_request(
+    mut request: http::Request<()>,
+    credentials: &SharedCredentialsProvider,
+    region: &str,
+    address: &str,
+) -> http::Request<()> {
+    let signed = match credentials.provide_credentials().await {
+        Ok(creds) => {
+            presigned_url(address, region, &creds, SystemTime::now()).map_err(|e| e.to_string())
+        }
+        Err(e) => Err(format!(
+            "no credentials to sign the MQTT websocket URL: {e}"
+        )),
+    };
+    match signed.map(|url| url.parse::<http::Uri>()) {
+        Ok(Ok(uri)) => *request.uri_mut() = uri,
+        Ok(Err(e)) => tracing::warn!("signed MQTT URL does not parse: {e}"),
+        Err(e) => tracing::warn!("{e}"),
+    }
+    request
+}
+
+/// Follows live events into `updates` until the receiver is dropped.
+///
+/// # Errors
+/// [`BackendError`] when the options cannot be built (files, endpoint lookup).
+pub async fn follow_live(
+    iot: &aws_sdk_iot::Client,
+    options: &LiveOptions,
+    updates: &mpsc::Sender<BackendUpdate>,
+) -> Result<(), BackendError> {
+    let endpoint = endpoint_host(iot, options).await?;
+    let mqtt = mqtt_options(options, &endpoint).await?;
+    let (client, mut eventloop) = AsyncClient::new(mqtt, 16);
+    let mut backoff = BACKOFF_START;
+    loop {
+        let event = tokio::select! {
+            () = updates.closed() => break,
+            event = eventloop.poll() => event,
+        };
+        let live = match event {
+            Ok(Event::Incoming(Packet::ConnAck(_))) => {
+                backoff = BACKOFF_START;
+                for filter in [STATUS_FILTER, PRESENCE_FILTER] {
+                    if let Err(e) = client.try_subscribe(filter, QoS::AtMostOnce) {
+                        tracing::warn!("subscribing to {filter}: {e}");
+                    }
+                }
+                Some(LiveEvent::Connected)
+            }
+            Ok(Event::Incoming(Packet::Publish(publish))) => {
+                parse_publish(&publish.topic, &publish.payload)
+            }
+            Ok(Event::Incoming(Packet::SubAck(ack))) => {
+                let refused = ack
+                    .return_codes
+                    .iter()
+                    .any(|code| matches!(code, rumqttc::SubscribeReasonCode::Failure));
+                refused.then(|| LiveEvent::Disconnected {
+                    reason: format!(
+                        "the broker refused a subscription ({STATUS_FILTER} or {PRESENCE_FILTER}): \
+                         grant iot:Subscribe and iot:Receive on them"
+                    ),
+                })
+            }
+            Ok(_) => None,
+            Err(e) => {
+                let reason = format!("{e}");
+                if updates
+                    .send(BackendUpdate::Live(LiveEvent::Disconnected { reason }))
+                    .await
+                    .is_err()
+                {
+                    break;
+                }
+                tokio::select! {
+                    () = updates.closed() => break,
+                    () = tokio::time::sleep(backoff) => {}
+                }
+                backoff = (backoff * 2).min(BACKOFF_MAX);
+                None
+            }
+        };
+        if let Some(live) = live
+            && updates.send(BackendUpdate::Live(live)).await.is_err()
+        {
+            break;
+        }
+    }
+    // Best effort: the process may be going away anyway.
+    let _ = client.try_disconnect();
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::split_host;
+
+    #[test]
+    fn host_and_port_are_split() {
+        assert_eq!(
+            split_host("a-ats.iot.x.amazonaws.com", 443),
+            ("a-ats.iot.x.amazonaws.com".into(), 443)
+        );
+        assert_eq!(
+            split_host("127.0.0.1:1884", 8883),
+            ("127.0.0.1".into(), 1884)
+        );
+        assert_eq!(split_host("[::1]:1884", 8883), ("[::1]".into(), 1884));
+        assert_eq!(split_host("[::1]", 8883), ("[::1]".into(), 8883));
+    }
+}

@@ -1,0 +1,187 @@
+//! What the backend sends to the model: snapshot pages, progress, the state of each source, and
+//! live events — all through one bounded channel of [`BackendUpdate`].
+
+use std::collections::HashMap;
+
+use crate::backend::findings::{AuditFindingRecord, MetricSeries, ViolationRecord};
+use crate::backend::live::LiveEvent;
+use crate::backend::records::{
+    CaRecord, CertificateRecord, CertificateStatus, ConnectivityRecord, GroupRecord, PolicyRecord,
+    ThingRecord,
+};
+
+/// Where a part of the fleet picture comes from. Each is loaded, and can fail, on its own.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Source {
+    /// ListCACertificates + DescribeCACertificate.
+    CaCertificates,
+    /// ListCertificates + DescribeCertificate, with principals and attached policies.
+    Certificates,
+    /// ListThings.
+    Things,
+    /// ListThingGroups + ListThingsInThingGroup + group policies.
+    ThingGroups,
+    /// ListPolicies.
+    Policies,
+    /// Fleet indexing connectivity (SearchIndex).
+    FleetIndexing,
+    /// Device Defender Detect: active violations and violation events.
+    DefenderDetect,
+    /// Device Defender Audit: findings of the certificate checks.
+    DefenderAudit,
+    /// CloudWatch `AWS/IoT` metrics.
+    Metrics,
+    /// Live status and presence over MQTT.
+    Live,
+}
+
+impl Source {
+    /// Every source, in load order.
+    pub const ALL: [Self; 10] = [
+        Self::CaCertificates,
+        Self::Certificates,
+        Self::Things,
+        Self::ThingGroups,
+        Self::Policies,
+        Self::FleetIndexing,
+        Self::DefenderDetect,
+        Self::DefenderAudit,
+        Self::Metrics,
+        Self::Live,
+    ];
+
+    /// A short name for tables and JSON.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::CaCertificates => "ca-certificates",
+            Self::Certificates => "certificates",
+            Self::Things => "things",
+            Self::ThingGroups => "thing-groups",
+            Self::Policies => "policies",
+            Self::FleetIndexing => "fleet-indexing",
+            Self::DefenderDetect => "defender-detect",
+            Self::DefenderAudit => "defender-audit",
+            Self::Metrics => "cloudwatch-metrics",
+            Self::Live => "live-mqtt",
+        }
+    }
+}
+
+/// How loading one source ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SourceState {
+    /// Everything was read.
+    Loaded {
+        /// How many items it produced.
+        items: usize,
+    },
+    /// Some items could not be read; the others were.
+    Partial {
+        /// Items read.
+        items: usize,
+        /// Items that failed.
+        failed: usize,
+        /// Why (the first failure).
+        reason: String,
+    },
+    /// Nothing could be read: not enabled, no permission, not answered by this endpoint.
+    Unavailable {
+        /// Why, with a hint how to fix it where there is one.
+        reason: String,
+    },
+}
+
+/// The last known state of a certificate, supplied by the store, so that a refresh describes
+/// only certificates that are new or changed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KnownCertificate {
+    /// The status the store holds. ListCertificates reports the status, so a change is seen
+    /// without describing.
+    pub status: CertificateStatus,
+    /// AWS's last-modified time the store holds, if any.
+    pub last_modified: Option<i64>,
+}
+
+/// What a snapshot load should do.
+#[derive(Debug, Clone, Default)]
+pub struct SnapshotRequest {
+    /// Certificates already known (id -> state). Empty for a full load.
+    pub known_certificates: HashMap<String, KnownCertificate>,
+    /// CA certificate ids known from earlier snapshots. They are described even when
+    /// ListCACertificates is refused or not implemented (moto lacks it), so the CA tree
+    /// survives a missing `iot:ListCACertificates` permission.
+    pub known_ca_ids: Vec<String>,
+}
+
+/// Counts of a load in progress.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Progress {
+    /// Certificates listed so far (the total, once listing has finished).
+    pub listed: usize,
+    /// Whether listing has finished, so `listed` is the total.
+    pub listing_done: bool,
+    /// Certificates that need describing (new or changed).
+    pub to_describe: usize,
+    /// Of those, described so far.
+    pub described: usize,
+    /// Certificates unchanged since the known state (not described again).
+    pub unchanged: usize,
+}
+
+/// One message from the backend to the model.
+#[derive(Debug, Clone, PartialEq)]
+pub enum BackendUpdate {
+    /// Progress of the certificate load.
+    Progress(Progress),
+    /// Registered CA certificates (all of them, in one page).
+    CaCertificates(Vec<CaRecord>),
+    /// A page of new or changed device certificates.
+    Certificates(Vec<CertificateRecord>),
+    /// Known certificates that are no longer listed.
+    CertificatesRemoved(Vec<String>),
+    /// A page of things.
+    Things(Vec<ThingRecord>),
+    /// Thing groups.
+    ThingGroups(Vec<GroupRecord>),
+    /// Policies.
+    Policies(Vec<PolicyRecord>),
+    /// A page of connectivity states from fleet indexing.
+    Connectivity(Vec<ConnectivityRecord>),
+    /// Device Defender Detect: active violations and recent events.
+    Violations(Vec<ViolationRecord>),
+    /// Device Defender Audit findings for the certificate checks.
+    AuditFindings(Vec<AuditFindingRecord>),
+    /// CloudWatch metric series.
+    Metrics(Vec<MetricSeries>),
+    /// A source finished loading (or failed to).
+    SourceFinished {
+        /// Which source.
+        source: Source,
+        /// How it ended.
+        state: SourceState,
+        /// When, seconds since the Unix epoch.
+        at: i64,
+    },
+    /// A live event from MQTT.
+    Live(LiveEvent),
+}
+
+/// How a whole snapshot load ended: one state per source that was loaded.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct SnapshotSummary {
+    /// Per source, how it ended.
+    pub sources: Vec<(Source, SourceState)>,
+    /// Final certificate progress counts.
+    pub progress: Progress,
+}
+
+impl SnapshotSummary {
+    /// The state of one source, if it was loaded.
+    #[must_use]
+    pub fn state(&self, source: Source) -> Option<&SourceState> {
+        self.sources
+            .iter()
+            .find_map(|(s, state)| (*s == source).then_some(state))
+    }
+}
