@@ -76,6 +76,16 @@ pub async fn start(
     ];
     let cloud: Shared = Arc::default();
     let shared = cloud.clone();
+    let (replies, mut outbox) = tokio::sync::mpsc::unbounded_channel::<(String, Value)>();
+    let publisher = client.clone();
+    tokio::spawn(async move {
+        while let Some((topic, reply)) = outbox.recv().await {
+            let payload = serde_json::to_vec(&reply).expect("json");
+            let _ = publisher
+                .publish(topic, QoS::AtLeastOnce, false, payload)
+                .await;
+        }
+    });
     tokio::spawn(async move {
         loop {
             match eventloop.poll().await {
@@ -90,11 +100,10 @@ pub async fn start(
                     let body: Value = serde_json::from_slice(&p.payload).unwrap_or_default();
                     let answers =
                         answer(&shared, &p.topic, &p.payload, &body, &trusted, &untrusted);
-                    for (topic, reply) in answers {
-                        let payload = serde_json::to_vec(&reply).expect("json");
-                        let _ = client
-                            .publish(topic, QoS::AtLeastOnce, false, payload)
-                            .await;
+                    for answer in answers {
+                        // Another task publishes: awaiting here would stop the event loop
+                        // that drains the request channel.
+                        let _ = replies.send(answer);
                     }
                 }
                 Ok(_) => {}
