@@ -47,6 +47,8 @@ async fn main() {
     tokio::time::sleep(Duration::from_millis(200)).await;
     let before = rss_kib();
     let started = Instant::now();
+    // At most 64 handshakes at once, as the lab limits its boot storm.
+    let gate = Arc::new(tokio::sync::Semaphore::new(64));
     let mut stores = Vec::with_capacity(count);
     let mut stops = Vec::with_capacity(count);
     for (thing, keys, pem) in devices {
@@ -71,6 +73,7 @@ async fn main() {
             policy,
             endpoint: Endpoint::new("127.0.0.1", fixture.broker.port),
             seed: Some(stops.len() as u64),
+            connect_gate: Some(gate.clone()),
         };
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         stops.push(stop);

@@ -18,7 +18,7 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use rumqttc::{AsyncClient, EventLoop, Packet, QoS, SubscribeFilter};
-use tokio::sync::mpsc;
+use tokio::sync::{Semaphore, mpsc};
 
 use crate::core::{Action, Agent, ConnectFailure, Event, Millis, PersistedState, Policy, Qos};
 pub use keys::{KeyError, KeyStore, SoftKeyStore};
@@ -36,6 +36,9 @@ pub struct DriverConfig {
     pub endpoint: Endpoint,
     /// Seed of the reconnect jitter; `None` draws one from the OS.
     pub seed: Option<u64>,
+    /// Limits concurrent connection attempts (TCP + TLS + CONNACK) across the agents that
+    /// share it: the lab boots thousands at once. `None`: no limit.
+    pub connect_gate: Option<Arc<Semaphore>>,
 }
 
 /// The device an agent runs on.
@@ -68,35 +71,59 @@ pub enum DriverError {
 struct Connection {
     client: AsyncClient,
     events: mpsc::Receiver<Event>,
-    task: tokio::task::JoinHandle<()>,
+    task: Option<tokio::task::JoinHandle<()>>,
 }
 
 impl Drop for Connection {
     fn drop(&mut self) {
+        // Send DISCONNECT (a clean close in the broker's lifecycle events) and give the event
+        // loop a moment to flush it before stopping it.
         let _ = self.client.try_disconnect();
-        self.task.abort();
+        let Some(task) = self.task.take() else {
+            return;
+        };
+        match tokio::runtime::Handle::try_current() {
+            Ok(runtime) => {
+                runtime.spawn(async move {
+                    let abort = task.abort_handle();
+                    if tokio::time::timeout(Duration::from_secs(1), task)
+                        .await
+                        .is_err()
+                    {
+                        abort.abort();
+                    }
+                });
+            }
+            Err(_) => task.abort(),
+        }
     }
 }
 
 impl Connection {
-    fn start(client: AsyncClient, eventloop: EventLoop) -> Self {
+    fn start(client: AsyncClient, eventloop: EventLoop, gate: Option<Arc<Semaphore>>) -> Self {
         let (sender, events) = mpsc::channel(16);
-        let task = tokio::spawn(pump(eventloop, sender));
+        let task = tokio::spawn(pump(eventloop, sender, gate));
         Self {
             client,
             events,
-            task,
+            task: Some(task),
         }
     }
 }
 
 /// Polls the event loop until the connection ends; the last event says how it ended.
-async fn pump(mut eventloop: EventLoop, events: mpsc::Sender<Event>) {
+async fn pump(mut eventloop: EventLoop, events: mpsc::Sender<Event>, gate: Option<Arc<Semaphore>>) {
+    // Holds a place among the concurrent handshakes until CONNACK or failure.
+    let mut permit = match gate {
+        Some(gate) => gate.acquire_owned().await.ok(),
+        None => None,
+    };
     let mut connected = false;
     loop {
         let event = match eventloop.poll().await {
             Ok(rumqttc::Event::Incoming(Packet::ConnAck(_))) => {
                 connected = true;
+                permit = None;
                 Event::Connected
             }
             Ok(rumqttc::Event::Incoming(Packet::Publish(publish))) => Event::Message {
@@ -113,6 +140,7 @@ async fn pump(mut eventloop: EventLoop, events: mpsc::Sender<Event>) {
                 } else {
                     Event::ConnectFailed(mqtt::classify(&error))
                 };
+                drop(permit);
                 let _ = events.send(last).await;
                 return;
             }
@@ -147,14 +175,24 @@ pub async fn run(
     mut device: DeviceParts,
     shutdown: impl Future<Output = ()>,
 ) -> Result<(), DriverError> {
-    let seed = config.seed.unwrap_or_else(os_seed);
-    let thing = config.policy.thing.clone();
+    let DriverConfig {
+        policy,
+        endpoint,
+        seed,
+        connect_gate,
+    } = config;
+    let seed = seed.unwrap_or_else(os_seed);
+    let target = Target {
+        thing: policy.thing.clone(),
+        endpoint,
+        gate: connect_gate,
+    };
     let mut agent = match device.store.load()? {
         Some(bytes) => {
             let state = PersistedState::from_json(&bytes).map_err(DriverError::State)?;
-            Agent::restore(config.policy, state, seed)
+            Agent::restore(policy, state, seed)
         }
-        None => Agent::new(config.policy, seed).map_err(DriverError::Setup)?,
+        None => Agent::new(policy, seed).map_err(DriverError::Setup)?,
     };
     let mut connection: Option<Connection> = None;
     let mut events: VecDeque<Event> = VecDeque::from([Event::Boot]);
@@ -166,8 +204,7 @@ pub async fn run(
                 execute(
                     action,
                     &agent,
-                    &config.endpoint,
-                    &thing,
+                    &target,
                     &mut device,
                     &mut connection,
                     &mut events,
@@ -205,11 +242,17 @@ async fn poll(connection: &mut Option<Connection>) -> Option<Event> {
     event
 }
 
+/// Where an agent connects to.
+struct Target {
+    thing: String,
+    endpoint: Endpoint,
+    gate: Option<Arc<Semaphore>>,
+}
+
 fn execute(
     action: Action,
     agent: &Agent,
-    endpoint: &Endpoint,
-    thing: &str,
+    target: &Target,
     device: &mut DeviceParts,
     connection: &mut Option<Connection>,
     events: &mut VecDeque<Event>,
@@ -223,14 +266,16 @@ fn execute(
         } => {
             *connection = None;
             match mqtt::open(
-                endpoint,
-                thing,
+                &target.endpoint,
+                &target.thing,
                 device.keys.clone(),
                 slot,
                 &certificate_pem,
                 &anchors,
             ) {
-                Ok((client, eventloop)) => *connection = Some(Connection::start(client, eventloop)),
+                Ok((client, eventloop)) => {
+                    *connection = Some(Connection::start(client, eventloop, target.gate.clone()));
+                }
                 Err(detail) => events.push_back(Event::ConnectFailed(ConnectFailure::Refused {
                     definite: false,
                     detail,
