@@ -13,6 +13,7 @@ mod jobs;
 mod link;
 mod policy;
 mod report;
+mod rotation;
 mod state;
 
 pub use backoff::{Backoff, Jitter};
