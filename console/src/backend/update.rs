@@ -112,6 +112,17 @@ pub struct SnapshotRequest {
     /// ListCACertificates is refused or not implemented (moto lacks it), so the CA tree
     /// survives a missing `iot:ListCACertificates` permission.
     pub known_ca_ids: Vec<String>,
+    /// The sources to load; empty: all of them (except [`Source::Live`], which
+    /// `follow_live` handles). A subcommand that needs only the registry skips the rest.
+    pub sources: Vec<Source>,
+}
+
+impl SnapshotRequest {
+    /// Whether `source` is to be loaded.
+    #[must_use]
+    pub fn wants(&self, source: Source) -> bool {
+        self.sources.is_empty() || self.sources.contains(&source)
+    }
 }
 
 /// Counts of a load in progress.

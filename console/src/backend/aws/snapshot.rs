@@ -6,7 +6,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use tokio::sync::mpsc;
 
 use super::AwsBackend;
-use super::cas::{CaIndex, load_cas};
+use super::cas::{CaIndex, LoadedCas, load_cas};
 use super::certificates::load_certificates;
 use super::{defender, indexing, inventory, metrics};
 use crate::backend::update::{
@@ -49,66 +49,107 @@ pub(super) async fn load(
 ) -> SnapshotSummary {
     let iot = &backend.iot;
     let settings = &backend.settings;
+    let wants = |source| request.wants(source);
 
+    // CAs come first even when only certificates are wanted: certificates are linked to them.
     let registry = async {
+        let mut states = Vec::new();
+        let mut progress = Progress::default();
+        if !wants(Source::CaCertificates) && !wants(Source::Certificates) {
+            return (states, progress);
+        }
         let loaded = load_cas(iot, &request.known_ca_ids).await;
         let index = CaIndex::new(&loaded.cas);
-        let items = loaded.cas.len();
-        let ca_state = match (&loaded.listing_failure, loaded.describe_failures.first()) {
-            (None, None) => SourceState::Loaded { items },
-            (Some(listing), _) if items == 0 => SourceState::Unavailable {
-                reason: listing.to_string(),
-            },
-            (Some(listing), _) => SourceState::Partial {
-                items,
-                failed: loaded.describe_failures.len(),
-                reason: format!("{listing}; showing the {items} CAs known from earlier snapshots"),
-            },
-            (None, Some(first)) => SourceState::Partial {
-                items,
-                failed: loaded.describe_failures.len(),
-                reason: first.to_string(),
-            },
-        };
-        emit(updates, BackendUpdate::CaCertificates(loaded.cas)).await;
-        finish(updates, Source::CaCertificates, ca_state.clone()).await;
-        let (cert_state, progress) = load_certificates(
-            iot,
-            &backend.describe_slots,
-            settings.describe_concurrency,
-            &index,
-            &request.known_certificates,
-            updates,
-        )
-        .await;
-        finish(updates, Source::Certificates, cert_state.clone()).await;
-        (ca_state, cert_state, progress)
+        if wants(Source::CaCertificates) {
+            let state = ca_state(&loaded);
+            emit(updates, BackendUpdate::CaCertificates(loaded.cas)).await;
+            finish(updates, Source::CaCertificates, state.clone()).await;
+            states.push((Source::CaCertificates, state));
+        }
+        if wants(Source::Certificates) {
+            let (state, done) = load_certificates(
+                iot,
+                &backend.describe_slots,
+                settings.describe_concurrency,
+                &index,
+                &request.known_certificates,
+                updates,
+            )
+            .await;
+            finish(updates, Source::Certificates, state.clone()).await;
+            states.push((Source::Certificates, state));
+            progress = done;
+        }
+        (states, progress)
+    };
+    let inventory = async {
+        if wants(Source::Things) || wants(Source::ThingGroups) {
+            inventory::load_things_and_groups(iot, updates).await
+        } else {
+            Vec::new()
+        }
+    };
+    let policies = async {
+        if wants(Source::Policies) {
+            vec![(
+                Source::Policies,
+                inventory::load_policies(iot, updates).await,
+            )]
+        } else {
+            Vec::new()
+        }
+    };
+    let indexing = async {
+        if wants(Source::FleetIndexing) {
+            vec![(
+                Source::FleetIndexing,
+                indexing::load_connectivity(iot, updates).await,
+            )]
+        } else {
+            Vec::new()
+        }
+    };
+    let defender = async {
+        if wants(Source::DefenderDetect) || wants(Source::DefenderAudit) {
+            defender::load_defender(iot, settings, updates).await
+        } else {
+            Vec::new()
+        }
+    };
+    let metrics = async {
+        if wants(Source::Metrics) {
+            let state = metrics::load_metrics(&backend.cloudwatch, settings, updates).await;
+            vec![(Source::Metrics, state)]
+        } else {
+            Vec::new()
+        }
     };
 
-    let (
-        (ca_state, cert_state, progress),
-        inventory_states,
-        policy_state,
-        indexing_state,
-        defender_states,
-        metric_state,
-    ): ((SourceState, SourceState, Progress), _, _, _, _, _) = tokio::join!(
-        registry,
-        inventory::load_things_and_groups(iot, updates),
-        inventory::load_policies(iot, updates),
-        indexing::load_connectivity(iot, updates),
-        defender::load_defender(iot, settings, updates),
-        metrics::load_metrics(&backend.cloudwatch, settings, updates),
-    );
-
-    let mut sources = vec![
-        (Source::CaCertificates, ca_state),
-        (Source::Certificates, cert_state),
-    ];
-    sources.extend(inventory_states);
-    sources.push((Source::Policies, policy_state));
-    sources.push((Source::FleetIndexing, indexing_state));
-    sources.extend(defender_states);
-    sources.push((Source::Metrics, metric_state));
+    let ((registry_states, progress), inventory, policies, indexing, defender, metrics) =
+        tokio::join!(registry, inventory, policies, indexing, defender, metrics);
+    let mut sources = registry_states;
+    for states in [inventory, policies, indexing, defender, metrics] {
+        sources.extend(states);
+    }
     SnapshotSummary { sources, progress }
+}
+
+fn ca_state(loaded: &LoadedCas) -> SourceState {
+    let items = loaded.cas.len();
+    match (&loaded.listing_failure, loaded.describe_failures.first()) {
+        (None, None) => SourceState::Loaded { items },
+        (Some(listing), _) if items == 0 => SourceState::Unavailable {
+            reason: listing.to_string(),
+        },
+        (Some(listing), _) => SourceState::Partial {
+            items,
+            failed: loaded.describe_failures.len(),
+            reason: format!("{listing}; showing the {items} CAs known from earlier snapshots"),
+        },
+        (None, Some(first)) => SourceState::Partial {
+            items,
+            failed: loaded.describe_failures.len(),
+            reason: first.to_string(),
+        },
+    }
 }
