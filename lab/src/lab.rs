@@ -14,7 +14,7 @@ use tokio::sync::{mpsc, oneshot, watch};
 use crate::api::{self, ApiState};
 use crate::detector::Detector;
 use crate::fleet::scenario::{self, Scenario};
-use crate::fleet::{Fleet, FleetError, FleetLink, FleetProgress};
+use crate::fleet::{DeviceKind, Fleet, FleetError, FleetLink, FleetProgress};
 use crate::gateway::{DEVICE_POLICY, Gateway, GatewayOptions};
 use crate::jitr::{self, JitrLog};
 use crate::pki::CertificateAuthority;
@@ -80,6 +80,8 @@ pub struct LabOptions {
     pub recalled: BTreeSet<String>,
     /// How often each device reports its status.
     pub status_interval: Duration,
+    /// What runs the devices: the real agent (default) or the lab's scripted device.
+    pub device_kind: DeviceKind,
 }
 
 impl Default for LabOptions {
@@ -91,6 +93,7 @@ impl Default for LabOptions {
             state_dir: None,
             recalled: BTreeSet::new(),
             status_interval: Duration::from_secs(30),
+            device_kind: DeviceKind::Agent,
         }
     }
 }
@@ -233,6 +236,8 @@ impl Lab {
                 root_ca_pem: &root.certificate_pem,
                 gateway: gateway.addr,
                 status_interval: options.status_interval,
+                kind: options.device_kind,
+                sessions: gateway.session_counter(),
             };
             let (fleet, progress) = Fleet::start(&link, &plan, options.seed)?;
             (Some(fleet), progress)
@@ -302,15 +307,9 @@ impl LabHandle {
         self.gateway.publish_json(topic, body);
     }
 
-    /// Devices of the fleet connected now.
+    /// Status messages the scripted devices sent so far.
     #[must_use]
-    pub fn devices_connected(&self) -> usize {
-        self.fleet.as_ref().map_or(0, Fleet::connected)
-    }
-
-    /// Status messages the fleet sent so far.
-    #[must_use]
-    pub fn status_messages(&self) -> u64 {
+    pub fn scripted_status_messages(&self) -> u64 {
         self.fleet.as_ref().map_or(0, Fleet::published)
     }
 

@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use aws_config::BehaviorVersion;
 use aws_sdk_iot::config::{Credentials, Region};
-use fleetid_agent::wire::StatusMessage;
+use fleetid_agent::wire::{AgentState, StatusMessage};
 use fleetid_lab::fleet::scenario::{Role, Scenario};
 use fleetid_lab::registry::CertStatus;
 use fleetid_lab::{Lab, LabOptions};
@@ -102,9 +102,26 @@ async fn a_demo_fleet_of_200_boots_through_jitr() {
         .await
         .unwrap();
     subscribed(&mut events).await;
-    let (topic, body) = message(&mut events, |t| t.ends_with("/status")).await;
+    // dev-00010 is a real fleetid-agent (only the debug and flapping devices are scripted).
+    let agent = &lab.plan[9];
+    assert_eq!(agent.role, Role::Normal);
+    let wanted = format!("fleetid/v1/{}/status", agent.name);
+    let (_, body) = message(&mut events, |t| t == wanted).await;
     let status = StatusMessage::from_json(body.to_string().as_bytes()).unwrap();
-    assert_eq!(topic, format!("fleetid/v1/{}/status", status.thing));
+    assert_eq!(status.thing, agent.name);
+    assert_eq!(status.firmware, agent.firmware);
+    assert_eq!(status.state, AgentState::Active);
+    let active = status
+        .active
+        .expect("an active agent reports its certificate");
+    let cert_id = lab
+        .registry
+        .principal_things(&fleetid_lab::registry::cert_arn(&active.fingerprint));
+    assert_eq!(
+        cert_id,
+        std::slice::from_ref(&agent.name),
+        "the reported fingerprint is the certificate id"
+    );
 
     // The detector: the debug-topic device, the shared certificate, then the flapping device.
     let debug = &lab.plan[0].name;

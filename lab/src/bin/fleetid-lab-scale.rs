@@ -6,6 +6,7 @@
 
 use std::time::{Duration, Instant};
 
+use fleetid_lab::fleet::DeviceKind;
 use fleetid_lab::fleet::scenario::Scenario;
 use fleetid_lab::{Lab, LabOptions};
 
@@ -14,7 +15,12 @@ fn cpu_seconds() -> f64 {
     // Fields after the command name: utime and stime are the 12th and 13th.
     let after = stat.rsplit_once(") ").map_or("", |(_, rest)| rest);
     let fields: Vec<&str> = after.split_whitespace().collect();
-    let ticks = |i: usize| fields.get(i).and_then(|f| f.parse::<f64>().ok()).unwrap_or(0.0);
+    let ticks = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|f| f.parse::<f64>().ok())
+            .unwrap_or(0.0)
+    };
     (ticks(11) + ticks(12)) / 100.0
 }
 
@@ -38,6 +44,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         devices,
         seed: 1,
         scenario: Scenario::Quiet,
+        device_kind: DeviceKind::Scripted,
         ..LabOptions::default()
     })
     .await?;
@@ -48,7 +55,12 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     loop {
         let p = *progress.borrow_and_update();
         if last_print.elapsed() > Duration::from_secs(5) {
-            eprintln!("{:>6.1} s: {} of {} connected", started.elapsed().as_secs_f64(), p.connected, p.total);
+            eprintln!(
+                "{:>6.1} s: {} of {} connected",
+                started.elapsed().as_secs_f64(),
+                p.connected,
+                p.total
+            );
             last_print = Instant::now();
         }
         if p.connected >= devices || Instant::now() > deadline {
@@ -57,7 +69,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         let _ = tokio::time::timeout(Duration::from_secs(1), progress.changed()).await;
     }
     let booted = started.elapsed();
-    let connected = lab.devices_connected();
+    let connected = lab.connected();
 
     let cpu_before = cpu_seconds();
     let wall = Instant::now();
@@ -70,7 +82,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         booted.as_secs_f64(),
         memory_kib("VmRSS:") / 1024,
         memory_kib("VmHWM:") / 1024,
-        lab.status_messages(),
+        lab.scripted_status_messages(),
     );
     let stopping = Instant::now();
     lab.shutdown().await;

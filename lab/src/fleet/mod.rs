@@ -3,6 +3,7 @@
 //! the recalled batch, which JITR rejects), and a task that connects through the gateway over
 //! real mTLS. Progress is published on a watch channel while the fleet boots.
 
+mod agent;
 mod device;
 pub mod scenario;
 
@@ -23,6 +24,17 @@ use scenario::{DeviceSpec, Role};
 
 /// Handshakes in flight at once while booting (2 cores: more only queues).
 const CONCURRENT_HANDSHAKES: usize = 64;
+
+/// What runs a planned device.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum DeviceKind {
+    /// The real fleetid-agent driver (the debug-topic and flapping devices of the demo
+    /// scenario stay scripted: a real agent does neither).
+    #[default]
+    Agent,
+    /// The lab's lightweight scripted device only (scale runs).
+    Scripted,
+}
 
 /// How far the fleet is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -86,6 +98,9 @@ pub(crate) struct FleetLink<'a> {
     pub(crate) root_ca_pem: &'a str,
     pub(crate) gateway: std::net::SocketAddr,
     pub(crate) status_interval: Duration,
+    pub(crate) kind: DeviceKind,
+    /// MQTT sessions connected at the gateway now.
+    pub(crate) sessions: Arc<dyn Fn() -> usize + Send + Sync>,
 }
 
 impl Fleet {
@@ -176,11 +191,30 @@ impl Fleet {
                 )));
             }
             let device_seed = seed ^ (u64::try_from(index).unwrap_or(0).wrapping_mul(0x9e37_79b9));
-            tasks.push(tokio::spawn(device::run(
-                spec.clone(),
-                device_link,
-                device_seed,
-            )));
+            let scripted = link.kind == DeviceKind::Scripted
+                || matches!(spec.role, Role::Debug | Role::Flapping);
+            if scripted {
+                tasks.push(tokio::spawn(device::run(
+                    spec.clone(),
+                    device_link,
+                    device_seed,
+                )));
+            } else {
+                let agent_link = agent::AgentLink {
+                    gateway: link.gateway,
+                    anchor_pem: link.root_ca_pem.to_owned(),
+                    status_interval: link.status_interval,
+                    stop: stop_rx.clone(),
+                };
+                let spec = spec.clone();
+                tasks.push(tokio::spawn(async move {
+                    if let Err(e) =
+                        agent::run(spec, cert_pem, &key_pem, agent_link, device_seed).await
+                    {
+                        tracing::warn!("lab agent stopped: {e}");
+                    }
+                }));
+            }
         }
         let (progress_tx, progress) = watch::channel(FleetProgress {
             total: plan.len(),
@@ -188,7 +222,7 @@ impl Fleet {
         });
         tasks.push(tokio::spawn(report_progress(
             plan.len(),
-            counters.clone(),
+            link.sessions.clone(),
             link.jitr.clone(),
             progress_tx,
             stop_rx,
@@ -203,13 +237,13 @@ impl Fleet {
         ))
     }
 
-    /// Devices connected now.
+    /// Scripted devices connected now.
     #[must_use]
-    pub fn connected(&self) -> usize {
+    pub fn scripted_connected(&self) -> usize {
         self.counters.connected.load(Ordering::Relaxed)
     }
 
-    /// Status messages sent so far.
+    /// Status messages the scripted devices sent so far.
     #[must_use]
     pub fn published(&self) -> u64 {
         self.counters.published.load(Ordering::Relaxed)
@@ -257,7 +291,7 @@ async fn share_certificate(
 
 async fn report_progress(
     total: usize,
-    counters: Arc<FleetCounters>,
+    sessions: Arc<dyn Fn() -> usize + Send + Sync>,
     jitr: JitrLog,
     progress: watch::Sender<FleetProgress>,
     mut stop: watch::Receiver<bool>,
@@ -266,7 +300,7 @@ async fn report_progress(
         let (provisioned, rejected) = jitr.counts();
         let _ = progress.send(FleetProgress {
             total,
-            connected: counters.connected.load(Ordering::Relaxed),
+            connected: sessions(),
             provisioned,
             rejected,
         });

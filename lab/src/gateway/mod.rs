@@ -176,6 +176,13 @@ impl Gateway {
             .load(std::sync::atomic::Ordering::Relaxed)
     }
 
+    /// A reader of the connected-session count, for progress reports.
+    #[must_use]
+    pub fn session_counter(&self) -> Arc<dyn Fn() -> usize + Send + Sync> {
+        let shared = self.shared.clone();
+        Arc::new(move || shared.connected.load(std::sync::atomic::Ordering::Relaxed))
+    }
+
     /// Messages published by clients so far.
     #[must_use]
     pub fn published(&self) -> u64 {
