@@ -5,7 +5,7 @@ mod broker;
 
 use std::time::Duration;
 
-use fleetid_agent::core::Phase;
+use fleetid_agent::core::{FirstIdentity, Phase};
 use fleetid_agent::driver::KeyStore;
 use fleetid_agent::wire::{AgentState, RotationStep};
 use serde_json::{Value, json};
@@ -207,6 +207,11 @@ async fn a_revoked_certificate_stops_publishing_and_recovers_when_it_works_again
         .wait_state(LIMIT, "revoked", |s| s.phase == Phase::Revoked)
         .await;
     assert!(revoked.active.is_some(), "the certificate is kept");
+    let reason = revoked.last_disconnect.unwrap_or_default();
+    assert!(
+        reason.contains("Revoked"),
+        "the TLS alert is the definite signal: {reason}"
+    );
     // No status while revoked: nothing arrives over a few retry periods.
     let seen = lock(&fixture.cloud).statuses.len();
     tokio::time::sleep(Duration::from_millis(1_500)).await;
@@ -280,5 +285,47 @@ async fn the_next_anchor_authenticates_a_new_server_ca_and_is_promoted() {
         },
     )
     .await;
+    agent.stop().await;
+}
+
+#[tokio::test]
+async fn provisioning_by_claim_gets_a_certificate_and_becomes_active() {
+    let fixture = Fixture::new().await;
+    // The factory put a claim key in the SE and a shared claim certificate on the device.
+    let claim_slot = 0x1000_0009;
+    fixture.keys.generate_p256(claim_slot).expect("claim key");
+    let claim_pem = fixture.ca.leaf_for_key(
+        "claim",
+        fixture.keys.public_key(claim_slot).expect("public key"),
+        0xc1a1,
+    );
+    let mut policy = fixture.policy();
+    policy.first_identity = FirstIdentity::Claim {
+        slot: claim_slot,
+        certificate_pem: claim_pem,
+        template: "fleetid-provision".into(),
+    };
+    // The device key in SLOT_A is replaced by the one provisioning generates.
+    let factory_key = fixture.keys.public_key(SLOT_A).expect("factory key");
+    let agent = fixture.spawn(policy);
+    let state = fixture
+        .wait_state(LIMIT, "provisioned and active", |s| {
+            s.phase == Phase::Active
+        })
+        .await;
+    let active = state.active.expect("active certificate");
+    assert_eq!(active.slot, SLOT_A);
+    assert_eq!(
+        lock(&fixture.cloud).issued,
+        vec![active.fingerprint.clone()]
+    );
+    assert_ne!(
+        fixture.keys.public_key(SLOT_A).expect("new key"),
+        factory_key
+    );
+    assert!(
+        fixture.keys.public_key(claim_slot).is_ok(),
+        "the claim key stays"
+    );
     agent.stop().await;
 }
