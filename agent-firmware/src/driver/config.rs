@@ -200,8 +200,17 @@ impl ConfigFile {
             std::fs::read_to_string(base.join(file))
                 .map_err(|e| invalid(key, format!("reading {}: {e}", file.display())))
         };
-        if self.thing.is_empty() || self.thing.len() > 128 {
-            return Err(invalid("thing", "must be 1-128 bytes".into()));
+        // AWS IoT thing names; also keeps MQTT wildcards and slashes out of the topics.
+        let valid_thing = (1..=128).contains(&self.thing.len())
+            && self
+                .thing
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b':' | b'_' | b'-'));
+        if !valid_thing {
+            return Err(invalid(
+                "thing",
+                "must be 1-128 characters of [a-zA-Z0-9:_-]".into(),
+            ));
         }
         if !(30..=1200).contains(&self.server.keepalive_seconds) {
             return Err(invalid(
@@ -325,5 +334,12 @@ mod tests {
         );
         let message = ConfigFile::load(&both).unwrap_err().to_string();
         assert!(message.contains("identity.certificate"), "{message}");
+        let wildcard = write(
+            dir.path(),
+            "e.toml",
+            "thing = \"dev/+\"\nstate_file = \"s\"\n[server]\nhost = \"h\"\nanchor = \"c.toml\"\n[identity]\n",
+        );
+        let message = ConfigFile::load(&wildcard).unwrap_err().to_string();
+        assert!(message.contains("key `thing`"), "{message}");
     }
 }
