@@ -1,19 +1,66 @@
 //! A fleet device that is the real fleetid-agent: its driver (`fleetid_agent::driver::run`)
-//! runs as a task with a factory-provisioned key (a software key store holding the key the lab
-//! issued the certificate for), an in-memory state store and a log LED.
+//! runs as a task with its own simulated SE05x (se-nxp's simulator: the factory key is
+//! generated in the secure element and the CSR signed there, then the lab's issuing CA signs
+//! it), an in-memory state store and a log LED. The two devices of the shared-certificate
+//! story hold the same software key instead: one key cannot be in two secure elements.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use fleetid_agent::core::{FirstIdentity, Policy};
 use fleetid_agent::driver::{
-    self, DeviceParts, DriverConfig, Endpoint, LogLed, MemoryStore, SoftKeyStore,
+    self, DeviceParts, DriverConfig, Endpoint, KeyStore, LogLed, MemoryStore, SecureElementKeys,
+    SoftKeyStore,
 };
 use rustls::pki_types::PrivateKeyDer;
 use rustls::pki_types::pem::PemObject;
 use tokio::sync::watch;
 
 use super::scenario::DeviceSpec;
+use crate::pki::CertificateAuthority;
+
+/// Where an agent's factory identity comes from.
+pub(super) enum FactoryKey {
+    /// A key made by the lab (PEM) and its certificate.
+    Software {
+        certificate_pem: String,
+        key_pem: String,
+    },
+    /// A key generated in the agent's simulated SE05x; `issuing` signs its CSR.
+    SecureElement {
+        issuing: Arc<CertificateAuthority>,
+        valid_days: i64,
+    },
+}
+
+/// Puts the factory key in place and returns the key store and the certificate.
+fn factory(spec: &DeviceSpec, key: FactoryKey) -> Result<(Arc<dyn KeyStore>, String), String> {
+    let fail = |e: &dyn std::fmt::Display| format!("{}: factory identity: {e}", spec.name);
+    match key {
+        FactoryKey::Software {
+            certificate_pem,
+            key_pem,
+        } => {
+            let keys = SoftKeyStore::new();
+            let key = PrivateKeyDer::from_pem_slice(key_pem.as_bytes()).map_err(|e| fail(&e))?;
+            keys.import_pkcs8(FACTORY_SLOT, key.secret_der())
+                .map_err(|e| fail(&e))?;
+            Ok((Arc::new(keys), certificate_pem))
+        }
+        FactoryKey::SecureElement {
+            issuing,
+            valid_days,
+        } => {
+            let keys: Arc<dyn KeyStore> =
+                Arc::new(SecureElementKeys::simulated().map_err(|e| fail(&e))?);
+            keys.generate_p256(FACTORY_SLOT).map_err(|e| fail(&e))?;
+            let csr = driver::tls::sign_csr(keys.clone(), FACTORY_SLOT, &spec.name)
+                .map_err(|e| fail(&e))?;
+            let certificate_pem = issuing.sign_csr(&csr, valid_days).map_err(|e| fail(&e))?;
+            Ok((keys, certificate_pem))
+        }
+    }
+}
 
 /// The key slot of the factory identity.
 const FACTORY_SLOT: u32 = 0x1000_0001;
@@ -29,16 +76,14 @@ pub(super) struct AgentLink {
 /// Runs one agent until the lab stops; returns why it could not start, if it could not.
 pub(super) async fn run(
     spec: DeviceSpec,
-    certificate_pem: String,
-    key_pem: &str,
+    key: FactoryKey,
     link: AgentLink,
     seed: u64,
 ) -> Result<(), String> {
-    let keys = SoftKeyStore::new();
-    let key = PrivateKeyDer::from_pem_slice(key_pem.as_bytes())
-        .map_err(|e| format!("{}: key: {e}", spec.name))?;
-    keys.import_pkcs8(FACTORY_SLOT, key.secret_der())
-        .map_err(|e| format!("{}: {e}", spec.name))?;
+    let factory_spec = spec.clone();
+    let (keys, certificate_pem) = tokio::task::spawn_blocking(move || factory(&factory_spec, key))
+        .await
+        .map_err(|e| format!("{}: factory identity: {e}", spec.name))??;
     let mut policy = Policy::new(
         spec.name.clone(),
         FirstIdentity::Factory {
@@ -58,7 +103,7 @@ pub(super) async fn run(
         seed: Some(seed),
     };
     let parts = DeviceParts {
-        keys: Arc::new(keys),
+        keys,
         store: Box::new(MemoryStore::new()),
         led: Box::new(LogLed::default()),
     };

@@ -94,7 +94,7 @@ pub struct Fleet {
 pub(crate) struct FleetLink<'a> {
     pub(crate) registry: &'a Registry,
     pub(crate) jitr: &'a JitrLog,
-    pub(crate) issuing_ca: &'a CertificateAuthority,
+    pub(crate) issuing_ca: &'a Arc<CertificateAuthority>,
     pub(crate) root_ca_pem: &'a str,
     pub(crate) gateway: std::net::SocketAddr,
     pub(crate) status_interval: Duration,
@@ -133,6 +133,13 @@ impl Fleet {
             std::collections::HashMap::new();
         let mut tasks = Vec::with_capacity(plan.len() + 2);
         let at = now();
+        let owners: BTreeSet<&str> = plan
+            .iter()
+            .filter_map(|s| match &s.role {
+                Role::SharesCertificateOf(owner) => Some(owner.as_str()),
+                _ => None,
+            })
+            .collect();
         for (index, spec) in plan.iter().enumerate() {
             if spec.role != Role::Recalled {
                 let attributes = [("firmware", spec.firmware), ("batch", spec.batch)]
@@ -140,6 +147,20 @@ impl Fleet {
                     .map(|(k, v)| (k.to_owned(), v.to_owned()))
                     .collect();
                 link.registry.create_thing(&spec.name, None, attributes)?;
+            }
+            let device_seed = seed ^ (u64::try_from(index).unwrap_or(0).wrapping_mul(0x9e37_79b9));
+            let scripted = link.kind == DeviceKind::Scripted
+                || matches!(spec.role, Role::Debug | Role::Flapping);
+            let shared_key = matches!(spec.role, Role::SharesCertificateOf(_))
+                || owners.contains(spec.name.as_str());
+            if !scripted && !shared_key {
+                // The key is made in the agent's own simulated SE05x.
+                let key = agent::FactoryKey::SecureElement {
+                    issuing: link.issuing_ca.clone(),
+                    valid_days: spec.expires_in_days,
+                };
+                tasks.push(spawn_agent(spec.clone(), key, link, &stop_rx, device_seed));
+                continue;
             }
             let (cert_pem, key_pem) = match &spec.role {
                 Role::SharesCertificateOf(owner) => identities
@@ -159,6 +180,22 @@ impl Fleet {
                 }
             };
             identities.insert(spec.name.as_str(), (cert_pem.clone(), key_pem.clone()));
+            if let Role::SharesCertificateOf(_) = spec.role {
+                tasks.push(tokio::spawn(share_certificate(
+                    link.registry.clone(),
+                    cert_pem.clone(),
+                    spec.name.clone(),
+                    stop_rx.clone(),
+                )));
+            }
+            if !scripted {
+                let key = agent::FactoryKey::Software {
+                    certificate_pem: cert_pem,
+                    key_pem,
+                };
+                tasks.push(spawn_agent(spec.clone(), key, link, &stop_rx, device_seed));
+                continue;
+            }
             let credentials = |e: &dyn std::fmt::Display| FleetError::Credentials {
                 device: spec.name.clone(),
                 message: e.to_string(),
@@ -182,39 +219,11 @@ impl Fleet {
                 stop: stop_rx.clone(),
                 counters: counters.clone(),
             };
-            if let Role::SharesCertificateOf(_) = spec.role {
-                tasks.push(tokio::spawn(share_certificate(
-                    link.registry.clone(),
-                    cert_pem.clone(),
-                    spec.name.clone(),
-                    stop_rx.clone(),
-                )));
-            }
-            let device_seed = seed ^ (u64::try_from(index).unwrap_or(0).wrapping_mul(0x9e37_79b9));
-            let scripted = link.kind == DeviceKind::Scripted
-                || matches!(spec.role, Role::Debug | Role::Flapping);
-            if scripted {
-                tasks.push(tokio::spawn(device::run(
-                    spec.clone(),
-                    device_link,
-                    device_seed,
-                )));
-            } else {
-                let agent_link = agent::AgentLink {
-                    gateway: link.gateway,
-                    anchor_pem: link.root_ca_pem.to_owned(),
-                    status_interval: link.status_interval,
-                    stop: stop_rx.clone(),
-                };
-                let spec = spec.clone();
-                tasks.push(tokio::spawn(async move {
-                    if let Err(e) =
-                        agent::run(spec, cert_pem, &key_pem, agent_link, device_seed).await
-                    {
-                        tracing::warn!("lab agent stopped: {e}");
-                    }
-                }));
-            }
+            tasks.push(tokio::spawn(device::run(
+                spec.clone(),
+                device_link,
+                device_seed,
+            )));
         }
         let (progress_tx, progress) = watch::channel(FleetProgress {
             total: plan.len(),
@@ -261,6 +270,26 @@ impl Fleet {
             }
         }
     }
+}
+
+fn spawn_agent(
+    spec: DeviceSpec,
+    key: agent::FactoryKey,
+    link: &FleetLink<'_>,
+    stop: &watch::Receiver<bool>,
+    seed: u64,
+) -> tokio::task::JoinHandle<()> {
+    let agent_link = agent::AgentLink {
+        gateway: link.gateway,
+        anchor_pem: link.root_ca_pem.to_owned(),
+        status_interval: link.status_interval,
+        stop: stop.clone(),
+    };
+    tokio::spawn(async move {
+        if let Err(e) = agent::run(spec, key, agent_link, seed).await {
+            tracing::warn!("lab agent stopped: {e}");
+        }
+    })
 }
 
 /// The shared-certificate device: once its owner's certificate is ACTIVE, the certificate is
