@@ -206,7 +206,7 @@ pub fn follow_anomalies(
             OutputFormat::Json => {
                 if let serde_json::Value::Array(items) = &report.data {
                     for item in items {
-                        writeln!(output.out, "{item}")?;
+                        writeln!(output.out, "{}", render::sorted(item.clone()))?;
                     }
                 }
             }

@@ -131,6 +131,21 @@ fn freshness_line(freshness: &[Freshness]) -> Option<String> {
     Some(format!("data: {}", parts.join("; ")))
 }
 
+/// `value` with the keys of every object in sorted order, whether or not serde_json's
+/// `preserve_order` feature is enabled somewhere in the build: the output stays stable.
+#[must_use]
+pub fn sorted(value: Value) -> Value {
+    match value {
+        Value::Object(map) => {
+            let mut entries: Vec<(String, Value)> = map.into_iter().collect();
+            entries.sort_by(|a, b| a.0.cmp(&b.0));
+            Value::Object(entries.into_iter().map(|(k, v)| (k, sorted(v))).collect())
+        }
+        Value::Array(items) => Value::Array(items.into_iter().map(sorted).collect()),
+        other => other,
+    }
+}
+
 /// Writes `report` in `format`.
 #[must_use]
 pub fn render(report: &Report, format: OutputFormat, options: RenderOptions) -> String {
@@ -155,7 +170,7 @@ pub fn render(report: &Report, format: OutputFormat, options: RenderOptions) -> 
                 "sources": sources,
                 "data": report.data,
             });
-            let mut text = serde_json::to_string_pretty(&envelope).unwrap_or_default();
+            let mut text = serde_json::to_string_pretty(&sorted(envelope)).unwrap_or_default();
             text.push('\n');
             text
         }

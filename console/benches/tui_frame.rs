@@ -1,0 +1,158 @@
+//! TUI speed at 1,000,000 devices: keypress to frame, the fuzzy filter, and the first frame
+//! from a loaded model. Targets (issue 9): first frame within 1.5 s, keypress to frame p99
+//! under 30 ms, filter results within 100 ms. Results and the command are in
+//! docs/benchmarks.md.
+
+use std::hint::black_box;
+use std::sync::Arc;
+use std::sync::atomic::AtomicU64;
+use std::time::{Duration, Instant};
+
+use criterion::{Criterion, criterion_group, criterion_main};
+use fleetid::model::synthetic::fleet_updates;
+use fleetid::model::{FleetState, UnixTime};
+use fleetid::tui::app::App;
+use fleetid::tui::data::DeviceQuery;
+use fleetid::tui::feed::snapshot;
+use fleetid::tui::filter::{FilterJob, SortKey, run_job};
+use fleetid::tui::fixture::{device_table, sample_snapshot};
+use fleetid::tui::widgets::banner::Environment;
+use fleetid::tui::{TuiOptions, settings};
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
+const DEVICES: usize = 1_000_000;
+const NOW: i64 = 1_795_600_000;
+
+fn app(snapshot: fleetid::tui::data::FleetSnapshot) -> App {
+    let options = TuiOptions {
+        environment: Environment {
+            name: "prod".to_owned(),
+            ..Environment::default()
+        },
+        ..TuiOptions::default()
+    };
+    let settings = settings(&options).unwrap_or_else(|e| panic!("{e}"));
+    App::new(settings, snapshot, NOW)
+}
+
+fn terminal(width: u16, height: u16) -> Terminal<TestBackend> {
+    Terminal::new(TestBackend::new(width, height)).unwrap_or_else(|e| panic!("{e}"))
+}
+
+fn key(app: &mut App, code: KeyCode) {
+    app.on_key(KeyEvent::new(code, KeyModifiers::NONE));
+}
+
+/// Percentiles of keypress -> frame over many presses, printed (criterion reports means).
+fn keypress_percentiles(app: &mut App, term: &mut Terminal<TestBackend>) {
+    let mut samples: Vec<Duration> = (0..500)
+        .map(|i| {
+            let started = Instant::now();
+            key(
+                app,
+                if i % 50 == 49 {
+                    KeyCode::PageDown
+                } else {
+                    KeyCode::Char('j')
+                },
+            );
+            term.draw(|f| app.render(f))
+                .unwrap_or_else(|e| panic!("{e}"));
+            started.elapsed()
+        })
+        .collect();
+    samples.sort();
+    let at = |q: f64| samples[((samples.len() - 1) as f64 * q) as usize];
+    eprintln!(
+        "tui keypress->frame at 1M, 160x48, 500 presses: p50 {:?}, p99 {:?}, max {:?}",
+        at(0.5),
+        at(0.99),
+        samples[samples.len() - 1]
+    );
+}
+
+fn keypress_to_frame(c: &mut Criterion) {
+    let mut app = app(sample_snapshot(DEVICES, NOW));
+    key(&mut app, KeyCode::Char('5'));
+    let mut term = terminal(160, 48);
+    keypress_percentiles(&mut app, &mut term);
+    let mut group = c.benchmark_group("tui_keypress_to_frame_1m");
+    group.bench_function("devices_down_160x48", |b| {
+        b.iter(|| {
+            key(&mut app, KeyCode::Char('j'));
+            term.draw(|f| app.render(f))
+                .unwrap_or_else(|e| panic!("{e}"));
+        });
+    });
+    let mut small = terminal(80, 24);
+    group.bench_function("devices_page_down_80x24", |b| {
+        b.iter(|| {
+            key(&mut app, KeyCode::PageDown);
+            small
+                .draw(|f| app.render(f))
+                .unwrap_or_else(|e| panic!("{e}"));
+        });
+    });
+    key(&mut app, KeyCode::Char('2'));
+    group.bench_function("heatmap_right_160x48", |b| {
+        b.iter(|| {
+            key(&mut app, KeyCode::Char('l'));
+            term.draw(|f| app.render(f))
+                .unwrap_or_else(|e| panic!("{e}"));
+        });
+    });
+    group.finish();
+}
+
+fn filter(c: &mut Criterion) {
+    let table = Arc::new(device_table(DEVICES, NOW));
+    let mut group = c.benchmark_group("tui_filter_1m");
+    group.sample_size(10);
+    for (name, text, sort) in [
+        ("fuzzy_selective_dev-00042", "dev-00042", SortKey::Natural),
+        ("fuzzy_broad_d9", "d9", SortKey::Natural),
+        ("sort_by_expiry", "", SortKey::Expiry),
+    ] {
+        let job = FilterJob {
+            generation: 1,
+            table: Arc::clone(&table),
+            query: DeviceQuery {
+                text: text.to_owned(),
+                ..DeviceQuery::default()
+            },
+            sort,
+        };
+        let latest = AtomicU64::new(1);
+        group.bench_function(name, |b| b.iter(|| black_box(run_job(&job, &latest))));
+    }
+    group.finish();
+}
+
+fn first_frame(c: &mut Criterion) {
+    let mut state = FleetState::new();
+    for update in fleet_updates(DEVICES, UnixTime(NOW), 10_000) {
+        state.apply(update);
+    }
+    let mut group = c.benchmark_group("tui_first_frame_1m");
+    group.sample_size(10);
+    group.bench_function("snapshot_app_render_80x24", |b| {
+        b.iter(|| {
+            let app = app(snapshot(&state, UnixTime(NOW)));
+            let mut term = terminal(80, 24);
+            term.draw(|f| app.render(f))
+                .unwrap_or_else(|e| panic!("{e}"));
+        });
+    });
+    group.finish();
+}
+
+criterion_group! {
+    name = benches;
+    config = Criterion::default()
+        .warm_up_time(Duration::from_secs(1))
+        .measurement_time(Duration::from_secs(3));
+    targets = keypress_to_frame, filter, first_frame
+}
+criterion_main!(benches);
