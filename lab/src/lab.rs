@@ -187,6 +187,7 @@ impl Lab {
         let jitr_task = tokio::spawn(jitr::run(
             registry.clone(),
             recalled,
+            jitr::lab_config(DEVICE_POLICY_DOCUMENT),
             jitr_log.clone(),
             registered,
         ));
