@@ -1,8 +1,9 @@
 //! Lab scale run: boots a quiet fleet of N simulated devices over real mTLS and reports the
 //! time until all are connected, the steady-state CPU use and the resident memory.
 //!
-//! `fleetid-lab-scale [DEVICES] [STEADY_SECONDS]` (defaults 1000 and 20). Linux only (reads
-//! /proc/self). Raise the open-file limit first: each device uses two descriptors.
+//! `fleetid-lab-scale [DEVICES] [STEADY_SECONDS] [scripted|agent]` (defaults 1000, 20,
+//! scripted: the lab's lightweight device; `agent`: the real fleetid-agent, each with its own
+//! simulated SE05x). Linux only (reads /proc/self). Each device uses two descriptors.
 
 use std::time::{Duration, Instant};
 
@@ -38,13 +39,18 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut args = std::env::args().skip(1);
     let devices: usize = args.next().map_or(Ok(1000), |a| a.parse())?;
     let steady: u64 = args.next().map_or(Ok(20), |a| a.parse())?;
+    let kind = match args.next().as_deref() {
+        None | Some("scripted") => DeviceKind::Scripted,
+        Some("agent") => DeviceKind::Agent,
+        Some(other) => return Err(format!("device kind {other:?}: scripted or agent").into()),
+    };
 
     let started = Instant::now();
     let lab = Lab::start(LabOptions {
         devices,
         seed: 1,
         scenario: Scenario::Quiet,
-        device_kind: DeviceKind::Scripted,
+        device_kind: kind,
         ..LabOptions::default()
     })
     .await?;
@@ -76,7 +82,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     tokio::time::sleep(Duration::from_secs(steady)).await;
     let cores = (cpu_seconds() - cpu_before) / wall.elapsed().as_secs_f64();
     println!(
-        "devices={devices} connected={connected} certificates_and_keys_made_in={:.1}s all_connected_after={:.1}s \
+        "kind={kind:?} devices={devices} connected={connected} certificates_and_keys_made_in={:.1}s all_connected_after={:.1}s \
          steady_state_cores={cores:.3} (over {steady}s, status every 30s) rss_mib={} peak_rss_mib={} status_messages={}",
         prepared.as_secs_f64(),
         booted.as_secs_f64(),
