@@ -73,13 +73,17 @@ async fn main() {
             policy,
             endpoint: Endpoint::new("127.0.0.1", fixture.broker.port),
             seed: Some(stops.len() as u64),
-            connect_gate: Some(gate.clone()),
         };
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         stops.push(stop);
-        tokio::spawn(driver::run(config, device, async move {
-            let _ = stopped.await;
-        }));
+        tokio::spawn(driver::run_gated(
+            config,
+            device,
+            Some(gate.clone()),
+            async move {
+                let _ = stopped.await;
+            },
+        ));
     }
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {

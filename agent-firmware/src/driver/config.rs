@@ -272,7 +272,6 @@ impl ConfigFile {
                 policy,
                 endpoint,
                 seed: None,
-                connect_gate: None,
             },
             state_file: base.join(self.state_file),
             led_sysfs: self.led.sysfs,

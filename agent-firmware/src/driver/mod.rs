@@ -36,9 +36,6 @@ pub struct DriverConfig {
     pub endpoint: Endpoint,
     /// Seed of the reconnect jitter; `None` draws one from the OS.
     pub seed: Option<u64>,
-    /// Limits concurrent connection attempts (TCP + TLS + CONNACK) across the agents that
-    /// share it: the lab boots thousands at once. `None`: no limit.
-    pub connect_gate: Option<Arc<Semaphore>>,
 }
 
 /// The device an agent runs on.
@@ -172,14 +169,27 @@ fn os_seed() -> u64 {
 /// [`DriverError`] when the state cannot be loaded or saved, or the agent cannot start.
 pub async fn run(
     config: DriverConfig,
+    device: DeviceParts,
+    shutdown: impl Future<Output = ()>,
+) -> Result<(), DriverError> {
+    run_gated(config, device, None, shutdown).await
+}
+
+/// [`run`], with `connect_gate` limiting concurrent connection attempts (TCP + TLS + CONNACK)
+/// across the agents that share it: the lab boots thousands at once.
+///
+/// # Errors
+/// [`DriverError`] when the state cannot be loaded or saved, or the agent cannot start.
+pub async fn run_gated(
+    config: DriverConfig,
     mut device: DeviceParts,
+    connect_gate: Option<Arc<Semaphore>>,
     shutdown: impl Future<Output = ()>,
 ) -> Result<(), DriverError> {
     let DriverConfig {
         policy,
         endpoint,
         seed,
-        connect_gate,
     } = config;
     let seed = seed.unwrap_or_else(os_seed);
     let target = Target {

@@ -109,7 +109,6 @@ impl Fixture {
             policy,
             endpoint: Endpoint::new("127.0.0.1", self.broker.port),
             seed: Some(7),
-            connect_gate: None,
         };
         let keys: Arc<dyn KeyStore> = self.keys.clone();
         let device = DeviceParts {
