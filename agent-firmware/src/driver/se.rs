@@ -84,7 +84,9 @@ fn device(slot: u32, error: &se_nxp::Se05xError) -> KeyError {
 impl KeyStore for SecureElementKeys {
     fn generate_p256(&self, slot: u32) -> Result<(), KeyError> {
         with_shared(&self.0, |se| {
-            // GenerateKey does not overwrite an existing object: delete first.
+            // Delete first, so a resumed rotation does not depend on whether the chip
+            // regenerates an existing object in place (the simulator does; a real applet may
+            // refuse, depending on the object's policy: unverified).
             if se.exists(ObjectId(slot))? {
                 se.delete(ObjectId(slot))?;
             }
