@@ -5,6 +5,7 @@
 //! authorized by the certificate's policies. Lifecycle events go out on
 //! `$aws/events/presence/...`.
 
+mod admission;
 mod jobs;
 pub mod mqtt;
 mod provisioning;

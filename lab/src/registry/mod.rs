@@ -5,12 +5,14 @@
 //! (a certificate leaving ACTIVE, a policy attached) go out on a broadcast channel.
 
 mod certs;
+mod job_status;
 mod jobs;
 mod policies;
 mod things;
 
 pub use certs::{CaRecord, CertRecord, CertStatus};
-pub use jobs::{ExecutionStatus, JobExecution, JobRecord, JobStatus, NewJob};
+pub use job_status::{ExecutionStatus, JobStatus};
+pub use jobs::{JobExecution, JobRecord, NewJob};
 pub use policies::PolicyRecord;
 pub use things::{GroupRecord, ThingRecord};
 

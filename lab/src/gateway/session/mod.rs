@@ -2,13 +2,15 @@
 //! unknown ones), CONNECT with `iot:Connect`, then publish/subscribe/receive, each authorized
 //! by the certificate's policies, until the client leaves or the gateway closes it.
 
+mod presence;
+
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use bytes::{Bytes, BytesMut};
-use serde_json::json;
+
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::sync::mpsc;
@@ -16,12 +18,12 @@ use tokio::time::Instant;
 use tokio_rustls::server::TlsStream;
 
 use super::mqtt::{self, Incoming, Publish};
-use super::router::{SessionEntry, ToSession};
-use super::{RegisteredEvent, Shared, jobs};
+use super::router::ToSession;
+use super::{Shared, jobs};
 use crate::cert_facts::CertFacts;
 use crate::detector::Observation;
 use crate::policy::{Decision, PolicyContext, PolicyDocument, evaluate};
-use crate::registry::{CertStatus, Connectivity, arn, cert_arn};
+use crate::registry::{CertStatus, arn, cert_arn};
 
 /// How long a client may take to send CONNECT after the handshake.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
@@ -52,45 +54,13 @@ pub(super) async fn serve(shared: Arc<Shared>, tls: TlsStream<TcpStream>, peer: 
             return;
         }
         Err(_) => {
-            register_just_in_time(&shared, &facts).await;
+            super::admission::register_just_in_time(&shared, &facts).await;
             return;
         }
     }
     let mut session = Session::new(shared, facts.id, peer);
     let reason = session.run(tls).await;
     session.finish(reason);
-}
-
-/// JITR: an unknown certificate under a registered CA with auto-registration is registered
-/// PENDING_ACTIVATION, the registered event goes out, and the connection is dropped.
-async fn register_just_in_time(shared: &Shared, facts: &CertFacts) {
-    let Some(ca) = shared.registry.issuing_ca(facts) else {
-        return;
-    };
-    if !ca.active || !ca.auto_registration {
-        return;
-    }
-    let pem = crate::cert_facts::der_to_pem(&facts.der);
-    let Ok(cert) = shared
-        .registry
-        .insert_certificate(&pem, CertStatus::PendingActivation)
-    else {
-        return; // a concurrent connection with the same certificate registered it
-    };
-    let event = RegisteredEvent {
-        certificate_id: cert.id().to_owned(),
-        ca_certificate_id: ca.id().to_owned(),
-        timestamp_ms: now_ms(),
-    };
-    shared.publish_json(
-        &format!("$aws/events/certificates/registered/{}", ca.id()),
-        &event.to_json(),
-    );
-    let _ = shared.registrations.send(event).await;
-}
-
-fn now_ms() -> i64 {
-    i64::try_from(time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000).unwrap_or(0)
 }
 
 struct Session {
@@ -255,83 +225,6 @@ impl Session {
         }
     }
 
-    /// Registers the session, kicking an older one with the same client id.
-    fn admit(&mut self, tx: mpsc::Sender<ToSession>) {
-        let shared = &self.shared;
-        for (other_client, _) in shared.router.sessions_with_cert(&self.cert_id) {
-            if other_client != self.client_id {
-                shared.detector.finding(crate::detector::Finding::now(
-                    "DEVICE_CERTIFICATE_SHARED_CHECK",
-                    "CRITICAL",
-                    "DEVICE_CERTIFICATE",
-                    &self.cert_id,
-                    "CERTIFICATE_SHARED_BY_MULTIPLE_DEVICES",
-                    format!(
-                        "clients {other_client} and {} connected with the same certificate",
-                        self.client_id
-                    ),
-                ));
-            }
-        }
-        let entry = SessionEntry {
-            session_id: self.session_id,
-            cert_id: self.cert_id.clone(),
-            tx,
-        };
-        if let Some(old) = shared.router.register(&self.client_id, entry) {
-            let _ = old.tx.try_send(ToSession::Close("DUPLICATE_CLIENTID"));
-            shared.detector.finding(crate::detector::Finding::now(
-                "CONFLICTING_CLIENT_IDS_CHECK",
-                "HIGH",
-                "CLIENT_ID",
-                &self.client_id,
-                "CONFLICTING_CLIENT_IDS",
-                format!(
-                    "client id {} connected while already connected",
-                    self.client_id
-                ),
-            ));
-        }
-        self.registered = true;
-        shared.connected.fetch_add(1, Ordering::Relaxed);
-        shared
-            .detector
-            .observe(self.subject(), Observation::Connect);
-        shared.registry.set_connectivity(
-            self.subject(),
-            Connectivity {
-                connected: true,
-                timestamp_ms: now_ms(),
-                disconnect_reason: None,
-                client_id: self.client_id.clone(),
-            },
-        );
-        shared.publish_json(
-            &format!("$aws/events/presence/connected/{}", self.client_id),
-            &self.lifecycle("connected", None),
-        );
-    }
-
-    fn lifecycle(&self, event: &str, reason: Option<&str>) -> serde_json::Value {
-        let mut body = json!({
-            "clientId": self.client_id,
-            "timestamp": now_ms(),
-            "eventType": event,
-            "sessionIdentifier": format!("{:016x}", self.session_id),
-            "principalIdentifier": self.cert_id,
-            "versionNumber": self.session_id,
-            "ipAddress": self.peer.ip().to_string(),
-        });
-        if let Some(thing) = &self.thing_name {
-            body["thingName"] = json!(thing);
-        }
-        if let Some(reason) = reason {
-            body["clientInitiatedDisconnect"] = json!(self.client_initiated);
-            body["disconnectReason"] = json!(reason);
-        }
-        body
-    }
-
     fn on_packet(&mut self, packet: Incoming, out: &mut BytesMut) -> Result<(), &'static str> {
         match packet {
             Incoming::Connect { .. } => return Err("CLIENT_ERROR"),
@@ -441,32 +334,6 @@ impl Session {
             self.denied();
             Err("AUTH_ERROR")
         }
-    }
-
-    fn finish(&mut self, reason: &'static str) {
-        if !self.registered {
-            return;
-        }
-        let shared = &self.shared;
-        shared.connected.fetch_sub(1, Ordering::Relaxed);
-        if shared
-            .router
-            .unregister(&self.client_id, self.session_id, &self.filters)
-        {
-            shared.registry.set_connectivity(
-                self.subject(),
-                Connectivity {
-                    connected: false,
-                    timestamp_ms: now_ms(),
-                    disconnect_reason: Some(reason.to_owned()),
-                    client_id: self.client_id.clone(),
-                },
-            );
-        }
-        shared.publish_json(
-            &format!("$aws/events/presence/disconnected/{}", self.client_id),
-            &self.lifecycle("disconnected", Some(reason)),
-        );
     }
 }
 
