@@ -4,8 +4,6 @@
 //! Strings in these records may come from devices; views pass them through
 //! [`crate::tui::sanitize::clean`] before they reach the terminal.
 
-use std::sync::Arc;
-
 /// Seconds since the Unix epoch.
 pub type UnixSeconds = i64;
 
@@ -414,93 +412,8 @@ pub trait DetailSource: Send + Sync + std::fmt::Debug {
     fn detail(&self, thing: &str) -> Option<DeviceDetail>;
 }
 
-/// A complete picture for the screen. Cheap to move: the big parts are behind `Arc`.
-#[derive(Debug, Clone, Default)]
-pub struct FleetSnapshot {
-    /// When it was taken.
-    pub taken_at: UnixSeconds,
-    /// Dashboard numbers.
-    pub dashboard: DashboardData,
-    /// Expiry calendar.
-    pub heatmap: HeatmapData,
-    /// Root CAs with their subtrees.
-    pub cas: Vec<CaNode>,
-    /// The anomaly feed, newest first.
-    pub anomalies: Vec<AnomalyRow>,
-    /// All devices.
-    pub devices: Arc<DeviceTable>,
-    /// The audit log, newest first.
-    pub audit: Arc<[AuditRow]>,
-    /// Detail lookups, when the model provides them.
-    pub details: Option<Arc<dyn DetailSource>>,
-}
+mod exchange;
 
-/// What the backend/model side sends the TUI, through a bounded channel.
-#[derive(Debug, Clone)]
-pub enum TuiUpdate {
-    /// A new complete picture (replaces the previous one).
-    Snapshot(Box<FleetSnapshot>),
-    /// A new anomaly, as it happens.
-    Anomaly(AnomalyRow),
-    /// A new audit entry.
-    Audit(AuditRow),
-    /// The detail of a device the UI asked for with [`TuiRequest::Detail`].
-    Detail(Box<DeviceDetail>),
-    /// A message for the status line (a source failing, a reconnect).
-    Notice(String),
-}
-
-/// What the UI asks of the side that owns the model; sent without waiting for an answer.
-#[derive(Debug, Clone, PartialEq)]
-pub enum TuiRequest {
-    /// Look up this thing's detail and answer with [`TuiUpdate::Detail`].
-    Detail(Box<str>),
-    /// The user confirmed this mutation (never sent when read-only).
-    Mutation(MutationRequest),
-}
-
-/// What a mutation would do.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum MutationKind {
-    /// Deny-all policy, certificate INACTIVE, quarantine group.
-    Revoke,
-    /// Move the things to the quarantine group.
-    Quarantine,
-}
-
-impl MutationKind {
-    /// Verb for dialogs.
-    #[must_use]
-    pub fn verb(self) -> &'static str {
-        match self {
-            Self::Revoke => "revoke",
-            Self::Quarantine => "quarantine",
-        }
-    }
-}
-
-/// The blast radius of a planned mutation, shown before anyone confirms.
-#[derive(Debug, Clone, PartialEq)]
-pub struct BlastRadius {
-    /// Certificates affected.
-    pub certs: u64,
-    /// Things affected.
-    pub things: u64,
-    /// Distinct thing groups touched.
-    pub groups: u64,
-    /// Share of the fleet, in percent.
-    pub fleet_percent: f64,
-    /// Of those things, connected now.
-    pub online: u64,
-}
-
-/// A mutation the user confirmed; the ops engine plans, applies and verifies it.
-#[derive(Debug, Clone, PartialEq)]
-pub struct MutationRequest {
-    /// What to do.
-    pub kind: MutationKind,
-    /// The things concerned.
-    pub things: Vec<Box<str>>,
-    /// The summary shown in the dialog.
-    pub radius: BlastRadius,
-}
+pub use exchange::{
+    BlastRadius, FleetSnapshot, MutationKind, MutationRequest, TuiRequest, TuiUpdate,
+};
