@@ -7,11 +7,13 @@ use std::path::PathBuf;
 
 use clap::CommandFactory;
 
+use crate::backend::aws::AwsBackend;
 use crate::cli::{Cli, Command, GlobalArgs};
 use crate::commands::{self, Output};
 use crate::config::{Config, Environment, resolve_environment};
 use crate::exit;
 use crate::model::{FleetState, UnixTime};
+use crate::refresh;
 use crate::render::{self, OutputFormat, RenderOptions};
 use crate::store::{self, Store};
 
@@ -114,13 +116,24 @@ pub fn run_to(cli: &Cli, out: &mut dyn Write) -> Result<u8, Failure> {
             .map_err(io_fail)?;
         return Ok(if failed { exit::FAILURE } else { exit::OK });
     }
-    let mut state = fleet_state(&cli.global, &env, cache)?;
+    let (mut state, online) = fleet_state(&cli.global, &env, cache, now)?;
     if let Command::Anomalies { follow: true, .. } = command {
-        // Live updates come from the backend; with the cache alone the feed ends at once.
-        return commands::follow_anomalies(&mut state, Vec::new(), UnixTime::now, &mut output)
+        let Some(online) = online else {
+            // --offline: there is nothing to follow; print what the cache holds.
+            return commands::follow_anomalies(&mut state, Vec::new(), UnixTime::now, &mut output)
+                .map_err(|e| fail(e.exit_code(), e.to_string()));
+        };
+        let updates = refresh::follow(&online.runtime, online.backend);
+        return commands::follow_anomalies(&mut state, updates, UnixTime::now, &mut output)
             .map_err(|e| fail(e.exit_code(), e.to_string()));
     }
     commands::run(command, &state, now, &mut output).map_err(|e| fail(e.exit_code(), e.to_string()))
+}
+
+/// A connection to AWS kept after the refresh (for `--follow`).
+struct Online {
+    runtime: tokio::runtime::Runtime,
+    backend: AwsBackend,
 }
 
 fn render_options(global: &GlobalArgs) -> RenderOptions {
@@ -141,19 +154,21 @@ fn open_cache() -> Result<Store, store::StoreError> {
     Store::open(&cache_path()?)
 }
 
-/// The fleet to answer from: the cached snapshot with `--offline`, otherwise a refresh from
-/// AWS on top of it (saved back to the cache).
+/// The fleet to answer from: the cached snapshot with `--offline`; otherwise the cached
+/// snapshot refreshed from AWS (only new or changed certificates are described) and saved
+/// back. When AWS cannot be read but a snapshot exists, the snapshot is used and its age shows.
 fn fleet_state(
     global: &GlobalArgs,
     env: &Environment,
     cache: Result<Store, store::StoreError>,
-) -> Result<FleetState, Failure> {
-    let store = cache.map_err(|e| fail(exit::FAILURE, e.to_string()))?;
+    now: UnixTime,
+) -> Result<(FleetState, Option<Online>), Failure> {
+    let mut store = cache.map_err(|e| fail(exit::FAILURE, e.to_string()))?;
     let snapshot = store
         .load(&env.name)
         .map_err(|e| fail(exit::FAILURE, e.to_string()))?;
     if global.offline {
-        return snapshot.map(|s| s.state).ok_or_else(|| {
+        let state = snapshot.map(|s| s.state).ok_or_else(|| {
             fail(
                 exit::FAILURE,
                 format!(
@@ -162,13 +177,37 @@ fn fleet_state(
                     store.path().display()
                 ),
             )
-        });
+        })?;
+        return Ok((state, None));
     }
-    Err(fail(
-        exit::FAILURE,
-        format!(
-            "this build has no AWS backend yet; use --offline to answer from the cache ({})",
-            store.path().display()
-        ),
-    ))
+    let had_cache = snapshot.is_some();
+    let mut state = snapshot.map(|s| s.state).unwrap_or_default();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|e| fail(exit::FAILURE, format!("starting the async runtime: {e}")))?;
+    let (backend, problem) = runtime.block_on(async {
+        let backend = refresh::backend(env).await;
+        let problem = refresh::refresh(&backend, &mut state).await;
+        (backend, problem)
+    });
+    match problem {
+        Some(reason) if !had_cache => {
+            return Err(fail(
+                exit::FAILURE,
+                format!("reading certificates from AWS failed: {reason}"),
+            ));
+        }
+        Some(reason) => {
+            eprintln!(
+                "fleetid: reading certificates from AWS failed ({reason}); showing the cached snapshot"
+            );
+        }
+        None => {}
+    }
+    if let Err(e) = store.save(&env.name, &state, now) {
+        eprintln!("fleetid: {e}");
+    }
+    Ok((state, Some(Online { runtime, backend })))
 }

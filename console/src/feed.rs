@@ -1,0 +1,517 @@
+//! Turns what the backend sends ([`BackendUpdate`]) into model updates ([`FleetUpdate`]):
+//! string ids become compact ids, PEM parse results become [`CertFields`] or a
+//! [`PemProblem`], Device Defender findings and violations become anomalies, and a few
+//! signals fleetid derives itself (refused connections, duplicate client ids, malformed
+//! status messages, partially loaded sources) become anomalies too.
+
+use crate::backend::findings::{AuditFindingRecord, IotMetric, MetricSeries, ViolationRecord};
+use crate::backend::live::{LiveEvent, PresenceEvent as LivePresence, PresenceKind as LiveKind};
+use crate::backend::records::{self as b, CertificateStatus, PemContents};
+use crate::backend::x509::{KeyAlgorithm, ParsedCertificate};
+use crate::backend::{BackendUpdate, KnownCertificate, Progress, SnapshotRequest};
+use crate::backend::{Source as BSource, SourceState as BState};
+use crate::model::{
+    AnomalyRecord, CaRecord, CaStatus, CertFields, CertId, CertStatus, CertificateRecord,
+    FleetState, FleetUpdate, GroupRecord, KeyKind, LiveStatusRecord, PemProblem, PolicyRecord,
+    PresenceEvent, PresenceKind, Severity, Source, SourceState, ThingRecord, UnixTime,
+};
+
+fn status(s: &CertificateStatus) -> CertStatus {
+    match s {
+        CertificateStatus::Active => CertStatus::Active,
+        CertificateStatus::Inactive => CertStatus::Inactive,
+        CertificateStatus::Revoked => CertStatus::Revoked,
+        CertificateStatus::PendingTransfer => CertStatus::PendingTransfer,
+        CertificateStatus::RegisterInactive => CertStatus::RegisterInactive,
+        CertificateStatus::PendingActivation => CertStatus::PendingActivation,
+        CertificateStatus::Unknown(_) => CertStatus::Unknown,
+    }
+}
+
+fn back_status(s: CertStatus) -> CertificateStatus {
+    match s {
+        CertStatus::Active => CertificateStatus::Active,
+        CertStatus::Inactive => CertificateStatus::Inactive,
+        CertStatus::Revoked => CertificateStatus::Revoked,
+        CertStatus::PendingTransfer => CertificateStatus::PendingTransfer,
+        CertStatus::RegisterInactive => CertificateStatus::RegisterInactive,
+        CertStatus::PendingActivation => CertificateStatus::PendingActivation,
+        CertStatus::Unknown => CertificateStatus::Unknown("UNKNOWN".to_owned()),
+    }
+}
+
+/// The model's source for a backend source. Thing groups and fleet indexing are part of the
+/// model's `things` source: their failures become anomalies instead (see `fleet_updates`).
+fn source(s: BSource) -> Source {
+    match s {
+        BSource::CaCertificates => Source::CaCertificates,
+        BSource::Certificates => Source::Certificates,
+        BSource::Things | BSource::ThingGroups | BSource::FleetIndexing => Source::Things,
+        BSource::Policies => Source::Policies,
+        BSource::DefenderDetect => Source::DefenderDetect,
+        BSource::DefenderAudit => Source::DefenderAudit,
+        BSource::Metrics => Source::CloudWatch,
+        BSource::Live => Source::Live,
+    }
+}
+
+fn key(parsed: &ParsedCertificate) -> KeyKind {
+    let bits = u16::try_from(parsed.key_bits).unwrap_or(u16::MAX);
+    match parsed.key_algorithm {
+        KeyAlgorithm::Rsa => KeyKind::Rsa { bits },
+        KeyAlgorithm::EcP256 => KeyKind::Ec { bits: 256 },
+        KeyAlgorithm::EcP384 => KeyKind::Ec { bits: 384 },
+        KeyAlgorithm::EcP521 => KeyKind::Ec { bits: 521 },
+        KeyAlgorithm::EcOther => KeyKind::Ec { bits },
+        KeyAlgorithm::Ed25519 | KeyAlgorithm::Other => KeyKind::Other,
+    }
+}
+
+fn fields(pem: &PemContents) -> Result<CertFields, PemProblem> {
+    match pem {
+        PemContents::Parsed(p) => Ok(CertFields {
+            not_before: UnixTime(p.not_before),
+            not_after: UnixTime(p.not_after),
+            subject: p.subject.as_str().into(),
+            issuer: p.issuer.as_str().into(),
+            serial: p.serial.as_str().into(),
+            key: key(p),
+        }),
+        PemContents::Unreadable(e) => Err(PemProblem {
+            reason: e.to_string().into(),
+        }),
+    }
+}
+
+fn derived(
+    id: String,
+    kind: &str,
+    severity: Severity,
+    summary: String,
+    at: UnixTime,
+) -> AnomalyRecord {
+    AnomalyRecord {
+        id: id.into(),
+        source: Source::Live,
+        kind: kind.into(),
+        severity,
+        thing: None,
+        certificate: None,
+        summary: summary.into(),
+        at,
+        cleared: false,
+    }
+}
+
+fn bad_id(kind: &str, id: &str, now: UnixTime) -> AnomalyRecord {
+    AnomalyRecord {
+        source: Source::Certificates,
+        ..derived(
+            format!("derived:bad-id:{id}"),
+            "MALFORMED_CERTIFICATE_ID",
+            Severity::Low,
+            format!("{kind} id {id:?} is not 64 hex characters; skipped"),
+            now,
+        )
+    }
+}
+
+/// The model updates for one backend update received at `now`.
+#[must_use]
+pub fn fleet_updates(update: BackendUpdate, now: UnixTime) -> Vec<FleetUpdate> {
+    let mut anomalies = Vec::new();
+    let mut out = match update {
+        BackendUpdate::Progress(p) => vec![progress(p, now)],
+        BackendUpdate::CaCertificates(cas) => vec![FleetUpdate::Cas(
+            cas.iter()
+                .filter_map(|ca| {
+                    let Ok(id) = CertId::parse(&ca.id) else {
+                        anomalies.push(bad_id("CA certificate", &ca.id, now));
+                        return None;
+                    };
+                    Some(CaRecord {
+                        id,
+                        status: CaStatus::from_aws_str(ca.status.as_str()),
+                        auto_registration: ca.auto_registration,
+                        parent: ca
+                            .parent_ca_id
+                            .as_deref()
+                            .and_then(|p| CertId::parse(p).ok()),
+                        parsed: fields(&ca.pem),
+                    })
+                })
+                .collect(),
+        )],
+        BackendUpdate::Certificates(certs) => certificates(&certs, now, &mut anomalies),
+        BackendUpdate::CertificatesRemoved(ids) => vec![FleetUpdate::CertificatesRemoved(
+            ids.iter().filter_map(|id| CertId::parse(id).ok()).collect(),
+        )],
+        BackendUpdate::Things(things) => {
+            vec![FleetUpdate::Things(things.iter().map(thing).collect())]
+        }
+        BackendUpdate::ThingGroups(groups) => vec![FleetUpdate::Groups(
+            groups
+                .iter()
+                .map(|g| GroupRecord {
+                    name: g.name.as_str().into(),
+                    parent: None,
+                    dynamic: false,
+                })
+                .collect(),
+        )],
+        BackendUpdate::Policies(policies) => vec![FleetUpdate::Policies(
+            policies
+                .iter()
+                .map(|p| PolicyRecord {
+                    name: p.name.as_str().into(),
+                    default_version: "".into(),
+                    certificates: Vec::new(),
+                    groups: Vec::new(),
+                    allows_everything: false,
+                })
+                .collect(),
+        )],
+        BackendUpdate::Connectivity(states) => vec![FleetUpdate::Connectivity(
+            states
+                .iter()
+                .map(|c| (c.thing.as_str().into(), c.connected, c.since.map(UnixTime)))
+                .collect(),
+        )],
+        BackendUpdate::Violations(v) => vec![FleetUpdate::Anomalies(
+            v.iter().map(|v| violation(v, now)).collect(),
+        )],
+        BackendUpdate::AuditFindings(f) => vec![FleetUpdate::Anomalies(
+            f.iter().map(|f| finding(f, now)).collect(),
+        )],
+        BackendUpdate::Metrics(series) => {
+            anomalies.extend(series.iter().filter_map(|s| metric_anomaly(s, now)));
+            Vec::new()
+        }
+        BackendUpdate::SourceFinished {
+            source: s,
+            state,
+            at,
+        } if matches!(s, BSource::ThingGroups | BSource::FleetIndexing) => {
+            if let BState::Partial { reason, .. } | BState::Unavailable { reason } = state {
+                anomalies.push(AnomalyRecord {
+                    source: Source::Things,
+                    ..derived(
+                        format!("derived:unavailable:{}", s.as_str()),
+                        "SOURCE_UNAVAILABLE",
+                        Severity::Low,
+                        format!("{} not (fully) loaded: {reason}", s.as_str()),
+                        UnixTime(at),
+                    )
+                });
+            }
+            Vec::new()
+        }
+        BackendUpdate::SourceFinished {
+            source: s,
+            state,
+            at,
+        } => {
+            let at = UnixTime(at);
+            let state = match state {
+                BState::Loaded { .. } => SourceState::Fresh,
+                BState::Partial {
+                    items,
+                    failed,
+                    reason,
+                } => {
+                    anomalies.push(AnomalyRecord {
+                        source: source(s),
+                        ..derived(
+                            format!("derived:partial:{}", source(s).name()),
+                            "SOURCE_PARTIALLY_LOADED",
+                            Severity::Low,
+                            format!(
+                                "{} of {} items could not be read: {reason}",
+                                failed,
+                                items + failed
+                            ),
+                            at,
+                        )
+                    });
+                    SourceState::Fresh
+                }
+                BState::Unavailable { reason } => SourceState::Unavailable {
+                    reason: reason.into(),
+                },
+            };
+            vec![FleetUpdate::SourceStatus {
+                source: source(s),
+                state,
+                at,
+            }]
+        }
+        BackendUpdate::Live(event) => live(event, now, &mut anomalies),
+    };
+    if !anomalies.is_empty() {
+        out.push(FleetUpdate::Anomalies(anomalies));
+    }
+    out
+}
+
+fn progress(p: Progress, now: UnixTime) -> FleetUpdate {
+    FleetUpdate::SourceStatus {
+        source: Source::Certificates,
+        state: SourceState::Loading {
+            done: (p.described + p.unchanged) as u64,
+            total: p.listing_done.then_some(p.listed as u64),
+        },
+        at: now,
+    }
+}
+
+fn certificates(
+    certs: &[b::CertificateRecord],
+    now: UnixTime,
+    anomalies: &mut Vec<AnomalyRecord>,
+) -> Vec<FleetUpdate> {
+    let mut records = Vec::with_capacity(certs.len());
+    let mut links = Vec::with_capacity(certs.len());
+    for c in certs {
+        let Ok(id) = CertId::parse(&c.id) else {
+            anomalies.push(bad_id("certificate", &c.id, now));
+            continue;
+        };
+        records.push(CertificateRecord {
+            id,
+            status: status(&c.status),
+            ca: c
+                .ca_certificate_id
+                .as_deref()
+                .and_then(|p| CertId::parse(p).ok()),
+            created: UnixTime(c.created.unwrap_or(0)),
+            last_modified: UnixTime(c.last_modified.or(c.created).unwrap_or(0)),
+            generation: c.generation_id.as_deref().unwrap_or("").into(),
+            parsed: fields(&c.pem),
+        });
+        links.push((id, c.things.iter().map(|t| t.as_str().into()).collect()));
+    }
+    vec![
+        FleetUpdate::Certificates(records),
+        FleetUpdate::Attachments(links),
+    ]
+}
+
+fn thing(t: &b::ThingRecord) -> ThingRecord {
+    ThingRecord {
+        name: t.name.as_str().into(),
+        groups: t.groups.iter().map(|g| g.as_str().into()).collect(),
+        firmware: t.firmware.as_deref().map(Into::into),
+        connected: None,
+    }
+}
+
+fn violation(v: &ViolationRecord, now: UnixTime) -> AnomalyRecord {
+    let what = v
+        .behavior
+        .as_deref()
+        .or(v.metric.as_deref())
+        .unwrap_or("violation");
+    let value = v.value.map_or_else(String::new, |x| format!(" = {x}"));
+    AnomalyRecord {
+        id: format!("violation:{}", v.violation_id).into(),
+        source: Source::DefenderDetect,
+        kind: what.into(),
+        severity: Severity::Medium,
+        thing: v.thing.as_deref().map(Into::into),
+        certificate: None,
+        summary: format!(
+            "{}{value} ({}{})",
+            v.metric.as_deref().unwrap_or(what),
+            v.kind,
+            v.security_profile
+                .as_deref()
+                .map(|p| format!(", profile {p}"))
+                .unwrap_or_default()
+        )
+        .into(),
+        at: v.at.map_or(now, UnixTime),
+        cleared: v.kind.contains("cleared") || v.kind.contains("invalidated"),
+    }
+}
+
+fn finding(f: &AuditFindingRecord, now: UnixTime) -> AnomalyRecord {
+    AnomalyRecord {
+        id: format!("finding:{}", f.finding_id).into(),
+        source: Source::DefenderAudit,
+        kind: f.check.as_str().into(),
+        severity: Severity::from_str_lossy(f.severity.as_deref().unwrap_or("LOW")),
+        thing: None,
+        certificate: f
+            .device_certificate_id
+            .as_deref()
+            .or(f.ca_certificate_id.as_deref())
+            .and_then(|id| CertId::parse(id).ok()),
+        summary: f
+            .reason
+            .as_deref()
+            .or(f.reason_code.as_deref())
+            .unwrap_or(&f.check)
+            .into(),
+        at: f.found_at.map_or(now, UnixTime),
+        cleared: false,
+    }
+}
+
+fn metric_anomaly(series: &MetricSeries, now: UnixTime) -> Option<AnomalyRecord> {
+    let total = series.total();
+    let (kind, severity) = match series.metric {
+        IotMetric::ConnectAuthError if total > 0.0 => ("CONNECT_AUTH_ERRORS", Severity::Medium),
+        IotMetric::CreateCertificateFromCsrFailed | IotMetric::RegisterThingFailed
+            if total > 0.0 =>
+        {
+            ("PROVISIONING_FAILURES", Severity::Medium)
+        }
+        _ => return None,
+    };
+    Some(AnomalyRecord {
+        source: Source::CloudWatch,
+        ..derived(
+            format!("derived:metric:{}", series.metric.metric_name()),
+            kind,
+            severity,
+            format!(
+                "{} {} in the loaded period",
+                total,
+                series.metric.metric_name()
+            ),
+            now,
+        )
+    })
+}
+
+fn live(event: LiveEvent, now: UnixTime, anomalies: &mut Vec<AnomalyRecord>) -> Vec<FleetUpdate> {
+    match event {
+        LiveEvent::Status { thing, message } => {
+            if message.thing != thing {
+                anomalies.push(AnomalyRecord {
+                    thing: Some(thing.as_str().into()),
+                    ..derived(
+                        format!("derived:topic-mismatch:{thing}"),
+                        "STATUS_TOPIC_MISMATCH",
+                        Severity::High,
+                        format!(
+                            "status on the topic of {thing:?} claims to be {:?}",
+                            message.thing
+                        ),
+                        now,
+                    )
+                });
+            }
+            let state = serde_json::to_value(&message.state)
+                .ok()
+                .and_then(|v| v.as_str().map(Into::into));
+            vec![FleetUpdate::LiveStatus(LiveStatusRecord {
+                thing: thing.into(),
+                firmware: message.firmware.as_str().into(),
+                sequence: message.sequence,
+                state,
+                last_error: message.last_disconnect.as_deref().map(Into::into),
+                at: now,
+            })]
+        }
+        LiveEvent::Presence(p) => presence(&p, now, anomalies),
+        LiveEvent::Malformed { topic, reason } => {
+            anomalies.push(derived(
+                format!("derived:malformed:{topic}"),
+                "MALFORMED_MESSAGE",
+                Severity::Low,
+                format!("unreadable message on {topic}: {reason}"),
+                now,
+            ));
+            Vec::new()
+        }
+        LiveEvent::Connected => vec![FleetUpdate::SourceStatus {
+            source: Source::Live,
+            state: SourceState::Fresh,
+            at: now,
+        }],
+        LiveEvent::Disconnected { reason } => vec![FleetUpdate::SourceStatus {
+            source: Source::Live,
+            state: SourceState::Unavailable {
+                reason: reason.into(),
+            },
+            at: now,
+        }],
+    }
+}
+
+fn presence(
+    p: &LivePresence,
+    now: UnixTime,
+    anomalies: &mut Vec<AnomalyRecord>,
+) -> Vec<FleetUpdate> {
+    let at = p
+        .timestamp_ms
+        .map_or(now, |ms| UnixTime(ms.div_euclid(1000)));
+    let reason: Box<str> = p.reason.as_deref().unwrap_or("UNKNOWN").into();
+    let kind = match p.kind {
+        LiveKind::Connected => PresenceKind::Connected,
+        LiveKind::Disconnected => PresenceKind::Disconnected {
+            reason: reason.clone(),
+        },
+        LiveKind::ConnectFailed => PresenceKind::ConnectFailed {
+            reason: reason.clone(),
+        },
+    };
+    let flagged = match &kind {
+        PresenceKind::ConnectFailed { .. } => Some(("CONNECT_FAILED", Severity::Medium)),
+        PresenceKind::Disconnected { reason } if &**reason == "DUPLICATE_CLIENTID" => {
+            Some(("DUPLICATE_CLIENT_ID", Severity::High))
+        }
+        PresenceKind::Disconnected { reason } if &**reason == "AUTH_ERROR" => {
+            Some(("AUTH_ERROR", Severity::Medium))
+        }
+        _ => None,
+    };
+    let certificate = p
+        .certificate_id
+        .as_deref()
+        .and_then(|c| CertId::parse(c).ok());
+    if let Some((kind_name, severity)) = flagged {
+        anomalies.push(AnomalyRecord {
+            thing: p.thing.as_deref().map(Into::into),
+            certificate,
+            ..derived(
+                format!("derived:{kind_name}:{}", p.client_id),
+                kind_name,
+                severity,
+                format!("client {:?}: {reason}", p.client_id),
+                at,
+            )
+        });
+    }
+    vec![FleetUpdate::Presence(PresenceEvent {
+        client_id: p.client_id.as_str().into(),
+        thing: p.thing.as_deref().map(Into::into),
+        certificate,
+        kind,
+        at,
+    })]
+}
+
+/// What the backend needs to describe only new or changed certificates: the status and
+/// last-modified time of every certificate the (cached) state holds.
+#[must_use]
+pub fn snapshot_request(state: &FleetState) -> SnapshotRequest {
+    SnapshotRequest {
+        known_certificates: state
+            .certificates()
+            .map(|c| {
+                (
+                    c.record.id.to_string(),
+                    KnownCertificate {
+                        status: back_status(c.record.status),
+                        last_modified: Some(c.record.last_modified.0),
+                    },
+                )
+            })
+            .collect(),
+        known_ca_ids: state.cas().keys().map(ToString::to_string).collect(),
+        sources: Vec::new(),
+    }
+}
