@@ -13,7 +13,7 @@ use fleetid::model::synthetic::fleet_updates;
 use fleetid::model::{FleetState, UnixTime};
 use fleetid::tui::app::App;
 use fleetid::tui::data::DeviceQuery;
-use fleetid::tui::feed::snapshot;
+use fleetid::tui::feed::{device_table as model_table, overview};
 use fleetid::tui::filter::{FilterJob, SortKey, run_job};
 use fleetid::tui::fixture::{device_table, sample_snapshot};
 use fleetid::tui::widgets::banner::Environment;
@@ -137,13 +137,16 @@ fn first_frame(c: &mut Criterion) {
     }
     let mut group = c.benchmark_group("tui_first_frame_1m");
     group.sample_size(10);
-    group.bench_function("snapshot_app_render_80x24", |b| {
+    group.bench_function("overview_app_render_80x24", |b| {
         b.iter(|| {
-            let app = app(snapshot(&state, UnixTime(NOW)));
+            let app = app(overview(&state, UnixTime(NOW)));
             let mut term = terminal(80, 24);
             term.draw(|f| app.render(f))
                 .unwrap_or_else(|e| panic!("{e}"));
         });
+    });
+    group.bench_function("device_table_from_model", |b| {
+        b.iter(|| black_box(model_table(&state)));
     });
     group.finish();
 }

@@ -77,6 +77,8 @@ pub struct FilterResult {
     pub rows: Option<Arc<[u32]>>,
     /// How long the run took.
     pub elapsed: Duration,
+    /// `false` for the matches found so far by a run that is still going.
+    pub complete: bool,
 }
 
 fn subsequence(haystack: &str, needle: &[u8]) -> bool {
@@ -111,9 +113,66 @@ fn matches_constraints(
     }
 }
 
+/// How long a run may go before it hands over the matches found so far.
+pub const PARTIAL_AFTER: Duration = Duration::from_millis(40);
+
 /// Runs `job`; `None` when `latest` moved past its generation before it finished.
 #[must_use]
 pub fn run_job(job: &FilterJob, latest: &AtomicU64) -> Option<FilterResult> {
+    run_job_streaming(job, latest, PARTIAL_AFTER, &|_| {})
+}
+
+/// Orders `hits` (score, row) for display.
+fn order(hits: &mut Vec<(i64, u32)>, table: &DeviceTable, sort: SortKey, ranked: bool) {
+    let rows = &table.rows;
+    match sort {
+        SortKey::Natural if ranked => {
+            hits.sort_unstable_by_key(|&(score, i)| (std::cmp::Reverse(score), i));
+        }
+        SortKey::Natural => {}
+        SortKey::Thing => {
+            let mut keyed: Vec<(&str, u32)> = hits
+                .iter()
+                .map(|&(_, i)| (&*rows[i as usize].thing, i))
+                .collect();
+            keyed.sort_unstable();
+            *hits = keyed.into_iter().map(|(_, i)| (0, i)).collect();
+        }
+        SortKey::Expiry => {
+            for hit in hits.iter_mut() {
+                hit.0 = rows[hit.1 as usize].expires.unwrap_or(i64::MAX);
+            }
+            hits.sort_unstable();
+        }
+        SortKey::Status => {
+            for hit in hits.iter_mut() {
+                hit.0 = rows[hit.1 as usize].state as i64;
+            }
+            hits.sort_unstable();
+        }
+    }
+}
+
+fn result(job: &FilterJob, hits: &[(i64, u32)], started: Instant, complete: bool) -> FilterResult {
+    FilterResult {
+        generation: job.generation,
+        table: Arc::clone(&job.table),
+        rows: Some(hits.iter().map(|&(_, i)| i).collect()),
+        elapsed: started.elapsed(),
+        complete,
+    }
+}
+
+/// Runs `job`, handing `partial` the matches found so far once the run has taken
+/// `partial_after` ([`PARTIAL_AFTER`] in the worker), so a slow query shows results while it
+/// finishes.
+#[must_use]
+pub fn run_job_streaming(
+    job: &FilterJob,
+    latest: &AtomicU64,
+    partial_after: Duration,
+    partial: &dyn Fn(FilterResult),
+) -> Option<FilterResult> {
     let started = Instant::now();
     let table = &job.table;
     let text = job.query.text.trim();
@@ -123,6 +182,7 @@ pub fn run_job(job: &FilterJob, latest: &AtomicU64) -> Option<FilterResult> {
             table: Arc::clone(table),
             rows: None,
             elapsed: started.elapsed(),
+            complete: true,
         });
     }
     let cohort = match &job.query.cohort {
@@ -140,10 +200,20 @@ pub fn run_job(job: &FilterJob, latest: &AtomicU64) -> Option<FilterResult> {
     let matcher = SkimMatcherV2::default();
     let needle: Vec<u8> = text.to_ascii_lowercase().into_bytes();
     let ascii_needle = text.is_ascii();
+    let ranked = !text.is_empty();
     let mut hits: Vec<(i64, u32)> = Vec::new();
+    let mut partial_sent = false;
     for (i, row) in table.rows.iter().enumerate() {
-        if i % CANCEL_CHECK_EVERY == 0 && latest.load(Ordering::Relaxed) != job.generation {
-            return None;
+        if i % CANCEL_CHECK_EVERY == 0 && i > 0 {
+            if latest.load(Ordering::Relaxed) != job.generation {
+                return None;
+            }
+            if !partial_sent && started.elapsed() >= partial_after {
+                partial_sent = true;
+                let mut sofar = hits.clone();
+                order(&mut sofar, table, job.sort, ranked);
+                partial(result(job, &sofar, started, false));
+            }
         }
         if !matches_constraints(row, &job.query, cohort) {
             continue;
@@ -166,25 +236,8 @@ pub fn run_job(job: &FilterJob, latest: &AtomicU64) -> Option<FilterResult> {
         };
         hits.push((score, u32::try_from(i).unwrap_or(u32::MAX)));
     }
-    let rows = &table.rows;
-    let row = |i: u32| &rows[i as usize];
-    match job.sort {
-        SortKey::Natural if !text.is_empty() => {
-            hits.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
-        }
-        SortKey::Natural => {}
-        SortKey::Thing => hits.sort_by(|a, b| row(a.1).thing.cmp(&row(b.1).thing)),
-        SortKey::Expiry => {
-            hits.sort_by_key(|h| (row(h.1).expires.is_none(), row(h.1).expires, h.1));
-        }
-        SortKey::Status => hits.sort_by_key(|h| (row(h.1).state, h.1)),
-    }
-    Some(FilterResult {
-        generation: job.generation,
-        table: Arc::clone(table),
-        rows: Some(hits.into_iter().map(|(_, i)| i).collect()),
-        elapsed: started.elapsed(),
-    })
+    order(&mut hits, table, job.sort, ranked);
+    Some(result(job, &hits, started, true))
 }
 
 /// A thread that runs filter jobs, newest first, and hands results to `deliver`.
@@ -211,7 +264,7 @@ impl FilterWorker {
                     while let Ok(newer) = queue.try_recv() {
                         job = newer;
                     }
-                    if let Some(result) = run_job(&job, &seen) {
+                    if let Some(result) = run_job_streaming(&job, &seen, PARTIAL_AFTER, &deliver) {
                         deliver(result);
                     }
                 }

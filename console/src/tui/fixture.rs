@@ -350,6 +350,7 @@ pub fn sample_snapshot(devices: usize, now: i64) -> FleetSnapshot {
         heatmap: heatmap(&table, now),
         cas,
         anomalies,
+        devices_loading: false,
         audit: audit(now),
         details: Some(Arc::new(FixtureDetails {
             table: Arc::clone(&table),

@@ -81,6 +81,7 @@ impl App {
     #[must_use]
     pub fn new(settings: AppSettings, snapshot: FleetSnapshot, now: UnixSeconds) -> Self {
         let mut devices = DeviceView::default();
+        devices.set_loading(snapshot.devices_loading);
         devices.set_table(&snapshot.devices);
         Self {
             settings,
@@ -168,7 +169,19 @@ impl App {
     pub fn on_update(&mut self, update: TuiUpdate) {
         match update {
             TuiUpdate::Snapshot(snapshot) => {
-                self.snapshot = *snapshot;
+                let previous = std::mem::replace(&mut self.snapshot, *snapshot);
+                if self.snapshot.devices_loading && !previous.devices.rows.is_empty() {
+                    // Keep the table on screen until its successor is built.
+                    self.snapshot.devices = previous.devices;
+                    self.snapshot.devices_loading = previous.devices_loading;
+                }
+                self.devices.set_loading(self.snapshot.devices_loading);
+                self.devices.set_table(&self.snapshot.devices);
+            }
+            TuiUpdate::Devices(table) => {
+                self.snapshot.devices = table;
+                self.snapshot.devices_loading = false;
+                self.devices.set_loading(false);
                 self.devices.set_table(&self.snapshot.devices);
             }
             TuiUpdate::Anomaly(row) => {

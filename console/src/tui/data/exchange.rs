@@ -23,6 +23,8 @@ pub struct FleetSnapshot {
     pub anomalies: Vec<AnomalyRow>,
     /// All devices.
     pub devices: Arc<DeviceTable>,
+    /// The device table is still being built ([`TuiUpdate::Devices`] brings it).
+    pub devices_loading: bool,
     /// The audit log, newest first.
     pub audit: Arc<[AuditRow]>,
     /// Detail lookups, when the model provides them.
@@ -32,8 +34,10 @@ pub struct FleetSnapshot {
 /// What the backend/model side sends the TUI, through a bounded channel.
 #[derive(Debug, Clone)]
 pub enum TuiUpdate {
-    /// A new complete picture (replaces the previous one).
+    /// A new picture (replaces the previous one; a loading device table keeps the one shown).
     Snapshot(Box<FleetSnapshot>),
+    /// A new device table.
+    Devices(Arc<DeviceTable>),
     /// A new anomaly, as it happens.
     Anomaly(AnomalyRow),
     /// A new audit entry.

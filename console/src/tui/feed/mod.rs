@@ -60,73 +60,97 @@ fn ca_label(state: &FleetState, id: &model::CertId) -> String {
 
 /// Interns names into the device table's name list.
 #[derive(Default)]
-struct Names {
-    index: HashMap<String, u32>,
+struct Names<'a> {
+    index: HashMap<&'a str, u32>,
     names: Vec<Box<str>>,
 }
 
-impl Names {
-    fn id(&mut self, name: &str) -> u32 {
+impl<'a> Names<'a> {
+    fn id(&mut self, name: &'a str) -> u32 {
         if let Some(id) = self.index.get(name) {
             return *id;
         }
         let id = u32::try_from(self.names.len()).unwrap_or(u32::MAX);
         self.names.push(name.into());
-        self.index.insert(name.to_owned(), id);
+        self.index.insert(name, id);
         id
     }
 }
 
-/// Device rows (one per certificate) and per-CA counts by state.
-fn devices(state: &FleetState) -> (DeviceTable, HashMap<model::CertId, [u64; 5]>) {
+/// The first 16 hex digits of a certificate id.
+fn short_hex(id: &model::CertId) -> Box<str> {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut text = String::with_capacity(16);
+    for byte in &id.0[..8] {
+        text.push(char::from(DIGITS[usize::from(byte >> 4)]));
+        text.push(char::from(DIGITS[usize::from(byte & 0x0f)]));
+    }
+    text.into()
+}
+
+/// The device table: one row per certificate, in the model's order. One pass over the
+/// certificates; build it off the UI thread and send it with [`TuiUpdate::Devices`].
+///
+/// [`TuiUpdate::Devices`]: crate::tui::data::TuiUpdate::Devices
+#[must_use]
+pub fn device_table(state: &FleetState) -> Arc<DeviceTable> {
+    let labels: Vec<(model::CertId, String)> = state
+        .issuing_cas()
+        .map(|(id, _)| *id)
+        .chain(state.cas().keys().copied())
+        .map(|id| (id, ca_label(state, &id)))
+        .collect();
     let mut names = Names::default();
-    let mut ca_labels: HashMap<model::CertId, u32> = HashMap::new();
-    let mut per_ca: HashMap<model::CertId, [u64; 5]> = HashMap::new();
     let none = names.id("-");
+    let ca_ids: HashMap<model::CertId, u32> = labels
+        .iter()
+        .map(|(id, label)| (*id, names.id(label)))
+        .collect();
     let mut rows = Vec::with_capacity(state.status_counts().total().try_into().unwrap_or(0));
     for cert in state.certificates() {
         let record = cert.record;
-        let cert_state = cert_state(record.status);
-        let ca = match &record.ca {
-            Some(id) => {
-                per_ca.entry(*id).or_default()[state_index(cert_state)] += 1;
-                match ca_labels.get(id) {
-                    Some(label) => *label,
-                    None => {
-                        let label = names.id(&ca_label(state, id));
-                        ca_labels.insert(*id, label);
-                        label
-                    }
-                }
-            }
-            None => none,
-        };
         let thing = cert.things().next();
         let view = thing.and_then(|t| state.thing(t));
-        let group = view
-            .as_ref()
-            .and_then(|v| v.groups.first().copied())
-            .map_or(none, |g| names.id(g));
-        let firmware = cert.firmware().map_or(none, |f| names.id(f));
+        let (group, online) = match &view {
+            Some(v) => (v.groups.first().map_or(none, |g| names.id(g)), v.connected),
+            None => (none, None),
+        };
         rows.push(DeviceRow {
             thing: thing.unwrap_or("(no thing)").into(),
-            cert: record.id.short(16).into(),
-            state: cert_state,
+            cert: short_hex(&record.id),
+            state: cert_state(record.status),
             expires: cert.not_after().map(|t| t.0),
-            ca,
+            ca: record
+                .ca
+                .and_then(|id| ca_ids.get(&id).copied())
+                .unwrap_or(none),
             group,
-            firmware,
-            online: view.and_then(|v| v.connected),
+            firmware: cert.firmware().map_or(none, |f| names.id(f)),
+            online,
         });
     }
-    rows.sort_unstable_by(|a, b| a.thing.cmp(&b.thing).then_with(|| a.cert.cmp(&b.cert)));
-    (
-        DeviceTable {
-            rows,
-            names: names.names,
-        },
-        per_ca,
-    )
+    Arc::new(DeviceTable {
+        rows,
+        names: names.names,
+    })
+}
+
+/// Device certificates per issuing CA and state, from the status indexes (the active count
+/// comes from the CA tree itself).
+fn per_ca_counts(state: &FleetState) -> HashMap<model::CertId, [u64; 5]> {
+    let mut per_ca: HashMap<model::CertId, [u64; 5]> = HashMap::new();
+    for status in CertStatus::ALL {
+        if status == CertStatus::Active {
+            continue;
+        }
+        let slot = state_index(cert_state(status));
+        for cert in state.certificates_with_status(status) {
+            if let Some(ca) = cert.record.ca {
+                per_ca.entry(ca).or_default()[slot] += 1;
+            }
+        }
+    }
+    per_ca
 }
 
 fn heatmap(state: &FleetState, today: Day) -> HeatmapData {
@@ -302,13 +326,13 @@ fn dashboard(
     data
 }
 
-/// The whole picture for the screen, as of `now`. Costs one pass over the certificates;
-/// call it after applying a batch of updates, not per update.
+/// Everything but the device table, as of `now`: cheap (aggregates, the CA tree, anomalies,
+/// a pass over the things for the online count), so the first frame comes quickly. The
+/// snapshot says the device table is still loading.
 #[must_use]
-pub fn snapshot(state: &FleetState, now: UnixTime) -> FleetSnapshot {
+pub fn overview(state: &FleetState, now: UnixTime) -> FleetSnapshot {
     let today = now.day();
-    let (table, per_ca) = devices(state);
-    let cas = ca_tree(state, &per_ca);
+    let cas = ca_tree(state, &per_ca_counts(state));
     let anomalies = anomalies(state);
     FleetSnapshot {
         taken_at: now.0,
@@ -316,9 +340,20 @@ pub fn snapshot(state: &FleetState, now: UnixTime) -> FleetSnapshot {
         heatmap: heatmap(state, today),
         cas,
         anomalies,
-        devices: Arc::new(table),
+        devices: Arc::new(DeviceTable::default()),
+        devices_loading: true,
         audit: Arc::from(Vec::new()),
         details: None,
+    }
+}
+
+/// The whole picture: [`overview`] plus [`device_table`].
+#[must_use]
+pub fn snapshot(state: &FleetState, now: UnixTime) -> FleetSnapshot {
+    FleetSnapshot {
+        devices: device_table(state),
+        devices_loading: false,
+        ..overview(state, now)
     }
 }
 

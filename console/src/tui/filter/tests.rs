@@ -131,3 +131,20 @@ fn the_worker_delivers_the_newest_result() {
     drop(worker);
     assert_eq!(last, 5);
 }
+
+#[test]
+fn a_slow_run_hands_over_what_it_has_found_so_far() {
+    let table = Arc::new(device_table(30_000, NOW));
+    let job = job(&table, text("dev"), SortKey::Natural);
+    let partials = std::sync::Mutex::new(Vec::new());
+    let done = run_job_streaming(&job, &AtomicU64::new(1), Duration::ZERO, &|r| {
+        partials.lock().unwrap_or_else(|e| panic!("{e}")).push(r);
+    })
+    .unwrap_or_else(|| panic!("not cancelled"));
+    let partials = partials.into_inner().unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(partials.len(), 1, "one hand-over per run");
+    assert!(!partials[0].complete && done.complete);
+    let early = partials[0].rows.as_ref().map_or(0, |r| r.len());
+    let all = done.rows.as_ref().map_or(0, |r| r.len());
+    assert!(early > 0 && early < all, "{early} of {all}");
+}

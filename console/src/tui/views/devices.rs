@@ -30,6 +30,7 @@ pub struct DeviceView {
     generation: u64,
     job: Option<FilterJob>,
     running: bool,
+    loading: bool,
 }
 
 impl DeviceView {
@@ -86,6 +87,11 @@ impl DeviceView {
         });
     }
 
+    /// Whether the table is still being built by the model side.
+    pub fn set_loading(&mut self, loading: bool) {
+        self.loading = loading;
+    }
+
     /// A new table from the backend: shown at once when unfiltered, else after filtering.
     pub fn set_table(&mut self, table: &Arc<DeviceTable>) {
         if Arc::ptr_eq(&self.table, table) {
@@ -139,7 +145,7 @@ impl DeviceView {
         if result.generation != self.generation {
             return false;
         }
-        self.running = false;
+        self.running = !result.complete;
         self.table = result.table;
         self.matches = result.rows;
         self.scroll.select(self.scroll.selected(), self.len());
@@ -240,6 +246,9 @@ impl DeviceView {
         }
         if self.filtering() {
             parts.push("filtering...".to_owned());
+        }
+        if self.loading {
+            parts.push("loading devices...".to_owned());
         }
         format!(" Devices: {} ", parts.join(", "))
     }
