@@ -2,7 +2,7 @@
 //! environment, restore the cached snapshot, refresh it from AWS, run the subcommand, and turn
 //! every outcome into an exit code.
 
-use std::io::{self, Write};
+use std::io::{self, IsTerminal, Write};
 use std::path::PathBuf;
 
 use clap::CommandFactory;
@@ -58,10 +58,7 @@ fn fail(code: u8, message: impl Into<String>) -> Failure {
 pub fn run_to(cli: &Cli, out: &mut dyn Write) -> Result<u8, Failure> {
     let io_fail = |e: io::Error| fail(exit::FAILURE, format!("writing output: {e}"));
     let Some(command) = &cli.command else {
-        return Err(fail(
-            exit::USAGE,
-            "no subcommand given and the TUI is not part of this build; see `fleetid --help`",
-        ));
+        return run_console(cli);
     };
     match command {
         Command::Completions { shell } => {
@@ -134,6 +131,36 @@ pub fn run_to(cli: &Cli, out: &mut dyn Write) -> Result<u8, Failure> {
 struct Online {
     runtime: tokio::runtime::Runtime,
     backend: AwsBackend,
+}
+
+/// No subcommand: the TUI on a terminal, a usage error otherwise.
+fn run_console(cli: &Cli) -> Result<u8, Failure> {
+    if !io::stdout().is_terminal() {
+        return Err(fail(
+            exit::USAGE,
+            "no subcommand given and stdout is not a terminal; see `fleetid --help`",
+        ));
+    }
+    let config = Config::load(cli.global.config.as_deref())
+        .map_err(|e| fail(exit::CONFIG, e.to_string()))?;
+    let env =
+        resolve_environment(&config, &cli.global).map_err(|e| fail(exit::CONFIG, e.to_string()))?;
+    let options = crate::interactive::options(&config, &env, cli.global.no_color);
+    let store = open_cache().map_err(|e| fail(exit::FAILURE, e.to_string()))?;
+    let state = store
+        .load(&env.name)
+        .map_err(|e| fail(exit::FAILURE, e.to_string()))?
+        .map(|s| s.state)
+        .unwrap_or_default();
+    crate::interactive::run(&options, &env, state, Some(store), cli.global.offline).map_err(
+        |e| match e {
+            crate::tui::TuiError::Theme(_) | crate::tui::TuiError::Keymap(_) => {
+                fail(exit::CONFIG, e.to_string())
+            }
+            crate::tui::TuiError::Terminal { .. } => fail(exit::FAILURE, e.to_string()),
+        },
+    )?;
+    Ok(exit::OK)
 }
 
 fn render_options(global: &GlobalArgs) -> RenderOptions {

@@ -10,6 +10,7 @@ pub mod config;
 pub mod doctor;
 pub mod exit;
 pub mod feed;
+pub mod interactive;
 pub mod model;
 pub mod permit;
 pub mod refresh;

@@ -1,0 +1,214 @@
+//! `fleetid` with no subcommand on a terminal: the TUI, fed by a model thread that owns the
+//! [`FleetState`]. The cached snapshot shows at once; the thread then refreshes it from AWS
+//! (unless `--offline`), follows live events, and sends the UI a new snapshot at most every
+//! 500 ms. Detail requests are answered from the model; mutations wait for the ops engine.
+
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use tokio::sync::mpsc as tokio_mpsc;
+
+use crate::backend::{BackendUpdate, FleetBackend};
+use crate::config::{Config, Environment};
+use crate::feed;
+use crate::model::{FleetState, UnixTime};
+use crate::refresh;
+use crate::store::Store;
+use crate::tui::data::{TuiRequest, TuiUpdate};
+use crate::tui::widgets::banner::Environment as Banner;
+use crate::tui::{self, TuiError, TuiOptions};
+
+/// Minimum time between two snapshots sent to the UI.
+const SNAPSHOT_EVERY: Duration = Duration::from_millis(500);
+
+/// The TUI's options from the configuration, the environment and the flags.
+#[must_use]
+pub fn options(config: &Config, env: &Environment, no_color: bool) -> TuiOptions {
+    TuiOptions {
+        theme: config.theme.clone().unwrap_or_default(),
+        theme_dir: config
+            .path
+            .as_deref()
+            .and_then(|p| p.parent())
+            .map(|d| d.join("themes")),
+        keymap: config
+            .keymap
+            .iter()
+            .map(|e| (e.key.clone(), e.command.clone()))
+            .collect(),
+        environment: Banner {
+            name: env.name.clone(),
+            profile: env.settings.profile.clone(),
+            account: env.settings.account_id.clone(),
+            region: env.settings.region.clone(),
+            colour: env.settings.colour.clone(),
+        },
+        read_only: env.settings.read_only,
+        mouse: false,
+        ascii: false,
+        no_colour: no_color || tui::theme::no_colour_requested(),
+    }
+}
+
+/// Runs the TUI until the user quits.
+///
+/// # Errors
+/// Theme and keymap errors (before the terminal is touched) and terminal failures.
+pub fn run(
+    options: &TuiOptions,
+    env: &Environment,
+    state: FleetState,
+    store: Option<Store>,
+    offline: bool,
+) -> Result<(), TuiError> {
+    // Validate theme and keymap before starting any thread or network call.
+    tui::settings(options)?;
+    let initial = tui::feed::snapshot(&state, UnixTime::now());
+    let (updates_tx, updates_rx) = mpsc::sync_channel::<TuiUpdate>(8);
+    let (requests_tx, requests_rx) = mpsc::channel::<TuiRequest>();
+    let env = env.clone();
+    // Not joined: after the user quits, the process ends without waiting for calls in
+    // flight. A snapshot being saved is one SQLite transaction, so it is kept or dropped whole.
+    std::thread::spawn(move || {
+        model_thread(state, &env, store, offline, &updates_tx, &requests_rx);
+    });
+    tui::run(options, initial, updates_rx, Some(&requests_tx))
+}
+
+fn model_thread(
+    mut state: FleetState,
+    env: &Environment,
+    mut store: Option<Store>,
+    offline: bool,
+    updates: &mpsc::SyncSender<TuiUpdate>,
+    requests: &mpsc::Receiver<TuiRequest>,
+) {
+    if offline {
+        serve_requests(&state, updates, requests);
+        return;
+    }
+    let Ok(runtime) = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+    else {
+        let _ = updates.try_send(TuiUpdate::Notice("cannot start the async runtime".into()));
+        serve_requests(&state, updates, requests);
+        return;
+    };
+    runtime.block_on(async {
+        let backend = refresh::backend(env).await;
+        let (tx, rx) = tokio_mpsc::channel::<BackendUpdate>(64);
+        let request = feed::snapshot_request(&state);
+        let load = backend.load_snapshot(request, tx);
+        let apply = pump(&mut state, rx, updates, requests);
+        let (_, open) = tokio::join!(load, apply);
+        if let Some(store) = store.as_mut()
+            && let Err(e) = store.save(&env.name, &state, UnixTime::now())
+        {
+            let _ = updates.try_send(TuiUpdate::Notice(e.to_string()));
+        }
+        if open.is_none() {
+            return;
+        }
+        let (live_tx, rx) = tokio_mpsc::channel::<BackendUpdate>(64);
+        let live = backend.follow_live(live_tx);
+        tokio::select! {
+            result = live => {
+                if let Err(e) = result {
+                    let _ = updates.try_send(TuiUpdate::Notice(format!("live status: {e}")));
+                }
+            }
+            _ = pump(&mut state, rx, updates, requests) => {}
+        }
+    });
+    serve_requests(&state, updates, requests);
+}
+
+/// Applies backend updates and answers requests until the backend channel closes (returns
+/// the receiver, still usable for live events) or the UI is gone (returns `None`).
+async fn pump(
+    state: &mut FleetState,
+    mut rx: tokio_mpsc::Receiver<BackendUpdate>,
+    updates: &mpsc::SyncSender<TuiUpdate>,
+    requests: &mpsc::Receiver<TuiRequest>,
+) -> Option<tokio_mpsc::Receiver<BackendUpdate>> {
+    let mut last_sent = Instant::now();
+    let mut dirty = false;
+    let mut tick = tokio::time::interval(Duration::from_millis(100));
+    loop {
+        tokio::select! {
+            update = rx.recv() => {
+                let Some(update) = update else {
+                    send_snapshot(state, updates);
+                    return Some(rx);
+                };
+                for change in feed::fleet_updates(update, UnixTime::now()) {
+                    state.apply(change);
+                }
+                dirty = true;
+            }
+            _ = tick.tick() => {
+                if !answer(state, updates, requests) {
+                    return None;
+                }
+            }
+        }
+        if dirty && last_sent.elapsed() >= SNAPSHOT_EVERY {
+            if !send_snapshot(state, updates) {
+                return None;
+            }
+            last_sent = Instant::now();
+            dirty = false;
+        }
+    }
+}
+
+/// Sends a snapshot unless the UI has not taken the last one; `false` when the UI is gone.
+fn send_snapshot(state: &FleetState, updates: &mpsc::SyncSender<TuiUpdate>) -> bool {
+    let snapshot = Box::new(tui::feed::snapshot(state, UnixTime::now()));
+    !matches!(
+        updates.try_send(TuiUpdate::Snapshot(snapshot)),
+        Err(mpsc::TrySendError::Disconnected(_))
+    )
+}
+
+/// Answers pending requests; `false` when the UI is gone.
+fn answer(
+    state: &FleetState,
+    updates: &mpsc::SyncSender<TuiUpdate>,
+    requests: &mpsc::Receiver<TuiRequest>,
+) -> bool {
+    loop {
+        match requests.try_recv() {
+            Ok(request) => respond(state, updates, request),
+            Err(mpsc::TryRecvError::Empty) => return true,
+            Err(mpsc::TryRecvError::Disconnected) => return false,
+        }
+    }
+}
+
+fn respond(state: &FleetState, updates: &mpsc::SyncSender<TuiUpdate>, request: TuiRequest) {
+    let reply = match request {
+        TuiRequest::Detail(thing) => match tui::feed::device_detail(state, &thing, UnixTime::now())
+        {
+            Some(detail) => TuiUpdate::Detail(Box::new(detail)),
+            None => TuiUpdate::Notice(format!("no device named {thing}")),
+        },
+        TuiRequest::Mutation(_) => TuiUpdate::Notice(
+            "mutations are not available in this build yet; nothing was changed".into(),
+        ),
+    };
+    let _ = updates.send(reply);
+}
+
+/// Answers requests from a fixed state until the UI is gone.
+fn serve_requests(
+    state: &FleetState,
+    updates: &mpsc::SyncSender<TuiUpdate>,
+    requests: &mpsc::Receiver<TuiRequest>,
+) {
+    while let Ok(request) = requests.recv() {
+        respond(state, updates, request);
+    }
+}
