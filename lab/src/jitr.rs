@@ -186,12 +186,23 @@ impl ControlPlane for RegistryControlPlane {
 }
 
 /// The lab's manifest: every device id is sold with current firmware, except the recalled.
+#[derive(Debug, Clone, Default)]
 pub struct LabManifest {
     recalled: BTreeSet<String>,
 }
 
-impl ManifestSource for LabManifest {
-    async fn lookup(&self, device_id: &str) -> Result<Option<ManifestEntry>, ManifestError> {
+impl LabManifest {
+    /// A manifest with these recalled device ids.
+    #[must_use]
+    pub fn new(recalled: BTreeSet<String>) -> Self {
+        Self { recalled }
+    }
+
+    /// The entry of a device id (every id has one).
+    ///
+    /// # Errors
+    /// Only if the lab's own firmware version does not parse.
+    pub fn entry(&self, device_id: &str) -> Result<ManifestEntry, ManifestError> {
         let firmware: FirmwareVersion = crate::fleet::scenario::CURRENT_FIRMWARE.parse().map_err(
             |e: fleetid_jitr::manifest::FirmwareVersionError| ManifestError::InvalidEntry {
                 device_id: device_id.to_owned(),
@@ -199,7 +210,7 @@ impl ManifestSource for LabManifest {
             },
         )?;
         let recalled = self.recalled.contains(device_id);
-        Ok(Some(ManifestEntry {
+        Ok(ManifestEntry {
             device_id: device_id.to_owned(),
             model: "lab-sensor".into(),
             status: SaleStatus::Sold,
@@ -207,7 +218,13 @@ impl ManifestSource for LabManifest {
             firmware,
             batch: Some(if recalled { "B7" } else { "B1" }.into()),
             groups: Vec::new(),
-        }))
+        })
+    }
+}
+
+impl ManifestSource for LabManifest {
+    async fn lookup(&self, device_id: &str) -> Result<Option<ManifestEntry>, ManifestError> {
+        self.entry(device_id).map(Some)
     }
 }
 
@@ -232,7 +249,7 @@ pub async fn run(
     mut events: mpsc::Receiver<RegisteredEvent>,
 ) {
     let control_plane = RegistryControlPlane(registry);
-    let manifest = LabManifest { recalled };
+    let manifest = LabManifest::new(recalled);
     while let Some(event) = events.recv().await {
         let now_ms = u64::try_from(event.timestamp_ms).unwrap_or(0);
         let handled =

@@ -184,6 +184,10 @@ impl Lab {
         let plan = scenario::plan(options.devices, options.seed, options.scenario);
         let mut recalled = options.recalled;
         recalled.extend(crate::fleet::recalled(&plan));
+        let provisioning = crate::gateway::ProvisioningHook {
+            config: jitr::lab_config(DEVICE_POLICY_DOCUMENT),
+            manifest: jitr::LabManifest::new(recalled.clone()),
+        };
         let jitr_task = tokio::spawn(jitr::run(
             registry.clone(),
             recalled,
@@ -204,6 +208,7 @@ impl Lab {
                 server_cert_pem: server.certificate_pem,
                 server_key_pem: server.key_pem,
                 registrations,
+                provisioning,
             },
         )?;
 

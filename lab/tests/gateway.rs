@@ -298,3 +298,117 @@ async fn jobs_reach_devices_over_mqtt() {
     );
     lab.shutdown().await;
 }
+
+#[tokio::test]
+async fn fleet_provisioning_over_mqtt_runs_the_pre_provisioning_hook() {
+    let (lab, _dir) = lab(&["dev-recalled"]).await;
+    let (_, cert, key) = provisioned(&lab, "dev-5").await;
+    let (device, mut events) = client(&lab, "dev-5", &cert, &key);
+    connected(&mut events).await.unwrap();
+    for filter in [
+        "$aws/certificates/create-from-csr/json/+",
+        "$aws/provisioning-templates/+/provision/json/+",
+    ] {
+        device.subscribe(filter, QoS::AtLeastOnce).await.unwrap();
+        subscribed(&mut events).await;
+    }
+    let csr_for = |cn: &str| {
+        let key = rcgen::KeyPair::generate().unwrap();
+        let mut params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+        params
+            .distinguished_name
+            .push(rcgen::DnType::CommonName, cn);
+        params.serialize_request(&key).unwrap().pem().unwrap()
+    };
+    let provision_topic = "$aws/provisioning-templates/fleetid-rotation/provision/json";
+
+    let csr = json!({ "certificateSigningRequest": csr_for("dev-5") }).to_string();
+    device
+        .publish(
+            "$aws/certificates/create-from-csr/json",
+            QoS::AtLeastOnce,
+            false,
+            csr,
+        )
+        .await
+        .unwrap();
+    let (_, made) = message(&mut events, |t| {
+        t.ends_with("create-from-csr/json/accepted")
+    })
+    .await;
+    let new_id = made["certificateId"].as_str().unwrap().to_owned();
+    assert_eq!(
+        lab.registry.certificate(&new_id).unwrap().status,
+        CertStatus::Inactive
+    );
+    let request = json!({
+        "certificateOwnershipToken": made["certificateOwnershipToken"],
+        "parameters": { "ThingName": "dev-5" },
+    });
+    device
+        .publish(
+            provision_topic,
+            QoS::AtLeastOnce,
+            false,
+            request.to_string(),
+        )
+        .await
+        .unwrap();
+    let (_, accepted) = message(&mut events, |t| t.ends_with("/provision/json/accepted")).await;
+    assert_eq!(accepted["thingName"], "dev-5");
+    assert_eq!(
+        lab.registry.certificate(&new_id).unwrap().status,
+        CertStatus::Active
+    );
+    assert!(
+        lab.registry
+            .thing("dev-5")
+            .unwrap()
+            .principals
+            .contains(&cert_arn(&new_id))
+    );
+
+    // The hook refuses a certificate whose device is recalled.
+    let csr = json!({ "certificateSigningRequest": csr_for("dev-recalled") }).to_string();
+    device
+        .publish(
+            "$aws/certificates/create-from-csr/json",
+            QoS::AtLeastOnce,
+            false,
+            csr,
+        )
+        .await
+        .unwrap();
+    let (_, made) = message(&mut events, |t| {
+        t.ends_with("create-from-csr/json/accepted")
+    })
+    .await;
+    let refused_id = made["certificateId"].as_str().unwrap().to_owned();
+    let request = json!({
+        "certificateOwnershipToken": made["certificateOwnershipToken"],
+        "parameters": { "ThingName": "dev-5" },
+    });
+    device
+        .publish(
+            provision_topic,
+            QoS::AtLeastOnce,
+            false,
+            request.to_string(),
+        )
+        .await
+        .unwrap();
+    let (_, rejected) = message(&mut events, |t| t.ends_with("/provision/json/rejected")).await;
+    assert_eq!(rejected["errorCode"], "AccessDenied");
+    assert!(
+        rejected["errorMessage"]
+            .as_str()
+            .unwrap()
+            .starts_with("RECALLED"),
+        "{rejected}"
+    );
+    assert_eq!(
+        lab.registry.certificate(&refused_id).unwrap().status,
+        CertStatus::Inactive
+    );
+    lab.shutdown().await;
+}

@@ -80,6 +80,7 @@ pub(crate) struct Shared {
     pub(crate) router: Router,
     pub(crate) issuing_ca: Arc<CertificateAuthority>,
     pub(crate) registrations: mpsc::Sender<RegisteredEvent>,
+    pub(crate) provisioning: ProvisioningHook,
     pub(crate) next_session: AtomicU64,
     pub(crate) connected: AtomicUsize,
     pub(crate) published: AtomicU64,
@@ -99,6 +100,15 @@ impl Shared {
     }
 }
 
+/// What fleet provisioning's pre-provisioning hook decides with.
+#[derive(Debug, Clone)]
+pub struct ProvisioningHook {
+    /// fleetid-jitr's configuration (device id source, thing name prefix, ...).
+    pub config: fleetid_jitr::JitrConfig,
+    /// The manifest it consults.
+    pub manifest: crate::jitr::LabManifest,
+}
+
 /// What the gateway needs to start.
 pub struct GatewayOptions {
     /// The control plane.
@@ -113,6 +123,8 @@ pub struct GatewayOptions {
     pub server_key_pem: String,
     /// Where registered events go (the JITR task).
     pub registrations: mpsc::Sender<RegisteredEvent>,
+    /// The pre-provisioning hook of provisioning templates.
+    pub provisioning: ProvisioningHook,
 }
 
 /// A running gateway.
@@ -152,6 +164,7 @@ impl Gateway {
             router: Router::default(),
             issuing_ca: options.issuing_ca,
             registrations: options.registrations,
+            provisioning: options.provisioning,
             next_session: AtomicU64::new(1),
             connected: AtomicUsize::new(0),
             published: AtomicU64::new(0),

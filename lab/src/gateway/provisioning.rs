@@ -1,12 +1,16 @@
 //! Fleet-provisioning MQTT API: `$aws/certificates/create-from-csr/json` (a new certificate
 //! signed by the lab's issuing CA, registered INACTIVE until a template provisions it) and
 //! `$aws/provisioning-templates/<name>/provision/json` (attach it to the thing named in the
-//! parameters, attach the template's policy, activate it).
+//! parameters, attach the template's policy, activate it) after fleetid-jitr's
+//! pre-provisioning hook allowed it (key quality, validity, device id, manifest).
 
 use serde_json::{Value, json};
 
+use fleetid_jitr::hook::hook_device_id;
+use fleetid_jitr::{Decision, PreProvisioningRequest, pre_provisioning_hook};
+
 use super::Shared;
-use crate::registry::CertStatus;
+use crate::registry::{CertStatus, now};
 
 /// Validity of certificates made from a device CSR.
 const VALIDITY_DAYS: i64 = 365;
@@ -67,7 +71,12 @@ pub(super) fn create_from_csr(
 }
 
 /// `provision` with a template: the `ThingName` parameter names the thing.
-pub(super) fn provision(shared: &Shared, topic: &str, payload: &[u8]) -> Vec<(String, Value)> {
+pub(super) fn provision(
+    shared: &Shared,
+    client_id: &str,
+    topic: &str,
+    payload: &[u8],
+) -> Vec<(String, Value)> {
     let request: Value = serde_json::from_slice(payload).unwrap_or(Value::Null);
     let Some(cert_id) = request
         .get("certificateOwnershipToken")
@@ -93,6 +102,17 @@ pub(super) fn provision(shared: &Shared, topic: &str, payload: &[u8]) -> Vec<(St
         );
     };
     let registry = &shared.registry;
+    let Ok(cert) = registry.certificate(cert_id) else {
+        return rejected(
+            topic,
+            400,
+            "InvalidCertificateOwnershipToken",
+            "unknown ownership token",
+        );
+    };
+    if let Some(refusal) = hook_refusal(shared, client_id, topic, &request, &cert.pem) {
+        return rejected(topic, 403, "AccessDenied", &refusal);
+    }
     let cert_arn = crate::registry::cert_arn(cert_id);
     let steps = registry
         .certificate(cert_id)
@@ -110,5 +130,48 @@ pub(super) fn provision(shared: &Shared, topic: &str, payload: &[u8]) -> Vec<(St
             json!({ "thingName": thing, "deviceConfiguration": {} }),
         )],
         Err(e) => rejected(topic, 400, "ProvisioningFailed", &e.to_string()),
+    }
+}
+
+/// Runs fleetid-jitr's pre-provisioning hook; `Some(reason)` when it refuses.
+fn hook_refusal(
+    shared: &Shared,
+    client_id: &str,
+    topic: &str,
+    request: &Value,
+    certificate_pem: &str,
+) -> Option<String> {
+    let template = topic
+        .strip_prefix("$aws/provisioning-templates/")
+        .and_then(|rest| rest.split('/').next())
+        .unwrap_or_default();
+    let parameters = request
+        .get("parameters")
+        .and_then(Value::as_object)
+        .map(|m| {
+            m.iter()
+                .filter_map(|(k, v)| v.as_str().map(|v| (k.clone(), v.to_owned())))
+                .collect()
+        })
+        .unwrap_or_default();
+    let hook_request = PreProvisioningRequest {
+        claim_certificate_id: String::new(),
+        certificate_id: crate::cert_facts::CertFacts::from_pem(certificate_pem)
+            .map(|f| f.id)
+            .unwrap_or_default(),
+        certificate_pem: certificate_pem.to_owned(),
+        template_arn: crate::registry::arn(&format!("provisioningtemplate/{template}")),
+        client_id: client_id.to_owned(),
+        parameters,
+    };
+    let config = &shared.provisioning.config;
+    let entry = hook_device_id(&hook_request, config)
+        .ok()
+        .and_then(|id| shared.provisioning.manifest.entry(&id).ok());
+    let (response, decision) = pre_provisioning_hook(&hook_request, entry.as_ref(), config, now());
+    match decision {
+        _ if response.allow_provisioning => None,
+        Decision::Reject { reason, detail } => Some(format!("{reason}: {detail}")),
+        Decision::Activate { .. } => Some("the pre-provisioning hook refused".into()),
     }
 }

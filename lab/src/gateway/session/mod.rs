@@ -275,9 +275,12 @@ impl Session {
                         self.shared.publish_json(&topic, &body);
                     }
                 } else if p.topic.starts_with("$aws/provisioning-templates/") {
-                    for (topic, body) in
-                        super::provisioning::provision(&self.shared, &p.topic, &p.payload)
-                    {
+                    for (topic, body) in super::provisioning::provision(
+                        &self.shared,
+                        &self.client_id,
+                        &p.topic,
+                        &p.payload,
+                    ) {
                         self.shared.publish_json(&topic, &body);
                     }
                 } else if p.topic.starts_with("$aws/certificates/create-from-csr/") {
