@@ -71,6 +71,8 @@ pub(super) struct AgentLink {
     pub anchor_pem: String,
     pub status_interval: Duration,
     pub stop: watch::Receiver<bool>,
+    /// Shared by the whole fleet: limits concurrent connection attempts while it boots.
+    pub gate: Arc<tokio::sync::Semaphore>,
 }
 
 /// Runs one agent until the lab stops; returns why it could not start, if it could not.
@@ -108,7 +110,7 @@ pub(super) async fn run(
         led: Box::new(LogLed::default()),
     };
     let mut stop = link.stop;
-    driver::run(config, parts, async move {
+    driver::run_gated(config, parts, Some(link.gate), async move {
         let _ = stop.wait_for(|s| *s).await;
     })
     .await

@@ -159,7 +159,14 @@ impl Fleet {
                     issuing: link.issuing_ca.clone(),
                     valid_days: spec.expires_in_days,
                 };
-                tasks.push(spawn_agent(spec.clone(), key, link, &stop_rx, device_seed));
+                tasks.push(spawn_agent(
+                    spec.clone(),
+                    key,
+                    link,
+                    &stop_rx,
+                    &handshakes,
+                    device_seed,
+                ));
                 continue;
             }
             let (cert_pem, key_pem) = match &spec.role {
@@ -193,7 +200,14 @@ impl Fleet {
                     certificate_pem: cert_pem,
                     key_pem,
                 };
-                tasks.push(spawn_agent(spec.clone(), key, link, &stop_rx, device_seed));
+                tasks.push(spawn_agent(
+                    spec.clone(),
+                    key,
+                    link,
+                    &stop_rx,
+                    &handshakes,
+                    device_seed,
+                ));
                 continue;
             }
             let credentials = |e: &dyn std::fmt::Display| FleetError::Credentials {
@@ -277,6 +291,7 @@ fn spawn_agent(
     key: agent::FactoryKey,
     link: &FleetLink<'_>,
     stop: &watch::Receiver<bool>,
+    gate: &Arc<Semaphore>,
     seed: u64,
 ) -> tokio::task::JoinHandle<()> {
     let agent_link = agent::AgentLink {
@@ -284,6 +299,7 @@ fn spawn_agent(
         anchor_pem: link.root_ca_pem.to_owned(),
         status_interval: link.status_interval,
         stop: stop.clone(),
+        gate: gate.clone(),
     };
     tokio::spawn(async move {
         if let Err(e) = agent::run(spec, key, agent_link, seed).await {
