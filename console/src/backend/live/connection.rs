@@ -53,6 +53,9 @@ pub struct LiveOptions {
     pub auth: LiveAuth,
     /// MQTT client id (unique: a second connection with the same id drops the first).
     pub client_id: String,
+    /// Subscribe to `$aws/events/presence/+/+` too. AWS IoT publishes lifecycle events there;
+    /// some brokers (rumqttd) refuse `$` filters by closing the connection.
+    pub presence: bool,
 }
 
 impl LiveAuth {
@@ -218,8 +221,13 @@ pub async fn follow_live(
         let live = match event {
             Ok(Event::Incoming(Packet::ConnAck(_))) => {
                 backoff = BACKOFF_START;
-                for filter in [STATUS_FILTER, PRESENCE_FILTER] {
-                    if let Err(e) = client.try_subscribe(filter, QoS::AtMostOnce) {
+                let filters: &[&str] = if options.presence {
+                    &[STATUS_FILTER, PRESENCE_FILTER]
+                } else {
+                    &[STATUS_FILTER]
+                };
+                for filter in filters {
+                    if let Err(e) = client.try_subscribe(*filter, QoS::AtMostOnce) {
                         tracing::warn!("subscribing to {filter}: {e}");
                     }
                 }
