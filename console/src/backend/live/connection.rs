@@ -58,6 +58,35 @@ pub struct LiveOptions {
     pub presence: bool,
 }
 
+impl LiveOptions {
+    /// The default: a SigV4-signed websocket with the credentials and region of `config`, the
+    /// endpoint from DescribeEndpoint, lifecycle events included, and a client id unique to
+    /// this process (a second console with the same id would drop the first).
+    ///
+    /// # Errors
+    /// [`BackendError::Live`] when `config` has no credentials provider or no region.
+    pub fn sigv4(config: &aws_config::SdkConfig) -> Result<Self, BackendError> {
+        let missing = |what: &str| BackendError::Live {
+            endpoint: "(DescribeEndpoint)".into(),
+            detail: format!("the AWS configuration has no {what} to sign the websocket with"),
+        };
+        let credentials = config
+            .credentials_provider()
+            .ok_or_else(|| missing("credentials"))?;
+        let region = config.region().ok_or_else(|| missing("region"))?;
+        Ok(Self {
+            endpoint: None,
+            ca_pem: None,
+            auth: LiveAuth::SigV4 {
+                credentials,
+                region: region.to_string(),
+            },
+            client_id: format!("fleetid-console-{}", std::process::id()),
+            presence: true,
+        })
+    }
+}
+
 impl LiveAuth {
     fn default_port(&self) -> u16 {
         match self {
@@ -279,7 +308,33 @@ pub async fn follow_live(
 
 #[cfg(test)]
 mod tests {
-    use super::split_host;
+    use super::{LiveAuth, LiveOptions, split_host};
+    use aws_config::{BehaviorVersion, Region, SdkConfig};
+    use aws_credential_types::Credentials;
+    use aws_credential_types::provider::SharedCredentialsProvider;
+
+    #[test]
+    fn sigv4_options_take_region_and_credentials_from_the_sdk_config() {
+        let config = SdkConfig::builder()
+            .behavior_version(BehaviorVersion::latest())
+            .region(Region::new("eu-central-1"))
+            .credentials_provider(SharedCredentialsProvider::new(Credentials::new(
+                "AKID", "secret", None, None, "test",
+            )))
+            .build();
+        let options = LiveOptions::sigv4(&config).unwrap();
+        assert!(
+            matches!(&options.auth, LiveAuth::SigV4 { region, .. } if region == "eu-central-1")
+        );
+        assert!(options.presence);
+        assert_eq!(options.endpoint, None);
+        let bare = SdkConfig::builder()
+            .behavior_version(BehaviorVersion::latest())
+            .region(Region::new("eu-central-1"))
+            .build();
+        let err = LiveOptions::sigv4(&bare).unwrap_err().to_string();
+        assert!(err.contains("no credentials"), "{err}");
+    }
 
     #[test]
     fn host_and_port_are_split() {
