@@ -14,7 +14,7 @@ use fleetid::backend::live::connection::{LiveAuth, LiveOptions};
 use fleetid::backend::live::{LiveEvent, PresenceKind};
 use fleetid::backend::{BackendUpdate, FleetBackend};
 use fleetid_agent::wire::StatusMessage;
-use rumqttc::{AsyncClient, MqttOptions, QoS};
+use rumqttc::{AsyncClient, MqttOptions, QoS, TlsConfiguration, Transport};
 use tokio::sync::mpsc;
 
 /// Starts rumqttd on a free loopback port; it runs until the test process ends.
@@ -87,18 +87,23 @@ async fn next_live(rx: &mut mpsc::Receiver<BackendUpdate>) -> LiveEvent {
     }
 }
 
-/// Follows live events from the broker at `addr`, has an agent publish a status message (and
-/// a presence event when `presence`), and checks they arrive; then stops the follower.
+/// [`live_round_trip`] over plain TCP to the broker at `addr`.
 async fn status_and_presence_arrive(addr: SocketAddr, presence: bool) {
-    let backend = backend(addr, presence);
+    let mut agent = MqttOptions::new("dev-42", addr.ip().to_string(), addr.port());
+    agent.set_keep_alive(Duration::from_secs(5));
+    live_round_trip(backend(addr, presence), agent, presence).await;
+}
+
+/// Follows live events with `backend`, has an agent connecting with `agent_options` publish a
+/// status message (and a presence event when `presence`), and checks they arrive; then stops
+/// the follower.
+async fn live_round_trip(backend: AwsBackend, agent_options: MqttOptions, presence: bool) {
     let (tx, mut rx) = mpsc::channel(8);
     let follower = tokio::spawn(async move { backend.follow_live(tx).await });
     assert_eq!(next_live(&mut rx).await, LiveEvent::Connected);
 
     // An agent-like publisher.
-    let mut options = MqttOptions::new("dev-42", addr.ip().to_string(), addr.port());
-    options.set_keep_alive(Duration::from_secs(5));
-    let (agent, mut agent_loop) = AsyncClient::new(options, 16);
+    let (agent, mut agent_loop) = AsyncClient::new(agent_options, 16);
     let agent_task = tokio::spawn(async move {
         for _ in 0..1000 {
             if agent_loop.poll().await.is_err() {
@@ -192,7 +197,7 @@ impl Drop for Mosquitto {
     }
 }
 
-fn start_mosquitto() -> Mosquitto {
+fn start_mosquitto(extra_config: &str) -> Mosquitto {
     let binary = std::env::var("FLEETID_MOSQUITTO").unwrap_or_else(|_| {
         panic!(
             "FLEETID_MOSQUITTO is not set: this test needs mosquitto (rumqttd refuses `$` topic \
@@ -207,7 +212,10 @@ fn start_mosquitto() -> Mosquitto {
     let conf = dir.path().join("mosquitto.conf");
     std::fs::write(
         &conf,
-        format!("listener {} 127.0.0.1\nallow_anonymous true\n", addr.port()),
+        format!(
+            "listener {} 127.0.0.1\nallow_anonymous true\n{extra_config}",
+            addr.port()
+        ),
     )
     .unwrap();
     let child = std::process::Command::new(binary)
@@ -233,8 +241,92 @@ fn start_mosquitto() -> Mosquitto {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn status_and_presence_arrive_through_mosquitto() {
-    let broker = start_mosquitto();
+    let broker = start_mosquitto("");
     status_and_presence_arrive(broker.addr, true).await;
+}
+
+/// A CA, a server certificate for 127.0.0.1 and two client certificates, as PEM files.
+struct Pki {
+    dir: tempfile::TempDir,
+}
+
+impl Pki {
+    fn new() -> Self {
+        use rcgen::{
+            BasicConstraints, CertificateParams, DistinguishedName, DnType, IsCa, Issuer, KeyPair,
+        };
+        let dn = |cn: &str| {
+            let mut dn = DistinguishedName::new();
+            dn.push(DnType::CommonName, cn);
+            dn
+        };
+        let dir = tempfile::tempdir().unwrap();
+        let write = |name: &str, text: &str| std::fs::write(dir.path().join(name), text).unwrap();
+        let ca_key = KeyPair::generate().unwrap();
+        let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
+        ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+        // Distinct names: OpenSSL takes a leaf whose subject equals its issuer for self-signed.
+        ca_params.distinguished_name = dn("fleetid test CA");
+        write("ca.pem", &ca_params.self_signed(&ca_key).unwrap().pem());
+        let issuer = Issuer::new(ca_params, ca_key);
+        for (name, sans) in [
+            ("server", vec!["127.0.0.1".to_owned()]),
+            ("operator", vec!["operator.fleetid.test".to_owned()]),
+            ("device", vec!["dev-42.fleetid.test".to_owned()]),
+        ] {
+            let key = KeyPair::generate().unwrap();
+            let mut params = CertificateParams::new(sans).unwrap();
+            params.distinguished_name = dn(name);
+            write(
+                &format!("{name}.pem"),
+                &params.signed_by(&key, &issuer).unwrap().pem(),
+            );
+            write(&format!("{name}.key"), &key.serialize_pem());
+        }
+        Self { dir }
+    }
+
+    fn path(&self, name: &str) -> std::path::PathBuf {
+        self.dir.path().join(name)
+    }
+
+    fn read(&self, name: &str) -> Vec<u8> {
+        std::fs::read(self.path(name)).unwrap()
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mtls_operator_certificate_reaches_mosquitto() {
+    let pki = Pki::new();
+    let tls = format!(
+        "cafile {}\ncertfile {}\nkeyfile {}\nrequire_certificate true\n",
+        pki.path("ca.pem").display(),
+        pki.path("server.pem").display(),
+        pki.path("server.key").display()
+    );
+    let broker = start_mosquitto(&tls);
+    let config = aws_config::SdkConfig::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .region(Region::new("us-east-1"))
+        .build();
+    let console = AwsBackend::new(&config, LoadSettings::default()).with_live(LiveOptions {
+        endpoint: Some(broker.addr.to_string()),
+        ca_pem: Some(pki.path("ca.pem")),
+        auth: LiveAuth::Mtls {
+            cert_pem: pki.path("operator.pem"),
+            key_pem: pki.path("operator.key"),
+        },
+        client_id: "fleetid-console-mtls".into(),
+        presence: true,
+    });
+    let mut agent = MqttOptions::new("dev-42", "127.0.0.1", broker.addr.port());
+    agent.set_keep_alive(Duration::from_secs(5));
+    agent.set_transport(Transport::tls_with_config(TlsConfiguration::Simple {
+        ca: pki.read("ca.pem"),
+        alpn: None,
+        client_auth: Some((pki.read("device.pem"), pki.read("device.key"))),
+    }));
+    live_round_trip(console, agent, true).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
