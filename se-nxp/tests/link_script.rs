@@ -168,3 +168,47 @@ fn commands_are_chained_at_the_adopted_ifsc() {
     let inf_lengths: Vec<usize> = chip.writes.iter().map(|w| usize::from(w[2])).collect();
     assert_eq!(inf_lengths, [254, 1, 16, 4]);
 }
+
+#[test]
+fn a_chip_asking_for_wtx_forever_is_refused_even_at_the_largest_budget() {
+    let wtx = se_frame(
+        Pcb::S {
+            kind: SBlockKind::Wtx,
+            response: false,
+        },
+        &[1],
+    );
+    let config = se_nxp::t1::LinkConfig {
+        max_wtx: u8::MAX,
+        ..se_nxp::t1::LinkConfig::default()
+    };
+    let mut link = T1::with_config(ScriptedChip::new(vec![wtx; 2_000]), SimDelay, config);
+    let mut response = Vec::new();
+    let result = link.transceive(&[0x80, 0x04, 0x00, 0x49], &mut response);
+    assert!(
+        matches!(result, Err(se_nxp::t1::TransportError::TooManyWtx(u8::MAX))),
+        "{result:?}"
+    );
+}
+
+#[test]
+fn a_chip_answering_garbage_forever_exhausts_even_the_largest_retry_budget() {
+    let config = se_nxp::t1::LinkConfig {
+        max_retries: u8::MAX,
+        ..se_nxp::t1::LinkConfig::default()
+    };
+    let garbage = vec![0x00, 0x00, 0x00, 0x00, 0x00];
+    let mut link = T1::with_config(ScriptedChip::new(vec![garbage; 2_000]), SimDelay, config);
+    let mut response = Vec::new();
+    let result = link.transceive(&[0x80, 0x04, 0x00, 0x49], &mut response);
+    assert!(
+        matches!(
+            result,
+            Err(se_nxp::t1::TransportError::RetriesExhausted {
+                attempts: u8::MAX,
+                ..
+            })
+        ),
+        "{result:?}"
+    );
+}

@@ -7,7 +7,7 @@ use embedded_hal::delay::DelayNs;
 use embedded_hal::i2c::I2c;
 
 use super::{BlockProblem, Incoming, T1, TransportError};
-use crate::frame::{HEADER_LEN, MAX_INF_LEN, Pcb, RBlockError, SBlockKind};
+use crate::frame::{HEADER_LEN, MAX_INF_LEN, Pcb, RBlockError};
 
 impl<I2C: I2c, D: DelayNs> T1<I2C, D> {
     /// Exchanges one APDU: `response` receives the response APDU (data and status word).
@@ -73,6 +73,10 @@ impl<I2C: I2c, D: DelayNs> T1<I2C, D> {
         let mut bound = self.bwt_us();
         loop {
             let incoming = self.receive(bound)?;
+            if let Some(next) = self.answer_se_request(&incoming, &mut wtx)? {
+                bound = next;
+                continue;
+            }
             bound = self.bwt_us();
             let problem = match incoming {
                 Incoming::Block(Pcb::R { nr, .. }, _) if chaining && nr != sent_ns => {
@@ -82,39 +86,12 @@ impl<I2C: I2c, D: DelayNs> T1<I2C, D> {
                     self.accept(len, response)?;
                     return Ok(more);
                 }
-                Incoming::Block(
-                    Pcb::S {
-                        kind: SBlockKind::Wtx,
-                        response: false,
-                    },
-                    len,
-                ) => {
-                    bound = self.grant_wtx(len, &mut wtx)?;
-                    continue;
-                }
-                Incoming::Block(
-                    Pcb::S {
-                        kind: SBlockKind::Ifs,
-                        response: false,
-                    },
-                    len,
-                ) => {
-                    self.accept_ifsc(len)?;
-                    continue;
-                }
                 Incoming::Block(Pcb::R { .. }, _) => BlockProblem::RetransmissionRequested,
                 Incoming::Block(..) => BlockProblem::UnexpectedBlock,
                 Incoming::Corrupt(problem) => problem,
                 Incoming::Silent => BlockProblem::Silent,
             };
-            failures += 1;
-            if failures > self.config.max_retries {
-                return Err(TransportError::RetriesExhausted {
-                    block,
-                    attempts: failures,
-                    last: problem,
-                });
-            }
+            self.count_failure(&mut failures, block, problem)?;
             if problem == BlockProblem::RetransmissionRequested {
                 self.resend_last()?;
             } else {
@@ -155,32 +132,16 @@ impl<I2C: I2c, D: DelayNs> T1<I2C, D> {
             let mut bound = self.bwt_us();
             loop {
                 let incoming = self.receive(bound)?;
+                if let Some(next) = self.answer_se_request(&incoming, &mut wtx)? {
+                    bound = next;
+                    continue;
+                }
                 bound = self.bwt_us();
                 let problem = match incoming {
                     Incoming::Block(Pcb::I { ns, more: next }, len) if ns == self.nr => {
                         self.accept(len, response)?;
                         more = next;
                         break;
-                    }
-                    Incoming::Block(
-                        Pcb::S {
-                            kind: SBlockKind::Wtx,
-                            response: false,
-                        },
-                        len,
-                    ) => {
-                        bound = self.grant_wtx(len, &mut wtx)?;
-                        continue;
-                    }
-                    Incoming::Block(
-                        Pcb::S {
-                            kind: SBlockKind::Ifs,
-                            response: false,
-                        },
-                        len,
-                    ) => {
-                        self.accept_ifsc(len)?;
-                        continue;
                     }
                     Incoming::Block(Pcb::I { .. } | Pcb::R { .. }, _) => {
                         BlockProblem::RetransmissionRequested
@@ -189,14 +150,7 @@ impl<I2C: I2c, D: DelayNs> T1<I2C, D> {
                     Incoming::Corrupt(problem) => problem,
                     Incoming::Silent => BlockProblem::Silent,
                 };
-                failures += 1;
-                if failures > self.config.max_retries {
-                    return Err(TransportError::RetriesExhausted {
-                        block: "chained response block",
-                        attempts: failures,
-                        last: problem,
-                    });
-                }
+                self.count_failure(&mut failures, "chained response block", problem)?;
                 if problem == BlockProblem::RetransmissionRequested {
                     self.resend_last()?;
                 } else {

@@ -296,12 +296,62 @@ impl<I2C: I2c, D: DelayNs> T1<I2C, D> {
         &self.rx[HEADER_LEN..HEADER_LEN + len]
     }
 
+    /// Answers the requests the SE may send instead of the awaited block (WTX, IFS); returns
+    /// the waiting time for the next block when `incoming` was one of them.
+    fn answer_se_request(
+        &mut self,
+        incoming: &Incoming,
+        wtx_count: &mut u8,
+    ) -> Result<Option<u64>, TransportError> {
+        match *incoming {
+            Incoming::Block(
+                Pcb::S {
+                    kind: SBlockKind::Wtx,
+                    response: false,
+                },
+                len,
+            ) => self.grant_wtx(len, wtx_count).map(Some),
+            Incoming::Block(
+                Pcb::S {
+                    kind: SBlockKind::Ifs,
+                    response: false,
+                },
+                len,
+            ) => {
+                self.accept_ifsc(len)?;
+                Ok(Some(self.bwt_us()))
+            }
+            _ => Ok(None),
+        }
+    }
+
+    /// Counts one more failed attempt at `block`; an error once
+    /// [`LinkConfig::max_retries`] retries were spent.
+    fn count_failure(
+        &self,
+        failures: &mut u8,
+        block: &'static str,
+        last: BlockProblem,
+    ) -> Result<(), TransportError> {
+        // Checked before counting, so `max_retries = 255` cannot overflow the count.
+        if *failures >= self.config.max_retries {
+            return Err(TransportError::RetriesExhausted {
+                block,
+                attempts: failures.saturating_add(1),
+                last,
+            });
+        }
+        *failures += 1;
+        Ok(())
+    }
+
     /// Answers a WTX request; returns the waiting time granted for the next block.
     fn grant_wtx(&mut self, len: usize, wtx_count: &mut u8) -> Result<u64, TransportError> {
-        *wtx_count += 1;
-        if *wtx_count > self.config.max_wtx {
+        // Checked before counting, so `max_wtx = 255` cannot overflow the count.
+        if *wtx_count >= self.config.max_wtx {
             return Err(TransportError::TooManyWtx(self.config.max_wtx));
         }
+        *wtx_count += 1;
         let multiplier = self.inf(len).first().copied().unwrap_or(1).max(1);
         self.stats.wtx += 1;
         self.send_control(

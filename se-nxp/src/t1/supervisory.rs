@@ -24,6 +24,10 @@ impl<I2C: I2c, D: DelayNs> T1<I2C, D> {
         let mut bound = self.bwt_us();
         loop {
             let incoming = self.receive(bound)?;
+            if let Some(next) = self.answer_se_request(&incoming, &mut wtx)? {
+                bound = next;
+                continue;
+            }
             bound = self.bwt_us();
             let problem = match incoming {
                 Incoming::Block(
@@ -35,38 +39,11 @@ impl<I2C: I2c, D: DelayNs> T1<I2C, D> {
                 ) if got == kind => {
                     return Ok(len);
                 }
-                Incoming::Block(
-                    Pcb::S {
-                        kind: SBlockKind::Wtx,
-                        response: false,
-                    },
-                    len,
-                ) => {
-                    bound = self.grant_wtx(len, &mut wtx)?;
-                    continue;
-                }
-                Incoming::Block(
-                    Pcb::S {
-                        kind: SBlockKind::Ifs,
-                        response: false,
-                    },
-                    len,
-                ) => {
-                    self.accept_ifsc(len)?;
-                    continue;
-                }
                 Incoming::Block(..) => BlockProblem::UnexpectedBlock,
                 Incoming::Corrupt(problem) => problem,
                 Incoming::Silent => BlockProblem::Silent,
             };
-            failures += 1;
-            if failures > self.config.max_retries {
-                return Err(TransportError::RetriesExhausted {
-                    block: "supervisory block",
-                    attempts: failures,
-                    last: problem,
-                });
-            }
+            self.count_failure(&mut failures, "supervisory block", problem)?;
             self.resend_last()?;
         }
     }
