@@ -6,7 +6,7 @@ use alloc::vec::Vec;
 use embedded_hal::delay::DelayNs;
 use embedded_hal::i2c::I2c;
 
-use crate::apdu::{self, Command, Response, ResponseError};
+use crate::apdu::{self, Command, Response};
 use crate::atr::Atr;
 use crate::status::StatusError;
 use crate::t1::{LinkConfig, LinkStats, T1, TransportError};
@@ -33,13 +33,11 @@ fn result_byte(command: &'static str, value: &[u8]) -> Result<bool, Se05xError> 
     match value {
         [RESULT_SUCCESS] => Ok(true),
         [RESULT_FAILURE] => Ok(false),
-        _ => Err(Se05xError::Response {
+        _ => Err(Se05xError::bad_field(
             command,
-            source: ResponseError::BadField {
-                field: "result",
-                reason: "not a 1-byte result",
-            },
-        }),
+            "result",
+            "not a 1-byte result",
+        )),
     }
 }
 
@@ -164,13 +162,11 @@ impl<I2C: I2c, D: DelayNs> Se05x<I2C, D> {
                 config: u16::from_be_bytes([c1, c2]),
                 secure_box: u16::from_be_bytes([s1, s2]),
             }),
-            _ => Err(Se05xError::Response {
-                command: NAME,
-                source: ResponseError::BadField {
-                    field: "version",
-                    reason: "shorter than 7 bytes",
-                },
-            }),
+            _ => Err(Se05xError::bad_field(
+                NAME,
+                "version",
+                "shorter than 7 bytes",
+            )),
         }
     }
 
@@ -192,13 +188,11 @@ impl<I2C: I2c, D: DelayNs> Se05x<I2C, D> {
         };
         let random = self.run_tag1(NAME, &command)?;
         if random.len() != usize::from(len) {
-            return Err(Se05xError::Response {
-                command: NAME,
-                source: ResponseError::BadField {
-                    field: "random",
-                    reason: "length differs from request",
-                },
-            });
+            return Err(Se05xError::bad_field(
+                NAME,
+                "random",
+                "length differs from request",
+            ));
         }
         Ok(random.to_vec())
     }
@@ -241,13 +235,11 @@ impl<I2C: I2c, D: DelayNs> Se05x<I2C, D> {
         let point = self.run_tag1(NAME, &command)?;
         match P256PublicKey::try_from(point) {
             Ok(point) if point[0] == 0x04 => Ok(point),
-            _ => Err(Se05xError::Response {
-                command: NAME,
-                source: ResponseError::BadField {
-                    field: "public key",
-                    reason: "not an uncompressed P-256 point",
-                },
-            }),
+            _ => Err(Se05xError::bad_field(
+                NAME,
+                "public key",
+                "not an uncompressed P-256 point",
+            )),
         }
     }
 
@@ -275,13 +267,11 @@ impl<I2C: I2c, D: DelayNs> Se05x<I2C, D> {
         };
         let signature = self.run_tag1(NAME, &command)?;
         if signature.first() != Some(&0x30) || signature.len() < 8 || signature.len() > 72 {
-            return Err(Se05xError::Response {
-                command: NAME,
-                source: ResponseError::BadField {
-                    field: "signature",
-                    reason: "not a DER ECDSA signature",
-                },
-            });
+            return Err(Se05xError::bad_field(
+                NAME,
+                "signature",
+                "not a DER ECDSA signature",
+            ));
         }
         Ok(signature.to_vec())
     }

@@ -71,3 +71,17 @@ pub enum Se05xError {
         source: CommandError,
     },
 }
+
+impl Se05xError {
+    /// `command`'s answer had a field that is not what the command returns.
+    pub(crate) fn bad_field(
+        command: &'static str,
+        field: &'static str,
+        reason: &'static str,
+    ) -> Self {
+        Self::Response {
+            command,
+            source: ResponseError::BadField { field, reason },
+        }
+    }
+}
