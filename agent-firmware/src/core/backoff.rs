@@ -31,7 +31,11 @@ impl Jitter {
         if high <= low {
             return low;
         }
-        low + self.next_u64() % (high - low + 1)
+        match (high - low).checked_add(1) {
+            Some(span) => low + self.next_u64() % span,
+            // `low..=high` is every u64.
+            None => self.next_u64(),
+        }
     }
 }
 
@@ -85,6 +89,15 @@ mod tests {
         assert!(delays[10..].iter().any(|&d| d > 60_000), "{delays:?}");
         backoff.reset();
         assert_eq!(backoff.next_delay(&mut jitter), 1_000);
+    }
+
+    #[test]
+    fn between_covers_the_whole_u64_range_without_overflow() {
+        let mut jitter = Jitter::new(3);
+        let draws: Vec<u64> = (0..8).map(|_| jitter.between(0, u64::MAX)).collect();
+        assert!(draws.windows(2).any(|w| w[0] != w[1]), "{draws:?}");
+        assert_eq!(jitter.between(u64::MAX, u64::MAX), u64::MAX);
+        assert!((5..=6).contains(&jitter.between(5, 6)));
     }
 
     #[test]

@@ -106,6 +106,10 @@ pub struct IdentitySection {
     pub template: Option<String>,
 }
 
+/// The longest `[timing]` period accepted. Longer ones make no sense for a device and, in
+/// milliseconds, would overflow the core's deadlines.
+const MAX_PERIOD_SECONDS: u64 = 365 * 24 * 60 * 60;
+
 /// `[timing]`, all in seconds.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -217,6 +221,25 @@ impl ConfigFile {
                 "server.keepalive_seconds",
                 "must be 30-1200".into(),
             ));
+        }
+        let periods = [
+            (
+                "timing.status_interval_seconds",
+                self.timing.status_interval_seconds,
+            ),
+            ("timing.slow_retry_seconds", self.timing.slow_retry_seconds),
+            (
+                "timing.revoked_window_seconds",
+                self.timing.revoked_window_seconds,
+            ),
+        ];
+        for (key, seconds) in periods {
+            if seconds > MAX_PERIOD_SECONDS {
+                return Err(invalid(
+                    key,
+                    format!("must be at most {MAX_PERIOD_SECONDS} (a year)"),
+                ));
+            }
         }
         super::tls::check_server_name(&self.server.host).map_err(|e| invalid("server.host", e))?;
         if self.identity.slots[0] == self.identity.slots[1] {
@@ -340,5 +363,15 @@ mod tests {
         );
         let message = ConfigFile::load(&wildcard).unwrap_err().to_string();
         assert!(message.contains("key `thing`"), "{message}");
+        let huge = write(
+            dir.path(),
+            "f.toml",
+            &format!(
+                "{base}[server]\nhost = \"h\"\nanchor = \"ca.pem\"\n[identity]\n\
+                 [timing]\nslow_retry_seconds = 18446744073709551615\n"
+            ),
+        );
+        let message = ConfigFile::load(&huge).unwrap_err().to_string();
+        assert!(message.contains("timing.slow_retry_seconds"), "{message}");
     }
 }
