@@ -13,7 +13,13 @@ use serde_json::{Value, json};
 use broker::responder::{lock, wait_for};
 use broker::{FACTORY_SERIAL, Fixture, SLOT_A, SLOT_B};
 
-const LIMIT: Duration = Duration::from_secs(15);
+/// How long a test waits for something to happen. Generous: the waits poll and return as soon
+/// as the state is reached, and CI runs every crate's tests at once on two cores.
+const LIMIT: Duration = Duration::from_secs(60);
+
+/// The verification deadline of rotations that must succeed: long enough that a loaded machine
+/// does not turn a slow handshake into a rollback.
+const ROTATION_DEADLINE_SECONDS: u32 = 60;
 
 fn rotate_document(deadline_seconds: u32) -> Value {
     json!({"operation": "fleetid.rotate.v1", "action": "rotate", "template": "fleetid-rotate",
@@ -37,7 +43,7 @@ async fn registers_reports_status_rotates_and_finalizes() {
         let mut cloud = lock(&fixture.cloud);
         cloud
             .queued
-            .push_back(("rot-1".into(), rotate_document(20)));
+            .push_back(("rot-1".into(), rotate_document(ROTATION_DEADLINE_SECONDS)));
         cloud.queued.push_back((
             "fin-1".into(),
             json!({"operation": "fleetid.rotate.v1", "action": "finalize"}),
@@ -129,7 +135,7 @@ async fn kill_and_resume(kind: &'static str, waiting_at: RotationStep) {
         cloud.drop_once.insert(kind);
         cloud
             .queued
-            .push_back(("rot-k".into(), rotate_document(20)));
+            .push_back(("rot-k".into(), rotate_document(ROTATION_DEADLINE_SECONDS)));
     }
     let agent = fixture.spawn(fixture.policy());
     fixture

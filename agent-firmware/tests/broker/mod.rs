@@ -56,9 +56,9 @@ impl RunningAgent {
     /// Asks the agent to stop and waits for it.
     pub async fn stop(self) {
         let _ = self.shutdown.send(());
-        let result = tokio::time::timeout(Duration::from_secs(5), self.handle)
+        let result = tokio::time::timeout(Duration::from_secs(30), self.handle)
             .await
-            .expect("agent stops within 5 s");
+            .expect("agent stops within 30 s");
         result
             .expect("agent task")
             .expect("agent ran without error");

@@ -101,11 +101,11 @@ impl Mosquitto {
     }
 
     fn wait_ready(&self) {
-        let deadline = Instant::now() + Duration::from_secs(10);
+        let deadline = Instant::now() + Duration::from_secs(30);
         while std::net::TcpStream::connect(("127.0.0.1", self.port)).is_err() {
             assert!(
                 Instant::now() < deadline,
-                "mosquitto did not listen on {} within 10 s: {}",
+                "mosquitto did not listen on {} within 30 s: {}",
                 self.port,
                 self.log()
             );

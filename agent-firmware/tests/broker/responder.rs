@@ -113,7 +113,7 @@ pub async fn start(
     });
     wait_for(
         &cloud,
-        Duration::from_secs(10),
+        Duration::from_secs(30),
         "responder subscribed",
         |c| c.subscribed,
     )
