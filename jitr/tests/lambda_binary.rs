@@ -17,6 +17,10 @@ use support::runtime_api::{Answer, RuntimeApi};
 use support::{sold, unique};
 use time::OffsetDateTime;
 
+/// How long a test waits for the function's answers. Generous: the wait polls and returns as
+/// soon as they arrive, and CI runs every crate's tests (and moto) at once on two cores.
+const ANSWER_LIMIT: Duration = Duration::from_secs(60);
+
 /// Kills the function process when the test ends, however it ends.
 struct Function(Option<Child>);
 
@@ -121,7 +125,7 @@ async fn the_binary_handles_registrations_and_provisioning_hooks() {
     ])
     .await;
     let function = Function::start(&api, manifest.table());
-    let answers = api.answers(3, Duration::from_secs(30)).await;
+    let answers = api.answers(3, ANSWER_LIMIT).await;
     let stdout = function.stop();
 
     let Answer::Response(line) = &answers[0].1 else {
@@ -175,7 +179,7 @@ async fn a_retryable_failure_is_an_invocation_error() {
     .await;
     // The manifest table does not exist: the lookup fails and the event must be retried.
     let function = Function::start(&api, &unique("no-such-table"));
-    let answers = api.answers(1, Duration::from_secs(30)).await;
+    let answers = api.answers(1, ANSWER_LIMIT).await;
     drop(function);
     assert!(
         matches!(&answers[0], (id, Answer::Error(_)) if id == "req-1"),
