@@ -263,12 +263,21 @@ impl ConfigFile {
                     )
                 })?,
                 certificate_pem: read("identity.claim_certificate", claim)?,
-                template: identity.template.clone().ok_or_else(|| {
-                    invalid(
-                        "identity.template",
-                        "required with claim_certificate".into(),
-                    )
-                })?,
+                template: match identity.template.clone() {
+                    None => {
+                        return Err(invalid(
+                            "identity.template",
+                            "required with claim_certificate".into(),
+                        ));
+                    }
+                    Some(t) if !crate::wire::is_template_name(&t) => {
+                        return Err(invalid(
+                            "identity.template",
+                            "must be 1-36 characters of [a-zA-Z0-9_-]".into(),
+                        ));
+                    }
+                    Some(t) => t,
+                },
             },
             _ => {
                 return Err(invalid(

@@ -97,6 +97,16 @@ impl JobDocument {
                 if job.action == RotateAction::Rotate && job.template.is_none() {
                     return Err(invalid(ROTATE_OPERATION, "rotate needs a template"));
                 }
+                if job
+                    .template
+                    .as_deref()
+                    .is_some_and(|t| !is_template_name(t))
+                {
+                    return Err(invalid(
+                        ROTATE_OPERATION,
+                        "template must be 1-36 characters of [a-zA-Z0-9_-]",
+                    ));
+                }
                 if job.deadline_seconds == 0 {
                     return Err(invalid(
                         ROTATE_OPERATION,
@@ -134,6 +144,15 @@ impl JobDocument {
         }
         body
     }
+}
+
+/// Whether `name` can be a fleet provisioning template name (AWS: 1-36 characters of
+/// `[a-zA-Z0-9_-]`). It becomes a topic level, so `/`, `+` and `#` must never get through.
+pub(crate) fn is_template_name(name: &str) -> bool {
+    (1..=36).contains(&name.len())
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-'))
 }
 
 fn invalid(operation: &'static str, reason: &str) -> WireError {
@@ -246,6 +265,17 @@ mod tests {
             JobDocument::from_value(&no_template),
             Err(WireError::InvalidJob { .. })
         ));
+        for template in ["", "a/b", "+", "#", "t\u{0}", &"x".repeat(37)] {
+            let document = json!({"operation": "fleetid.rotate.v1", "action": "rotate",
+                "template": template});
+            assert!(
+                matches!(
+                    JobDocument::from_value(&document),
+                    Err(WireError::InvalidJob { .. })
+                ),
+                "{template:?}"
+            );
+        }
         let no_pem = json!({"operation": "fleetid.anchor.v1", "action": "install"});
         assert!(matches!(
             JobDocument::from_value(&no_pem),

@@ -13,6 +13,8 @@ pub use aws::{
     CreateFromCsrAccepted, CreateFromCsrRequest, JobExecution, JobStatus, JobUpdateRequest,
     ProvisionAccepted, ProvisionRequest, StartNextAccepted, StartNextRequest, jobs_topic,
 };
+#[cfg(feature = "driver")]
+pub(crate) use jobs::is_template_name;
 pub use jobs::{
     ANCHOR_OPERATION, AnchorAction, AnchorJob, JobDocument, ROTATE_OPERATION, RotateAction,
     RotateJob, STATUS_DETAIL_KEY_MAX, STATUS_DETAIL_VALUE_MAX, StatusDetails,
