@@ -5,7 +5,7 @@
 mod support;
 
 use fleetid_jitr::{
-    CertificateStatus, ControlPlaneErrorKind, FileManifest, JitrConfig, ManifestEntry,
+    CertificateStatus, ControlPlaneErrorKind, FileManifest, Handled, JitrConfig, ManifestEntry,
     ManifestError, ManifestSource, handle_registration,
 };
 use support::memory::MemoryControlPlane;
@@ -39,6 +39,20 @@ struct Setup {
     now: OffsetDateTime,
 }
 
+impl Setup {
+    /// Runs the handler on `event` with this setup's control plane, manifest and config.
+    async fn handle(&self, event: &serde_json::Value, now_ms: u64) -> Handled {
+        handle_registration(
+            event,
+            &self.control_plane,
+            &self.manifest,
+            &self.config,
+            now_ms,
+        )
+        .await
+    }
+}
+
 fn setup(device_id: &str, cert_pem: Option<&str>) -> Setup {
     let now = OffsetDateTime::now_utc();
     let ca = TestCa::p256("Fleet Device CA");
@@ -61,14 +75,7 @@ fn setup(device_id: &str, cert_pem: Option<&str>) -> Setup {
 #[tokio::test]
 async fn sample_event_activates_and_logs_one_emf_line() {
     let s = setup("dev-001", None);
-    let handled = handle_registration(
-        &sample_event(s.now),
-        &s.control_plane,
-        &s.manifest,
-        &s.config,
-        42,
-    )
-    .await;
+    let handled = s.handle(&sample_event(s.now), 42).await;
     assert!(handled.retryable_error.is_none());
     assert_eq!(s.control_plane.status(CERT_ID), CertificateStatus::Active);
     let line = &handled.log_line;
@@ -85,14 +92,7 @@ async fn sample_event_activates_and_logs_one_emf_line() {
     assert!(!line.to_string().contains('\n'));
     let writes = s.control_plane.writes();
     assert_eq!(writes, 6);
-    let again = handle_registration(
-        &sample_event(s.now),
-        &s.control_plane,
-        &s.manifest,
-        &s.config,
-        43,
-    )
-    .await;
+    let again = s.handle(&sample_event(s.now), 43).await;
     assert_eq!(again.log_line["changed"], false);
     assert_eq!(
         s.control_plane.writes(),
@@ -113,7 +113,7 @@ async fn malformed_events_are_rejected_without_retry_or_writes() {
         serde_json::json!({"certificateId": CERT_ID, "caCertificateId": CA_ID, "certificateStatus": "PENDING_ACTIVATION", "awsAccountId": "1"}),
     ];
     for (i, event) in events.iter().enumerate() {
-        let handled = handle_registration(event, &s.control_plane, &s.manifest, &s.config, 1).await;
+        let handled = s.handle(event, 1).await;
         assert!(handled.retryable_error.is_none(), "event {i}");
         assert_eq!(
             handled.log_line["reason"], "MALFORMED_EVENT",
@@ -140,14 +140,7 @@ async fn bad_certificates_and_cas_are_rejected_with_a_reason() {
     ];
     for (name, pem, reason) in cases {
         let s = setup("dev-999", pem);
-        let handled = handle_registration(
-            &sample_event(s.now),
-            &s.control_plane,
-            &s.manifest,
-            &s.config,
-            1,
-        )
-        .await;
+        let handled = s.handle(&sample_event(s.now), 1).await;
         assert!(handled.retryable_error.is_none(), "{name}");
         assert_eq!(
             handled.log_line["reason"], reason,
@@ -163,14 +156,7 @@ async fn bad_certificates_and_cas_are_rejected_with_a_reason() {
 
     let s = setup("dev-001", None);
     s.control_plane.state.lock().unwrap().cas.clear();
-    let handled = handle_registration(
-        &sample_event(s.now),
-        &s.control_plane,
-        &s.manifest,
-        &s.config,
-        1,
-    )
-    .await;
+    let handled = s.handle(&sample_event(s.now), 1).await;
     assert_eq!(
         handled.log_line["reason"], "UNKNOWN_CA",
         "{}",
@@ -181,14 +167,7 @@ async fn bad_certificates_and_cas_are_rejected_with_a_reason() {
     let s = setup("dev-001", None);
     let pem = s.control_plane.state.lock().unwrap().cas[CA_ID].pem.clone();
     s.control_plane.add_ca(CA_ID, &pem, "INACTIVE");
-    let handled = handle_registration(
-        &sample_event(s.now),
-        &s.control_plane,
-        &s.manifest,
-        &s.config,
-        1,
-    )
-    .await;
+    let handled = s.handle(&sample_event(s.now), 1).await;
     assert_eq!(
         handled.log_line["reason"], "UNKNOWN_CA",
         "{}",
@@ -198,7 +177,7 @@ async fn bad_certificates_and_cas_are_rejected_with_a_reason() {
     let s = setup("dev-001", None);
     let mut event = sample_event(s.now);
     event["caCertificateId"] = "f".repeat(64).into();
-    let handled = handle_registration(&event, &s.control_plane, &s.manifest, &s.config, 1).await;
+    let handled = s.handle(&event, 1).await;
     assert_eq!(
         handled.log_line["reason"], "ISSUER_MISMATCH",
         "{}",
@@ -221,14 +200,7 @@ impl ManifestSource for UnreachableManifest {
 async fn only_retryable_failures_return_an_error() {
     let s = setup("dev-001", None);
     s.control_plane.state.lock().unwrap().describe_fails = Some(ControlPlaneErrorKind::Retryable);
-    let handled = handle_registration(
-        &sample_event(s.now),
-        &s.control_plane,
-        &s.manifest,
-        &s.config,
-        1,
-    )
-    .await;
+    let handled = s.handle(&sample_event(s.now), 1).await;
     assert_eq!(handled.log_line["event"], "jitr_error");
     assert!(
         handled.into_result().is_err(),
@@ -240,14 +212,7 @@ async fn only_retryable_failures_return_an_error() {
         ControlPlaneErrorKind::NotFound,
     ] {
         s.control_plane.state.lock().unwrap().describe_fails = Some(kind);
-        let handled = handle_registration(
-            &sample_event(s.now),
-            &s.control_plane,
-            &s.manifest,
-            &s.config,
-            1,
-        )
-        .await;
+        let handled = s.handle(&sample_event(s.now), 1).await;
         assert_eq!(handled.log_line["retryable"], false);
         assert!(
             handled.into_result().is_ok(),
