@@ -14,7 +14,7 @@ use fleetid::model::{FleetState, UnixTime};
 use fleetid::tui::app::App;
 use fleetid::tui::data::DeviceQuery;
 use fleetid::tui::feed::{device_table as model_table, overview};
-use fleetid::tui::filter::{FilterJob, SortKey, run_job};
+use fleetid::tui::filter::{FilterJob, PARTIAL_AFTER, SortKey, run_job, run_job_streaming};
 use fleetid::tui::fixture::{device_table, sample_snapshot};
 use fleetid::tui::widgets::banner::Environment;
 use fleetid::tui::{TuiOptions, settings};
@@ -125,6 +125,21 @@ fn filter(c: &mut Criterion) {
             sort,
         };
         let latest = AtomicU64::new(1);
+        let first = std::sync::Mutex::new(None);
+        let started = Instant::now();
+        let done = run_job_streaming(&job, &latest, PARTIAL_AFTER, &|r| {
+            let mut first = first.lock().unwrap_or_else(|e| panic!("{e}"));
+            first.get_or_insert((started.elapsed(), r.rows.map_or(0, |rows| rows.len())));
+        });
+        let total = started.elapsed();
+        eprintln!(
+            "tui filter {name} at 1M: first rows on screen after {:?}, complete after {total:?} ({} matches)",
+            first
+                .lock()
+                .unwrap_or_else(|e| panic!("{e}"))
+                .map_or(total, |(at, _)| at),
+            done.and_then(|d| d.rows).map_or(DEVICES, |rows| rows.len()),
+        );
         group.bench_function(name, |b| b.iter(|| black_box(run_job(&job, &latest))));
     }
     group.finish();
