@@ -7,6 +7,7 @@ use std::path::PathBuf;
 
 use clap::CommandFactory;
 
+use crate::backend::Source as BackendSource;
 use crate::backend::aws::AwsBackend;
 use crate::cli::{Cli, Command, GlobalArgs};
 use crate::commands::{self, Output};
@@ -113,7 +114,7 @@ pub fn run_to(cli: &Cli, out: &mut dyn Write) -> Result<u8, Failure> {
             .map_err(io_fail)?;
         return Ok(if failed { exit::FAILURE } else { exit::OK });
     }
-    let (mut state, online) = fleet_state(&cli.global, &env, cache, now)?;
+    let (mut state, online) = fleet_state(&cli.global, &env, cache, now, sources_for(command))?;
     if let Command::Anomalies { follow: true, .. } = command {
         let Some(online) = online else {
             // --offline: there is nothing to follow; print what the cache holds.
@@ -125,6 +126,20 @@ pub fn run_to(cli: &Cli, out: &mut dyn Write) -> Result<u8, Failure> {
             .map_err(|e| fail(e.exit_code(), e.to_string()));
     }
     commands::run(command, &state, now, &mut output).map_err(|e| fail(e.exit_code(), e.to_string()))
+}
+
+/// The sources a subcommand needs: listings of certificates and CAs skip Device Defender and
+/// CloudWatch; `status`, `anomalies` and `doctor` load everything (empty list).
+fn sources_for(command: &Command) -> Vec<BackendSource> {
+    match command {
+        Command::Certs(_) | Command::Ca(_) | Command::Heatmap { .. } => vec![
+            BackendSource::CaCertificates,
+            BackendSource::Certificates,
+            BackendSource::Things,
+            BackendSource::ThingGroups,
+        ],
+        _ => Vec::new(),
+    }
 }
 
 /// A connection to AWS kept after the refresh (for `--follow`).
@@ -189,6 +204,7 @@ fn fleet_state(
     env: &Environment,
     cache: Result<Store, store::StoreError>,
     now: UnixTime,
+    sources: Vec<BackendSource>,
 ) -> Result<(FleetState, Option<Online>), Failure> {
     let mut store = cache.map_err(|e| fail(exit::FAILURE, e.to_string()))?;
     let snapshot = store
@@ -216,7 +232,7 @@ fn fleet_state(
         .map_err(|e| fail(exit::FAILURE, format!("starting the async runtime: {e}")))?;
     let (backend, problem) = runtime.block_on(async {
         let backend = refresh::backend(env).await;
-        let problem = refresh::refresh(&backend, &mut state).await;
+        let problem = refresh::refresh(&backend, &mut state, sources).await;
         (backend, problem)
     });
     match problem {

@@ -35,9 +35,15 @@ pub async fn backend(env: &Environment) -> AwsBackend {
 
 /// Loads a snapshot from `backend` on top of `state`. Progress goes to stderr when it is a
 /// terminal. Returns why the certificate source was unavailable, if it was.
-pub async fn refresh(backend: &impl FleetBackend, state: &mut FleetState) -> Option<String> {
+/// `sources` limits the load (empty: every source but live).
+pub async fn refresh(
+    backend: &impl FleetBackend,
+    state: &mut FleetState,
+    sources: Vec<crate::backend::Source>,
+) -> Option<String> {
     let (tx, mut rx) = mpsc::channel::<BackendUpdate>(CHANNEL_DEPTH);
-    let request = feed::snapshot_request(state);
+    let mut request = feed::snapshot_request(state);
+    request.sources = sources;
     let show_progress = std::io::stderr().is_terminal();
     let load = backend.load_snapshot(request, tx);
     let apply = async {
