@@ -9,7 +9,7 @@ use clap::CommandFactory;
 
 use crate::backend::Source as BackendSource;
 use crate::backend::aws::AwsBackend;
-use crate::cli::{Cli, Command, GlobalArgs};
+use crate::cli::{Cli, Command, DemoArgs, GlobalArgs};
 use crate::commands::{self, Output};
 use crate::config::{Config, Environment, resolve_environment};
 use crate::exit;
@@ -72,6 +72,7 @@ pub fn run_to(cli: &Cli, out: &mut dyn Write) -> Result<u8, Failure> {
                 .map_err(io_fail)?;
             return Ok(exit::OK);
         }
+        Command::Demo(args) => return run_demo(args, &cli.global, out),
         _ => {}
     }
     let config = Config::load(cli.global.config.as_deref())
@@ -176,6 +177,31 @@ fn run_console(cli: &Cli) -> Result<u8, Failure> {
         },
     )?;
     Ok(exit::OK)
+}
+
+/// `fleetid demo`: the lab on loopback (see [`crate::demo`]).
+#[cfg(feature = "lab")]
+fn run_demo(args: &DemoArgs, global: &GlobalArgs, out: &mut dyn Write) -> Result<u8, Failure> {
+    use crate::demo::DemoError;
+    crate::demo::run(args, global, out)
+        .map(|()| exit::OK)
+        .map_err(|e| {
+            let code = match e {
+                DemoError::UnknownScenario(_) | DemoError::NotATerminal => exit::USAGE,
+                DemoError::Config(_) => exit::CONFIG,
+                _ => exit::FAILURE,
+            };
+            fail(code, e.to_string())
+        })
+}
+
+/// `fleetid demo` without the lab compiled in.
+#[cfg(not(feature = "lab"))]
+fn run_demo(_: &DemoArgs, _: &GlobalArgs, _: &mut dyn Write) -> Result<u8, Failure> {
+    Err(fail(
+        exit::USAGE,
+        "this fleetid was built without the lab (cargo feature \"lab\"); `fleetid demo` needs it",
+    ))
 }
 
 fn render_options(global: &GlobalArgs) -> RenderOptions {

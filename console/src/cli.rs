@@ -119,6 +119,9 @@ pub enum Command {
     /// Check credentials, region, permissions, endpoint, config and cache, with a fix hint for
     /// each failure.
     Doctor,
+    /// A fleet on loopback (the lab): no AWS account needed. Opens the TUI on it, or with
+    /// `--headless` prints its endpoint and credentials and runs until Ctrl-C.
+    Demo(DemoArgs),
     /// Print shell completions.
     Completions {
         /// The shell.
@@ -126,6 +129,26 @@ pub enum Command {
     },
     /// Print the man page (roff).
     Man,
+}
+
+/// Options of `demo`.
+#[derive(Debug, Clone, Args)]
+pub struct DemoArgs {
+    /// Simulated devices, each a real agent with its own simulated secure element.
+    #[arg(long, default_value_t = 1000)]
+    pub devices: usize,
+    /// Seed of the scenario plan (the same seed gives the same fleet).
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Scenario: `demo` (something for every view) or `quiet` (healthy devices only).
+    #[arg(long, default_value = "demo", value_name = "NAME")]
+    pub scenario: String,
+    /// No TUI: print the endpoint, the MQTT address and the credential paths, run until Ctrl-C.
+    #[arg(long)]
+    pub headless: bool,
+    /// Where the credentials and CA files are written (default: a fresh temporary directory).
+    #[arg(long, value_name = "DIR")]
+    pub state_dir: Option<PathBuf>,
 }
 
 /// `certs` subcommands.
@@ -264,6 +287,18 @@ mod tests {
         assert_eq!(args.expiring_within, Some(30 * SECONDS_PER_DAY));
         assert_eq!(args.status, Some(CertStatus::Active));
         assert_eq!(args.fuzzy.as_deref(), Some("dev-1"));
+    }
+
+    #[test]
+    fn demo_defaults_to_a_thousand_devices() {
+        let cli = Cli::try_parse_from(["fleetid", "demo", "--headless"]).unwrap();
+        let Some(Command::Demo(args)) = cli.command else {
+            panic!("not demo");
+        };
+        assert_eq!(args.devices, 1000);
+        assert_eq!(args.scenario, "demo");
+        assert!(args.headless);
+        assert!(args.state_dir.is_none());
     }
 
     #[test]

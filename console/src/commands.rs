@@ -116,7 +116,9 @@ pub fn run(
             output.write(&render::heatmap_report(state, cohort, &label, *weeks, now))?;
             Ok(exit::OK)
         }
-        Command::Doctor | Command::Completions { .. } | Command::Man => Ok(exit::USAGE),
+        Command::Doctor | Command::Completions { .. } | Command::Man | Command::Demo(_) => {
+            Ok(exit::USAGE)
+        }
     }
 }
 

@@ -8,6 +8,11 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::mpsc as tokio_mpsc;
 
+use aws_credential_types::Credentials;
+use aws_credential_types::provider::SharedCredentialsProvider;
+
+use crate::backend::aws::{AwsBackend, DEFAULT_MAX_ATTEMPTS, LoadSettings, load_sdk_config};
+use crate::backend::live::connection::LiveOptions;
 use crate::backend::{BackendUpdate, FleetBackend};
 use crate::config::{Config, Environment};
 use crate::feed;
@@ -61,6 +66,30 @@ pub fn run(
     store: Option<Store>,
     offline: bool,
 ) -> Result<(), TuiError> {
+    run_connected(options, env, state, store, offline, Connection::default())
+}
+
+/// What [`run_connected`] adds to an environment's AWS target.
+#[derive(Debug, Clone, Default)]
+pub struct Connection {
+    /// Static credentials instead of the standard chain.
+    pub credentials: Option<Credentials>,
+    /// Live status over MQTT (`None`: live status is not followed).
+    pub live: Option<LiveOptions>,
+}
+
+/// [`run`] with explicit credentials and live status options.
+///
+/// # Errors
+/// As [`run`].
+pub fn run_connected(
+    options: &TuiOptions,
+    env: &Environment,
+    state: FleetState,
+    store: Option<Store>,
+    offline: bool,
+    connection: Connection,
+) -> Result<(), TuiError> {
     // Validate theme and keymap before starting any thread or network call.
     tui::settings(options)?;
     let initial = tui::feed::snapshot(&state, UnixTime::now());
@@ -70,7 +99,15 @@ pub fn run(
     // Not joined: after the user quits, the process ends without waiting for calls in
     // flight. A snapshot being saved is one SQLite transaction, so it is kept or dropped whole.
     std::thread::spawn(move || {
-        model_thread(state, &env, store, offline, &updates_tx, &requests_rx);
+        model_thread(
+            state,
+            &env,
+            store,
+            offline,
+            connection,
+            &updates_tx,
+            &requests_rx,
+        );
     });
     tui::run(options, initial, updates_rx, Some(&requests_tx))
 }
@@ -80,6 +117,7 @@ fn model_thread(
     env: &Environment,
     mut store: Option<Store>,
     offline: bool,
+    connection: Connection,
     updates: &mpsc::SyncSender<TuiUpdate>,
     requests: &mpsc::Receiver<TuiRequest>,
 ) {
@@ -97,7 +135,7 @@ fn model_thread(
         return;
     };
     runtime.block_on(async {
-        let backend = refresh::backend(env).await;
+        let backend = connected_backend(env, connection).await;
         let (tx, rx) = tokio_mpsc::channel::<BackendUpdate>(64);
         let request = feed::snapshot_request(&state);
         let load = backend.load_snapshot(request, tx);
@@ -123,6 +161,26 @@ fn model_thread(
         }
     });
     serve_requests(&state, updates, requests);
+}
+
+/// The environment's backend, with the connection's credentials and live options.
+async fn connected_backend(env: &Environment, connection: Connection) -> AwsBackend {
+    let Connection { credentials, live } = connection;
+    let backend = match credentials {
+        None => refresh::backend(env).await,
+        Some(credentials) => {
+            let config = load_sdk_config(&refresh::target(env), DEFAULT_MAX_ATTEMPTS)
+                .await
+                .into_builder()
+                .credentials_provider(SharedCredentialsProvider::new(credentials))
+                .build();
+            AwsBackend::new(&config, LoadSettings::default())
+        }
+    };
+    match live {
+        Some(live) => backend.with_live(live),
+        None => backend,
+    }
 }
 
 /// Applies backend updates and answers requests until the backend channel closes (returns

@@ -7,6 +7,8 @@ pub mod backend;
 pub mod cli;
 pub mod commands;
 pub mod config;
+#[cfg(feature = "lab")]
+pub mod demo;
 pub mod doctor;
 pub mod exit;
 pub mod feed;

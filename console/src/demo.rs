@@ -1,0 +1,254 @@
+//! `fleetid demo`: starts the lab (an AWS-IoT-like cloud with a fleet of simulated devices) on
+//! loopback, shows the fleet booting on stderr, then either opens the TUI on it — the same code
+//! path as `fleetid --endpoint-url <lab>` with the lab's static credentials, plus live status
+//! over mTLS with the lab's operator certificate — or, with `--headless`, prints where the lab
+//! is and runs until Ctrl-C. The console sees nothing of the lab but its endpoint and
+//! credentials.
+
+use std::io::{self, IsTerminal, Write};
+use std::time::{Duration, Instant};
+
+use aws_credential_types::Credentials;
+use fleetid_lab::fleet::FleetProgress;
+use fleetid_lab::fleet::scenario::{Role, Scenario};
+use fleetid_lab::{Lab, LabError, LabHandle, LabOptions, OPERATOR_CLIENT_ID};
+
+use crate::backend::live::connection::{LiveAuth, LiveOptions};
+use crate::cli::{DemoArgs, GlobalArgs};
+use crate::config::{Config, Environment, EnvironmentConfig};
+use crate::interactive::{self, Connection};
+use crate::model::FleetState;
+use crate::render::sanitize;
+use crate::tui::TuiError;
+
+/// How long the fleet may take to boot before the demo goes on without the rest.
+const BOOT_DEADLINE: Duration = Duration::from_secs(300);
+/// Progress lines when stderr is not a terminal: at most one per this period.
+const PLAIN_PROGRESS_EVERY: Duration = Duration::from_secs(2);
+/// The environment name the TUI's banner shows.
+const ENVIRONMENT: &str = "demo (lab on loopback)";
+
+/// Why the demo could not run.
+#[derive(Debug, thiserror::Error)]
+pub enum DemoError {
+    /// `--scenario` names no scenario.
+    #[error("unknown scenario {0:?}; one of: demo, quiet")]
+    UnknownScenario(String),
+    /// The TUI needs a terminal.
+    #[error("the demo's TUI needs a terminal on stdout; use `fleetid demo --headless`")]
+    NotATerminal,
+    /// The async runtime did not start.
+    #[error("starting the async runtime: {0}")]
+    Runtime(io::Error),
+    /// The lab did not start.
+    #[error("starting the lab: {0}")]
+    Lab(#[from] LabError),
+    /// The configuration file could not be read.
+    #[error("{0}")]
+    Config(String),
+    /// Ctrl-C could not be awaited.
+    #[error("waiting for Ctrl-C: {0}")]
+    Signal(io::Error),
+    /// Printing the lab's addresses failed.
+    #[error("writing output: {0}")]
+    Output(io::Error),
+    /// The TUI failed.
+    #[error(transparent)]
+    Tui(#[from] TuiError),
+}
+
+/// Runs `fleetid demo` until the user quits (TUI) or presses Ctrl-C (headless). The lab's
+/// shutdown is awaited in every case once it has started.
+///
+/// # Errors
+/// A [`DemoError`] saying which step failed.
+pub fn run(args: &DemoArgs, global: &GlobalArgs, out: &mut dyn Write) -> Result<(), DemoError> {
+    let scenario = Scenario::parse(&args.scenario)
+        .ok_or_else(|| DemoError::UnknownScenario(args.scenario.clone()))?;
+    if !args.headless && !io::stdout().is_terminal() {
+        return Err(DemoError::NotATerminal);
+    }
+    let config =
+        Config::load(global.config.as_deref()).map_err(|e| DemoError::Config(e.to_string()))?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(DemoError::Runtime)?;
+    let started = Instant::now();
+    let lab = runtime.block_on(Lab::start(LabOptions {
+        devices: args.devices,
+        seed: args.seed,
+        scenario,
+        state_dir: args.state_dir.clone(),
+        ..LabOptions::default()
+    }))?;
+    eprintln!(
+        "fleetid demo: lab API on {}, MQTT on {}; {} devices booting (Ctrl-C stops)",
+        lab.endpoint_url, lab.mqtt_addr, args.devices
+    );
+    let result = match runtime.block_on(boot(&lab, started)) {
+        Ok(Booted::Interrupted) => Ok(()),
+        Ok(Booted::Ready) if args.headless => runtime.block_on(headless(&lab, out)),
+        Ok(Booted::Ready) => open_tui(&lab, &config, global),
+        Err(e) => Err(e),
+    };
+    eprintln!("fleetid demo: stopping the lab");
+    runtime.block_on(lab.shutdown());
+    eprintln!("fleetid demo: stopped");
+    result
+}
+
+/// How the boot wait ended.
+enum Booted {
+    /// Every planned registration was decided (or the deadline passed).
+    Ready,
+    /// Ctrl-C.
+    Interrupted,
+}
+
+/// Shows boot progress until every planned certificate is provisioned or rejected, the
+/// deadline passes, or Ctrl-C.
+async fn boot(lab: &LabHandle, started: Instant) -> Result<Booted, DemoError> {
+    // Devices that share another's certificate register nothing of their own.
+    let registrations = lab
+        .plan
+        .iter()
+        .filter(|d| !matches!(d.role, Role::SharesCertificateOf(_)))
+        .count();
+    let terminal = io::stderr().is_terminal();
+    let mut progress = lab.progress.clone();
+    let mut last_line: Option<Instant> = None;
+    let deadline = tokio::time::sleep(BOOT_DEADLINE);
+    let ctrl_c = tokio::signal::ctrl_c();
+    tokio::pin!(deadline, ctrl_c);
+    let last = loop {
+        let now = *progress.borrow_and_update();
+        if terminal {
+            eprint!("\r\x1b[2K{}", progress_line(&now));
+            let _ = io::stderr().flush();
+        } else if last_line.is_none_or(|t| t.elapsed() >= PLAIN_PROGRESS_EVERY) {
+            eprintln!("{}", progress_line(&now));
+            last_line = Some(Instant::now());
+        }
+        if now.provisioned + now.rejected >= registrations {
+            break now;
+        }
+        tokio::select! {
+            changed = progress.changed() => {
+                if changed.is_err() {
+                    break now;
+                }
+            }
+            () = &mut deadline => {
+                eprintln!(
+                    "\nfleetid demo: the fleet is still booting after {} s; going on",
+                    BOOT_DEADLINE.as_secs()
+                );
+                break now;
+            }
+            signal = &mut ctrl_c => {
+                signal.map_err(DemoError::Signal)?;
+                eprintln!();
+                return Ok(Booted::Interrupted);
+            }
+        }
+    };
+    if terminal {
+        eprintln!();
+    }
+    eprintln!(
+        "fleetid demo: fleet booted in {:.1} s: {}",
+        started.elapsed().as_secs_f64(),
+        progress_line(&last)
+    );
+    Ok(Booted::Ready)
+}
+
+fn progress_line(p: &FleetProgress) -> String {
+    format!(
+        "devices: {}/{} connected, {} provisioned, {} rejected",
+        p.connected, p.total, p.provisioned, p.rejected
+    )
+}
+
+/// Prints where the lab is (one `key: value` per line, for people and scripts) and waits for
+/// Ctrl-C.
+async fn headless(lab: &LabHandle, out: &mut dyn Write) -> Result<(), DemoError> {
+    let dir = &lab.state_dir;
+    let credentials = dir.join("credentials");
+    let region = fleetid_lab::registry::REGION;
+    let mut lines = vec![
+        format!("endpoint-url: {}", lab.endpoint_url),
+        format!("mqtt-address: {}", lab.mqtt_addr),
+        format!("region: {region}"),
+        format!("credentials-file: {}", credentials.display()),
+        format!("operator-ca: {}", lab.operator.ca_pem.display()),
+        format!("operator-cert: {}", lab.operator.cert_pem.display()),
+        format!("operator-key: {}", lab.operator.key_pem.display()),
+        format!("operator-client-id: {OPERATOR_CLIENT_ID}"),
+    ];
+    for outcome in lab.jitr.outcomes() {
+        if let Some(reason) = &outcome.rejected {
+            lines.push(format!(
+                "rejected: {} {}",
+                outcome.certificate_id,
+                sanitize(reason)
+            ));
+        }
+    }
+    lines.push(format!(
+        "example: AWS_SHARED_CREDENTIALS_FILE={} AWS_PROFILE=default AWS_REGION={region} \
+         fleetid --endpoint-url {} certs list",
+        credentials.display(),
+        lab.endpoint_url
+    ));
+    lines.push("ready: Ctrl-C stops the lab".to_owned());
+    let text = lines.join("\n") + "\n";
+    out.write_all(text.as_bytes()).map_err(DemoError::Output)?;
+    out.flush().map_err(DemoError::Output)?;
+    tokio::signal::ctrl_c().await.map_err(DemoError::Signal)
+}
+
+/// The TUI on the lab: an environment with the lab's endpoint and region, its static
+/// credentials, and live status over mTLS with its operator certificate.
+fn open_tui(lab: &LabHandle, config: &Config, global: &GlobalArgs) -> Result<(), DemoError> {
+    let env = Environment {
+        name: ENVIRONMENT.to_owned(),
+        settings: EnvironmentConfig {
+            region: Some(fleetid_lab::registry::REGION.to_owned()),
+            endpoint_url: Some(lab.endpoint_url.clone()),
+            read_only: global.read_only,
+            ..EnvironmentConfig::default()
+        },
+    };
+    let options = interactive::options(config, &env, global.no_color);
+    let connection = Connection {
+        credentials: Some(Credentials::new(
+            fleetid_lab::api::ACCESS_KEY_ID,
+            fleetid_lab::api::SECRET_ACCESS_KEY,
+            None,
+            None,
+            "fleetid-demo",
+        )),
+        live: Some(LiveOptions {
+            endpoint: Some(lab.mqtt_addr.to_string()),
+            ca_pem: Some(lab.operator.ca_pem.clone()),
+            auth: LiveAuth::Mtls {
+                cert_pem: lab.operator.cert_pem.clone(),
+                key_pem: lab.operator.key_pem.clone(),
+            },
+            client_id: OPERATOR_CLIENT_ID.to_owned(),
+            presence: true,
+        }),
+    };
+    interactive::run_connected(
+        &options,
+        &env,
+        FleetState::default(),
+        None,
+        false,
+        connection,
+    )?;
+    Ok(())
+}

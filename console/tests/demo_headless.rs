@@ -1,0 +1,178 @@
+//! `fleetid demo --headless` end to end: the real binary starts the lab with 200 devices, a
+//! second `fleetid --endpoint-url <lab> certs list --output json` with the lab's credentials
+//! sees exactly the lab's certificates (199 device certificates — two devices share one — and
+//! the operator's), the recalled batch is rejected by JITR with its reason and REVOKED, and
+//! SIGINT stops the demo cleanly.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+/// Generous: 200 agents boot in a few seconds, slower on a loaded machine.
+const BOOT_DEADLINE: Duration = Duration::from_secs(120);
+const EXIT_DEADLINE: Duration = Duration::from_secs(60);
+
+/// Kills the demo if the test fails before it stops it.
+struct Demo(Child);
+
+impl Drop for Demo {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Reads the demo's `key: value` lines until `ready:` (or the deadline).
+fn read_ready(child: &mut Child) -> BTreeMap<String, Vec<String>> {
+    let stdout = child.stdout.take().expect("piped stdout");
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines() {
+            let Ok(line) = line else { break };
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let started = Instant::now();
+    let mut fields: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    loop {
+        let left = BOOT_DEADLINE
+            .checked_sub(started.elapsed())
+            .expect("the demo did not print `ready:` within the deadline");
+        let line = rx
+            .recv_timeout(left)
+            .expect("the demo did not print `ready:` within the deadline");
+        let (key, value) = line.split_once(": ").expect("a `key: value` line");
+        fields
+            .entry(key.to_owned())
+            .or_default()
+            .push(value.to_owned());
+        if key == "ready" {
+            return fields;
+        }
+    }
+}
+
+fn one<'a>(fields: &'a BTreeMap<String, Vec<String>>, key: &str) -> &'a str {
+    match fields.get(key).map(Vec::as_slice) {
+        Some([value]) => value,
+        other => panic!("expected one {key:?} line, got {other:?}"),
+    }
+}
+
+/// `fleetid --endpoint-url <url> certs list --output json` with only the lab's credentials.
+fn certs_list(url: &str, credentials: &str, dir: &Path) -> serde_json::Value {
+    let output = Command::new(env!("CARGO_BIN_EXE_fleetid"))
+        .args(["--endpoint-url", url, "certs", "list", "--output", "json"])
+        .env_remove("AWS_ACCESS_KEY_ID")
+        .env_remove("AWS_SECRET_ACCESS_KEY")
+        .env_remove("AWS_SESSION_TOKEN")
+        .env("AWS_SHARED_CREDENTIALS_FILE", credentials)
+        .env("AWS_CONFIG_FILE", dir.join("no-aws-config"))
+        .env("AWS_PROFILE", "default")
+        .env("AWS_REGION", "us-east-1")
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("FLEETID_CACHE", dir.join("cache.sqlite"))
+        .env("XDG_CONFIG_HOME", dir.join("config"))
+        .output()
+        .expect("running fleetid certs list");
+    assert!(
+        output.status.success(),
+        "certs list failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    serde_json::from_slice(&output.stdout).expect("certs list prints JSON")
+}
+
+#[test]
+fn headless_demo_serves_the_lab_to_a_second_fleetid_and_stops_on_sigint() {
+    let dir = tempfile::tempdir().unwrap();
+    let state_dir = dir.path().join("state");
+    let child = Command::new(env!("CARGO_BIN_EXE_fleetid"))
+        .args(["demo", "--headless", "--devices", "200", "--state-dir"])
+        .arg(&state_dir)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("starting fleetid demo");
+    let mut demo = Demo(child);
+    let fields = read_ready(&mut demo.0);
+
+    let url = one(&fields, "endpoint-url");
+    assert!(url.starts_with("http://127.0.0.1:"), "{url}");
+    assert!(one(&fields, "mqtt-address").starts_with("127.0.0.1:"));
+    let credentials = one(&fields, "credentials-file");
+    assert_eq!(Path::new(credentials), state_dir.join("credentials"));
+    for key in ["operator-ca", "operator-cert", "operator-key"] {
+        assert!(
+            Path::new(one(&fields, key)).is_file(),
+            "{key} is not a file"
+        );
+    }
+    assert!(one(&fields, "example").contains(&format!("--endpoint-url {url} certs list")));
+
+    // The recalled batch (2 % of 200) is rejected by JITR, with its reason.
+    let rejected: BTreeSet<String> = fields["rejected"]
+        .iter()
+        .map(|line| {
+            let (id, reason) = line.split_once(' ').unwrap();
+            assert!(reason.starts_with("RECALLED"), "{reason}");
+            id.to_owned()
+        })
+        .collect();
+    assert_eq!(rejected.len(), 4, "{:?}", fields["rejected"]);
+
+    // A second process sees exactly the lab's certificates.
+    let listed = certs_list(url, credentials, dir.path());
+    let certs = listed["data"].as_array().expect("data is a list");
+    assert_eq!(
+        certs.len(),
+        200,
+        "199 device certificates and the operator's"
+    );
+    let ids: BTreeSet<&str> = certs.iter().filter_map(|c| c["id"].as_str()).collect();
+    assert_eq!(ids.len(), 200, "certificate ids are distinct");
+    let revoked: BTreeSet<String> = certs
+        .iter()
+        .filter(|c| c["status"] == "REVOKED")
+        .filter_map(|c| c["id"].as_str().map(str::to_owned))
+        .collect();
+    assert_eq!(
+        revoked, rejected,
+        "exactly the rejected certificates are REVOKED"
+    );
+    let operator = certs
+        .iter()
+        .filter(|c| {
+            c["subject"]
+                .as_str()
+                .is_some_and(|s| s.contains("operator"))
+        })
+        .count();
+    assert_eq!(operator, 1, "the operator's certificate is listed once");
+
+    // SIGINT: the lab shuts down and the process exits 0 by itself.
+    let pid = demo.0.id().to_string();
+    let status = Command::new("kill").args(["-INT", &pid]).status().unwrap();
+    assert!(status.success());
+    let started = Instant::now();
+    let exit = loop {
+        if let Some(exit) = demo.0.try_wait().unwrap() {
+            break exit;
+        }
+        assert!(
+            started.elapsed() < EXIT_DEADLINE,
+            "the demo did not stop within {EXIT_DEADLINE:?} of SIGINT"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    let mut stderr = String::new();
+    std::io::Read::read_to_string(&mut demo.0.stderr.take().unwrap(), &mut stderr).unwrap();
+    assert!(exit.success(), "exit {exit:?}; stderr:\n{stderr}");
+    assert!(stderr.contains("fleet booted"), "{stderr}");
+    assert!(stderr.contains("fleetid demo: stopped"), "{stderr}");
+}
