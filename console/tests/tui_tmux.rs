@@ -1,0 +1,269 @@
+//! The real `fleetid` binary as a terminal user sees it: started with no subcommand inside
+//! tmux (80x24) against moto, after this test registered a CA, device certificates and things.
+//! It visits every view, filters the device list, opens help and quits, checking the captured
+//! pane text at each step and that the process exits with status 0.
+//!
+//! Needs `FLEETID_MOTO_URL` and tmux; `scripts/test` provides both. Fails without either.
+
+mod backend_support;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use aws_sdk_iot::types::CertificateStatus;
+use backend_support::{device_cert, moto_url, register_ca, register_device, root_ca};
+
+/// A region no other test uses, so the screens hold only this test's records (plus those of
+/// earlier runs of this test against the same moto server, which carry other tags).
+const REGION: &str = "ap-southeast-2";
+/// Generous: CI is a loaded 2-core machine. Each wait normally ends in well under a second.
+const DEADLINE: Duration = Duration::from_secs(30);
+const POLL: Duration = Duration::from_millis(100);
+
+/// A tmux server on its own socket (a file in the test's temp dir, so the user's tmux is never
+/// touched) with one 80x24 session; killed on drop, whatever happened.
+struct TmuxSession {
+    socket: PathBuf,
+    name: String,
+}
+
+impl TmuxSession {
+    fn start(socket: &Path, command: &str) -> Self {
+        let session = Self {
+            socket: socket.to_owned(),
+            name: "fleetid".to_owned(),
+        };
+        let status = session
+            .tmux()
+            .args([
+                "new-session",
+                "-d",
+                "-s",
+                &session.name,
+                "-x",
+                "80",
+                "-y",
+                "24",
+            ])
+            .arg(command)
+            .status()
+            .expect("tmux starts");
+        assert!(status.success(), "tmux new-session failed: {status}");
+        session
+    }
+
+    fn tmux(&self) -> Command {
+        let mut command = Command::new("tmux");
+        command
+            .arg("-S")
+            .arg(&self.socket)
+            .args(["-f", "/dev/null"]);
+        command
+    }
+
+    fn capture(&self) -> String {
+        let out = self
+            .tmux()
+            .args(["capture-pane", "-p", "-t", &self.name])
+            .output()
+            .expect("tmux capture-pane runs");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    /// Sends tmux key names (`Escape`, `q`) or, with `literal`, text typed as is.
+    fn send(&self, keys: &str, literal: bool) {
+        let mut command = self.tmux();
+        command.args(["send-keys", "-t", &self.name]);
+        if literal {
+            command.arg("-l");
+        }
+        let status = command.arg(keys).status().expect("tmux send-keys runs");
+        assert!(status.success(), "tmux send-keys {keys:?} failed");
+    }
+
+    /// Polls the pane until `ready` holds; panics with the last pane text after the deadline.
+    fn wait_for(&self, what: &str, ready: impl Fn(&str) -> bool) -> String {
+        let start = Instant::now();
+        loop {
+            let pane = self.capture();
+            if ready(&pane) {
+                return pane;
+            }
+            assert!(
+                start.elapsed() < DEADLINE,
+                "waited {DEADLINE:?} for {what}; the pane shows:\n{pane}"
+            );
+            std::thread::sleep(POLL);
+        }
+    }
+}
+
+impl Drop for TmuxSession {
+    fn drop(&mut self) {
+        let _ = self.tmux().arg("kill-server").status();
+    }
+}
+
+fn require_tmux() {
+    let found = Command::new("tmux")
+        .arg("-V")
+        .output()
+        .is_ok_and(|out| out.status.success());
+    assert!(
+        found,
+        "tmux is not installed: this test drives the real binary in tmux; run it with \
+         scripts/test, which installs tmux"
+    );
+}
+
+/// Registers a CA and three device certificates attached to things `<tag>-alpha`, `-bravo`,
+/// `-charlie` in `REGION`.
+fn register_fleet(url: &str, tag: &str) {
+    let runtime = tokio::runtime::Runtime::new().expect("a tokio runtime");
+    runtime.block_on(async {
+        let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
+            .region(aws_config::Region::new(REGION))
+            .credentials_provider(aws_sdk_iot::config::Credentials::new(
+                "testing", "testing", None, None, "tests",
+            ))
+            .endpoint_url(url)
+            .load()
+            .await;
+        let iot = aws_sdk_iot::Client::new(&config);
+        let ca = root_ca(&format!("{tag} root CA"));
+        register_ca(&iot, &ca).await;
+        for (name, days) in [("alpha", 20), ("bravo", 200), ("charlie", 400)] {
+            let thing = format!("{tag}-{name}");
+            let (pem, _) = device_cert(&thing, &ca, days);
+            let (_, arn) = register_device(&iot, &pem, &ca.pem, CertificateStatus::Active).await;
+            iot.create_thing()
+                .thing_name(&thing)
+                .send()
+                .await
+                .expect("moto creates the thing");
+            iot.attach_thing_principal()
+                .thing_name(&thing)
+                .principal(&arn)
+                .send()
+                .await
+                .expect("moto attaches the certificate to the thing");
+        }
+    });
+}
+
+/// The shell command tmux runs: the binary with a private HOME, config and cache, then its
+/// exit status written to `status`.
+fn write_launcher(dir: &Path, url: &str, status: &Path) -> PathBuf {
+    let script = dir.join("run.sh");
+    let d = dir.display();
+    let text = format!(
+        "export HOME='{d}' XDG_CONFIG_HOME='{d}/config' XDG_DATA_HOME='{d}/data' \
+         XDG_CACHE_HOME='{d}/cache' FLEETID_CACHE='{d}/cache.sqlite3' \
+         AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing AWS_REGION={REGION}\n\
+         unset AWS_PROFILE AWS_SESSION_TOKEN NO_COLOR\n\
+         '{bin}' --endpoint-url '{url}' --region {REGION}\n\
+         echo $? > '{status}'\n",
+        bin = env!("CARGO_BIN_EXE_fleetid"),
+        status = status.display(),
+    );
+    std::fs::write(&script, text).expect("the launcher script is written");
+    script
+}
+
+#[test]
+fn the_console_in_tmux_shows_every_view_filters_helps_and_quits() {
+    let url = moto_url();
+    require_tmux();
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
+    let tag = format!("tmx{:06x}", nanos % 0x100_0000);
+    register_fleet(&url, &tag);
+
+    let dir = tempfile::tempdir().unwrap();
+    let status = dir.path().join("status");
+    let script = write_launcher(dir.path(), &url, &status);
+    let tmux = TmuxSession::start(
+        &dir.path().join("tmux.sock"),
+        &format!("sh '{}'", script.display()),
+    );
+
+    // Banner on line 1 and the view list on line 2, from the first frame on.
+    let pane = tmux.wait_for("the banner and the dashboard", |p| {
+        p.contains("Freshness of every source")
+    });
+    let lines: Vec<&str> = pane.lines().collect();
+    assert!(
+        lines[0].contains("DEFAULT") && lines[0].contains(REGION) && lines[0].contains("fleetid"),
+        "banner: {pane}"
+    );
+    assert!(lines[1].contains("1 Dashboard") && lines[1].contains("6 Audit"));
+
+    // Devices: every thing of this run, once the load from moto arrived.
+    tmux.send("5", false);
+    let names = ["alpha", "bravo", "charlie"].map(|n| format!("{tag}-{n}"));
+    let pane = tmux.wait_for("the devices of this run", |p| {
+        p.contains("Devices:") && names.iter().all(|n| p.contains(n.as_str()))
+    });
+    assert!(pane.contains("ACTIVE"), "{pane}");
+
+    // The dashboard now counts them.
+    tmux.send("1", false);
+    tmux.wait_for("the dashboard with loaded certificates", |p| {
+        p.contains("Certificates") && !p.contains("Certificates (not loaded)")
+    });
+
+    tmux.send("2", false);
+    tmux.wait_for("the expiry heatmap", |p| p.contains("┌ Expiry"));
+    tmux.send("3", false);
+    tmux.wait_for("the CA chains", |p| {
+        p.contains("┌ CA chains") && p.contains("inact. revok. flag")
+    });
+    tmux.send("4", false);
+    tmux.wait_for("the anomaly feed", |p| {
+        p.contains("Anomalies:") && p.contains("shown")
+    });
+    tmux.send("6", false);
+    tmux.wait_for("the audit log", |p| p.contains("Audit log:"));
+
+    // `/` narrows the device list to the one matching thing.
+    tmux.send("5", false);
+    tmux.wait_for("the devices again", |p| p.contains(names[0].as_str()));
+    tmux.send("/", false);
+    tmux.send(&names[1], true);
+    let pane = tmux.wait_for("the filtered device list", |p| {
+        p.contains(names[1].as_str())
+            && !p.contains(names[0].as_str())
+            && !p.contains(names[2].as_str())
+    });
+    assert!(pane.contains("Devices:"), "{pane}");
+    tmux.send("Enter", false);
+
+    // `?` opens the help generated from the keymap; Esc closes it.
+    tmux.send("?", false);
+    tmux.wait_for("the help", |p| {
+        p.contains("Keys (type to filter, Esc closes)") && p.contains("leave fleetid")
+    });
+    tmux.send("Escape", false);
+    tmux.wait_for("the help to close", |p| !p.contains("Keys (type to filter"));
+
+    // `q` ends the process with status 0.
+    tmux.send("q", false);
+    let start = Instant::now();
+    let code = loop {
+        if let Ok(text) = std::fs::read_to_string(&status)
+            && text.ends_with('\n')
+        {
+            break text.trim().to_owned();
+        }
+        assert!(
+            start.elapsed() < DEADLINE,
+            "fleetid did not exit after q; the pane shows:\n{}",
+            tmux.capture()
+        );
+        std::thread::sleep(POLL);
+    };
+    assert_eq!(code, "0", "exit status of fleetid after q");
+}
