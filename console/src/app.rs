@@ -99,6 +99,17 @@ pub fn run_to(cli: &Cli, out: &mut dyn Write) -> Result<u8, Failure> {
                 .map_err(Clone::clone),
             now,
         ));
+        if !cli.global.offline {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .map_err(|e| fail(exit::FAILURE, format!("starting the async runtime: {e}")))?;
+            checks.extend(runtime.block_on(async {
+                let target = refresh::target(&env);
+                let config = crate::backend::aws::load_sdk_config(&target, 1).await;
+                crate::doctor::remote::remote_checks(&env, &config).await
+            }));
+        }
         let failed = checks
             .iter()
             .any(|c| c.outcome == render::CheckOutcome::Fail);
@@ -256,11 +267,13 @@ fn fleet_state(
         .enable_all()
         .build()
         .map_err(|e| fail(exit::FAILURE, format!("starting the async runtime: {e}")))?;
-    let (backend, problem) = runtime.block_on(async {
-        let backend = refresh::backend(env).await;
-        let problem = refresh::refresh(&backend, &mut state, sources).await;
-        (backend, problem)
-    });
+    let (backend, problem) = runtime
+        .block_on(async {
+            let backend = refresh::checked_backend(env).await?;
+            let problem = refresh::refresh(&backend, &mut state, sources).await;
+            Ok((backend, problem))
+        })
+        .map_err(|e: crate::doctor::account::AccountError| fail(e.exit_code(), e.to_string()))?;
     match problem {
         Some(reason) if !had_cache => {
             return Err(fail(

@@ -1,5 +1,9 @@
 //! `doctor`'s local checks: configuration, environment, cache and the state of each source
-//! in the last snapshot. Checks that need AWS are added by the backend.
+//! in the last snapshot. The checks against AWS are in [`remote`], the caller's account and
+//! its guard in [`account`].
+
+pub mod account;
+pub mod remote;
 
 use crate::config::{Config, Environment};
 use crate::model::{FleetState, SourceState, UnixTime};

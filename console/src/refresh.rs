@@ -11,6 +11,7 @@ use crate::backend::aws::{
 };
 use crate::backend::{BackendUpdate, FleetBackend};
 use crate::config::Environment;
+use crate::doctor::account::AccountError;
 use crate::feed;
 use crate::model::{FleetState, FleetUpdate, Source, SourceState, UnixTime};
 
@@ -31,6 +32,17 @@ pub fn target(env: &Environment) -> AwsTarget {
 pub async fn backend(env: &Environment) -> AwsBackend {
     let config = load_sdk_config(&target(env), DEFAULT_MAX_ATTEMPTS).await;
     AwsBackend::new(&config, LoadSettings::default())
+}
+
+/// A backend for `env`, after checking (before any other call) that the credentials belong to
+/// the environment's `account_id` when one is configured.
+///
+/// # Errors
+/// The account differs or could not be read.
+pub async fn checked_backend(env: &Environment) -> Result<AwsBackend, AccountError> {
+    let config = load_sdk_config(&target(env), DEFAULT_MAX_ATTEMPTS).await;
+    crate::doctor::account::verify(env, &config).await?;
+    Ok(AwsBackend::new(&config, LoadSettings::default()))
 }
 
 /// Loads a snapshot from `backend` on top of `state`. Progress goes to stderr when it is a
