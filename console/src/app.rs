@@ -172,6 +172,16 @@ fn run_console(cli: &Cli) -> Result<u8, Failure> {
         .map_err(|e| fail(exit::CONFIG, e.to_string()))?;
     let env =
         resolve_environment(&config, &cli.global).map_err(|e| fail(exit::CONFIG, e.to_string()))?;
+    // The expected account is checked before the screen opens, as for every online command.
+    if !cli.global.offline && env.settings.account_id.is_some() {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| fail(exit::FAILURE, format!("starting the async runtime: {e}")))?;
+        runtime
+            .block_on(refresh::checked_backend(&env))
+            .map_err(|e| fail(e.exit_code(), e.to_string()))?;
+    }
     let options = crate::interactive::options(&config, &env, cli.global.no_color);
     let store = open_cache().map_err(|e| fail(exit::FAILURE, e.to_string()))?;
     let state = store
