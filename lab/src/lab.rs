@@ -14,7 +14,7 @@ use tokio::sync::{mpsc, oneshot, watch};
 use crate::api::{self, ApiState};
 use crate::detector::Detector;
 use crate::fleet::scenario::{self, Scenario};
-use crate::fleet::{DeviceKind, Fleet, FleetError, FleetLink, FleetProgress};
+use crate::fleet::{DeviceKind, DeviceLink, Fleet, FleetError, FleetLink, FleetProgress};
 use crate::gateway::{DEVICE_POLICY, Gateway, GatewayOptions};
 use crate::jitr::{self, JitrLog};
 use crate::pki::CertificateAuthority;
@@ -82,6 +82,9 @@ pub struct LabOptions {
     pub status_interval: Duration,
     /// What runs the devices: the real agent (default) or the lab's scripted device.
     pub device_kind: DeviceKind,
+    /// The devices run in another process (`Fleet::run_devices` with
+    /// [`LabHandle::device_link`]): the lab registers their things and counts their sessions.
+    pub devices_elsewhere: bool,
 }
 
 impl Default for LabOptions {
@@ -94,6 +97,7 @@ impl Default for LabOptions {
             recalled: BTreeSet::new(),
             status_interval: Duration::from_secs(30),
             device_kind: DeviceKind::Agent,
+            devices_elsewhere: false,
         }
     }
 }
@@ -238,11 +242,14 @@ impl Lab {
             let link = FleetLink {
                 registry: &registry,
                 jitr: &jitr_log,
-                issuing_ca: &issuing,
-                root_ca_pem: &root.certificate_pem,
-                gateway: gateway.addr,
-                status_interval: options.status_interval,
-                kind: options.device_kind,
+                devices: DeviceLink {
+                    gateway: gateway.addr,
+                    root_ca_pem: root.certificate_pem.clone(),
+                    issuing_ca: issuing.clone(),
+                    status_interval: options.status_interval,
+                    kind: options.device_kind,
+                },
+                devices_elsewhere: options.devices_elsewhere,
                 sessions: gateway.session_counter(),
             };
             let (fleet, progress) = Fleet::start(&link, &plan, options.seed)?;
@@ -306,6 +313,18 @@ impl LabHandle {
     #[must_use]
     pub fn connected(&self) -> usize {
         self.gateway.connected()
+    }
+
+    /// What a process needs to run this lab's devices (see `LabOptions::devices_elsewhere`).
+    #[must_use]
+    pub fn device_link(&self, kind: DeviceKind, status_interval: Duration) -> DeviceLink {
+        DeviceLink {
+            gateway: self.gateway.addr,
+            root_ca_pem: self.root_ca.certificate_pem.clone(),
+            issuing_ca: self.issuing_ca.clone(),
+            status_interval,
+            kind,
+        }
     }
 
     /// Publishes a message from the broker itself.

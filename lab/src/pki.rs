@@ -60,6 +60,31 @@ impl CertificateAuthority {
     }
 }
 
+impl CertificateAuthority {
+    /// The CA's private key, PKCS#8 PEM (for a device process of a scale run that signs its
+    /// devices' CSRs with the lab's issuing CA).
+    #[must_use]
+    pub fn key_pem(&self) -> String {
+        self.issuer.key().serialize_pem()
+    }
+
+    /// A CA from its certificate and private key (PEM), as [`Self::key_pem`] wrote them.
+    ///
+    /// # Errors
+    /// When either does not parse or the key is not usable for signing.
+    pub fn from_pem(certificate_pem: &str, key_pem: &str) -> Result<Self, PkiError> {
+        let wrap = |source| PkiError {
+            name: "loaded from PEM".to_owned(),
+            source,
+        };
+        let key = KeyPair::from_pem(key_pem).map_err(wrap)?;
+        Ok(Self {
+            certificate_pem: certificate_pem.to_owned(),
+            issuer: Issuer::from_ca_cert_pem(certificate_pem, key).map_err(wrap)?,
+        })
+    }
+}
+
 /// A certificate issued by a lab CA, with the private key that goes with it.
 pub struct IssuedCertificate {
     /// The certificate, PEM.
@@ -217,5 +242,35 @@ mod tests {
         assert!(cert.is_ca());
         assert_eq!(cert.issuer(), root_cert.subject());
         assert_ne!(cert.subject(), root_cert.subject());
+    }
+
+    #[test]
+    fn a_ca_saved_as_pem_signs_certificates_its_certificate_verifies() {
+        let root = CertificateAuthority::new_root("fleetid lab root").unwrap();
+        let issuing = root.new_intermediate("fleetid lab issuing CA").unwrap();
+        let loaded =
+            CertificateAuthority::from_pem(&issuing.certificate_pem, &issuing.key_pem()).unwrap();
+        let device = loaded.issue_device("device-1", 30).unwrap();
+
+        let (_, ca_pem) = parse_x509_pem(issuing.certificate_pem.as_bytes()).unwrap();
+        let ca = ca_pem.parse_x509().unwrap();
+        let (_, device_pem) = parse_x509_pem(device.certificate_pem.as_bytes()).unwrap();
+        let device = device_pem.parse_x509().unwrap();
+        assert_eq!(device.issuer(), ca.subject());
+        device.verify_signature(Some(ca.public_key())).unwrap();
+        // A key that is not the certificate's does not make a CA.
+        let other = root.new_intermediate("other").unwrap();
+        let wrong = CertificateAuthority::from_pem(&issuing.certificate_pem, &other.key_pem())
+            .unwrap()
+            .issue_device("device-2", 30)
+            .unwrap();
+        let (_, wrong_pem) = parse_x509_pem(wrong.certificate_pem.as_bytes()).unwrap();
+        assert!(
+            wrong_pem
+                .parse_x509()
+                .unwrap()
+                .verify_signature(Some(ca.public_key()))
+                .is_err()
+        );
     }
 }

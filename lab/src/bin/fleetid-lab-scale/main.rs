@@ -1,0 +1,161 @@
+//! Lab scale run: boots a quiet fleet of N simulated devices over real mTLS and reports the
+//! time until all are connected, the steady-state CPU use and the resident memory.
+//!
+//! `fleetid-lab-scale [DEVICES] [STEADY_SECONDS] [scripted|agent] [--device-process]`
+//! (defaults 1000, 20, scripted: the lab's lightweight device; `agent`: the real
+//! fleetid-agent, each with its own simulated SE05x). Linux only (reads /proc). In one process
+//! each device uses two descriptors; `--device-process` runs the devices in a child process
+//! (see `device_process`) and reports both processes' CPU and memory.
+
+mod device_process;
+mod procfs;
+
+use std::time::{Duration, Instant};
+
+use device_process::DeviceProcess;
+use fleetid_lab::fleet::DeviceKind;
+use fleetid_lab::fleet::scenario::Scenario;
+use fleetid_lab::{Lab, LabOptions};
+use procfs::Process;
+
+type BoxError = Box<dyn std::error::Error>;
+
+/// Status interval of every device.
+const STATUS_INTERVAL: Duration = Duration::from_secs(30);
+/// How long the boot may take before the run gives up.
+const BOOT_DEADLINE: Duration = Duration::from_secs(600);
+
+struct Args {
+    devices: usize,
+    steady: u64,
+    kind: DeviceKind,
+    device_process: bool,
+}
+
+fn parse_args(args: impl Iterator<Item = String>) -> Result<Args, BoxError> {
+    let (flags, positional): (Vec<String>, Vec<String>) = args.partition(|a| a.starts_with("--"));
+    let device_process = match flags.as_slice() {
+        [] => false,
+        [flag] if flag == "--device-process" => true,
+        other => return Err(format!("unknown flags {other:?}: only --device-process").into()),
+    };
+    let mut positional = positional.into_iter();
+    let devices = positional.next().map_or(Ok(1000), |a| a.parse())?;
+    let steady = positional.next().map_or(Ok(20), |a| a.parse())?;
+    let kind = match positional.next().as_deref() {
+        None | Some("scripted") => DeviceKind::Scripted,
+        Some("agent") => DeviceKind::Agent,
+        Some(other) => return Err(format!("device kind {other:?}: scripted or agent").into()),
+    };
+    Ok(Args {
+        devices,
+        steady,
+        kind,
+        device_process,
+    })
+}
+
+#[tokio::main]
+async fn main() -> Result<(), BoxError> {
+    if std::env::args().nth(1).as_deref() == Some("devices") {
+        return device_process::run_child().await;
+    }
+    let args = parse_args(std::env::args().skip(1))?;
+    if !args.device_process
+        && let Some(limit) = procfs::open_file_limit()
+    {
+        let needed = u64::try_from(args.devices)? * 2 + 256;
+        if needed > limit {
+            return Err(format!(
+                "{} devices need about {needed} open files in one process; the limit is \
+                 {limit}: add --device-process to run the devices in a second process",
+                args.devices
+            )
+            .into());
+        }
+    }
+    run(&args).await
+}
+
+async fn run(args: &Args) -> Result<(), BoxError> {
+    let started = Instant::now();
+    let lab = Lab::start(LabOptions {
+        devices: args.devices,
+        seed: 1,
+        scenario: Scenario::Quiet,
+        device_kind: args.kind,
+        status_interval: STATUS_INTERVAL,
+        devices_elsewhere: args.device_process,
+        ..LabOptions::default()
+    })
+    .await?;
+    let devices = if args.device_process {
+        Some(DeviceProcess::spawn(
+            &lab.device_link(args.kind, STATUS_INTERVAL),
+            args.devices,
+            1,
+        )?)
+    } else {
+        None
+    };
+    let prepared = started.elapsed();
+    let mut progress = lab.progress.clone();
+    let deadline = Instant::now() + BOOT_DEADLINE;
+    let mut last_print = Instant::now();
+    loop {
+        let p = *progress.borrow_and_update();
+        if last_print.elapsed() > Duration::from_secs(5) {
+            eprintln!(
+                "{:>6.1} s: {} of {} connected",
+                started.elapsed().as_secs_f64(),
+                p.connected,
+                p.total
+            );
+            last_print = Instant::now();
+        }
+        if p.connected >= args.devices || Instant::now() > deadline {
+            break;
+        }
+        let _ = tokio::time::timeout(Duration::from_secs(1), progress.changed()).await;
+    }
+    let booted = started.elapsed();
+    let connected = lab.connected();
+
+    let child = devices.as_ref().map(|d| Process::Pid(d.pid()));
+    let cpu = |p: Option<Process>| p.map_or(0.0, Process::cpu_seconds);
+    let (lab_before, devices_before) = (Process::This.cpu_seconds(), cpu(child));
+    let wall = Instant::now();
+    tokio::time::sleep(Duration::from_secs(args.steady)).await;
+    let seconds = wall.elapsed().as_secs_f64();
+    let lab_cores = (Process::This.cpu_seconds() - lab_before) / seconds;
+    let device_cores = (cpu(child) - devices_before) / seconds;
+    let mib = |p: Option<Process>, key| p.map_or(0, |p| p.memory_kib(key) / 1024);
+    println!(
+        "kind={:?} devices={} device_process={} connected={connected} \
+         certificates_and_keys_made_in={:.1}s all_connected_after={:.1}s \
+         steady_state_cores={:.3} (lab {lab_cores:.3} + devices {device_cores:.3}, over {}s, \
+         status every {}s) rss_mib={} (lab {} + devices {}) peak_rss_mib={} (lab {} + devices {})",
+        args.kind,
+        args.devices,
+        args.device_process,
+        prepared.as_secs_f64(),
+        booted.as_secs_f64(),
+        lab_cores + device_cores,
+        args.steady,
+        STATUS_INTERVAL.as_secs(),
+        mib(Some(Process::This), "VmRSS:") + mib(child, "VmRSS:"),
+        mib(Some(Process::This), "VmRSS:"),
+        mib(child, "VmRSS:"),
+        mib(Some(Process::This), "VmHWM:") + mib(child, "VmHWM:"),
+        mib(Some(Process::This), "VmHWM:"),
+        mib(child, "VmHWM:"),
+    );
+    let stopping = Instant::now();
+    if let Some(devices) = devices {
+        let clean = devices.stop(Duration::from_secs(120)).await;
+        println!("device_process_exited_cleanly={clean}");
+    }
+    lab.shutdown().await;
+    println!("shutdown_took={:.1}s", stopping.elapsed().as_secs_f64());
+    Ok(())
+}

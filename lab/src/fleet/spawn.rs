@@ -1,0 +1,202 @@
+//! Starting the devices of a plan as tasks: the real fleetid-agent (key made in its own
+//! simulated SE05x) or the lab's scripted device, each with its own TLS identity. Used by the
+//! lab for its own fleet and by a separate device process in scale runs ([`super::Fleet::run_devices`]).
+
+use std::collections::{BTreeSet, HashMap};
+use std::sync::Arc;
+use std::time::Duration;
+
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+use tokio::sync::{Semaphore, watch};
+use tokio::task::JoinHandle;
+use tokio_rustls::TlsConnector;
+
+use super::scenario::{DeviceSpec, Role};
+use super::{DeviceKind, DeviceLink, FleetCounters, FleetError, agent, device};
+use crate::registry::{CertStatus, Registry, cert_arn, now};
+
+/// Handshakes in flight at once while booting (2 cores: more only queues).
+const CONCURRENT_HANDSHAKES: usize = 64;
+
+/// Starts every device of `plan`; `first_index` is the position of `plan[0]` in the whole
+/// plan (device seeds depend on it). `registry` is the lab's own, when the devices run in the
+/// lab's process: the shared-certificate story needs it.
+pub(super) fn spawn_devices(
+    link: &DeviceLink,
+    registry: Option<&Registry>,
+    plan: &[DeviceSpec],
+    first_index: usize,
+    seed: u64,
+    stop_rx: &watch::Receiver<bool>,
+    counters: &Arc<FleetCounters>,
+) -> Result<Vec<JoinHandle<()>>, FleetError> {
+    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+    let mut roots = rustls::RootCertStore::empty();
+    let root = CertificateDer::from_pem_slice(link.root_ca_pem.as_bytes()).map_err(|e| {
+        FleetError::Credentials {
+            device: "(root CA)".into(),
+            message: e.to_string(),
+        }
+    })?;
+    roots.add(root).map_err(|e| FleetError::Credentials {
+        device: "(root CA)".into(),
+        message: e.to_string(),
+    })?;
+    let roots = Arc::new(roots);
+    let handshakes = Arc::new(Semaphore::new(CONCURRENT_HANDSHAKES));
+    let mut identities: HashMap<&str, (String, String)> = HashMap::new();
+    let mut tasks = Vec::with_capacity(plan.len());
+    let at = now();
+    let owners: BTreeSet<&str> = plan
+        .iter()
+        .filter_map(|s| match &s.role {
+            Role::SharesCertificateOf(owner) => Some(owner.as_str()),
+            _ => None,
+        })
+        .collect();
+    for (offset, spec) in plan.iter().enumerate() {
+        let index = first_index + offset;
+        let device_seed = seed ^ (u64::try_from(index).unwrap_or(0).wrapping_mul(0x9e37_79b9));
+        let scripted =
+            link.kind == DeviceKind::Scripted || matches!(spec.role, Role::Debug | Role::Flapping);
+        let shared_key = matches!(spec.role, Role::SharesCertificateOf(_))
+            || owners.contains(spec.name.as_str());
+        if !scripted && !shared_key {
+            // The key is made in the agent's own simulated SE05x.
+            let key = agent::FactoryKey::SecureElement {
+                issuing: link.issuing_ca.clone(),
+                valid_days: spec.expires_in_days,
+            };
+            tasks.push(spawn_agent(
+                spec.clone(),
+                key,
+                link,
+                stop_rx,
+                &handshakes,
+                device_seed,
+            ));
+            continue;
+        }
+        let (cert_pem, key_pem) = match &spec.role {
+            Role::SharesCertificateOf(owner) => identities
+                .get(owner.as_str())
+                .cloned()
+                .ok_or_else(|| FleetError::Credentials {
+                    device: spec.name.clone(),
+                    message: format!("{owner} is not planned before it"),
+                })?,
+            _ => {
+                let issued = link.issuing_ca.issue_device_valid(
+                    &spec.name,
+                    at - time::Duration::hours(1),
+                    at + time::Duration::days(spec.expires_in_days),
+                )?;
+                (issued.certificate_pem, issued.key_pem)
+            }
+        };
+        identities.insert(spec.name.as_str(), (cert_pem.clone(), key_pem.clone()));
+        if let Role::SharesCertificateOf(_) = spec.role {
+            let registry = registry.ok_or_else(|| FleetError::Credentials {
+                device: spec.name.clone(),
+                message: "a shared certificate needs the lab's registry in this process".into(),
+            })?;
+            tasks.push(tokio::spawn(share_certificate(
+                registry.clone(),
+                cert_pem.clone(),
+                spec.name.clone(),
+                stop_rx.clone(),
+            )));
+        }
+        if !scripted {
+            let key = agent::FactoryKey::Software {
+                certificate_pem: cert_pem,
+                key_pem,
+            };
+            tasks.push(spawn_agent(
+                spec.clone(),
+                key,
+                link,
+                stop_rx,
+                &handshakes,
+                device_seed,
+            ));
+            continue;
+        }
+        let credentials = |e: &dyn std::fmt::Display| FleetError::Credentials {
+            device: spec.name.clone(),
+            message: e.to_string(),
+        };
+        let chain =
+            vec![CertificateDer::from_pem_slice(cert_pem.as_bytes()).map_err(|e| credentials(&e))?];
+        let key = PrivateKeyDer::from_pem_slice(key_pem.as_bytes()).map_err(|e| credentials(&e))?;
+        let config = rustls::ClientConfig::builder_with_provider(provider.clone())
+            .with_safe_default_protocol_versions()
+            .map_err(|e| credentials(&e))?
+            .with_root_certificates(roots.clone())
+            .with_client_auth_cert(chain, key)
+            .map_err(|e| credentials(&e))?;
+        let device_link = device::Link {
+            addr: link.gateway,
+            connector: TlsConnector::from(Arc::new(config)),
+            handshakes: handshakes.clone(),
+            status_interval: link.status_interval,
+            stop: stop_rx.clone(),
+            counters: counters.clone(),
+        };
+        tasks.push(tokio::spawn(device::run(
+            spec.clone(),
+            device_link,
+            device_seed,
+        )));
+    }
+    Ok(tasks)
+}
+
+fn spawn_agent(
+    spec: DeviceSpec,
+    key: agent::FactoryKey,
+    link: &DeviceLink,
+    stop: &watch::Receiver<bool>,
+    gate: &Arc<Semaphore>,
+    seed: u64,
+) -> JoinHandle<()> {
+    let agent_link = agent::AgentLink {
+        gateway: link.gateway,
+        anchor_pem: link.root_ca_pem.clone(),
+        status_interval: link.status_interval,
+        stop: stop.clone(),
+        gate: gate.clone(),
+    };
+    tokio::spawn(async move {
+        if let Err(e) = agent::run(spec, key, agent_link, seed).await {
+            tracing::warn!("lab agent stopped: {e}");
+        }
+    })
+}
+
+/// The shared-certificate device: once its owner's certificate is ACTIVE, the certificate is
+/// also attached to this device's thing (a non-exclusive attachment), so both connect with it.
+async fn share_certificate(
+    registry: Registry,
+    cert_pem: String,
+    thing: String,
+    mut stop: watch::Receiver<bool>,
+) {
+    let Ok(facts) = crate::cert_facts::CertFacts::from_pem(&cert_pem) else {
+        return;
+    };
+    loop {
+        if registry
+            .certificate(&facts.id)
+            .is_ok_and(|c| c.status == CertStatus::Active)
+        {
+            let _ = registry.attach_thing_principal(&thing, &cert_arn(&facts.id));
+            return;
+        }
+        tokio::select! {
+            () = tokio::time::sleep(Duration::from_millis(200)) => {}
+            _ = stop.changed() => return,
+        }
+    }
+}
