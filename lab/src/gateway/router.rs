@@ -1,7 +1,10 @@
 //! The broker's tables: which session holds which client id, and who subscribed to what.
-//! Exact topic filters are indexed by topic; the few wildcard filters are scanned.
+//! Exact topic filters are indexed by topic; wildcard filters by their literal levels before
+//! the first wildcard, so a publish looks at the filters under each prefix of its topic only
+//! (every device subscribes to wildcard filters of its own Jobs topics: scanning them all on
+//! every publish made a fleet's boot quadratic).
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use tokio::sync::mpsc;
@@ -33,8 +36,11 @@ pub struct SessionEntry {
 #[derive(Default)]
 struct Tables {
     sessions: HashMap<String, SessionEntry>,
+    /// Certificate id -> client ids of its sessions (a registry event names a certificate).
+    by_cert: HashMap<String, BTreeSet<String>>,
     exact: HashMap<String, HashMap<String, u8>>,
-    wildcard: Vec<(String, String, u8)>,
+    /// Literal prefix -> (filter, client id) -> QoS.
+    wildcard: HashMap<String, HashMap<(String, String), u8>>,
 }
 
 /// Sessions and subscriptions.
@@ -50,7 +56,16 @@ impl Router {
 
     /// Adds a session; returns the one it replaces (same client id), which must be closed.
     pub fn register(&self, client_id: &str, entry: SessionEntry) -> Option<SessionEntry> {
-        self.lock().sessions.insert(client_id.to_owned(), entry)
+        let mut t = self.lock();
+        t.by_cert
+            .entry(entry.cert_id.clone())
+            .or_default()
+            .insert(client_id.to_owned());
+        let replaced = t.sessions.insert(client_id.to_owned(), entry);
+        if let Some(old) = &replaced {
+            forget_cert(&mut t, &old.cert_id, client_id);
+        }
+        replaced
     }
 
     /// Removes a session (only if it is still the one registered) and its subscriptions.
@@ -62,7 +77,9 @@ impl Router {
             .get(client_id)
             .is_some_and(|s| s.session_id == session_id);
         if current {
-            t.sessions.remove(client_id);
+            if let Some(old) = t.sessions.remove(client_id) {
+                forget_cert(&mut t, &old.cert_id, client_id);
+            }
             for f in filters {
                 remove_subscription(&mut t, client_id, f);
             }
@@ -75,9 +92,9 @@ impl Router {
         let mut t = self.lock();
         if filter.contains(['+', '#']) {
             t.wildcard
-                .retain(|(f, c, _)| !(f == filter && c == client_id));
-            t.wildcard
-                .push((filter.to_owned(), client_id.to_owned(), qos));
+                .entry(literal_prefix(filter).to_owned())
+                .or_default()
+                .insert((filter.to_owned(), client_id.to_owned()), qos);
         } else {
             t.exact
                 .entry(filter.to_owned())
@@ -97,11 +114,11 @@ impl Router {
         let targets: Vec<(mpsc::Sender<ToSession>, u8)> = {
             let t = self.lock();
             let exact = t.exact.get(&publish.topic).into_iter().flatten();
-            let wild = t
-                .wildcard
-                .iter()
-                .filter(|(f, _, _)| filter_matches(f, &publish.topic))
-                .map(|(_, c, q)| (c, q));
+            let wild = topic_prefixes(&publish.topic)
+                .filter_map(|prefix| t.wildcard.get(prefix))
+                .flatten()
+                .filter(|((f, _), _)| filter_matches(f, &publish.topic))
+                .map(|((_, c), q)| (c, q));
             exact
                 .chain(wild)
                 .filter_map(|(client, qos)| {
@@ -125,11 +142,12 @@ impl Router {
     /// Sessions using a certificate.
     #[must_use]
     pub fn sessions_with_cert(&self, cert_id: &str) -> Vec<(String, SessionEntry)> {
-        self.lock()
-            .sessions
-            .iter()
-            .filter(|(_, s)| s.cert_id == cert_id)
-            .map(|(c, s)| (c.clone(), s.clone()))
+        let t = self.lock();
+        t.by_cert
+            .get(cert_id)
+            .into_iter()
+            .flatten()
+            .filter_map(|c| t.sessions.get(c).map(|s| (c.clone(), s.clone())))
             .collect()
     }
 
@@ -152,6 +170,23 @@ impl Router {
     }
 }
 
+/// Drops `client_id` from its certificate's index entry, unless the session now registered
+/// under that client id uses the same certificate.
+fn forget_cert(t: &mut Tables, cert_id: &str, client_id: &str) {
+    if t.sessions
+        .get(client_id)
+        .is_some_and(|s| s.cert_id == cert_id)
+    {
+        return;
+    }
+    if let Some(clients) = t.by_cert.get_mut(cert_id) {
+        clients.remove(client_id);
+        if clients.is_empty() {
+            t.by_cert.remove(cert_id);
+        }
+    }
+}
+
 fn remove_subscription(t: &mut Tables, client_id: &str, filter: &str) {
     if let Some(subs) = t.exact.get_mut(filter) {
         subs.remove(client_id);
@@ -159,6 +194,122 @@ fn remove_subscription(t: &mut Tables, client_id: &str, filter: &str) {
             t.exact.remove(filter);
         }
     }
-    t.wildcard
-        .retain(|(f, c, _)| !(f == filter && c == client_id));
+    let prefix = literal_prefix(filter);
+    if let Some(subs) = t.wildcard.get_mut(prefix) {
+        subs.remove(&(filter.to_owned(), client_id.to_owned()));
+        if subs.is_empty() {
+            t.wildcard.remove(prefix);
+        }
+    }
+}
+
+/// The levels of a filter before its first wildcard level, without the separator after them
+/// (`a/b/+/c` -> `a/b`, `#` -> ``).
+fn literal_prefix(filter: &str) -> &str {
+    let mut end = 0;
+    for (index, level) in filter.split('/').enumerate() {
+        if level == "+" || level == "#" {
+            break;
+        }
+        end += level.len() + usize::from(index > 0);
+    }
+    &filter[..end]
+}
+
+/// Every prefix of whole levels of a topic, the empty one first (`a/b` -> ``, `a`, `a/b`).
+fn topic_prefixes(topic: &str) -> impl Iterator<Item = &str> {
+    std::iter::once("")
+        .chain(topic.match_indices('/').map(move |(i, _)| &topic[..i]))
+        .chain(std::iter::once(topic).filter(|t| !t.is_empty()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(session_id: u64, cert_id: &str) -> SessionEntry {
+        SessionEntry {
+            session_id,
+            cert_id: cert_id.to_owned(),
+            tx: mpsc::channel(1).0,
+        }
+    }
+
+    fn clients_of(router: &Router, cert_id: &str) -> Vec<String> {
+        let mut clients: Vec<String> = router
+            .sessions_with_cert(cert_id)
+            .into_iter()
+            .map(|(c, _)| c)
+            .collect();
+        clients.sort();
+        clients
+    }
+
+    #[test]
+    fn wildcard_filters_are_found_under_every_prefix_of_the_topic() {
+        assert_eq!(literal_prefix("a/b/+/c"), "a/b");
+        assert_eq!(literal_prefix("#"), "");
+        assert_eq!(literal_prefix("+/x"), "");
+        assert_eq!(literal_prefix("a//+"), "a/");
+        assert_eq!(
+            topic_prefixes("a/b/c").collect::<Vec<_>>(),
+            ["", "a", "a/b", "a/b/c"]
+        );
+        let router = Router::default();
+        let (tx, mut rx) = mpsc::channel(16);
+        router.register(
+            "op",
+            SessionEntry {
+                session_id: 1,
+                cert_id: "X".into(),
+                tx,
+            },
+        );
+        for filter in ["#", "a/+", "a/b/#", "a//+", "z/+", "$aws/things/+/jobs/#"] {
+            router.subscribe("op", filter, 0);
+        }
+        let publish = |topic: &str| Publish {
+            topic: topic.into(),
+            payload: bytes::Bytes::new(),
+            qos: 0,
+            pkid: 0,
+            retain: false,
+        };
+        // `#`, `a/+` and `a/b/#` (which also matches its parent level).
+        assert_eq!(router.route(&publish("a/b")), 3);
+        assert_eq!(router.route(&publish("a//c")), 2, "`#` and `a//+`");
+        // `$` topics match no filter that starts with a wildcard.
+        assert_eq!(router.route(&publish("$aws/things/d/jobs/get")), 1);
+        router.unsubscribe("op", "a/+");
+        assert_eq!(router.route(&publish("a/b")), 2);
+        let mut delivered = 0;
+        while rx.try_recv().is_ok() {
+            delivered += 1;
+        }
+        assert_eq!(delivered, 8);
+    }
+
+    #[test]
+    fn sessions_are_found_by_certificate_through_replacements_and_departures() {
+        let router = Router::default();
+        assert!(router.register("a", entry(1, "X")).is_none());
+        assert!(router.register("b", entry(2, "X")).is_none());
+        assert!(router.register("c", entry(3, "Y")).is_none());
+        assert_eq!(clients_of(&router, "X"), ["a", "b"]);
+
+        // A new connection with client id `a` and another certificate replaces the old one.
+        assert_eq!(router.register("a", entry(4, "Y")).unwrap().session_id, 1);
+        assert_eq!(clients_of(&router, "X"), ["b"]);
+        assert_eq!(clients_of(&router, "Y"), ["a", "c"]);
+
+        // The replaced session's late unregister changes nothing; the current one's does.
+        assert!(!router.unregister("a", 1, &[]));
+        assert_eq!(clients_of(&router, "Y"), ["a", "c"]);
+        assert!(router.unregister("b", 2, &[]));
+        assert!(clients_of(&router, "X").is_empty());
+        // Same client id, same certificate: still indexed.
+        router.register("c", entry(5, "Y"));
+        assert_eq!(clients_of(&router, "Y"), ["a", "c"]);
+        assert_eq!(router.len(), 2);
+    }
 }

@@ -91,6 +91,9 @@ pub(crate) struct State {
     certs: Vec<CertRecord>,
     cert_index: HashMap<String, usize>,
     things: BTreeMap<String, ThingRecord>,
+    /// Principal ARN -> names of the things it is attached to (the reverse of
+    /// `ThingRecord::principals`, kept with it: the gateway asks on every connect).
+    principal_things: HashMap<String, BTreeSet<String>>,
     groups: BTreeMap<String, GroupRecord>,
     policies: BTreeMap<String, PolicyRecord>,
     /// Target ARN -> names of the policies attached to it.

@@ -150,6 +150,11 @@ impl Registry {
         if record.principals.insert(principal.to_owned()) {
             record.version += 1;
         }
+        state
+            .principal_things
+            .entry(principal.to_owned())
+            .or_default()
+            .insert(thing.to_owned());
         Ok(())
     }
 
@@ -168,6 +173,12 @@ impl Registry {
             .get_mut(thing)
             .ok_or_else(|| thing_not_found(thing))?;
         record.principals.remove(principal);
+        if let Some(things) = state.principal_things.get_mut(principal) {
+            things.remove(thing);
+            if things.is_empty() {
+                state.principal_things.remove(principal);
+            }
+        }
         Ok(())
     }
 
@@ -175,11 +186,10 @@ impl Registry {
     #[must_use]
     pub fn principal_things(&self, principal: &str) -> Vec<String> {
         self.lock()
-            .things
-            .values()
-            .filter(|t| t.principals.contains(principal))
-            .map(|t| t.name.clone())
-            .collect()
+            .principal_things
+            .get(principal)
+            .map(|things| things.iter().cloned().collect())
+            .unwrap_or_default()
     }
 
     /// `CreateThingGroup`.

@@ -123,6 +123,7 @@ async fn run(args: &Args) -> Result<(), BoxError> {
 
     let child = devices.as_ref().map(|d| Process::Pid(d.pid()));
     let cpu = |p: Option<Process>| p.map_or(0.0, Process::cpu_seconds);
+    let (lab_boot_cpu, devices_boot_cpu) = (Process::This.cpu_seconds(), cpu(child));
     let (lab_before, devices_before) = (Process::This.cpu_seconds(), cpu(child));
     let wall = Instant::now();
     tokio::time::sleep(Duration::from_secs(args.steady)).await;
@@ -133,6 +134,7 @@ async fn run(args: &Args) -> Result<(), BoxError> {
     println!(
         "kind={:?} devices={} device_process={} connected={connected} \
          certificates_and_keys_made_in={:.1}s all_connected_after={:.1}s \
+         boot_cpu_seconds={:.1} (lab {lab_boot_cpu:.1} + devices {devices_boot_cpu:.1}) \
          steady_state_cores={:.3} (lab {lab_cores:.3} + devices {device_cores:.3}, over {}s, \
          status every {}s) rss_mib={} (lab {} + devices {}) peak_rss_mib={} (lab {} + devices {})",
         args.kind,
@@ -140,6 +142,7 @@ async fn run(args: &Args) -> Result<(), BoxError> {
         args.device_process,
         prepared.as_secs_f64(),
         booted.as_secs_f64(),
+        lab_boot_cpu + devices_boot_cpu,
         lab_cores + device_cores,
         args.steady,
         STATUS_INTERVAL.as_secs(),
