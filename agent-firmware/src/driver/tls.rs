@@ -173,11 +173,17 @@ pub fn client_config(
         .map_err(|e| format!("TLS versions: {e}"))?
         .with_root_certificates(roots)
         .with_client_cert_resolver(Arc::new(OneCertificate(Arc::new(certified))));
+    // An agent talks to one endpoint: a few resumption slots, not rustls' default of 256
+    // (allocated up front, it was the largest part of an idle connection's memory).
+    config.resumption = rustls::client::Resumption::in_memory_sessions(RESUMPTION_SLOTS);
     if alpn {
         config.alpn_protocols = vec![b"x-amzn-mqtt-ca".to_vec()];
     }
     Ok(config)
 }
+
+/// TLS sessions remembered for resumption (one endpoint, the occasional second name).
+const RESUMPTION_SLOTS: usize = 4;
 
 /// Checks that `host` is a name TLS can verify.
 ///
