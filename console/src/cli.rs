@@ -49,6 +49,49 @@ pub struct GlobalArgs {
     /// Config file (default: config.toml in the platform config directory).
     #[arg(long, global = true, value_name = "FILE")]
     pub config: Option<PathBuf>,
+    /// Live status broker `host[:port]` (default: the account's iot:Data-ATS endpoint).
+    #[arg(
+        long,
+        global = true,
+        value_name = "HOST[:PORT]",
+        help_heading = "Live status (MQTT)"
+    )]
+    pub mqtt_endpoint: Option<String>,
+    /// CA bundle (PEM) that signed the broker's certificate (default: the platform's roots).
+    #[arg(
+        long,
+        global = true,
+        value_name = "FILE",
+        help_heading = "Live status (MQTT)"
+    )]
+    pub mqtt_ca: Option<PathBuf>,
+    /// Operator certificate (PEM): follow live status over mTLS instead of a SigV4 websocket.
+    #[arg(
+        long,
+        global = true,
+        value_name = "FILE",
+        requires = "mqtt_key",
+        help_heading = "Live status (MQTT)"
+    )]
+    pub mqtt_cert: Option<PathBuf>,
+    /// The operator certificate's private key (PEM).
+    #[arg(
+        long,
+        global = true,
+        value_name = "FILE",
+        requires = "mqtt_cert",
+        help_heading = "Live status (MQTT)"
+    )]
+    pub mqtt_key: Option<PathBuf>,
+    /// MQTT client id (default: one unique to this process; a second connection with the same
+    /// id drops the first).
+    #[arg(
+        long,
+        global = true,
+        value_name = "ID",
+        help_heading = "Live status (MQTT)"
+    )]
+    pub mqtt_client_id: Option<String>,
 }
 
 /// `--output` values.

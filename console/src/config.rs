@@ -71,6 +71,11 @@ struct RawEnvironment {
     colour: Option<Spanned<String>>,
     read_only: Option<bool>,
     endpoint_url: Option<Spanned<String>>,
+    mqtt_endpoint: Option<String>,
+    mqtt_ca: Option<PathBuf>,
+    mqtt_cert: Option<Spanned<PathBuf>>,
+    mqtt_key: Option<Spanned<PathBuf>>,
+    mqtt_client_id: Option<String>,
 }
 
 /// One environment as configured.
@@ -88,6 +93,25 @@ pub struct EnvironmentConfig {
     pub read_only: bool,
     /// Endpoint URL (a lab, moto).
     pub endpoint_url: Option<String>,
+    /// How live status (MQTT) is followed.
+    pub mqtt: MqttConfig,
+}
+
+/// Live status settings of an environment. With a certificate and key the console connects
+/// over mTLS as an operator; without, over a SigV4-signed websocket with the AWS credentials
+/// (only when no `endpoint_url` points at a local stand-in, which has no data endpoint).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct MqttConfig {
+    /// Broker `host[:port]`; none: the account's `iot:Data-ATS` endpoint (DescribeEndpoint).
+    pub endpoint: Option<String>,
+    /// CA bundle (PEM) for the broker's certificate; none: the platform's roots.
+    pub ca: Option<PathBuf>,
+    /// Operator client certificate (PEM).
+    pub cert: Option<PathBuf>,
+    /// Its private key (PEM).
+    pub key: Option<PathBuf>,
+    /// MQTT client id; none: one unique to the process.
+    pub client_id: Option<String>,
 }
 
 /// A keymap override and where it was written.
@@ -240,6 +264,21 @@ impl Config {
                     format!("{:?} is not an http:// or https:// URL", url.get_ref()),
                 ));
             }
+            match (&env.mqtt_cert, &env.mqtt_key) {
+                (Some(cert), None) => {
+                    return Err(invalid(
+                        cert.span(),
+                        "mqtt_cert needs mqtt_key (the certificate's private key)".to_owned(),
+                    ));
+                }
+                (None, Some(key)) => {
+                    return Err(invalid(
+                        key.span(),
+                        "mqtt_key needs mqtt_cert (the operator certificate)".to_owned(),
+                    ));
+                }
+                _ => {}
+            }
             environments.insert(
                 name,
                 EnvironmentConfig {
@@ -249,6 +288,13 @@ impl Config {
                     colour: env.colour.map(Spanned::into_inner),
                     read_only: env.read_only.unwrap_or(false),
                     endpoint_url: env.endpoint_url.map(Spanned::into_inner),
+                    mqtt: MqttConfig {
+                        endpoint: env.mqtt_endpoint,
+                        ca: env.mqtt_ca,
+                        cert: env.mqtt_cert.map(Spanned::into_inner),
+                        key: env.mqtt_key.map(Spanned::into_inner),
+                        client_id: env.mqtt_client_id,
+                    },
                 },
             );
         }
@@ -299,7 +345,7 @@ pub struct Environment {
 }
 
 /// Picks the environment (`--env`, else `default_environment`, else `default`) and applies
-/// `--profile`, `--region`, `--endpoint-url` and `--read-only` on top.
+/// `--profile`, `--region`, `--endpoint-url`, the `--mqtt-*` flags and `--read-only` on top.
 ///
 /// # Errors
 /// [`ConfigError::UnknownEnvironment`] when a named environment is not in the file.
@@ -333,6 +379,24 @@ pub fn resolve_environment(config: &Config, args: &GlobalArgs) -> Result<Environ
     }
     if let Some(url) = &args.endpoint_url {
         settings.endpoint_url = Some(url.clone());
+    }
+    let mqtt = &mut settings.mqtt;
+    for (flag, setting) in [
+        (&args.mqtt_endpoint, &mut mqtt.endpoint),
+        (&args.mqtt_client_id, &mut mqtt.client_id),
+    ] {
+        if let Some(value) = flag {
+            *setting = Some(value.clone());
+        }
+    }
+    for (flag, setting) in [
+        (&args.mqtt_ca, &mut mqtt.ca),
+        (&args.mqtt_cert, &mut mqtt.cert),
+        (&args.mqtt_key, &mut mqtt.key),
+    ] {
+        if let Some(value) = flag {
+            *setting = Some(value.clone());
+        }
     }
     settings.read_only |= args.read_only;
     Ok(Environment { name, settings })

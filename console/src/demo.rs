@@ -107,14 +107,21 @@ enum Booted {
     Interrupted,
 }
 
-/// Shows boot progress until every planned certificate is provisioned or rejected, the
-/// deadline passes, or Ctrl-C.
+/// Shows boot progress until every planned certificate is provisioned or rejected and every
+/// admitted device is connected again (JITR drops each first connection), the deadline
+/// passes, or Ctrl-C.
 async fn boot(lab: &LabHandle, started: Instant) -> Result<Booted, DemoError> {
     // Devices that share another's certificate register nothing of their own.
     let registrations = lab
         .plan
         .iter()
         .filter(|d| !matches!(d.role, Role::SharesCertificateOf(_)))
+        .count();
+    // The recalled batch never connects; the flapping device is away now and then.
+    let steadily_connected = lab
+        .plan
+        .iter()
+        .filter(|d| !matches!(d.role, Role::Recalled | Role::Flapping))
         .count();
     let terminal = io::stderr().is_terminal();
     let mut progress = lab.progress.clone();
@@ -131,7 +138,7 @@ async fn boot(lab: &LabHandle, started: Instant) -> Result<Booted, DemoError> {
             eprintln!("{}", progress_line(&now));
             last_line = Some(Instant::now());
         }
-        if now.provisioned + now.rejected >= registrations {
+        if now.provisioned + now.rejected >= registrations && now.connected >= steadily_connected {
             break now;
         }
         tokio::select! {
@@ -202,6 +209,16 @@ async fn headless(lab: &LabHandle, out: &mut dyn Write) -> Result<(), DemoError>
          fleetid --endpoint-url {} certs list",
         credentials.display(),
         lab.endpoint_url
+    ));
+    lines.push(format!(
+        "example-live: AWS_SHARED_CREDENTIALS_FILE={} AWS_PROFILE=default AWS_REGION={region} \
+         fleetid --endpoint-url {} --mqtt-ca {} --mqtt-cert {} --mqtt-key {} \
+         --mqtt-client-id {OPERATOR_CLIENT_ID} anomalies --follow",
+        credentials.display(),
+        lab.endpoint_url,
+        lab.operator.ca_pem.display(),
+        lab.operator.cert_pem.display(),
+        lab.operator.key_pem.display(),
     ));
     lines.push("ready: Ctrl-C stops the lab".to_owned());
     let text = lines.join("\n") + "\n";

@@ -1,8 +1,8 @@
 //! `fleetid demo --headless` end to end: the real binary starts the lab with 200 devices, a
 //! second `fleetid --endpoint-url <lab> certs list --output json` with the lab's credentials
 //! sees exactly the lab's certificates (199 device certificates — two devices share one — and
-//! the operator's), the recalled batch is rejected by JITR with its reason and REVOKED, and
-//! SIGINT stops the demo cleanly.
+//! the operator's), the recalled batch is rejected by JITR with its reason and REVOKED, the
+//! debug-topic device is listed by `fleetid anomalies`, and SIGINT stops the demo cleanly.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::{BufRead, BufReader};
@@ -66,8 +66,17 @@ fn one<'a>(fields: &'a BTreeMap<String, Vec<String>>, key: &str) -> &'a str {
 
 /// `fleetid --endpoint-url <url> certs list --output json` with only the lab's credentials.
 fn certs_list(url: &str, credentials: &str, dir: &Path) -> serde_json::Value {
+    fleetid_json(
+        &["--endpoint-url", url, "certs", "list", "--output", "json"],
+        credentials,
+        dir,
+    )
+}
+
+/// Runs `fleetid ARGS` with only the lab's credentials and parses its JSON output.
+fn fleetid_json(args: &[&str], credentials: &str, dir: &Path) -> serde_json::Value {
     let output = Command::new(env!("CARGO_BIN_EXE_fleetid"))
-        .args(["--endpoint-url", url, "certs", "list", "--output", "json"])
+        .args(args)
         .env_remove("AWS_ACCESS_KEY_ID")
         .env_remove("AWS_SECRET_ACCESS_KEY")
         .env_remove("AWS_SESSION_TOKEN")
@@ -79,13 +88,13 @@ fn certs_list(url: &str, credentials: &str, dir: &Path) -> serde_json::Value {
         .env("FLEETID_CACHE", dir.join("cache.sqlite"))
         .env("XDG_CONFIG_HOME", dir.join("config"))
         .output()
-        .expect("running fleetid certs list");
+        .expect("running fleetid");
     assert!(
         output.status.success(),
-        "certs list failed: {}",
+        "fleetid {args:?} failed: {}",
         String::from_utf8_lossy(&output.stderr)
     );
-    serde_json::from_slice(&output.stdout).expect("certs list prints JSON")
+    serde_json::from_slice(&output.stdout).expect("fleetid prints JSON")
 }
 
 #[test]
@@ -154,6 +163,27 @@ fn headless_demo_serves_the_lab_to_a_second_fleetid_and_stops_on_sigint() {
         })
         .count();
     assert_eq!(operator, 1, "the operator's certificate is listed once");
+
+    // The device that publishes to a debug topic shows as an anomaly in a second process.
+    assert!(one(&fields, "example-live").contains("--mqtt-cert"));
+    let debug_flagged = (0..20).any(|_| {
+        let anomalies = fleetid_json(
+            &["--endpoint-url", url, "anomalies", "--output", "json"],
+            credentials,
+            dir.path(),
+        );
+        let found = anomalies["data"].as_array().is_some_and(|rows| {
+            rows.iter().any(|a| {
+                a["kind"] == "DebugTopicPublish"
+                    && a["thing"].as_str().is_some_and(|t| t.starts_with("dev-"))
+            })
+        });
+        if !found {
+            std::thread::sleep(Duration::from_millis(500));
+        }
+        found
+    });
+    assert!(debug_flagged, "no DebugTopicPublish anomaly was listed");
 
     // SIGINT: the lab shuts down and the process exits 0 by itself.
     let pid = demo.0.id().to_string();

@@ -137,3 +137,29 @@ fn an_explicit_missing_file_is_an_error() {
         "{err}"
     );
 }
+
+#[test]
+fn mqtt_settings_parse_and_a_certificate_without_its_key_is_named() {
+    let config = parse(
+        r#"
+[environments.lab]
+endpoint_url = "http://127.0.0.1:5000"
+mqtt_endpoint = "127.0.0.1:8883"
+mqtt_ca = "/lab/root-ca.pem"
+mqtt_cert = "/lab/operator.pem"
+mqtt_key = "/lab/operator.key"
+mqtt_client_id = "fleetid-operator"
+"#,
+    )
+    .unwrap();
+    let mqtt = &config.environments["lab"].mqtt;
+    assert_eq!(mqtt.endpoint.as_deref(), Some("127.0.0.1:8883"));
+    assert_eq!(mqtt.cert.as_deref(), Some(Path::new("/lab/operator.pem")));
+    assert_eq!(mqtt.key.as_deref(), Some(Path::new("/lab/operator.key")));
+    assert_eq!(mqtt.client_id.as_deref(), Some("fleetid-operator"));
+
+    let err = parse("[environments.lab]\nmqtt_cert = \"/lab/operator.pem\"\n").unwrap_err();
+    let text = err.to_string();
+    assert!(text.contains(":2:"), "{text}");
+    assert!(text.contains("mqtt_cert needs mqtt_key"), "{text}");
+}

@@ -144,7 +144,10 @@ impl FleetBackend for AwsBackend {
         let Some(options) = &self.live else {
             return Err(BackendError::Live {
                 endpoint: "(none)".into(),
-                detail: "live status is not configured".into(),
+                detail: "live status is not configured: with an endpoint URL (a local stand-in) \
+                         give the broker's operator certificate with --mqtt-cert, --mqtt-key and \
+                         --mqtt-ca"
+                    .into(),
             });
         };
         follow_live(&self.iot, options, &updates).await

@@ -1,0 +1,183 @@
+//! The console against the lab, in one process: the lab boots a small demo fleet of real
+//! agents; the console's AWS backend (endpoint URL and static credentials, as `fleetid demo`
+//! uses it) loads the snapshot, then follows live status over the lab's mTLS gateway with the
+//! operator certificate (broker found through DescribeEndpoint). Every admitted device's
+//! status messages must reach the fleet model (last seen, reported firmware), and the device
+//! that publishes to a debug topic must show as a Device Defender anomaly in the model.
+#![allow(clippy::unwrap_used)]
+
+use std::time::{Duration, Instant};
+
+use aws_config::{BehaviorVersion, Region};
+use aws_credential_types::Credentials;
+use fleetid::backend::aws::{AwsBackend, LoadSettings};
+use fleetid::backend::live::connection::{LiveAuth, LiveOptions};
+use fleetid::backend::{BackendUpdate, FleetBackend};
+use fleetid::model::{FleetState, Source, UnixTime};
+use fleetid_lab::fleet::scenario::{OLD_FIRMWARE, Role, Scenario};
+use fleetid_lab::{Lab, LabHandle, LabOptions, OPERATOR_CLIENT_ID};
+use tokio::sync::mpsc;
+
+const DEVICES: usize = 60;
+/// Generous for a loaded 2-core machine; the loop ends as soon as the condition holds.
+const DEADLINE: Duration = Duration::from_secs(90);
+
+fn backend(lab: &LabHandle) -> AwsBackend {
+    let config = aws_config::SdkConfig::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .region(Region::new(fleetid_lab::registry::REGION))
+        .endpoint_url(&lab.endpoint_url)
+        .credentials_provider(
+            aws_credential_types::provider::SharedCredentialsProvider::new(Credentials::new(
+                fleetid_lab::api::ACCESS_KEY_ID,
+                fleetid_lab::api::SECRET_ACCESS_KEY,
+                None,
+                None,
+                "lab",
+            )),
+        )
+        .build();
+    AwsBackend::new(&config, LoadSettings::default()).with_live(LiveOptions {
+        endpoint: None,
+        ca_pem: Some(lab.operator.ca_pem.clone()),
+        auth: LiveAuth::Mtls {
+            cert_pem: lab.operator.cert_pem.clone(),
+            key_pem: lab.operator.key_pem.clone(),
+        },
+        client_id: OPERATOR_CLIENT_ID.to_owned(),
+        presence: true,
+    })
+}
+
+/// Waits until the lab's fleet has booted: every registration decided, the admitted devices
+/// connected again.
+async fn booted(lab: &LabHandle) {
+    let admitted = lab
+        .plan
+        .iter()
+        .filter(|d| !matches!(d.role, Role::Recalled | Role::Flapping))
+        .count();
+    let mut progress = lab.progress.clone();
+    let started = Instant::now();
+    loop {
+        let p = *progress.borrow_and_update();
+        if p.connected >= admitted {
+            return;
+        }
+        assert!(
+            started.elapsed() < DEADLINE,
+            "the lab's fleet did not boot: {p:?}"
+        );
+        let _ = tokio::time::timeout(Duration::from_secs(1), progress.changed()).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn live_status_and_a_debug_topic_publisher_reach_the_console_model() {
+    let dir = tempfile::tempdir().unwrap();
+    let lab = Lab::start(LabOptions {
+        devices: DEVICES,
+        seed: 11,
+        scenario: Scenario::Demo,
+        state_dir: Some(dir.path().to_owned()),
+        status_interval: Duration::from_secs(1),
+        ..LabOptions::default()
+    })
+    .await
+    .unwrap();
+    booted(&lab).await;
+    let backend = backend(&lab);
+
+    // The snapshot: certificates, things and the Device Defender stand-in's violations.
+    let mut state = FleetState::new();
+    let unavailable = fleetid::refresh::refresh(&backend, &mut state, Vec::new()).await;
+    assert_eq!(unavailable, None, "the certificate source loaded");
+
+    // Live status over the gateway, applied to the model as the console does.
+    let (tx, mut rx) = mpsc::channel::<BackendUpdate>(256);
+    let follower = tokio::spawn({
+        let backend = backend.clone();
+        async move { backend.follow_live(tx).await }
+    });
+    let reporting: Vec<&str> = lab
+        .plan
+        .iter()
+        .filter(|d| matches!(d.role, Role::Normal | Role::Debug))
+        .map(|d| d.name.as_str())
+        .collect();
+    assert!(
+        reporting
+            .iter()
+            .all(|name| state.thing(name).is_some_and(|t| t.last_seen.is_none())),
+        "the snapshot alone says nothing of live status"
+    );
+    let started = Instant::now();
+    loop {
+        let seen = reporting
+            .iter()
+            .filter(|name| state.thing(name).is_some_and(|t| t.last_seen.is_some()))
+            .count();
+        if seen == reporting.len() {
+            break;
+        }
+        assert!(
+            started.elapsed() < DEADLINE,
+            "live status reached {seen} of {} devices",
+            reporting.len()
+        );
+        let Ok(Some(update)) = tokio::time::timeout(Duration::from_secs(5), rx.recv()).await else {
+            continue;
+        };
+        for change in fleetid::feed::fleet_updates(update, UnixTime::now()) {
+            state.apply(change);
+        }
+    }
+    assert!(
+        state
+            .sources()
+            .get(&Source::Live)
+            .is_some_and(|s| s.fresh_at.is_some()),
+        "the live source reported its connection"
+    );
+    // The firmware each agent reports is in the model (the old-firmware cohort included).
+    for spec in lab.plan.iter().filter(|d| d.role == Role::Normal) {
+        let thing = state.thing(&spec.name).unwrap();
+        assert_eq!(thing.firmware, Some(spec.firmware), "{}", spec.name);
+    }
+    assert!(
+        lab.plan
+            .iter()
+            .any(|d| d.role == Role::Normal && d.firmware == OLD_FIRMWARE),
+        "the plan has an old-firmware cohort to report"
+    );
+
+    // The debug-topic device: a Device Defender violation, read on the next refresh.
+    let debug = lab
+        .plan
+        .iter()
+        .find(|d| d.role == Role::Debug)
+        .map(|d| d.name.clone())
+        .unwrap();
+    let started = Instant::now();
+    loop {
+        let flagged = state.anomalies().values().any(|a| {
+            a.source == Source::DefenderDetect
+                && a.thing.as_deref() == Some(debug.as_str())
+                && &*a.kind == "DebugTopicPublish"
+        });
+        if flagged {
+            break;
+        }
+        assert!(
+            started.elapsed() < DEADLINE,
+            "no DebugTopicPublish anomaly for {debug}: {:?}",
+            state.anomalies().values().collect::<Vec<_>>()
+        );
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        fleetid::refresh::refresh(&backend, &mut state, Vec::new()).await;
+    }
+
+    drop(rx);
+    let _ = tokio::time::timeout(Duration::from_secs(10), follower).await;
+    lab.shutdown().await;
+}
