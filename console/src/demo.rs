@@ -23,6 +23,8 @@ use crate::tui::TuiError;
 
 /// How long the fleet may take to boot before the demo goes on without the rest.
 const BOOT_DEADLINE: Duration = Duration::from_secs(300);
+/// How often each demo device reports: often enough that live status moves on screen.
+const STATUS_INTERVAL: Duration = Duration::from_secs(10);
 /// Progress lines when stderr is not a terminal: at most one per this period.
 const PLAIN_PROGRESS_EVERY: Duration = Duration::from_secs(2);
 /// The environment name the TUI's banner shows.
@@ -81,6 +83,7 @@ pub fn run(args: &DemoArgs, global: &GlobalArgs, out: &mut dyn Write) -> Result<
         seed: args.seed,
         scenario,
         state_dir: args.state_dir.clone(),
+        status_interval: STATUS_INTERVAL,
         ..LabOptions::default()
     }))?;
     eprintln!(

@@ -1,9 +1,13 @@
-//! The real `fleetid` binary as a terminal user sees it: started with no subcommand inside
-//! tmux (80x24) against moto, after this test registered a CA, device certificates and things.
-//! It visits every view, filters the device list, opens help and quits, checking the captured
-//! pane text at each step and that the process exits with status 0.
+//! The real `fleetid` binary as a terminal user sees it, inside tmux (80x24), checking the
+//! captured pane text at each step and that the process exits with status 0:
+//! - with no subcommand against moto, after this test registered a CA, device certificates and
+//!   things: every view, the device filter, help, quit;
+//! - `fleetid demo`: the lab's fleet of real agents on screen — its devices, the debug-topic
+//!   device in the anomaly feed, a device's detail with its live status, the filter, help, and
+//!   `q` stopping the lab.
 //!
-//! Needs `FLEETID_MOTO_URL` and tmux; `scripts/test` provides both. Fails without either.
+//! Needs tmux (and `FLEETID_MOTO_URL` for the first); `scripts/test` provides both. Fails
+//! without them.
 
 mod backend_support;
 
@@ -13,6 +17,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use aws_sdk_iot::types::CertificateStatus;
 use backend_support::{device_cert, moto_url, register_ca, register_device, root_ca};
+use fleetid_lab::fleet::scenario::{Role, Scenario};
 
 /// A region no other test uses, so the screens hold only this test's records (plus those of
 /// earlier runs of this test against the same moto server, which carry other tags).
@@ -171,6 +176,138 @@ fn write_launcher(dir: &Path, url: &str, status: &Path) -> PathBuf {
     script
 }
 
+/// Waits for the exit status the launcher writes after the binary ends.
+fn exit_status(tmux: &TmuxSession, status: &Path) -> String {
+    let start = Instant::now();
+    loop {
+        if let Ok(text) = std::fs::read_to_string(status)
+            && text.ends_with('\n')
+        {
+            return text.trim().to_owned();
+        }
+        assert!(
+            start.elapsed() < DEADLINE,
+            "fleetid did not exit after q; the pane shows:\n{}",
+            tmux.capture()
+        );
+        std::thread::sleep(POLL);
+    }
+}
+
+/// The launcher for `fleetid demo`: a private HOME, config and cache, no AWS settings at all.
+fn write_demo_launcher(dir: &Path, status: &Path, devices: usize, seed: u64) -> PathBuf {
+    let script = dir.join("demo.sh");
+    let d = dir.display();
+    let text = format!(
+        "export HOME='{d}' XDG_CONFIG_HOME='{d}/config' XDG_DATA_HOME='{d}/data' \
+         XDG_CACHE_HOME='{d}/cache' FLEETID_CACHE='{d}/cache.sqlite3'\n\
+         unset AWS_PROFILE AWS_SESSION_TOKEN AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY NO_COLOR\n\
+         '{bin}' demo --devices {devices} --seed {seed} --state-dir '{d}/lab' 2>'{d}/demo.err'\n\
+         echo $? > '{status}'\n",
+        bin = env!("CARGO_BIN_EXE_fleetid"),
+        status = status.display(),
+    );
+    std::fs::write(&script, text).expect("the launcher script is written");
+    script
+}
+
+#[test]
+fn the_demo_in_tmux_shows_the_labs_fleet_live_and_stops_on_q() {
+    require_tmux();
+    const DEVICES: usize = 60;
+    const SEED: u64 = 5;
+    let plan = fleetid_lab::fleet::scenario::plan(DEVICES, SEED, Scenario::Demo);
+    let debug = plan
+        .iter()
+        .find(|d| d.role == Role::Debug)
+        .map(|d| d.name.clone())
+        .unwrap();
+    let normal = plan
+        .iter()
+        .find(|d| d.role == Role::Normal)
+        .map(|d| d.name.clone())
+        .unwrap();
+
+    let dir = tempfile::tempdir().unwrap();
+    let status = dir.path().join("status");
+    let script = write_demo_launcher(dir.path(), &status, DEVICES, SEED);
+    let tmux = TmuxSession::start(
+        &dir.path().join("tmux.sock"),
+        &format!("sh '{}'", script.display()),
+    );
+
+    // The fleet boots (progress on stderr), then the TUI opens on the lab.
+    let pane = tmux.wait_for("the demo's dashboard", |p| {
+        p.contains("Freshness of every source")
+    });
+    assert!(
+        pane.lines().next().is_some_and(|l| l.contains("DEMO")),
+        "{pane}"
+    );
+
+    // The lab's devices, once the snapshot arrived.
+    tmux.send("5", false);
+    tmux.wait_for("the lab's devices", |p| {
+        p.contains("Devices:") && p.contains("dev-000")
+    });
+
+    // The device that publishes to a debug topic, reported by the Device Defender stand-in.
+    tmux.send("4", false);
+    tmux.wait_for("the debug-topic device in the anomaly feed", |p| {
+        p.contains(debug.as_str()) && p.contains("DebugTopic")
+    });
+
+    // One device: filter to it, open its detail with what its agent reported live.
+    tmux.send("5", false);
+    tmux.wait_for("the devices again", |p| p.contains("Devices:"));
+    tmux.send("/", false);
+    tmux.send(&normal, true);
+    tmux.wait_for("the filtered device list", |p| {
+        p.contains(normal.as_str()) && p.contains("1 of")
+    });
+    tmux.send("Enter", false);
+    // The detail is drawn from the model when it opens: reopen it until the agent's next
+    // status message (every 10 s in the demo) has arrived.
+    let reported = |p: &str| p.contains("firmware 2.4.1") || p.contains("firmware 1.0.3");
+    let start = Instant::now();
+    loop {
+        tmux.send("Enter", false);
+        let pane = tmux.wait_for("the device's detail", |p| {
+            p.contains(&format!("Device {normal}")) && p.contains("Live agent status")
+        });
+        if reported(&pane) {
+            assert!(pane.contains("seen "), "{pane}");
+            break;
+        }
+        assert!(
+            start.elapsed() < DEADLINE,
+            "no live status for {normal} in its detail:\n{pane}"
+        );
+        tmux.send("Escape", false);
+        std::thread::sleep(Duration::from_secs(1));
+    }
+    // Back to the list before the next key: Esc followed at once by a key reads as Alt+key.
+    tmux.send("Escape", false);
+    tmux.wait_for("the device list again", |p| p.contains("Devices:"));
+
+    tmux.send("?", false);
+    tmux.wait_for("the help", |p| {
+        p.contains("Keys (type to filter, Esc closes)")
+    });
+    tmux.send("Escape", false);
+    tmux.wait_for("the help to close", |p| !p.contains("Keys (type to filter"));
+
+    // `q` leaves the TUI; the demo stops the lab and exits 0.
+    tmux.send("q", false);
+    let code = exit_status(&tmux, &status);
+    let stderr = std::fs::read_to_string(dir.path().join("demo.err")).unwrap_or_default();
+    assert_eq!(
+        code, "0",
+        "exit status of fleetid demo after q; stderr:\n{stderr}"
+    );
+    assert!(stderr.contains("fleetid demo: stopped"), "{stderr}");
+}
+
 #[test]
 fn the_console_in_tmux_shows_every_view_filters_helps_and_quits() {
     let url = moto_url();
@@ -251,19 +388,6 @@ fn the_console_in_tmux_shows_every_view_filters_helps_and_quits() {
 
     // `q` ends the process with status 0.
     tmux.send("q", false);
-    let start = Instant::now();
-    let code = loop {
-        if let Ok(text) = std::fs::read_to_string(&status)
-            && text.ends_with('\n')
-        {
-            break text.trim().to_owned();
-        }
-        assert!(
-            start.elapsed() < DEADLINE,
-            "fleetid did not exit after q; the pane shows:\n{}",
-            tmux.capture()
-        );
-        std::thread::sleep(POLL);
-    };
+    let code = exit_status(&tmux, &status);
     assert_eq!(code, "0", "exit status of fleetid after q");
 }
