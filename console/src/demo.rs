@@ -243,7 +243,23 @@ fn open_tui(lab: &LabHandle, config: &Config, global: &GlobalArgs) -> Result<(),
         },
     };
     let options = interactive::options(config, &env, global.no_color);
-    let connection = Connection {
+    let connection = lab_connection(lab);
+    interactive::run_connected(
+        &options,
+        &env,
+        FleetState::default(),
+        None,
+        false,
+        connection,
+    )?;
+    Ok(())
+}
+
+/// How a console reaches the lab: its static credentials, and live status over the gateway
+/// with the operator certificate.
+#[must_use]
+pub fn lab_connection(lab: &LabHandle) -> Connection {
+    Connection {
         credentials: Some(Credentials::new(
             fleetid_lab::api::ACCESS_KEY_ID,
             fleetid_lab::api::SECRET_ACCESS_KEY,
@@ -261,14 +277,5 @@ fn open_tui(lab: &LabHandle, config: &Config, global: &GlobalArgs) -> Result<(),
             client_id: OPERATOR_CLIENT_ID.to_owned(),
             presence: true,
         }),
-    };
-    interactive::run_connected(
-        &options,
-        &env,
-        FleetState::default(),
-        None,
-        false,
-        connection,
-    )?;
-    Ok(())
+    }
 }

@@ -4,6 +4,8 @@
 //! signals fleetid derives itself (refused connections, duplicate client ids, malformed
 //! status messages, partially loaded sources) become anomalies too.
 
+use std::collections::BTreeSet;
+
 use crate::backend::findings::{AuditFindingRecord, IotMetric, MetricSeries, ViolationRecord};
 use crate::backend::live::{LiveEvent, PresenceEvent as LivePresence, PresenceKind as LiveKind};
 use crate::backend::records::{self as b, CertificateStatus, PemContents};
@@ -149,24 +151,32 @@ pub fn fleet_updates(update: BackendUpdate, now: UnixTime) -> Vec<FleetUpdate> {
         BackendUpdate::Things(things) => {
             vec![FleetUpdate::Things(things.iter().map(thing).collect())]
         }
-        BackendUpdate::ThingGroups(groups) => vec![FleetUpdate::Groups(
-            groups
-                .iter()
-                .map(|g| GroupRecord {
-                    name: g.name.as_str().into(),
-                    parent: None,
-                    dynamic: false,
-                })
-                .collect(),
-        )],
+        BackendUpdate::ThingGroups(groups) => vec![
+            FleetUpdate::Groups(
+                groups
+                    .iter()
+                    .map(|g| GroupRecord {
+                        name: g.name.as_str().into(),
+                        parent: None,
+                        dynamic: false,
+                    })
+                    .collect(),
+            ),
+            FleetUpdate::GroupPolicies(
+                groups
+                    .iter()
+                    .map(|g| (g.name.as_str().into(), names(&g.policies)))
+                    .collect(),
+            ),
+        ],
         BackendUpdate::Policies(policies) => vec![FleetUpdate::Policies(
             policies
                 .iter()
                 .map(|p| PolicyRecord {
                     name: p.name.as_str().into(),
                     default_version: "".into(),
-                    certificates: Vec::new(),
-                    groups: Vec::new(),
+                    certificates: BTreeSet::new(),
+                    groups: BTreeSet::new(),
                     allows_everything: false,
                 })
                 .collect(),
@@ -271,6 +281,7 @@ fn certificates(
 ) -> Vec<FleetUpdate> {
     let mut records = Vec::with_capacity(certs.len());
     let mut links = Vec::with_capacity(certs.len());
+    let mut policies = Vec::with_capacity(certs.len());
     for c in certs {
         let Ok(id) = CertId::parse(&c.id) else {
             anomalies.push(bad_id("certificate", &c.id, now));
@@ -288,12 +299,18 @@ fn certificates(
             generation: c.generation_id.as_deref().unwrap_or("").into(),
             parsed: fields(&c.pem),
         });
-        links.push((id, c.things.iter().map(|t| t.as_str().into()).collect()));
+        links.push((id, names(&c.things)));
+        policies.push((id, names(&c.policies)));
     }
     vec![
         FleetUpdate::Certificates(records),
         FleetUpdate::Attachments(links),
+        FleetUpdate::CertificatePolicies(policies),
     ]
+}
+
+fn names(texts: &[String]) -> Vec<Box<str>> {
+    texts.iter().map(|t| t.as_str().into()).collect()
 }
 
 fn thing(t: &b::ThingRecord) -> ThingRecord {

@@ -9,44 +9,33 @@
 use std::time::{Duration, Instant};
 
 use aws_config::{BehaviorVersion, Region};
-use aws_credential_types::Credentials;
+use aws_credential_types::provider::SharedCredentialsProvider;
 use fleetid::backend::aws::{AwsBackend, LoadSettings};
-use fleetid::backend::live::connection::{LiveAuth, LiveOptions};
 use fleetid::backend::{BackendUpdate, FleetBackend};
 use fleetid::model::{FleetState, Source, UnixTime};
 use fleetid_lab::fleet::scenario::{OLD_FIRMWARE, Role, Scenario};
-use fleetid_lab::{Lab, LabHandle, LabOptions, OPERATOR_CLIENT_ID};
+use fleetid_lab::{Lab, LabHandle, LabOptions};
 use tokio::sync::mpsc;
 
 const DEVICES: usize = 60;
 /// Generous for a loaded 2-core machine; the loop ends as soon as the condition holds.
 const DEADLINE: Duration = Duration::from_secs(90);
 
+/// The backend `fleetid demo` gives its console: the lab's endpoint and credentials, live
+/// status with the operator certificate (the broker found through DescribeEndpoint here).
 fn backend(lab: &LabHandle) -> AwsBackend {
+    let connection = fleetid::demo::lab_connection(lab);
     let config = aws_config::SdkConfig::builder()
         .behavior_version(BehaviorVersion::latest())
         .region(Region::new(fleetid_lab::registry::REGION))
         .endpoint_url(&lab.endpoint_url)
-        .credentials_provider(
-            aws_credential_types::provider::SharedCredentialsProvider::new(Credentials::new(
-                fleetid_lab::api::ACCESS_KEY_ID,
-                fleetid_lab::api::SECRET_ACCESS_KEY,
-                None,
-                None,
-                "lab",
-            )),
-        )
+        .credentials_provider(SharedCredentialsProvider::new(
+            connection.credentials.unwrap(),
+        ))
         .build();
-    AwsBackend::new(&config, LoadSettings::default()).with_live(LiveOptions {
-        endpoint: None,
-        ca_pem: Some(lab.operator.ca_pem.clone()),
-        auth: LiveAuth::Mtls {
-            cert_pem: lab.operator.cert_pem.clone(),
-            key_pem: lab.operator.key_pem.clone(),
-        },
-        client_id: OPERATOR_CLIENT_ID.to_owned(),
-        presence: true,
-    })
+    let mut live = connection.live.unwrap();
+    live.endpoint = None;
+    AwsBackend::new(&config, LoadSettings::default()).with_live(live)
 }
 
 /// Waits until the lab's fleet has booted: every registration decided, the admitted devices
@@ -139,6 +128,19 @@ async fn live_status_and_a_debug_topic_publisher_reach_the_console_model() {
             .is_some_and(|s| s.fresh_at.is_some()),
         "the live source reported its connection"
     );
+    // JITR attached the device policy to every admitted certificate.
+    let device_policy = &state.policies()[fleetid_lab::gateway::DEVICE_POLICY];
+    for spec in lab.plan.iter().filter(|d| d.role == Role::Normal) {
+        let thing = state.thing(&spec.name).unwrap();
+        assert!(
+            thing
+                .certificates
+                .iter()
+                .any(|c| device_policy.certificates.contains(c)),
+            "{} has no certificate with the device policy",
+            spec.name
+        );
+    }
     // The firmware each agent reports is in the model (the old-firmware cohort included).
     for spec in lab.plan.iter().filter(|d| d.role == Role::Normal) {
         let thing = state.thing(&spec.name).unwrap();

@@ -3,8 +3,8 @@
 //! - with no subcommand against moto, after this test registered a CA, device certificates and
 //!   things: every view, the device filter, help, quit;
 //! - `fleetid demo`: the lab's fleet of real agents on screen — its devices, the debug-topic
-//!   device in the anomaly feed, a device's detail with its live status, the filter, help, and
-//!   `q` stopping the lab.
+//!   device in the anomaly feed, a device's detail with its policy and live status, the filter,
+//!   help, and `q` stopping the lab.
 //!
 //! Needs tmux (and `FLEETID_MOTO_URL` for the first); `scripts/test` provides both. Fails
 //! without them.
@@ -277,6 +277,8 @@ fn the_demo_in_tmux_shows_the_labs_fleet_live_and_stops_on_q() {
         });
         if reported(&pane) {
             assert!(pane.contains("seen "), "{pane}");
+            // JITR attached the lab's device policy to its certificate.
+            assert!(pane.contains(fleetid_lab::gateway::DEVICE_POLICY), "{pane}");
             break;
         }
         assert!(

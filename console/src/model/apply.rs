@@ -38,9 +38,10 @@ impl FleetState {
                 }
             }
             FleetUpdate::CertificatesRemoved(ids) => {
-                for id in ids {
-                    self.remove_certificate(&id);
+                for id in &ids {
+                    self.remove_certificate(id);
                 }
+                self.forget_certificate_policies(&ids);
             }
             FleetUpdate::Cas(records) => {
                 self.cas.extend(records.into_iter().map(|r| (r.id, r)));
@@ -55,10 +56,9 @@ impl FleetState {
                     self.remove_thing(&name);
                 }
             }
-            FleetUpdate::Policies(records) => {
-                self.policies
-                    .extend(records.into_iter().map(|r| (r.name.clone(), r)));
-            }
+            FleetUpdate::Policies(records) => self.upsert_policies(records),
+            FleetUpdate::CertificatePolicies(links) => self.set_certificate_policies(links),
+            FleetUpdate::GroupPolicies(links) => self.set_group_policies(links),
             FleetUpdate::Groups(records) => {
                 self.groups
                     .extend(records.into_iter().map(|r| (r.name.clone(), r)));

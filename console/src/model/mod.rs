@@ -9,6 +9,7 @@ mod ca_tree;
 mod health;
 mod ids;
 mod intern;
+mod policies;
 mod query;
 mod records;
 mod state;

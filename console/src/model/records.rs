@@ -3,6 +3,8 @@
 //! Plain data, no AWS types: the backend converts SDK outputs into these, the store persists
 //! them, the model indexes them. Strings are `Box<str>` to keep records small.
 
+use std::collections::BTreeSet;
+
 use super::ids::{CertId, UnixTime};
 
 /// Status of a device certificate (AWS `CertificateStatus`).
@@ -214,9 +216,9 @@ pub struct PolicyRecord {
     /// The default version id.
     pub default_version: Box<str>,
     /// Certificates it is attached to.
-    pub certificates: Vec<CertId>,
+    pub certificates: BTreeSet<CertId>,
     /// Thing groups it is attached to.
-    pub groups: Vec<Box<str>>,
+    pub groups: BTreeSet<Box<str>>,
     /// Whether the default version allows `iot:*` on `*` (overly permissive).
     pub allows_everything: bool,
 }

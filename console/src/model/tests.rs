@@ -299,3 +299,63 @@ fn live_status_sets_firmware_and_moves_the_cohort() {
     assert_eq!(fw(&state, "3.0.0"), 1);
     assert_eq!(state.thing("dev-0000004").unwrap().last_seen, Some(NOW));
 }
+
+#[test]
+fn policy_attachments_survive_list_policies_and_are_replaced_per_target() {
+    let mut state = FleetState::new();
+    let a = synthetic::certificate(1, UnixTime(1_795_000_000)).id;
+    let b = synthetic::certificate(2, UnixTime(1_795_000_000)).id;
+    let names = |list: &[&str]| {
+        list.iter()
+            .map(|n| Box::<str>::from(*n))
+            .collect::<Vec<_>>()
+    };
+    // Attachments arrive with the certificates, before ListPolicies.
+    state.apply(FleetUpdate::CertificatePolicies(vec![
+        (a, names(&["device", "debug"])),
+        (b, names(&["device"])),
+    ]));
+    state.apply(FleetUpdate::GroupPolicies(vec![(
+        "line-7".into(),
+        names(&["device"]),
+    )]));
+    // ListPolicies carries no attachments: what is known stays.
+    state.apply(FleetUpdate::Policies(vec![PolicyRecord {
+        name: "device".into(),
+        default_version: "3".into(),
+        certificates: std::collections::BTreeSet::new(),
+        groups: std::collections::BTreeSet::new(),
+        allows_everything: false,
+    }]));
+    let device = &state.policies()["device"];
+    assert_eq!(&*device.default_version, "3");
+    assert_eq!(device.certificates.iter().copied().collect::<Vec<_>>(), {
+        let mut both = vec![a, b];
+        both.sort();
+        both
+    });
+    assert!(device.groups.contains("line-7"));
+    assert!(state.policies()["debug"].certificates.contains(&a));
+
+    // A certificate described again brings its whole list: `debug` was detached.
+    state.apply(FleetUpdate::CertificatePolicies(vec![(
+        a,
+        names(&["device"]),
+    )]));
+    assert!(state.policies()["debug"].certificates.is_empty());
+    assert!(state.policies()["device"].certificates.contains(&a));
+    // A group listed again with no policies; a certificate that is gone.
+    state.apply(FleetUpdate::GroupPolicies(vec![(
+        "line-7".into(),
+        Vec::new(),
+    )]));
+    assert!(state.policies()["device"].groups.is_empty());
+    state.apply(FleetUpdate::CertificatesRemoved(vec![b]));
+    assert_eq!(
+        state.policies()["device"]
+            .certificates
+            .iter()
+            .collect::<Vec<_>>(),
+        [&a]
+    );
+}

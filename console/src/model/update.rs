@@ -29,8 +29,15 @@ pub enum FleetUpdate {
     Things(Vec<ThingRecord>),
     /// Things that no longer exist.
     ThingsRemoved(Vec<Box<str>>),
-    /// New or changed policies (upsert by name).
+    /// New or changed policies (upsert by name; the attachments they carry are added to those
+    /// known, which only [`FleetUpdate::CertificatePolicies`] and
+    /// [`FleetUpdate::GroupPolicies`] replace).
     Policies(Vec<PolicyRecord>),
+    /// Every policy attached to each of these certificates (ListAttachedPolicies), replacing
+    /// what was known of them.
+    CertificatePolicies(Vec<(CertId, Vec<Box<str>>)>),
+    /// Every policy attached to each of these thing groups, replacing what was known of them.
+    GroupPolicies(Vec<(Box<str>, Vec<Box<str>>)>),
     /// New or changed thing groups (upsert by name).
     Groups(Vec<GroupRecord>),
     /// Findings and violations from Device Defender, or signals the backend derived itself.

@@ -97,7 +97,19 @@ pub fn certs_report(state: &FleetState, certs: &[CertView<'_>], now: UnixTime) -
 /// Every field of one certificate, as a two-column table.
 #[must_use]
 pub fn cert_show_report(state: &FleetState, cert: &CertView<'_>, now: UnixTime) -> Report {
-    let data = cert_json(state, cert, now);
+    let mut data = cert_json(state, cert, now);
+    // Attached to the certificate itself or to a group of one of its things.
+    let groups = cert.groups();
+    let policies: Vec<String> = state
+        .policies()
+        .values()
+        .filter(|p| {
+            p.certificates.contains(&cert.record.id)
+                || p.groups.iter().any(|g| groups.contains(&&**g))
+        })
+        .map(|p| clean(&p.name))
+        .collect();
+    data["policies"] = json!(policies);
     let mut table = Table::new(&["FIELD", "VALUE"]);
     if let Value::Object(map) = &data {
         for key in FIELD_ORDER {
@@ -138,6 +150,7 @@ const FIELD_ORDER: &[&str] = &[
     "days_left",
     "things",
     "groups",
+    "policies",
     "firmware",
     "created",
     "last_modified",

@@ -197,7 +197,7 @@ fn read_rest(db: &Connection, env: &str, out: &mut Vec<Decoded>) -> rusqlite::Re
                     .iter()
                     .filter_map(|t| CertId::parse(t).ok())
                     .collect(),
-                groups: lines(&row.get::<_, String>(3)?),
+                groups: lines(&row.get::<_, String>(3)?).into_iter().collect(),
                 allows_everything: row.get(4)?,
             })
         })?

@@ -168,6 +168,7 @@ fn save_registry(tx: &Transaction<'_>, env: &str, state: &FleetState) -> Result<
             .iter()
             .map(ToString::to_string)
             .collect();
+        let groups: Vec<&str> = policy.groups.iter().map(AsRef::as_ref).collect();
         tx.execute(
             "INSERT INTO policies (env, name, default_version, certificates, groups, allows_everything)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
@@ -176,7 +177,7 @@ fn save_registry(tx: &Transaction<'_>, env: &str, state: &FleetState) -> Result<
                 &*policy.name,
                 &*policy.default_version,
                 certs.join("\n"),
-                policy.groups.join("\n"),
+                groups.join("\n"),
                 policy.allows_everything
             ],
         )

@@ -55,6 +55,9 @@ pub(super) fn spawn_devices(
             _ => None,
         })
         .collect();
+    let agent = |spec: &DeviceSpec, key, seed| {
+        spawn_agent(spec.clone(), key, link, stop_rx, &handshakes, seed)
+    };
     for (offset, spec) in plan.iter().enumerate() {
         let index = first_index + offset;
         let device_seed = seed ^ (u64::try_from(index).unwrap_or(0).wrapping_mul(0x9e37_79b9));
@@ -68,14 +71,7 @@ pub(super) fn spawn_devices(
                 issuing: link.issuing_ca.clone(),
                 valid_days: spec.expires_in_days,
             };
-            tasks.push(spawn_agent(
-                spec.clone(),
-                key,
-                link,
-                stop_rx,
-                &handshakes,
-                device_seed,
-            ));
+            tasks.push(agent(spec, key, device_seed));
             continue;
         }
         let (cert_pem, key_pem) = match &spec.role {
@@ -113,14 +109,7 @@ pub(super) fn spawn_devices(
                 certificate_pem: cert_pem,
                 key_pem,
             };
-            tasks.push(spawn_agent(
-                spec.clone(),
-                key,
-                link,
-                stop_rx,
-                &handshakes,
-                device_seed,
-            ));
+            tasks.push(agent(spec, key, device_seed));
             continue;
         }
         let credentials = |e: &dyn std::fmt::Display| FleetError::Credentials {
