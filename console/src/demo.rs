@@ -222,7 +222,7 @@ fn open_tui(lab: &LabHandle, config: &Config, global: &GlobalArgs) -> Result<(),
             ..EnvironmentConfig::default()
         },
     };
-    let options = interactive::options(config, &env, global.no_color);
+    let options = interactive::options(config, &env, global);
     let connection = Connection {
         credentials: Some(Credentials::new(
             fleetid_lab::api::ACCESS_KEY_ID,
