@@ -7,12 +7,14 @@
 //! on the next start.
 
 mod recorder;
+mod requests;
 
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use tokio::sync::mpsc as tokio_mpsc;
 
+use aws_config::SdkConfig;
 use aws_credential_types::Credentials;
 use aws_credential_types::provider::SharedCredentialsProvider;
 
@@ -21,16 +23,25 @@ use crate::backend::live::connection::LiveOptions;
 use crate::backend::{BackendUpdate, FleetBackend};
 use crate::cli::GlobalArgs;
 use crate::config::{Config, Environment};
+use crate::doctor::account::caller_identity;
 use crate::feed;
 use crate::model::{FleetState, UnixTime};
 use crate::refresh;
 use crate::store::Store;
-use crate::store::audit::Decision;
-use crate::tui::data::{Refusal, TuiRequest, TuiUpdate};
+use crate::tui::data::{TuiRequest, TuiUpdate};
 use crate::tui::keymap::KeymapOverride;
 use crate::tui::widgets::banner::Environment as Banner;
 use crate::tui::{self, TuiError, TuiOptions};
-use recorder::{NOT_APPLIED, Recorder, as_update};
+use recorder::Recorder;
+use requests::{Requests, answer, serve_requests};
+
+/// How long sts:GetCallerIdentity may take before the load starts and the audit log's
+/// principal stays unknown; an endpoint without STS (the lab) answers with an error at once.
+const IDENTITY_WAIT: Duration = Duration::from_secs(5);
+
+/// How long quitting waits for the model thread to write the last requests (it answers them
+/// at least every 100 ms).
+const DRAIN_WAIT: Duration = Duration::from_secs(2);
 
 /// Minimum time between two snapshots sent to the UI.
 const SNAPSHOT_EVERY: Duration = Duration::from_millis(500);
@@ -138,6 +149,11 @@ pub fn run_connected(
         None => None,
     };
     let env = env.clone();
+    let (drained_tx, drained_rx) = mpsc::channel::<()>();
+    let requests = Requests {
+        rx: requests_rx,
+        drained: drained_tx,
+    };
     // Not joined: after the user quits, the process ends without waiting for calls in
     // flight. A snapshot being saved is one SQLite transaction, so it is kept or dropped whole.
     std::thread::spawn(move || {
@@ -148,10 +164,15 @@ pub fn run_connected(
             offline,
             connection,
             &updates_tx,
-            &requests_rx,
+            &requests,
         );
     });
-    tui::run(options, initial, updates_rx, Some(&requests_tx))
+    let result = tui::run(options, initial, updates_rx, Some(&requests_tx));
+    // A decision made just before quitting is written to the audit log before the process
+    // ends: wait until the model thread has answered every request (or has stopped).
+    drop(requests_tx);
+    let _ = drained_rx.recv_timeout(DRAIN_WAIT);
+    result
 }
 
 /// The snapshot cache and the audit/triage recorder (each its own connection).
@@ -167,7 +188,7 @@ fn model_thread(
     offline: bool,
     connection: Connection,
     updates: &mpsc::SyncSender<TuiUpdate>,
-    requests: &mpsc::Receiver<TuiRequest>,
+    requests: &Requests,
 ) {
     let Stores {
         mut store,
@@ -187,7 +208,14 @@ fn model_thread(
         return;
     };
     runtime.block_on(async {
-        let backend = connected_backend(env, connection).await;
+        let (backend, config) = connected_backend(env, connection).await;
+        // Before the load, so every entry made while the fleet is on screen names the caller.
+        if let Some(recorder) = recorder.as_mut()
+            && let Ok(Ok(identity)) =
+                tokio::time::timeout(IDENTITY_WAIT, caller_identity(&config)).await
+        {
+            recorder.set_identity(identity.arn, identity.account);
+        }
         let (tx, rx) = tokio_mpsc::channel::<BackendUpdate>(64);
         let request = feed::snapshot_request(&state);
         let load = backend.load_snapshot(request, tx);
@@ -215,24 +243,23 @@ fn model_thread(
     serve_requests(&state, &mut recorder, updates, requests);
 }
 
-/// The environment's backend, with the connection's credentials and live options.
-async fn connected_backend(env: &Environment, connection: Connection) -> AwsBackend {
+/// The environment's backend, with the connection's credentials and live options, and the
+/// SDK configuration it was built from.
+async fn connected_backend(env: &Environment, connection: Connection) -> (AwsBackend, SdkConfig) {
     let Connection { credentials, live } = connection;
-    let backend = match credentials {
-        None => refresh::backend(env).await,
-        Some(credentials) => {
-            let config = load_sdk_config(&refresh::target(env), DEFAULT_MAX_ATTEMPTS)
-                .await
-                .into_builder()
-                .credentials_provider(SharedCredentialsProvider::new(credentials))
-                .build();
-            AwsBackend::new(&config, LoadSettings::default())
-        }
-    };
-    match live {
+    let mut config = load_sdk_config(&refresh::target(env), DEFAULT_MAX_ATTEMPTS).await;
+    if let Some(credentials) = credentials {
+        config = config
+            .into_builder()
+            .credentials_provider(SharedCredentialsProvider::new(credentials))
+            .build();
+    }
+    let backend = AwsBackend::new(&config, LoadSettings::default());
+    let backend = match live {
         Some(live) => backend.with_live(live),
         None => backend,
-    }
+    };
+    (backend, config)
 }
 
 /// Applies backend updates and answers requests until the backend channel closes (returns
@@ -242,7 +269,7 @@ async fn pump(
     recorder: &mut Option<Recorder>,
     mut rx: tokio_mpsc::Receiver<BackendUpdate>,
     updates: &mpsc::SyncSender<TuiUpdate>,
-    requests: &mpsc::Receiver<TuiRequest>,
+    requests: &Requests,
 ) -> Option<tokio_mpsc::Receiver<BackendUpdate>> {
     let mut last_sent = Instant::now();
     let mut dirty = false;
@@ -291,83 +318,4 @@ fn send_snapshot(
         updates.try_send(TuiUpdate::Snapshot(snapshot)),
         Err(mpsc::TrySendError::Disconnected(_))
     )
-}
-
-/// Answers pending requests; `false` when the UI is gone.
-fn answer(
-    state: &FleetState,
-    recorder: &mut Option<Recorder>,
-    updates: &mpsc::SyncSender<TuiUpdate>,
-    requests: &mpsc::Receiver<TuiRequest>,
-) -> bool {
-    loop {
-        match requests.try_recv() {
-            Ok(request) => respond(state, recorder, updates, request),
-            Err(mpsc::TryRecvError::Empty) => return true,
-            Err(mpsc::TryRecvError::Disconnected) => return false,
-        }
-    }
-}
-
-fn respond(
-    state: &FleetState,
-    recorder: &mut Option<Recorder>,
-    updates: &mpsc::SyncSender<TuiUpdate>,
-    request: TuiRequest,
-) {
-    const UNRECORDED: &str = "the audit log is unavailable (no store): this was not recorded";
-    let reply = match request {
-        TuiRequest::Detail(thing) => match tui::feed::device_detail(state, &thing, UnixTime::now())
-        {
-            Some(detail) => TuiUpdate::Detail(Box::new(detail)),
-            None => TuiUpdate::Notice(format!("no device named {thing}")),
-        },
-        TuiRequest::Mutation(request) => {
-            if let Some(recorder) = recorder.as_mut() {
-                let _ = updates.send(as_update(recorder.mutation(
-                    &request,
-                    Decision::Confirmed,
-                    NOT_APPLIED,
-                )));
-            }
-            TuiUpdate::Notice(
-                "mutations are not available in this build yet; nothing was changed".into(),
-            )
-        }
-        TuiRequest::Declined { request, refusal } => match recorder.as_mut() {
-            Some(recorder) => {
-                let decision = match refusal {
-                    Refusal::Cancelled => Decision::Cancelled,
-                    Refusal::ReadOnly => Decision::RefusedReadOnly,
-                };
-                as_update(recorder.mutation(&request, decision, "nothing was changed"))
-            }
-            None => TuiUpdate::Notice(UNRECORDED.into()),
-        },
-        TuiRequest::Triage(change) => match recorder.as_mut() {
-            Some(recorder) => as_update(recorder.triage(&change, state)),
-            None => TuiUpdate::Notice(UNRECORDED.into()),
-        },
-        TuiRequest::AuditPage { before } => match recorder.as_ref().map(|r| r.page(Some(before))) {
-            Some(Ok((rows, more))) => TuiUpdate::AuditPage { rows, more },
-            Some(Err(e)) => TuiUpdate::Notice(format!("audit log: {e}")),
-            None => TuiUpdate::AuditPage {
-                rows: Vec::new(),
-                more: false,
-            },
-        },
-    };
-    let _ = updates.send(reply);
-}
-
-/// Answers requests from a fixed state until the UI is gone.
-fn serve_requests(
-    state: &FleetState,
-    recorder: &mut Option<Recorder>,
-    updates: &mpsc::SyncSender<TuiUpdate>,
-    requests: &mpsc::Receiver<TuiRequest>,
-) {
-    while let Ok(request) = requests.recv() {
-        respond(state, recorder, updates, request);
-    }
 }

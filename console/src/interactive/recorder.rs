@@ -25,6 +25,7 @@ pub struct Recorder {
     store: Store,
     environment: String,
     os_user: String,
+    principal: Option<String>,
     account: Option<String>,
     /// Triage in force, by [`crate::tui::data::AnomalyRow::id`].
     triage: HashMap<u64, Triage>,
@@ -109,9 +110,19 @@ impl Recorder {
             store,
             environment: env.name.clone(),
             os_user: os_user(),
+            principal: None,
             account,
             triage,
         })
+    }
+
+    /// The caller's identity, once sts:GetCallerIdentity answered: written into every later
+    /// entry.
+    pub fn set_identity(&mut self, principal: String, account: String) {
+        self.principal = Some(principal).filter(|p| !p.is_empty());
+        if !account.is_empty() {
+            self.account = Some(account);
+        }
     }
 
     /// Sets the stored triage on the snapshot's anomalies, and the newest audit page when
@@ -160,7 +171,7 @@ impl Recorder {
         let entry = self.store.append_audit(NewAuditEntry {
             at: UnixTime::now(),
             os_user: self.os_user.clone(),
-            principal: None,
+            principal: self.principal.clone(),
             account: self.account.clone(),
             environment: self.environment.clone(),
             action: action.to_owned(),

@@ -29,7 +29,7 @@ pub fn audit_report(entries: &[AuditEntry], check: Option<&ChainCheck>, now: Uni
         "AT",
         "ENVIRONMENT",
         "USER",
-        "ACCOUNT",
+        "PRINCIPAL",
         "ACTION",
         "TARGETS",
         "PLAN",
@@ -46,7 +46,10 @@ pub fn audit_report(entries: &[AuditEntry], check: Option<&ChainCheck>, now: Uni
             f.at.rfc3339(),
             f.environment.clone(),
             f.os_user.clone(),
-            f.account.clone().unwrap_or_default(),
+            f.principal
+                .clone()
+                .or_else(|| f.account.clone())
+                .unwrap_or_default(),
             f.action.clone(),
             f.targets.join(" "),
             f.plan.clone(),
