@@ -151,3 +151,18 @@ fn device_text_in_the_audit_log_is_sanitized() {
     assert!(!screen.contains('\u{1b}'), "{screen}");
     assert!(screen.contains("x\u{fffd}]0;owned\u{fffd}y"), "{screen}");
 }
+
+#[test]
+fn a_suppression_ends_at_its_time() {
+    let mut app = app(false, true);
+    press(&mut app, KeyCode::Char('4'));
+    press(&mut app, KeyCode::Char(':'));
+    type_text(&mut app, "suppress 30m");
+    press(&mut app, KeyCode::Enter);
+    let screen = text(&render(&app, 160, 48));
+    assert!(screen.contains("1 hidden"), "{screen}");
+    app.set_now(NOW + 1_800);
+    let screen = text(&render(&app, 160, 48));
+    assert!(screen.contains("0 hidden"), "{screen}");
+    assert!(!screen.contains(" supp "), "{screen}");
+}

@@ -144,9 +144,10 @@ impl AnomalyView {
             |i| {
                 let row = rows[i];
                 let state = match self.triage_of(row) {
-                    Triage::Open => "new",
                     Triage::Acknowledged => "ack",
-                    Triage::Suppressed(_) => "supp",
+                    Triage::Suppressed(until) if until > paint.now => "supp",
+                    // A suppression that has ended shows the anomaly as new again.
+                    Triage::Open | Triage::Suppressed(_) => "new",
                 };
                 Row::new(vec![
                     Cell::from(Span::styled(
