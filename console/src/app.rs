@@ -144,11 +144,17 @@ pub fn run_to(cli: &Cli, out: &mut dyn Write) -> Result<u8, Failure> {
     if let Command::Anomalies { follow: true, .. } = command {
         let Some(online) = online else {
             // --offline: there is nothing to follow; print what the cache holds.
-            return commands::follow_anomalies(&mut state, Vec::new(), UnixTime::now, &mut output)
-                .map_err(|e| fail(e.exit_code(), e.to_string()));
+            return commands::follow_triaged(
+                &mut state,
+                Vec::new(),
+                &triage,
+                UnixTime::now,
+                &mut output,
+            )
+            .map_err(|e| fail(e.exit_code(), e.to_string()));
         };
         let updates = refresh::follow(&online.runtime, online.backend);
-        return commands::follow_anomalies(&mut state, updates, UnixTime::now, &mut output)
+        return commands::follow_triaged(&mut state, updates, &triage, UnixTime::now, &mut output)
             .map_err(|e| fail(e.exit_code(), e.to_string()));
     }
     commands::run(command, &state, &triage, now, &mut output)

@@ -11,7 +11,7 @@ use crate::model::{
     UnixTime,
 };
 use crate::render::{self, OutputFormat, RenderOptions, Report};
-use crate::store::triage::TriageMap;
+use crate::store::triage::{TriageMap, TriageState};
 
 /// Why a subcommand failed.
 #[derive(Debug, thiserror::Error)]
@@ -204,14 +204,35 @@ pub fn follow_anomalies(
     now: impl Fn() -> UnixTime,
     output: &mut Output<'_>,
 ) -> Result<u8, CommandError> {
+    follow_triaged(state, updates, &TriageMap::new(), now, output)
+}
+
+/// [`follow_anomalies`] with the stored triage: anomalies suppressed at the time they would
+/// be printed are skipped, acknowledged ones are marked as in `anomalies`.
+///
+/// # Errors
+/// When the output cannot be written.
+pub fn follow_triaged(
+    state: &mut FleetState,
+    updates: impl IntoIterator<Item = FleetUpdate>,
+    triage: &TriageMap,
+    now: impl Fn() -> UnixTime,
+    output: &mut Output<'_>,
+) -> Result<u8, CommandError> {
     let mut seen: HashMap<Box<str>, AnomalyRecord> = HashMap::new();
     let mut first = true;
     let mut emit = |state: &FleetState,
                     output: &mut Output<'_>,
                     fresh: Vec<AnomalyRecord>|
      -> io::Result<()> {
-        let refs: Vec<&AnomalyRecord> = fresh.iter().collect();
-        let report = render::anomaly_rows(state, &refs, now());
+        let at = now();
+        let refs: Vec<&AnomalyRecord> = fresh
+            .iter()
+            .filter(|a| {
+                !matches!(triage.get(&*a.id), Some(TriageState::Suppressed { until }) if *until > at)
+            })
+            .collect();
+        let report = render::anomaly_rows_triaged(state, &refs, triage, at);
         match output.format {
             OutputFormat::Json => {
                 if let serde_json::Value::Array(items) = &report.data {

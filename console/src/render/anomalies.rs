@@ -49,6 +49,17 @@ pub fn anomaly_rows(state: &FleetState, items: &[&AnomalyRecord], now: UnixTime)
     rows(state, items, &TriageMap::new(), now)
 }
 
+/// [`anomaly_rows`] with `triage` marked (as in [`anomalies_triaged`]).
+#[must_use]
+pub fn anomaly_rows_triaged(
+    state: &FleetState,
+    items: &[&AnomalyRecord],
+    triage: &TriageMap,
+    now: UnixTime,
+) -> Report {
+    rows(state, items, triage, now)
+}
+
 fn rows(state: &FleetState, items: &[&AnomalyRecord], triage: &TriageMap, now: UnixTime) -> Report {
     let mut table = Table::new(&[
         "SEVERITY",

@@ -16,7 +16,7 @@ mod sanitize;
 mod status;
 mod table;
 
-pub use anomalies::{anomalies_report, anomalies_triaged, anomaly_rows};
+pub use anomalies::{anomalies_report, anomalies_triaged, anomaly_rows, anomaly_rows_triaged};
 pub use audit::{ChainCheck, audit_report};
 pub use cas::{ca_list_report, ca_tree_report};
 pub use certs::{cert_show_report, certs_report};
