@@ -140,45 +140,59 @@ fn decode_hash(text: &str) -> Result<[u8; HASH_LEN], String> {
 /// A row as read, before its text columns are checked.
 type RawRow = (i64, Result<AuditEntry, String>);
 
+/// The columns of a row whose contents this version must check before trusting them.
+struct Encoded {
+    targets: String,
+    decision: String,
+    prev_hash: String,
+    hash: String,
+}
+
 fn read_row(row: &Row<'_>) -> rusqlite::Result<RawRow> {
     let sequence: i64 = row.get(0)?;
-    let targets: String = row.get(7)?;
-    let decision: String = row.get(9)?;
-    let prev_hash: String = row.get(11)?;
-    let hash: String = row.get(12)?;
-    let fields = (
-        row.get::<_, i64>(1)?,
-        row.get::<_, String>(2)?,
-        row.get::<_, Option<String>>(3)?,
-        row.get::<_, Option<String>>(4)?,
-        row.get::<_, String>(5)?,
-        row.get::<_, String>(6)?,
-        row.get::<_, String>(8)?,
-        row.get::<_, String>(10)?,
-    );
-    let entry = (|| {
-        let (at, os_user, principal, account, environment, action, plan, outcome) = fields;
-        Ok(AuditEntry {
-            sequence,
-            fields: NewAuditEntry {
-                at: UnixTime(at),
-                os_user,
-                principal,
-                account,
-                environment,
-                action,
-                targets: serde_json::from_str(&targets)
-                    .map_err(|e| format!("targets {targets:?} are not a JSON list: {e}"))?,
-                plan,
-                decision: Decision::parse(&decision)
-                    .ok_or_else(|| format!("unknown decision {decision:?}"))?,
-                outcome,
-            },
-            prev_hash: decode_hash(&prev_hash)?,
-            hash: decode_hash(&hash)?,
-        })
-    })();
-    Ok((sequence, entry))
+    let encoded = Encoded {
+        targets: row.get(7)?,
+        decision: row.get(9)?,
+        prev_hash: row.get(11)?,
+        hash: row.get(12)?,
+    };
+    let fields = NewAuditEntry {
+        at: UnixTime(row.get(1)?),
+        os_user: row.get(2)?,
+        principal: row.get(3)?,
+        account: row.get(4)?,
+        environment: row.get(5)?,
+        action: row.get(6)?,
+        targets: Vec::new(),
+        plan: row.get(8)?,
+        decision: Decision::Confirmed,
+        outcome: row.get(10)?,
+    };
+    Ok((sequence, decode(sequence, fields, &encoded)))
+}
+
+/// Completes `fields` with the checked contents of `encoded`.
+fn decode(
+    sequence: i64,
+    mut fields: NewAuditEntry,
+    encoded: &Encoded,
+) -> Result<AuditEntry, String> {
+    let Encoded {
+        targets,
+        decision,
+        prev_hash,
+        hash,
+    } = encoded;
+    fields.targets = serde_json::from_str(targets)
+        .map_err(|e| format!("targets {targets:?} are not a JSON list: {e}"))?;
+    fields.decision =
+        Decision::parse(decision).ok_or_else(|| format!("unknown decision {decision:?}"))?;
+    Ok(AuditEntry {
+        sequence,
+        fields,
+        prev_hash: decode_hash(prev_hash)?,
+        hash: decode_hash(hash)?,
+    })
 }
 
 impl Store {

@@ -201,3 +201,39 @@ fn reopening_the_store_continues_the_chain() {
     assert_eq!(next.prev_hash, last.hash);
     assert_eq!(store.verify_audit().unwrap(), 3);
 }
+
+#[test]
+fn an_unreadable_row_breaks_the_chain_and_is_named_when_listed() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = open(&dir);
+    for n in 1..=2 {
+        store
+            .append_audit(entry(n, "prod", Decision::Cancelled))
+            .unwrap();
+    }
+    drop_triggers(&store);
+    store
+        .connection
+        .execute(
+            "UPDATE audit_log SET decision = 'approved' WHERE seq = 1",
+            [],
+        )
+        .unwrap();
+    match store.verify_audit() {
+        Err(VerifyError::Broken { sequence, reason }) => {
+            assert_eq!(sequence, 1);
+            assert!(reason.contains("unknown decision \"approved\""), "{reason}");
+        }
+        other => panic!("unreadable row not reported: {other:?}"),
+    }
+    let page = AuditPage {
+        environment: Some("prod"),
+        before: None,
+        limit: 10,
+    };
+    let error = store.list_audit(&page).unwrap_err().to_string();
+    assert!(
+        error.contains("entry 1") && error.contains("approved"),
+        "{error}"
+    );
+}
