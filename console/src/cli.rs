@@ -46,9 +46,6 @@ pub struct GlobalArgs {
     /// Use only the cached snapshot; do not contact AWS.
     #[arg(long, global = true)]
     pub offline: bool,
-    /// Config file (default: config.toml in the platform config directory).
-    #[arg(long, global = true, value_name = "FILE")]
-    pub config: Option<PathBuf>,
     /// TUI: capture the mouse (wheel scrolls the device table). Off unless this flag or
     /// `mouse = true` in config.toml; the flag wins.
     #[arg(long, global = true, overrides_with = "no_mouse")]
@@ -63,6 +60,31 @@ pub struct GlobalArgs {
     /// TUI: Unicode borders and glyphs, whatever config.toml says.
     #[arg(long, global = true, overrides_with = "ascii")]
     pub no_ascii: bool,
+    /// Config file (default: config.toml in the platform config directory).
+    #[arg(long, global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+}
+
+/// `--output` values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
+pub enum OutputArg {
+    /// Aligned columns.
+    #[default]
+    Table,
+    /// Stable JSON (docs/cli.md).
+    Json,
+    /// RFC 4180 CSV.
+    Csv,
+}
+
+impl From<OutputArg> for OutputFormat {
+    fn from(arg: OutputArg) -> Self {
+        match arg {
+            OutputArg::Table => Self::Table,
+            OutputArg::Json => Self::Json,
+            OutputArg::Csv => Self::Csv,
+        }
+    }
 }
 
 impl GlobalArgs {
@@ -86,28 +108,6 @@ fn flag_or(on: bool, off: bool, config: bool) -> bool {
         false
     } else {
         config
-    }
-}
-
-/// `--output` values.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
-pub enum OutputArg {
-    /// Aligned columns.
-    #[default]
-    Table,
-    /// Stable JSON (docs/cli.md).
-    Json,
-    /// RFC 4180 CSV.
-    Csv,
-}
-
-impl From<OutputArg> for OutputFormat {
-    fn from(arg: OutputArg) -> Self {
-        match arg {
-            OutputArg::Table => Self::Table,
-            OutputArg::Json => Self::Json,
-            OutputArg::Csv => Self::Csv,
-        }
     }
 }
 

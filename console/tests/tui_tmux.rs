@@ -6,19 +6,117 @@
 //! Needs `FLEETID_MOTO_URL` and tmux; `scripts/test` provides both. Fails without either.
 
 mod backend_support;
-mod tmux_support;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use aws_sdk_iot::types::CertificateStatus;
 use backend_support::{device_cert, moto_url, register_ca, register_device, root_ca};
-use tmux_support::{TmuxSession, require_tmux, wait_for_exit};
 
 /// A region no other test uses, so the screens hold only this test's records (plus those of
 /// earlier runs of this test against the same moto server, which carry other tags).
 const REGION: &str = "ap-southeast-2";
+/// Generous: CI is a loaded 2-core machine. Each wait normally ends in well under a second.
+const DEADLINE: Duration = Duration::from_secs(30);
+const POLL: Duration = Duration::from_millis(100);
+
+/// A tmux server on its own socket (a file in the test's temp dir, so the user's tmux is never
+/// touched) with one 80x24 session; killed on drop, whatever happened.
+struct TmuxSession {
+    socket: PathBuf,
+    name: String,
+}
+
+impl TmuxSession {
+    fn start(socket: &Path, command: &str) -> Self {
+        let session = Self {
+            socket: socket.to_owned(),
+            name: "fleetid".to_owned(),
+        };
+        let status = session
+            .tmux()
+            .args([
+                "new-session",
+                "-d",
+                "-s",
+                &session.name,
+                "-x",
+                "80",
+                "-y",
+                "24",
+            ])
+            .arg(command)
+            .status()
+            .expect("tmux starts");
+        assert!(status.success(), "tmux new-session failed: {status}");
+        session
+    }
+
+    fn tmux(&self) -> Command {
+        let mut command = Command::new("tmux");
+        command
+            .arg("-S")
+            .arg(&self.socket)
+            .args(["-f", "/dev/null"]);
+        command
+    }
+
+    fn capture(&self) -> String {
+        let out = self
+            .tmux()
+            .args(["capture-pane", "-p", "-t", &self.name])
+            .output()
+            .expect("tmux capture-pane runs");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    /// Sends tmux key names (`Escape`, `q`) or, with `literal`, text typed as is.
+    fn send(&self, keys: &str, literal: bool) {
+        let mut command = self.tmux();
+        command.args(["send-keys", "-t", &self.name]);
+        if literal {
+            command.arg("-l");
+        }
+        let status = command.arg(keys).status().expect("tmux send-keys runs");
+        assert!(status.success(), "tmux send-keys {keys:?} failed");
+    }
+
+    /// Polls the pane until `ready` holds; panics with the last pane text after the deadline.
+    fn wait_for(&self, what: &str, ready: impl Fn(&str) -> bool) -> String {
+        let start = Instant::now();
+        loop {
+            let pane = self.capture();
+            if ready(&pane) {
+                return pane;
+            }
+            assert!(
+                start.elapsed() < DEADLINE,
+                "waited {DEADLINE:?} for {what}; the pane shows:\n{pane}"
+            );
+            std::thread::sleep(POLL);
+        }
+    }
+}
+
+impl Drop for TmuxSession {
+    fn drop(&mut self) {
+        let _ = self.tmux().arg("kill-server").status();
+    }
+}
+
+fn require_tmux() {
+    let found = Command::new("tmux")
+        .arg("-V")
+        .output()
+        .is_ok_and(|out| out.status.success());
+    assert!(
+        found,
+        "tmux is not installed: this test drives the real binary in tmux; run it with \
+         scripts/test, which installs tmux"
+    );
+}
+
 /// Registers a CA and three device certificates attached to things `<tag>-alpha`, `-bravo`,
 /// `-charlie` in `REGION`.
 fn register_fleet(url: &str, tag: &str) {
@@ -160,7 +258,20 @@ fn the_console_in_tmux_shows_every_view_filters_helps_and_quits() {
 
     // `q` ends the process with status 0.
     tmux.send("q", false);
-    let code = wait_for_exit(&tmux, &status);
+    let start = Instant::now();
+    let code = loop {
+        if let Ok(text) = std::fs::read_to_string(&status)
+            && text.ends_with('\n')
+        {
+            break text.trim().to_owned();
+        }
+        assert!(
+            start.elapsed() < DEADLINE,
+            "fleetid did not exit after q; the pane shows:\n{}",
+            tmux.capture()
+        );
+        std::thread::sleep(POLL);
+    };
     assert_eq!(code, "0", "exit status of fleetid after q");
 
     let out = Command::new(env!("CARGO_BIN_EXE_fleetid"))
