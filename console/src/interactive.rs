@@ -208,14 +208,16 @@ fn model_thread(
         return;
     };
     runtime.block_on(async {
-        let (backend, config) = connected_backend(env, connection).await;
         // Before the load, so every entry made while the fleet is on screen names the caller.
-        if let Some(recorder) = recorder.as_mut()
-            && let Ok(Ok(identity)) =
+        if let Some(recorder) = recorder.as_mut() {
+            let config = identity_config(env, connection.credentials.as_ref()).await;
+            if let Ok(Ok(identity)) =
                 tokio::time::timeout(IDENTITY_WAIT, caller_identity(&config)).await
-        {
-            recorder.set_identity(identity.arn, identity.account);
+            {
+                recorder.set_identity(identity.arn, identity.account);
+            }
         }
+        let backend = connected_backend(env, connection).await;
         let (tx, rx) = tokio_mpsc::channel::<BackendUpdate>(64);
         let request = feed::snapshot_request(&state);
         let load = backend.load_snapshot(request, tx);
@@ -243,23 +245,37 @@ fn model_thread(
     serve_requests(&state, &mut recorder, updates, requests);
 }
 
-/// The environment's backend, with the connection's credentials and live options, and the
-/// SDK configuration it was built from.
-async fn connected_backend(env: &Environment, connection: Connection) -> (AwsBackend, SdkConfig) {
+/// The environment's backend, with the connection's credentials and live options.
+async fn connected_backend(env: &Environment, connection: Connection) -> AwsBackend {
     let Connection { credentials, live } = connection;
-    let mut config = load_sdk_config(&refresh::target(env), DEFAULT_MAX_ATTEMPTS).await;
-    if let Some(credentials) = credentials {
-        config = config
-            .into_builder()
-            .credentials_provider(SharedCredentialsProvider::new(credentials))
-            .build();
-    }
-    let backend = AwsBackend::new(&config, LoadSettings::default());
-    let backend = match live {
+    let backend = match credentials {
+        None => refresh::backend(env).await,
+        Some(credentials) => {
+            let config = load_sdk_config(&refresh::target(env), DEFAULT_MAX_ATTEMPTS)
+                .await
+                .into_builder()
+                .credentials_provider(SharedCredentialsProvider::new(credentials))
+                .build();
+            AwsBackend::new(&config, LoadSettings::default())
+        }
+    };
+    match live {
         Some(live) => backend.with_live(live),
         None => backend,
-    };
-    (backend, config)
+    }
+}
+
+/// The SDK configuration the caller's identity is asked with: the environment's target and
+/// the connection's credentials, one attempt.
+async fn identity_config(env: &Environment, credentials: Option<&Credentials>) -> SdkConfig {
+    let config = load_sdk_config(&refresh::target(env), 1).await;
+    match credentials {
+        Some(credentials) => config
+            .into_builder()
+            .credentials_provider(SharedCredentialsProvider::new(credentials.clone()))
+            .build(),
+        None => config,
+    }
 }
 
 /// Applies backend updates and answers requests until the backend channel closes (returns
