@@ -16,6 +16,7 @@ use crate::exit;
 use crate::model::{FleetState, UnixTime};
 use crate::refresh;
 use crate::render::{self, OutputFormat, RenderOptions};
+use crate::store::triage::TriageMap;
 use crate::store::{self, Store};
 
 /// Environment variable that moves the cache file (tests, several checkouts).
@@ -86,6 +87,19 @@ pub fn run_to(cli: &Cli, out: &mut dyn Write) -> Result<u8, Failure> {
         out,
     };
     let cache = open_cache();
+    if let Command::Audit { verify, limit } = command {
+        let store = cache.map_err(|e| fail(exit::FAILURE, e.to_string()))?;
+        return commands::audit(&store, &env.name, *verify, *limit, now, &mut output)
+            .map_err(|e| fail(e.exit_code(), e.to_string()));
+    }
+    // Anomaly triage kept by the TUI; a store that cannot be read fails below.
+    let triage = match &cache {
+        Ok(store) => store.triage(&env.name, now).unwrap_or_else(|e| {
+            eprintln!("fleetid: {e}; anomalies are shown untriaged");
+            TriageMap::new()
+        }),
+        Err(_) => TriageMap::new(),
+    };
     if let Command::Doctor = command {
         let mut checks = crate::doctor::environment_checks(&config, &env);
         let snapshot = cache
@@ -130,14 +144,21 @@ pub fn run_to(cli: &Cli, out: &mut dyn Write) -> Result<u8, Failure> {
     if let Command::Anomalies { follow: true, .. } = command {
         let Some(online) = online else {
             // --offline: there is nothing to follow; print what the cache holds.
-            return commands::follow_anomalies(&mut state, Vec::new(), UnixTime::now, &mut output)
-                .map_err(|e| fail(e.exit_code(), e.to_string()));
+            return commands::follow_triaged(
+                &mut state,
+                Vec::new(),
+                &triage,
+                UnixTime::now,
+                &mut output,
+            )
+            .map_err(|e| fail(e.exit_code(), e.to_string()));
         };
         let updates = refresh::follow(&online.runtime, online.backend);
-        return commands::follow_anomalies(&mut state, updates, UnixTime::now, &mut output)
+        return commands::follow_triaged(&mut state, updates, &triage, UnixTime::now, &mut output)
             .map_err(|e| fail(e.exit_code(), e.to_string()));
     }
-    commands::run(command, &state, now, &mut output).map_err(|e| fail(e.exit_code(), e.to_string()))
+    commands::run(command, &state, &triage, now, &mut output)
+        .map_err(|e| fail(e.exit_code(), e.to_string()))
 }
 
 /// The sources a subcommand needs: listings of certificates and CAs skip Device Defender and
@@ -182,7 +203,7 @@ fn run_console(cli: &Cli) -> Result<u8, Failure> {
             .block_on(refresh::checked_backend(&env))
             .map_err(|e| fail(e.exit_code(), e.to_string()))?;
     }
-    let options = crate::interactive::options(&config, &env, cli.global.no_color);
+    let options = crate::interactive::options(&config, &env, &cli.global);
     let store = open_cache().map_err(|e| fail(exit::FAILURE, e.to_string()))?;
     let state = store
         .load(&env.name)

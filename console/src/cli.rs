@@ -46,6 +46,20 @@ pub struct GlobalArgs {
     /// Use only the cached snapshot; do not contact AWS.
     #[arg(long, global = true)]
     pub offline: bool,
+    /// TUI: capture the mouse (wheel scrolls the device table). Off unless this flag or
+    /// `mouse = true` in config.toml; the flag wins.
+    #[arg(long, global = true, overrides_with = "no_mouse")]
+    pub mouse: bool,
+    /// TUI: leave the mouse to the terminal (text selection), whatever config.toml says.
+    #[arg(long, global = true, overrides_with = "mouse")]
+    pub no_mouse: bool,
+    /// TUI: ASCII borders and glyphs, for terminals and fonts without box drawing. Also
+    /// `ascii = true` in config.toml; the flag wins.
+    #[arg(long, global = true, overrides_with = "no_ascii")]
+    pub ascii: bool,
+    /// TUI: Unicode borders and glyphs, whatever config.toml says.
+    #[arg(long, global = true, overrides_with = "ascii")]
+    pub no_ascii: bool,
     /// Config file (default: config.toml in the platform config directory).
     #[arg(long, global = true, value_name = "FILE")]
     pub config: Option<PathBuf>,
@@ -116,6 +130,30 @@ impl From<OutputArg> for OutputFormat {
     }
 }
 
+impl GlobalArgs {
+    /// Mouse capture: the flags when given, else the config's value.
+    #[must_use]
+    pub fn mouse_or(&self, config: bool) -> bool {
+        flag_or(self.mouse, self.no_mouse, config)
+    }
+
+    /// ASCII borders: the flags when given, else the config's value.
+    #[must_use]
+    pub fn ascii_or(&self, config: bool) -> bool {
+        flag_or(self.ascii, self.no_ascii, config)
+    }
+}
+
+fn flag_or(on: bool, off: bool, config: bool) -> bool {
+    if on {
+        true
+    } else if off {
+        false
+    } else {
+        config
+    }
+}
+
 /// Subcommands.
 #[derive(Debug, Clone, Subcommand)]
 pub enum Command {
@@ -143,6 +181,16 @@ pub enum Command {
         /// Include cleared anomalies.
         #[arg(long)]
         all: bool,
+    },
+    /// The audit log of this environment, newest first: every confirmed, cancelled or refused
+    /// action and every anomaly triage. Read from the local store only (no AWS call).
+    Audit {
+        /// Check the whole hash chain (every environment) first; exit 7 when it is broken.
+        #[arg(long)]
+        verify: bool,
+        /// How many entries to list.
+        #[arg(long, default_value_t = 50, value_name = "N")]
+        limit: usize,
     },
     /// Expiring certificates per day as a text calendar.
     Heatmap {
@@ -342,6 +390,35 @@ mod tests {
         assert_eq!(args.scenario, "demo");
         assert!(args.headless);
         assert!(args.state_dir.is_none());
+    }
+
+    #[test]
+    fn mouse_and_ascii_flags_win_over_the_config_and_the_last_one_counts() {
+        let parse = |args: &[&str]| {
+            let mut all = vec!["fleetid"];
+            all.extend_from_slice(args);
+            Cli::try_parse_from(all).unwrap().global
+        };
+        let none = parse(&[]);
+        assert!(!none.mouse_or(false) && none.mouse_or(true));
+        assert!(!none.ascii_or(false) && none.ascii_or(true));
+        assert!(parse(&["--mouse"]).mouse_or(false));
+        assert!(!parse(&["--no-mouse"]).mouse_or(true));
+        assert!(parse(&["--ascii"]).ascii_or(false));
+        assert!(!parse(&["--no-ascii"]).ascii_or(true));
+        assert!(!parse(&["--mouse", "--no-mouse"]).mouse_or(true));
+        assert!(parse(&["--no-ascii", "--ascii"]).ascii_or(false));
+    }
+
+    #[test]
+    fn audit_takes_verify_and_a_limit() {
+        let cli = Cli::try_parse_from(["fleetid", "audit", "--verify", "--limit", "5"]).unwrap();
+        let Some(Command::Audit { verify, limit }) = cli.command else {
+            panic!("not audit");
+        };
+        assert!(verify);
+        assert_eq!(limit, 5);
+        assert!(Cli::try_parse_from(["fleetid", "audit", "--limit", "many"]).is_err());
     }
 
     #[test]

@@ -11,6 +11,7 @@ use crate::model::{
     UnixTime,
 };
 use crate::render::{self, OutputFormat, RenderOptions, Report};
+use crate::store::triage::{TriageMap, TriageState};
 
 /// Why a subcommand failed.
 #[derive(Debug, thiserror::Error)]
@@ -24,6 +25,9 @@ pub enum CommandError {
     /// Writing the output failed.
     #[error("writing output: {0}")]
     Output(#[from] io::Error),
+    /// The local store (audit log, triage) could not be read.
+    #[error(transparent)]
+    Store(#[from] crate::store::StoreError),
 }
 
 impl CommandError {
@@ -33,7 +37,7 @@ impl CommandError {
         match self {
             Self::Query(QueryError::UnknownCa(_)) | Self::NotFound(_) => exit::NOT_FOUND,
             Self::Query(QueryError::AmbiguousCa { .. }) => exit::USAGE,
-            Self::Output(_) => exit::FAILURE,
+            Self::Output(_) | Self::Store(_) => exit::FAILURE,
         }
     }
 }
@@ -56,13 +60,15 @@ impl Output<'_> {
 }
 
 /// Runs a subcommand that needs nothing but the fleet state, returning the exit code.
-/// `doctor`, `completions`, `man` and `anomalies --follow` are run by their own functions.
+/// `doctor`, `audit`, `completions`, `man` and `anomalies --follow` are run by their own
+/// functions. `triage` (from the store) marks and hides anomalies.
 ///
 /// # Errors
 /// [`CommandError`] when a filter names nothing or the output cannot be written.
 pub fn run(
     command: &Command,
     state: &FleetState,
+    triage: &TriageMap,
     now: UnixTime,
     output: &mut Output<'_>,
 ) -> Result<u8, CommandError> {
@@ -102,7 +108,7 @@ pub fn run(
             Ok(exit::OK)
         }
         Command::Anomalies { all, .. } => {
-            output.write(&render::anomalies_report(state, *all, now))?;
+            output.write(&render::anomalies_triaged(state, *all, triage, now))?;
             Ok(exit::OK)
         }
         Command::Heatmap {
@@ -116,9 +122,11 @@ pub fn run(
             output.write(&render::heatmap_report(state, cohort, &label, *weeks, now))?;
             Ok(exit::OK)
         }
-        Command::Doctor | Command::Completions { .. } | Command::Man | Command::Demo(_) => {
-            Ok(exit::USAGE)
-        }
+        Command::Doctor
+        | Command::Audit { .. }
+        | Command::Completions { .. }
+        | Command::Man
+        | Command::Demo(_) => Ok(exit::USAGE),
     }
 }
 
@@ -196,14 +204,35 @@ pub fn follow_anomalies(
     now: impl Fn() -> UnixTime,
     output: &mut Output<'_>,
 ) -> Result<u8, CommandError> {
+    follow_triaged(state, updates, &TriageMap::new(), now, output)
+}
+
+/// [`follow_anomalies`] with the stored triage: anomalies suppressed at the time they would
+/// be printed are skipped, acknowledged ones are marked as in `anomalies`.
+///
+/// # Errors
+/// When the output cannot be written.
+pub fn follow_triaged(
+    state: &mut FleetState,
+    updates: impl IntoIterator<Item = FleetUpdate>,
+    triage: &TriageMap,
+    now: impl Fn() -> UnixTime,
+    output: &mut Output<'_>,
+) -> Result<u8, CommandError> {
     let mut seen: HashMap<Box<str>, AnomalyRecord> = HashMap::new();
     let mut first = true;
     let mut emit = |state: &FleetState,
                     output: &mut Output<'_>,
                     fresh: Vec<AnomalyRecord>|
      -> io::Result<()> {
-        let refs: Vec<&AnomalyRecord> = fresh.iter().collect();
-        let report = render::anomaly_rows(state, &refs, now());
+        let at = now();
+        let refs: Vec<&AnomalyRecord> = fresh
+            .iter()
+            .filter(|a| {
+                !matches!(triage.get(&*a.id), Some(TriageState::Suppressed { until }) if *until > at)
+            })
+            .collect();
+        let report = render::anomaly_rows_triaged(state, &refs, triage, at);
         match output.format {
             OutputFormat::Json => {
                 if let serde_json::Value::Array(items) = &report.data {
@@ -260,4 +289,42 @@ pub fn follow_anomalies(
         }
     }
     Ok(exit::OK)
+}
+
+/// `audit`: the newest `limit` entries of `environment`; with `verify`, the whole chain is
+/// checked first and a broken one exits [`exit::AUDIT_BROKEN`] (the entries are still listed).
+///
+/// # Errors
+/// [`CommandError::Store`] when the log cannot be read, [`CommandError::Output`].
+pub fn audit(
+    store: &crate::store::Store,
+    environment: &str,
+    verify: bool,
+    limit: usize,
+    now: UnixTime,
+    output: &mut Output<'_>,
+) -> Result<u8, CommandError> {
+    use crate::render::ChainCheck;
+    use crate::store::audit::{AuditPage, VerifyError};
+    let check = if verify {
+        Some(match store.verify_audit() {
+            Ok(n) => ChainCheck::Intact(n),
+            Err(VerifyError::Broken { sequence, reason }) => {
+                ChainCheck::Broken { sequence, reason }
+            }
+            Err(VerifyError::Store(e)) => return Err(e.into()),
+        })
+    } else {
+        None
+    };
+    let entries = store.list_audit(&AuditPage {
+        environment: Some(environment),
+        before: None,
+        limit,
+    })?;
+    output.write(&render::audit_report(&entries, check.as_ref(), now))?;
+    Ok(match check {
+        Some(ChainCheck::Broken { .. }) => exit::AUDIT_BROKEN,
+        _ => exit::OK,
+    })
 }

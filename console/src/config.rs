@@ -1,5 +1,5 @@
 //! `config.toml` in the platform config directory: environments (profile, region, expected
-//! account, colour, read-only), theme and keymap overrides.
+//! account, colour, read-only), theme, keymap overrides, and the TUI's `mouse` and `ascii`.
 //!
 //! Every error names the file, the line and the key; unknown keys are errors, and nothing
 //! falls back silently: a missing `--config` file or an unknown `--env` stops the program.
@@ -60,6 +60,8 @@ struct RawConfig {
     environments: BTreeMap<String, RawEnvironment>,
     #[serde(default)]
     keymap: BTreeMap<Spanned<String>, Spanned<String>>,
+    mouse: Option<bool>,
+    ascii: Option<bool>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -121,8 +123,10 @@ pub struct KeymapEntry {
     pub key: String,
     /// The command name as written (`page-down`).
     pub command: String,
-    /// Line in the file, for error messages.
+    /// Line in the file, for error messages (1-based).
     pub line: usize,
+    /// Column of the key on that line, for error messages (1-based).
+    pub column: usize,
 }
 
 /// The whole configuration.
@@ -138,6 +142,10 @@ pub struct Config {
     pub environments: BTreeMap<String, EnvironmentConfig>,
     /// Keymap overrides, in file order.
     pub keymap: Vec<KeymapEntry>,
+    /// TUI: capture the mouse (`--mouse` / `--no-mouse` win).
+    pub mouse: bool,
+    /// TUI: ASCII borders and glyphs (`--ascii` / `--no-ascii` win).
+    pub ascii: bool,
 }
 
 /// Colour names accepted for environments.
@@ -309,21 +317,28 @@ impl Config {
                 ),
             ));
         }
-        let keymap = raw
+        let mut keymap: Vec<KeymapEntry> = raw
             .keymap
             .into_iter()
-            .map(|(key, command)| KeymapEntry {
-                line: line_column(text, key.span().start).0,
-                key: key.into_inner(),
-                command: command.into_inner(),
+            .map(|(key, command)| {
+                let (line, column) = line_column(text, key.span().start);
+                KeymapEntry {
+                    line,
+                    column,
+                    key: key.into_inner(),
+                    command: command.into_inner(),
+                }
             })
             .collect();
+        keymap.sort_by_key(|entry| (entry.line, entry.column));
         Ok(Self {
             path: Some(path.to_owned()),
             default_environment: raw.default_environment.map(Spanned::into_inner),
             theme: raw.theme.map(Spanned::into_inner),
             environments,
             keymap,
+            mouse: raw.mouse.unwrap_or(false),
+            ascii: raw.ascii.unwrap_or(false),
         })
     }
 }

@@ -242,7 +242,7 @@ fn open_tui(lab: &LabHandle, config: &Config, global: &GlobalArgs) -> Result<(),
             ..EnvironmentConfig::default()
         },
     };
-    let options = interactive::options(config, &env, global.no_color);
+    let options = interactive::options(config, &env, global);
     let connection = lab_connection(lab);
     interactive::run_connected(
         &options,

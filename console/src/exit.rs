@@ -15,3 +15,5 @@ pub const CRITICAL: u8 = 4;
 pub const NOT_FOUND: u8 = 5;
 /// A mutation was refused because the session is read-only.
 pub const READ_ONLY: u8 = 6;
+/// `audit --verify`: the audit log's hash chain is broken (an entry was changed or removed).
+pub const AUDIT_BROKEN: u8 = 7;

@@ -2,33 +2,54 @@
 //! [`FleetState`]. The cached snapshot shows at once; the thread then refreshes it from AWS
 //! (unless `--offline`), follows live events, and sends the UI a new snapshot at most every
 //! 500 ms. Detail requests are answered from the model; mutations wait for the ops engine.
+//! Every decision about a planned mutation and every anomaly triage is written to the
+//! store's audit log by the [`recorder`]; the triage is kept per environment and shows again
+//! on the next start.
+
+mod recorder;
+mod requests;
 
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use tokio::sync::mpsc as tokio_mpsc;
 
+use aws_config::SdkConfig;
 use aws_credential_types::Credentials;
 use aws_credential_types::provider::SharedCredentialsProvider;
 
 use crate::backend::aws::{AwsBackend, DEFAULT_MAX_ATTEMPTS, LoadSettings, load_sdk_config};
 use crate::backend::live::connection::LiveOptions;
 use crate::backend::{BackendUpdate, FleetBackend};
+use crate::cli::GlobalArgs;
 use crate::config::{Config, Environment};
+use crate::doctor::account::caller_identity;
 use crate::feed;
 use crate::model::{FleetState, UnixTime};
 use crate::refresh;
 use crate::store::Store;
 use crate::tui::data::{TuiRequest, TuiUpdate};
+use crate::tui::keymap::KeymapOverride;
 use crate::tui::widgets::banner::Environment as Banner;
 use crate::tui::{self, TuiError, TuiOptions};
+use recorder::Recorder;
+use requests::{Requests, answer, serve_requests};
+
+/// How long sts:GetCallerIdentity may take before the load starts and the audit log's
+/// principal stays unknown; an endpoint without STS (the lab) answers with an error at once.
+const IDENTITY_WAIT: Duration = Duration::from_secs(5);
+
+/// How long quitting waits for the model thread to write the last requests (it answers them
+/// at least every 100 ms).
+const DRAIN_WAIT: Duration = Duration::from_secs(2);
 
 /// Minimum time between two snapshots sent to the UI.
 const SNAPSHOT_EVERY: Duration = Duration::from_millis(500);
 
-/// The TUI's options from the configuration, the environment and the flags.
+/// The TUI's options from the configuration, the environment and the flags (`--mouse`,
+/// `--ascii` and their `--no-` forms win over the configuration).
 #[must_use]
-pub fn options(config: &Config, env: &Environment, no_color: bool) -> TuiOptions {
+pub fn options(config: &Config, env: &Environment, global: &GlobalArgs) -> TuiOptions {
     TuiOptions {
         theme: config.theme.clone().unwrap_or_default(),
         theme_dir: config
@@ -39,7 +60,19 @@ pub fn options(config: &Config, env: &Environment, no_color: bool) -> TuiOptions
         keymap: config
             .keymap
             .iter()
-            .map(|e| (e.key.clone(), e.command.clone()))
+            .map(|e| KeymapOverride {
+                key: e.key.clone(),
+                command: e.command.clone(),
+                origin: Some(format!(
+                    "{}:{}:{}",
+                    config
+                        .path
+                        .as_deref()
+                        .map_or_else(|| "config.toml".to_owned(), |p| p.display().to_string()),
+                    e.line,
+                    e.column
+                )),
+            })
             .collect(),
         environment: Banner {
             name: env.name.clone(),
@@ -49,9 +82,9 @@ pub fn options(config: &Config, env: &Environment, no_color: bool) -> TuiOptions
             colour: env.settings.colour.clone(),
         },
         read_only: env.settings.read_only,
-        mouse: false,
-        ascii: false,
-        no_colour: no_color || tui::theme::no_colour_requested(),
+        mouse: global.mouse_or(config.mouse),
+        ascii: global.ascii_or(config.ascii),
+        no_colour: global.no_color || tui::theme::no_colour_requested(),
     }
 }
 
@@ -92,37 +125,77 @@ pub fn run_connected(
 ) -> Result<(), TuiError> {
     // Validate theme and keymap before starting any thread or network call.
     tui::settings(options)?;
-    let initial = tui::feed::snapshot(&state, UnixTime::now());
+    let mut initial = tui::feed::snapshot(&state, UnixTime::now());
     let (updates_tx, updates_rx) = mpsc::sync_channel::<TuiUpdate>(8);
     let (requests_tx, requests_rx) = mpsc::channel::<TuiRequest>();
+    // The account was compared with the caller's before the console opened (online only).
+    let account = (!offline)
+        .then(|| env.settings.account_id.clone())
+        .flatten();
+    let recorder = match store.as_ref() {
+        Some(store) => {
+            match Recorder::open(store.path(), env, account, UnixTime::now())
+                .and_then(|recorder| recorder.dress(&mut initial, true).map(|()| recorder))
+            {
+                Ok(recorder) => Some(recorder),
+                Err(e) => {
+                    let _ = updates_tx.try_send(TuiUpdate::Notice(format!(
+                        "audit log and triage unavailable: {e}"
+                    )));
+                    None
+                }
+            }
+        }
+        None => None,
+    };
     let env = env.clone();
+    let (drained_tx, drained_rx) = mpsc::channel::<()>();
+    let requests = Requests {
+        rx: requests_rx,
+        drained: drained_tx,
+    };
     // Not joined: after the user quits, the process ends without waiting for calls in
     // flight. A snapshot being saved is one SQLite transaction, so it is kept or dropped whole.
     std::thread::spawn(move || {
         model_thread(
             state,
             &env,
-            store,
+            Stores { store, recorder },
             offline,
             connection,
             &updates_tx,
-            &requests_rx,
+            &requests,
         );
     });
-    tui::run(options, initial, updates_rx, Some(&requests_tx))
+    let result = tui::run(options, initial, updates_rx, Some(&requests_tx));
+    // A decision made just before quitting is written to the audit log before the process
+    // ends: wait until the model thread has answered every request (or has stopped).
+    drop(requests_tx);
+    let _ = drained_rx.recv_timeout(DRAIN_WAIT);
+    result
+}
+
+/// The snapshot cache and the audit/triage recorder (each its own connection).
+struct Stores {
+    store: Option<Store>,
+    recorder: Option<Recorder>,
 }
 
 fn model_thread(
     mut state: FleetState,
     env: &Environment,
-    mut store: Option<Store>,
+    stores: Stores,
     offline: bool,
     connection: Connection,
     updates: &mpsc::SyncSender<TuiUpdate>,
-    requests: &mpsc::Receiver<TuiRequest>,
+    requests: &Requests,
 ) {
+    let Stores {
+        mut store,
+        mut recorder,
+    } = stores;
     if offline {
-        serve_requests(&state, updates, requests);
+        serve_requests(&state, &mut recorder, updates, requests);
         return;
     }
     let Ok(runtime) = tokio::runtime::Builder::new_multi_thread()
@@ -131,15 +204,24 @@ fn model_thread(
         .build()
     else {
         let _ = updates.try_send(TuiUpdate::Notice("cannot start the async runtime".into()));
-        serve_requests(&state, updates, requests);
+        serve_requests(&state, &mut recorder, updates, requests);
         return;
     };
     runtime.block_on(async {
+        // Before the load, so every entry made while the fleet is on screen names the caller.
+        if let Some(recorder) = recorder.as_mut() {
+            let config = identity_config(env, connection.credentials.as_ref()).await;
+            if let Ok(Ok(identity)) =
+                tokio::time::timeout(IDENTITY_WAIT, caller_identity(&config)).await
+            {
+                recorder.set_identity(identity.arn, identity.account);
+            }
+        }
         let backend = connected_backend(env, connection).await;
         let (tx, rx) = tokio_mpsc::channel::<BackendUpdate>(64);
         let request = feed::snapshot_request(&state);
         let load = backend.load_snapshot(request, tx);
-        let apply = pump(&mut state, rx, updates, requests);
+        let apply = pump(&mut state, &mut recorder, rx, updates, requests);
         let (_, open) = tokio::join!(load, apply);
         if let Some(store) = store.as_mut()
             && let Err(e) = store.save(&env.name, &state, UnixTime::now())
@@ -157,10 +239,10 @@ fn model_thread(
                     let _ = updates.try_send(TuiUpdate::Notice(format!("live status: {e}")));
                 }
             }
-            _ = pump(&mut state, rx, updates, requests) => {}
+            _ = pump(&mut state, &mut recorder, rx, updates, requests) => {}
         }
     });
-    serve_requests(&state, updates, requests);
+    serve_requests(&state, &mut recorder, updates, requests);
 }
 
 /// The environment's backend, with the connection's credentials and live options.
@@ -183,13 +265,27 @@ async fn connected_backend(env: &Environment, connection: Connection) -> AwsBack
     }
 }
 
+/// The SDK configuration the caller's identity is asked with: the environment's target and
+/// the connection's credentials, one attempt.
+async fn identity_config(env: &Environment, credentials: Option<&Credentials>) -> SdkConfig {
+    let config = load_sdk_config(&refresh::target(env), 1).await;
+    match credentials {
+        Some(credentials) => config
+            .into_builder()
+            .credentials_provider(SharedCredentialsProvider::new(credentials.clone()))
+            .build(),
+        None => config,
+    }
+}
+
 /// Applies backend updates and answers requests until the backend channel closes (returns
 /// the receiver, still usable for live events) or the UI is gone (returns `None`).
 async fn pump(
     state: &mut FleetState,
+    recorder: &mut Option<Recorder>,
     mut rx: tokio_mpsc::Receiver<BackendUpdate>,
     updates: &mpsc::SyncSender<TuiUpdate>,
-    requests: &mpsc::Receiver<TuiRequest>,
+    requests: &Requests,
 ) -> Option<tokio_mpsc::Receiver<BackendUpdate>> {
     let mut last_sent = Instant::now();
     let mut dirty = false;
@@ -198,7 +294,7 @@ async fn pump(
         tokio::select! {
             update = rx.recv() => {
                 let Some(update) = update else {
-                    send_snapshot(state, updates);
+                    send_snapshot(state, recorder.as_ref(), updates);
                     return Some(rx);
                 };
                 for change in feed::fleet_updates(update, UnixTime::now()) {
@@ -207,13 +303,13 @@ async fn pump(
                 dirty = true;
             }
             _ = tick.tick() => {
-                if !answer(state, updates, requests) {
+                if !answer(state, recorder, updates, requests) {
                     return None;
                 }
             }
         }
         if dirty && last_sent.elapsed() >= SNAPSHOT_EVERY {
-            if !send_snapshot(state, updates) {
+            if !send_snapshot(state, recorder.as_ref(), updates) {
                 return None;
             }
             last_sent = Instant::now();
@@ -222,51 +318,20 @@ async fn pump(
     }
 }
 
-/// Sends a snapshot unless the UI has not taken the last one; `false` when the UI is gone.
-fn send_snapshot(state: &FleetState, updates: &mpsc::SyncSender<TuiUpdate>) -> bool {
-    let snapshot = Box::new(tui::feed::snapshot(state, UnixTime::now()));
+/// Sends a snapshot (with the stored triage) unless the UI has not taken the last one;
+/// `false` when the UI is gone.
+fn send_snapshot(
+    state: &FleetState,
+    recorder: Option<&Recorder>,
+    updates: &mpsc::SyncSender<TuiUpdate>,
+) -> bool {
+    let mut snapshot = Box::new(tui::feed::snapshot(state, UnixTime::now()));
+    if let Some(recorder) = recorder {
+        // Without the audit page, dressing only sets triage and cannot fail.
+        let _ = recorder.dress(&mut snapshot, false);
+    }
     !matches!(
         updates.try_send(TuiUpdate::Snapshot(snapshot)),
         Err(mpsc::TrySendError::Disconnected(_))
     )
-}
-
-/// Answers pending requests; `false` when the UI is gone.
-fn answer(
-    state: &FleetState,
-    updates: &mpsc::SyncSender<TuiUpdate>,
-    requests: &mpsc::Receiver<TuiRequest>,
-) -> bool {
-    loop {
-        match requests.try_recv() {
-            Ok(request) => respond(state, updates, request),
-            Err(mpsc::TryRecvError::Empty) => return true,
-            Err(mpsc::TryRecvError::Disconnected) => return false,
-        }
-    }
-}
-
-fn respond(state: &FleetState, updates: &mpsc::SyncSender<TuiUpdate>, request: TuiRequest) {
-    let reply = match request {
-        TuiRequest::Detail(thing) => match tui::feed::device_detail(state, &thing, UnixTime::now())
-        {
-            Some(detail) => TuiUpdate::Detail(Box::new(detail)),
-            None => TuiUpdate::Notice(format!("no device named {thing}")),
-        },
-        TuiRequest::Mutation(_) => TuiUpdate::Notice(
-            "mutations are not available in this build yet; nothing was changed".into(),
-        ),
-    };
-    let _ = updates.send(reply);
-}
-
-/// Answers requests from a fixed state until the UI is gone.
-fn serve_requests(
-    state: &FleetState,
-    updates: &mpsc::SyncSender<TuiUpdate>,
-    requests: &mpsc::Receiver<TuiRequest>,
-) {
-    while let Ok(request) = requests.recv() {
-        respond(state, updates, request);
-    }
 }

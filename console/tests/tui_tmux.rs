@@ -388,8 +388,47 @@ fn the_console_in_tmux_shows_every_view_filters_helps_and_quits() {
     tmux.send("Escape", false);
     tmux.wait_for("the help to close", |p| !p.contains("Keys (type to filter"));
 
+    // `r` plans a revoke; Esc cancels it, and the cancellation is in the audit log with the
+    // caller's principal and account from sts:GetCallerIdentity (moto's fixed identity).
+    tmux.send("r", false);
+    tmux.wait_for("the confirmation", |p| p.contains("Confirm revoke"));
+    tmux.send("Escape", false);
+    tmux.wait_for("the cancellation", |p| p.contains("cancelled revoke"));
+
     // `q` ends the process with status 0.
     tmux.send("q", false);
     let code = exit_status(&tmux, &status);
     assert_eq!(code, "0", "exit status of fleetid after q");
+
+    let out = Command::new(env!("CARGO_BIN_EXE_fleetid"))
+        .args(["audit", "--verify", "--output", "json"])
+        .env("FLEETID_CACHE", dir.path().join("cache.sqlite3"))
+        .env("HOME", dir.path())
+        .env("XDG_CONFIG_HOME", dir.path().join("config"))
+        .output()
+        .expect("fleetid audit runs");
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "fleetid audit printed no JSON ({e}); exit {:?}, stderr: {}",
+            out.status.code(),
+            String::from_utf8_lossy(&out.stderr)
+        )
+    });
+    assert_eq!(out.status.code(), Some(0), "{json}");
+    let entries = json["data"]["entries"].as_array().expect("entries");
+    assert_eq!(entries.len(), 1, "{json}");
+    assert_eq!(entries[0]["decision"], "cancelled");
+    assert_eq!(entries[0]["targets"][0], names[1].as_str());
+    assert!(
+        entries[0]["principal"]
+            .as_str()
+            .is_some_and(|arn| arn.starts_with("arn:aws:")),
+        "{json}"
+    );
+    assert!(
+        entries[0]["account"]
+            .as_str()
+            .is_some_and(|a| a.len() == 12),
+        "{json}"
+    );
 }

@@ -39,6 +39,59 @@ fn a_valid_file_parses() {
 }
 
 #[test]
+fn a_bad_keymap_entry_is_named_by_file_line_and_column_when_the_tui_starts() {
+    let text = format!("{GOOD}  \"ctrl-q\" = \"launch-missiles\"\n\"hyper-x\" = \"quit\"\n");
+    let config = parse(&text).unwrap();
+    let entry = config
+        .keymap
+        .iter()
+        .find(|e| e.key == "ctrl-q")
+        .expect("the entry is kept");
+    assert_eq!((entry.line, entry.column), (18, 3));
+    let env = resolve_environment(&config, &GlobalArgs::default()).unwrap();
+    let options = crate::interactive::options(&config, &env, &GlobalArgs::default());
+    let err = crate::tui::settings(&options).unwrap_err().to_string();
+    let lines: Vec<&str> = err.lines().collect();
+    assert_eq!(lines.len(), 2, "{err}");
+    assert!(
+        lines[0].starts_with("/home/op/.config/fleetid/config.toml:18:3: keymap: \"ctrl-q\""),
+        "{err}"
+    );
+    assert!(lines[0].contains("unknown command"), "{err}");
+    assert!(
+        lines[1].starts_with("/home/op/.config/fleetid/config.toml:19:1: keymap: \"hyper-x\""),
+        "{err}"
+    );
+}
+
+#[test]
+fn mouse_and_ascii_come_from_the_file_unless_a_flag_says_otherwise() {
+    let config = parse(&format!("mouse = true\nascii = true\n{GOOD}")).unwrap();
+    assert!(config.mouse && config.ascii);
+    let env = resolve_environment(&config, &GlobalArgs::default()).unwrap();
+    let options = crate::interactive::options(&config, &env, &GlobalArgs::default());
+    assert!(options.mouse && options.ascii);
+    let flags = GlobalArgs {
+        no_mouse: true,
+        no_ascii: true,
+        ..GlobalArgs::default()
+    };
+    let options = crate::interactive::options(&config, &env, &flags);
+    assert!(!options.mouse && !options.ascii);
+    let defaults = parse(GOOD).unwrap();
+    assert!(!defaults.mouse && !defaults.ascii);
+    let flags = GlobalArgs {
+        mouse: true,
+        ascii: true,
+        ..GlobalArgs::default()
+    };
+    let options = crate::interactive::options(&defaults, &env, &flags);
+    assert!(options.mouse && options.ascii);
+    let err = parse("mouse = \"yes\"\n").unwrap_err().to_string();
+    assert!(err.contains(":1:"), "{err}");
+}
+
+#[test]
 fn a_typo_in_a_key_names_file_line_and_key() {
     let text = GOOD.replace("region = \"eu-west-1\"", "regoin = \"eu-west-1\"");
     let err = parse(&text).unwrap_err().to_string();

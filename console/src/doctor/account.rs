@@ -44,18 +44,40 @@ impl AccountError {
     }
 }
 
-/// The account of the caller's credentials.
+/// Who the caller's credentials are (sts:GetCallerIdentity).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CallerIdentity {
+    /// The account (12 digits).
+    pub account: String,
+    /// The principal's ARN (`arn:aws:sts::123456789012:assumed-role/oncall/alice`).
+    pub arn: String,
+}
+
+/// The identity of the caller's credentials.
 ///
 /// # Errors
 /// The classified failure of sts:GetCallerIdentity.
-pub async fn caller_account(config: &SdkConfig) -> Result<String, CallFailure> {
+pub async fn caller_identity(config: &SdkConfig) -> Result<CallerIdentity, CallFailure> {
     let sts = aws_sdk_sts::Client::new(config);
     let answer = sts
         .get_caller_identity()
         .send()
         .await
         .map_err(|e| CallFailure::from_sdk("sts:GetCallerIdentity", &e))?;
-    Ok(answer.account().unwrap_or_default().to_owned())
+    Ok(CallerIdentity {
+        account: answer.account().unwrap_or_default().to_owned(),
+        arn: answer.arn().unwrap_or_default().to_owned(),
+    })
+}
+
+/// The account of the caller's credentials.
+///
+/// # Errors
+/// The classified failure of sts:GetCallerIdentity.
+pub async fn caller_account(config: &SdkConfig) -> Result<String, CallFailure> {
+    caller_identity(config)
+        .await
+        .map(|identity| identity.account)
 }
 
 /// Compares the caller's account with the environment's `account_id`; does nothing (and calls

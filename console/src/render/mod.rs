@@ -7,6 +7,7 @@
 //! a device or the registry is sanitized before it is written.
 
 mod anomalies;
+mod audit;
 mod cas;
 mod certs;
 mod doctor;
@@ -15,7 +16,8 @@ mod sanitize;
 mod status;
 mod table;
 
-pub use anomalies::{anomalies_report, anomaly_rows};
+pub use anomalies::{anomalies_report, anomalies_triaged, anomaly_rows, anomaly_rows_triaged};
+pub use audit::{ChainCheck, audit_report};
 pub use cas::{ca_list_report, ca_tree_report};
 pub use certs::{cert_show_report, certs_report};
 pub use doctor::{CheckOutcome, DoctorCheck, doctor_report};

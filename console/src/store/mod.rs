@@ -3,11 +3,15 @@
 //!
 //! The file lives in the platform data directory (`directories`), e.g.
 //! `~/.local/share/fleetid/fleetid.sqlite3` on Linux. One database holds every environment;
-//! every row carries its environment's name.
+//! every row carries its environment's name. Besides the snapshots it keeps two records
+//! that are not cache: the hash-chained audit log ([`audit`]) and the triage of anomalies
+//! ([`triage`]).
 
+pub mod audit;
 mod load;
 mod save;
 mod schema;
+pub mod triage;
 
 use std::path::{Path, PathBuf};
 

@@ -1,5 +1,6 @@
 //! The cache's tables. A change of columns needs new table names (or a migration): the
-//! cache is only a cache, so dropping an old one and reloading from AWS is acceptable.
+//! cache is only a cache, so dropping an old one and reloading from AWS is acceptable —
+//! except `audit_log` and `anomaly_triage`, which are records, not cache: never drop them.
 
 /// Creates every table when missing.
 pub const SCHEMA: &str = "
@@ -36,9 +37,23 @@ CREATE TABLE IF NOT EXISTS anomalies (
 CREATE TABLE IF NOT EXISTS sources (
     env TEXT NOT NULL, source TEXT NOT NULL, state TEXT NOT NULL, reason TEXT, fresh_at INTEGER,
     reported_at INTEGER NOT NULL, PRIMARY KEY (env, source));
+CREATE TABLE IF NOT EXISTS audit_log (
+    seq INTEGER PRIMARY KEY, at INTEGER NOT NULL, os_user TEXT NOT NULL, principal TEXT,
+    account TEXT, env TEXT NOT NULL, action TEXT NOT NULL, targets TEXT NOT NULL,
+    plan TEXT NOT NULL, decision TEXT NOT NULL, outcome TEXT NOT NULL, prev_hash TEXT NOT NULL,
+    hash TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS audit_log_env ON audit_log (env, seq);
+CREATE TRIGGER IF NOT EXISTS audit_log_no_update BEFORE UPDATE ON audit_log
+    BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+CREATE TRIGGER IF NOT EXISTS audit_log_no_delete BEFORE DELETE ON audit_log
+    BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+CREATE TABLE IF NOT EXISTS anomaly_triage (
+    env TEXT NOT NULL, anomaly TEXT NOT NULL, state TEXT NOT NULL, until INTEGER,
+    at INTEGER NOT NULL, PRIMARY KEY (env, anomaly));
 ";
 
-/// Every table that holds rows of an environment.
+/// Every table that holds an environment's snapshot (replaced on each save). The audit log
+/// and the anomaly triage are kept across saves and are not listed here.
 pub const TABLES: [&str; 9] = [
     "snapshots",
     "certificates",

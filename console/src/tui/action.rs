@@ -1,6 +1,6 @@
 //! How views talk to the app: the [`Action`]s they emit and the views they name.
 
-use super::data::{DeviceQuery, MutationRequest};
+use super::data::{DeviceQuery, MutationRequest, TriageChange};
 
 /// The views of the console.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -89,6 +89,10 @@ pub enum Action {
     /// The user typed the confirmation: hand the request to the ops engine (refused when
     /// read-only).
     RequestMutation(MutationRequest),
+    /// The user cancelled the confirmation of this mutation (recorded in the audit log).
+    CancelMutation(MutationRequest),
+    /// The user triaged an anomaly (kept in the store, recorded in the audit log).
+    Triage(TriageChange),
     /// Open the palette with this text already typed (`suppress 24h `).
     PaletteWith(String),
     /// Run a palette command (`view-devices`, `theme mono`, `suppress 24h`).

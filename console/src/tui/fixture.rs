@@ -224,23 +224,39 @@ fn anomalies(now: i64) -> Vec<AnomalyRow> {
 }
 
 fn audit(now: i64) -> Arc<[AuditRow]> {
-    let entry = |ago: i64, action: &str, target: &str, result: &str, n: u32| AuditRow {
+    let entry = |ago: i64, action: &str, target: &str, result: &str, plan: &str, n: u32| AuditRow {
+        sequence: i64::from(n),
         at: now - ago,
-        actor: "arn:aws:iam::123456789012:user/oncall".into(),
+        actor: "oncall (123456789012)".into(),
         action: action.into(),
         target: target.into(),
         result: result.into(),
-        request_id: format!("5f1c9a2e-0d4b-4c1e-9a7b-00000000000{n}").into(),
+        plan: plan.into(),
         hash: format!("{:08x}", 0x9e37_79b9_u32.wrapping_mul(n)).into(),
     };
     Arc::from(vec![
-        entry(300, "revoke", "dev-0000007", "ok", 3),
-        entry(7_200, "quarantine", "dev-0000042", "ok", 2),
+        entry(
+            300,
+            "revoke",
+            "dev-0000007",
+            "confirmed: not applied (no ops engine)",
+            "1 certs, 1 things, 1 groups, 0.1% of fleet, 1 online",
+            3,
+        ),
+        entry(
+            7_200,
+            "suppress",
+            "dev-0000042 flapping",
+            "confirmed: suppressed",
+            "hide for 24h",
+            2,
+        ),
         entry(
             90_000,
-            "ca-disable",
-            "Acme Device CA 2023",
-            "failed: throttled",
+            "quarantine",
+            "dev-0000042",
+            "refused-read-only",
+            "1 certs, 1 things, 1 groups, 0.1% of fleet, 0 online",
             1,
         ),
     ])

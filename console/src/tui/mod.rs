@@ -37,8 +37,10 @@ pub struct TuiOptions {
     pub theme: String,
     /// A directory of extra `*.toml` themes (the config directory's `themes/`), if any.
     pub theme_dir: Option<PathBuf>,
-    /// Keymap overrides from the config: key -> command name (or `none`).
-    pub keymap: Vec<(String, String)>,
+    /// Keymap overrides from the config: key -> command name (or `none`), with where each
+    /// was written.
+    pub keymap: Vec<keymap::KeymapOverride>,
+
     /// The environment shown in the banner.
     pub environment: Environment,
     /// Refuse every mutation.
@@ -88,12 +90,7 @@ pub fn settings(options: &TuiOptions) -> Result<AppSettings, TuiError> {
         &options.theme
     };
     let theme = themes.select(name, options.no_colour)?;
-    let keymap = Keymap::with_overrides(
-        options
-            .keymap
-            .iter()
-            .map(|(key, command)| (key.as_str(), command.as_str())),
-    )?;
+    let keymap = Keymap::with_config(&options.keymap)?;
     Ok(AppSettings {
         keymap,
         themes,

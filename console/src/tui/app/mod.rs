@@ -4,11 +4,12 @@
 
 mod palette;
 mod render;
+mod updates;
 
 use ratatui::crossterm::event::{KeyEvent, MouseEvent, MouseEventKind};
 
 use super::action::{Action, Outcome, ViewId};
-use super::data::{FleetSnapshot, MutationRequest, TuiRequest, TuiUpdate, UnixSeconds};
+use super::data::{FleetSnapshot, MutationRequest, Refusal, TuiRequest, UnixSeconds};
 use super::filter::{FilterJob, FilterResult};
 use super::keymap::{Command, Keymap};
 use super::theme::{Theme, ThemeSet};
@@ -74,6 +75,10 @@ pub struct App {
     now: UnixSeconds,
     quit: bool,
     requests: Vec<TuiRequest>,
+    /// Whether older audit entries may exist (until a page answers that none do).
+    audit_more: bool,
+    /// An older audit page was asked for and has not arrived.
+    audit_asked: bool,
 }
 
 impl App {
@@ -83,6 +88,7 @@ impl App {
         let mut devices = DeviceView::default();
         devices.set_loading(snapshot.devices_loading);
         devices.set_table(&snapshot.devices);
+        let snapshot_audit_empty = snapshot.audit.is_empty();
         Self {
             settings,
             snapshot,
@@ -101,6 +107,8 @@ impl App {
             now,
             quit: false,
             requests: Vec::new(),
+            audit_more: !snapshot_audit_empty,
+            audit_asked: false,
         }
     }
 
@@ -150,7 +158,7 @@ impl App {
             .into_iter()
             .filter_map(|r| match r {
                 TuiRequest::Mutation(m) => Some(m),
-                TuiRequest::Detail(_) => None,
+                _ => None,
             })
             .collect()
     }
@@ -163,40 +171,6 @@ impl App {
     /// A finished filter run.
     pub fn on_filter_result(&mut self, result: FilterResult) -> bool {
         self.devices.apply(result)
-    }
-
-    /// An update from the backend side.
-    pub fn on_update(&mut self, update: TuiUpdate) {
-        match update {
-            TuiUpdate::Snapshot(snapshot) => {
-                let previous = std::mem::replace(&mut self.snapshot, *snapshot);
-                if self.snapshot.devices_loading && !previous.devices.rows.is_empty() {
-                    // Keep the table on screen until its successor is built.
-                    self.snapshot.devices = previous.devices;
-                    self.snapshot.devices_loading = previous.devices_loading;
-                }
-                self.devices.set_loading(self.snapshot.devices_loading);
-                self.devices.set_table(&self.snapshot.devices);
-            }
-            TuiUpdate::Devices(table) => {
-                self.snapshot.devices = table;
-                self.snapshot.devices_loading = false;
-                self.devices.set_loading(false);
-                self.devices.set_table(&self.snapshot.devices);
-            }
-            TuiUpdate::Anomaly(row) => {
-                self.snapshot.anomalies.insert(0, row);
-                self.snapshot.anomalies.truncate(MAX_ANOMALIES);
-            }
-            TuiUpdate::Audit(row) => {
-                let mut rows = Vec::with_capacity(self.snapshot.audit.len() + 1);
-                rows.push(row);
-                rows.extend(self.snapshot.audit.iter().cloned());
-                self.snapshot.audit = rows.into();
-            }
-            TuiUpdate::Detail(detail) => self.detail.receive(*detail),
-            TuiUpdate::Notice(text) => self.status = Some((text, false)),
-        }
     }
 
     /// Mouse events (only delivered with `--mouse`): the wheel scrolls the device table.
@@ -317,7 +291,11 @@ impl App {
                     ViewId::Anomalies => self.anomalies.handle(other, &self.snapshot, self.now),
                     ViewId::Devices => self.devices.handle(other),
                     ViewId::Detail => self.detail.handle(other, &self.snapshot),
-                    ViewId::Audit => self.audit.handle(other, &self.snapshot),
+                    ViewId::Audit => {
+                        let outcome = self.audit.handle(other, &self.snapshot);
+                        self.ask_for_older_audit();
+                        outcome
+                    }
                 };
                 if let Outcome::Action(action) = outcome {
                     self.act(action);
@@ -381,6 +359,10 @@ impl App {
                 let what = format!("{} of {} things", request.kind.verb(), request.things.len());
                 if self.settings.read_only {
                     self.error(format!("read-only: refused {what}"));
+                    self.requests.push(TuiRequest::Declined {
+                        request,
+                        refusal: Refusal::ReadOnly,
+                    });
                 } else {
                     self.notify(&format!(
                         "requested {what}; the ops engine plans and applies it"
@@ -388,6 +370,18 @@ impl App {
                     self.requests.push(TuiRequest::Mutation(request));
                 }
             }
+            Action::CancelMutation(request) => {
+                self.notify(&format!(
+                    "cancelled {} of {} things; nothing was changed",
+                    request.kind.verb(),
+                    request.things.len()
+                ));
+                self.requests.push(TuiRequest::Declined {
+                    request,
+                    refusal: Refusal::Cancelled,
+                });
+            }
+            Action::Triage(change) => self.requests.push(TuiRequest::Triage(change)),
             Action::PaletteWith(text) => self.open_palette(&text),
             Action::Run(text) => self.run(&text),
             Action::Notify(text) => self.notify(&text),

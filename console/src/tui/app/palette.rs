@@ -2,6 +2,7 @@
 
 use super::App;
 use crate::tui::action::ViewId;
+use crate::tui::data::TuiRequest;
 use crate::tui::keymap::{ALL_COMMANDS, Command};
 use crate::tui::views::heatmap::HeatmapView;
 use crate::tui::widgets::Glyphs;
@@ -70,10 +71,13 @@ impl App {
                         .anomalies
                         .suppress_selected(&self.snapshot, self.now, until)
                     {
-                        Some(thing) => self.notify(&format!(
-                            "suppressed the anomaly of {} for {argument}",
-                            crate::tui::sanitize::clean(&thing)
-                        )),
+                        Some(change) => {
+                            self.notify(&format!(
+                                "suppressed the anomaly of {} for {argument}",
+                                crate::tui::sanitize::clean(&change.thing)
+                            ));
+                            self.requests.push(TuiRequest::Triage(change));
+                        }
                         None => self.error("suppress: no anomaly selected".to_owned()),
                     }
                 }

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use super::{
     AnomalyRow, AuditRow, CaNode, DashboardData, DetailSource, DeviceDetail, DeviceTable,
-    HeatmapData, UnixSeconds,
+    HeatmapData, Triage, UnixSeconds,
 };
 
 /// A complete picture for the screen. Cheap to move: the big parts are behind `Arc`.
@@ -25,7 +25,9 @@ pub struct FleetSnapshot {
     pub devices: Arc<DeviceTable>,
     /// The device table is still being built ([`TuiUpdate::Devices`] brings it).
     pub devices_loading: bool,
-    /// The audit log, newest first.
+    /// The newest page of the audit log, newest first. Snapshots from the model carry none:
+    /// the log arrives as [`TuiUpdate::Audit`] and [`TuiUpdate::AuditPage`], and an empty
+    /// `audit` keeps the rows already shown.
     pub audit: Arc<[AuditRow]>,
     /// Detail lookups, when the model provides them.
     pub details: Option<Arc<dyn DetailSource>>,
@@ -42,6 +44,14 @@ pub enum TuiUpdate {
     Anomaly(AnomalyRow),
     /// A new audit entry.
     Audit(AuditRow),
+    /// Older audit entries, answering [`TuiRequest::AuditPage`]; `more` is false at the
+    /// start of the log.
+    AuditPage {
+        /// Newest first, all older than those shown.
+        rows: Vec<AuditRow>,
+        /// Whether older entries remain.
+        more: bool,
+    },
     /// The detail of a device the UI asked for with [`TuiRequest::Detail`].
     Detail(Box<DeviceDetail>),
     /// A message for the status line (a source failing, a reconnect).
@@ -55,6 +65,42 @@ pub enum TuiRequest {
     Detail(Box<str>),
     /// The user confirmed this mutation (never sent when read-only).
     Mutation(MutationRequest),
+    /// A planned mutation that was not confirmed, or was refused: recorded in the audit log.
+    Declined {
+        /// What was planned.
+        request: MutationRequest,
+        /// Why it goes no further.
+        refusal: Refusal,
+    },
+    /// The user triaged an anomaly: kept in the store and recorded in the audit log.
+    Triage(TriageChange),
+    /// The audit entries older than this number (the oldest shown).
+    AuditPage {
+        /// The oldest entry shown.
+        before: i64,
+    },
+}
+
+/// Why a planned mutation was not requested.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refusal {
+    /// The user cancelled the confirmation (Esc, or Enter without the expected answer).
+    Cancelled,
+    /// The session is read-only.
+    ReadOnly,
+}
+
+/// An anomaly acknowledged, suppressed or opened again.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TriageChange {
+    /// The anomaly's [`AnomalyRow::id`].
+    pub anomaly: u64,
+    /// Its thing, for the record.
+    pub thing: Box<str>,
+    /// Its kind, for the record.
+    pub kind: Box<str>,
+    /// The new state.
+    pub triage: Triage,
 }
 
 /// What a mutation would do.

@@ -356,18 +356,20 @@ impl DeviceQuery {
 /// One entry of the audit log.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AuditRow {
+    /// Its number in the log (pages are asked for below the oldest one shown).
+    pub sequence: i64,
     /// When.
     pub at: UnixSeconds,
-    /// Who (operator identity).
+    /// Who (operating-system user, and the AWS account when known).
     pub actor: Box<str>,
-    /// What (`revoke`, `quarantine`, ...).
+    /// What (`revoke`, `quarantine`, `acknowledge`, `suppress`, ...).
     pub action: Box<str>,
     /// On what.
     pub target: Box<str>,
-    /// `ok`, `failed: ...`.
+    /// The decision and what came of it (`confirmed: not applied ...`, `cancelled`).
     pub result: Box<str>,
-    /// AWS request id.
-    pub request_id: Box<str>,
+    /// The plan that was shown (blast radius, suppression end).
+    pub plan: Box<str>,
     /// The entry's chain hash (short).
     pub hash: Box<str>,
 }
@@ -415,5 +417,6 @@ pub trait DetailSource: Send + Sync + std::fmt::Debug {
 mod exchange;
 
 pub use exchange::{
-    BlastRadius, FleetSnapshot, MutationKind, MutationRequest, TuiRequest, TuiUpdate,
+    BlastRadius, FleetSnapshot, MutationKind, MutationRequest, Refusal, TriageChange, TuiRequest,
+    TuiUpdate,
 };

@@ -233,8 +233,9 @@ fn ca_tree(state: &FleetState, per_ca: &HashMap<model::CertId, [u64; 5]>) -> Vec
         .collect()
 }
 
-/// A stable numeric id for an anomaly id (FNV-1a).
-fn anomaly_number(id: &str) -> u64 {
+/// A stable numeric id for an anomaly id (FNV-1a): [`AnomalyRow::id`].
+#[must_use]
+pub fn anomaly_number(id: &str) -> u64 {
     id.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
         (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
     })

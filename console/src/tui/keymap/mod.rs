@@ -56,10 +56,23 @@ pub const DEFAULTS: &[(&str, Command)] = &[
     ("Q", Command::Quarantine),
 ];
 
+/// A keymap override from the config, and where it was written.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct KeymapOverride {
+    /// The key chord as written (`ctrl-d`).
+    pub key: String,
+    /// The command name as written (`page-down`, `none`).
+    pub command: String,
+    /// `file:line:column` of the entry, when it came from a file.
+    pub origin: Option<String>,
+}
+
 /// One problem in the user's keymap overrides.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("keymap: \"{key}\" = \"{command}\": {problem}")]
+#[error("{}keymap: \"{key}\" = \"{command}\": {problem}", origin.as_deref().map(|o| format!("{o}: ")).unwrap_or_default())]
 pub struct KeymapError {
+    /// `file:line:column` of the entry, when it came from a file.
+    pub origin: Option<String>,
     /// The key as written.
     pub key: String,
     /// The command as written.
@@ -100,10 +113,31 @@ impl Keymap {
     where
         I: IntoIterator<Item = (&'a str, &'a str)>,
     {
+        Self::with_located(overrides.into_iter().map(|(key, name)| (key, name, None)))
+    }
+
+    /// [`Keymap::with_overrides`] from the config's entries: each error starts with the
+    /// entry's `file:line:column`.
+    ///
+    /// # Errors
+    /// As [`Keymap::with_overrides`].
+    pub fn with_config(overrides: &[KeymapOverride]) -> Result<Self, KeymapErrors> {
+        Self::with_located(
+            overrides
+                .iter()
+                .map(|o| (o.key.as_str(), o.command.as_str(), o.origin.as_deref())),
+        )
+    }
+
+    fn with_located<'a, I>(overrides: I) -> Result<Self, KeymapErrors>
+    where
+        I: IntoIterator<Item = (&'a str, &'a str, Option<&'a str>)>,
+    {
         let mut keymap = Self::default();
         let mut errors = Vec::new();
-        for (key, name) in overrides {
+        for (key, name, origin) in overrides {
             let fail = |problem: String| KeymapError {
+                origin: origin.map(str::to_owned),
                 key: key.to_owned(),
                 command: name.to_owned(),
                 problem,

@@ -1,5 +1,7 @@
 //! The anomaly feed: live, newest first, with severity and source; acknowledge, suppress for
-//! a while, jump to the device. Triage is local to this console until the store keeps it.
+//! a while, jump to the device. Triage shows at once here and goes to the model side as an
+//! [`Action::Triage`], which keeps it in the store and records it in the audit log; rows
+//! arrive with the stored triage when the console starts.
 
 use std::collections::HashMap;
 
@@ -9,7 +11,7 @@ use ratatui::text::Span;
 use ratatui::widgets::{Cell, Row};
 
 use crate::tui::action::{Action, Outcome};
-use crate::tui::data::{AnomalyRow, FleetSnapshot, Triage, UnixSeconds};
+use crate::tui::data::{AnomalyRow, FleetSnapshot, Triage, TriageChange, UnixSeconds};
 use crate::tui::keymap::Command;
 use crate::tui::sanitize::clean;
 use crate::tui::widgets::table::{Scroll, render_table};
@@ -61,16 +63,26 @@ impl AnomalyView {
             .collect()
     }
 
-    /// Suppresses the selected anomaly until `until`; returns its thing, if any was selected.
+    /// Suppresses the selected anomaly until `until`; returns the change, if an anomaly was
+    /// selected.
     pub fn suppress_selected(
         &mut self,
         snapshot: &FleetSnapshot,
         now: UnixSeconds,
         until: UnixSeconds,
-    ) -> Option<Box<str>> {
+    ) -> Option<TriageChange> {
         let row = *self.visible(snapshot, now).get(self.scroll.selected())?;
-        self.triage.insert(row.id, Triage::Suppressed(until));
-        Some(row.thing.clone())
+        Some(self.set_triage(row, Triage::Suppressed(until)))
+    }
+
+    fn set_triage(&mut self, row: &AnomalyRow, triage: Triage) -> TriageChange {
+        self.triage.insert(row.id, triage);
+        TriageChange {
+            anomaly: row.id,
+            thing: row.thing.clone(),
+            kind: row.kind.clone(),
+            triage,
+        }
     }
 
     /// Moves; `a` toggles acknowledged; `s` asks how long to suppress; Enter opens the
@@ -94,8 +106,7 @@ impl AnomalyView {
                     Triage::Acknowledged => Triage::Open,
                     _ => Triage::Acknowledged,
                 };
-                self.triage.insert(row.id, next);
-                Outcome::Consumed
+                Outcome::Action(Action::Triage(self.set_triage(row, next)))
             }
             Command::Suppress => Outcome::Action(Action::PaletteWith("suppress 24h".to_owned())),
             Command::Open => Outcome::Action(Action::OpenDevice(row.thing.clone())),
@@ -133,9 +144,10 @@ impl AnomalyView {
             |i| {
                 let row = rows[i];
                 let state = match self.triage_of(row) {
-                    Triage::Open => "new",
                     Triage::Acknowledged => "ack",
-                    Triage::Suppressed(_) => "supp",
+                    Triage::Suppressed(until) if until > paint.now => "supp",
+                    // A suppression that has ended shows the anomaly as new again.
+                    Triage::Open | Triage::Suppressed(_) => "new",
                 };
                 Row::new(vec![
                     Cell::from(Span::styled(

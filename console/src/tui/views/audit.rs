@@ -1,4 +1,6 @@
-//! The audit log: every mutation, newest first, with its AWS request id and chain hash.
+//! The audit log from the store: every planned mutation with its decision (confirmed,
+//! cancelled, refused) and outcome, and every anomaly triage, newest first, with the chain
+//! hash. Older pages are asked for when the selection reaches the last row.
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Rect};
@@ -20,7 +22,14 @@ pub struct AuditView {
 }
 
 impl AuditView {
-    /// Sets the `/` filter (substring of action, target, actor or result).
+    /// Whether the selection is on the last row shown (time to ask for an older page).
+    #[must_use]
+    pub fn at_end(&self, snapshot: &FleetSnapshot) -> bool {
+        let shown = self.visible(snapshot).len();
+        shown > 0 && self.scroll.selected() + 1 >= shown
+    }
+
+    /// Sets the `/` filter (substring of action, target, actor, result or plan).
     pub fn set_filter(&mut self, text: &str) {
         text.clone_into(&mut self.filter);
         self.scroll.select(0, 0);
@@ -39,7 +48,7 @@ impl AuditView {
             .iter()
             .filter(|row| {
                 needle.is_empty()
-                    || [&row.action, &row.target, &row.actor, &row.result]
+                    || [&row.action, &row.target, &row.actor, &row.result, &row.plan]
                         .iter()
                         .any(|f| f.to_lowercase().contains(&needle))
             })
@@ -60,22 +69,16 @@ impl AuditView {
         let rows = self.visible(snapshot);
         let title = format!(" Audit log: {} entries (hash-chained) ", rows.len());
         let header = Row::new([
-            "when",
-            "action",
-            "target",
-            "result",
-            "request id",
-            "hash",
-            "actor",
+            "when", "action", "target", "result", "hash", "actor", "plan",
         ]);
         let widths = [
             Constraint::Length(16),
-            Constraint::Length(10),
+            Constraint::Length(11),
             Constraint::Length(19),
-            Constraint::Length(10),
-            Constraint::Length(36),
+            Constraint::Length(28),
             Constraint::Length(8),
-            Constraint::Min(10),
+            Constraint::Length(22),
+            Constraint::Min(20),
         ];
         render_table(
             frame,
@@ -88,10 +91,12 @@ impl AuditView {
             &self.scroll,
             |i| {
                 let row = rows[i];
-                let result_scope = if row.result.starts_with("ok") {
+                let result_scope = if row.result.starts_with("confirmed") {
                     "status.active"
-                } else {
+                } else if row.result.starts_with("refused") {
                     "severity.high"
+                } else {
+                    "ui.text"
                 };
                 Row::new(vec![
                     Cell::from(date_time(row.at)),
@@ -101,9 +106,9 @@ impl AuditView {
                         clean(&row.result).into_owned(),
                         paint.theme.style(result_scope),
                     )),
-                    Cell::from(clean(&row.request_id).into_owned()),
                     Cell::from(clean(&row.hash).into_owned()),
                     Cell::from(clean(&row.actor).into_owned()),
+                    Cell::from(clean(&row.plan).into_owned()),
                 ])
             },
         );

@@ -1,6 +1,6 @@
 //! The confirmation dialog in front of every mutation: what will happen, the blast radius,
 //! and a typed answer. The default is Cancel: Enter with anything but the expected answer,
-//! and Esc, both cancel.
+//! and Esc, both cancel (and the cancellation is recorded in the audit log).
 
 use ratatui::Frame;
 use ratatui::crossterm::event::KeyEvent;
@@ -55,7 +55,9 @@ impl ConfirmDialog {
             InputEvent::Submit if self.input.text() == self.expected => {
                 Outcome::Action(Action::RequestMutation(self.request.clone()))
             }
-            InputEvent::Submit | InputEvent::Cancel => Outcome::Close,
+            InputEvent::Submit | InputEvent::Cancel => {
+                Outcome::Action(Action::CancelMutation(self.request.clone()))
+            }
             InputEvent::Changed | InputEvent::Complete | InputEvent::Unchanged => Outcome::Consumed,
         }
     }
@@ -160,14 +162,20 @@ mod tests {
     #[test]
     fn enter_alone_cancels() {
         let mut dialog = ConfirmDialog::new(request(&["a", "b"]), false);
-        assert_eq!(enter(&mut dialog), Outcome::Close);
+        assert_eq!(
+            enter(&mut dialog),
+            Outcome::Action(Action::CancelMutation(request(&["a", "b"])))
+        );
     }
 
     #[test]
     fn a_wrong_answer_cancels() {
         let mut dialog = ConfirmDialog::new(request(&["a", "b"]), false);
         type_text(&mut dialog, "3");
-        assert_eq!(enter(&mut dialog), Outcome::Close);
+        assert!(matches!(
+            enter(&mut dialog),
+            Outcome::Action(Action::CancelMutation(_))
+        ));
     }
 
     #[test]

@@ -1,0 +1,264 @@
+//! What the console's model thread writes to the store on behalf of the TUI: every planned
+//! mutation's decision in the audit log, anomaly triage (kept per environment and recorded
+//! in the audit log), and the audit log's pages for the Audit view.
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use crate::config::Environment;
+use crate::model::{FleetState, UnixTime};
+use crate::store::audit::{AuditEntry, AuditPage, Decision, NewAuditEntry};
+use crate::store::triage::TriageState;
+use crate::store::{Store, StoreError};
+use crate::tui::data::{AuditRow, FleetSnapshot, MutationRequest, Triage, TriageChange, TuiUpdate};
+use crate::tui::feed::anomaly_number;
+
+/// Audit entries per page of the Audit view.
+pub const AUDIT_PAGE: usize = 200;
+
+/// What this build does with a confirmed mutation (there is no ops engine yet).
+pub const NOT_APPLIED: &str = "not applied: this build has no ops engine; nothing was changed";
+
+/// The store connection and the identity written into every entry.
+#[derive(Debug)]
+pub struct Recorder {
+    store: Store,
+    environment: String,
+    os_user: String,
+    principal: Option<String>,
+    account: Option<String>,
+    /// Triage in force, by [`crate::tui::data::AnomalyRow::id`].
+    triage: HashMap<u64, Triage>,
+}
+
+/// The operating-system user running the console (`USER`, `LOGNAME`, `USERNAME`).
+#[must_use]
+pub fn os_user() -> String {
+    ["USER", "LOGNAME", "USERNAME"]
+        .iter()
+        .find_map(|name| std::env::var(name).ok().filter(|v| !v.is_empty()))
+        .unwrap_or_else(|| "unknown".to_owned())
+}
+
+fn short(hash: &[u8; 32]) -> Box<str> {
+    hex::encode(&hash[..4]).into()
+}
+
+/// An audit entry as the Audit view shows it.
+#[must_use]
+pub fn audit_row(entry: &AuditEntry) -> AuditRow {
+    let f = &entry.fields;
+    let actor = match &f.account {
+        Some(account) => format!("{} ({account})", f.os_user),
+        None => f.os_user.clone(),
+    };
+    let result = if f.outcome.is_empty() {
+        f.decision.as_str().to_owned()
+    } else {
+        format!("{}: {}", f.decision.as_str(), f.outcome)
+    };
+    AuditRow {
+        sequence: entry.sequence,
+        at: f.at.0,
+        actor: actor.into(),
+        action: f.action.as_str().into(),
+        target: f.targets.join(" ").into(),
+        result: result.into(),
+        plan: f.plan.as_str().into(),
+        hash: short(&entry.hash),
+    }
+}
+
+fn plan_of(request: &MutationRequest) -> String {
+    let r = &request.radius;
+    format!(
+        "{} {} certs, {} things, {} groups, {:.1}% of fleet, {} online",
+        request.kind.verb(),
+        r.certs,
+        r.things,
+        r.groups,
+        r.fleet_percent,
+        r.online
+    )
+}
+
+impl Recorder {
+    /// Opens a connection of its own to the store at `path` and reads the environment's
+    /// triage. `account` is the AWS account checked before the console opened, if any.
+    ///
+    /// # Errors
+    /// [`StoreError`] when the store cannot be opened or read.
+    pub fn open(
+        path: &Path,
+        env: &Environment,
+        account: Option<String>,
+        now: UnixTime,
+    ) -> Result<Self, StoreError> {
+        let store = Store::open(path)?;
+        let triage = store
+            .triage(&env.name, now)?
+            .into_iter()
+            .map(|(id, state)| {
+                let triage = match state {
+                    TriageState::Acknowledged => Triage::Acknowledged,
+                    TriageState::Suppressed { until } => Triage::Suppressed(until.0),
+                };
+                (anomaly_number(&id), triage)
+            })
+            .collect();
+        Ok(Self {
+            store,
+            environment: env.name.clone(),
+            os_user: os_user(),
+            principal: None,
+            account,
+            triage,
+        })
+    }
+
+    /// The caller's identity, once sts:GetCallerIdentity answered: written into every later
+    /// entry.
+    pub fn set_identity(&mut self, principal: String, account: String) {
+        self.principal = Some(principal).filter(|p| !p.is_empty());
+        if !account.is_empty() {
+            self.account = Some(account);
+        }
+    }
+
+    /// Sets the stored triage on the snapshot's anomalies, and the newest audit page when
+    /// `with_audit` (the first snapshot).
+    ///
+    /// # Errors
+    /// [`StoreError`] when the audit log cannot be read.
+    pub fn dress(&self, snapshot: &mut FleetSnapshot, with_audit: bool) -> Result<(), StoreError> {
+        for row in &mut snapshot.anomalies {
+            if let Some(triage) = self.triage.get(&row.id) {
+                row.triage = *triage;
+            }
+        }
+        if with_audit {
+            snapshot.audit = self.page(None)?.0.into();
+        }
+        Ok(())
+    }
+
+    /// The audit page of this environment before entry `before` (newest first), and whether
+    /// older entries remain.
+    ///
+    /// # Errors
+    /// [`StoreError`] when the audit log cannot be read.
+    pub fn page(&self, before: Option<i64>) -> Result<(Vec<AuditRow>, bool), StoreError> {
+        let entries = self.store.list_audit(&AuditPage {
+            environment: Some(&self.environment),
+            before,
+            limit: AUDIT_PAGE + 1,
+        })?;
+        let more = entries.len() > AUDIT_PAGE;
+        Ok((
+            entries.iter().take(AUDIT_PAGE).map(audit_row).collect(),
+            more,
+        ))
+    }
+
+    fn append(
+        &mut self,
+        action: &str,
+        targets: Vec<String>,
+        plan: String,
+        decision: Decision,
+        outcome: &str,
+    ) -> Result<AuditRow, StoreError> {
+        let entry = self.store.append_audit(NewAuditEntry {
+            at: UnixTime::now(),
+            os_user: self.os_user.clone(),
+            principal: self.principal.clone(),
+            account: self.account.clone(),
+            environment: self.environment.clone(),
+            action: action.to_owned(),
+            targets,
+            plan,
+            decision,
+            outcome: outcome.to_owned(),
+        })?;
+        Ok(audit_row(&entry))
+    }
+
+    /// Records what was decided about a planned mutation.
+    ///
+    /// # Errors
+    /// [`StoreError`] when the entry cannot be appended.
+    pub fn mutation(
+        &mut self,
+        request: &MutationRequest,
+        decision: Decision,
+        outcome: &str,
+    ) -> Result<AuditRow, StoreError> {
+        let targets = request.things.iter().map(ToString::to_string).collect();
+        self.append(
+            request.kind.verb(),
+            targets,
+            plan_of(request),
+            decision,
+            outcome,
+        )
+    }
+
+    /// Keeps a triage change in the store (keyed by the anomaly's id in `state`) and records
+    /// it; an anomaly no longer in `state` is recorded but not kept.
+    ///
+    /// # Errors
+    /// [`StoreError`] when the store cannot be written.
+    pub fn triage(
+        &mut self,
+        change: &TriageChange,
+        state: &FleetState,
+    ) -> Result<AuditRow, StoreError> {
+        let now = UnixTime::now();
+        let id = state
+            .anomalies()
+            .keys()
+            .find(|id| anomaly_number(id) == change.anomaly)
+            .map(ToString::to_string);
+        let (action, stored, plan) = match change.triage {
+            Triage::Open => ("reopen", None, "show it as new again".to_owned()),
+            Triage::Acknowledged => (
+                "acknowledge",
+                Some(TriageState::Acknowledged),
+                "mark it as seen".to_owned(),
+            ),
+            Triage::Suppressed(until) => (
+                "suppress",
+                Some(TriageState::Suppressed {
+                    until: UnixTime(until),
+                }),
+                format!("hide it until {}", UnixTime(until).rfc3339()),
+            ),
+        };
+        let outcome = match &id {
+            Some(id) => {
+                self.store.set_triage(&self.environment, id, stored, now)?;
+                self.triage.insert(change.anomaly, change.triage);
+                "kept in the store"
+            }
+            None => "not kept: the anomaly is no longer in the fleet state",
+        };
+        let targets = vec![
+            id.unwrap_or_else(|| format!("#{:016x}", change.anomaly)),
+            change.thing.to_string(),
+            change.kind.to_string(),
+        ];
+        self.append(action, targets, plan, Decision::Confirmed, outcome)
+    }
+}
+
+/// The audit row as an update for the TUI, or a notice when it could not be written.
+#[must_use]
+pub fn as_update(result: Result<AuditRow, StoreError>) -> TuiUpdate {
+    match result {
+        Ok(row) => TuiUpdate::Audit(row),
+        Err(e) => TuiUpdate::Notice(format!("audit log: {e}")),
+    }
+}
+
+#[cfg(test)]
+mod tests;
