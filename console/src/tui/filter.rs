@@ -99,7 +99,7 @@ pub fn run_job(job: &FilterJob, latest: &AtomicU64) -> Option<FilterResult> {
 }
 
 /// Runs `job` on a fresh [`FilterSession`], handing `partial` the matches found so far once
-/// the run has taken `partial_after`.
+/// the run has taken `partial_after` (see [`FilterSession::run`]).
 #[must_use]
 pub fn run_job_streaming(
     job: &FilterJob,
@@ -160,8 +160,8 @@ impl FilterSession {
     }
 
     /// Runs `job`, handing `partial` the matches found so far once the run has taken
-    /// `partial_after` ([`PARTIAL_AFTER`] in the worker), so a slow query shows results while
-    /// it finishes. `None` when `latest` moved past the job's generation first.
+    /// `partial_after` ([`PARTIAL_AFTER`] in the worker) with less than half of it done, so a
+    /// slow query shows results while it finishes. `None` when `latest` moved past the job's generation first.
     #[must_use]
     pub fn run(
         &mut self,
@@ -214,7 +214,8 @@ impl FilterSession {
         let cancelled = || latest.load(Ordering::Relaxed) != job.generation;
         let mut partial_sent = false;
         let mut progress = |chunks: &Chunks| {
-            if !partial_sent && started.elapsed() >= partial_after {
+            // Past half-way the complete result is near: handing over first would delay it.
+            if !partial_sent && started.elapsed() >= partial_after && chunks.mostly_ahead() {
                 partial_sent = true;
                 let sofar = display_order(table, &chunks.finished(), job.sort, ranked);
                 partial(result(job, sofar, started, false));

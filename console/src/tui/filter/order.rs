@@ -42,7 +42,8 @@ fn by_score(hits: &[Hit]) -> Vec<u32> {
     }
     let span = usize::try_from(span).unwrap_or(0) + 1;
     // Bucket 0 holds the best score.
-    let bucket = |h: &Hit| usize::try_from(i64::from(high) - i64::from(h.score)).unwrap_or(0);
+    // `high - score` lies in `0..span`, and `span` is below `COUNTING_RANGE`.
+    let bucket = |h: &Hit| (high - h.score) as usize;
     let mut starts = vec![0usize; span + 1];
     for hit in hits {
         starts[bucket(hit) + 1] += 1;

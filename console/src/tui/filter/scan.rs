@@ -49,6 +49,12 @@ pub struct Chunks {
 }
 
 impl Chunks {
+    /// Whether less than half of the chunks are finished.
+    #[must_use]
+    pub fn mostly_ahead(&self) -> bool {
+        2 * self.slots.iter().filter(|s| s.get().is_some()).count() < self.slots.len()
+    }
+
     /// The hits of every chunk finished so far, in row order.
     #[must_use]
     pub fn finished(&self) -> Vec<Hit> {

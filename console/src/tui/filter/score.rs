@@ -187,49 +187,58 @@ impl Scorer {
         }
         self.cells.clear();
         self.cells.resize(2 * cols, FRESH);
-        let cells = &mut self.cells;
-        cells[cols + self.first[0]] = FRESH;
-        for cell in &mut cells[..cols] {
+        let case_sensitive = self.case_sensitive;
+        let bonuses = &self.bonuses[..cols];
+        // Row 0 is the even pattern rows' (and the start), row 1 the odd ones'.
+        let (even, odd) = self.cells.split_at_mut(cols);
+        odd[self.first[0]] = FRESH;
+        for cell in even.iter_mut() {
             *cell = Cell {
                 p: GAP_EXTENSION,
                 ..FRESH
             };
         }
         for (i, &p) in pattern.iter().enumerate() {
-            let row = ((i + 1) & 1) * cols;
-            let row_prev = (i & 1) * cols;
-            for col in self.first[i] + 1..cols {
+            let (cur, prev): (&mut [Cell], &[Cell]) = if i % 2 == 0 {
+                (&mut *odd, &*even)
+            } else {
+                (&mut *even, &*odd)
+            };
+            let start = self.first[i];
+            let (mut last_m, mut last_p) = (cur[start].m, cur[start].p);
+            for col in start + 1..cols {
                 let c = choice[col - 1];
-                let last = row + col - 1;
-                let diagonal = row_prev + col - 1;
-                let cur = row + col;
-                let matched = if self.case_sensitive {
+                let diagonal = prev[col - 1];
+                let matched = if case_sensitive {
                     c == p
                 } else {
                     c.eq_ignore_ascii_case(&p)
                 };
-                if matched {
-                    let penalty = if !self.case_sensitive && c != p {
+                let m = if matched {
+                    let penalty = if !case_sensitive && c != p {
                         PENALTY_CASE_MISMATCH
                     } else {
                         0
                     };
                     let match_score = (SCORE_MATCH + penalty).max(0);
-                    let in_place = self.bonuses[col];
-                    let consecutive = cells[last].bonus.max(in_place.max(BONUS_CONSECUTIVE));
-                    cells[last].bonus = consecutive;
-                    let via_match = cells[diagonal].m + consecutive;
-                    let via_skip = cells[diagonal].p + in_place;
-                    cells[cur].m = via_match.max(via_skip) + match_score;
+                    let in_place = bonuses[col];
+                    // skim keeps this bonus in the previous column's cell, where a later
+                    // pattern row of the same parity reads it again.
+                    let consecutive = cur[col - 1].bonus.max(in_place.max(BONUS_CONSECUTIVE));
+                    cur[col - 1].bonus = consecutive;
+                    (diagonal.m + consecutive).max(diagonal.p + in_place) + match_score
                 } else {
-                    cells[cur].m = NEG_INFINITY;
-                    cells[cur].bonus = 0;
-                }
-                let open = GAP_START + GAP_EXTENSION + cells[last].m;
-                let extend = GAP_EXTENSION + cells[last].p;
-                cells[cur].p = open.max(extend);
+                    cur[col].bonus = 0;
+                    NEG_INFINITY
+                };
+                let p_score = (GAP_START + GAP_EXTENSION + last_m).max(GAP_EXTENSION + last_p);
+                cur[col].m = m;
+                cur[col].p = p_score;
+                last_m = m;
+                last_p = p_score;
             }
         }
+        let cells = &self.cells;
         let last_row = (pattern.len() & 1) * cols;
         let from = self.first[pattern.len() - 1];
         cells[last_row + from..last_row + cols]

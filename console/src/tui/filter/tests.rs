@@ -138,7 +138,7 @@ fn the_worker_delivers_the_newest_result() {
 
 #[test]
 fn a_slow_run_hands_over_what_it_has_found_so_far() {
-    let table = Arc::new(device_table(30_000, NOW));
+    let table = Arc::new(device_table(3 * scan::CHUNK, NOW));
     let job = job(&table, text("dev"), SortKey::Natural);
     let partials = std::sync::Mutex::new(Vec::new());
     // One thread, so that the hand-over after the first chunk cannot hold them all.
