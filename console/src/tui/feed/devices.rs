@@ -1,13 +1,16 @@
 //! The device table out of the model: one row per certificate, in the model's order. A
-//! million rows must not stall the screen, so the pass reads the model's certificate and
-//! thing slots directly (no thing look-up by name, no joined view allocated per row) and maps
-//! the model's interned group and firmware ids to the table's names once per id.
+//! million rows must not stall the screen, so the build reads the model's certificate and
+//! thing slots directly (no thing look-up by name, no joined view allocated per row), maps
+//! the model's interned group and firmware ids to the table's names once per id, and makes
+//! the rows' strings on every available core.
 
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::num::NonZeroUsize;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, OnceLock};
 
 use crate::model::{self, FleetState};
-use crate::tui::data::{DeviceRow, DeviceTable};
+use crate::tui::data::{CertState, DeviceRow, DeviceTable};
 
 use super::{ca_label, cert_state};
 
@@ -49,16 +52,32 @@ impl<'a> Names<'a> {
 /// The first 16 hex digits of a certificate id.
 fn short_hex(id: &model::CertId) -> Box<str> {
     const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut text = String::with_capacity(16);
-    for byte in &id.0[..8] {
-        text.push(char::from(DIGITS[usize::from(byte >> 4)]));
-        text.push(char::from(DIGITS[usize::from(byte & 0x0f)]));
+    let mut text = [0u8; 16];
+    for (pair, byte) in text.chunks_exact_mut(2).zip(&id.0[..8]) {
+        pair[0] = DIGITS[usize::from(byte >> 4)];
+        pair[1] = DIGITS[usize::from(byte & 0x0f)];
     }
-    text.into()
+    // Hex digits are ASCII.
+    std::str::from_utf8(&text).unwrap_or_default().into()
 }
 
-/// The device table: one row per certificate, in the model's order. One pass over the
-/// certificates; build it off the UI thread and send it with [`TuiUpdate::Devices`].
+/// What a row holds besides its two strings, resolved in one sequential pass (names are
+/// interned in order of first use).
+#[derive(Debug, Clone, Copy)]
+struct Resolved {
+    slot: u32,
+    ca: u32,
+    group: u32,
+    firmware: u32,
+    online: Option<bool>,
+}
+
+/// Rows per unit of the parallel part of the build.
+const ROWS_PER_PART: usize = 16_384;
+
+/// The device table: one row per certificate, in the model's order. A sequential pass
+/// resolves the interned names; the rows (two strings each) are then built on the available
+/// cores. Build it off the UI thread and send it with [`TuiUpdate::Devices`].
 ///
 /// [`TuiUpdate::Devices`]: crate::tui::data::TuiUpdate::Devices
 #[must_use]
@@ -77,8 +96,8 @@ pub fn device_table(state: &FleetState) -> Arc<DeviceTable> {
         .collect();
     // Consecutive certificates mostly share their CA: look it up only when it changes.
     let mut last_ca: Option<(model::CertId, u32)> = None;
-    let mut rows = Vec::with_capacity(state.certs.len());
-    for slot in &state.certs {
+    let mut resolved = Vec::with_capacity(state.certs.len());
+    for (index, slot) in state.certs.iter().enumerate() {
         let Some(record) = &slot.record else { continue };
         let things = &slot.things;
         let first = things.first().map(|&t| &state.things[t as usize]);
@@ -107,16 +126,66 @@ pub fn device_table(state: &FleetState) -> Arc<DeviceTable> {
                 }
             },
         };
-        rows.push(DeviceRow {
-            thing: first.map_or("(no thing)", |t| &t.name).into(),
-            cert: short_hex(&record.id),
-            state: cert_state(record.status),
-            expires: record.parsed.as_ref().ok().map(|f| f.not_after.0),
+        resolved.push(Resolved {
+            slot: u32::try_from(index).unwrap_or(u32::MAX),
             ca,
             group,
             firmware,
             online,
         });
     }
+    let parts: Vec<&[Resolved]> = resolved.chunks(ROWS_PER_PART).collect();
+    let built = build_parts(state, &parts);
+    let mut rows = Vec::with_capacity(resolved.len());
+    for part in built {
+        rows.extend(part);
+    }
     Arc::new(DeviceTable::new(rows, names.names))
+}
+
+/// The rows of each part, in order, built on up to the available cores.
+fn build_parts(state: &FleetState, parts: &[&[Resolved]]) -> Vec<Vec<DeviceRow>> {
+    let threads = std::thread::available_parallelism().map_or(1, NonZeroUsize::get);
+    let next = AtomicUsize::new(0);
+    let done: Vec<OnceLock<Vec<DeviceRow>>> = parts.iter().map(|_| OnceLock::new()).collect();
+    let work = || {
+        loop {
+            let k = next.fetch_add(1, Ordering::Relaxed);
+            let Some(part) = parts.get(k) else { return };
+            let rows = part.iter().map(|r| row(state, r)).collect();
+            // Each part number is handed out once, so the cell is empty.
+            let _ = done[k].set(rows);
+        }
+    };
+    std::thread::scope(|scope| {
+        for _ in 1..threads.min(parts.len()) {
+            // Without a helper thread the calling one builds every part.
+            let _ = std::thread::Builder::new()
+                .name("fleetid-device-rows".to_owned())
+                .spawn_scoped(scope, work);
+        }
+        work();
+    });
+    done.into_iter()
+        .map(|cell| cell.into_inner().unwrap_or_default())
+        .collect()
+}
+
+fn row(state: &FleetState, resolved: &Resolved) -> DeviceRow {
+    let slot = &state.certs[resolved.slot as usize];
+    let thing = slot
+        .things
+        .first()
+        .map(|&t| &*state.things[t as usize].name);
+    let record = slot.record.as_ref();
+    DeviceRow {
+        thing: thing.unwrap_or("(no thing)").into(),
+        cert: record.map_or_else(|| "-".into(), |r| short_hex(&r.id)),
+        state: record.map_or(CertState::Unknown, |r| cert_state(r.status)),
+        expires: record.and_then(|r| r.parsed.as_ref().ok().map(|f| f.not_after.0)),
+        ca: resolved.ca,
+        group: resolved.group,
+        firmware: resolved.firmware,
+        online: resolved.online,
+    }
 }
