@@ -19,8 +19,19 @@ pub struct SearchText {
     ends: Vec<usize>,
     /// [`char_mask`] of every field, two per row.
     masks: Vec<u64>,
-    /// Whether both fields of a row are ASCII.
-    ascii: Vec<bool>,
+    /// Per row: [`ASCII`], [`THING_UPPER`], [`CERT_UPPER`].
+    flags: Vec<u8>,
+}
+
+/// Both fields of the row are ASCII.
+const ASCII: u8 = 1;
+/// The thing name has an ASCII upper-case letter.
+const THING_UPPER: u8 = 2;
+/// The certificate id has an ASCII upper-case letter.
+const CERT_UPPER: u8 = 4;
+
+fn has_upper(text: &str) -> bool {
+    text.bytes().any(|b| b.is_ascii_uppercase())
 }
 
 /// One bit per byte value modulo 64, ASCII case folded: a field can only contain a pattern
@@ -43,7 +54,7 @@ impl SearchText {
         let mut bytes = Vec::with_capacity(size);
         let mut ends = Vec::with_capacity(2 * table.rows.len() + 1);
         let mut masks = Vec::with_capacity(2 * table.rows.len());
-        let mut ascii = Vec::with_capacity(table.rows.len());
+        let mut flags = Vec::with_capacity(table.rows.len());
         ends.push(0);
         for row in &table.rows {
             for field in [&row.thing, &row.cert] {
@@ -51,13 +62,23 @@ impl SearchText {
                 ends.push(bytes.len());
                 masks.push(char_mask(field.as_bytes()));
             }
-            ascii.push(row.thing.is_ascii() && row.cert.is_ascii());
+            let mut row_flags = 0;
+            if row.thing.is_ascii() && row.cert.is_ascii() {
+                row_flags |= ASCII;
+            }
+            if has_upper(&row.thing) {
+                row_flags |= THING_UPPER;
+            }
+            if has_upper(&row.cert) {
+                row_flags |= CERT_UPPER;
+            }
+            flags.push(row_flags);
         }
         Self {
             bytes,
             ends,
             masks,
-            ascii,
+            flags,
         }
     }
 
@@ -77,7 +98,16 @@ impl SearchText {
     /// Whether row `i`'s fields are both ASCII.
     #[must_use]
     pub fn is_ascii(&self, i: usize) -> bool {
-        self.ascii[i]
+        self.flags[i] & ASCII != 0
+    }
+
+    /// Whether row `i`'s thing name and certificate id have an ASCII upper-case letter.
+    #[must_use]
+    pub fn has_upper(&self, i: usize) -> [bool; 2] {
+        [
+            self.flags[i] & THING_UPPER != 0,
+            self.flags[i] & CERT_UPPER != 0,
+        ]
     }
 }
 

@@ -96,11 +96,12 @@ impl Scan<'_> {
                 }
                 let best = if search.is_ascii(i) {
                     let [thing, cert] = search.fields(i);
+                    let [thing_upper, cert_upper] = search.has_upper(i);
                     let thing = possible(thing_mask)
-                        .then(|| scorer.score_ascii(thing))
+                        .then(|| scorer.score_ascii(thing, thing_upper))
                         .flatten();
                     let cert = possible(cert_mask)
-                        .then(|| scorer.score_ascii(cert))
+                        .then(|| scorer.score_ascii(cert, cert_upper))
                         .flatten();
                     thing.max(cert)
                 } else {

@@ -120,7 +120,8 @@ impl Scorer {
     /// `SkimMatcherV2::default().fuzzy_match(choice, pattern)` on a fresh matcher.
     pub fn score(&mut self, choice: &str) -> Option<i64> {
         if choice.is_ascii() {
-            return self.score_ascii(choice.as_bytes());
+            let has_upper = choice.bytes().any(|b| b.is_ascii_uppercase());
+            return self.score_ascii(choice.as_bytes(), has_upper);
         }
         if self.ascii.is_some() && !subsequence_lower(choice.as_bytes(), &self.lower) {
             // Necessary for a match in either case mode.
@@ -129,8 +130,9 @@ impl Scorer {
         SkimMatcherV2::default().fuzzy_match(choice, &self.pattern)
     }
 
-    /// [`Scorer::score`] of a choice that is all ASCII.
-    pub fn score_ascii(&mut self, choice: &[u8]) -> Option<i64> {
+    /// [`Scorer::score`] of a choice that is all ASCII; `has_upper`: it has an upper-case
+    /// letter (without one, and for a case-sensitive pattern, bytes compare as they are).
+    pub fn score_ascii(&mut self, choice: &[u8], has_upper: bool) -> Option<i64> {
         if self.pattern.is_empty() {
             return Some(0);
         }
@@ -138,31 +140,30 @@ impl Scorer {
             // A pattern that is not ASCII cannot match ASCII text.
             return None;
         };
-        let score = if subsequence_lower(choice, &self.lower) {
-            self.matrix(choice, &pattern)
+        let score = if !self.case_sensitive && has_upper {
+            subsequence_lower(choice, &self.lower)
+                .then(|| self.matrix::<true>(choice, &pattern))
+                .flatten()
         } else {
-            None
+            // Either the pattern is case-sensitive, or it has no upper case (smart case) and
+            // neither has the choice: plain equality either way.
+            subsequence_exact(choice, &pattern)
+                .then(|| self.matrix::<false>(choice, &pattern))
+                .flatten()
         };
         self.ascii = Some(pattern);
         score.map(i64::from)
     }
 
-    fn equal(&self, c: u8, p: u8) -> bool {
-        if self.case_sensitive {
-            c == p
-        } else {
-            c.eq_ignore_ascii_case(&p)
-        }
-    }
-
     /// skim's compressed (two-row) score matrix over bytes.
-    fn matrix(&mut self, choice: &[u8], pattern: &[u8]) -> Option<i32> {
+    /// `FOLD`: compare ignoring ASCII case, with skim's penalty for a case mismatch.
+    fn matrix<const FOLD: bool>(&mut self, choice: &[u8], pattern: &[u8]) -> Option<i32> {
         // The first occurrence of each pattern byte in order (skim's `cheap_matches`).
         self.first.clear();
         let mut want = pattern.iter().peekable();
         for (j, &c) in choice.iter().enumerate() {
             match want.peek() {
-                Some(&&p) if self.equal(c, p) => {
+                Some(&&p) if equal::<FOLD>(c, p) => {
                     self.first.push(j);
                     want.next();
                 }
@@ -187,7 +188,6 @@ impl Scorer {
         }
         self.cells.clear();
         self.cells.resize(2 * cols, FRESH);
-        let case_sensitive = self.case_sensitive;
         let bonuses = &self.bonuses[..cols];
         // Row 0 is the even pattern rows' (and the start), row 1 the odd ones'.
         let (even, odd) = self.cells.split_at_mut(cols);
@@ -209,13 +209,8 @@ impl Scorer {
             for col in start + 1..cols {
                 let c = choice[col - 1];
                 let diagonal = prev[col - 1];
-                let matched = if case_sensitive {
-                    c == p
-                } else {
-                    c.eq_ignore_ascii_case(&p)
-                };
-                let m = if matched {
-                    let penalty = if !case_sensitive && c != p {
+                let m = if equal::<FOLD>(c, p) {
+                    let penalty = if FOLD && c != p {
                         PENALTY_CASE_MISMATCH
                     } else {
                         0
@@ -246,6 +241,32 @@ impl Scorer {
             .map(|cell| cell.m)
             .max()
     }
+}
+
+fn equal<const FOLD: bool>(c: u8, p: u8) -> bool {
+    if FOLD {
+        c.eq_ignore_ascii_case(&p)
+    } else {
+        c == p
+    }
+}
+
+/// Whether `needle` is a subsequence of `haystack`, byte for byte.
+#[must_use]
+pub fn subsequence_exact(haystack: &[u8], needle: &[u8]) -> bool {
+    let mut want = needle.iter();
+    let Some(mut next) = want.next() else {
+        return true;
+    };
+    for byte in haystack {
+        if byte == next {
+            match want.next() {
+                Some(n) => next = n,
+                None => return true,
+            }
+        }
+    }
+    false
 }
 
 /// Whether `needle` (lower-case) is a subsequence of `haystack`, ignoring ASCII case.
