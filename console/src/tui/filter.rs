@@ -130,7 +130,9 @@ impl LastRun {
         (std::ptr::eq(self.table.as_ptr(), Arc::as_ptr(table))
             && self.query.expires_day == query.expires_day
             && self.query.cohort == query.cohort
-            && query.text.starts_with(&self.query.text))
+            && query.text.starts_with(&self.query.text)
+            // Every row matched: a plain scan is the same without the indirection.
+            && self.matched.len() < table.rows.len())
         .then_some(&*self.matched)
     }
 }
