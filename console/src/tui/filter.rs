@@ -1,19 +1,26 @@
-//! The device filter, off the UI thread: fuzzy text (fuzzy-matcher's skim algorithm) plus
-//! the drill-down constraints and a sort, over an immutable `Arc<DeviceTable>`. A newer job
-//! cancels an older one: the worker checks the latest generation every few thousand rows and
-//! skips queued jobs that are already outdated.
+//! The device filter, off the UI thread: fuzzy text (skim's algorithm, [`score`]) plus the
+//! drill-down constraints and a sort, over an immutable `Arc<DeviceTable>`. The scan is
+//! split over the available cores ([`scan`]) on text kept in one arena ([`index`]); ordering
+//! uses a counting sort on the score or precomputed ranks ([`order`]); a query that extends
+//! the previous one rescans only the previous matches. A newer job cancels an older one: the
+//! scan checks the latest generation before every chunk of rows and the worker skips queued
+//! jobs that are already outdated.
 
+pub mod index;
+mod order;
+mod scan;
+pub mod score;
+
+use std::num::NonZeroUsize;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, mpsc};
+use std::sync::{Arc, Weak, mpsc};
 use std::time::{Duration, Instant};
 
-use fuzzy_matcher::FuzzyMatcher;
-use fuzzy_matcher::skim::SkimMatcherV2;
+use super::data::{CohortKind, DeviceQuery, DeviceTable};
 
-use super::data::{CohortKind, DAY, DeviceQuery, DeviceRow, DeviceTable};
-
-/// How many rows the worker scans between checks for a newer job.
-const CANCEL_CHECK_EVERY: usize = 8_192;
+use index::{char_mask, search_text};
+use order::display_order;
+use scan::{Chunks, Scan};
 
 /// The order of the device table.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -81,91 +88,18 @@ pub struct FilterResult {
     pub complete: bool,
 }
 
-fn subsequence(haystack: &str, needle: &[u8]) -> bool {
-    let mut want = needle.iter().peekable();
-    for byte in haystack.bytes() {
-        match want.peek() {
-            Some(&&c) if byte.to_ascii_lowercase() == c => {
-                want.next();
-            }
-            Some(_) => {}
-            None => return true,
-        }
-    }
-    want.peek().is_none()
-}
-
-fn matches_constraints(
-    row: &DeviceRow,
-    query: &DeviceQuery,
-    cohort: Option<(CohortKind, u32)>,
-) -> bool {
-    if let Some(day) = query.expires_day
-        && row.expires.map(|t| t.div_euclid(DAY)) != Some(day)
-    {
-        return false;
-    }
-    match cohort {
-        None | Some((CohortKind::All, _)) => true,
-        Some((CohortKind::Ca, name)) => row.ca == name,
-        Some((CohortKind::Group, name)) => row.group == name,
-        Some((CohortKind::Firmware, name)) => row.firmware == name,
-    }
-}
-
 /// How long a run may go before it hands over the matches found so far.
 pub const PARTIAL_AFTER: Duration = Duration::from_millis(40);
 
-/// Runs `job`; `None` when `latest` moved past its generation before it finished.
+/// Runs `job` on a fresh [`FilterSession`]; `None` when `latest` moved past its generation
+/// before it finished.
 #[must_use]
 pub fn run_job(job: &FilterJob, latest: &AtomicU64) -> Option<FilterResult> {
-    run_job_streaming(job, latest, PARTIAL_AFTER, &|_| {})
+    FilterSession::default().run(job, latest, PARTIAL_AFTER, &|_| {})
 }
 
-/// Orders `hits` (score, row) for display.
-fn order(hits: &mut Vec<(i64, u32)>, table: &DeviceTable, sort: SortKey, ranked: bool) {
-    let rows = &table.rows;
-    match sort {
-        SortKey::Natural if ranked => {
-            hits.sort_unstable_by_key(|&(score, i)| (std::cmp::Reverse(score), i));
-        }
-        SortKey::Natural => {}
-        SortKey::Thing => {
-            let mut keyed: Vec<(&str, u32)> = hits
-                .iter()
-                .map(|&(_, i)| (&*rows[i as usize].thing, i))
-                .collect();
-            keyed.sort_unstable();
-            *hits = keyed.into_iter().map(|(_, i)| (0, i)).collect();
-        }
-        SortKey::Expiry => {
-            for hit in hits.iter_mut() {
-                hit.0 = rows[hit.1 as usize].expires.unwrap_or(i64::MAX);
-            }
-            hits.sort_unstable();
-        }
-        SortKey::Status => {
-            for hit in hits.iter_mut() {
-                hit.0 = rows[hit.1 as usize].state as i64;
-            }
-            hits.sort_unstable();
-        }
-    }
-}
-
-fn result(job: &FilterJob, hits: &[(i64, u32)], started: Instant, complete: bool) -> FilterResult {
-    FilterResult {
-        generation: job.generation,
-        table: Arc::clone(&job.table),
-        rows: Some(hits.iter().map(|&(_, i)| i).collect()),
-        elapsed: started.elapsed(),
-        complete,
-    }
-}
-
-/// Runs `job`, handing `partial` the matches found so far once the run has taken
-/// `partial_after` ([`PARTIAL_AFTER`] in the worker), so a slow query shows results while it
-/// finishes.
+/// Runs `job` on a fresh [`FilterSession`], handing `partial` the matches found so far once
+/// the run has taken `partial_after` (see [`FilterSession::run`]).
 #[must_use]
 pub fn run_job_streaming(
     job: &FilterJob,
@@ -173,71 +107,141 @@ pub fn run_job_streaming(
     partial_after: Duration,
     partial: &dyn Fn(FilterResult),
 ) -> Option<FilterResult> {
-    let started = Instant::now();
-    let table = &job.table;
-    let text = job.query.text.trim();
-    if job.query.is_empty() && job.sort == SortKey::Natural {
-        return Some(FilterResult {
-            generation: job.generation,
-            table: Arc::clone(table),
-            rows: None,
-            elapsed: started.elapsed(),
-            complete: true,
-        });
+    FilterSession::default().run(job, latest, partial_after, partial)
+}
+
+/// The matches of the last complete run, kept so that a query that only extends it (typing
+/// on) scans those instead of the whole table.
+#[derive(Debug)]
+struct LastRun {
+    /// Weak, so that a replaced table is freed; the allocation stays while this is held, so
+    /// its address cannot be reused by another table.
+    table: Weak<DeviceTable>,
+    query: DeviceQuery,
+    /// Matching rows in row order.
+    matched: Arc<[u32]>,
+}
+
+impl LastRun {
+    /// The rows that can match `query` on `table`: a fuzzy text that extends the last one
+    /// matches a subset of what it matched (a subsequence of a field contains every prefix
+    /// of itself; an upper-case letter only makes smart case stricter).
+    fn candidates(&self, table: &Arc<DeviceTable>, query: &DeviceQuery) -> Option<&[u32]> {
+        (std::ptr::eq(self.table.as_ptr(), Arc::as_ptr(table))
+            && self.query.expires_day == query.expires_day
+            && self.query.cohort == query.cohort
+            && query.text.starts_with(&self.query.text)
+            // Every row matched: a plain scan is the same without the indirection.
+            && self.matched.len() < table.rows.len())
+        .then_some(&*self.matched)
     }
-    let cohort = match &job.query.cohort {
-        None => None,
-        Some((CohortKind::All, _)) => Some((CohortKind::All, 0)),
-        Some((kind, name)) => {
-            let index = table.names.iter().position(|n| n == name);
-            // An unknown cohort name matches nothing.
-            Some((
-                *kind,
-                index.map_or(u32::MAX, |i| u32::try_from(i).unwrap_or(u32::MAX)),
-            ))
+}
+
+/// Runs filter jobs one after the other, remembering the last complete one to narrow it.
+#[derive(Debug)]
+pub struct FilterSession {
+    threads: usize,
+    last: Option<LastRun>,
+}
+
+impl Default for FilterSession {
+    /// A session that uses every available core.
+    fn default() -> Self {
+        Self::with_threads(std::thread::available_parallelism().map_or(1, NonZeroUsize::get))
+    }
+}
+
+impl FilterSession {
+    /// A session whose scans use up to `threads` threads (at least one).
+    #[must_use]
+    pub fn with_threads(threads: usize) -> Self {
+        Self {
+            threads: threads.max(1),
+            last: None,
         }
-    };
-    let matcher = SkimMatcherV2::default();
-    let needle: Vec<u8> = text.to_ascii_lowercase().into_bytes();
-    let ascii_needle = text.is_ascii();
-    let ranked = !text.is_empty();
-    let mut hits: Vec<(i64, u32)> = Vec::new();
-    let mut partial_sent = false;
-    for (i, row) in table.rows.iter().enumerate() {
-        if i % CANCEL_CHECK_EVERY == 0 && i > 0 {
-            if latest.load(Ordering::Relaxed) != job.generation {
-                return None;
-            }
-            if !partial_sent && started.elapsed() >= partial_after {
-                partial_sent = true;
-                let mut sofar = hits.clone();
-                order(&mut sofar, table, job.sort, ranked);
-                partial(result(job, &sofar, started, false));
-            }
-        }
-        if !matches_constraints(row, &job.query, cohort) {
-            continue;
-        }
-        let score = if text.is_empty() {
-            0
-        } else {
-            let mut best = None;
-            for field in [&*row.thing, &*row.cert] {
-                // The subsequence test is a cheap necessary condition for a skim match.
-                if ascii_needle && !subsequence(field, &needle) {
-                    continue;
-                }
-                if let Some(score) = matcher.fuzzy_match(field, text) {
-                    best = best.max(Some(score));
-                }
-            }
-            let Some(score) = best else { continue };
-            score
+    }
+
+    /// Runs `job`, handing `partial` the matches found so far once the run has taken
+    /// `partial_after` ([`PARTIAL_AFTER`] in the worker) with less than half of it done, so a
+    /// slow query shows results while it finishes. `None` when `latest` moved past the job's generation first.
+    #[must_use]
+    pub fn run(
+        &mut self,
+        job: &FilterJob,
+        latest: &AtomicU64,
+        partial_after: Duration,
+        partial: &dyn Fn(FilterResult),
+    ) -> Option<FilterResult> {
+        let started = Instant::now();
+        let table = &job.table;
+        let query = DeviceQuery {
+            text: job.query.text.trim().to_owned(),
+            ..job.query.clone()
         };
-        hits.push((score, u32::try_from(i).unwrap_or(u32::MAX)));
+        if query.is_empty() && job.sort == SortKey::Natural {
+            self.last = None;
+            return Some(FilterResult {
+                generation: job.generation,
+                table: Arc::clone(table),
+                rows: None,
+                elapsed: started.elapsed(),
+                complete: true,
+            });
+        }
+        let cohort = match &query.cohort {
+            None => None,
+            Some((CohortKind::All, _)) => Some((CohortKind::All, 0)),
+            Some((kind, name)) => {
+                let index = table.names.iter().position(|n| n == name);
+                // An unknown cohort name matches nothing.
+                Some((
+                    *kind,
+                    index.map_or(u32::MAX, |i| u32::try_from(i).unwrap_or(u32::MAX)),
+                ))
+            }
+        };
+        let ranked = !query.text.is_empty();
+        let scan = Scan {
+            table,
+            search: ranked.then(|| search_text(table)),
+            text: &query.text,
+            mask: char_mask(query.text.as_bytes()),
+            expires_day: query.expires_day,
+            cohort,
+        };
+        let candidates = self
+            .last
+            .as_ref()
+            .and_then(|last| last.candidates(table, &query));
+        let cancelled = || latest.load(Ordering::Relaxed) != job.generation;
+        let mut partial_sent = false;
+        let mut progress = |chunks: &Chunks| {
+            // Past half-way the complete result is near: handing over first would delay it.
+            if !partial_sent && started.elapsed() >= partial_after && chunks.mostly_ahead() {
+                partial_sent = true;
+                let sofar = display_order(table, &chunks.finished(), job.sort, ranked);
+                partial(result(job, sofar, started, false));
+            }
+        };
+        let hits = scan.run(candidates, self.threads, &cancelled, &mut progress)?;
+        let rows = display_order(table, &hits, job.sort, ranked);
+        self.last = Some(LastRun {
+            table: Arc::downgrade(table),
+            query,
+            matched: hits.iter().map(|h| h.row).collect(),
+        });
+        Some(result(job, rows, started, true))
     }
-    order(&mut hits, table, job.sort, ranked);
-    Some(result(job, &hits, started, true))
+}
+
+fn result(job: &FilterJob, rows: Arc<[u32]>, started: Instant, complete: bool) -> FilterResult {
+    FilterResult {
+        generation: job.generation,
+        table: Arc::clone(&job.table),
+        rows: Some(rows),
+        elapsed: started.elapsed(),
+        complete,
+    }
 }
 
 /// A thread that runs filter jobs, newest first, and hands results to `deliver`.
@@ -259,12 +263,13 @@ impl FilterWorker {
         std::thread::Builder::new()
             .name("fleetid-filter".to_owned())
             .spawn(move || {
+                let mut session = FilterSession::default();
                 while let Ok(mut job) = queue.recv() {
                     // Skip to the newest queued job: the older ones are outdated already.
                     while let Ok(newer) = queue.try_recv() {
                         job = newer;
                     }
-                    if let Some(result) = run_job_streaming(&job, &seen, PARTIAL_AFTER, &deliver) {
+                    if let Some(result) = session.run(&job, &seen, PARTIAL_AFTER, &deliver) {
                         deliver(result);
                     }
                 }

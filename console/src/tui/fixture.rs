@@ -70,7 +70,7 @@ pub fn device_table(devices: usize, now: i64) -> DeviceTable {
             }
         })
         .collect();
-    DeviceTable { rows, names }
+    DeviceTable::new(rows, names)
 }
 
 fn heatmap(table: &DeviceTable, now: i64) -> HeatmapData {

@@ -4,6 +4,8 @@
 //! Strings in these records may come from devices; views pass them through
 //! [`crate::tui::sanitize::clean`] before they reach the terminal.
 
+use crate::tui::filter::index::TableIndex;
+
 /// Seconds since the Unix epoch.
 pub type UnixSeconds = i64;
 
@@ -321,9 +323,26 @@ pub struct DeviceTable {
     pub rows: Vec<DeviceRow>,
     /// Interned cohort names (CA, group, firmware).
     pub names: Vec<Box<str>>,
+    /// What the filter derives from the rows, built on first use.
+    index: TableIndex,
 }
 
 impl DeviceTable {
+    /// A table of `rows` whose cohort fields index `names`.
+    #[must_use]
+    pub fn new(rows: Vec<DeviceRow>, names: Vec<Box<str>>) -> Self {
+        Self {
+            rows,
+            names,
+            index: TableIndex::default(),
+        }
+    }
+
+    /// The filter's derived data (search text, sort orders) of this table.
+    pub(crate) fn index(&self) -> &TableIndex {
+        &self.index
+    }
+
     /// The interned name at `index` (empty when out of range).
     #[must_use]
     pub fn name(&self, index: u32) -> &str {

@@ -3,6 +3,7 @@
 //! UI thread); the result crosses to the UI through the bounded update channel.
 
 mod detail;
+mod devices;
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -10,10 +11,11 @@ use std::sync::Arc;
 use crate::model::{self, CaStatus, CertStatus, Cohort, Day, FleetState, Source, UnixTime};
 
 pub use detail::device_detail;
+pub use devices::device_table;
 
 use super::data::{
     AnomalyRow, AnomalySource, CaNode, CaState, CertState, CohortKind, CohortSeries, DashboardData,
-    DeviceRow, DeviceTable, FleetSnapshot, Freshness, HeatmapData, Severity, Triage,
+    DeviceTable, FleetSnapshot, Freshness, HeatmapData, Severity, Triage,
 };
 
 /// Days the heatmap covers, from today.
@@ -56,83 +58,6 @@ fn ca_label(state: &FleetState, id: &model::CertId) -> String {
             || format!("CA {}", id.short(10)),
             |f| common_name(&f.subject).to_owned(),
         )
-}
-
-/// Interns names into the device table's name list.
-#[derive(Default)]
-struct Names<'a> {
-    index: HashMap<&'a str, u32>,
-    names: Vec<Box<str>>,
-}
-
-impl<'a> Names<'a> {
-    fn id(&mut self, name: &'a str) -> u32 {
-        if let Some(id) = self.index.get(name) {
-            return *id;
-        }
-        let id = u32::try_from(self.names.len()).unwrap_or(u32::MAX);
-        self.names.push(name.into());
-        self.index.insert(name, id);
-        id
-    }
-}
-
-/// The first 16 hex digits of a certificate id.
-fn short_hex(id: &model::CertId) -> Box<str> {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut text = String::with_capacity(16);
-    for byte in &id.0[..8] {
-        text.push(char::from(DIGITS[usize::from(byte >> 4)]));
-        text.push(char::from(DIGITS[usize::from(byte & 0x0f)]));
-    }
-    text.into()
-}
-
-/// The device table: one row per certificate, in the model's order. One pass over the
-/// certificates; build it off the UI thread and send it with [`TuiUpdate::Devices`].
-///
-/// [`TuiUpdate::Devices`]: crate::tui::data::TuiUpdate::Devices
-#[must_use]
-pub fn device_table(state: &FleetState) -> Arc<DeviceTable> {
-    let labels: Vec<(model::CertId, String)> = state
-        .issuing_cas()
-        .map(|(id, _)| *id)
-        .chain(state.cas().keys().copied())
-        .map(|id| (id, ca_label(state, &id)))
-        .collect();
-    let mut names = Names::default();
-    let none = names.id("-");
-    let ca_ids: HashMap<model::CertId, u32> = labels
-        .iter()
-        .map(|(id, label)| (*id, names.id(label)))
-        .collect();
-    let mut rows = Vec::with_capacity(state.status_counts().total().try_into().unwrap_or(0));
-    for cert in state.certificates() {
-        let record = cert.record;
-        let thing = cert.things().next();
-        let view = thing.and_then(|t| state.thing(t));
-        let (group, online) = match &view {
-            Some(v) => (v.groups.first().map_or(none, |g| names.id(g)), v.connected),
-            None => (none, None),
-        };
-        rows.push(DeviceRow {
-            thing: thing.unwrap_or("(no thing)").into(),
-            cert: short_hex(&record.id),
-            state: cert_state(record.status),
-            expires: cert.not_after().map(|t| t.0),
-            ca: record
-                .ca
-                .and_then(|id| ca_ids.get(&id).copied())
-                .unwrap_or(none),
-            group,
-            firmware: cert.firmware().map_or(none, |f| names.id(f)),
-            online,
-        });
-    }
-    Arc::new(DeviceTable {
-        rows,
-        names: names.names,
-    })
 }
 
 /// Device certificates per issuing CA and state, from the status indexes (the active count

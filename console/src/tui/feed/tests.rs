@@ -2,7 +2,7 @@
 
 use crate::model::synthetic::fleet_updates;
 use crate::model::{FleetState, UnixTime};
-use crate::tui::data::{CaState, CertState, CohortKind};
+use crate::tui::data::{CaState, CertState, CohortKind, DeviceRow};
 
 use super::*;
 
@@ -109,4 +109,63 @@ fn common_names_are_found_in_either_spelling() {
     assert_eq!(common_name("CN=Acme Root, O=Acme"), "Acme Root");
     assert_eq!(common_name("/O=Acme/CN=dev-1"), "dev-1");
     assert_eq!(common_name("O=Acme"), "O=Acme");
+}
+
+/// The device table as built through the model's public views (a thing look-up by name and
+/// a joined view per row), to check the direct build against.
+fn device_table_through_views(state: &FleetState) -> DeviceTable {
+    let mut names: Vec<Box<str>> = Vec::new();
+    let mut id = |name: &str| {
+        let index = names.iter().position(|n| &**n == name).unwrap_or_else(|| {
+            names.push(name.into());
+            names.len() - 1
+        });
+        u32::try_from(index).unwrap_or(u32::MAX)
+    };
+    let none = id("-");
+    let cas: Vec<(model::CertId, u32)> = state
+        .issuing_cas()
+        .map(|(ca, _)| *ca)
+        .chain(state.cas().keys().copied())
+        .map(|ca| (ca, id(&ca_label(state, &ca))))
+        .collect();
+    let mut rows = Vec::new();
+    for cert in state.certificates() {
+        let thing = cert.things().next();
+        let view = thing.and_then(|t| state.thing(t));
+        let group = view
+            .as_ref()
+            .and_then(|v| v.groups.first())
+            .map_or(none, |g| id(g));
+        rows.push(DeviceRow {
+            thing: thing.unwrap_or("(no thing)").into(),
+            cert: cert.record.id.0[..8]
+                .iter()
+                .map(|b| format!("{b:02x}"))
+                .collect::<String>()
+                .into(),
+            state: cert_state(cert.record.status),
+            expires: cert.not_after().map(|t| t.0),
+            ca: cert
+                .record
+                .ca
+                .and_then(|ca| cas.iter().find(|(c, _)| *c == ca).map(|(_, i)| *i))
+                .unwrap_or(none),
+            group,
+            firmware: cert.firmware().map_or(none, &mut id),
+            online: view.and_then(|v| v.connected),
+        });
+    }
+    DeviceTable::new(rows, names)
+}
+
+#[test]
+fn the_direct_device_table_equals_one_built_through_the_models_views() {
+    // More rows than one part of the parallel build.
+    let state = fleet(20_000);
+    let direct = device_table(&state);
+    let expected = device_table_through_views(&state);
+    assert_eq!(direct.rows.len(), expected.rows.len());
+    assert_eq!(direct.names, expected.names);
+    assert!(direct.rows == expected.rows, "rows differ");
 }

@@ -5,6 +5,7 @@ use std::sync::{Arc, mpsc};
 use std::time::Duration;
 
 use super::*;
+use crate::tui::data::DAY;
 use crate::tui::fixture::device_table;
 
 const NOW: i64 = 1_795_600_000;
@@ -52,7 +53,10 @@ fn fuzzy_text_matches_thing_names_best_first() {
     assert!(loose.len() < table.rows.len());
     for i in loose.iter() {
         let row = &table.rows[*i as usize];
-        assert!(subsequence(&row.thing, b"d1234") || subsequence(&row.cert, b"d1234"));
+        assert!(
+            score::subsequence_lower(row.thing.as_bytes(), b"d1234")
+                || score::subsequence_lower(row.cert.as_bytes(), b"d1234")
+        );
     }
 }
 
@@ -134,17 +138,149 @@ fn the_worker_delivers_the_newest_result() {
 
 #[test]
 fn a_slow_run_hands_over_what_it_has_found_so_far() {
-    let table = Arc::new(device_table(30_000, NOW));
+    let table = Arc::new(device_table(3 * scan::CHUNK, NOW));
     let job = job(&table, text("dev"), SortKey::Natural);
     let partials = std::sync::Mutex::new(Vec::new());
-    let done = run_job_streaming(&job, &AtomicU64::new(1), Duration::ZERO, &|r| {
-        partials.lock().unwrap_or_else(|e| panic!("{e}")).push(r);
-    })
-    .unwrap_or_else(|| panic!("not cancelled"));
+    // One thread, so that the hand-over after the first chunk cannot hold them all.
+    let done = FilterSession::with_threads(1)
+        .run(&job, &AtomicU64::new(1), Duration::ZERO, &|r| {
+            partials.lock().unwrap_or_else(|e| panic!("{e}")).push(r);
+        })
+        .unwrap_or_else(|| panic!("not cancelled"));
     let partials = partials.into_inner().unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(partials.len(), 1, "one hand-over per run");
     assert!(!partials[0].complete && done.complete);
     let early = partials[0].rows.as_ref().map_or(0, |r| r.len());
     let all = done.rows.as_ref().map_or(0, |r| r.len());
     assert!(early > 0 && early < all, "{early} of {all}");
+}
+
+fn rows_of(result: Option<FilterResult>) -> Vec<u32> {
+    result
+        .unwrap_or_else(|| panic!("not cancelled"))
+        .rows
+        .map_or_else(Vec::new, |rows| rows.to_vec())
+}
+
+fn run_on(
+    session: &mut FilterSession,
+    table: &Arc<DeviceTable>,
+    q: DeviceQuery,
+    sort: SortKey,
+) -> Vec<u32> {
+    rows_of(session.run(
+        &job(table, q, sort),
+        &AtomicU64::new(1),
+        PARTIAL_AFTER,
+        &|_| {},
+    ))
+}
+
+/// The filter as the plain loop it replaces: a fresh skim matcher per field, then a
+/// comparison sort by (best score, row) or by the sort key.
+fn reference(table: &DeviceTable, text: &str, sort: SortKey) -> Vec<u32> {
+    use fuzzy_matcher::FuzzyMatcher;
+    use fuzzy_matcher::skim::SkimMatcherV2;
+    let mut hits: Vec<(i64, u32)> = table
+        .rows
+        .iter()
+        .enumerate()
+        .filter_map(|(i, row)| {
+            let score = [&*row.thing, &*row.cert]
+                .into_iter()
+                .filter_map(|field| SkimMatcherV2::default().fuzzy_match(field, text))
+                .max()?;
+            Some((score, u32::try_from(i).unwrap_or(u32::MAX)))
+        })
+        .collect();
+    let rows = &table.rows;
+    match sort {
+        SortKey::Natural => hits.sort_by_key(|&(score, i)| (std::cmp::Reverse(score), i)),
+        SortKey::Thing => hits.sort_by(|a, b| {
+            rows[a.1 as usize]
+                .thing
+                .cmp(&rows[b.1 as usize].thing)
+                .then(a.1.cmp(&b.1))
+        }),
+        SortKey::Expiry => {
+            hits.sort_by_key(|&(_, i)| (rows[i as usize].expires.unwrap_or(i64::MAX), i));
+        }
+        SortKey::Status => hits.sort_by_key(|&(_, i)| (rows[i as usize].state, i)),
+    }
+    hits.into_iter().map(|(_, i)| i).collect()
+}
+
+#[test]
+fn the_scan_equals_the_plain_loop_for_every_sort() {
+    let table = Arc::new(device_table(10_000, NOW));
+    for t in ["d9", "dev-0001", "a7f", "DEV", "zz"] {
+        for sort in [
+            SortKey::Natural,
+            SortKey::Thing,
+            SortKey::Expiry,
+            SortKey::Status,
+        ] {
+            let got = run_on(&mut FilterSession::default(), &table, text(t), sort);
+            assert_eq!(got, reference(&table, t, sort), "{t:?} {sort:?}");
+        }
+    }
+}
+
+#[test]
+fn a_parallel_scan_equals_a_sequential_one() {
+    let table = Arc::new(device_table(3 * scan::CHUNK + 123, NOW));
+    for (t, sort) in [
+        ("d9", SortKey::Natural),
+        ("7", SortKey::Expiry),
+        ("", SortKey::Thing),
+    ] {
+        let one = run_on(&mut FilterSession::with_threads(1), &table, text(t), sort);
+        let four = run_on(&mut FilterSession::with_threads(4), &table, text(t), sort);
+        assert!(!one.is_empty());
+        assert_eq!(one, four, "{t:?} {sort:?}");
+    }
+}
+
+#[test]
+fn narrowing_skips_the_rows_the_previous_query_ruled_out() {
+    let table = Arc::new(device_table(30_000, NOW));
+    let mut session = FilterSession::with_threads(2);
+    let broad = run_on(&mut session, &table, text("d9"), SortKey::Natural);
+    let narrow = run_on(&mut session, &table, text("d9a"), SortKey::Natural);
+    assert!(narrow.len() < broad.len());
+    assert_eq!(narrow, reference(&table, "d9a", SortKey::Natural));
+    // A different table is never narrowed from another's matches.
+    let other = Arc::new(device_table(1_000, NOW));
+    let fresh = run_on(&mut session, &other, text("d9a3"), SortKey::Natural);
+    assert_eq!(fresh, reference(&other, "d9a3", SortKey::Natural));
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(32))]
+    #[test]
+    fn narrowing_equals_a_full_rescan(
+        first in "[dDeEv0-9a-f-]{0,3}",
+        more in "[dDeEv0-9a-f-]{0,3}",
+        sort in 0usize..4,
+        ca in proptest::option::of(0usize..3),
+    ) {
+        let table = table_for_properties();
+        let sort = [SortKey::Natural, SortKey::Thing, SortKey::Expiry, SortKey::Status][sort];
+        let query = |t: &str| DeviceQuery {
+            text: t.to_owned(),
+            cohort: ca.map(|c| (CohortKind::Ca, table.names[c].clone())),
+            ..DeviceQuery::default()
+        };
+        let extended = format!("{first}{more}");
+        let mut session = FilterSession::with_threads(2);
+        let _ = run_on(&mut session, table, query(&first), sort);
+        let narrowed = run_on(&mut session, table, query(&extended), sort);
+        let full = run_on(&mut FilterSession::with_threads(1), table, query(&extended), sort);
+        proptest::prop_assert_eq!(narrowed, full);
+    }
+}
+
+fn table_for_properties() -> &'static Arc<DeviceTable> {
+    static TABLE: std::sync::OnceLock<Arc<DeviceTable>> = std::sync::OnceLock::new();
+    TABLE.get_or_init(|| Arc::new(device_table(scan::CHUNK + 77, NOW)))
 }

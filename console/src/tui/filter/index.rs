@@ -1,0 +1,195 @@
+//! What the filter derives from a device table once and keeps with it: the searched text of
+//! every row in one contiguous arena (no pointer chase per row while scanning a million), and
+//! for each sort key the table's order and every row's rank in it (so ordering any subset is
+//! a pass over a bitmap instead of a sort). Built lazily by the filter thread, on first use.
+
+use std::sync::{Arc, OnceLock};
+
+use crate::tui::data::DeviceTable;
+
+use super::SortKey;
+
+/// The thing name and certificate id of every row, back to back, with a summary of the
+/// characters in each field for a quick rejection.
+#[derive(Debug)]
+pub struct SearchText {
+    bytes: Vec<u8>,
+    /// `2 * rows + 1` offsets: row `i`'s thing is `bytes[ends[2i]..ends[2i + 1]]`, its
+    /// certificate `bytes[ends[2i + 1]..ends[2i + 2]]`.
+    ends: Vec<usize>,
+    /// [`char_mask`] of every field, two per row.
+    masks: Vec<u64>,
+    /// Per row: [`ASCII`], [`THING_UPPER`], [`CERT_UPPER`].
+    flags: Vec<u8>,
+}
+
+/// Both fields of the row are ASCII.
+const ASCII: u8 = 1;
+/// The thing name has an ASCII upper-case letter.
+const THING_UPPER: u8 = 2;
+/// The certificate id has an ASCII upper-case letter.
+const CERT_UPPER: u8 = 4;
+
+fn has_upper(text: &str) -> bool {
+    text.bytes().any(|b| b.is_ascii_uppercase())
+}
+
+/// One bit per byte value modulo 64, ASCII case folded: a field can only contain a pattern
+/// as a subsequence when its mask has every bit of the pattern's (the converse need not
+/// hold).
+#[must_use]
+pub fn char_mask(bytes: &[u8]) -> u64 {
+    bytes
+        .iter()
+        .fold(0, |mask, b| mask | 1 << (b.to_ascii_lowercase() & 63))
+}
+
+impl SearchText {
+    fn build(table: &DeviceTable) -> Self {
+        let size: usize = table
+            .rows
+            .iter()
+            .map(|r| r.thing.len() + r.cert.len())
+            .sum();
+        let mut bytes = Vec::with_capacity(size);
+        let mut ends = Vec::with_capacity(2 * table.rows.len() + 1);
+        let mut masks = Vec::with_capacity(2 * table.rows.len());
+        let mut flags = Vec::with_capacity(table.rows.len());
+        ends.push(0);
+        for row in &table.rows {
+            for field in [&row.thing, &row.cert] {
+                bytes.extend_from_slice(field.as_bytes());
+                ends.push(bytes.len());
+                masks.push(char_mask(field.as_bytes()));
+            }
+            let mut row_flags = 0;
+            if row.thing.is_ascii() && row.cert.is_ascii() {
+                row_flags |= ASCII;
+            }
+            if has_upper(&row.thing) {
+                row_flags |= THING_UPPER;
+            }
+            if has_upper(&row.cert) {
+                row_flags |= CERT_UPPER;
+            }
+            flags.push(row_flags);
+        }
+        Self {
+            bytes,
+            ends,
+            masks,
+            flags,
+        }
+    }
+
+    /// Row `i`'s thing name and certificate id as bytes.
+    #[must_use]
+    pub fn fields(&self, i: usize) -> [&[u8]; 2] {
+        let field = |k: usize| &self.bytes[self.ends[k]..self.ends[k + 1]];
+        [field(2 * i), field(2 * i + 1)]
+    }
+
+    /// [`char_mask`] of row `i`'s thing name and certificate id.
+    #[must_use]
+    pub fn masks(&self, i: usize) -> [u64; 2] {
+        [self.masks[2 * i], self.masks[2 * i + 1]]
+    }
+
+    /// Whether row `i`'s fields are both ASCII.
+    #[must_use]
+    pub fn is_ascii(&self, i: usize) -> bool {
+        self.flags[i] & ASCII != 0
+    }
+
+    /// Whether row `i`'s thing name and certificate id have an ASCII upper-case letter.
+    #[must_use]
+    pub fn has_upper(&self, i: usize) -> [bool; 2] {
+        [
+            self.flags[i] & THING_UPPER != 0,
+            self.flags[i] & CERT_UPPER != 0,
+        ]
+    }
+}
+
+/// A table's order under one sort key (ties by row index) and each row's place in it.
+#[derive(Debug)]
+pub struct SortOrder {
+    /// Row indices in key order.
+    pub order: Arc<[u32]>,
+    /// `rank[row]` = its position in `order`.
+    pub rank: Vec<u32>,
+}
+
+impl SortOrder {
+    fn build(table: &DeviceTable, key: SortKey) -> Self {
+        let rows = &table.rows;
+        let mut order: Vec<u32> = (0..rows.len())
+            .map(|i| u32::try_from(i).unwrap_or(u32::MAX))
+            .collect();
+        match key {
+            SortKey::Natural => {}
+            SortKey::Thing => {
+                order.sort_unstable_by(|&a, &b| {
+                    rows[a as usize]
+                        .thing
+                        .cmp(&rows[b as usize].thing)
+                        .then(a.cmp(&b))
+                });
+            }
+            SortKey::Expiry => {
+                order.sort_unstable_by_key(|&i| (rows[i as usize].expires.unwrap_or(i64::MAX), i));
+            }
+            SortKey::Status => {
+                // Stable, and the input is in row order: ties stay by index.
+                order.sort_by_key(|&i| rows[i as usize].state);
+            }
+        }
+        let mut rank = vec![0; order.len()];
+        for (position, &row) in order.iter().enumerate() {
+            rank[row as usize] = u32::try_from(position).unwrap_or(u32::MAX);
+        }
+        Self {
+            order: order.into(),
+            rank,
+        }
+    }
+}
+
+/// The derived data of one table, each part built on first use. Belongs to the table it was
+/// built from: a table is immutable once shared, and a clone starts without it.
+#[derive(Debug, Default)]
+pub struct TableIndex {
+    text: OnceLock<SearchText>,
+    sorts: [OnceLock<SortOrder>; 3],
+}
+
+impl Clone for TableIndex {
+    fn clone(&self) -> Self {
+        Self::default()
+    }
+}
+
+impl PartialEq for TableIndex {
+    /// Derived data: equal tables are equal whatever has been built for them.
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
+impl Eq for TableIndex {}
+
+/// The searched text of `table`'s rows.
+pub fn search_text(table: &DeviceTable) -> &SearchText {
+    table.index().text.get_or_init(|| SearchText::build(table))
+}
+
+/// `table`'s order under `key` (`None` for the natural order, which is the table's own).
+pub fn sort_order(table: &DeviceTable, key: SortKey) -> Option<&SortOrder> {
+    let slot = match key {
+        SortKey::Natural => return None,
+        SortKey::Thing => 0,
+        SortKey::Expiry => 1,
+        SortKey::Status => 2,
+    };
+    Some(table.index().sorts[slot].get_or_init(|| SortOrder::build(table, key)))
+}
