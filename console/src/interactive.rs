@@ -1,6 +1,7 @@
 //! `fleetid` with no subcommand on a terminal: the TUI, fed by a model thread that owns the
 //! [`FleetState`]. The cached snapshot shows at once; the thread then refreshes it from AWS
-//! (unless `--offline`), follows live events, and sends the UI a new snapshot at most every
+//! (unless `--offline`), follows live events, reads the sources that have no live feed
+//! (Device Defender, CloudWatch) again every 30 s, and sends the UI a new snapshot at most every
 //! 500 ms. Detail requests are answered from the model; mutations wait for the ops engine.
 //! Every decision about a planned mutation and every anomaly triage is written to the
 //! store's audit log by the [`recorder`]; the triage is kept per environment and shows again
@@ -20,7 +21,7 @@ use aws_credential_types::provider::SharedCredentialsProvider;
 
 use crate::backend::aws::{AwsBackend, DEFAULT_MAX_ATTEMPTS, LoadSettings, load_sdk_config};
 use crate::backend::live::connection::LiveOptions;
-use crate::backend::{BackendUpdate, FleetBackend};
+use crate::backend::{BackendUpdate, FleetBackend, SnapshotRequest, Source as BackendSource};
 use crate::cli::GlobalArgs;
 use crate::config::{Config, Environment};
 use crate::doctor::account::caller_identity;
@@ -44,6 +45,14 @@ const IDENTITY_WAIT: Duration = Duration::from_secs(5);
 const DRAIN_WAIT: Duration = Duration::from_secs(2);
 
 /// Minimum time between two snapshots sent to the UI.
+/// How often the sources with no live feed are read again while the console is open.
+const POLL_EVERY: Duration = Duration::from_secs(30);
+/// Those sources: Device Defender's violations and findings and the CloudWatch metrics.
+const POLLED: [BackendSource; 3] = [
+    BackendSource::DefenderDetect,
+    BackendSource::DefenderAudit,
+    BackendSource::Metrics,
+];
 const SNAPSHOT_EVERY: Duration = Duration::from_millis(500);
 
 /// The TUI's options from the configuration, the environment and the flags (`--mouse`,
@@ -231,18 +240,38 @@ fn model_thread(
         if open.is_none() {
             return;
         }
-        let (live_tx, rx) = tokio_mpsc::channel::<BackendUpdate>(64);
-        let live = backend.follow_live(live_tx);
-        tokio::select! {
-            result = live => {
-                if let Err(e) = result {
-                    let _ = updates.try_send(TuiUpdate::Notice(format!("live status: {e}")));
-                }
+        // Live status as it comes, and the polled sources again every POLL_EVERY, into one
+        // channel; neither ends it (a live failure is shown once and the polling goes on).
+        let (tx, rx) = tokio_mpsc::channel::<BackendUpdate>(64);
+        let live = async {
+            if let Err(e) = backend.follow_live(tx.clone()).await {
+                let _ = updates.try_send(TuiUpdate::Notice(format!("live status: {e}")));
             }
+            std::future::pending::<()>().await;
+        };
+        tokio::select! {
+            () = live => {}
+            () = poll(&backend, &tx) => {}
             _ = pump(&mut state, &mut recorder, rx, updates, requests) => {}
         }
     });
     serve_requests(&state, &mut recorder, updates, requests);
+}
+
+/// Loads the sources that have no live feed (Device Defender, CloudWatch) every
+/// [`POLL_EVERY`], into `tx`. Runs until the receiver is gone.
+async fn poll(backend: &AwsBackend, tx: &tokio_mpsc::Sender<BackendUpdate>) {
+    loop {
+        tokio::time::sleep(POLL_EVERY).await;
+        if tx.is_closed() {
+            return;
+        }
+        let request = SnapshotRequest {
+            sources: POLLED.to_vec(),
+            ..SnapshotRequest::default()
+        };
+        backend.load_snapshot(request, tx.clone()).await;
+    }
 }
 
 /// The environment's backend, with the connection's credentials and live options.

@@ -6,11 +6,13 @@
 //! that publishes to a debug topic must show as a Device Defender anomaly in the model.
 #![allow(clippy::unwrap_used)]
 
+use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
 
 use aws_config::{BehaviorVersion, Region};
 use aws_credential_types::provider::SharedCredentialsProvider;
 use fleetid::backend::aws::{AwsBackend, LoadSettings};
+use fleetid::backend::live::LiveEvent;
 use fleetid::backend::{BackendUpdate, FleetBackend};
 use fleetid::model::{FleetState, Source, UnixTime};
 use fleetid_lab::fleet::scenario::{OLD_FIRMWARE, Role, Scenario};
@@ -94,32 +96,30 @@ async fn live_status_and_a_debug_topic_publisher_reach_the_console_model() {
         .filter(|d| matches!(d.role, Role::Normal | Role::Debug))
         .map(|d| d.name.as_str())
         .collect();
-    assert!(
-        reporting
-            .iter()
-            .all(|name| state.thing(name).is_some_and(|t| t.last_seen.is_none())),
-        "the snapshot alone says nothing of live status"
-    );
+    // Which devices' status messages came in, and what the model made of them.
+    let mut reported: BTreeSet<String> = BTreeSet::new();
     let started = Instant::now();
-    loop {
-        let seen = reporting
-            .iter()
-            .filter(|name| state.thing(name).is_some_and(|t| t.last_seen.is_some()))
-            .count();
-        if seen == reporting.len() {
-            break;
-        }
+    while !reporting.iter().all(|name| reported.contains(*name)) {
         assert!(
             started.elapsed() < DEADLINE,
-            "live status reached {seen} of {} devices",
+            "live status reached {} of {} devices",
+            reported.len(),
             reporting.len()
         );
         let Ok(Some(update)) = tokio::time::timeout(Duration::from_secs(5), rx.recv()).await else {
             continue;
         };
-        for change in fleetid::feed::fleet_updates(update, UnixTime::now()) {
+        if let BackendUpdate::Live(LiveEvent::Status { thing, .. }) = &update {
+            reported.insert(thing.as_str().to_owned());
+        }
+        let at = UnixTime::now();
+        for change in fleetid::feed::fleet_updates(update, at) {
             state.apply(change);
         }
+    }
+    for name in &reporting {
+        let seen = state.thing(name).and_then(|t| t.last_seen);
+        assert!(seen.is_some(), "{name}: its status is not in the model");
     }
     assert!(
         state

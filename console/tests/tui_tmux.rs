@@ -22,8 +22,9 @@ use fleetid_lab::fleet::scenario::{Role, Scenario};
 /// A region no other test uses, so the screens hold only this test's records (plus those of
 /// earlier runs of this test against the same moto server, which carry other tags).
 const REGION: &str = "ap-southeast-2";
-/// Generous: CI is a loaded 2-core machine. Each wait normally ends in well under a second.
-const DEADLINE: Duration = Duration::from_secs(30);
+/// Generous: CI is a loaded 2-core machine. Each wait normally ends in well under a second;
+/// an anomaly raised after the console's first load arrives with the next poll (30 s).
+const DEADLINE: Duration = Duration::from_secs(60);
 const POLL: Duration = Duration::from_millis(100);
 
 /// A tmux server on its own socket (a file in the test's temp dir, so the user's tmux is never
