@@ -10,6 +10,7 @@
 //! without them.
 
 mod backend_support;
+mod tmux_support;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -18,110 +19,11 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use aws_sdk_iot::types::CertificateStatus;
 use backend_support::{device_cert, moto_url, register_ca, register_device, root_ca};
 use fleetid_lab::fleet::scenario::{Role, Scenario};
+use tmux_support::{DEADLINE, TmuxSession, require_tmux, wait_for_exit};
 
 /// A region no other test uses, so the screens hold only this test's records (plus those of
 /// earlier runs of this test against the same moto server, which carry other tags).
 const REGION: &str = "ap-southeast-2";
-/// Generous: CI is a loaded 2-core machine. Each wait normally ends in well under a second;
-/// an anomaly raised after the console's first load arrives with the next poll (30 s).
-const DEADLINE: Duration = Duration::from_secs(60);
-const POLL: Duration = Duration::from_millis(100);
-
-/// A tmux server on its own socket (a file in the test's temp dir, so the user's tmux is never
-/// touched) with one 80x24 session; killed on drop, whatever happened.
-struct TmuxSession {
-    socket: PathBuf,
-    name: String,
-}
-
-impl TmuxSession {
-    fn start(socket: &Path, command: &str) -> Self {
-        let session = Self {
-            socket: socket.to_owned(),
-            name: "fleetid".to_owned(),
-        };
-        let status = session
-            .tmux()
-            .args([
-                "new-session",
-                "-d",
-                "-s",
-                &session.name,
-                "-x",
-                "80",
-                "-y",
-                "24",
-            ])
-            .arg(command)
-            .status()
-            .expect("tmux starts");
-        assert!(status.success(), "tmux new-session failed: {status}");
-        session
-    }
-
-    fn tmux(&self) -> Command {
-        let mut command = Command::new("tmux");
-        command
-            .arg("-S")
-            .arg(&self.socket)
-            .args(["-f", "/dev/null"]);
-        command
-    }
-
-    fn capture(&self) -> String {
-        let out = self
-            .tmux()
-            .args(["capture-pane", "-p", "-t", &self.name])
-            .output()
-            .expect("tmux capture-pane runs");
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    }
-
-    /// Sends tmux key names (`Escape`, `q`) or, with `literal`, text typed as is.
-    fn send(&self, keys: &str, literal: bool) {
-        let mut command = self.tmux();
-        command.args(["send-keys", "-t", &self.name]);
-        if literal {
-            command.arg("-l");
-        }
-        let status = command.arg(keys).status().expect("tmux send-keys runs");
-        assert!(status.success(), "tmux send-keys {keys:?} failed");
-    }
-
-    /// Polls the pane until `ready` holds; panics with the last pane text after the deadline.
-    fn wait_for(&self, what: &str, ready: impl Fn(&str) -> bool) -> String {
-        let start = Instant::now();
-        loop {
-            let pane = self.capture();
-            if ready(&pane) {
-                return pane;
-            }
-            assert!(
-                start.elapsed() < DEADLINE,
-                "waited {DEADLINE:?} for {what}; the pane shows:\n{pane}"
-            );
-            std::thread::sleep(POLL);
-        }
-    }
-}
-
-impl Drop for TmuxSession {
-    fn drop(&mut self) {
-        let _ = self.tmux().arg("kill-server").status();
-    }
-}
-
-fn require_tmux() {
-    let found = Command::new("tmux")
-        .arg("-V")
-        .output()
-        .is_ok_and(|out| out.status.success());
-    assert!(
-        found,
-        "tmux is not installed: this test drives the real binary in tmux; run it with \
-         scripts/test, which installs tmux"
-    );
-}
 
 /// Registers a CA and three device certificates attached to things `<tag>-alpha`, `-bravo`,
 /// `-charlie` in `REGION`.
@@ -175,24 +77,6 @@ fn write_launcher(dir: &Path, url: &str, status: &Path) -> PathBuf {
     );
     std::fs::write(&script, text).expect("the launcher script is written");
     script
-}
-
-/// Waits for the exit status the launcher writes after the binary ends.
-fn exit_status(tmux: &TmuxSession, status: &Path) -> String {
-    let start = Instant::now();
-    loop {
-        if let Ok(text) = std::fs::read_to_string(status)
-            && text.ends_with('\n')
-        {
-            return text.trim().to_owned();
-        }
-        assert!(
-            start.elapsed() < DEADLINE,
-            "fleetid did not exit after q; the pane shows:\n{}",
-            tmux.capture()
-        );
-        std::thread::sleep(POLL);
-    }
 }
 
 /// The launcher for `fleetid demo`: a private HOME, config and cache, no AWS settings at all.
@@ -302,7 +186,7 @@ fn the_demo_in_tmux_shows_the_labs_fleet_live_and_stops_on_q() {
 
     // `q` leaves the TUI; the demo stops the lab and exits 0.
     tmux.send("q", false);
-    let code = exit_status(&tmux, &status);
+    let code = wait_for_exit(&tmux, &status);
     let stderr = std::fs::read_to_string(dir.path().join("demo.err")).unwrap_or_default();
     assert_eq!(
         code, "0",
@@ -398,7 +282,7 @@ fn the_console_in_tmux_shows_every_view_filters_helps_and_quits() {
 
     // `q` ends the process with status 0.
     tmux.send("q", false);
-    let code = exit_status(&tmux, &status);
+    let code = wait_for_exit(&tmux, &status);
     assert_eq!(code, "0", "exit status of fleetid after q");
 
     let out = Command::new(env!("CARGO_BIN_EXE_fleetid"))

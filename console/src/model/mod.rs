@@ -20,7 +20,7 @@ pub use aggregates::{Cohort, ExpiryHistogram, StatusCounts};
 pub use ca_tree::CaNode;
 pub use health::{CaAtRisk, Health, HealthPolicy};
 pub use ids::{CertId, CertIdError, Day, SECONDS_PER_DAY, UnixTime};
-pub use query::{CertQuery, QueryError, days_until};
+pub use query::{CertQuery, FuzzyScore, QueryError, days_until};
 pub use records::{
     CaRecord, CaStatus, CertFields, CertStatus, CertificateRecord, GroupRecord, KeyKind,
     PemProblem, PolicyRecord, ThingRecord,

@@ -8,6 +8,22 @@ use super::ids::{CertId, Day, SECONDS_PER_DAY, UnixTime};
 use super::records::CertStatus;
 use super::state::{CertView, FleetState};
 
+/// Fuzzy scores for every fuzzy search outside the TUI's device filter (which has its own
+/// byte-level copy of the same score). A fresh skim matcher for every call: a reused
+/// fuzzy-matcher 0.3 matrix keeps cells of the previous call (it is grown without being
+/// reset), so a score depended on what was matched before, and its `use_cache(false)`
+/// panics ("RefCell already borrowed").
+#[derive(Debug, Clone, Copy, Default)]
+pub struct FuzzyScore;
+
+impl FuzzyScore {
+    /// The skim V2 score of `pattern` in `choice`, when it matches at all.
+    #[must_use]
+    pub fn of(self, choice: &str, pattern: &str) -> Option<i64> {
+        SkimMatcherV2::default().fuzzy_match(choice, pattern)
+    }
+}
+
 /// Filters for a certificate listing. Empty filters match everything.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct CertQuery {
@@ -119,10 +135,10 @@ impl FleetState {
             .collect();
         match query.fuzzy.as_deref().filter(|p| !p.is_empty()) {
             Some(pattern) => {
-                let matcher = SkimMatcherV2::default();
+                let matcher = FuzzyScore;
                 let mut scored: Vec<(i64, CertView<'_>)> = rows
                     .into_iter()
-                    .filter_map(|c| Some((matcher.fuzzy_match(&haystack(&c), pattern)?, c)))
+                    .filter_map(|c| Some((matcher.of(&haystack(&c), pattern)?, c)))
                     .collect();
                 scored.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.record.id.cmp(&b.1.record.id)));
                 Ok(scored.into_iter().map(|(_, c)| c).collect())
@@ -156,4 +172,18 @@ fn haystack(cert: &CertView<'_>) -> String {
 #[must_use]
 pub fn days_until(now: UnixTime, t: UnixTime) -> i64 {
     (t.0 - now.0).div_euclid(SECONDS_PER_DAY)
+}
+
+#[cfg(test)]
+mod matcher_tests {
+    use super::FuzzyScore;
+
+    #[test]
+    fn a_score_does_not_depend_on_what_was_matched_before() {
+        let fresh = FuzzyScore.of("aAab09-", "aaa");
+        for (choice, pattern) in [("xaAaAa-b-aaa", "aaab"), ("aaaaaaaaaaaaaaaa", "aaa")] {
+            let _ = FuzzyScore.of(choice, pattern);
+        }
+        assert_eq!(FuzzyScore.of("aAab09-", "aaa"), fresh);
+    }
 }

@@ -1,20 +1,37 @@
 //! What arrives from the model side: snapshots, device tables, live anomalies, audit entries
 //! and pages of older ones, details, notices.
 
+use std::sync::Arc;
+
 use super::{App, MAX_ANOMALIES};
-use crate::tui::data::{TuiRequest, TuiUpdate};
+use crate::tui::data::{DeviceTable, TuiRequest, TuiUpdate};
+
+/// Rows from which a replaced table is freed on a thread of its own.
+const LARGE_TABLE: usize = 10_000;
+
+/// Lets go of a replaced device table. Freeing a million rows (two strings each) takes longer
+/// than a frame, so when this is the last reference to a large table it is dropped elsewhere.
+fn release_off_screen(table: Arc<DeviceTable>) {
+    if table.rows.len() >= LARGE_TABLE && Arc::strong_count(&table) == 1 {
+        // Should the thread not start, the table is dropped here after all.
+        let _ = std::thread::Builder::new()
+            .name("fleetid-table-drop".into())
+            .spawn(move || drop(table));
+    }
+}
 
 impl App {
     /// An update from the backend side.
     pub fn on_update(&mut self, update: TuiUpdate) {
         match update {
             TuiUpdate::Snapshot(snapshot) => {
-                let previous = std::mem::replace(&mut self.snapshot, *snapshot);
+                let mut previous = std::mem::replace(&mut self.snapshot, *snapshot);
                 if self.snapshot.devices_loading && !previous.devices.rows.is_empty() {
                     // Keep the table on screen until its successor is built.
-                    self.snapshot.devices = previous.devices;
+                    std::mem::swap(&mut self.snapshot.devices, &mut previous.devices);
                     self.snapshot.devices_loading = previous.devices_loading;
                 }
+                release_off_screen(previous.devices);
                 if self.snapshot.audit.is_empty() {
                     // The log comes as entries and pages of its own.
                     self.snapshot.audit = previous.audit;
@@ -23,7 +40,7 @@ impl App {
                 self.devices.set_table(&self.snapshot.devices);
             }
             TuiUpdate::Devices(table) => {
-                self.snapshot.devices = table;
+                release_off_screen(std::mem::replace(&mut self.snapshot.devices, table));
                 self.snapshot.devices_loading = false;
                 self.devices.set_loading(false);
                 self.devices.set_table(&self.snapshot.devices);

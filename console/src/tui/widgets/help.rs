@@ -1,7 +1,5 @@
 //! The `?` overlay: every binding from the keymap, filtered as you type.
 
-use fuzzy_matcher::FuzzyMatcher;
-use fuzzy_matcher::skim::SkimMatcherV2;
 use ratatui::Frame;
 use ratatui::crossterm::event::{KeyCode, KeyEvent};
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -44,13 +42,13 @@ impl HelpOverlay {
     }
 
     fn refilter(&mut self) {
-        let matcher = SkimMatcherV2::default();
+        let matcher = crate::model::FuzzyScore;
         let query = self.filter.text();
         self.shown = (0..self.entries.len())
             .filter(|i| {
                 let e = &self.entries[*i];
                 let haystack = format!("{} {} {}", e.keys, e.command, e.description);
-                query.is_empty() || matcher.fuzzy_match(&haystack, query).is_some()
+                query.is_empty() || matcher.of(&haystack, query).is_some()
             })
             .collect();
         self.scroll.select(0, self.shown.len());

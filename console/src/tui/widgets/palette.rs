@@ -1,8 +1,6 @@
 //! The `:` command palette: type a command, see fuzzy-ranked completions, Tab completes,
 //! Enter runs.
 
-use fuzzy_matcher::FuzzyMatcher;
-use fuzzy_matcher::skim::SkimMatcherV2;
 use ratatui::Frame;
 use ratatui::crossterm::event::{KeyCode, KeyEvent};
 use ratatui::layout::Rect;
@@ -55,7 +53,7 @@ impl CommandPalette {
     }
 
     fn rerank(&mut self) {
-        let matcher = SkimMatcherV2::default();
+        let matcher = crate::model::FuzzyScore;
         let query = self.input.text().trim();
         let mut scored: Vec<(i64, usize)> = self
             .candidates
@@ -65,7 +63,7 @@ impl CommandPalette {
                 if query.is_empty() {
                     Some((0, i))
                 } else {
-                    matcher.fuzzy_match(c, query).map(|score| (score, i))
+                    matcher.of(c, query).map(|score| (score, i))
                 }
             })
             .collect();
