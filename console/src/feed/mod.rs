@@ -4,18 +4,21 @@
 //! signals fleetid derives itself (refused connections, duplicate client ids, malformed
 //! status messages, partially loaded sources) become anomalies too.
 
+mod anomalies;
+mod live;
+
 use std::collections::BTreeSet;
 
-use crate::backend::findings::{AuditFindingRecord, IotMetric, MetricSeries, ViolationRecord};
-use crate::backend::live::{LiveEvent, PresenceEvent as LivePresence, PresenceKind as LiveKind};
+use anomalies::{finding, metric_anomaly, violation};
+
 use crate::backend::records::{self as b, CertificateStatus, PemContents};
 use crate::backend::x509::{KeyAlgorithm, ParsedCertificate};
 use crate::backend::{BackendUpdate, KnownCertificate, Progress, SnapshotRequest};
 use crate::backend::{Source as BSource, SourceState as BState};
 use crate::model::{
     AnomalyRecord, CaRecord, CaStatus, CertFields, CertId, CertStatus, CertificateRecord,
-    FleetState, FleetUpdate, GroupRecord, KeyKind, LiveStatusRecord, PemProblem, PolicyRecord,
-    PresenceEvent, PresenceKind, Severity, Source, SourceState, ThingRecord, UnixTime,
+    FleetState, FleetUpdate, GroupRecord, KeyKind, PemProblem, PolicyRecord, Severity, Source,
+    SourceState, ThingRecord, UnixTime,
 };
 
 fn status(s: &CertificateStatus) -> CertStatus {
@@ -255,7 +258,7 @@ pub fn fleet_updates(update: BackendUpdate, now: UnixTime) -> Vec<FleetUpdate> {
                 at,
             }]
         }
-        BackendUpdate::Live(event) => live(event, now, &mut anomalies),
+        BackendUpdate::Live(event) => live::live(event, now, &mut anomalies),
     };
     if !anomalies.is_empty() {
         out.push(FleetUpdate::Anomalies(anomalies));
@@ -320,195 +323,6 @@ fn thing(t: &b::ThingRecord) -> ThingRecord {
         firmware: t.firmware.as_deref().map(Into::into),
         connected: None,
     }
-}
-
-fn violation(v: &ViolationRecord, now: UnixTime) -> AnomalyRecord {
-    let what = v
-        .behavior
-        .as_deref()
-        .or(v.metric.as_deref())
-        .unwrap_or("violation");
-    let value = v.value.map_or_else(String::new, |x| format!(" = {x}"));
-    AnomalyRecord {
-        id: format!("violation:{}", v.violation_id).into(),
-        source: Source::DefenderDetect,
-        kind: what.into(),
-        severity: Severity::Medium,
-        thing: v.thing.as_deref().map(Into::into),
-        certificate: None,
-        summary: format!(
-            "{}{value} ({}{})",
-            v.metric.as_deref().unwrap_or(what),
-            v.kind,
-            v.security_profile
-                .as_deref()
-                .map(|p| format!(", profile {p}"))
-                .unwrap_or_default()
-        )
-        .into(),
-        at: v.at.map_or(now, UnixTime),
-        cleared: v.kind.contains("cleared") || v.kind.contains("invalidated"),
-    }
-}
-
-fn finding(f: &AuditFindingRecord, now: UnixTime) -> AnomalyRecord {
-    AnomalyRecord {
-        id: format!("finding:{}", f.finding_id).into(),
-        source: Source::DefenderAudit,
-        kind: f.check.as_str().into(),
-        severity: Severity::from_str_lossy(f.severity.as_deref().unwrap_or("LOW")),
-        thing: None,
-        certificate: f
-            .device_certificate_id
-            .as_deref()
-            .or(f.ca_certificate_id.as_deref())
-            .and_then(|id| CertId::parse(id).ok()),
-        summary: f
-            .reason
-            .as_deref()
-            .or(f.reason_code.as_deref())
-            .unwrap_or(&f.check)
-            .into(),
-        at: f.found_at.map_or(now, UnixTime),
-        cleared: false,
-    }
-}
-
-fn metric_anomaly(series: &MetricSeries, now: UnixTime) -> Option<AnomalyRecord> {
-    let total = series.total();
-    let (kind, severity) = match series.metric {
-        IotMetric::ConnectAuthError if total > 0.0 => ("CONNECT_AUTH_ERRORS", Severity::Medium),
-        IotMetric::CreateCertificateFromCsrFailed | IotMetric::RegisterThingFailed
-            if total > 0.0 =>
-        {
-            ("PROVISIONING_FAILURES", Severity::Medium)
-        }
-        _ => return None,
-    };
-    Some(AnomalyRecord {
-        source: Source::CloudWatch,
-        ..derived(
-            format!("derived:metric:{}", series.metric.metric_name()),
-            kind,
-            severity,
-            format!(
-                "{} {} in the loaded period",
-                total,
-                series.metric.metric_name()
-            ),
-            now,
-        )
-    })
-}
-
-fn live(event: LiveEvent, now: UnixTime, anomalies: &mut Vec<AnomalyRecord>) -> Vec<FleetUpdate> {
-    match event {
-        LiveEvent::Status { thing, message } => {
-            if message.thing != thing {
-                anomalies.push(AnomalyRecord {
-                    thing: Some(thing.as_str().into()),
-                    ..derived(
-                        format!("derived:topic-mismatch:{thing}"),
-                        "STATUS_TOPIC_MISMATCH",
-                        Severity::High,
-                        format!(
-                            "status on the topic of {thing:?} claims to be {:?}",
-                            message.thing
-                        ),
-                        now,
-                    )
-                });
-            }
-            let state = serde_json::to_value(&message.state)
-                .ok()
-                .and_then(|v| v.as_str().map(Into::into));
-            vec![FleetUpdate::LiveStatus(LiveStatusRecord {
-                thing: thing.into(),
-                firmware: message.firmware.as_str().into(),
-                sequence: message.sequence,
-                state,
-                last_error: message.last_disconnect.as_deref().map(Into::into),
-                at: now,
-            })]
-        }
-        LiveEvent::Presence(p) => presence(&p, now, anomalies),
-        LiveEvent::Malformed { topic, reason } => {
-            anomalies.push(derived(
-                format!("derived:malformed:{topic}"),
-                "MALFORMED_MESSAGE",
-                Severity::Low,
-                format!("unreadable message on {topic}: {reason}"),
-                now,
-            ));
-            Vec::new()
-        }
-        LiveEvent::Connected => vec![FleetUpdate::SourceStatus {
-            source: Source::Live,
-            state: SourceState::Fresh,
-            at: now,
-        }],
-        LiveEvent::Disconnected { reason } => vec![FleetUpdate::SourceStatus {
-            source: Source::Live,
-            state: SourceState::Unavailable {
-                reason: reason.into(),
-            },
-            at: now,
-        }],
-    }
-}
-
-fn presence(
-    p: &LivePresence,
-    now: UnixTime,
-    anomalies: &mut Vec<AnomalyRecord>,
-) -> Vec<FleetUpdate> {
-    let at = p
-        .timestamp_ms
-        .map_or(now, |ms| UnixTime(ms.div_euclid(1000)));
-    let reason: Box<str> = p.reason.as_deref().unwrap_or("UNKNOWN").into();
-    let kind = match p.kind {
-        LiveKind::Connected => PresenceKind::Connected,
-        LiveKind::Disconnected => PresenceKind::Disconnected {
-            reason: reason.clone(),
-        },
-        LiveKind::ConnectFailed => PresenceKind::ConnectFailed {
-            reason: reason.clone(),
-        },
-    };
-    let flagged = match &kind {
-        PresenceKind::ConnectFailed { .. } => Some(("CONNECT_FAILED", Severity::Medium)),
-        PresenceKind::Disconnected { reason } if &**reason == "DUPLICATE_CLIENTID" => {
-            Some(("DUPLICATE_CLIENT_ID", Severity::High))
-        }
-        PresenceKind::Disconnected { reason } if &**reason == "AUTH_ERROR" => {
-            Some(("AUTH_ERROR", Severity::Medium))
-        }
-        _ => None,
-    };
-    let certificate = p
-        .certificate_id
-        .as_deref()
-        .and_then(|c| CertId::parse(c).ok());
-    if let Some((kind_name, severity)) = flagged {
-        anomalies.push(AnomalyRecord {
-            thing: p.thing.as_deref().map(Into::into),
-            certificate,
-            ..derived(
-                format!("derived:{kind_name}:{}", p.client_id),
-                kind_name,
-                severity,
-                format!("client {:?}: {reason}", p.client_id),
-                at,
-            )
-        });
-    }
-    vec![FleetUpdate::Presence(PresenceEvent {
-        client_id: p.client_id.as_str().into(),
-        thing: p.thing.as_deref().map(Into::into),
-        certificate,
-        kind,
-        at,
-    })]
 }
 
 /// What the backend needs to describe only new or changed certificates: the status and
