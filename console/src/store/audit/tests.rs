@@ -99,23 +99,27 @@ fn drop_triggers(store: &Store) {
         .unwrap();
 }
 
-#[test]
-fn a_changed_row_is_found_by_verify() {
-    let dir = tempfile::tempdir().unwrap();
-    let mut store = open(&dir);
-    for n in 1..=4 {
+/// `rows` cancelled entries in `prod`, then `sql` run past the triggers.
+fn tampered(dir: &tempfile::TempDir, rows: i64, sql: &str) -> Store {
+    let mut store = open(dir);
+    for n in 1..=rows {
         store
             .append_audit(entry(n, "prod", Decision::Cancelled))
             .unwrap();
     }
     drop_triggers(&store);
+    store.connection.execute(sql, []).unwrap();
     store
-        .connection
-        .execute(
-            "UPDATE audit_log SET decision = 'confirmed' WHERE seq = 3",
-            [],
-        )
-        .unwrap();
+}
+
+#[test]
+fn a_changed_row_is_found_by_verify() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = tampered(
+        &dir,
+        4,
+        "UPDATE audit_log SET decision = 'confirmed' WHERE seq = 3",
+    );
     match store.verify_audit() {
         Err(VerifyError::Broken { sequence, reason }) => {
             assert_eq!(sequence, 3);
@@ -205,20 +209,11 @@ fn reopening_the_store_continues_the_chain() {
 #[test]
 fn an_unreadable_row_breaks_the_chain_and_is_named_when_listed() {
     let dir = tempfile::tempdir().unwrap();
-    let mut store = open(&dir);
-    for n in 1..=2 {
-        store
-            .append_audit(entry(n, "prod", Decision::Cancelled))
-            .unwrap();
-    }
-    drop_triggers(&store);
-    store
-        .connection
-        .execute(
-            "UPDATE audit_log SET decision = 'approved' WHERE seq = 1",
-            [],
-        )
-        .unwrap();
+    let store = tampered(
+        &dir,
+        2,
+        "UPDATE audit_log SET decision = 'approved' WHERE seq = 1",
+    );
     match store.verify_audit() {
         Err(VerifyError::Broken { sequence, reason }) => {
             assert_eq!(sequence, 1);
