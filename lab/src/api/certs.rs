@@ -7,7 +7,7 @@ use axum::routing::{get, post};
 use bytes::Bytes;
 use serde_json::{Value, json};
 
-use super::wire::{Query, answer, body, epoch, flag, number, required, string};
+use super::wire::{Paging, Query, answer, body, epoch, flag, number, query_page, required, string};
 use super::{Api, ApiError, ApiState};
 use crate::registry::{CaRecord, CertRecord, CertStatus};
 
@@ -168,12 +168,7 @@ async fn list_cas(State(api): Api, query: Query) -> Result<Json<Value>, ApiError
     if !flag(&query, "isAscendingOrder", false) {
         cas.reverse();
     }
-    let (items, next) = crate::registry::page(
-        &cas,
-        query.get("marker").map(String::as_str),
-        number(&query, "pageSize")?,
-        25,
-    )?;
+    let (items, next) = query_page(&cas, &query, Paging::Marker, 25)?;
     Ok(answer(json!({
         "certificates": items.iter().map(ca_summary).collect::<Vec<_>>(),
         "nextMarker": next,

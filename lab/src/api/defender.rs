@@ -7,7 +7,7 @@ use axum::routing::{get, post};
 use bytes::Bytes;
 use serde_json::{Value, json};
 
-use super::wire::{Query, answer, body, epoch, number, string};
+use super::wire::{Paging, Query, answer, body, epoch, query_page, string};
 use super::{Api, ApiError, ApiState};
 use crate::detector::SECURITY_PROFILE;
 use crate::registry::page;
@@ -48,12 +48,7 @@ async fn list_active_violations(State(api): Api, query: Query) -> Result<Json<Va
             })
         })
         .collect();
-    let (items, next) = page(
-        &violations,
-        query.get("nextToken").map(String::as_str),
-        number(&query, "maxResults")?,
-        100,
-    )?;
+    let (items, next) = query_page(&violations, &query, Paging::Token, 100)?;
     Ok(answer(
         json!({ "activeViolations": items, "nextToken": next }),
     ))
@@ -79,12 +74,7 @@ async fn list_violation_events(State(api): Api, query: Query) -> Result<Json<Val
             })
         })
         .collect();
-    let (items, next) = page(
-        &events,
-        query.get("nextToken").map(String::as_str),
-        number(&query, "maxResults")?,
-        100,
-    )?;
+    let (items, next) = query_page(&events, &query, Paging::Token, 100)?;
     Ok(answer(
         json!({ "violationEvents": items, "nextToken": next }),
     ))

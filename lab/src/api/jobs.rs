@@ -7,7 +7,7 @@ use axum::routing::{get, put};
 use bytes::Bytes;
 use serde_json::{Value, json};
 
-use super::wire::{Query, answer, body, epoch, flag, number, string};
+use super::wire::{Paging, Query, answer, body, epoch, flag, number, query_page, string};
 use super::{Api, ApiError, ApiState};
 use crate::registry::{ExecutionStatus, JobRecord, NewJob, arn};
 
@@ -111,12 +111,7 @@ async fn list_jobs(State(api): Api, query: Query) -> Result<Json<Value>, ApiErro
             })
         })
         .collect();
-    let (items, next) = crate::registry::page(
-        &summaries,
-        query.get("nextToken").map(String::as_str),
-        number(&query, "maxResults")?,
-        50,
-    )?;
+    let (items, next) = query_page(&summaries, &query, Paging::Token, 50)?;
     Ok(answer(json!({ "jobs": items, "nextToken": next })))
 }
 

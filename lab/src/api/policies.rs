@@ -7,9 +7,9 @@ use axum::routing::{get, post};
 use bytes::Bytes;
 use serde_json::{Value, json};
 
-use super::wire::{Query, answer, body, epoch, flag, number, required};
+use super::wire::{Paging, Query, answer, body, epoch, flag, number, query_page, required};
 use super::{Api, ApiError, ApiState};
-use crate::registry::{PolicyRecord, page};
+use crate::registry::PolicyRecord;
 
 pub(super) fn routes() -> Router<ApiState> {
     Router::new()
@@ -103,12 +103,7 @@ async fn list_attached(
     .iter()
     .map(name_and_arn)
     .collect();
-    let (items, next) = page(
-        &policies,
-        query.get("marker").map(String::as_str),
-        number(&query, "pageSize")?,
-        25,
-    )?;
+    let (items, next) = query_page(&policies, &query, Paging::Marker, 25)?;
     Ok(answer(json!({ "policies": items, "nextMarker": next })))
 }
 
@@ -119,11 +114,6 @@ async fn list_targets(
 ) -> Result<Json<Value>, ApiError> {
     api.registry.policy(&name)?;
     let targets = api.registry.policy_targets(&name);
-    let (items, next) = page(
-        &targets,
-        query.get("marker").map(String::as_str),
-        number(&query, "pageSize")?,
-        25,
-    )?;
+    let (items, next) = query_page(&targets, &query, Paging::Marker, 25)?;
     Ok(answer(json!({ "targets": items, "nextMarker": next })))
 }

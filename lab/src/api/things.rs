@@ -10,9 +10,11 @@ use axum::routing::{get, put};
 use bytes::Bytes;
 use serde_json::{Value, json};
 
-use super::wire::{Query, answer, body, epoch, flag, number, principal, string};
+use super::wire::{
+    Paging, Query, answer, body, epoch, flag, number, principal, query_page, string,
+};
 use super::{Api, ApiError, ApiState};
-use crate::registry::{GroupRecord, ThingRecord, page};
+use crate::registry::{GroupRecord, ThingRecord};
 
 pub(super) fn routes() -> Router<ApiState> {
     Router::new()
@@ -114,12 +116,7 @@ async fn list_thing_principals(
     query: Query,
 ) -> Result<Json<Value>, ApiError> {
     let principals: Vec<String> = api.registry.thing(&name)?.principals.into_iter().collect();
-    let (items, next) = page(
-        &principals,
-        query.get("nextToken").map(String::as_str),
-        number(&query, "maxResults")?,
-        25,
-    )?;
+    let (items, next) = query_page(&principals, &query, Paging::Token, 25)?;
     Ok(answer(json!({ "principals": items, "nextToken": next })))
 }
 
@@ -152,12 +149,7 @@ async fn list_principal_things(
     api.registry
         .certificate(crate::registry::cert_id_of(&principal))?;
     let things = api.registry.principal_things(&principal);
-    let (items, next) = page(
-        &things,
-        query.get("nextToken").map(String::as_str),
-        number(&query, "maxResults")?,
-        25,
-    )?;
+    let (items, next) = query_page(&things, &query, Paging::Token, 25)?;
     Ok(answer(json!({ "things": items, "nextToken": next })))
 }
 
@@ -170,12 +162,7 @@ async fn list_groups(State(api): Api, query: Query) -> Result<Json<Value>, ApiEr
         let under: Vec<String> = api.registry.group_descendants(parent, recursive)?;
         groups.retain(|g| under.contains(&g.name));
     }
-    let (items, next) = page(
-        &groups,
-        query.get("nextToken").map(String::as_str),
-        number(&query, "maxResults")?,
-        25,
-    )?;
+    let (items, next) = query_page(&groups, &query, Paging::Token, 25)?;
     Ok(answer(json!({
         "thingGroups": items.iter().map(group_name_and_arn).collect::<Vec<_>>(),
         "nextToken": next,
@@ -194,12 +181,7 @@ async fn list_groups_for_thing(
         .filter_map(|g| api.registry.group(g).ok())
         .map(|g| group_name_and_arn(&g))
         .collect();
-    let (items, next) = page(
-        &groups,
-        query.get("nextToken").map(String::as_str),
-        number(&query, "maxResults")?,
-        25,
-    )?;
+    let (items, next) = query_page(&groups, &query, Paging::Token, 25)?;
     Ok(answer(json!({ "thingGroups": items, "nextToken": next })))
 }
 
@@ -264,11 +246,6 @@ async fn list_things_in_group(
     let things = api
         .registry
         .things_in_group(&name, flag(&query, "recursive", false))?;
-    let (items, next) = page(
-        &things,
-        query.get("nextToken").map(String::as_str),
-        number(&query, "maxResults")?,
-        25,
-    )?;
+    let (items, next) = query_page(&things, &query, Paging::Token, 25)?;
     Ok(answer(json!({ "things": items, "nextToken": next })))
 }

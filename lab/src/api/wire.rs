@@ -76,6 +76,37 @@ pub fn number(query: &Query, key: &str) -> Result<Option<usize>, ApiError> {
         .transpose()
 }
 
+/// How an operation names its paging parameters.
+#[derive(Debug, Clone, Copy)]
+pub enum Paging {
+    /// `nextToken` and `maxResults` (the newer operations).
+    Token,
+    /// `marker` and `pageSize` (ListCertificates, ListPolicies and their kin).
+    Marker,
+}
+
+/// One page of `items` as the query asks for it, `default_size` items when it names no size.
+///
+/// # Errors
+/// `InvalidRequestException` for a malformed token or size.
+pub fn query_page<T: Clone>(
+    items: &[T],
+    query: &Query,
+    paging: Paging,
+    default_size: usize,
+) -> Result<(Vec<T>, Option<String>), ApiError> {
+    let (token, size) = match paging {
+        Paging::Token => ("nextToken", "maxResults"),
+        Paging::Marker => ("marker", "pageSize"),
+    };
+    Ok(crate::registry::page(
+        items,
+        query.get(token).map(String::as_str),
+        number(query, size)?,
+        default_size,
+    )?)
+}
+
 /// A boolean query parameter (absent = `default`).
 pub fn flag(query: &Query, key: &str, default: bool) -> bool {
     query.get(key).map_or(default, |v| v == "true")
