@@ -29,12 +29,13 @@ impl FleetState {
                 }
             }
             FleetUpdate::Connectivity(states) => {
+                // Fleet indexing and the thing listing load side by side: a thing may be
+                // indexed before it is listed, so its slot is made (not yet present) here.
                 for (name, connected, since) in states {
-                    if let Some(&slot) = self.thing_index.get(&name) {
-                        let thing = &mut self.things[slot as usize];
-                        thing.connected = Some(connected);
-                        thing.last_seen = thing.last_seen.max(since);
-                    }
+                    let slot = self.thing_slot(&name);
+                    let thing = &mut self.things[slot as usize];
+                    thing.connected = Some(connected);
+                    thing.last_seen = thing.last_seen.max(since);
                 }
             }
             FleetUpdate::CertificatesRemoved(ids) => {

@@ -359,3 +359,24 @@ fn policy_attachments_survive_list_policies_and_are_replaced_per_target() {
         [&a]
     );
 }
+
+#[test]
+fn connectivity_that_arrives_before_the_thing_is_kept() {
+    let mut state = FleetState::new();
+    state.apply(FleetUpdate::Connectivity(vec![(
+        "dev-1".into(),
+        true,
+        Some(UnixTime(1_795_000_000)),
+    )]));
+    assert!(state.thing("dev-1").is_none(), "not listed yet");
+    assert_eq!(state.thing_count(), 0);
+    state.apply(FleetUpdate::Things(vec![ThingRecord {
+        name: "dev-1".into(),
+        groups: Vec::new(),
+        firmware: None,
+        connected: None,
+    }]));
+    let thing = state.thing("dev-1").unwrap();
+    assert_eq!(thing.connected, Some(true));
+    assert_eq!(thing.last_seen, Some(UnixTime(1_795_000_000)));
+}
