@@ -9,7 +9,7 @@ use aws_sdk_iot::types::{ActiveViolation, AuditFinding, MetricValue, ViolationEv
 use tokio::sync::mpsc;
 
 use super::LoadSettings;
-use super::snapshot::{emit, finish, now_secs};
+use super::snapshot::{deliver, now_secs};
 use crate::backend::error::CallFailure;
 use crate::backend::findings::{AuditFindingRecord, ViolationRecord};
 use crate::backend::update::{BackendUpdate, Source, SourceState};
@@ -33,29 +33,20 @@ pub(super) async fn load_defender(
     updates: &mpsc::Sender<BackendUpdate>,
 ) -> Vec<(Source, SourceState)> {
     let now = now_secs();
-    let detect = match read_detect(iot, now - settings.recent_hours * 3600, now).await {
-        Ok(records) => {
-            let items = records.len();
-            emit(updates, BackendUpdate::Violations(records)).await;
-            SourceState::Loaded { items }
-        }
-        Err(failure) => SourceState::Unavailable {
-            reason: failure.to_string(),
-        },
-    };
-    finish(updates, Source::DefenderDetect, detect.clone()).await;
-
-    let audit = match read_audit(iot, now - settings.audit_days * 86_400, now).await {
-        Ok(records) => {
-            let items = records.len();
-            emit(updates, BackendUpdate::AuditFindings(records)).await;
-            SourceState::Loaded { items }
-        }
-        Err(failure) => SourceState::Unavailable {
-            reason: failure.to_string(),
-        },
-    };
-    finish(updates, Source::DefenderAudit, audit.clone()).await;
+    let detect = deliver(
+        updates,
+        Source::DefenderDetect,
+        read_detect(iot, now - settings.recent_hours * 3600, now).await,
+        BackendUpdate::Violations,
+    )
+    .await;
+    let audit = deliver(
+        updates,
+        Source::DefenderAudit,
+        read_audit(iot, now - settings.audit_days * 86_400, now).await,
+        BackendUpdate::AuditFindings,
+    )
+    .await;
     vec![
         (Source::DefenderDetect, detect),
         (Source::DefenderAudit, audit),

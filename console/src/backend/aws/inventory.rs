@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use aws_sdk_iot::Client;
 use tokio::sync::mpsc;
 
-use super::snapshot::{emit, finish};
+use super::snapshot::{deliver, emit, finish};
 use crate::backend::error::CallFailure;
 use crate::backend::records::{GroupRecord, PolicyRecord, ThingRecord};
 use crate::backend::update::{BackendUpdate, Source, SourceState};
@@ -163,7 +163,7 @@ pub(super) async fn load_policies(
     iot: &Client,
     updates: &mpsc::Sender<BackendUpdate>,
 ) -> SourceState {
-    let state = match iot
+    let read = iot
         .list_policies()
         .page_size(250)
         .into_paginator()
@@ -171,9 +171,8 @@ pub(super) async fn load_policies(
         .send()
         .collect::<Result<Vec<_>, _>>()
         .await
-    {
-        Ok(policies) => {
-            let records: Vec<PolicyRecord> = policies
+        .map(|policies| {
+            policies
                 .into_iter()
                 .filter_map(|p| {
                     Some(PolicyRecord {
@@ -181,15 +180,8 @@ pub(super) async fn load_policies(
                         arn: p.policy_arn,
                     })
                 })
-                .collect();
-            let items = records.len();
-            emit(updates, BackendUpdate::Policies(records)).await;
-            SourceState::Loaded { items }
-        }
-        Err(e) => SourceState::Unavailable {
-            reason: CallFailure::from_sdk("iot:ListPolicies", &e).to_string(),
-        },
-    };
-    finish(updates, Source::Policies, state.clone()).await;
-    state
+                .collect()
+        })
+        .map_err(|e| CallFailure::from_sdk("iot:ListPolicies", &e));
+    deliver(updates, Source::Policies, read, BackendUpdate::Policies).await
 }

@@ -13,7 +13,7 @@ use aws_sdk_cloudwatch::types::{Dimension, Metric, MetricDataQuery, MetricStat};
 use tokio::sync::mpsc;
 
 use super::LoadSettings;
-use super::snapshot::{emit, finish, now_secs};
+use super::snapshot::{deliver, now_secs};
 use crate::backend::error::CallFailure;
 use crate::backend::findings::{IotMetric, MetricSeries};
 use crate::backend::update::{BackendUpdate, Source, SourceState};
@@ -30,18 +30,13 @@ pub(super) async fn load_metrics(
     updates: &mpsc::Sender<BackendUpdate>,
 ) -> SourceState {
     let now = now_secs();
-    let state = match read(cloudwatch, now - settings.recent_hours * 3600, now).await {
-        Ok(series) => {
-            let items = series.len();
-            emit(updates, BackendUpdate::Metrics(series)).await;
-            SourceState::Loaded { items }
-        }
-        Err(e) => SourceState::Unavailable {
-            reason: e.to_string(),
-        },
-    };
-    finish(updates, Source::Metrics, state.clone()).await;
-    state
+    deliver(
+        updates,
+        Source::Metrics,
+        read(cloudwatch, now - settings.recent_hours * 3600, now).await,
+        BackendUpdate::Metrics,
+    )
+    .await
 }
 
 /// The GetMetricData query for one metric.

@@ -25,6 +25,28 @@ pub(super) fn now_secs() -> i64 {
         .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
 }
 
+/// Sends what a source read (or why it could not), reports that it finished, and returns
+/// its final state.
+pub(super) async fn deliver<T, E: std::fmt::Display>(
+    updates: &mpsc::Sender<BackendUpdate>,
+    source: Source,
+    read: Result<Vec<T>, E>,
+    update: fn(Vec<T>) -> BackendUpdate,
+) -> SourceState {
+    let state = match read {
+        Ok(records) => {
+            let items = records.len();
+            emit(updates, update(records)).await;
+            SourceState::Loaded { items }
+        }
+        Err(failure) => SourceState::Unavailable {
+            reason: failure.to_string(),
+        },
+    };
+    finish(updates, source, state.clone()).await;
+    state
+}
+
 /// Reports that a source finished.
 pub(super) async fn finish(
     updates: &mpsc::Sender<BackendUpdate>,
