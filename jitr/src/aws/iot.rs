@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, HashMap};
 use aws_sdk_iot::Client;
 use aws_sdk_iot::types::{AttributePayload, CertificateStatus as SdkCertificateStatus};
 
-use super::{control_plane_error, error_kind, has_code};
+use super::{control_plane_error, created, found};
 use crate::control_plane::{
     CaCertificateRecord, CertificateRecord, CertificateStatus, Change, ControlPlane,
     ControlPlaneError, ControlPlaneErrorKind, ControlPlaneResult,
@@ -194,34 +194,27 @@ impl ControlPlane for AwsControlPlane {
         thing_name: &str,
         attributes: &BTreeMap<String, String>,
     ) -> ControlPlaneResult<Change> {
-        match self
+        let described = self
             .client
             .describe_thing()
             .thing_name(thing_name)
             .send()
-            .await
-        {
-            Ok(_) => return Ok(Change::Unchanged),
-            Err(e) if error_kind(&e) == ControlPlaneErrorKind::NotFound => {}
-            Err(e) => return Err(control_plane_error("DescribeThing", thing_name, &e)),
+            .await;
+        if found("DescribeThing", thing_name, described)? {
+            return Ok(Change::Unchanged);
         }
         let attributes: HashMap<String, String> = attributes.clone().into_iter().collect();
         let payload = AttributePayload::builder()
             .set_attributes(Some(attributes))
             .build();
-        match self
+        let result = self
             .client
             .create_thing()
             .thing_name(thing_name)
             .attribute_payload(payload)
             .send()
-            .await
-        {
-            Ok(_) => Ok(Change::Made),
-            // Created by a concurrent run between our describe and create.
-            Err(e) if has_code(&e, "ResourceAlreadyExistsException") => Ok(Change::Unchanged),
-            Err(e) => Err(control_plane_error("CreateThing", thing_name, &e)),
-        }
+            .await;
+        created("CreateThing", thing_name, result)
     }
 
     async fn attach_thing_principal(
@@ -252,29 +245,23 @@ impl ControlPlane for AwsControlPlane {
         policy_name: &str,
         document: &str,
     ) -> ControlPlaneResult<Change> {
-        match self
+        let described = self
             .client
             .get_policy()
             .policy_name(policy_name)
             .send()
-            .await
-        {
-            Ok(_) => return Ok(Change::Unchanged),
-            Err(e) if error_kind(&e) == ControlPlaneErrorKind::NotFound => {}
-            Err(e) => return Err(control_plane_error("GetPolicy", policy_name, &e)),
+            .await;
+        if found("GetPolicy", policy_name, described)? {
+            return Ok(Change::Unchanged);
         }
-        match self
+        let result = self
             .client
             .create_policy()
             .policy_name(policy_name)
             .policy_document(document)
             .send()
-            .await
-        {
-            Ok(_) => Ok(Change::Made),
-            Err(e) if has_code(&e, "ResourceAlreadyExistsException") => Ok(Change::Unchanged),
-            Err(e) => Err(control_plane_error("CreatePolicy", policy_name, &e)),
-        }
+            .await;
+        created("CreatePolicy", policy_name, result)
     }
 
     async fn attach_policy(

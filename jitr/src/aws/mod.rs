@@ -68,3 +68,38 @@ pub(crate) fn has_code<E: ProvideErrorMetadata>(
 ) -> bool {
     err.code() == Some(code)
 }
+
+/// What a describe said of a resource: `Ok(true)` found, `Ok(false)` the service says it does
+/// not exist, otherwise the failure.
+pub(crate) fn found<T, E>(
+    operation: &'static str,
+    resource: &str,
+    result: Result<T, SdkError<E, HttpResponse>>,
+) -> Result<bool, ControlPlaneError>
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+{
+    match result {
+        Ok(_) => Ok(true),
+        Err(e) if error_kind(&e) == ControlPlaneErrorKind::NotFound => Ok(false),
+        Err(e) => Err(control_plane_error(operation, resource, &e)),
+    }
+}
+
+/// What a create did: made it, or found it made by a concurrent run between our describe and
+/// create (`ResourceAlreadyExistsException`), or failed.
+pub(crate) fn created<T, E>(
+    operation: &'static str,
+    resource: &str,
+    result: Result<T, SdkError<E, HttpResponse>>,
+) -> Result<crate::control_plane::Change, ControlPlaneError>
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+{
+    use crate::control_plane::Change;
+    match result {
+        Ok(_) => Ok(Change::Made),
+        Err(e) if has_code(&e, "ResourceAlreadyExistsException") => Ok(Change::Unchanged),
+        Err(e) => Err(control_plane_error(operation, resource, &e)),
+    }
+}
