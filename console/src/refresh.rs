@@ -63,7 +63,11 @@ pub fn live_options(env: &Environment, config: &aws_config::SdkConfig) -> Option
             presence: true,
         });
     }
-    if env.settings.endpoint_url.is_some() {
+    // An endpoint URL from the flag, the config, AWS_ENDPOINT_URL or AWS_ENDPOINT_URL_IOT.
+    let stand_in = env.settings.endpoint_url.is_some()
+        || config.endpoint_url().is_some()
+        || std::env::var_os("AWS_ENDPOINT_URL_IOT").is_some();
+    if stand_in {
         return None;
     }
     let mut options = LiveOptions::sigv4(config).ok()?;
@@ -219,5 +223,11 @@ mod tests {
             )
             .is_none()
         );
+        // The same endpoint given as AWS_ENDPOINT_URL (the SDK configuration carries it).
+        let from_env = sdk_config()
+            .into_builder()
+            .endpoint_url("http://127.0.0.1:1")
+            .build();
+        assert!(live_options(&env(None, MqttConfig::default()), &from_env).is_none());
     }
 }
