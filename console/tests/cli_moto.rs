@@ -3,22 +3,16 @@
 //! a change in the registry shows after the next online run. Needs `FLEETID_MOTO_URL`
 //! (scripts/test starts moto); fails without it.
 
+mod backend_support;
+
 use std::path::Path;
 use std::process::{Command, Output};
 
 use aws_sdk_iot::types::CertificateStatus;
+use backend_support::moto_url;
 
 /// A region no other test uses, so the listing holds exactly this test's certificates.
 const REGION: &str = "eu-north-1";
-
-fn moto_url() -> String {
-    std::env::var("FLEETID_MOTO_URL").unwrap_or_else(|_| {
-        panic!(
-            "FLEETID_MOTO_URL is not set: this test needs a moto server; run it with \
-             scripts/test, which starts one"
-        )
-    })
-}
 
 fn fleetid(url: &str, dir: &Path, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_fleetid"))

@@ -2,20 +2,15 @@
 //! moto answers sts:GetCallerIdentity with account 123456789012. Needs `FLEETID_MOTO_URL`
 //! (scripts/test starts moto); fails without it.
 
+mod backend_support;
+
 use std::path::Path;
 use std::process::{Command, Output};
 
+use backend_support::moto_url;
+
 /// moto's account for sts:GetCallerIdentity.
 const MOTO_ACCOUNT: &str = "123456789012";
-
-fn moto_url() -> String {
-    std::env::var("FLEETID_MOTO_URL").unwrap_or_else(|_| {
-        panic!(
-            "FLEETID_MOTO_URL is not set: this test needs a moto server; run it with \
-             scripts/test, which starts one"
-        )
-    })
-}
 
 /// Writes a config with one environment `moto` expecting `account`, and runs fleetid with it.
 fn fleetid(dir: &Path, account: &str, args: &[&str]) -> Output {
