@@ -3,7 +3,7 @@
 //! every outcome into an exit code.
 
 use std::io::{self, IsTerminal, Write};
-use std::path::PathBuf;
+use std::sync::Arc;
 
 use clap::CommandFactory;
 
@@ -11,16 +11,13 @@ use crate::backend::Source as BackendSource;
 use crate::backend::aws::AwsBackend;
 use crate::cli::{Cli, Command, DemoArgs, GlobalArgs};
 use crate::commands::{self, Output};
-use crate::config::{Config, Environment, resolve_environment};
+use crate::context::Context;
 use crate::exit;
 use crate::model::{FleetState, UnixTime};
 use crate::refresh;
 use crate::render::{self, OutputFormat, RenderOptions};
 use crate::store::triage::TriageMap;
 use crate::store::{self, Store};
-
-/// Environment variable that moves the cache file (tests, several checkouts).
-pub const CACHE_ENV: &str = "FLEETID_CACHE";
 
 /// Runs the parsed command line; returns the process exit code.
 #[must_use]
@@ -73,20 +70,18 @@ pub fn run_to(cli: &Cli, out: &mut dyn Write) -> Result<u8, Failure> {
                 .map_err(io_fail)?;
             return Ok(exit::OK);
         }
-        Command::Demo(args) => return run_demo(args, &cli.global, out),
+        Command::Demo(args) => return run_demo(args, context(&cli.global)?, &cli.global, out),
         _ => {}
     }
-    let config = Config::load(cli.global.config.as_deref())
-        .map_err(|e| fail(exit::CONFIG, e.to_string()))?;
-    let env =
-        resolve_environment(&config, &cli.global).map_err(|e| fail(exit::CONFIG, e.to_string()))?;
-    let now = UnixTime::now();
+    let ctx = context(&cli.global)?;
+    let env = ctx.env();
+    let now = ctx.now();
     let mut output = Output {
         format: OutputFormat::from(cli.global.output),
         options: render_options(&cli.global),
         out,
     };
-    let cache = open_cache();
+    let cache = ctx.store();
     if let Command::Audit { verify, limit } = command {
         let store = cache.map_err(|e| fail(exit::FAILURE, e.to_string()))?;
         return commands::audit(&store, &env.name, *verify, *limit, now, &mut output)
@@ -101,7 +96,7 @@ pub fn run_to(cli: &Cli, out: &mut dyn Write) -> Result<u8, Failure> {
         Err(_) => TriageMap::new(),
     };
     if let Command::Doctor = command {
-        let mut checks = crate::doctor::environment_checks(&config, &env);
+        let mut checks = crate::doctor::environment_checks(ctx.config(), env);
         let snapshot = cache
             .as_ref()
             .map_err(ToString::to_string)
@@ -113,15 +108,17 @@ pub fn run_to(cli: &Cli, out: &mut dyn Write) -> Result<u8, Failure> {
                 .map_err(Clone::clone),
             now,
         ));
-        if !cli.global.offline {
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .map_err(|e| fail(exit::FAILURE, format!("starting the async runtime: {e}")))?;
-            checks.extend(runtime.block_on(async {
-                let target = refresh::target(&env);
-                let config = crate::backend::aws::load_sdk_config(&target, 1).await;
-                crate::doctor::remote::remote_checks(&env, &config).await
+        if !ctx.offline() {
+            // Doctor reports a wrong account as a check of its own, so it asks AWS without
+            // the account guard, one attempt per call.
+            checks.extend(runtime(&ctx)?.block_on(async {
+                let config = ctx
+                    .sdk_config()
+                    .await
+                    .to_builder()
+                    .retry_config(aws_config::retry::RetryConfig::adaptive().with_max_attempts(1))
+                    .build();
+                crate::doctor::remote::remote_checks(env, &config).await
             }));
         }
         let failed = checks
@@ -140,9 +137,9 @@ pub fn run_to(cli: &Cli, out: &mut dyn Write) -> Result<u8, Failure> {
             .map_err(io_fail)?;
         return Ok(if failed { exit::FAILURE } else { exit::OK });
     }
-    let (mut state, online) = fleet_state(&cli.global, &env, cache, now, sources_for(command))?;
+    let (mut state, online) = fleet_state(&ctx, cache, sources_for(command))?;
     if let Command::Anomalies { follow: true, .. } = command {
-        let Some(online) = online else {
+        let Some(backend) = online else {
             // --offline: there is nothing to follow; print what the cache holds.
             return commands::follow_triaged(
                 &mut state,
@@ -153,7 +150,7 @@ pub fn run_to(cli: &Cli, out: &mut dyn Write) -> Result<u8, Failure> {
             )
             .map_err(|e| fail(e.exit_code(), e.to_string()));
         };
-        let updates = refresh::follow(&online.runtime, online.backend);
+        let updates = refresh::follow(runtime(&ctx)?, backend);
         return commands::follow_triaged(&mut state, updates, &triage, UnixTime::now, &mut output)
             .map_err(|e| fail(e.exit_code(), e.to_string()));
     }
@@ -175,12 +172,6 @@ fn sources_for(command: &Command) -> Vec<BackendSource> {
     }
 }
 
-/// A connection to AWS kept after the refresh (for `--follow`).
-struct Online {
-    runtime: tokio::runtime::Runtime,
-    backend: AwsBackend,
-}
-
 /// No subcommand: the TUI on a terminal, a usage error otherwise.
 fn run_console(cli: &Cli) -> Result<u8, Failure> {
     if !io::stdout().is_terminal() {
@@ -189,48 +180,56 @@ fn run_console(cli: &Cli) -> Result<u8, Failure> {
             "no subcommand given and stdout is not a terminal; see `fleetid --help`",
         ));
     }
-    let config = Config::load(cli.global.config.as_deref())
-        .map_err(|e| fail(exit::CONFIG, e.to_string()))?;
-    let env =
-        resolve_environment(&config, &cli.global).map_err(|e| fail(exit::CONFIG, e.to_string()))?;
+    let ctx = context(&cli.global)?;
     // The expected account is checked before the screen opens, as for every online command.
-    if !cli.global.offline && env.settings.account_id.is_some() {
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .map_err(|e| fail(exit::FAILURE, format!("starting the async runtime: {e}")))?;
-        runtime
-            .block_on(refresh::checked_backend(&env))
+    if !ctx.offline() && ctx.env().settings.account_id.is_some() {
+        runtime(&ctx)?
+            .block_on(ctx.aws())
             .map_err(|e| fail(e.exit_code(), e.to_string()))?;
     }
-    let options = crate::interactive::options(&config, &env, &cli.global);
-    let store = open_cache().map_err(|e| fail(exit::FAILURE, e.to_string()))?;
+    let options = crate::interactive::options(ctx.config(), ctx.env(), &cli.global);
+    let store = ctx
+        .store()
+        .map_err(|e| fail(exit::FAILURE, e.to_string()))?;
     let state = store
-        .load(&env.name)
+        .load(&ctx.env().name)
         .map_err(|e| fail(exit::FAILURE, e.to_string()))?
         .map(|s| s.state)
         .unwrap_or_default();
-    crate::interactive::run(&options, &env, state, Some(store), cli.global.offline).map_err(
-        |e| match e {
-            crate::tui::TuiError::Theme(_) | crate::tui::TuiError::Keymap(_) => {
-                fail(exit::CONFIG, e.to_string())
-            }
-            crate::tui::TuiError::Terminal { .. } => fail(exit::FAILURE, e.to_string()),
-        },
-    )?;
+    crate::interactive::run(&options, Arc::new(ctx), state, Some(store)).map_err(|e| match e {
+        crate::tui::TuiError::Theme(_) | crate::tui::TuiError::Keymap(_) => {
+            fail(exit::CONFIG, e.to_string())
+        }
+        crate::tui::TuiError::Terminal { .. } => fail(exit::FAILURE, e.to_string()),
+    })?;
     Ok(exit::OK)
+}
+
+/// The context of this run (config.toml and the environment resolved once).
+fn context(global: &GlobalArgs) -> Result<Context, Failure> {
+    Context::load(global).map_err(|e| fail(exit::CONFIG, e.to_string()))
+}
+
+/// The context's runtime, or the failure to start it.
+fn runtime(ctx: &Context) -> Result<&tokio::runtime::Runtime, Failure> {
+    ctx.runtime()
+        .map_err(|e| fail(exit::FAILURE, e.to_string()))
 }
 
 /// `fleetid demo`: the lab on loopback (see [`crate::demo`]).
 #[cfg(feature = "lab")]
-fn run_demo(args: &DemoArgs, global: &GlobalArgs, out: &mut dyn Write) -> Result<u8, Failure> {
+fn run_demo(
+    args: &DemoArgs,
+    ctx: Context,
+    global: &GlobalArgs,
+    out: &mut dyn Write,
+) -> Result<u8, Failure> {
     use crate::demo::DemoError;
-    crate::demo::run(args, global, out)
+    crate::demo::run(args, ctx, global, out)
         .map(|()| exit::OK)
         .map_err(|e| {
             let code = match e {
                 DemoError::UnknownScenario(_) | DemoError::NotATerminal => exit::USAGE,
-                DemoError::Config(_) => exit::CONFIG,
                 _ => exit::FAILURE,
             };
             fail(code, e.to_string())
@@ -239,7 +238,7 @@ fn run_demo(args: &DemoArgs, global: &GlobalArgs, out: &mut dyn Write) -> Result
 
 /// `fleetid demo` without the lab compiled in.
 #[cfg(not(feature = "lab"))]
-fn run_demo(_: &DemoArgs, _: &GlobalArgs, _: &mut dyn Write) -> Result<u8, Failure> {
+fn run_demo(_: &DemoArgs, _: Context, _: &GlobalArgs, _: &mut dyn Write) -> Result<u8, Failure> {
     Err(fail(
         exit::USAGE,
         "this fleetid was built without the lab (cargo feature \"lab\"); `fleetid demo` needs it",
@@ -253,32 +252,20 @@ fn render_options(global: &GlobalArgs) -> RenderOptions {
     }
 }
 
-fn cache_path() -> Result<PathBuf, store::StoreError> {
-    match std::env::var_os(CACHE_ENV) {
-        Some(path) => Ok(PathBuf::from(path)),
-        None => store::default_path(),
-    }
-}
-
-fn open_cache() -> Result<Store, store::StoreError> {
-    Store::open(&cache_path()?)
-}
-
 /// The fleet to answer from: the cached snapshot with `--offline`; otherwise the cached
 /// snapshot refreshed from AWS (only new or changed certificates are described) and saved
 /// back. When AWS cannot be read but a snapshot exists, the snapshot is used and its age shows.
 fn fleet_state(
-    global: &GlobalArgs,
-    env: &Environment,
+    ctx: &Context,
     cache: Result<Store, store::StoreError>,
-    now: UnixTime,
     sources: Vec<BackendSource>,
-) -> Result<(FleetState, Option<Online>), Failure> {
+) -> Result<(FleetState, Option<AwsBackend>), Failure> {
+    let env = ctx.env();
     let mut store = cache.map_err(|e| fail(exit::FAILURE, e.to_string()))?;
     let snapshot = store
         .load(&env.name)
         .map_err(|e| fail(exit::FAILURE, e.to_string()))?;
-    if global.offline {
+    if ctx.offline() {
         let state = snapshot.map(|s| s.state).ok_or_else(|| {
             fail(
                 exit::FAILURE,
@@ -293,16 +280,11 @@ fn fleet_state(
     }
     let had_cache = snapshot.is_some();
     let mut state = snapshot.map(|s| s.state).unwrap_or_default();
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .map_err(|e| fail(exit::FAILURE, format!("starting the async runtime: {e}")))?;
-    let (backend, problem) = runtime
+    let (backend, problem) = runtime(ctx)?
         .block_on(async {
-            let backend = refresh::checked_backend(env).await?;
-            let problem = refresh::refresh(&backend, &mut state, sources).await;
-            Ok((backend, problem))
+            let backend = ctx.aws().await?;
+            let problem = refresh::refresh(backend, &mut state, sources).await;
+            Ok((backend.clone(), problem))
         })
         .map_err(|e: crate::doctor::account::AccountError| fail(e.exit_code(), e.to_string()))?;
     match problem {
@@ -319,8 +301,8 @@ fn fleet_state(
         }
         None => {}
     }
-    if let Err(e) = store.save(&env.name, &state, now) {
+    if let Err(e) = store.save(&env.name, &state, ctx.now()) {
         eprintln!("fleetid: {e}");
     }
-    Ok((state, Some(Online { runtime, backend })))
+    Ok((state, Some(backend)))
 }

@@ -6,6 +6,7 @@
 //! credentials.
 
 use std::io::{self, IsTerminal, Write};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use aws_credential_types::Credentials;
@@ -15,8 +16,9 @@ use fleetid_lab::{Lab, LabError, LabHandle, LabOptions, OPERATOR_CLIENT_ID};
 
 use crate::backend::live::connection::{LiveAuth, LiveOptions};
 use crate::cli::{DemoArgs, GlobalArgs};
-use crate::config::{Config, Environment, EnvironmentConfig};
-use crate::interactive::{self, Connection};
+use crate::config::{Environment, EnvironmentConfig};
+use crate::context::{Connection, Context, ContextError};
+use crate::interactive;
 use crate::model::FleetState;
 use crate::render::sanitize;
 use crate::tui::TuiError;
@@ -40,14 +42,11 @@ pub enum DemoError {
     #[error("the demo's TUI needs a terminal on stdout; use `fleetid demo --headless`")]
     NotATerminal,
     /// The async runtime did not start.
-    #[error("starting the async runtime: {0}")]
-    Runtime(io::Error),
+    #[error(transparent)]
+    Runtime(#[from] ContextError),
     /// The lab did not start.
     #[error("starting the lab: {0}")]
     Lab(#[from] LabError),
-    /// The configuration file could not be read.
-    #[error("{0}")]
-    Config(String),
     /// Ctrl-C could not be awaited.
     #[error("waiting for Ctrl-C: {0}")]
     Signal(io::Error),
@@ -64,20 +63,19 @@ pub enum DemoError {
 ///
 /// # Errors
 /// A [`DemoError`] saying which step failed.
-pub fn run(args: &DemoArgs, global: &GlobalArgs, out: &mut dyn Write) -> Result<(), DemoError> {
+pub fn run(
+    args: &DemoArgs,
+    ctx: Context,
+    global: &GlobalArgs,
+    out: &mut dyn Write,
+) -> Result<(), DemoError> {
     let scenario = Scenario::parse(&args.scenario)
         .ok_or_else(|| DemoError::UnknownScenario(args.scenario.clone()))?;
     if !args.headless && !io::stdout().is_terminal() {
         return Err(DemoError::NotATerminal);
     }
-    let config =
-        Config::load(global.config.as_deref()).map_err(|e| DemoError::Config(e.to_string()))?;
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .map_err(DemoError::Runtime)?;
     let started = Instant::now();
+    let runtime = ctx.runtime()?;
     let lab = runtime.block_on(Lab::start(LabOptions {
         devices: args.devices,
         seed: args.seed,
@@ -90,14 +88,22 @@ pub fn run(args: &DemoArgs, global: &GlobalArgs, out: &mut dyn Write) -> Result<
         "fleetid demo: lab API on {}, MQTT on {}; {} devices booting (Ctrl-C stops)",
         lab.endpoint_url, lab.mqtt_addr, args.devices
     );
-    let result = match runtime.block_on(boot(&lab, started)) {
-        Ok(Booted::Interrupted) => Ok(()),
-        Ok(Booted::Ready) if args.headless => runtime.block_on(headless(&lab, out)),
-        Ok(Booted::Ready) => open_tui(&lab, &config, global),
-        Err(e) => Err(e),
+    let booted = runtime.block_on(boot(&lab, started));
+    let (ctx, result) = match booted {
+        Ok(Booted::Interrupted) => (Arc::new(ctx), Ok(())),
+        Ok(Booted::Ready) if args.headless => {
+            let result = runtime.block_on(headless(&lab, out));
+            (Arc::new(ctx), result)
+        }
+        Ok(Booted::Ready) => {
+            let ctx = Arc::new(lab_context(&lab, ctx, global.read_only));
+            let result = open_tui(&ctx, global);
+            (ctx, result)
+        }
+        Err(e) => (Arc::new(ctx), Err(e)),
     };
     eprintln!("fleetid demo: stopping the lab");
-    runtime.block_on(lab.shutdown());
+    ctx.runtime()?.block_on(lab.shutdown());
     eprintln!("fleetid demo: stopped");
     result
 }
@@ -230,28 +236,27 @@ async fn headless(lab: &LabHandle, out: &mut dyn Write) -> Result<(), DemoError>
     tokio::signal::ctrl_c().await.map_err(DemoError::Signal)
 }
 
-/// The TUI on the lab: an environment with the lab's endpoint and region, its static
+/// `ctx` pointed at the lab: an environment with the lab's endpoint and region, its static
 /// credentials, and live status over mTLS with its operator certificate.
-fn open_tui(lab: &LabHandle, config: &Config, global: &GlobalArgs) -> Result<(), DemoError> {
+#[must_use]
+pub fn lab_context(lab: &LabHandle, ctx: Context, read_only: bool) -> Context {
     let env = Environment {
         name: ENVIRONMENT.to_owned(),
         settings: EnvironmentConfig {
             region: Some(fleetid_lab::registry::REGION.to_owned()),
             endpoint_url: Some(lab.endpoint_url.clone()),
-            read_only: global.read_only,
+            read_only,
             ..EnvironmentConfig::default()
         },
     };
-    let options = interactive::options(config, &env, global);
-    let connection = lab_connection(lab);
-    interactive::run_connected(
-        &options,
-        &env,
-        FleetState::default(),
-        None,
-        false,
-        connection,
-    )?;
+    ctx.with_environment(env)
+        .with_connection(lab_connection(lab))
+}
+
+/// The TUI on the lab's context; the demo starts from an empty fleet (no cache).
+fn open_tui(ctx: &Arc<Context>, global: &GlobalArgs) -> Result<(), DemoError> {
+    let options = interactive::options(ctx.config(), ctx.env(), global);
+    interactive::run(&options, Arc::clone(ctx), FleetState::default(), None)?;
     Ok(())
 }
 

@@ -15,19 +15,15 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::mpsc as tokio_mpsc;
 
-use aws_config::SdkConfig;
-use aws_credential_types::Credentials;
-use aws_credential_types::provider::SharedCredentialsProvider;
+use std::sync::Arc;
 
-use crate::backend::aws::{AwsBackend, DEFAULT_MAX_ATTEMPTS, LoadSettings, load_sdk_config};
-use crate::backend::live::connection::LiveOptions;
+use crate::backend::aws::AwsBackend;
 use crate::backend::{BackendUpdate, FleetBackend, SnapshotRequest, Source as BackendSource};
 use crate::cli::GlobalArgs;
 use crate::config::{Config, Environment};
-use crate::doctor::account::caller_identity;
+use crate::context::Context;
 use crate::feed;
 use crate::model::{FleetState, UnixTime};
-use crate::refresh;
 use crate::store::Store;
 use crate::tui::data::{TuiRequest, TuiUpdate};
 use crate::tui::keymap::KeymapOverride;
@@ -36,15 +32,10 @@ use crate::tui::{self, TuiError, TuiOptions};
 use recorder::Recorder;
 use requests::{Requests, answer, serve_requests};
 
-/// How long sts:GetCallerIdentity may take before the load starts and the audit log's
-/// principal stays unknown; an endpoint without STS (the lab) answers with an error at once.
-const IDENTITY_WAIT: Duration = Duration::from_secs(5);
-
 /// How long quitting waits for the model thread to write the last requests (it answers them
 /// at least every 100 ms).
 const DRAIN_WAIT: Duration = Duration::from_secs(2);
 
-/// Minimum time between two snapshots sent to the UI.
 /// How often the sources with no live feed are read again while the console is open.
 const POLL_EVERY: Duration = Duration::from_secs(30);
 /// Those sources: Device Defender's violations and findings and the CloudWatch metrics.
@@ -53,6 +44,7 @@ const POLLED: [BackendSource; 3] = [
     BackendSource::DefenderAudit,
     BackendSource::Metrics,
 ];
+/// Minimum time between two snapshots sent to the UI.
 const SNAPSHOT_EVERY: Duration = Duration::from_millis(500);
 
 /// The TUI's options from the configuration, the environment and the flags (`--mouse`,
@@ -97,48 +89,25 @@ pub fn options(config: &Config, env: &Environment, global: &GlobalArgs) -> TuiOp
     }
 }
 
-/// Runs the TUI until the user quits.
+/// Runs the TUI on `ctx` until the user quits: the cached `state` shows at once, and the
+/// model thread refreshes it from AWS through the context's backend unless `--offline`.
 ///
 /// # Errors
 /// Theme and keymap errors (before the terminal is touched) and terminal failures.
 pub fn run(
     options: &TuiOptions,
-    env: &Environment,
+    ctx: Arc<Context>,
     state: FleetState,
     store: Option<Store>,
-    offline: bool,
-) -> Result<(), TuiError> {
-    run_connected(options, env, state, store, offline, Connection::default())
-}
-
-/// What [`run_connected`] adds to an environment's AWS target.
-#[derive(Debug, Clone, Default)]
-pub struct Connection {
-    /// Static credentials instead of the standard chain.
-    pub credentials: Option<Credentials>,
-    /// Live status over MQTT (`None`: live status is not followed).
-    pub live: Option<LiveOptions>,
-}
-
-/// [`run`] with explicit credentials and live status options.
-///
-/// # Errors
-/// As [`run`].
-pub fn run_connected(
-    options: &TuiOptions,
-    env: &Environment,
-    state: FleetState,
-    store: Option<Store>,
-    offline: bool,
-    connection: Connection,
 ) -> Result<(), TuiError> {
     // Validate theme and keymap before starting any thread or network call.
     tui::settings(options)?;
     let mut initial = tui::feed::snapshot(&state, UnixTime::now());
     let (updates_tx, updates_rx) = mpsc::sync_channel::<TuiUpdate>(8);
     let (requests_tx, requests_rx) = mpsc::channel::<TuiRequest>();
+    let env = ctx.env();
     // The account was compared with the caller's before the console opened (online only).
-    let account = (!offline)
+    let account = (!ctx.offline())
         .then(|| env.settings.account_id.clone())
         .flatten();
     let recorder = match store.as_ref() {
@@ -157,7 +126,6 @@ pub fn run_connected(
         }
         None => None,
     };
-    let env = env.clone();
     let (drained_tx, drained_rx) = mpsc::channel::<()>();
     let requests = Requests {
         rx: requests_rx,
@@ -168,10 +136,8 @@ pub fn run_connected(
     std::thread::spawn(move || {
         model_thread(
             state,
-            &env,
+            &ctx,
             Stores { store, recorder },
-            offline,
-            connection,
             &updates_tx,
             &requests,
         );
@@ -192,10 +158,8 @@ struct Stores {
 
 fn model_thread(
     mut state: FleetState,
-    env: &Environment,
+    ctx: &Context,
     stores: Stores,
-    offline: bool,
-    connection: Connection,
     updates: &mpsc::SyncSender<TuiUpdate>,
     requests: &Requests,
 ) {
@@ -203,30 +167,33 @@ fn model_thread(
         mut store,
         mut recorder,
     } = stores;
-    if offline {
+    if ctx.offline() {
         serve_requests(&state, &mut recorder, updates, requests);
         return;
     }
-    let Ok(runtime) = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-    else {
-        let _ = updates.try_send(TuiUpdate::Notice("cannot start the async runtime".into()));
-        serve_requests(&state, &mut recorder, updates, requests);
-        return;
+    let runtime = match ctx.runtime() {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            let _ = updates.try_send(TuiUpdate::Notice(e.to_string()));
+            serve_requests(&state, &mut recorder, updates, requests);
+            return;
+        }
     };
+    let env = ctx.env();
     runtime.block_on(async {
         // Before the load, so every entry made while the fleet is on screen names the caller.
-        if let Some(recorder) = recorder.as_mut() {
-            let config = identity_config(env, connection.credentials.as_ref()).await;
-            if let Ok(Ok(identity)) =
-                tokio::time::timeout(IDENTITY_WAIT, caller_identity(&config)).await
-            {
-                recorder.set_identity(identity.arn, identity.account);
-            }
+        if let Some(recorder) = recorder.as_mut()
+            && let Some(identity) = ctx.caller_identity().await
+        {
+            recorder.set_identity(identity.arn.clone(), identity.account.clone());
         }
-        let backend = connected_backend(env, connection).await;
+        let backend = match ctx.aws().await {
+            Ok(backend) => backend,
+            Err(e) => {
+                let _ = updates.try_send(TuiUpdate::Notice(e.to_string()));
+                return;
+            }
+        };
         let (tx, rx) = tokio_mpsc::channel::<BackendUpdate>(64);
         let request = feed::snapshot_request(&state);
         let load = backend.load_snapshot(request, tx);
@@ -251,7 +218,7 @@ fn model_thread(
         };
         tokio::select! {
             () = live => {}
-            () = poll(&backend, &tx) => {}
+            () = poll(backend, &tx) => {}
             _ = pump(&mut state, &mut recorder, rx, updates, requests) => {}
         }
     });
@@ -271,39 +238,6 @@ async fn poll(backend: &AwsBackend, tx: &tokio_mpsc::Sender<BackendUpdate>) {
             ..SnapshotRequest::default()
         };
         backend.load_snapshot(request, tx.clone()).await;
-    }
-}
-
-/// The environment's backend, with the connection's credentials and live options.
-async fn connected_backend(env: &Environment, connection: Connection) -> AwsBackend {
-    let Connection { credentials, live } = connection;
-    let backend = match credentials {
-        None => refresh::backend(env).await,
-        Some(credentials) => {
-            let config = load_sdk_config(&refresh::target(env), DEFAULT_MAX_ATTEMPTS)
-                .await
-                .into_builder()
-                .credentials_provider(SharedCredentialsProvider::new(credentials))
-                .build();
-            AwsBackend::new(&config, LoadSettings::default())
-        }
-    };
-    match live {
-        Some(live) => backend.with_live(live),
-        None => backend,
-    }
-}
-
-/// The SDK configuration the caller's identity is asked with: the environment's target and
-/// the connection's credentials, one attempt.
-async fn identity_config(env: &Environment, credentials: Option<&Credentials>) -> SdkConfig {
-    let config = load_sdk_config(&refresh::target(env), 1).await;
-    match credentials {
-        Some(credentials) => config
-            .into_builder()
-            .credentials_provider(SharedCredentialsProvider::new(credentials.clone()))
-            .build(),
-        None => config,
     }
 }
 

@@ -7,6 +7,7 @@ pub mod backend;
 pub mod cli;
 pub mod commands;
 pub mod config;
+pub mod context;
 #[cfg(feature = "lab")]
 pub mod demo;
 pub mod doctor;
@@ -14,7 +15,6 @@ pub mod exit;
 pub mod feed;
 pub mod interactive;
 pub mod model;
-pub mod permit;
 pub mod refresh;
 pub mod render;
 pub mod store;

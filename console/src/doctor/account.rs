@@ -4,7 +4,6 @@
 use aws_config::SdkConfig;
 
 use crate::backend::error::CallFailure;
-use crate::config::Environment;
 use crate::exit;
 
 /// Why fleetid refuses to start against AWS.
@@ -80,26 +79,12 @@ pub async fn caller_account(config: &SdkConfig) -> Result<String, CallFailure> {
         .map(|identity| identity.account)
 }
 
-/// Compares the caller's account with the environment's `account_id`; does nothing (and calls
-/// nothing) when none is configured. Call it before any other AWS call.
+/// Compares the caller's account with the environment's `account_id` (the context's account
+/// guard calls it before any other AWS call).
 ///
 /// # Errors
-/// [`AccountError::Mismatch`] for another account, [`AccountError::Lookup`] when it could not
-/// be read.
-pub async fn verify(env: &Environment, config: &SdkConfig) -> Result<(), AccountError> {
-    let Some(expected) = &env.settings.account_id else {
-        return Ok(());
-    };
-    let actual = caller_account(config)
-        .await
-        .map_err(|failure| AccountError::Lookup {
-            environment: env.name.clone(),
-            failure,
-        })?;
-    compare(&env.name, expected, &actual)
-}
-
-fn compare(environment: &str, expected: &str, actual: &str) -> Result<(), AccountError> {
+/// [`AccountError::Mismatch`] for another account.
+pub(crate) fn compare(environment: &str, expected: &str, actual: &str) -> Result<(), AccountError> {
     if expected == actual {
         Ok(())
     } else {

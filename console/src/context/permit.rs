@@ -1,6 +1,6 @@
 //! The read-only guard: every mutation needs a [`MutationPermit`], and the only way to get one
-//! is [`mutation_permit`], which refuses when `--read-only` is given or the environment is
-//! configured read-only. The refusal happens before any call is made.
+//! is [`super::Context::mutation_permit`], which refuses when `--read-only` is given or the
+//! environment is configured read-only. The refusal happens before any call is made.
 
 use crate::config::Environment;
 
@@ -28,11 +28,14 @@ pub struct ReadOnlyRefusal {
     pub environment: String,
 }
 
-/// A permit for mutations in `environment`, unless it is read-only.
+/// A permit for mutations in `environment`, unless it is read-only. Only the context calls
+/// it.
 ///
 /// # Errors
 /// [`ReadOnlyRefusal`] when read-only.
-pub fn mutation_permit(environment: &Environment) -> Result<MutationPermit, ReadOnlyRefusal> {
+pub(super) fn mutation_permit(
+    environment: &Environment,
+) -> Result<MutationPermit, ReadOnlyRefusal> {
     if environment.settings.read_only {
         return Err(ReadOnlyRefusal {
             environment: environment.name.clone(),
