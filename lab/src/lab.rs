@@ -85,6 +85,11 @@ pub struct LabOptions {
     /// The devices run in another process (`Fleet::run_devices` with
     /// [`LabHandle::device_link`]): the lab registers their things and counts their sessions.
     pub devices_elsewhere: bool,
+    /// How long after a certificate leaves ACTIVE, or a policy change takes away
+    /// `iot:Connect`, its connected sessions are dropped. AWS IoT: "within a few minutes"
+    /// (which is why a revocation ends with DeleteConnection). Zero (the default) drops them
+    /// at once. New connections are refused at once either way.
+    pub enforcement_delay: Duration,
 }
 
 impl Default for LabOptions {
@@ -98,6 +103,7 @@ impl Default for LabOptions {
             status_interval: Duration::from_secs(30),
             device_kind: DeviceKind::Agent,
             devices_elsewhere: false,
+            enforcement_delay: Duration::ZERO,
         }
     }
 }
@@ -213,6 +219,7 @@ impl Lab {
                 server_key_pem: server.key_pem,
                 registrations,
                 provisioning,
+                enforcement_delay: options.enforcement_delay,
             },
         )?;
 
@@ -230,6 +237,7 @@ impl Lab {
                 detector: detector.clone(),
                 issuing_ca: issuing.clone(),
                 mqtt_endpoint: gateway.addr.to_string(),
+                connections: gateway.connections(),
             },
             async {
                 let _ = stopped.await;
@@ -330,6 +338,13 @@ impl LabHandle {
     /// Publishes a message from the broker itself.
     pub fn publish_json(&self, topic: &str, body: &serde_json::Value) {
         self.gateway.publish_json(topic, body);
+    }
+
+    /// What the fleet's agent of `thing` last saved (see [`Fleet::agent_state`]): its phase
+    /// is `Revoked` once the gateway has refused its certificate a few times.
+    #[must_use]
+    pub fn agent_state(&self, thing: &str) -> Option<fleetid_agent::core::PersistedState> {
+        self.fleet.as_ref()?.agent_state(thing)
     }
 
     /// Status messages the scripted devices sent so far.

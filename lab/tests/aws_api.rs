@@ -24,7 +24,11 @@ struct Lab {
 }
 
 async fn client_for(url: &str, key_id: &str) -> Client {
-    let config = aws_config::defaults(BehaviorVersion::latest())
+    Client::new(&config_for(url, key_id).await)
+}
+
+async fn config_for(url: &str, key_id: &str) -> aws_config::SdkConfig {
+    aws_config::defaults(BehaviorVersion::latest())
         .region(Region::new("us-east-1"))
         .credentials_provider(Credentials::new(
             key_id,
@@ -35,8 +39,7 @@ async fn client_for(url: &str, key_id: &str) -> Client {
         ))
         .endpoint_url(url)
         .load()
-        .await;
-    Client::new(&config)
+        .await
 }
 
 async fn start() -> Lab {
@@ -47,6 +50,7 @@ async fn start() -> Lab {
         detector: Detector::default(),
         issuing_ca: issuing.clone(),
         mqtt_endpoint: "127.0.0.1:8883".into(),
+        connections: fleetid_lab::gateway::Connections::default(),
     };
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
@@ -374,6 +378,318 @@ async fn things_groups_policies_and_principals() {
             .policies()
             .is_empty()
     );
+}
+
+/// Every control-plane call of the console's revoke and restore, through the SDK, with the
+/// answers AWS IoT gives.
+#[tokio::test]
+async fn revoke_and_restore_calls_answer_as_aws_iot_does() {
+    let lab = start().await;
+    let c = &lab.client;
+    let leaf = lab.issuing.issue_device("dev-8", 30).unwrap();
+    let cert = c
+        .register_certificate()
+        .certificate_pem(&leaf.certificate_pem)
+        .status(CertificateStatus::Active)
+        .send()
+        .await
+        .unwrap();
+    let (cert_id, cert_arn) = (
+        cert.certificate_id().unwrap(),
+        cert.certificate_arn().unwrap(),
+    );
+    c.create_thing().thing_name("dev-8").send().await.unwrap();
+    c.attach_thing_principal()
+        .thing_name("dev-8")
+        .principal(cert_arn)
+        .send()
+        .await
+        .unwrap();
+
+    // (1) The deny-all policy, created when GetPolicy says it is missing.
+    let err = c
+        .get_policy()
+        .policy_name("fleetid-deny-all")
+        .send()
+        .await
+        .unwrap_err()
+        .into_service_error();
+    assert!(err.is_resource_not_found_exception(), "{err:?}");
+    let created = c
+        .create_policy()
+        .policy_name("fleetid-deny-all")
+        .policy_document(fleetid_lab::policy::DENY_ALL)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        created.policy_arn(),
+        Some("arn:aws:iot:us-east-1:123456789012:policy/fleetid-deny-all")
+    );
+    let got = c
+        .get_policy()
+        .policy_name("fleetid-deny-all")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(got.policy_document(), Some(fleetid_lab::policy::DENY_ALL));
+    assert_eq!(got.default_version_id(), Some("1"));
+
+    // (2) AttachPolicy to the certificate ARN (twice: idempotent); an unknown certificate is
+    // not found.
+    for _ in 0..2 {
+        c.attach_policy()
+            .policy_name("fleetid-deny-all")
+            .target(cert_arn)
+            .send()
+            .await
+            .unwrap();
+    }
+    let unknown = format!("arn:aws:iot:us-east-1:123456789012:cert/{}", "0".repeat(64));
+    let err = c
+        .attach_policy()
+        .policy_name("fleetid-deny-all")
+        .target(&unknown)
+        .send()
+        .await
+        .unwrap_err()
+        .into_service_error();
+    assert!(err.is_resource_not_found_exception(), "{err:?}");
+    let attached = c
+        .list_attached_policies()
+        .target(cert_arn)
+        .send()
+        .await
+        .unwrap();
+    let names: Vec<_> = attached
+        .policies()
+        .iter()
+        .filter_map(|p| p.policy_name())
+        .collect();
+    assert_eq!(names, ["fleetid-deny-all"]);
+
+    // (3) UpdateCertificate INACTIVE, and back.
+    let status = |id: String| async move {
+        c.describe_certificate()
+            .certificate_id(id)
+            .send()
+            .await
+            .unwrap()
+            .certificate_description()
+            .unwrap()
+            .status()
+            .cloned()
+    };
+    for wanted in [CertificateStatus::Inactive, CertificateStatus::Active] {
+        c.update_certificate()
+            .certificate_id(cert_id)
+            .new_status(wanted.clone())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(status(cert_id.to_owned()).await, Some(wanted));
+    }
+    // Statuses AWS IoT keeps for itself are refused.
+    let err = c
+        .update_certificate()
+        .certificate_id(cert_id)
+        .new_status(CertificateStatus::PendingTransfer)
+        .send()
+        .await
+        .unwrap_err()
+        .into_service_error();
+    assert!(err.is_invalid_request_exception(), "{err:?}");
+
+    // (4) The quarantine group: created twice with the same properties (the same group),
+    // refused with other properties, then the thing joins it.
+    let properties = aws_sdk_iot::types::ThingGroupProperties::builder()
+        .thing_group_description("devices cut off by fleetid revoke")
+        .attribute_payload(
+            aws_sdk_iot::types::AttributePayload::builder()
+                .attributes("owner", "fleetid")
+                .build(),
+        )
+        .build();
+    let err = c
+        .describe_thing_group()
+        .thing_group_name("fleetid-quarantine")
+        .send()
+        .await
+        .unwrap_err()
+        .into_service_error();
+    assert!(err.is_resource_not_found_exception(), "{err:?}");
+    let first = c
+        .create_thing_group()
+        .thing_group_name("fleetid-quarantine")
+        .thing_group_properties(properties.clone())
+        .send()
+        .await
+        .unwrap();
+    let again = c
+        .create_thing_group()
+        .thing_group_name("fleetid-quarantine")
+        .thing_group_properties(properties)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(again.thing_group_id(), first.thing_group_id());
+    assert_eq!(again.thing_group_arn(), first.thing_group_arn());
+    let err = c
+        .create_thing_group()
+        .thing_group_name("fleetid-quarantine")
+        .send()
+        .await
+        .unwrap_err()
+        .into_service_error();
+    assert!(err.is_resource_already_exists_exception(), "{err:?}");
+    let err = c
+        .create_thing_group()
+        .thing_group_name("no spaces")
+        .send()
+        .await
+        .unwrap_err()
+        .into_service_error();
+    assert!(err.is_invalid_request_exception(), "{err:?}");
+    let described = c
+        .describe_thing_group()
+        .thing_group_name("fleetid-quarantine")
+        .send()
+        .await
+        .unwrap();
+    let props = described.thing_group_properties().unwrap();
+    assert_eq!(
+        props.thing_group_description(),
+        Some("devices cut off by fleetid revoke")
+    );
+    assert_eq!(
+        props
+            .attribute_payload()
+            .and_then(|a| a.attributes())
+            .and_then(|a| a.get("owner"))
+            .map(String::as_str),
+        Some("fleetid")
+    );
+    c.add_thing_to_thing_group()
+        .thing_group_name("fleetid-quarantine")
+        .thing_name("dev-8")
+        .send()
+        .await
+        .unwrap();
+    let groups = c
+        .list_thing_groups_for_thing()
+        .thing_name("dev-8")
+        .send()
+        .await
+        .unwrap();
+    let names: Vec<_> = groups
+        .thing_groups()
+        .iter()
+        .filter_map(|g| g.group_name())
+        .collect();
+    assert_eq!(names, ["fleetid-quarantine"]);
+    // A policy on the group is in force for the certificate (recursive listing).
+    c.create_policy()
+        .policy_name("quarantine-extra")
+        .policy_document(fleetid_lab::policy::DENY_ALL)
+        .send()
+        .await
+        .unwrap();
+    c.attach_policy()
+        .policy_name("quarantine-extra")
+        .target(first.thing_group_arn().unwrap())
+        .send()
+        .await
+        .unwrap();
+    let effective = c
+        .list_attached_policies()
+        .target(cert_arn)
+        .recursive(true)
+        .send()
+        .await
+        .unwrap();
+    let mut names: Vec<_> = effective
+        .policies()
+        .iter()
+        .filter_map(|p| p.policy_name())
+        .collect();
+    names.sort_unstable();
+    assert_eq!(names, ["fleetid-deny-all", "quarantine-extra"]);
+
+    // Restore: DetachPolicy, RemoveThingFromThingGroup.
+    c.detach_policy()
+        .policy_name("fleetid-deny-all")
+        .target(cert_arn)
+        .send()
+        .await
+        .unwrap();
+    c.remove_thing_from_thing_group()
+        .thing_group_name("fleetid-quarantine")
+        .thing_name("dev-8")
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        c.list_attached_policies()
+            .target(cert_arn)
+            .recursive(true)
+            .send()
+            .await
+            .unwrap()
+            .policies()
+            .is_empty()
+    );
+    assert!(
+        c.list_thing_groups_for_thing()
+            .thing_name("dev-8")
+            .send()
+            .await
+            .unwrap()
+            .thing_groups()
+            .is_empty()
+    );
+
+    // REVOKED is final: any later change is CertificateStateException (406), the error AWS
+    // IoT models for "the certificate operation is not allowed".
+    c.update_certificate()
+        .certificate_id(cert_id)
+        .new_status(CertificateStatus::Revoked)
+        .send()
+        .await
+        .unwrap();
+    for later in [CertificateStatus::Inactive, CertificateStatus::Active] {
+        let err = c
+            .update_certificate()
+            .certificate_id(cert_id)
+            .new_status(later)
+            .send()
+            .await
+            .unwrap_err()
+            .into_service_error();
+        assert!(err.is_certificate_state_exception(), "{err:?}");
+    }
+    assert_eq!(
+        status(cert_id.to_owned()).await,
+        Some(CertificateStatus::Revoked)
+    );
+
+    // DeleteConnection on the same endpoint: no gateway here, so nobody is connected.
+    let data = aws_sdk_iotdataplane::Client::new(&config_for(&lab.url, ACCESS_KEY_ID).await);
+    let err = data
+        .delete_connection()
+        .client_id("dev-8")
+        .send()
+        .await
+        .unwrap_err()
+        .into_service_error();
+    assert!(err.is_resource_not_found_exception(), "{err:?}");
+    let err = data
+        .delete_connection()
+        .client_id("$aws-reserved")
+        .send()
+        .await
+        .unwrap_err()
+        .into_service_error();
+    assert!(err.is_invalid_request_exception(), "{err:?}");
 }
 
 #[tokio::test]

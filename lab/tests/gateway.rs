@@ -12,9 +12,18 @@ use fleetid_lab::registry::{CertStatus, NewJob, arn, cert_arn};
 use fleetid_lab::{Lab, LabHandle, LabOptions};
 use rumqttc::QoS;
 use serde_json::json;
-use support::{client, connected, disconnected, drive, message, operator, subscribed};
+use support::{
+    client, connected, disconnected, drive, message, operator, sdk_config, subscribed, watch_for,
+};
 
 async fn lab(recalled: &[&str]) -> (LabHandle, tempfile::TempDir) {
+    lab_with(recalled, Duration::ZERO).await
+}
+
+async fn lab_with(
+    recalled: &[&str],
+    enforcement_delay: Duration,
+) -> (LabHandle, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
     let lab = Lab::start(LabOptions {
         state_dir: Some(dir.path().to_owned()),
@@ -23,11 +32,29 @@ async fn lab(recalled: &[&str]) -> (LabHandle, tempfile::TempDir) {
             .map(|s| (*s).to_owned())
             .collect::<BTreeSet<_>>(),
         devices: 0,
+        enforcement_delay,
         ..LabOptions::default()
     })
     .await
     .unwrap();
     (lab, dir)
+}
+
+const ALLOW_ALL: &str =
+    r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"iot:*","Resource":"*"}]}"#;
+
+/// A registered ACTIVE certificate (no thing) with an allow-all policy: any client id.
+fn allowed_everything(lab: &LabHandle, name: &str) -> (String, String, String) {
+    let leaf = lab.issuing_ca.issue_device(name, 30).unwrap();
+    let cert = lab
+        .registry
+        .insert_certificate(&leaf.certificate_pem, CertStatus::Active)
+        .unwrap();
+    if lab.registry.policy("allow-all").is_err() {
+        lab.registry.create_policy("allow-all", ALLOW_ALL).unwrap();
+    }
+    lab.registry.attach_policy("allow-all", &cert.arn).unwrap();
+    (cert.id().to_owned(), leaf.certificate_pem, leaf.key_pem)
 }
 
 /// Waits until the registry shows `status` for the certificate in `pem`.
@@ -131,6 +158,38 @@ async fn jitr_status_stream_and_revocation() {
         connected(&mut events).await.is_err(),
         "an INACTIVE certificate cannot connect"
     );
+    // ACTIVE again: accepted again.
+    lab.registry
+        .update_certificate(&id, CertStatus::Active)
+        .unwrap();
+    let (_c, mut events) = client(&lab, "dev-1", &leaf.certificate_pem, &leaf.key_pem);
+    connected(&mut events).await.unwrap();
+    let (_, event) = message(&mut op_events, |t| {
+        t == "$aws/events/presence/connected/dev-1"
+    })
+    .await;
+    assert_eq!(event["principalIdentifier"], id.as_str());
+    let pump = drive(events);
+    // REVOKED: disconnected, refused for good.
+    lab.registry
+        .update_certificate(&id, CertStatus::Revoked)
+        .unwrap();
+    let (_, event) = message(&mut op_events, |t| {
+        t == "$aws/events/presence/disconnected/dev-1"
+    })
+    .await;
+    assert_eq!(event["disconnectReason"], "AUTH_ERROR");
+    tokio::time::timeout(Duration::from_secs(5), pump)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(
+        lab.registry
+            .update_certificate(&id, CertStatus::Active)
+            .is_err()
+    );
+    let (_c, mut events) = client(&lab, "dev-1", &leaf.certificate_pem, &leaf.key_pem);
+    assert!(connected(&mut events).await.is_err());
 
     let bad = lab.issuing_ca.issue_device("dev-recalled", 90).unwrap();
     let (_c, mut events) = client(&lab, "dev-recalled", &bad.certificate_pem, &bad.key_pem);
@@ -410,5 +469,235 @@ async fn fleet_provisioning_over_mqtt_runs_the_pre_provisioning_hook() {
         lab.registry.certificate(&refused_id).unwrap().status,
         CertStatus::Inactive
     );
+    lab.shutdown().await;
+}
+
+#[tokio::test]
+async fn an_explicit_deny_beats_every_allow() {
+    let (lab, _dir) = lab(&[]).await;
+    let (id, cert, key) = allowed_everything(&lab, "tester");
+    let (op, mut op_events) = operator(&lab);
+    connected(&mut op_events).await.unwrap();
+    op.subscribe("$aws/events/presence/#", QoS::AtMostOnce)
+        .await
+        .unwrap();
+    subscribed(&mut op_events).await;
+    let deny = r#"{"Version":"2012-10-17","Statement":[
+        {"Effect":"Deny","Action":"iot:Connect","Resource":"arn:aws:iot:*:*:client/blocked-*"},
+        {"Effect":"Deny","Action":"iot:Publish","Resource":"arn:aws:iot:*:*:topic/secret/*"},
+        {"Effect":"Deny","Action":"iot:Subscribe","Resource":"arn:aws:iot:*:*:topicfilter/secret/*"}]}"#;
+    lab.registry.create_policy("deny-secrets", deny).unwrap();
+    lab.registry
+        .attach_policy("deny-secrets", &cert_arn(&id))
+        .unwrap();
+
+    // Connect: refused for the denied client ids only.
+    let (_c, mut events) = client(&lab, "blocked-1", &cert, &key);
+    let refused = connected(&mut events).await.unwrap_err();
+    assert!(refused.contains("NotAuthorized"), "{refused}");
+    let (device, mut events) = client(&lab, "tester-1", &cert, &key);
+    connected(&mut events).await.unwrap();
+
+    // Allowed traffic flows; a denied subscribe closes the connection.
+    device.subscribe("open/#", QoS::AtLeastOnce).await.unwrap();
+    subscribed(&mut events).await;
+    device
+        .publish("open/x", QoS::AtLeastOnce, false, r#"{"n":1}"#)
+        .await
+        .unwrap();
+    let (_, body) = message(&mut events, |t| t == "open/x").await;
+    assert_eq!(body["n"], 1);
+    device
+        .subscribe("secret/#", QoS::AtLeastOnce)
+        .await
+        .unwrap();
+    disconnected(&mut events).await;
+    let (_, event) = message(&mut op_events, |t| {
+        t == "$aws/events/presence/disconnected/tester-1"
+    })
+    .await;
+    assert_eq!(event["disconnectReason"], "AUTH_ERROR");
+
+    // A denied publish closes it too.
+    let (device, mut events) = client(&lab, "tester-1", &cert, &key);
+    connected(&mut events).await.unwrap();
+    device
+        .publish("secret/x", QoS::AtLeastOnce, false, "{}")
+        .await
+        .unwrap();
+    disconnected(&mut events).await;
+    let (_, event) = message(&mut op_events, |t| {
+        t == "$aws/events/presence/disconnected/tester-1"
+    })
+    .await;
+    assert_eq!(event["disconnectReason"], "AUTH_ERROR");
+
+    // A Deny on a thing group applies to the certificates of its things: joining the group
+    // drops the session, leaving it lets the client back in.
+    lab.registry
+        .create_thing("tester-1", None, std::collections::BTreeMap::new())
+        .unwrap();
+    lab.registry
+        .attach_thing_principal("tester-1", &cert_arn(&id))
+        .unwrap();
+    let group = lab.registry.create_group("quarantine", None).unwrap();
+    lab.registry
+        .create_policy("deny-all", fleetid_lab::policy::DENY_ALL)
+        .unwrap();
+    lab.registry.attach_policy("deny-all", &group.arn).unwrap();
+    let (_device, mut events) = client(&lab, "tester-1", &cert, &key);
+    connected(&mut events).await.unwrap();
+    let pump = drive(events);
+    lab.registry
+        .set_group_membership("quarantine", "tester-1", true)
+        .unwrap();
+    let (_, event) = message(&mut op_events, |t| {
+        t == "$aws/events/presence/disconnected/tester-1"
+    })
+    .await;
+    assert_eq!(event["disconnectReason"], "AUTH_ERROR");
+    tokio::time::timeout(Duration::from_secs(5), pump)
+        .await
+        .unwrap()
+        .unwrap();
+    let (_c, mut events) = client(&lab, "tester-1", &cert, &key);
+    assert!(connected(&mut events).await.is_err());
+    lab.registry
+        .set_group_membership("quarantine", "tester-1", false)
+        .unwrap();
+    let (_c, mut events) = client(&lab, "tester-1", &cert, &key);
+    connected(&mut events).await.unwrap();
+    lab.shutdown().await;
+}
+
+#[tokio::test]
+async fn delete_connection_closes_a_session_as_the_data_plane_does() {
+    let (lab, _dir) = lab(&[]).await;
+    let (_, cert, key) = allowed_everything(&lab, "tester");
+    let (op, mut op_events) = operator(&lab);
+    connected(&mut op_events).await.unwrap();
+    op.subscribe("$aws/events/presence/#", QoS::AtMostOnce)
+        .await
+        .unwrap();
+    subscribed(&mut op_events).await;
+
+    // A client id that must be percent-encoded in the path.
+    let odd = "lab client/01:ü";
+    let (_device, mut events) = client(&lab, odd, &cert, &key);
+    connected(&mut events).await.unwrap();
+    message(&mut op_events, |t| {
+        t == format!("$aws/events/presence/connected/{odd}")
+    })
+    .await;
+
+    let data = aws_sdk_iotdataplane::Client::new(&sdk_config(&lab.endpoint_url).await);
+    data.delete_connection()
+        .client_id(odd)
+        .clean_session(true)
+        .prevent_will_message(true)
+        .send()
+        .await
+        .unwrap();
+    // The answer comes once the session has ended.
+    let connectivity = lab.registry.connectivity(odd).unwrap();
+    assert!(!connectivity.connected);
+    assert_eq!(
+        connectivity.disconnect_reason.as_deref(),
+        Some("API_INITIATED_DISCONNECT")
+    );
+    let (_, event) = message(&mut op_events, |t| {
+        t == format!("$aws/events/presence/disconnected/{odd}")
+    })
+    .await;
+    assert_eq!(event["clientId"], odd);
+    assert_eq!(event["disconnectReason"], "API_INITIATED_DISCONNECT");
+    assert_eq!(event["clientInitiatedDisconnect"], false);
+    disconnected(&mut events).await;
+
+    // Nobody with that id any more: ResourceNotFoundException (404).
+    let err = data
+        .delete_connection()
+        .client_id(odd)
+        .send()
+        .await
+        .unwrap_err()
+        .into_service_error();
+    assert!(err.is_resource_not_found_exception(), "{err:?}");
+
+    // DeleteConnection does not bar the client: it may connect again.
+    let (_device, mut events) = client(&lab, odd, &cert, &key);
+    connected(&mut events).await.unwrap();
+
+    // Flags that are not booleans are refused, as restJson1 services do.
+    let (status, kind) = raw_delete(
+        &lab.endpoint_url,
+        "/connections/lab%20client%2F01%3A%C3%BC?cleanSession=maybe",
+    )
+    .await;
+    assert_eq!(status, 400);
+    assert_eq!(kind, "InvalidRequestException");
+    assert!(lab.registry.connectivity(odd).unwrap().connected);
+    lab.shutdown().await;
+}
+
+/// A hand-made `DELETE` (the SDK cannot send a malformed boolean): status and error type.
+async fn raw_delete(endpoint_url: &str, path: &str) -> (u16, String) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let host = endpoint_url.trim_start_matches("http://");
+    let mut tcp = tokio::net::TcpStream::connect(host).await.unwrap();
+    let request = format!(
+        "DELETE {path} HTTP/1.1\r\nHost: {host}\r\nAuthorization: AWS4-HMAC-SHA256 \
+         Credential={}/20260101/us-east-1/iotdevicegateway/aws4_request, SignedHeaders=host, \
+         Signature=0\r\nConnection: close\r\n\r\n",
+        fleetid_lab::api::ACCESS_KEY_ID
+    );
+    tcp.write_all(request.as_bytes()).await.unwrap();
+    let mut answer = String::new();
+    tcp.read_to_string(&mut answer).await.unwrap();
+    let status = answer.split(' ').nth(1).unwrap().parse().unwrap();
+    let kind = answer
+        .lines()
+        .find(|l| l.to_ascii_lowercase().starts_with("x-amzn-errortype:"))
+        .and_then(|l| l.split_once(':'))
+        .map(|(_, v)| v.trim().to_owned())
+        .unwrap_or_default();
+    (status, kind)
+}
+
+#[tokio::test]
+async fn with_an_enforcement_delay_sessions_outlive_a_revocation_for_a_while() {
+    let (lab, _dir) = lab_with(&[], Duration::from_millis(1500)).await;
+    let (id, cert, key) = allowed_everything(&lab, "tester");
+    let (op, mut op_events) = operator(&lab);
+    connected(&mut op_events).await.unwrap();
+    op.subscribe("$aws/events/presence/disconnected/#", QoS::AtMostOnce)
+        .await
+        .unwrap();
+    subscribed(&mut op_events).await;
+    let (_device, mut events) = client(&lab, "tester-1", &cert, &key);
+    connected(&mut events).await.unwrap();
+    let pump = drive(events);
+
+    lab.registry
+        .update_certificate(&id, CertStatus::Inactive)
+        .unwrap();
+    // New connections are refused at once...
+    let (_c, mut events) = client(&lab, "tester-2", &cert, &key);
+    assert!(connected(&mut events).await.is_err());
+    // ... while the live session lasts until the delay is over.
+    let early = watch_for(
+        &mut op_events,
+        |t| t.ends_with("/tester-1"),
+        Duration::from_millis(700),
+    )
+    .await;
+    assert!(early.is_none(), "dropped before the delay: {early:?}");
+    assert!(lab.registry.connectivity("tester-1").unwrap().connected);
+    let (_, event) = message(&mut op_events, |t| t.ends_with("/tester-1")).await;
+    assert_eq!(event["disconnectReason"], "AUTH_ERROR");
+    tokio::time::timeout(Duration::from_secs(5), pump)
+        .await
+        .unwrap()
+        .unwrap();
     lab.shutdown().await;
 }

@@ -1,9 +1,12 @@
 //! The AWS IoT HTTP API (restJson1) over the lab registry, as aws-sdk-iot sends and reads it:
 //! the same paths, methods, query parameters, headers and camelCase JSON, epoch-second
 //! timestamps, and errors with `x-amzn-ErrorType`. Any SigV4 `Authorization` header made with
-//! the lab's access key id is accepted (the signature itself is not checked).
+//! the lab's access key id is accepted (the signature itself is not checked). The same
+//! listener answers the IoT data plane's DeleteConnection (aws-sdk-iotdataplane), since a
+//! client passes one endpoint URL to every SDK client.
 
 mod certs;
+mod connections;
 mod defender;
 mod error;
 mod indexing;
@@ -24,6 +27,7 @@ use axum::response::Response;
 use tokio::net::TcpListener;
 
 use crate::detector::Detector;
+use crate::gateway::Connections;
 use crate::pki::CertificateAuthority;
 use crate::registry::Registry;
 
@@ -44,6 +48,9 @@ pub struct ApiState {
     pub issuing_ca: Arc<CertificateAuthority>,
     /// `host:port` returned by `DescribeEndpoint` (the identity gateway).
     pub mqtt_endpoint: String,
+    /// The gateway's live sessions, for DeleteConnection (`Connections::default()`: no
+    /// gateway, no client is connected).
+    pub connections: Connections,
 }
 
 /// The router with every operation the lab answers.
@@ -55,6 +62,7 @@ pub fn router(state: ApiState) -> Router {
         .merge(jobs::routes())
         .merge(defender::routes())
         .merge(indexing::routes())
+        .merge(connections::routes())
         .fallback(unknown_operation)
         .layer(middleware::from_fn(require_lab_credentials))
         .with_state(state)

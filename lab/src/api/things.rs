@@ -14,7 +14,7 @@ use super::wire::{
     Paging, Query, answer, body, epoch, flag, number, principal, query_page, string,
 };
 use super::{Api, ApiError, ApiState};
-use crate::registry::{GroupRecord, ThingRecord};
+use crate::registry::{GroupProperties, GroupRecord, ThingRecord};
 
 pub(super) fn routes() -> Router<ApiState> {
     Router::new()
@@ -49,6 +49,18 @@ fn thing_attribute(t: &ThingRecord) -> Value {
         "attributes": t.attributes,
         "version": t.version,
     })
+}
+
+/// The string members of a JSON object (`attributes`).
+fn string_map(value: Option<&Value>) -> BTreeMap<String, String> {
+    value
+        .and_then(Value::as_object)
+        .map(|m| {
+            m.iter()
+                .filter_map(|(k, v)| v.as_str().map(|v| (k.clone(), v.to_owned())))
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 fn group_name_and_arn(g: &GroupRecord) -> Value {
@@ -93,15 +105,7 @@ async fn create_thing(
     bytes: Bytes,
 ) -> Result<Json<Value>, ApiError> {
     let request = body(&bytes)?;
-    let attributes: BTreeMap<String, String> = request
-        .pointer("/attributePayload/attributes")
-        .and_then(Value::as_object)
-        .map(|m| {
-            m.iter()
-                .filter_map(|(k, v)| v.as_str().map(|v| (k.clone(), v.to_owned())))
-                .collect()
-        })
-        .unwrap_or_default();
+    let attributes = string_map(request.pointer("/attributePayload/attributes"));
     let t = api
         .registry
         .create_thing(&name, string(&request, "thingTypeName"), attributes)?;
@@ -195,7 +199,10 @@ async fn describe_group(
         "thingGroupId": g.id,
         "thingGroupArn": g.arn,
         "version": 1,
-        "thingGroupProperties": {},
+        "thingGroupProperties": {
+            "thingGroupDescription": g.properties.description,
+            "attributePayload": { "attributes": g.properties.attributes },
+        },
         "thingGroupMetadata": {
             "parentGroupName": g.parent,
             "creationDate": epoch(g.created),
@@ -210,7 +217,18 @@ async fn create_group(
 ) -> Result<Json<Value>, ApiError> {
     let request = body(&bytes)?;
     let parent = string(&request, "parentGroupName");
-    let g = api.registry.create_group(&name, parent.as_deref())?;
+    let properties = GroupProperties {
+        description: request
+            .pointer("/thingGroupProperties/thingGroupDescription")
+            .and_then(Value::as_str)
+            .map(str::to_owned),
+        attributes: string_map(
+            request.pointer("/thingGroupProperties/attributePayload/attributes"),
+        ),
+    };
+    let g = api
+        .registry
+        .create_group_with(&name, parent.as_deref(), properties)?;
     Ok(answer(
         json!({ "thingGroupName": g.name, "thingGroupArn": g.arn, "thingGroupId": g.id }),
     ))

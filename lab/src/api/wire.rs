@@ -112,6 +112,23 @@ pub fn flag(query: &Query, key: &str, default: bool) -> bool {
     query.get(key).map_or(default, |v| v == "true")
 }
 
+/// A boolean query parameter that must be `true` or `false` when present.
+///
+/// # Errors
+/// `InvalidRequestException` for any other value.
+pub fn boolean(query: &Query, key: &str) -> Result<Option<bool>, ApiError> {
+    query
+        .get(key)
+        .map(|v| match v.as_str() {
+            "true" => Ok(true),
+            "false" => Ok(false),
+            other => Err(ApiError::invalid(format!(
+                "{key} must be true or false, not {other:?}"
+            ))),
+        })
+        .transpose()
+}
+
 /// The `x-amzn-principal` header.
 ///
 /// # Errors

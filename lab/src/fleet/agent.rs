@@ -1,8 +1,9 @@
 //! A fleet device that is the real fleetid-agent: its driver (`fleetid_agent::driver::run`)
 //! runs as a task with its own simulated SE05x (se-nxp's simulator: the factory key is
 //! generated in the secure element and the CSR signed there, then the lab's issuing CA signs
-//! it), an in-memory state store and a log LED. The two devices of the shared-certificate
-//! story hold the same software key instead: one key cannot be in two secure elements.
+//! it), an in-memory state store the lab can read and a log LED. The two devices of the
+//! shared-certificate story hold the same software key instead: one key cannot be in two
+//! secure elements.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -65,6 +66,11 @@ fn factory(spec: &DeviceSpec, key: FactoryKey) -> Result<(Arc<dyn KeyStore>, Str
 /// The key slot of the factory identity.
 const FACTORY_SLOT: u32 = 0x1000_0001;
 
+/// Retry period of a lab agent in Revoked, Fallback or Error (the agent waits between half of
+/// it and all of it). A device's default is 15 minutes; a lab device whose certificate is
+/// restored should be back within seconds.
+const SLOW_RETRY_MS: u64 = 10_000;
+
 /// What an agent needs to reach the lab.
 pub(super) struct AgentLink {
     pub gateway: std::net::SocketAddr,
@@ -76,11 +82,13 @@ pub(super) struct AgentLink {
 }
 
 /// Runs one agent until the lab stops; returns why it could not start, if it could not.
+/// `store` holds its persisted state (the lab keeps a clone to read it).
 pub(super) async fn run(
     spec: DeviceSpec,
     key: FactoryKey,
     link: AgentLink,
     seed: u64,
+    store: MemoryStore,
 ) -> Result<(), String> {
     let factory_spec = spec.clone();
     let (keys, certificate_pem) = tokio::task::spawn_blocking(move || factory(&factory_spec, key))
@@ -99,6 +107,7 @@ pub(super) async fn run(
     // JITR drops the first connection: come back quickly, as a demo fleet should.
     policy.backoff_floor_ms = 250;
     policy.backoff_cap_ms = 5_000;
+    policy.slow_retry_ms = SLOW_RETRY_MS;
     let config = DriverConfig {
         policy,
         endpoint: Endpoint::new(link.gateway.ip().to_string(), link.gateway.port()),
@@ -106,7 +115,7 @@ pub(super) async fn run(
     };
     let parts = DeviceParts {
         keys,
-        store: Box::new(MemoryStore::new()),
+        store: Box::new(store),
         led: Box::new(LogLed::default()),
     };
     let mut stop = link.stop;

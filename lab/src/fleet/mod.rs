@@ -8,12 +8,14 @@ mod device;
 pub mod scenario;
 mod spawn;
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::Duration;
 
+use fleetid_agent::core::PersistedState;
+use fleetid_agent::driver::MemoryStore;
 use tokio::sync::watch;
 
 use crate::jitr::JitrLog;
@@ -44,6 +46,9 @@ pub struct FleetProgress {
     /// Registrations JITR rejected so far.
     pub rejected: usize,
 }
+
+/// The state stores of a fleet's agents, by thing name.
+pub(crate) type AgentStores = HashMap<String, MemoryStore>;
 
 #[derive(Default)]
 pub(crate) struct FleetCounters {
@@ -84,6 +89,7 @@ pub struct Fleet {
     stop: watch::Sender<bool>,
     tasks: Vec<tokio::task::JoinHandle<()>>,
     counters: Arc<FleetCounters>,
+    agents: AgentStores,
 }
 
 /// Where the devices connect and what they trust: all a process that runs devices needs.
@@ -125,8 +131,8 @@ impl Fleet {
         register_things(link.registry, plan)?;
         let (stop, stop_rx) = watch::channel(false);
         let counters = Arc::new(FleetCounters::default());
-        let mut tasks = if link.devices_elsewhere {
-            Vec::new()
+        let (mut tasks, agents) = if link.devices_elsewhere {
+            (Vec::new(), AgentStores::new())
         } else {
             spawn::spawn_devices(
                 &link.devices,
@@ -154,6 +160,7 @@ impl Fleet {
                 stop,
                 tasks,
                 counters,
+                agents,
             },
             progress,
         ))
@@ -173,11 +180,13 @@ impl Fleet {
     ) -> Result<Self, FleetError> {
         let (stop, stop_rx) = watch::channel(false);
         let counters = Arc::new(FleetCounters::default());
-        let tasks = spawn::spawn_devices(link, None, plan, first_index, seed, &stop_rx, &counters)?;
+        let (tasks, agents) =
+            spawn::spawn_devices(link, None, plan, first_index, seed, &stop_rx, &counters)?;
         Ok(Self {
             stop,
             tasks,
             counters,
+            agents,
         })
     }
 
@@ -185,6 +194,15 @@ impl Fleet {
     #[must_use]
     pub fn scripted_connected(&self) -> usize {
         self.counters.connected.load(Ordering::Relaxed)
+    }
+
+    /// What the agent of `thing` last saved (its phase — `Revoked` once the cloud refuses
+    /// its certificate —, connection counts, why its last connection ended), if `thing` is run
+    /// by a real agent of this fleet and the agent saved its state already.
+    #[must_use]
+    pub fn agent_state(&self, thing: &str) -> Option<PersistedState> {
+        let bytes = self.agents.get(thing)?.bytes()?;
+        PersistedState::from_json(&bytes).ok()
     }
 
     /// Status messages the scripted devices sent so far.

@@ -6,6 +6,7 @@ use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 use std::time::Duration;
 
+use fleetid_agent::driver::MemoryStore;
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use tokio::sync::{Semaphore, watch};
@@ -13,7 +14,7 @@ use tokio::task::JoinHandle;
 use tokio_rustls::TlsConnector;
 
 use super::scenario::{DeviceSpec, Role};
-use super::{DeviceKind, DeviceLink, FleetCounters, FleetError, agent, device};
+use super::{AgentStores, DeviceKind, DeviceLink, FleetCounters, FleetError, agent, device};
 use crate::registry::{CertStatus, Registry, cert_arn, now};
 
 /// Handshakes in flight at once while booting (2 cores: more only queues).
@@ -21,7 +22,8 @@ const CONCURRENT_HANDSHAKES: usize = 64;
 
 /// Starts every device of `plan`; `first_index` is the position of `plan[0]` in the whole
 /// plan (device seeds depend on it). `registry` is the lab's own, when the devices run in the
-/// lab's process: the shared-certificate story needs it.
+/// lab's process: the shared-certificate story needs it. Returns the tasks and the state
+/// store of each agent.
 pub(super) fn spawn_devices(
     link: &DeviceLink,
     registry: Option<&Registry>,
@@ -30,7 +32,7 @@ pub(super) fn spawn_devices(
     seed: u64,
     stop_rx: &watch::Receiver<bool>,
     counters: &Arc<FleetCounters>,
-) -> Result<Vec<JoinHandle<()>>, FleetError> {
+) -> Result<(Vec<JoinHandle<()>>, AgentStores), FleetError> {
     let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
     let mut roots = rustls::RootCertStore::empty();
     let root = CertificateDer::from_pem_slice(link.root_ca_pem.as_bytes()).map_err(|e| {
@@ -47,6 +49,7 @@ pub(super) fn spawn_devices(
     let handshakes = Arc::new(Semaphore::new(CONCURRENT_HANDSHAKES));
     let mut identities: HashMap<&str, (String, String)> = HashMap::new();
     let mut tasks = Vec::with_capacity(plan.len());
+    let mut agents = AgentStores::new();
     let at = now();
     let owners: BTreeSet<&str> = plan
         .iter()
@@ -55,8 +58,10 @@ pub(super) fn spawn_devices(
             _ => None,
         })
         .collect();
-    let agent = |spec: &DeviceSpec, key, seed| {
-        spawn_agent(spec.clone(), key, link, stop_rx, &handshakes, seed)
+    let mut agent = |spec: &DeviceSpec, key, seed| {
+        let store = MemoryStore::new();
+        agents.insert(spec.name.clone(), store.clone());
+        spawn_agent(spec.clone(), key, link, stop_rx, &handshakes, seed, store)
     };
     for (offset, spec) in plan.iter().enumerate() {
         let index = first_index + offset;
@@ -139,7 +144,7 @@ pub(super) fn spawn_devices(
             device_seed,
         )));
     }
-    Ok(tasks)
+    Ok((tasks, agents))
 }
 
 fn spawn_agent(
@@ -149,6 +154,7 @@ fn spawn_agent(
     stop: &watch::Receiver<bool>,
     gate: &Arc<Semaphore>,
     seed: u64,
+    store: MemoryStore,
 ) -> JoinHandle<()> {
     let agent_link = agent::AgentLink {
         gateway: link.gateway,
@@ -158,7 +164,7 @@ fn spawn_agent(
         gate: gate.clone(),
     };
     tokio::spawn(async move {
-        if let Err(e) = agent::run(spec, key, agent_link, seed).await {
+        if let Err(e) = agent::run(spec, key, agent_link, seed, store).await {
             tracing::warn!("lab agent stopped: {e}");
         }
     })

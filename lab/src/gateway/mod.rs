@@ -3,7 +3,8 @@
 //! registered CA go through JITR, INACTIVE/REVOKED ones are dropped (and connected ones are
 //! disconnected the moment they change), and every connect, publish, subscribe and receive is
 //! authorized by the certificate's policies. Lifecycle events go out on
-//! `$aws/events/presence/...`.
+//! `$aws/events/presence/...`. [`Connections`] closes a session on request (the data plane's
+//! DeleteConnection).
 
 mod admission;
 mod jobs;
@@ -19,6 +20,7 @@ pub use verifier::RegistryVerifier;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, AtomicUsize};
+use std::time::Duration;
 
 use bytes::Bytes;
 use rustls::ServerConfig;
@@ -36,6 +38,12 @@ use router::ToSession;
 
 /// The policy provisioning templates attach to device certificates.
 pub const DEVICE_POLICY: &str = "fleetid-lab-device";
+
+/// The `disconnectReason` of a session closed by DeleteConnection.
+pub const API_INITIATED_DISCONNECT: &str = "API_INITIATED_DISCONNECT";
+
+/// How long [`Connections::disconnect`] waits for a session to take the request and to end.
+const DISCONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// `$aws/events/certificates/registered/<caId>`, also handed to the JITR task.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -85,6 +93,8 @@ pub(crate) struct Shared {
     pub(crate) connected: AtomicUsize,
     pub(crate) published: AtomicU64,
     pub(crate) shutdown: watch::Receiver<bool>,
+    /// How long after a registry change connected sessions are re-checked.
+    pub(crate) enforcement_delay: Duration,
 }
 
 impl Shared {
@@ -125,6 +135,68 @@ pub struct GatewayOptions {
     pub registrations: mpsc::Sender<RegisteredEvent>,
     /// The pre-provisioning hook of provisioning templates.
     pub provisioning: ProvisioningHook,
+    /// How long after a certificate leaves ACTIVE or its policies change the sessions that
+    /// use it are re-checked (and dropped if no longer allowed). AWS IoT says "within a few
+    /// minutes"; zero re-checks at once. New connections are always checked against the
+    /// registry as it is.
+    pub enforcement_delay: Duration,
+}
+
+/// What [`Connections::disconnect`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Disconnect {
+    /// The session was closed (its disconnected event is out).
+    Closed,
+    /// No client with that id is connected.
+    NotConnected,
+    /// The session did not take the request in time (it is stuck writing to its client).
+    Busy,
+}
+
+/// Closes live sessions by client id: the data plane's DeleteConnection. The default value
+/// belongs to no gateway (every client id is not connected).
+#[derive(Clone, Default)]
+pub struct Connections {
+    shared: Option<Arc<Shared>>,
+}
+
+impl std::fmt::Debug for Connections {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Connections")
+            .field("gateway", &self.shared.is_some())
+            .finish()
+    }
+}
+
+impl Connections {
+    /// Closes the session of `client_id` with `reason` as its `disconnectReason`, the way the
+    /// gateway closes any session (the disconnected lifecycle event and fleet-indexing
+    /// connectivity included), and waits (bounded) until it has ended.
+    pub async fn disconnect(&self, client_id: &str, reason: &'static str) -> Disconnect {
+        let Some(entry) = self
+            .shared
+            .as_ref()
+            .and_then(|shared| shared.router.session(client_id))
+        else {
+            return Disconnect::NotConnected;
+        };
+        match tokio::time::timeout(DISCONNECT_TIMEOUT, entry.tx.send(ToSession::Close(reason)))
+            .await
+        {
+            Err(_) => return Disconnect::Busy,
+            // The session ended between the lookup and the request.
+            Ok(Err(_)) => return Disconnect::NotConnected,
+            Ok(Ok(())) => {}
+        }
+        // The session drops its inbox once its disconnected event is out.
+        if tokio::time::timeout(DISCONNECT_TIMEOUT, entry.tx.closed())
+            .await
+            .is_err()
+        {
+            return Disconnect::Busy;
+        }
+        Disconnect::Closed
+    }
 }
 
 /// A running gateway.
@@ -169,6 +241,7 @@ impl Gateway {
             connected: AtomicUsize::new(0),
             published: AtomicU64::new(0),
             shutdown,
+            enforcement_delay: options.enforcement_delay,
         });
         let tasks = vec![
             tokio::spawn(accept_loop(listener, acceptor, shared.clone())),
@@ -203,6 +276,14 @@ impl Gateway {
         self.shared
             .published
             .load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// The handle that closes sessions by client id (for the HTTP API's DeleteConnection).
+    #[must_use]
+    pub fn connections(&self) -> Connections {
+        Connections {
+            shared: Some(self.shared.clone()),
+        }
     }
 
     /// Publishes a message as the broker (for tests and the fleet scenario).
@@ -247,28 +328,23 @@ async fn accept_loop(listener: TcpListener, acceptor: TlsAcceptor, shared: Arc<S
 }
 
 /// Applies registry changes to live sessions: a certificate leaving ACTIVE is disconnected
-/// at once; a policy change makes the affected sessions re-check `iot:Connect`; a queued job
-/// is announced on `notify-next`.
+/// and a policy change makes the affected sessions re-check `iot:Connect`, at once or after
+/// the enforcement delay; a queued job is announced on `notify-next`.
 async fn watch_registry(shared: Arc<Shared>) {
     let mut events = shared.registry.subscribe();
     loop {
         match events.recv().await {
             Ok(RegistryEvent::CertificateStatus { certificate_id, .. }) => {
-                for (_, s) in shared.router.sessions_with_cert(&certificate_id) {
-                    let _ = s.tx.try_send(ToSession::Recheck);
-                }
+                recheck(&shared, Affected::Certificate(certificate_id));
             }
             Ok(RegistryEvent::PoliciesChanged { target }) if target.contains(":cert/") => {
-                for (_, s) in shared.router.sessions_with_cert(cert_id_of(&target)) {
-                    let _ = s.tx.try_send(ToSession::Recheck);
-                }
+                recheck(
+                    &shared,
+                    Affected::Certificate(cert_id_of(&target).to_owned()),
+                );
             }
             Ok(RegistryEvent::PoliciesChanged { .. })
-            | Err(broadcast::error::RecvError::Lagged(_)) => {
-                for s in shared.router.sessions() {
-                    let _ = s.tx.try_send(ToSession::Recheck);
-                }
-            }
+            | Err(broadcast::error::RecvError::Lagged(_)) => recheck(&shared, Affected::All),
             Ok(RegistryEvent::JobQueued { thing_name, .. }) => {
                 if let Some((topic, body)) = jobs::notify_next(&shared.registry, &thing_name) {
                     shared.publish_json(&topic, &body);
@@ -277,4 +353,45 @@ async fn watch_registry(shared: Arc<Shared>) {
             Err(broadcast::error::RecvError::Closed) => return,
         }
     }
+}
+
+/// Which sessions a registry change concerns.
+enum Affected {
+    /// The sessions of one certificate.
+    Certificate(String),
+    /// Every session (a thing group's policies changed, or events were missed).
+    All,
+}
+
+/// Tells the affected sessions to re-check their certificate and policies, now or after the
+/// enforcement delay (the sessions are looked up when the delay is over: a client that
+/// reconnected meanwhile is checked too, against the registry as it is then).
+fn recheck(shared: &Arc<Shared>, affected: Affected) {
+    fn send(shared: &Shared, affected: &Affected) {
+        let sessions = match affected {
+            Affected::Certificate(id) => shared
+                .router
+                .sessions_with_cert(id)
+                .into_iter()
+                .map(|(_, s)| s)
+                .collect(),
+            Affected::All => shared.router.sessions(),
+        };
+        for s in sessions {
+            let _ = s.tx.try_send(ToSession::Recheck);
+        }
+    }
+    let delay = shared.enforcement_delay;
+    if delay.is_zero() {
+        send(shared, &affected);
+        return;
+    }
+    let shared = shared.clone();
+    tokio::spawn(async move {
+        let mut shutdown = shared.shutdown.clone();
+        tokio::select! {
+            () = tokio::time::sleep(delay) => send(&shared, &affected),
+            _ = shutdown.changed() => {}
+        }
+    });
 }

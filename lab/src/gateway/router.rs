@@ -139,6 +139,12 @@ impl Router {
         count
     }
 
+    /// The session holding a client id, if one is connected.
+    #[must_use]
+    pub fn session(&self, client_id: &str) -> Option<SessionEntry> {
+        self.lock().sessions.get(client_id).cloned()
+    }
+
     /// Sessions using a certificate.
     #[must_use]
     pub fn sessions_with_cert(&self, cert_id: &str) -> Vec<(String, SessionEntry)> {

@@ -14,7 +14,7 @@ pub use certs::{CaRecord, CertRecord, CertStatus};
 pub use job_status::{ExecutionStatus, JobStatus};
 pub use jobs::{JobExecution, JobRecord, NewJob};
 pub use policies::PolicyRecord;
-pub use things::{GroupRecord, ThingRecord};
+pub use things::{GroupProperties, GroupRecord, ThingRecord};
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
@@ -71,7 +71,9 @@ pub enum RegistryEvent {
         /// Its new status.
         status: CertStatus,
     },
-    /// Policies attached to or detached from a target (certificate or thing-group ARN).
+    /// The policies in force for a target changed (certificate or thing-group ARN): a policy
+    /// was attached or detached, or (for a certificate) one of its things joined or left a
+    /// group.
     PoliciesChanged {
         /// The target's ARN.
         target: String,

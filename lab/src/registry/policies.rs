@@ -97,8 +97,13 @@ impl Registry {
     /// `AttachPolicy` (idempotent).
     ///
     /// # Errors
-    /// `NotFound` for the policy.
+    /// `NotFound` for the policy, or for a certificate or thing group ARN that names nothing.
     pub fn attach_policy(&self, name: &str, target: &str) -> Result<(), RegistryError> {
+        if target.contains(":cert/") {
+            self.certificate(super::cert_id_of(target))?;
+        } else if target.contains(":thinggroup/") {
+            self.group(target)?;
+        }
         {
             let mut state = self.lock();
             if !state.policies.contains_key(name) {

@@ -3,7 +3,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use time::OffsetDateTime;
 
-use super::{Registry, RegistryError, arn, new_uuid, now, page};
+use super::{Registry, RegistryError, RegistryEvent, arn, new_uuid, now, page};
 
 /// A thing.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -26,6 +26,15 @@ pub struct ThingRecord {
     pub groups: BTreeSet<String>,
 }
 
+/// `thingGroupProperties` of a static group.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct GroupProperties {
+    /// `thingGroupDescription`.
+    pub description: Option<String>,
+    /// `attributePayload.attributes`.
+    pub attributes: BTreeMap<String, String>,
+}
+
 /// A static thing group.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct GroupRecord {
@@ -37,6 +46,8 @@ pub struct GroupRecord {
     pub arn: String,
     /// Parent group name.
     pub parent: Option<String>,
+    /// Description and attributes.
+    pub properties: GroupProperties,
     /// When it was created.
     pub created: OffsetDateTime,
 }
@@ -192,15 +203,40 @@ impl Registry {
             .unwrap_or_default()
     }
 
-    /// `CreateThingGroup`.
+    /// `CreateThingGroup` without properties.
     ///
     /// # Errors
-    /// `AlreadyExists`; `NotFound` for an unknown parent.
+    /// As [`Registry::create_group_with`].
     pub fn create_group(
         &self,
         name: &str,
         parent: Option<&str>,
     ) -> Result<GroupRecord, RegistryError> {
+        self.create_group_with(name, parent, GroupProperties::default())
+    }
+
+    /// `CreateThingGroup`: creating a group that exists with the same parent and properties
+    /// answers the existing group, as AWS IoT does.
+    ///
+    /// # Errors
+    /// `InvalidRequest` for a name outside `[a-zA-Z0-9:_-]{1,128}`; `AlreadyExists` when a
+    /// group of that name exists with another parent or other properties; `NotFound` for an
+    /// unknown parent.
+    pub fn create_group_with(
+        &self,
+        name: &str,
+        parent: Option<&str>,
+        properties: GroupProperties,
+    ) -> Result<GroupRecord, RegistryError> {
+        let valid = (1..=128).contains(&name.len())
+            && name
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b':' | b'_' | b'-'));
+        if !valid {
+            return Err(RegistryError::InvalidRequest(format!(
+                "invalid thing group name {name:?}: 1 to 128 of a-z, A-Z, 0-9, ':', '_', '-'"
+            )));
+        }
         let mut state = self.lock();
         if let Some(p) = parent
             && !state.groups.contains_key(p)
@@ -208,7 +244,7 @@ impl Registry {
             return Err(group_not_found(p));
         }
         if let Some(existing) = state.groups.get(name) {
-            if existing.parent.as_deref() == parent {
+            if existing.parent.as_deref() == parent && existing.properties == properties {
                 return Ok(existing.clone());
             }
             return Err(RegistryError::AlreadyExists {
@@ -221,6 +257,7 @@ impl Registry {
             id: new_uuid(),
             arn: arn(&format!("thinggroup/{name}")),
             parent: parent.map(str::to_owned),
+            properties,
             created: now(),
         };
         state.groups.insert(name.to_owned(), record.clone());
@@ -252,7 +289,9 @@ impl Registry {
             .collect()
     }
 
-    /// `AddThingToThingGroup` / `RemoveThingFromThingGroup` (names or ARNs).
+    /// `AddThingToThingGroup` / `RemoveThingFromThingGroup` (names or ARNs). A change in
+    /// membership changes the effective policies of the thing's certificates (a group's
+    /// policies apply to its members): it goes out as `PoliciesChanged` for each of them.
     ///
     /// # Errors
     /// `NotFound` for the thing or the group.
@@ -262,7 +301,20 @@ impl Registry {
         thing: &str,
         member: bool,
     ) -> Result<(), RegistryError> {
-        let (group, thing) = (name_of(group), name_of(thing));
+        let principals = self.change_group_membership(name_of(group), name_of(thing), member)?;
+        for target in principals {
+            self.emit(RegistryEvent::PoliciesChanged { target });
+        }
+        Ok(())
+    }
+
+    /// The membership change itself; returns the thing's principals when it changed.
+    fn change_group_membership(
+        &self,
+        group: &str,
+        thing: &str,
+        member: bool,
+    ) -> Result<BTreeSet<String>, RegistryError> {
         let mut state = self.lock();
         if !state.groups.contains_key(group) {
             return Err(group_not_found(group));
@@ -281,10 +333,11 @@ impl Registry {
         } else {
             record.groups.remove(group)
         };
-        if changed {
-            record.version += 1;
+        if !changed {
+            return Ok(BTreeSet::new());
         }
-        Ok(())
+        record.version += 1;
+        Ok(record.principals.clone())
     }
 
     /// The groups a thing is in, with all their ancestors.

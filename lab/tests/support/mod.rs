@@ -84,7 +84,28 @@ pub async fn message(
     events: &mut EventLoop,
     wanted: impl Fn(&str) -> bool,
 ) -> (String, serde_json::Value) {
-    tokio::time::timeout(Duration::from_secs(5), async {
+    message_within(events, wanted, Duration::from_secs(5)).await
+}
+
+/// [`message`] with another deadline.
+pub async fn message_within(
+    events: &mut EventLoop,
+    wanted: impl Fn(&str) -> bool,
+    within: Duration,
+) -> (String, serde_json::Value) {
+    watch_for(events, wanted, within)
+        .await
+        .unwrap_or_else(|| panic!("no matching message within {within:?}"))
+}
+
+/// Polls for `within`: the first message on a topic matching `wanted`, or `None` when none
+/// arrived (messages on other topics are skipped).
+pub async fn watch_for(
+    events: &mut EventLoop,
+    wanted: impl Fn(&str) -> bool,
+    within: Duration,
+) -> Option<(String, serde_json::Value)> {
+    tokio::time::timeout(within, async {
         loop {
             if let Event::Incoming(Packet::Publish(p)) = events.poll().await.unwrap()
                 && wanted(&p.topic)
@@ -94,7 +115,23 @@ pub async fn message(
         }
     })
     .await
-    .expect("no matching message within 5 s")
+    .ok()
+}
+
+/// The SDK configuration for a lab's HTTP API: its endpoint URL and static credentials.
+pub async fn sdk_config(endpoint_url: &str) -> aws_config::SdkConfig {
+    aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .region(aws_config::Region::new("us-east-1"))
+        .credentials_provider(aws_sdk_iot::config::Credentials::new(
+            fleetid_lab::api::ACCESS_KEY_ID,
+            fleetid_lab::api::SECRET_ACCESS_KEY,
+            None,
+            None,
+            "test",
+        ))
+        .endpoint_url(endpoint_url)
+        .load()
+        .await
 }
 
 /// Polls until the connection ends; returns the error text.

@@ -58,9 +58,7 @@ pub(super) async fn serve(shared: Arc<Shared>, tls: TlsStream<TcpStream>, peer: 
             return;
         }
     }
-    let mut session = Session::new(shared, facts.id, peer);
-    let reason = session.run(tls).await;
-    session.finish(reason);
+    Session::new(shared, facts.id, peer).run(tls).await;
 }
 
 struct Session {
@@ -124,8 +122,24 @@ impl Session {
             .observe(self.subject(), Observation::AuthorizationFailure);
     }
 
-    /// Runs the session; returns the disconnect reason.
-    async fn run(&mut self, tls: TlsStream<TcpStream>) -> &'static str {
+    /// Runs the session to its end, lifecycle event included. The session's inbox is dropped
+    /// only after the disconnected event went out: whoever waits for it to close (the API's
+    /// DeleteConnection) then finds the session gone from the tables and the event published.
+    async fn run(mut self, tls: TlsStream<TcpStream>) {
+        let (tx, mut rx) = mpsc::channel::<ToSession>(256);
+        let reason = self.converse(tls, tx, &mut rx).await;
+        self.finish(reason);
+        drop(rx);
+    }
+
+    /// CONNECT, then packets and gateway messages until the connection ends; returns the
+    /// disconnect reason.
+    async fn converse(
+        &mut self,
+        tls: TlsStream<TcpStream>,
+        tx: mpsc::Sender<ToSession>,
+        rx: &mut mpsc::Receiver<ToSession>,
+    ) -> &'static str {
         let (mut reader, mut writer) = tokio::io::split(tls);
         let mut input = BytesMut::with_capacity(2048);
         let mut out = BytesMut::with_capacity(512);
@@ -169,7 +183,6 @@ impl Session {
             return "AUTH_ERROR";
         }
 
-        let (tx, mut rx) = mpsc::channel::<ToSession>(256);
         self.admit(tx);
         mqtt::connack(&mut out, 0);
         if writer.write_all(&out).await.is_err() {
