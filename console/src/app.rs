@@ -9,11 +9,12 @@ use clap::CommandFactory;
 
 use crate::backend::Source as BackendSource;
 use crate::backend::aws::AwsBackend;
-use crate::cli::{Cli, Command, DemoArgs, GlobalArgs};
+use crate::cli::{ApplyArgs, Cli, Command, DemoArgs, GlobalArgs, TargetArgs};
 use crate::commands::{self, Output};
 use crate::context::Context;
 use crate::exit;
 use crate::model::{FleetState, UnixTime};
+use crate::ops::plan::OpKind;
 use crate::refresh;
 use crate::render::{self, OutputFormat, RenderOptions};
 use crate::store::triage::TriageMap;
@@ -137,7 +138,22 @@ pub fn run_to(cli: &Cli, out: &mut dyn Write) -> Result<u8, Failure> {
             .map_err(io_fail)?;
         return Ok(if failed { exit::FAILURE } else { exit::OK });
     }
+    if let Some(code) = run_ops(&ctx, command, output.format, output.out)? {
+        return Ok(code);
+    }
     let (mut state, online) = fleet_state(&ctx, cache, sources_for(command))?;
+    if let Some((kind, targets, apply)) = mutation_of(command) {
+        return crate::ops::command::mutate(
+            &ctx,
+            kind,
+            targets,
+            apply,
+            &state,
+            output.format,
+            output.out,
+        )
+        .map_err(|s| fail(s.code, s.message));
+    }
     if let Command::Anomalies { follow: true, .. } = command {
         let Some(backend) = online else {
             // --offline: there is nothing to follow; print what the cache holds.
@@ -158,6 +174,64 @@ pub fn run_to(cli: &Cli, out: &mut dyn Write) -> Result<u8, Failure> {
         .map_err(|e| fail(e.exit_code(), e.to_string()))
 }
 
+/// The ops commands that need no fleet refresh: the journal, the freeze, and the read-only
+/// refusal of a mutation (before any call); `None` for every other command.
+fn run_ops(
+    ctx: &Context,
+    command: &Command,
+    format: OutputFormat,
+    out: &mut dyn Write,
+) -> Result<Option<u8>, Failure> {
+    use crate::cli::OpsCommand;
+    use crate::ops::command;
+    let to_failure = |s: command::Stop| fail(s.code, s.message);
+    match command {
+        Command::Ops(OpsCommand::List { limit }) => command::list(ctx, *limit, format, out)
+            .map(Some)
+            .map_err(to_failure),
+        Command::Ops(OpsCommand::Resume { id, apply }) => {
+            command::resume(ctx, id.as_deref(), apply, format, out)
+                .map(Some)
+                .map_err(to_failure)
+        }
+        Command::Freeze { reason } => command::freeze(ctx, reason, true, out)
+            .map(Some)
+            .map_err(to_failure),
+        Command::Unfreeze { reason } => command::freeze(ctx, reason, false, out)
+            .map(Some)
+            .map_err(to_failure),
+        _ => match mutation_of(command) {
+            // Refused before the refresh: no AWS call at all in a read-only session.
+            Some((kind, targets, apply)) if !apply.dry_run && ctx.mutation_permit().is_err() => {
+                Err(to_failure(command::refuse_read_only(ctx, kind, targets)))
+            }
+            _ => Ok(None),
+        },
+    }
+}
+
+/// The operation, selectors and flags of `revoke`, `restore` and `quarantine`.
+fn mutation_of(command: &Command) -> Option<(OpKind, &TargetArgs, &ApplyArgs)> {
+    match command {
+        Command::Revoke {
+            targets,
+            permanent,
+            apply,
+        } => Some((
+            if *permanent {
+                OpKind::RevokePermanent
+            } else {
+                OpKind::Revoke
+            },
+            targets,
+            apply,
+        )),
+        Command::Restore { targets, apply } => Some((OpKind::Restore, targets, apply)),
+        Command::Quarantine { targets, apply } => Some((OpKind::Quarantine, targets, apply)),
+        _ => None,
+    }
+}
+
 /// The sources a subcommand needs: listings of certificates and CAs skip Device Defender and
 /// CloudWatch; `status`, `anomalies` and `doctor` load everything (empty list).
 fn sources_for(command: &Command) -> Vec<BackendSource> {
@@ -167,6 +241,15 @@ fn sources_for(command: &Command) -> Vec<BackendSource> {
             BackendSource::Certificates,
             BackendSource::Things,
             BackendSource::ThingGroups,
+        ],
+        // A mutation plans from the registry and connectivity (a certificate names its CA): no
+        // CA listing, Device Defender or CloudWatch.
+        Command::Revoke { .. } | Command::Restore { .. } | Command::Quarantine { .. } => vec![
+            BackendSource::Certificates,
+            BackendSource::Things,
+            BackendSource::ThingGroups,
+            BackendSource::Policies,
+            BackendSource::FleetIndexing,
         ],
         _ => Vec::new(),
     }

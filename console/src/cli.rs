@@ -220,6 +220,116 @@ pub enum Command {
     },
     /// Print the man page (roff).
     Man,
+    /// Revoke: deny-all policy, certificate INACTIVE (REVOKED with --permanent), thing into
+    /// the quarantine group, live session cut; then verified. Exit 0 verified, 6 read-only,
+    /// 8 count differs, 9 partly applied.
+    Revoke {
+        /// Which certificates.
+        #[command(flatten)]
+        targets: TargetArgs,
+        /// REVOKED instead of INACTIVE: AWS never lets it change again (asks for REVOKE).
+        #[arg(long)]
+        permanent: bool,
+        /// Confirmation and pace.
+        #[command(flatten)]
+        apply: ApplyArgs,
+    },
+    /// Restore after a revoke or quarantine: ACTIVE (from INACTIVE only; a REVOKED
+    /// certificate cannot come back), deny-all detached, out of the quarantine group.
+    Restore {
+        /// Which certificates.
+        #[command(flatten)]
+        targets: TargetArgs,
+        /// Confirmation and pace.
+        #[command(flatten)]
+        apply: ApplyArgs,
+    },
+    /// Quarantine: deny-all policy, thing into the quarantine group, live session cut; the
+    /// certificate's status is untouched.
+    Quarantine {
+        /// Which certificates.
+        #[command(flatten)]
+        targets: TargetArgs,
+        /// Confirmation and pace.
+        #[command(flatten)]
+        apply: ApplyArgs,
+    },
+    /// Freeze the environment: rotation stages refuse to start or promote until unfrozen.
+    Freeze {
+        /// Why (recorded in the audit log).
+        #[arg(long, value_name = "TEXT")]
+        reason: String,
+    },
+    /// Lift the environment's freeze.
+    Unfreeze {
+        /// Why (recorded in the audit log).
+        #[arg(long, value_name = "TEXT")]
+        reason: String,
+    },
+    /// Operations in the journal: list them, resume one that was interrupted.
+    #[command(subcommand)]
+    Ops(OpsCommand),
+}
+
+/// `ops` subcommands.
+#[derive(Debug, Clone, Subcommand)]
+pub enum OpsCommand {
+    /// The environment's operations, newest first, with their state.
+    List {
+        /// How many.
+        #[arg(long, default_value_t = 20, value_name = "N")]
+        limit: usize,
+    },
+    /// Resume an interrupted operation (the newest unfinished one without an id): calls the
+    /// journal has as done are not made again.
+    Resume {
+        /// Operation id (`op-…`).
+        id: Option<String>,
+        /// Confirmation and pace (the confirmation was given when the operation started).
+        #[command(flatten)]
+        apply: ApplyArgs,
+    },
+}
+
+/// Which certificates an operation acts on; selectors add up.
+#[derive(Debug, Clone, Args, Default)]
+pub struct TargetArgs {
+    /// A certificate id (64 hex characters, or a unique prefix of at least 8).
+    #[arg(long = "cert", value_name = "ID")]
+    pub certs: Vec<String>,
+    /// Every certificate attached to this thing.
+    #[arg(long = "thing", value_name = "NAME")]
+    pub things: Vec<String>,
+    /// Certificate ids and thing names, one per line (`-`: stdin; `#` comments).
+    #[arg(long = "from-file", value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+    /// A `certs list` filter as key=value words: `status=ACTIVE group=G ca=C
+    /// expiring-within=30d match=TEXT`.
+    #[arg(long = "query", value_name = "Q")]
+    pub queries: Vec<String>,
+    /// Every device certificate of this CA (id, id prefix or subject text).
+    #[arg(long = "ca", value_name = "ID")]
+    pub cas: Vec<String>,
+}
+
+/// Confirmation and pace of a mutating command.
+#[derive(Debug, Clone, Args, Default)]
+pub struct ApplyArgs {
+    /// Print the plan (the exact calls and the blast radius) and change nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Confirm without asking; needs --expect-count.
+    #[arg(long, requires = "expect_count")]
+    pub yes: bool,
+    /// The number of certificates the plan must have; refused (exit 8) when it differs.
+    #[arg(long, value_name = "N")]
+    pub expect_count: Option<usize>,
+    /// Mutating calls per second at most (AWS IoT's control-plane quotas; see docs/ops.md).
+    #[arg(long, value_name = "N", default_value_t = crate::ops::DEFAULT_CALLS_PER_SECOND)]
+    pub rate: f64,
+    /// How long to wait for the disconnects to be observed.
+    #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = parse_duration)]
+    pub disconnect_wait: i64,
 }
 
 /// Options of `demo`.

@@ -126,7 +126,13 @@ pub fn run(
         | Command::Audit { .. }
         | Command::Completions { .. }
         | Command::Man
-        | Command::Demo(_) => Ok(exit::USAGE),
+        | Command::Demo(_)
+        | Command::Revoke { .. }
+        | Command::Restore { .. }
+        | Command::Quarantine { .. }
+        | Command::Freeze { .. }
+        | Command::Unfreeze { .. }
+        | Command::Ops(_) => Ok(exit::USAGE),
     }
 }
 

@@ -17,3 +17,7 @@ pub const NOT_FOUND: u8 = 5;
 pub const READ_ONLY: u8 = 6;
 /// `audit --verify`: the audit log's hash chain is broken (an entry was changed or removed).
 pub const AUDIT_BROKEN: u8 = 7;
+/// A mutation was refused because `--expect-count` differs from the plan's count.
+pub const COUNT_DIFFERS: u8 = 8;
+/// A mutation was applied in part: some targets are done, others not (`fleetid ops resume`).
+pub const PARTIAL: u8 = 9;

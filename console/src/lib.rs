@@ -15,6 +15,7 @@ pub mod exit;
 pub mod feed;
 pub mod interactive;
 pub mod model;
+pub mod ops;
 pub mod refresh;
 pub mod render;
 pub mod store;

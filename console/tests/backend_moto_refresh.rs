@@ -13,14 +13,14 @@ use aws_credential_types::provider::error::CredentialsError;
 use aws_credential_types::provider::{ProvideCredentials, future};
 use aws_sdk_iot::types::CertificateStatus as AwsStatus;
 use backend_support::{
-    device_cert, load_all, moto_url, register_ca, register_device, root_ca, sdk_config, settings,
-    unique_prefix,
+    device_cert, load_all, moto_url, permit, register_ca, register_device, root_ca, sdk_config,
+    settings, unique_prefix,
 };
 use fleetid::backend::aws::AwsBackend;
 use fleetid::backend::records::{CertificateRecord, CertificateStatus, PemContents};
 use fleetid::backend::{
-    BackendUpdate, FleetBackend, JobRequest, KnownCertificate, NewCertificateStatus,
-    SnapshotRequest, Source, SourceState,
+    BackendUpdate, JobRequest, KnownCertificate, NewCertificateStatus, SnapshotRequest, Source,
+    SourceState,
 };
 
 fn certificates(updates: &[BackendUpdate]) -> Vec<CertificateRecord> {
@@ -71,8 +71,9 @@ async fn refresh_describes_only_new_and_changed_certificates() {
     assert!(ids.iter().all(|id| known.contains_key(id)));
 
     // One status change (through the backend's own mutation), three new certificates.
+    let permit = permit();
     backend
-        .update_certificate_status(&ids[5], NewCertificateStatus::Inactive)
+        .update_certificate_status(&permit, &ids[5], NewCertificateStatus::Inactive)
         .await
         .unwrap();
     // A certificate the store knows but the registry no longer lists. (moto 5.2.5 cannot
@@ -259,20 +260,28 @@ async fn mutations_reach_the_registry() {
     let (pem, _) = device_cert(&format!("{prefix}-0"), &ca, 30);
     let (cert_id, cert_arn) = register_device(&iot, &pem, &ca.pem, AwsStatus::Active).await;
     let backend = AwsBackend::new(&config, settings());
+    let permit = permit();
 
     let policy = format!("{prefix}-deny-all");
     let created = backend
         .create_policy(
+            &permit,
             &policy,
             r#"{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"iot:*","Resource":"*"}]}"#,
         )
         .await
         .unwrap();
     assert!(created.arn.ends_with(&policy), "{created:?}");
-    let again = backend.create_policy(&policy, "{}").await.unwrap_err();
+    let again = backend
+        .create_policy(&permit, &policy, "{}")
+        .await
+        .unwrap_err();
     assert!(again.to_string().contains("iot:CreatePolicy"), "{again}");
 
-    backend.attach_policy(&policy, &cert_arn).await.unwrap();
+    backend
+        .attach_policy(&permit, &policy, &cert_arn)
+        .await
+        .unwrap();
     let attached = |iot: aws_sdk_iot::Client, arn: String| async move {
         iot.list_attached_policies()
             .target(arn)
@@ -288,11 +297,14 @@ async fn mutations_reach_the_registry() {
         attached(iot.clone(), cert_arn.clone()).await,
         vec![policy.clone()]
     );
-    backend.detach_policy(&policy, &cert_arn).await.unwrap();
+    backend
+        .detach_policy(&permit, &policy, &cert_arn)
+        .await
+        .unwrap();
     assert!(attached(iot.clone(), cert_arn.clone()).await.is_empty());
 
     backend
-        .update_certificate_status(&cert_id, NewCertificateStatus::Revoked)
+        .update_certificate_status(&permit, &cert_id, NewCertificateStatus::Revoked)
         .await
         .unwrap();
     let status = iot
@@ -321,7 +333,10 @@ async fn mutations_reach_the_registry() {
         .send()
         .await
         .unwrap();
-    backend.add_thing_to_group(&thing, &group).await.unwrap();
+    backend
+        .add_thing_to_group(&permit, &thing, &group)
+        .await
+        .unwrap();
     let members = iot
         .list_things_in_thing_group()
         .thing_group_name(&group)
@@ -332,22 +347,25 @@ async fn mutations_reach_the_registry() {
 
     let job_id = format!("{prefix}-rotate");
     let job_arn = backend
-        .create_job(&JobRequest {
-            job_id: job_id.clone(),
-            targets: vec![thing_arn],
-            document: r#"{"operation":"rotate"}"#.into(),
-            max_per_minute: Some(10),
-            abort_failure_percent: Some(20.0),
-            abort_min_executed: 5,
-            in_progress_timeout_minutes: Some(30),
-        })
+        .create_job(
+            &permit,
+            &JobRequest {
+                job_id: job_id.clone(),
+                targets: vec![thing_arn],
+                document: r#"{"operation":"rotate"}"#.into(),
+                max_per_minute: Some(10),
+                abort_failure_percent: Some(20.0),
+                abort_min_executed: 5,
+                in_progress_timeout_minutes: Some(30),
+            },
+        )
         .await
         .unwrap();
     assert!(job_arn.ends_with(&job_id), "{job_arn}");
     let progress = backend.describe_job(&job_id).await.unwrap();
     assert_ne!(progress.status, "CANCELED");
     backend
-        .cancel_job(&job_id, "halted by the test", true)
+        .cancel_job(&permit, &job_id, "halted by the test", true)
         .await
         .unwrap();
     assert_eq!(

@@ -37,6 +37,10 @@ pub struct CallFailure {
     pub kind: FailureKind,
     /// The service's error code and message, or the transport error.
     pub detail: String,
+    /// The service's error code (`ResourceAlreadyExistsException`), when it answered one.
+    pub code: Option<String>,
+    /// The request id of the failed call, when the service answered.
+    pub request_id: Option<String>,
 }
 
 impl fmt::Display for CallFailure {
@@ -114,10 +118,24 @@ impl CallFailure {
             }
             None => DisplayErrorContext(err).to_string(),
         };
+        let code = err
+            .as_service_error()
+            .and_then(ProvideErrorMetadata::code)
+            .map(str::to_owned);
+        let request_id = err
+            .raw_response()
+            .and_then(|r| {
+                r.headers()
+                    .get("x-amzn-RequestId")
+                    .or_else(|| r.headers().get("x-amz-request-id"))
+            })
+            .map(str::to_owned);
         Self {
             operation,
             kind,
             detail,
+            code,
+            request_id,
         }
     }
 }

@@ -1,7 +1,11 @@
-//! Inputs and outputs of the mutations [`super::FleetBackend`] offers to the ops code.
+//! Inputs and outputs of the mutations the backend offers to the ops code (each takes a
+//! [`crate::context::MutationPermit`]), and of the reads the ops code verifies them with.
+
+use serde::{Deserialize, Serialize};
 
 /// A status a certificate can be set to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum NewCertificateStatus {
     /// Accept connections again.
     Active,
@@ -30,6 +34,8 @@ pub struct PolicyCreated {
     pub arn: String,
     /// Its default version id (`1`).
     pub version: String,
+    /// The call's request id.
+    pub receipt: Receipt,
 }
 
 /// What to create an IoT job with (the subset the rotation campaigns use).
@@ -70,4 +76,31 @@ pub struct JobProgress {
     pub in_progress: i32,
     /// Executions canceled.
     pub canceled: i32,
+}
+
+/// What a successful mutating call left behind: the request id AWS gave it.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Receipt {
+    /// `x-amzn-RequestId` of the call, when the endpoint sent one.
+    pub request_id: Option<String>,
+}
+
+/// How the data plane's DeleteConnection ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SessionCut {
+    /// The session was closed.
+    Cut(Receipt),
+    /// No client with that id was connected (`ResourceNotFoundException`).
+    NotConnected(Receipt),
+    /// The endpoint does not answer DeleteConnection (moto).
+    NotSupported(String),
+}
+
+/// A certificate as read back after a mutation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CertificateReadBack {
+    /// Its ARN.
+    pub arn: String,
+    /// Its status (AWS spelling).
+    pub status: String,
 }

@@ -4,8 +4,9 @@
 
 use crate::config::Environment;
 
-/// Proof that mutations are allowed in this session. It cannot be built outside this module.
-#[derive(Debug)]
+/// Proof that mutations are allowed in this session. It cannot be built outside this module;
+/// a clone is the same proof, handed to the tasks of one apply.
+#[derive(Debug, Clone)]
 pub struct MutationPermit {
     environment: String,
 }

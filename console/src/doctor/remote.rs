@@ -258,6 +258,8 @@ mod tests {
             operation: "iot:ListCertificates",
             kind,
             detail: "HTTP 403: AccessDeniedException".to_owned(),
+            code: None,
+            request_id: None,
         })
     }
 

@@ -31,14 +31,7 @@ pub struct Recorder {
     triage: HashMap<u64, Triage>,
 }
 
-/// The operating-system user running the console (`USER`, `LOGNAME`, `USERNAME`).
-#[must_use]
-pub fn os_user() -> String {
-    ["USER", "LOGNAME", "USERNAME"]
-        .iter()
-        .find_map(|name| std::env::var(name).ok().filter(|v| !v.is_empty()))
-        .unwrap_or_else(|| "unknown".to_owned())
-}
+pub use crate::ops::record::os_user;
 
 fn short(hash: &[u8; 32]) -> Box<str> {
     hex::encode(&hash[..4]).into()

@@ -8,6 +8,7 @@
 //! ([`triage`]).
 
 pub mod audit;
+pub mod journal;
 mod load;
 mod save;
 mod schema;

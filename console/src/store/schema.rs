@@ -1,6 +1,7 @@
 //! The cache's tables. A change of columns needs new table names (or a migration): the
 //! cache is only a cache, so dropping an old one and reloading from AWS is acceptable —
-//! except `audit_log` and `anomaly_triage`, which are records, not cache: never drop them.
+//! except `audit_log`, `anomaly_triage`, the operations journal (`ops`, `op_calls`) and
+//! `freeze`, which are records, not cache: never drop them.
 
 /// Creates every table when missing.
 pub const SCHEMA: &str = "
@@ -47,6 +48,15 @@ CREATE TRIGGER IF NOT EXISTS audit_log_no_update BEFORE UPDATE ON audit_log
     BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
 CREATE TRIGGER IF NOT EXISTS audit_log_no_delete BEFORE DELETE ON audit_log
     BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+CREATE TABLE IF NOT EXISTS ops (
+    id TEXT PRIMARY KEY, env TEXT NOT NULL, kind TEXT NOT NULL, created INTEGER NOT NULL,
+    plan TEXT NOT NULL, state TEXT NOT NULL, updated INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS ops_env ON ops (env, created);
+CREATE TABLE IF NOT EXISTS op_calls (
+    op TEXT NOT NULL, step INTEGER NOT NULL, state TEXT NOT NULL, request_id TEXT,
+    detail TEXT NOT NULL, started INTEGER NOT NULL, finished INTEGER, PRIMARY KEY (op, step));
+CREATE TABLE IF NOT EXISTS freeze (
+    env TEXT PRIMARY KEY, reason TEXT NOT NULL, since INTEGER NOT NULL, by TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS anomaly_triage (
     env TEXT NOT NULL, anomaly TEXT NOT NULL, state TEXT NOT NULL, until INTEGER,
     at INTEGER NOT NULL, PRIMARY KEY (env, anomaly));

@@ -167,3 +167,21 @@ pub async fn register_device(
         out.certificate_arn().unwrap().to_owned(),
     )
 }
+
+/// A context over moto in one call (static test credentials, a store in `store_path`).
+pub fn moto_context(store_path: std::path::PathBuf) -> fleetid::context::Context {
+    fleetid::context::Context::for_endpoint(
+        "moto",
+        &moto_url(),
+        "us-east-1",
+        Credentials::new("testing", "testing", None, None, "tests"),
+        store_path,
+    )
+}
+
+/// A mutation permit, minted the only way there is: by a context that is not read-only.
+pub fn permit() -> fleetid::context::MutationPermit {
+    moto_context(std::env::temp_dir().join("fleetid-permit-unused.sqlite3"))
+        .mutation_permit()
+        .unwrap()
+}

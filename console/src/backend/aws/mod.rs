@@ -15,12 +15,11 @@ use std::sync::Arc;
 
 use aws_config::retry::RetryConfig;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
-use tokio::sync::{Semaphore, mpsc};
+use tokio::sync::{OnceCell, Semaphore, mpsc};
 
 use crate::backend::FleetBackend;
-use crate::backend::error::BackendError;
+use crate::backend::error::{BackendError, CallFailure};
 use crate::backend::live::connection::{LiveOptions, follow_live};
-use crate::backend::mutations::{JobProgress, JobRequest, NewCertificateStatus, PolicyCreated};
 use crate::backend::update::{BackendUpdate, SnapshotRequest, SnapshotSummary};
 
 /// How many DescribeCertificate chains run at once unless configured otherwise.
@@ -87,17 +86,22 @@ pub struct AwsBackend {
     settings: LoadSettings,
     describe_slots: Arc<Semaphore>,
     live: Option<LiveOptions>,
+    /// The configuration the data plane client is made from, on first use.
+    sdk: Option<SdkConfig>,
+    data: Arc<OnceCell<aws_sdk_iotdataplane::Client>>,
 }
 
 impl AwsBackend {
     /// A backend from an SDK configuration (see [`load_sdk_config`]).
     #[must_use]
     pub fn new(config: &SdkConfig, settings: LoadSettings) -> Self {
-        Self::from_clients(
+        let mut backend = Self::from_clients(
             aws_sdk_iot::Client::new(config),
             aws_sdk_cloudwatch::Client::new(config),
             settings,
-        )
+        );
+        backend.sdk = Some(config.clone());
+        backend
     }
 
     /// A backend from ready clients (tests hand in mocked ones).
@@ -114,7 +118,44 @@ impl AwsBackend {
             settings,
             describe_slots,
             live: None,
+            sdk: None,
+            data: Arc::new(OnceCell::new()),
         }
+    }
+
+    /// The data plane client (DeleteConnection), made on first use: at the configured
+    /// endpoint URL when there is one, else at the account's iot:Data-ATS endpoint
+    /// (DescribeEndpoint), as AWS documents for the data plane.
+    ///
+    /// # Errors
+    /// [`BackendError::Call`] when DescribeEndpoint fails, [`BackendError::InvalidRequest`]
+    /// for a backend made from bare clients.
+    pub async fn data_plane(&self) -> Result<&aws_sdk_iotdataplane::Client, BackendError> {
+        let Some(sdk) = &self.sdk else {
+            return Err(BackendError::InvalidRequest {
+                operation: "iot:DeleteConnection",
+                detail: "this backend was made without an SDK configuration".into(),
+            });
+        };
+        self.data
+            .get_or_try_init(|| async {
+                if sdk.endpoint_url().is_some() {
+                    return Ok(aws_sdk_iotdataplane::Client::new(sdk));
+                }
+                let out = self
+                    .iot
+                    .describe_endpoint()
+                    .endpoint_type("iot:Data-ATS")
+                    .send()
+                    .await
+                    .map_err(|e| CallFailure::from_sdk("iot:DescribeEndpoint", &e))?;
+                let address = out.endpoint_address().unwrap_or_default();
+                let config = aws_sdk_iotdataplane::config::Builder::from(sdk)
+                    .endpoint_url(format!("https://{address}"))
+                    .build();
+                Ok(aws_sdk_iotdataplane::Client::from_conf(config))
+            })
+            .await
     }
 
     /// Enables live status over MQTT with these options.
@@ -122,6 +163,12 @@ impl AwsBackend {
     pub fn with_live(mut self, live: LiveOptions) -> Self {
         self.live = Some(live);
         self
+    }
+
+    /// Whether live status (and so the lifecycle events that show a disconnect) is configured.
+    #[must_use]
+    pub fn has_live(&self) -> bool {
+        self.live.is_some()
     }
 
     /// The AWS IoT client (for `doctor` and the ops code).
@@ -151,50 +198,5 @@ impl FleetBackend for AwsBackend {
             });
         };
         follow_live(&self.iot, options, &updates).await
-    }
-
-    async fn update_certificate_status(
-        &self,
-        certificate_id: &str,
-        status: NewCertificateStatus,
-    ) -> Result<(), BackendError> {
-        mutations::update_certificate_status(&self.iot, certificate_id, status).await
-    }
-
-    async fn attach_policy(&self, policy_name: &str, target_arn: &str) -> Result<(), BackendError> {
-        mutations::attach_policy(&self.iot, policy_name, target_arn).await
-    }
-
-    async fn detach_policy(&self, policy_name: &str, target_arn: &str) -> Result<(), BackendError> {
-        mutations::detach_policy(&self.iot, policy_name, target_arn).await
-    }
-
-    async fn create_policy(
-        &self,
-        policy_name: &str,
-        document: &str,
-    ) -> Result<PolicyCreated, BackendError> {
-        mutations::create_policy(&self.iot, policy_name, document).await
-    }
-
-    async fn add_thing_to_group(&self, thing: &str, group: &str) -> Result<(), BackendError> {
-        mutations::add_thing_to_group(&self.iot, thing, group).await
-    }
-
-    async fn create_job(&self, job: &JobRequest) -> Result<String, BackendError> {
-        mutations::create_job(&self.iot, job).await
-    }
-
-    async fn describe_job(&self, job_id: &str) -> Result<JobProgress, BackendError> {
-        mutations::describe_job(&self.iot, job_id).await
-    }
-
-    async fn cancel_job(
-        &self,
-        job_id: &str,
-        comment: &str,
-        force: bool,
-    ) -> Result<(), BackendError> {
-        mutations::cancel_job(&self.iot, job_id, comment, force).await
     }
 }

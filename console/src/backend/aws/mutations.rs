@@ -1,185 +1,403 @@
-//! The mutations against aws-sdk-iot. Each is one API call; planning, confirmation, journaling
-//! and verification belong to the ops code that calls these.
+//! The mutations against aws-sdk-iot and aws-sdk-iotdataplane, and the reads that verify them.
+//! Each mutation is one API call, needs a [`MutationPermit`] and returns the call's request
+//! id; planning, confirmation, journaling and verification belong to the ops code.
 
-use aws_sdk_iot::Client;
+use aws_sdk_iot::operation::RequestId;
 use aws_sdk_iot::types::{
     AbortAction, AbortConfig, AbortCriteria, CertificateStatus, JobExecutionFailureType,
     JobExecutionsRolloutConfig, JobProcessDetails, TargetSelection, TimeoutConfig,
 };
 
-use crate::backend::error::{BackendError, CallFailure};
-use crate::backend::mutations::{JobProgress, JobRequest, NewCertificateStatus, PolicyCreated};
+use super::AwsBackend;
+use crate::backend::error::{BackendError, CallFailure, FailureKind};
+use crate::backend::mutations::{
+    CertificateReadBack, JobProgress, JobRequest, NewCertificateStatus, PolicyCreated, Receipt,
+    SessionCut,
+};
+use crate::context::MutationPermit;
 
-pub(super) async fn update_certificate_status(
-    iot: &Client,
-    certificate_id: &str,
-    status: NewCertificateStatus,
-) -> Result<(), BackendError> {
-    iot.update_certificate()
-        .certificate_id(certificate_id)
-        .new_status(CertificateStatus::from(status.as_str()))
-        .send()
-        .await
-        .map_err(|e| CallFailure::from_sdk("iot:UpdateCertificate", &e))?;
-    Ok(())
+fn receipt(output: &impl RequestId) -> Receipt {
+    Receipt {
+        request_id: output.request_id().map(str::to_owned),
+    }
 }
 
-pub(super) async fn attach_policy(
-    iot: &Client,
-    policy_name: &str,
-    target_arn: &str,
-) -> Result<(), BackendError> {
-    iot.attach_policy()
-        .policy_name(policy_name)
-        .target(target_arn)
-        .send()
-        .await
-        .map_err(|e| CallFailure::from_sdk("iot:AttachPolicy", &e))?;
-    Ok(())
-}
+impl AwsBackend {
+    /// Sets a certificate's status (ACTIVE, INACTIVE, or the final REVOKED).
+    ///
+    /// # Errors
+    /// [`BackendError::Call`] with the classified AWS failure.
+    pub async fn update_certificate_status(
+        &self,
+        _permit: &MutationPermit,
+        certificate_id: &str,
+        status: NewCertificateStatus,
+    ) -> Result<Receipt, BackendError> {
+        let out = self
+            .iot
+            .update_certificate()
+            .certificate_id(certificate_id)
+            .new_status(CertificateStatus::from(status.as_str()))
+            .send()
+            .await
+            .map_err(|e| CallFailure::from_sdk("iot:UpdateCertificate", &e))?;
+        Ok(receipt(&out))
+    }
 
-pub(super) async fn detach_policy(
-    iot: &Client,
-    policy_name: &str,
-    target_arn: &str,
-) -> Result<(), BackendError> {
-    iot.detach_policy()
-        .policy_name(policy_name)
-        .target(target_arn)
-        .send()
-        .await
-        .map_err(|e| CallFailure::from_sdk("iot:DetachPolicy", &e))?;
-    Ok(())
-}
+    /// Attaches a policy to a target ARN (certificate or thing group).
+    ///
+    /// # Errors
+    /// [`BackendError::Call`].
+    pub async fn attach_policy(
+        &self,
+        _permit: &MutationPermit,
+        policy_name: &str,
+        target_arn: &str,
+    ) -> Result<Receipt, BackendError> {
+        let out = self
+            .iot
+            .attach_policy()
+            .policy_name(policy_name)
+            .target(target_arn)
+            .send()
+            .await
+            .map_err(|e| CallFailure::from_sdk("iot:AttachPolicy", &e))?;
+        Ok(receipt(&out))
+    }
 
-pub(super) async fn create_policy(
-    iot: &Client,
-    policy_name: &str,
-    document: &str,
-) -> Result<PolicyCreated, BackendError> {
-    let out = iot
-        .create_policy()
-        .policy_name(policy_name)
-        .policy_document(document)
-        .send()
-        .await
-        .map_err(|e| CallFailure::from_sdk("iot:CreatePolicy", &e))?;
-    Ok(PolicyCreated {
-        arn: out
-            .policy_arn()
+    /// Detaches a policy from a target ARN.
+    ///
+    /// # Errors
+    /// [`BackendError::Call`].
+    pub async fn detach_policy(
+        &self,
+        _permit: &MutationPermit,
+        policy_name: &str,
+        target_arn: &str,
+    ) -> Result<Receipt, BackendError> {
+        let out = self
+            .iot
+            .detach_policy()
+            .policy_name(policy_name)
+            .target(target_arn)
+            .send()
+            .await
+            .map_err(|e| CallFailure::from_sdk("iot:DetachPolicy", &e))?;
+        Ok(receipt(&out))
+    }
+
+    /// Creates a policy (its version 1 becomes the default).
+    ///
+    /// # Errors
+    /// [`BackendError::Call`]; an existing name is `ResourceAlreadyExistsException`.
+    pub async fn create_policy(
+        &self,
+        _permit: &MutationPermit,
+        policy_name: &str,
+        document: &str,
+    ) -> Result<PolicyCreated, BackendError> {
+        let out = self
+            .iot
+            .create_policy()
+            .policy_name(policy_name)
+            .policy_document(document)
+            .send()
+            .await
+            .map_err(|e| CallFailure::from_sdk("iot:CreatePolicy", &e))?;
+        Ok(PolicyCreated {
+            arn: out
+                .policy_arn()
+                .ok_or(BackendError::MissingField {
+                    operation: "iot:CreatePolicy",
+                    field: "policyArn",
+                })?
+                .to_owned(),
+            version: out.policy_version_id().unwrap_or("1").to_owned(),
+            receipt: receipt(&out),
+        })
+    }
+
+    /// Creates a static thing group (AWS answers an existing one with the same properties
+    /// as created).
+    ///
+    /// # Errors
+    /// [`BackendError::Call`].
+    pub async fn create_thing_group(
+        &self,
+        _permit: &MutationPermit,
+        group: &str,
+    ) -> Result<Receipt, BackendError> {
+        let out = self
+            .iot
+            .create_thing_group()
+            .thing_group_name(group)
+            .send()
+            .await
+            .map_err(|e| CallFailure::from_sdk("iot:CreateThingGroup", &e))?;
+        Ok(receipt(&out))
+    }
+
+    /// Adds a thing to a static thing group.
+    ///
+    /// # Errors
+    /// [`BackendError::Call`].
+    pub async fn add_thing_to_group(
+        &self,
+        _permit: &MutationPermit,
+        thing: &str,
+        group: &str,
+    ) -> Result<Receipt, BackendError> {
+        let out = self
+            .iot
+            .add_thing_to_thing_group()
+            .thing_name(thing)
+            .thing_group_name(group)
+            .send()
+            .await
+            .map_err(|e| CallFailure::from_sdk("iot:AddThingToThingGroup", &e))?;
+        Ok(receipt(&out))
+    }
+
+    /// Removes a thing from a static thing group.
+    ///
+    /// # Errors
+    /// [`BackendError::Call`].
+    pub async fn remove_thing_from_group(
+        &self,
+        _permit: &MutationPermit,
+        thing: &str,
+        group: &str,
+    ) -> Result<Receipt, BackendError> {
+        let out = self
+            .iot
+            .remove_thing_from_thing_group()
+            .thing_name(thing)
+            .thing_group_name(group)
+            .send()
+            .await
+            .map_err(|e| CallFailure::from_sdk("iot:RemoveThingFromThingGroup", &e))?;
+        Ok(receipt(&out))
+    }
+
+    /// Closes the MQTT session of `client_id` at once (the data plane's DeleteConnection).
+    /// An endpoint that does not answer the operation is [`SessionCut::NotSupported`], not an
+    /// error: the certificate status and the deny-all policy still take effect, only later.
+    ///
+    /// # Errors
+    /// [`BackendError::Call`] for any other failure.
+    pub async fn delete_connection(
+        &self,
+        _permit: &MutationPermit,
+        client_id: &str,
+    ) -> Result<SessionCut, BackendError> {
+        let data = match self.data_plane().await {
+            Ok(data) => data,
+            Err(e) => return Ok(SessionCut::NotSupported(e.to_string())),
+        };
+        match data
+            .delete_connection()
+            .client_id(client_id)
+            .prevent_will_message(false)
+            .send()
+            .await
+        {
+            Ok(out) => Ok(SessionCut::Cut(receipt(&out))),
+            Err(e) => {
+                let failure = CallFailure::from_sdk("iot:DeleteConnection", &e);
+                match (failure.code.as_deref(), failure.kind) {
+                    (Some("ResourceNotFoundException"), _) => {
+                        Ok(SessionCut::NotConnected(Receipt {
+                            request_id: failure.request_id,
+                        }))
+                    }
+                    (_, FailureKind::NotSupported) => Ok(SessionCut::NotSupported(failure.detail)),
+                    _ => Err(failure.into()),
+                }
+            }
+        }
+    }
+
+    /// Reads a certificate's ARN and status back.
+    ///
+    /// # Errors
+    /// [`BackendError::Call`].
+    pub async fn describe_certificate(
+        &self,
+        certificate_id: &str,
+    ) -> Result<CertificateReadBack, BackendError> {
+        let out = self
+            .iot
+            .describe_certificate()
+            .certificate_id(certificate_id)
+            .send()
+            .await
+            .map_err(|e| CallFailure::from_sdk("iot:DescribeCertificate", &e))?;
+        let description = out
+            .certificate_description()
             .ok_or(BackendError::MissingField {
-                operation: "iot:CreatePolicy",
-                field: "policyArn",
-            })?
-            .to_owned(),
-        version: out.policy_version_id().unwrap_or("1").to_owned(),
-    })
-}
+                operation: "iot:DescribeCertificate",
+                field: "certificateDescription",
+            })?;
+        Ok(CertificateReadBack {
+            arn: description.certificate_arn().unwrap_or_default().to_owned(),
+            status: description
+                .status()
+                .map_or("UNKNOWN", CertificateStatus::as_str)
+                .to_owned(),
+        })
+    }
 
-pub(super) async fn add_thing_to_group(
-    iot: &Client,
-    thing: &str,
-    group: &str,
-) -> Result<(), BackendError> {
-    iot.add_thing_to_thing_group()
-        .thing_name(thing)
-        .thing_group_name(group)
-        .send()
-        .await
-        .map_err(|e| CallFailure::from_sdk("iot:AddThingToThingGroup", &e))?;
-    Ok(())
-}
+    /// Names of the policies attached to `target_arn` (first 250).
+    ///
+    /// # Errors
+    /// [`BackendError::Call`].
+    pub async fn attached_policies(&self, target_arn: &str) -> Result<Vec<String>, BackendError> {
+        let out = self
+            .iot
+            .list_attached_policies()
+            .target(target_arn)
+            .page_size(250)
+            .send()
+            .await
+            .map_err(|e| CallFailure::from_sdk("iot:ListAttachedPolicies", &e))?;
+        Ok(out
+            .policies()
+            .iter()
+            .filter_map(|p| p.policy_name().map(str::to_owned))
+            .collect())
+    }
 
-pub(super) async fn create_job(iot: &Client, job: &JobRequest) -> Result<String, BackendError> {
-    let invalid = |e: aws_sdk_iot::error::BuildError| BackendError::InvalidRequest {
-        operation: "iot:CreateJob",
-        detail: e.to_string(),
-    };
-    let mut request = iot
-        .create_job()
-        .job_id(&job.job_id)
-        .set_targets(Some(job.targets.clone()))
-        .document(&job.document)
-        .target_selection(TargetSelection::Snapshot);
-    if let Some(per_minute) = job.max_per_minute {
-        request = request.job_executions_rollout_config(
-            JobExecutionsRolloutConfig::builder()
-                .maximum_per_minute(per_minute)
-                .build(),
-        );
+    /// Names of the thing groups `thing` is in (first 250).
+    ///
+    /// # Errors
+    /// [`BackendError::Call`].
+    pub async fn thing_groups_of(&self, thing: &str) -> Result<Vec<String>, BackendError> {
+        let out = self
+            .iot
+            .list_thing_groups_for_thing()
+            .thing_name(thing)
+            .max_results(250)
+            .send()
+            .await
+            .map_err(|e| CallFailure::from_sdk("iot:ListThingGroupsForThing", &e))?;
+        Ok(out
+            .thing_groups()
+            .iter()
+            .filter_map(|g| g.group_name().map(str::to_owned))
+            .collect())
     }
-    if let Some(percent) = job.abort_failure_percent {
-        let criteria = AbortCriteria::builder()
-            .failure_type(JobExecutionFailureType::All)
-            .action(AbortAction::Cancel)
-            .threshold_percentage(percent)
-            .min_number_of_executed_things(job.abort_min_executed.max(1))
-            .build()
-            .map_err(invalid)?;
-        request = request.abort_config(
-            AbortConfig::builder()
-                .criteria_list(criteria)
-                .build()
-                .map_err(invalid)?,
-        );
-    }
-    if let Some(minutes) = job.in_progress_timeout_minutes {
-        request = request.timeout_config(
-            TimeoutConfig::builder()
-                .in_progress_timeout_in_minutes(minutes)
-                .build(),
-        );
-    }
-    let out = request
-        .send()
-        .await
-        .map_err(|e| CallFailure::from_sdk("iot:CreateJob", &e))?;
-    Ok(out
-        .job_arn()
-        .ok_or(BackendError::MissingField {
+
+    /// Creates an IoT job; returns its ARN.
+    ///
+    /// # Errors
+    /// [`BackendError::Call`], or [`BackendError::InvalidRequest`] for a bad abort config.
+    pub async fn create_job(
+        &self,
+        _permit: &MutationPermit,
+        job: &JobRequest,
+    ) -> Result<String, BackendError> {
+        let invalid = |e: aws_sdk_iot::error::BuildError| BackendError::InvalidRequest {
             operation: "iot:CreateJob",
-            field: "jobArn",
-        })?
-        .to_owned())
-}
+            detail: e.to_string(),
+        };
+        let mut request = self
+            .iot
+            .create_job()
+            .job_id(&job.job_id)
+            .set_targets(Some(job.targets.clone()))
+            .document(&job.document)
+            .target_selection(TargetSelection::Snapshot);
+        if let Some(per_minute) = job.max_per_minute {
+            request = request.job_executions_rollout_config(
+                JobExecutionsRolloutConfig::builder()
+                    .maximum_per_minute(per_minute)
+                    .build(),
+            );
+        }
+        if let Some(percent) = job.abort_failure_percent {
+            let criteria = AbortCriteria::builder()
+                .failure_type(JobExecutionFailureType::All)
+                .action(AbortAction::Cancel)
+                .threshold_percentage(percent)
+                .min_number_of_executed_things(job.abort_min_executed.max(1))
+                .build()
+                .map_err(invalid)?;
+            request = request.abort_config(
+                AbortConfig::builder()
+                    .criteria_list(criteria)
+                    .build()
+                    .map_err(invalid)?,
+            );
+        }
+        if let Some(minutes) = job.in_progress_timeout_minutes {
+            request = request.timeout_config(
+                TimeoutConfig::builder()
+                    .in_progress_timeout_in_minutes(minutes)
+                    .build(),
+            );
+        }
+        let out = request
+            .send()
+            .await
+            .map_err(|e| CallFailure::from_sdk("iot:CreateJob", &e))?;
+        Ok(out
+            .job_arn()
+            .ok_or(BackendError::MissingField {
+                operation: "iot:CreateJob",
+                field: "jobArn",
+            })?
+            .to_owned())
+    }
 
-pub(super) async fn describe_job(iot: &Client, job_id: &str) -> Result<JobProgress, BackendError> {
-    let out = iot
-        .describe_job()
-        .job_id(job_id)
-        .send()
-        .await
-        .map_err(|e| CallFailure::from_sdk("iot:DescribeJob", &e))?;
-    let job = out.job().ok_or(BackendError::MissingField {
-        operation: "iot:DescribeJob",
-        field: "job",
-    })?;
-    let details = job.job_process_details();
-    let count = |f: fn(&JobProcessDetails) -> Option<i32>| details.and_then(f).unwrap_or(0);
-    Ok(JobProgress {
-        status: job.status().map_or("", |s| s.as_str()).to_owned(),
-        succeeded: count(JobProcessDetails::number_of_succeeded_things),
-        failed: count(JobProcessDetails::number_of_failed_things),
-        rejected: count(JobProcessDetails::number_of_rejected_things),
-        timed_out: count(JobProcessDetails::number_of_timed_out_things),
-        queued: count(JobProcessDetails::number_of_queued_things),
-        in_progress: count(JobProcessDetails::number_of_in_progress_things),
-        canceled: count(JobProcessDetails::number_of_canceled_things),
-    })
-}
+    /// Reads a job's status and per-state counts.
+    ///
+    /// # Errors
+    /// [`BackendError::Call`].
+    pub async fn describe_job(&self, job_id: &str) -> Result<JobProgress, BackendError> {
+        let out = self
+            .iot
+            .describe_job()
+            .job_id(job_id)
+            .send()
+            .await
+            .map_err(|e| CallFailure::from_sdk("iot:DescribeJob", &e))?;
+        let job = out.job().ok_or(BackendError::MissingField {
+            operation: "iot:DescribeJob",
+            field: "job",
+        })?;
+        let details = job.job_process_details();
+        let count = |f: fn(&JobProcessDetails) -> Option<i32>| details.and_then(f).unwrap_or(0);
+        Ok(JobProgress {
+            status: job.status().map_or("", |s| s.as_str()).to_owned(),
+            succeeded: count(JobProcessDetails::number_of_succeeded_things),
+            failed: count(JobProcessDetails::number_of_failed_things),
+            rejected: count(JobProcessDetails::number_of_rejected_things),
+            timed_out: count(JobProcessDetails::number_of_timed_out_things),
+            queued: count(JobProcessDetails::number_of_queued_things),
+            in_progress: count(JobProcessDetails::number_of_in_progress_things),
+            canceled: count(JobProcessDetails::number_of_canceled_things),
+        })
+    }
 
-pub(super) async fn cancel_job(
-    iot: &Client,
-    job_id: &str,
-    comment: &str,
-    force: bool,
-) -> Result<(), BackendError> {
-    iot.cancel_job()
-        .job_id(job_id)
-        .comment(comment)
-        .force(force)
-        .send()
-        .await
-        .map_err(|e| CallFailure::from_sdk("iot:CancelJob", &e))?;
-    Ok(())
+    /// Cancels a job; `force` also cancels executions in progress.
+    ///
+    /// # Errors
+    /// [`BackendError::Call`].
+    pub async fn cancel_job(
+        &self,
+        _permit: &MutationPermit,
+        job_id: &str,
+        comment: &str,
+        force: bool,
+    ) -> Result<(), BackendError> {
+        self.iot
+            .cancel_job()
+            .job_id(job_id)
+            .comment(comment)
+            .force(force)
+            .send()
+            .await
+            .map_err(|e| CallFailure::from_sdk("iot:CancelJob", &e))?;
+        Ok(())
+    }
 }

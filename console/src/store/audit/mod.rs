@@ -26,15 +26,24 @@ pub enum Decision {
     RefusedReadOnly,
     /// Refused because the caller's account is not the environment's.
     RefusedAccountMismatch,
+    /// Planned with `--dry-run`: shown, not applied.
+    DryRun,
+    /// Refused because `--expect-count` differed from the plan's count.
+    RefusedCountDiffers,
+    /// Refused because nobody confirmed (no `--yes`, no terminal to ask on).
+    RefusedNotConfirmed,
 }
 
 impl Decision {
     /// Every decision.
-    pub const ALL: [Self; 4] = [
+    pub const ALL: [Self; 7] = [
         Self::Confirmed,
         Self::Cancelled,
         Self::RefusedReadOnly,
         Self::RefusedAccountMismatch,
+        Self::DryRun,
+        Self::RefusedCountDiffers,
+        Self::RefusedNotConfirmed,
     ];
 
     /// The stored (and hashed) spelling.
@@ -45,6 +54,9 @@ impl Decision {
             Self::Cancelled => "cancelled",
             Self::RefusedReadOnly => "refused-read-only",
             Self::RefusedAccountMismatch => "refused-account-mismatch",
+            Self::DryRun => "dry-run",
+            Self::RefusedCountDiffers => "refused-count-differs",
+            Self::RefusedNotConfirmed => "refused-not-confirmed",
         }
     }
 

@@ -1,0 +1,282 @@
+//! Verify: after apply, read every target back (status, attached policies, groups) and
+//! observe the disconnect of the devices the operation cut off — through the lifecycle
+//! events of live status (`$aws/events/presence/disconnected/<client id>`, which AWS IoT and
+//! the lab's gateway publish), watched from before the first call so none is missed. The
+//! report says per target what is in effect, whether the device is disconnected
+//! (true/false/unknown) and how long it took.
+
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+use serde::{Serialize, Serializer};
+use tokio::sync::mpsc;
+
+use super::apply::{Applied, CallResult};
+use super::plan::{OpKind, Plan};
+use super::{DENY_ALL_POLICY, QUARANTINE_GROUP};
+use crate::backend::aws::AwsBackend;
+use crate::backend::live::{LiveEvent, PresenceKind};
+use crate::backend::{BackendUpdate, FleetBackend};
+
+/// How long to wait for the live session's subscriptions before the first call.
+const WATCH_READY: Duration = Duration::from_secs(5);
+
+/// Whether a device is off the broker after the operation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Disconnected {
+    /// Observed (or it was not connected when its session was to be cut).
+    Yes,
+    /// Still connected when the wait ended.
+    No,
+    /// Not observable here (no live status, or the device has no thing).
+    Unknown,
+}
+
+impl Serialize for Disconnected {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Self::Yes => s.serialize_bool(true),
+            Self::No => s.serialize_bool(false),
+            Self::Unknown => s.serialize_str("unknown"),
+        }
+    }
+}
+
+impl Disconnected {
+    /// `true`, `false` or `unknown`.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Yes => "true",
+            Self::No => "false",
+            Self::Unknown => "unknown",
+        }
+    }
+}
+
+/// One target after the operation.
+#[derive(Debug, Clone, Serialize)]
+pub struct TargetReport {
+    /// Certificate id.
+    pub certificate_id: String,
+    /// Its things.
+    pub things: Vec<String>,
+    /// Each call made for it.
+    pub calls: Vec<CallResult>,
+    /// Status read back (`None`: could not be read).
+    pub status_after: Option<String>,
+    /// Whether `fleetid-deny-all` is attached, read back.
+    pub deny_all_attached: Option<bool>,
+    /// Whether every thing is in `fleetid-quarantine`, read back.
+    pub quarantined: Option<bool>,
+    /// Off the broker?
+    pub disconnected: Disconnected,
+    /// From the target's first call to the disconnect observed.
+    pub time_to_effect_ms: Option<u64>,
+    /// Every call in effect and everything read back as the operation intends.
+    pub verified: bool,
+}
+
+/// Watches lifecycle events from before the first call; `None` without live status.
+pub struct DisconnectWatch {
+    events: mpsc::Receiver<BackendUpdate>,
+    task: tokio::task::JoinHandle<()>,
+    /// Client id -> when its disconnect was seen.
+    seen: HashMap<String, Instant>,
+}
+
+impl Drop for DisconnectWatch {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+impl DisconnectWatch {
+    /// Starts following live status and waits (briefly) until it is subscribed.
+    pub async fn start(backend: &AwsBackend) -> Option<Self> {
+        if !backend.has_live() {
+            return None;
+        }
+        let (tx, mut events) = mpsc::channel(1024);
+        let follower = backend.clone();
+        let task = tokio::spawn(async move {
+            let _ = follower.follow_live(tx).await;
+        });
+        let ready = tokio::time::timeout(WATCH_READY, async {
+            while let Some(update) = events.recv().await {
+                if matches!(update, BackendUpdate::Live(LiveEvent::Connected)) {
+                    return true;
+                }
+            }
+            false
+        })
+        .await;
+        if ready != Ok(true) {
+            task.abort();
+            return None;
+        }
+        Some(Self {
+            events,
+            task,
+            seen: HashMap::new(),
+        })
+    }
+
+    fn take(&mut self, update: BackendUpdate) {
+        if let BackendUpdate::Live(LiveEvent::Presence(event)) = update {
+            match event.kind {
+                PresenceKind::Disconnected => {
+                    self.seen
+                        .entry(event.client_id)
+                        .or_insert_with(Instant::now);
+                }
+                PresenceKind::Connected => {
+                    self.seen.remove(&event.client_id);
+                }
+                _ => {}
+            }
+        }
+    }
+
+    /// Waits until every client in `wanted` was seen disconnecting, or `deadline`.
+    async fn wait_for(&mut self, wanted: &[String], deadline: Instant) {
+        while let Ok(update) = self.events.try_recv() {
+            self.take(update);
+        }
+        while !wanted.iter().all(|c| self.seen.contains_key(c)) {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match tokio::time::timeout(left, self.events.recv()).await {
+                Ok(Some(update)) => self.take(update),
+                Ok(None) | Err(_) => return,
+            }
+        }
+    }
+}
+
+/// Reads every target back and observes the disconnects (`watch`: started before apply).
+pub async fn verify(
+    backend: &AwsBackend,
+    plan: &Plan,
+    applied: &Applied,
+    watch: Option<&mut DisconnectWatch>,
+    disconnect_wait: Duration,
+) -> Vec<TargetReport> {
+    let mut reports = Vec::with_capacity(plan.targets.len());
+    let cut_off: Vec<String> = if plan.kind.disconnects() {
+        plan.targets.iter().flat_map(|t| t.things.clone()).collect()
+    } else {
+        Vec::new()
+    };
+    let mut watch = watch;
+    if let Some(watch) = watch.as_deref_mut() {
+        watch
+            .wait_for(&cut_off, Instant::now() + disconnect_wait)
+            .await;
+    }
+    for (i, target) in plan.targets.iter().enumerate() {
+        let calls: Vec<CallResult> = plan
+            .steps
+            .iter()
+            .enumerate()
+            .filter(|(_, s)| s.target == Some(i))
+            .filter_map(|(step, _)| applied.calls[step].clone())
+            .collect();
+        let all_calls = calls.iter().all(CallResult::ok);
+        let status_after = backend
+            .describe_certificate(&target.certificate_id)
+            .await
+            .ok()
+            .map(|c| c.status);
+        let deny_all_attached = backend
+            .attached_policies(&target.certificate_arn)
+            .await
+            .ok()
+            .map(|p| p.iter().any(|p| p == DENY_ALL_POLICY));
+        let quarantined = if target.things.is_empty() {
+            None
+        } else {
+            let mut all = Some(true);
+            for thing in &target.things {
+                match backend.thing_groups_of(thing).await {
+                    Ok(groups) => {
+                        if !groups.iter().any(|g| g == QUARANTINE_GROUP) {
+                            all = all.map(|_| false);
+                        }
+                    }
+                    Err(_) => all = None,
+                }
+            }
+            all
+        };
+        let (disconnected, time_to_effect_ms) = disconnect_of(
+            plan.kind,
+            target,
+            &calls,
+            watch.as_deref(),
+            applied.started[i],
+        );
+        let intended = match plan.kind {
+            OpKind::Revoke => {
+                status_after.as_deref() == Some("INACTIVE")
+                    && deny_all_attached == Some(true)
+                    && quarantined != Some(false)
+            }
+            OpKind::RevokePermanent => {
+                status_after.as_deref() == Some("REVOKED")
+                    && deny_all_attached == Some(true)
+                    && quarantined != Some(false)
+            }
+            OpKind::Quarantine => deny_all_attached == Some(true) && quarantined != Some(false),
+            OpKind::Restore => {
+                status_after.as_deref() == Some("ACTIVE")
+                    && deny_all_attached == Some(false)
+                    && quarantined != Some(true)
+            }
+        };
+        reports.push(TargetReport {
+            certificate_id: target.certificate_id.clone(),
+            things: target.things.clone(),
+            calls,
+            status_after,
+            deny_all_attached,
+            quarantined,
+            disconnected,
+            time_to_effect_ms,
+            verified: all_calls && intended && disconnected != Disconnected::No,
+        });
+    }
+    reports
+}
+
+fn disconnect_of(
+    kind: OpKind,
+    target: &super::plan::Target,
+    calls: &[CallResult],
+    watch: Option<&DisconnectWatch>,
+    started: Option<Instant>,
+) -> (Disconnected, Option<u64>) {
+    if !kind.disconnects() || target.things.is_empty() {
+        return (Disconnected::Unknown, None);
+    }
+    // DeleteConnection answered "not connected": the device was off the broker already
+    // (dropped by the deny-all or the status change first, or never connected).
+    let was_off = calls
+        .iter()
+        .any(|c| c.operation == "iot:DeleteConnection" && c.result == "not connected");
+    let mut latest: Option<Instant> = None;
+    for thing in &target.things {
+        match watch.and_then(|w| w.seen.get(thing)) {
+            Some(at) => latest = latest.max(Some(*at)),
+            None if was_off => {}
+            None if watch.is_some() => return (Disconnected::No, None),
+            None => return (Disconnected::Unknown, None),
+        }
+    }
+    let ms = match (latest, started) {
+        (Some(at), Some(started)) => Some(
+            u64::try_from(at.saturating_duration_since(started).as_millis()).unwrap_or(u64::MAX),
+        ),
+        _ => None,
+    };
+    (Disconnected::Yes, ms)
+}

@@ -1,0 +1,491 @@
+//! The ops engine through the real binary against moto: `--dry-run`, a differing
+//! `--expect-count` and `--read-only` each leave the registry unchanged; revoke attaches
+//! the deny-all policy, sets INACTIVE (REVOKED with --permanent) and quarantines the thing,
+//! as read back with the SDK; restore undoes it; a revoked certificate cannot be restored;
+//! an apply killed between two calls resumes with `ops resume` and makes no call twice.
+//! moto has no data plane, so the session cut is reported as not supported. Needs
+//! `FLEETID_MOTO_URL` (scripts/test starts moto).
+#![allow(clippy::unwrap_used)]
+
+mod backend_support;
+
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use aws_sdk_iot::types::CertificateStatus;
+use backend_support::moto_url;
+
+fn fleetid_command(url: &str, region: &str, dir: &Path, args: &[&str]) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_fleetid"));
+    command
+        .args(["--endpoint-url", url, "--region", region])
+        .args(args)
+        .env("FLEETID_CACHE", dir.join("cache.sqlite3"))
+        .env("HOME", dir)
+        .env("XDG_CONFIG_HOME", dir.join("config"))
+        .env("AWS_ACCESS_KEY_ID", "testing")
+        .env("AWS_SECRET_ACCESS_KEY", "testing")
+        .env_remove("AWS_PROFILE")
+        .stdin(Stdio::null());
+    command
+}
+
+fn fleetid(url: &str, region: &str, dir: &Path, args: &[&str]) -> Output {
+    fleetid_command(url, region, dir, args)
+        .output()
+        .expect("the binary runs")
+}
+
+fn code(out: &Output) -> Option<i32> {
+    out.status.code()
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+struct Fleet {
+    runtime: tokio::runtime::Runtime,
+    iot: aws_sdk_iot::Client,
+    /// (certificate id, certificate ARN, thing)
+    devices: Vec<(String, String, String)>,
+}
+
+impl Fleet {
+    fn new(region: &str, prefix: &str, n: usize) -> Self {
+        let runtime = tokio::runtime::Runtime::new().unwrap();
+        let url = moto_url();
+        let iot = runtime.block_on(async {
+            let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
+                .region(aws_config::Region::new(region.to_owned()))
+                .credentials_provider(aws_sdk_iot::config::Credentials::new(
+                    "testing", "testing", None, None, "tests",
+                ))
+                .endpoint_url(&url)
+                .load()
+                .await;
+            aws_sdk_iot::Client::new(&config)
+        });
+        let mut devices = Vec::new();
+        for i in 0..n {
+            let thing = format!("{prefix}-{i}");
+            let key = rcgen::generate_simple_self_signed(vec![thing.clone()]).unwrap();
+            runtime.block_on(async {
+                let cert = iot
+                    .register_certificate_without_ca()
+                    .certificate_pem(key.cert.pem())
+                    .status(CertificateStatus::Active)
+                    .send()
+                    .await
+                    .unwrap();
+                iot.create_thing().thing_name(&thing).send().await.unwrap();
+                iot.attach_thing_principal()
+                    .thing_name(&thing)
+                    .principal(cert.certificate_arn().unwrap())
+                    .send()
+                    .await
+                    .unwrap();
+                devices.push((
+                    cert.certificate_id().unwrap().to_owned(),
+                    cert.certificate_arn().unwrap().to_owned(),
+                    thing,
+                ));
+            });
+        }
+        Self {
+            runtime,
+            iot,
+            devices,
+        }
+    }
+
+    fn status(&self, device: usize) -> String {
+        self.runtime.block_on(async {
+            self.iot
+                .describe_certificate()
+                .certificate_id(&self.devices[device].0)
+                .send()
+                .await
+                .unwrap()
+                .certificate_description()
+                .unwrap()
+                .status()
+                .unwrap()
+                .as_str()
+                .to_owned()
+        })
+    }
+
+    fn policies(&self, device: usize) -> Vec<String> {
+        self.runtime.block_on(async {
+            self.iot
+                .list_attached_policies()
+                .target(&self.devices[device].1)
+                .send()
+                .await
+                .unwrap()
+                .policies()
+                .iter()
+                .filter_map(|p| p.policy_name().map(str::to_owned))
+                .collect()
+        })
+    }
+
+    fn groups(&self, device: usize) -> Vec<String> {
+        self.runtime.block_on(async {
+            self.iot
+                .list_thing_groups_for_thing()
+                .thing_name(&self.devices[device].2)
+                .send()
+                .await
+                .unwrap()
+                .thing_groups()
+                .iter()
+                .filter_map(|g| g.group_name().map(str::to_owned))
+                .collect()
+        })
+    }
+
+    /// Status, policies and groups of a device, to compare before and after.
+    fn state(&self, device: usize) -> (String, Vec<String>, Vec<String>) {
+        (
+            self.status(device),
+            self.policies(device),
+            self.groups(device),
+        )
+    }
+}
+
+#[test]
+fn refusals_leave_moto_unchanged_and_revoke_and_restore_are_read_back() {
+    let region = "eu-south-2";
+    let url = moto_url();
+    let dir = tempfile::tempdir().unwrap();
+    let fleet = Fleet::new(region, &backend_support::unique_prefix("ops-moto"), 2);
+    let thing = fleet.devices[0].2.clone();
+    let before = fleet.state(0);
+    assert_eq!(before.0, "ACTIVE");
+
+    // --dry-run prints exactly the calls, makes none.
+    let out = fleetid(
+        &url,
+        region,
+        dir.path(),
+        &["revoke", "--thing", &thing, "--dry-run", "--output", "json"],
+    );
+    assert_eq!(code(&out), Some(0), "{}", stderr(&out));
+    let plan: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let operations: Vec<&str> = plan["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["call"]["operation"].as_str().unwrap())
+        .collect();
+    // The policy and the group are created first when missing (a moto that ran this test
+    // before has them).
+    let (prep, per_target) = operations.split_at(operations.len() - 4);
+    assert!(
+        prep.iter()
+            .all(|op| ["iot:CreatePolicy", "iot:CreateThingGroup"].contains(op)),
+        "{operations:?}"
+    );
+    assert_eq!(
+        per_target,
+        [
+            "iot:AttachPolicy",
+            "iot:UpdateCertificate",
+            "iot:AddThingToThingGroup",
+            "iot:DeleteConnection"
+        ]
+    );
+    assert_eq!(
+        plan["targets"][0]["certificate_arn"],
+        fleet.devices[0].1.as_str()
+    );
+    assert_eq!(fleet.state(0), before, "--dry-run changed moto");
+
+    // A differing count: exit 8, nothing changed.
+    let out = fleetid(
+        &url,
+        region,
+        dir.path(),
+        &["revoke", "--thing", &thing, "--yes", "--expect-count", "2"],
+    );
+    assert_eq!(code(&out), Some(8), "{}", stderr(&out));
+    assert_eq!(fleet.state(0), before, "a refused count changed moto");
+
+    // Read-only: exit 6, nothing changed.
+    let out = fleetid(
+        &url,
+        region,
+        dir.path(),
+        &[
+            "--read-only",
+            "revoke",
+            "--thing",
+            &thing,
+            "--yes",
+            "--expect-count",
+            "1",
+        ],
+    );
+    assert_eq!(code(&out), Some(6), "{}", stderr(&out));
+    assert_eq!(fleet.state(0), before, "a read-only session changed moto");
+
+    // Not confirmed on a non-terminal: exit 2.
+    let out = fleetid(&url, region, dir.path(), &["revoke", "--thing", &thing]);
+    assert_eq!(code(&out), Some(2), "{}", stderr(&out));
+    assert_eq!(fleet.state(0), before);
+
+    // Revoke, read back with the SDK.
+    let out = fleetid(
+        &url,
+        region,
+        dir.path(),
+        &[
+            "revoke",
+            "--thing",
+            &thing,
+            "--yes",
+            "--expect-count",
+            "1",
+            "--output",
+            "json",
+        ],
+    );
+    assert_eq!(code(&out), Some(0), "{}", stderr(&out));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        report["session_cut"],
+        "session cut: not supported by this endpoint"
+    );
+    let target = &report["targets"][0];
+    assert_eq!(target["certificate_id"], fleet.devices[0].0.as_str());
+    assert_eq!(target["status_after"], "INACTIVE");
+    assert_eq!(target["disconnected"], "unknown");
+    assert!(
+        target["calls"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c["operation"] == "iot:UpdateCertificate" && c["result"] == "done"),
+        "{target}"
+    );
+    assert_eq!(fleet.status(0), "INACTIVE");
+    assert_eq!(fleet.policies(0), ["fleetid-deny-all"]);
+    assert_eq!(fleet.groups(0), ["fleetid-quarantine"]);
+    assert_eq!(fleet.state(1).0, "ACTIVE", "the other device was touched");
+
+    // Restore undoes it.
+    let out = fleetid(
+        &url,
+        region,
+        dir.path(),
+        &["restore", "--thing", &thing, "--yes", "--expect-count", "1"],
+    );
+    assert_eq!(code(&out), Some(0), "{}", stderr(&out));
+    assert_eq!(
+        fleet.state(0),
+        ("ACTIVE".to_owned(), Vec::new(), Vec::new())
+    );
+
+    // Permanent: REVOKED, and it cannot come back.
+    let cert = fleet.devices[1].0.clone();
+    let out = fleetid(
+        &url,
+        region,
+        dir.path(),
+        &[
+            "revoke",
+            "--permanent",
+            "--cert",
+            &cert,
+            "--yes",
+            "--expect-count",
+            "1",
+        ],
+    );
+    assert_eq!(code(&out), Some(0), "{}", stderr(&out));
+    assert_eq!(fleet.status(1), "REVOKED");
+    let out = fleetid(
+        &url,
+        region,
+        dir.path(),
+        &["restore", "--cert", &cert, "--yes", "--expect-count", "1"],
+    );
+    assert_eq!(code(&out), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("cannot be restored"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(fleet.status(1), "REVOKED");
+
+    // Every plan, refusal and call is in the audit log, and the chain holds.
+    let out = fleetid(
+        &url,
+        region,
+        dir.path(),
+        &["audit", "--verify", "--limit", "100", "--output", "json"],
+    );
+    assert_eq!(code(&out), Some(0), "{}", stderr(&out));
+    let audit = String::from_utf8_lossy(&out.stdout);
+    for word in [
+        "dry-run",
+        "refused-count-differs",
+        "refused-read-only",
+        "refused-not-confirmed",
+        "iot:AttachPolicy",
+        "iot:UpdateCertificate",
+    ] {
+        assert!(
+            audit.contains(word),
+            "{word} missing from the audit log: {audit}"
+        );
+    }
+}
+
+/// Journaled calls of the newest operation: (step, state).
+fn journal(cache: &Path) -> Vec<(i64, String)> {
+    let Ok(db) = rusqlite::Connection::open(cache) else {
+        return Vec::new();
+    };
+    let Ok(mut statement) = db.prepare(
+        "SELECT step, state FROM op_calls WHERE op = (SELECT id FROM ops ORDER BY created DESC, id DESC LIMIT 1) ORDER BY step",
+    ) else {
+        return Vec::new();
+    };
+    statement
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .map(|rows| rows.filter_map(Result::ok).collect())
+        .unwrap_or_default()
+}
+
+#[test]
+fn an_apply_killed_between_two_calls_resumes_without_a_duplicate_call() {
+    let region = "me-central-1";
+    let url = moto_url();
+    let dir = tempfile::tempdir().unwrap();
+    let prefix = backend_support::unique_prefix("ops-resume");
+    let fleet = Fleet::new(region, &prefix, 3);
+    let cache = dir.path().join("cache.sqlite3");
+    let query = format!("match={prefix}");
+    let out = fleetid(
+        &url,
+        region,
+        dir.path(),
+        &["revoke", "--query", &query, "--dry-run", "--output", "json"],
+    );
+    assert_eq!(code(&out), Some(0), "{}", stderr(&out));
+    let plan: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let calls = plan["steps"].as_array().unwrap().len();
+    assert!(calls >= 12, "{plan}");
+    // Three targets at one call per second: 12 to 14 s of calls, killed after the third.
+    let mut child = fleetid_command(
+        &url,
+        region,
+        dir.path(),
+        &[
+            "revoke",
+            "--query",
+            &query,
+            "--yes",
+            "--expect-count",
+            "3",
+            "--rate",
+            "1",
+        ],
+    )
+    .stdout(Stdio::null())
+    .stderr(Stdio::null())
+    .spawn()
+    .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(90);
+    loop {
+        let rows = journal(&cache);
+        if rows.iter().filter(|(_, s)| s == "done").count() >= 3
+            && rows.iter().all(|(_, s)| s != "started")
+        {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the apply did not get going: {rows:?}"
+        );
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "the apply ended before it was killed"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let before = journal(&cache);
+    assert!(
+        before.len() < calls,
+        "the apply finished before it was killed: {before:?}"
+    );
+
+    let out = fleetid(
+        &url,
+        region,
+        dir.path(),
+        &["ops", "list", "--output", "json"],
+    );
+    assert_eq!(code(&out), Some(0), "{}", stderr(&out));
+    let ops: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(ops[0]["state"], "applying", "{ops}");
+    assert_eq!(ops[0]["resumable"], true);
+    let id = ops[0]["id"].as_str().unwrap().to_owned();
+
+    let out = fleetid(
+        &url,
+        region,
+        dir.path(),
+        &["ops", "resume", &id, "--output", "json"],
+    );
+    assert_eq!(code(&out), Some(0), "{}", stderr(&out));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let all_calls: Vec<&serde_json::Value> = report["preparations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .chain(
+            report["targets"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .flat_map(|t| t["calls"].as_array().unwrap()),
+        )
+        .collect();
+    // What was done before the kill is not made again.
+    for (step, state) in &before {
+        let call = all_calls.iter().find(|c| c["step"] == *step).unwrap();
+        if state == "done" {
+            assert_eq!(
+                call["result"], "done earlier",
+                "step {step} was made again: {call}"
+            );
+        }
+    }
+    // One audit entry per call made: none twice.
+    let db = rusqlite::Connection::open(&cache).unwrap();
+    let mut statement = db
+        .prepare("SELECT action, targets, COUNT(*) FROM audit_log WHERE plan = ?1 AND action LIKE 'iot:%' GROUP BY action, targets")
+        .unwrap();
+    let counts: Vec<(String, String, i64)> = statement
+        .query_map([&id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    assert_eq!(counts.len(), calls, "{counts:?}");
+    assert!(
+        counts.iter().all(|(_, _, n)| *n == 1),
+        "a call was made twice: {counts:?}"
+    );
+    for device in 0..3 {
+        assert_eq!(fleet.status(device), "INACTIVE");
+        assert_eq!(fleet.policies(device), ["fleetid-deny-all"]);
+    }
+}
