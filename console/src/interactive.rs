@@ -7,6 +7,7 @@
 //! store's audit log by the [`recorder`]; the triage is kept per environment and shows again
 //! on the next start.
 
+mod act;
 mod recorder;
 mod requests;
 
@@ -158,7 +159,7 @@ struct Stores {
 
 fn model_thread(
     mut state: FleetState,
-    ctx: &Context,
+    ctx: &Arc<Context>,
     stores: Stores,
     updates: &mpsc::SyncSender<TuiUpdate>,
     requests: &Requests,
@@ -197,7 +198,7 @@ fn model_thread(
         let (tx, rx) = tokio_mpsc::channel::<BackendUpdate>(64);
         let request = feed::snapshot_request(&state);
         let load = backend.load_snapshot(request, tx);
-        let apply = pump(&mut state, &mut recorder, rx, updates, requests);
+        let apply = pump(&mut state, &mut recorder, rx, updates, requests, ctx);
         let (_, open) = tokio::join!(load, apply);
         if let Some(store) = store.as_mut()
             && let Err(e) = store.save(&env.name, &state, UnixTime::now())
@@ -219,7 +220,7 @@ fn model_thread(
         tokio::select! {
             () = live => {}
             () = poll(backend, &tx) => {}
-            _ = pump(&mut state, &mut recorder, rx, updates, requests) => {}
+            _ = pump(&mut state, &mut recorder, rx, updates, requests, ctx) => {}
         }
     });
     serve_requests(&state, &mut recorder, updates, requests);
@@ -249,6 +250,7 @@ async fn pump(
     mut rx: tokio_mpsc::Receiver<BackendUpdate>,
     updates: &mpsc::SyncSender<TuiUpdate>,
     requests: &Requests,
+    ctx: &Arc<Context>,
 ) -> Option<tokio_mpsc::Receiver<BackendUpdate>> {
     let mut last_sent = Instant::now();
     let mut dirty = false;
@@ -266,7 +268,7 @@ async fn pump(
                 dirty = true;
             }
             _ = tick.tick() => {
-                if !answer(state, recorder, updates, requests) {
+                if !answer(state, recorder, updates, requests, Some(ctx)) {
                     return None;
                 }
             }

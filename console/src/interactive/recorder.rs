@@ -16,8 +16,8 @@ use crate::tui::feed::anomaly_number;
 /// Audit entries per page of the Audit view.
 pub const AUDIT_PAGE: usize = 200;
 
-/// What this build does with a confirmed mutation (there is no ops engine yet).
-pub const NOT_APPLIED: &str = "not applied: this build has no ops engine; nothing was changed";
+/// What becomes of a mutation confirmed in an offline console: nothing can be applied.
+pub const NOT_APPLIED: &str = "not applied: the console is offline; nothing was changed";
 
 /// The store connection and the identity written into every entry.
 #[derive(Debug)]

@@ -2,9 +2,10 @@
 //! and every decision and triage written to the audit log through the [`Recorder`]; a signal
 //! once the UI is gone and every request was answered, so quitting loses none.
 
-use std::sync::mpsc;
+use std::sync::{Arc, mpsc};
 
 use super::recorder::{NOT_APPLIED, Recorder, as_update};
+use crate::context::Context;
 use crate::model::{FleetState, UnixTime};
 use crate::store::audit::Decision;
 use crate::tui;
@@ -44,10 +45,11 @@ pub fn answer(
     recorder: &mut Option<Recorder>,
     updates: &mpsc::SyncSender<TuiUpdate>,
     requests: &Requests,
+    ops: Option<&Arc<Context>>,
 ) -> bool {
     loop {
         match requests.try_recv() {
-            Ok(request) => respond(state, recorder, updates, request),
+            Ok(request) => respond(state, recorder, updates, request, ops),
             Err(mpsc::TryRecvError::Empty) => return true,
             Err(mpsc::TryRecvError::Disconnected) => return false,
         }
@@ -59,6 +61,7 @@ fn respond(
     recorder: &mut Option<Recorder>,
     updates: &mpsc::SyncSender<TuiUpdate>,
     request: TuiRequest,
+    ops: Option<&Arc<Context>>,
 ) {
     const UNRECORDED: &str = "the audit log is unavailable (no store): this was not recorded";
     let reply = match request {
@@ -67,18 +70,23 @@ fn respond(
             Some(detail) => TuiUpdate::Detail(Box::new(detail)),
             None => TuiUpdate::Notice(format!("no device named {thing}")),
         },
-        TuiRequest::Mutation(request) => {
-            if let Some(recorder) = recorder.as_mut() {
-                let _ = updates.send(as_update(recorder.mutation(
-                    &request,
-                    Decision::Confirmed,
-                    NOT_APPLIED,
-                )));
+        TuiRequest::Mutation(request) => match ops {
+            // The ops engine writes the plan, the confirmation and every call to the audit
+            // log itself.
+            Some(ctx) => TuiUpdate::Notice(super::act::start(ctx, state, &request, updates)),
+            None => {
+                if let Some(recorder) = recorder.as_mut() {
+                    let _ = updates.send(as_update(recorder.mutation(
+                        &request,
+                        Decision::Confirmed,
+                        NOT_APPLIED,
+                    )));
+                }
+                TuiUpdate::Notice(
+                    "offline: nothing can be changed without AWS; nothing was changed".into(),
+                )
             }
-            TuiUpdate::Notice(
-                "mutations are not available in this build yet; nothing was changed".into(),
-            )
-        }
+        },
         TuiRequest::Declined { request, refusal } => match recorder.as_mut() {
             Some(recorder) => {
                 let decision = match refusal {
@@ -113,6 +121,6 @@ pub fn serve_requests(
     requests: &Requests,
 ) {
     while let Ok(request) = requests.recv() {
-        respond(state, recorder, updates, request);
+        respond(state, recorder, updates, request, None);
     }
 }

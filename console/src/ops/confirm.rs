@@ -173,3 +173,27 @@ pub fn confirm_typed(
         plan,
     })
 }
+
+/// Confirms `plan` from the TUI's dialog, where the operator typed the count (or the name)
+/// of what the dialog showed: `shown` certificates. The plan, made afterwards from the
+/// model, must still have that many (the fleet may have changed in between).
+///
+/// # Errors
+/// [`Refusal::CountDiffers`] when it does not; [`Refusal::Cancelled`] for a permanent revoke,
+/// which the dialog does not offer.
+pub fn confirm_dialog(plan: Plan, shown: u64) -> Result<ConfirmedPlan, Refusal> {
+    let actual = plan.count();
+    if u64::try_from(actual).ok() != Some(shown) {
+        return Err(Refusal::CountDiffers {
+            expected: usize::try_from(shown).unwrap_or(usize::MAX),
+            actual,
+        });
+    }
+    if plan.kind == OpKind::RevokePermanent {
+        return Err(Refusal::Cancelled);
+    }
+    Ok(ConfirmedPlan {
+        how: format!("typed in the console's dialog ({shown} certificate(s) shown)"),
+        plan,
+    })
+}

@@ -1,0 +1,114 @@
+//! The TUI's confirmed mutations, handed to the ops engine on the model thread: the plan is
+//! made from the model (its count must be the one the dialog showed and the operator typed),
+//! then applied and verified in a task of its own while the screen keeps answering, with
+//! progress and the result as notices. Offline, or read-only, nothing is called.
+
+use std::sync::Arc;
+use std::sync::mpsc;
+
+use tokio::sync::mpsc as tokio_mpsc;
+
+use crate::context::Context;
+use crate::model::{CertId, FleetState};
+use crate::ops::apply::{ApplyProgress, ApplySettings};
+use crate::ops::plan::OpKind;
+use crate::ops::{command, confirm};
+use crate::tui::data::{MutationKind, MutationRequest, TuiUpdate};
+
+/// Plans `request` on `state` and starts applying it; returns the notice to show now.
+/// Must run inside the context's runtime (the model thread's pump).
+pub fn start(
+    ctx: &Arc<Context>,
+    state: &FleetState,
+    request: &MutationRequest,
+    updates: &mpsc::SyncSender<TuiUpdate>,
+) -> String {
+    let Ok(permit) = ctx.mutation_permit() else {
+        return "refused: this session is read-only; nothing was changed".into();
+    };
+    let kind = match request.kind {
+        MutationKind::Revoke => OpKind::Revoke,
+        MutationKind::Quarantine => OpKind::Quarantine,
+    };
+    let ids: Vec<CertId> = request
+        .things
+        .iter()
+        .filter_map(|t| state.thing(t))
+        .flat_map(|t| t.certificates)
+        .collect();
+    let handle = tokio::runtime::Handle::current();
+    let planned = tokio::task::block_in_place(|| {
+        handle.block_on(async {
+            let backend = ctx.aws().await.map_err(|e| e.to_string())?;
+            crate::ops::plan_ids(backend, state, &ctx.env().name, kind, &ids, ctx.now())
+                .await
+                .map_err(|e| e.to_string())
+        })
+    });
+    let plan = match planned {
+        Ok(plan) => plan,
+        Err(e) => return format!("{} not started: {e}", kind.verb()),
+    };
+    let confirmed = match confirm::confirm_dialog(plan, request.radius.certs) {
+        Ok(confirmed) => confirmed,
+        Err(refusal) => return refusal.to_string(),
+    };
+    let summary = confirmed.plan().summary();
+    let ctx = Arc::clone(ctx);
+    let updates = updates.clone();
+    handle.spawn(async move {
+        let (tx, mut rx) = tokio_mpsc::unbounded_channel::<ApplyProgress>();
+        let progress_updates = updates.clone();
+        let verb = confirmed.plan().kind.verb();
+        tokio::spawn(async move {
+            while let Some(p) = rx.recv().await {
+                let _ = progress_updates.try_send(TuiUpdate::Notice(format!(
+                    "{verb}: {}/{} calls, {} failed",
+                    p.finished, p.total, p.failed
+                )));
+            }
+        });
+        let result = async {
+            let backend = ctx.aws().await.map_err(|e| e.to_string())?;
+            let store = ctx.store().map_err(|e| e.to_string())?;
+            let actor = command::actor(&ctx).await;
+            crate::ops::execute(
+                backend,
+                &permit,
+                &confirmed,
+                store,
+                &actor,
+                &ApplySettings::default(),
+                tx,
+            )
+            .await
+            .map_err(|e| e.to_string())
+        }
+        .await;
+        let notice = match result {
+            Ok(report) => {
+                let effect: Vec<String> = report
+                    .targets
+                    .iter()
+                    .filter_map(|t| t.time_to_effect_ms)
+                    .map(|ms| format!("{ms} ms"))
+                    .collect();
+                format!(
+                    "{} {}: {}/{} verified, disconnected in {}",
+                    report.op_id,
+                    report.state(),
+                    report.targets.iter().filter(|t| t.verified).count(),
+                    report.targets.len(),
+                    if effect.is_empty() {
+                        "-".to_owned()
+                    } else {
+                        effect.join(", ")
+                    }
+                )
+            }
+            Err(e) => format!("{verb} failed: {e}"),
+        };
+        let _ = updates.send(TuiUpdate::Notice(notice));
+    });
+    format!("applying: {summary}")
+}
