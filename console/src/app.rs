@@ -270,10 +270,15 @@ fn run_console(cli: &Cli) -> Result<u8, Failure> {
             .block_on(ctx.aws())
             .map_err(|e| fail(e.exit_code(), e.to_string()))?;
     }
-    let options = crate::interactive::options(ctx.config(), ctx.env(), &cli.global);
+    let mut options = crate::interactive::options(ctx.config(), ctx.env(), &cli.global);
     let store = ctx
         .store()
         .map_err(|e| fail(exit::FAILURE, e.to_string()))?;
+    // The banner says FROZEN while `fleetid freeze` is in force.
+    options.environment.frozen = store
+        .freeze(&ctx.env().name)
+        .map_err(|e| fail(exit::FAILURE, e.to_string()))?
+        .is_some();
     let state = store
         .load(&ctx.env().name)
         .map_err(|e| fail(exit::FAILURE, e.to_string()))?

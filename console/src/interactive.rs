@@ -82,6 +82,7 @@ pub fn options(config: &Config, env: &Environment, global: &GlobalArgs) -> TuiOp
             account: env.settings.account_id.clone(),
             region: env.settings.region.clone(),
             colour: env.settings.colour.clone(),
+            frozen: false,
         },
         read_only: env.settings.read_only,
         mouse: global.mouse_or(config.mouse),

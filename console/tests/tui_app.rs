@@ -208,3 +208,27 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn a_frozen_environment_says_frozen_in_the_banner() {
+    use fleetid::tui::app::App;
+    use fleetid::tui::fixture::sample_snapshot;
+    let mut options = tui_support::options(true, false);
+    let thawed = text(&render(&app(true, false), 100, 24));
+    assert!(
+        !thawed.lines().next().unwrap_or("").contains("FROZEN"),
+        "{thawed}"
+    );
+    options.environment.frozen = true;
+    let settings = fleetid::tui::settings(&options).unwrap();
+    let frozen = text(&render(
+        &App::new(settings, sample_snapshot(10, NOW), NOW),
+        100,
+        24,
+    ));
+    let banner = frozen.lines().next().unwrap_or("");
+    assert!(
+        banner.contains("PROD") && banner.contains("FROZEN"),
+        "{frozen}"
+    );
+}

@@ -30,6 +30,7 @@ pub fn options(no_colour: bool, read_only: bool) -> TuiOptions {
             account: Some("123456789012".to_owned()),
             region: Some("eu-west-1".to_owned()),
             colour: None,
+            frozen: false,
         },
         read_only,
         no_colour,

@@ -25,6 +25,8 @@ pub struct Environment {
     /// Configured banner colour (palette name, ANSI name or `#rrggbb`); without it the
     /// theme's `banner.<name>` scope, then `banner`, decides.
     pub colour: Option<String>,
+    /// The environment is frozen (`fleetid freeze`): the banner says FROZEN.
+    pub frozen: bool,
 }
 
 impl Environment {
@@ -63,7 +65,8 @@ fn contrasting(bg: Color) -> Color {
 }
 
 /// Draws the banner on one line: environment first (so it survives the narrowest
-/// terminal), then profile, account, region, the read-only marker and the product name.
+/// terminal), then the frozen and read-only markers, account, region, profile and the product
+/// name.
 pub fn render_banner(
     frame: &mut Frame,
     area: Rect,
@@ -76,6 +79,9 @@ pub fn render_banner(
         format!(" {} ", clean(&environment.name.to_uppercase())),
         style,
     )];
+    if environment.frozen {
+        spans.push(Span::styled(" FROZEN ", paint.theme.style("ui.read-only")));
+    }
     if read_only {
         spans.push(Span::styled(
             " READ-ONLY ",
