@@ -162,7 +162,7 @@ pub async fn execute(
     )?;
     let path = store.path().to_owned();
     // Subscribed before the first call, so no disconnect is missed.
-    let mut watch = if plan.kind.disconnects() {
+    let watch = if plan.kind.disconnects() {
         DisconnectWatch::start(backend).await
     } else {
         None
@@ -173,7 +173,7 @@ pub async fn execute(
         backend,
         plan,
         &applied,
-        watch.as_mut(),
+        watch.as_ref(),
         settings.disconnect_wait,
     )
     .await;

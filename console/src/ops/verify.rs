@@ -6,10 +6,11 @@
 //! (true/false/unknown) and how long it took.
 
 use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use serde::{Serialize, Serializer};
-use tokio::sync::mpsc;
+use tokio::sync::{Notify, mpsc, oneshot};
 
 use super::apply::{Applied, CallResult};
 use super::plan::{OpKind, Plan};
@@ -18,7 +19,7 @@ use crate::backend::aws::AwsBackend;
 use crate::backend::live::{LiveEvent, PresenceKind};
 use crate::backend::{BackendUpdate, FleetBackend};
 
-/// How long to wait for the live session's subscriptions before the first call.
+/// How long to wait for the live session before the first call.
 const WATCH_READY: Duration = Duration::from_secs(5);
 
 /// Whether a device is off the broker after the operation.
@@ -77,12 +78,16 @@ pub struct TargetReport {
     pub verified: bool,
 }
 
-/// Watches lifecycle events from before the first call; `None` without live status.
+/// Watches lifecycle events from before the first call; `None` without live status. A task
+/// of its own reads the live channel the whole time and stamps each disconnect when it
+/// arrives (status messages are dropped), so a long apply neither delays the stamps nor
+/// stalls the MQTT reader.
 pub struct DisconnectWatch {
-    events: mpsc::Receiver<BackendUpdate>,
     task: tokio::task::JoinHandle<()>,
-    /// Client id -> when its disconnect was seen.
-    seen: HashMap<String, Instant>,
+    /// Client id -> when its disconnect arrived.
+    seen: Arc<Mutex<HashMap<String, Instant>>>,
+    /// Signalled on every presence event.
+    changed: Arc<Notify>,
 }
 
 impl Drop for DisconnectWatch {
@@ -92,62 +97,74 @@ impl Drop for DisconnectWatch {
 }
 
 impl DisconnectWatch {
-    /// Starts following live status and waits (briefly) until it is subscribed.
+    /// Starts following live status and waits (briefly) until it is connected.
     pub async fn start(backend: &AwsBackend) -> Option<Self> {
         if !backend.has_live() {
             return None;
         }
         let (tx, mut events) = mpsc::channel(1024);
         let follower = backend.clone();
+        let seen: Arc<Mutex<HashMap<String, Instant>>> = Arc::default();
+        let changed = Arc::new(Notify::new());
+        let (ready_tx, ready_rx) = oneshot::channel();
+        let (map, notify) = (Arc::clone(&seen), Arc::clone(&changed));
         let task = tokio::spawn(async move {
-            let _ = follower.follow_live(tx).await;
-        });
-        let ready = tokio::time::timeout(WATCH_READY, async {
-            while let Some(update) = events.recv().await {
-                if matches!(update, BackendUpdate::Live(LiveEvent::Connected)) {
-                    return true;
+            let follow = follower.follow_live(tx);
+            let read = async {
+                let mut ready = Some(ready_tx);
+                while let Some(update) = events.recv().await {
+                    match update {
+                        BackendUpdate::Live(LiveEvent::Connected) => {
+                            if let Some(ready) = ready.take() {
+                                let _ = ready.send(());
+                            }
+                        }
+                        BackendUpdate::Live(LiveEvent::Presence(event)) => {
+                            if let Ok(mut map) = map.lock() {
+                                match event.kind {
+                                    PresenceKind::Disconnected => {
+                                        map.entry(event.client_id).or_insert_with(Instant::now);
+                                    }
+                                    PresenceKind::Connected => {
+                                        map.remove(&event.client_id);
+                                    }
+                                    PresenceKind::ConnectFailed => {}
+                                }
+                            }
+                            notify.notify_waiters();
+                        }
+                        _ => {}
+                    }
                 }
-            }
-            false
-        })
-        .await;
-        if ready != Ok(true) {
+            };
+            let _ = tokio::join!(follow, read);
+        });
+        if tokio::time::timeout(WATCH_READY, ready_rx).await != Ok(Ok(())) {
             task.abort();
             return None;
         }
         Some(Self {
-            events,
             task,
-            seen: HashMap::new(),
+            seen,
+            changed,
         })
     }
 
-    fn take(&mut self, update: BackendUpdate) {
-        if let BackendUpdate::Live(LiveEvent::Presence(event)) = update {
-            match event.kind {
-                PresenceKind::Disconnected => {
-                    self.seen
-                        .entry(event.client_id)
-                        .or_insert_with(Instant::now);
-                }
-                PresenceKind::Connected => {
-                    self.seen.remove(&event.client_id);
-                }
-                _ => {}
-            }
-        }
+    /// When `client` was seen disconnecting, if it was.
+    fn seen(&self, client: &str) -> Option<Instant> {
+        self.seen.lock().ok().and_then(|m| m.get(client).copied())
     }
 
     /// Waits until every client in `wanted` was seen disconnecting, or `deadline`.
-    async fn wait_for(&mut self, wanted: &[String], deadline: Instant) {
-        while let Ok(update) = self.events.try_recv() {
-            self.take(update);
-        }
-        while !wanted.iter().all(|c| self.seen.contains_key(c)) {
+    async fn wait_for(&self, wanted: &[String], deadline: Instant) {
+        loop {
+            let changed = self.changed.notified();
+            if wanted.iter().all(|c| self.seen(c).is_some()) {
+                return;
+            }
             let left = deadline.saturating_duration_since(Instant::now());
-            match tokio::time::timeout(left, self.events.recv()).await {
-                Ok(Some(update)) => self.take(update),
-                Ok(None) | Err(_) => return,
+            if left.is_zero() || tokio::time::timeout(left, changed).await.is_err() {
+                return;
             }
         }
     }
@@ -158,7 +175,7 @@ pub async fn verify(
     backend: &AwsBackend,
     plan: &Plan,
     applied: &Applied,
-    watch: Option<&mut DisconnectWatch>,
+    watch: Option<&DisconnectWatch>,
     disconnect_wait: Duration,
 ) -> Vec<TargetReport> {
     let mut reports = Vec::with_capacity(plan.targets.len());
@@ -167,8 +184,7 @@ pub async fn verify(
     } else {
         Vec::new()
     };
-    let mut watch = watch;
-    if let Some(watch) = watch.as_deref_mut() {
+    if let Some(watch) = watch {
         watch
             .wait_for(&cut_off, Instant::now() + disconnect_wait)
             .await;
@@ -208,13 +224,8 @@ pub async fn verify(
             }
             all
         };
-        let (disconnected, time_to_effect_ms) = disconnect_of(
-            plan.kind,
-            target,
-            &calls,
-            watch.as_deref(),
-            applied.started[i],
-        );
+        let (disconnected, time_to_effect_ms) =
+            disconnect_of(plan.kind, target, &calls, watch, applied.started[i]);
         let intended = match plan.kind {
             OpKind::Revoke => {
                 status_after.as_deref() == Some("INACTIVE")
@@ -265,8 +276,8 @@ fn disconnect_of(
         .any(|c| c.operation == "iot:DeleteConnection" && c.result == "not connected");
     let mut latest: Option<Instant> = None;
     for thing in &target.things {
-        match watch.and_then(|w| w.seen.get(thing)) {
-            Some(at) => latest = latest.max(Some(*at)),
+        match watch.and_then(|w| w.seen(thing)) {
+            Some(at) => latest = latest.max(Some(at)),
             None if was_off => {}
             None if watch.is_some() => return (Disconnected::No, None),
             None => return (Disconnected::Unknown, None),
