@@ -64,7 +64,8 @@ pub struct Context {
     env: Environment,
     offline: bool,
     connection: Connection,
-    store_path: Result<PathBuf, String>,
+    /// `None`: no `FLEETID_CACHE` and no platform data directory.
+    store_path: Option<PathBuf>,
     clock: Clock,
     runtime: OnceLock<tokio::runtime::Runtime>,
     aws: aws::AwsCells,
@@ -97,8 +98,8 @@ impl Context {
     #[must_use]
     pub fn new(config: Config, env: Environment, offline: bool) -> Self {
         let store_path = match std::env::var_os(CACHE_ENV) {
-            Some(path) => Ok(PathBuf::from(path)),
-            None => store::default_path().map_err(|e| e.to_string()),
+            Some(path) => Some(PathBuf::from(path)),
+            None => store::default_path().ok(),
         };
         Self {
             config,
@@ -159,7 +160,7 @@ impl Context {
     /// The same context with the store at `path`.
     #[must_use]
     pub fn with_store(mut self, path: PathBuf) -> Self {
-        self.store_path = Ok(path);
+        self.store_path = Some(path);
         self
     }
 
@@ -214,7 +215,7 @@ impl Context {
     /// # Errors
     /// [`StoreError::NoDataDir`] without a home directory (and no `FLEETID_CACHE`).
     pub fn store_path(&self) -> Result<&PathBuf, StoreError> {
-        self.store_path.as_ref().map_err(|_| StoreError::NoDataDir)
+        self.store_path.as_ref().ok_or(StoreError::NoDataDir)
     }
 
     /// A connection to the store (each caller its own; SQLite in WAL mode serialises them).

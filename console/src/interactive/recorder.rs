@@ -31,7 +31,7 @@ pub struct Recorder {
     triage: HashMap<u64, Triage>,
 }
 
-pub use crate::ops::record::os_user;
+use crate::ops::record::os_user;
 
 fn short(hash: &[u8; 32]) -> Box<str> {
     hex::encode(&hash[..4]).into()

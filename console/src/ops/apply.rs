@@ -256,54 +256,7 @@ async fn run_steps(
             _ => {
                 shared.limiter.wait().await;
                 first.get_or_insert_with(Instant::now);
-                if let Err(e) = shared
-                    .journal
-                    .lock()
-                    .map_err(|_| "poisoned".to_owned())
-                    .and_then(|mut j| {
-                        j.call_started(&shared.plan.id, step, UnixTime::now())
-                            .map_err(|e| e.to_string())
-                    })
-                {
-                    // No call without its journal row.
-                    CallResult {
-                        step,
-                        operation: call.operation(),
-                        result: "failed".into(),
-                        request_id: None,
-                        detail: Some(format!("not called: the journal could not be written: {e}")),
-                    }
-                } else {
-                    let result = make(&shared.backend, &shared.permit, call).await;
-                    let (state, request_id, detail, text) = match &result {
-                        Ok((text, receipt)) => (
-                            CallState::Done,
-                            receipt.request_id.clone(),
-                            None,
-                            (*text).to_owned(),
-                        ),
-                        Err(e) => (
-                            CallState::Failed,
-                            None,
-                            Some(e.to_string()),
-                            "failed".into(),
-                        ),
-                    };
-                    journal_result(
-                        &shared,
-                        step,
-                        state,
-                        request_id.as_deref(),
-                        detail.as_deref().unwrap_or(&text),
-                    );
-                    CallResult {
-                        step,
-                        operation: call.operation(),
-                        result: text,
-                        request_id,
-                        detail,
-                    }
-                }
+                call_now(&shared, step, call).await
             }
         };
         let ok = result.ok();
@@ -314,6 +267,52 @@ async fn run_steps(
         }
     }
     (out, first)
+}
+
+/// Makes one call now: its journal row first (no call without it), then the call, then its
+/// result in the journal and the audit log.
+async fn call_now(shared: &Shared, step: usize, call: &Call) -> CallResult {
+    let started = shared
+        .journal
+        .lock()
+        .map_err(|_| "poisoned".to_owned())
+        .and_then(|mut j| {
+            j.call_started(&shared.plan.id, step, UnixTime::now())
+                .map_err(|e| e.to_string())
+        });
+    if let Err(e) = started {
+        return CallResult {
+            step,
+            operation: call.operation(),
+            result: "failed".into(),
+            request_id: None,
+            detail: Some(format!("not called: the journal could not be written: {e}")),
+        };
+    }
+    let (state, request_id, detail, text) = match make(&shared.backend, &shared.permit, call).await
+    {
+        Ok((text, receipt)) => (CallState::Done, receipt.request_id, None, text.to_owned()),
+        Err(e) => (
+            CallState::Failed,
+            None,
+            Some(e.to_string()),
+            "failed".into(),
+        ),
+    };
+    journal_result(
+        shared,
+        step,
+        state,
+        request_id.as_deref(),
+        detail.as_deref().unwrap_or(&text),
+    );
+    CallResult {
+        step,
+        operation: call.operation(),
+        result: text,
+        request_id,
+        detail,
+    }
 }
 
 fn journal_result(

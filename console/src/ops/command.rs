@@ -8,16 +8,18 @@ use std::time::Duration;
 use tokio::sync::mpsc;
 
 use super::apply::{ApplyProgress, ApplySettings};
-use super::confirm::{self, CliAnswer, Refusal};
+use super::confirm::{self, CliAnswer, ConfirmedPlan, Refusal};
 use super::plan::{OpKind, Plan};
 use super::record::{Actor, os_user};
 use super::selector::Selector;
 use super::{OpReport, OpsError};
+use crate::backend::aws::AwsBackend;
 use crate::cli::{ApplyArgs, TargetArgs};
-use crate::context::Context;
+use crate::context::{Context, MutationPermit};
 use crate::exit;
 use crate::model::FleetState;
 use crate::render::{OutputFormat, sanitize};
+use crate::store::Store;
 use crate::store::audit::Decision;
 use crate::store::journal::Freeze;
 
@@ -108,7 +110,7 @@ pub fn mutate(
         )
         .await
         .map_err(|e| ops_stop(&e))?;
-        let record = |store: &mut crate::store::Store, decision, outcome: &str| {
+        let record = |store: &mut Store, decision, outcome: &str| {
             actor
                 .record(
                     store,
@@ -153,23 +155,46 @@ pub fn mutate(
                 return Err(stop(code, refusal.to_string()));
             }
         };
-        drop(store);
-        let store = ctx
-            .store()
-            .map_err(|e| stop(exit::FAILURE, e.to_string()))?;
-        let report = super::execute(
+        let applying = Applying {
             backend,
-            &permit,
-            &confirmed,
+            permit: &permit,
             store,
-            &actor,
+            actor: &actor,
+        };
+        applying.run(&confirmed, args, format, out).await
+    })
+}
+
+/// What an apply from the command line runs with.
+struct Applying<'a> {
+    backend: &'a AwsBackend,
+    permit: &'a MutationPermit,
+    store: Store,
+    actor: &'a Actor,
+}
+
+impl Applying<'_> {
+    /// Applies and verifies `confirmed`, prints the report, and gives the exit code.
+    async fn run(
+        self,
+        confirmed: &ConfirmedPlan,
+        args: &ApplyArgs,
+        format: OutputFormat,
+        out: &mut dyn Write,
+    ) -> Result<u8, Stop> {
+        let report = super::execute(
+            self.backend,
+            self.permit,
+            confirmed,
+            self.store,
+            self.actor,
             &settings(args),
             progress_sender(),
         )
         .await
         .map_err(|e| ops_stop(&e))?;
         finish(&report, format, out)
-    })
+    }
 }
 
 fn settings(args: &ApplyArgs) -> ApplySettings {
@@ -191,12 +216,7 @@ pub fn refuse_read_only(ctx: &Context, kind: OpKind, targets: &TargetArgs) -> St
         .map(|s| format!("{s:?}"))
         .collect();
     if let Ok(mut store) = ctx.store() {
-        let actor = Actor {
-            os_user: os_user(),
-            principal: None,
-            account: None,
-            environment: ctx.env().name.clone(),
-        };
+        let actor = Actor::local(&ctx.env().name);
         if let Err(e) = actor.record(
             &mut store,
             kind.as_str(),
@@ -534,18 +554,13 @@ pub fn resume(
             .await
             .map_err(|e| stop(e.exit_code(), e.to_string()))?;
         let actor = actor(ctx).await;
-        let report = super::execute(
+        let applying = Applying {
             backend,
-            &permit,
-            &confirmed,
+            permit: &permit,
             store,
-            &actor,
-            &settings(args),
-            progress_sender(),
-        )
-        .await
-        .map_err(|e| ops_stop(&e))?;
-        finish(&report, format, out)
+            actor: &actor,
+        };
+        applying.run(&confirmed, args, format, out).await
     })
 }
 
@@ -565,12 +580,7 @@ pub fn freeze(ctx: &Context, reason: &str, on: bool, out: &mut dyn Write) -> Res
     let mut store = ctx
         .store()
         .map_err(|e| stop(exit::FAILURE, e.to_string()))?;
-    let actor = Actor {
-        os_user: os_user(),
-        principal: None,
-        account: None,
-        environment: ctx.env().name.clone(),
-    };
+    let actor = Actor::local(&ctx.env().name);
     let env = ctx.env().name.clone();
     let freeze = on.then(|| Freeze {
         reason: reason.to_owned(),

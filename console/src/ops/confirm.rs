@@ -1,7 +1,7 @@
 //! Confirmation: a [`ConfirmedPlan`] can only be made from a [`Plan`] and an answer that
 //! matches it — on the command line `--yes --expect-count N` (or the count typed at a
-//! prompt), in the TUI the count or the name typed in the dialog. A permanent revoke also
-//! needs the word REVOKE.
+//! prompt); in the TUI the dialog's typed answer, whose shown count the plan must still
+//! have. A permanent revoke also needs the word REVOKE.
 
 use std::io::{BufRead, IsTerminal, Write};
 
@@ -141,37 +141,6 @@ fn read_line() -> String {
     let mut line = String::new();
     let _ = std::io::stdin().lock().read_line(&mut line);
     line
-}
-
-/// Confirms `plan` from the TUI's dialog: `typed` must be the plan's count or, for one thing,
-/// its name; a permanent revoke also needs `REVOKE` in `word`.
-///
-/// # Errors
-/// [`Refusal::Cancelled`] when the answer does not match the plan (the selection changed
-/// between the dialog and the plan, say).
-pub fn confirm_typed(
-    plan: Plan,
-    typed: &str,
-    word: Option<&str>,
-) -> Result<ConfirmedPlan, Refusal> {
-    let typed = typed.trim();
-    let names_it = typed == plan.count().to_string()
-        || (plan.radius.things == 1
-            && plan
-                .targets
-                .iter()
-                .flat_map(|t| t.things.iter())
-                .any(|t| t == typed));
-    if !names_it {
-        return Err(Refusal::Cancelled);
-    }
-    if plan.kind == OpKind::RevokePermanent && word.map(str::trim) != Some("REVOKE") {
-        return Err(Refusal::Cancelled);
-    }
-    Ok(ConfirmedPlan {
-        how: format!("typed {typed:?} in the console"),
-        plan,
-    })
 }
 
 /// Confirms `plan` from the TUI's dialog, where the operator typed the count (or the name)

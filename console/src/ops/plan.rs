@@ -289,13 +289,12 @@ pub fn plan(
             .filter(|t| done.contains(&t.status.as_str()))
             .count();
         if already > 0 {
-            warnings.push(
-                format!(
-                    "{already} target{} already {}",
-                    plural(already),
-                    if already == 1 { "is" } else { "are" }
-                ) + &format!(" {}", done.join(" or ")),
-            );
+            warnings.push(format!(
+                "{already} target{} already {} {}",
+                plural(already),
+                if already == 1 { "is" } else { "are" },
+                done.join(" or ")
+            ));
         }
     }
     let radius = radius(state, &targets);

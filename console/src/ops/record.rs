@@ -28,6 +28,18 @@ pub struct Actor {
 }
 
 impl Actor {
+    /// The OS user in `environment`, with no AWS identity (for what is decided before, or
+    /// without, any AWS call).
+    #[must_use]
+    pub fn local(environment: &str) -> Self {
+        Self {
+            os_user: os_user(),
+            principal: None,
+            account: None,
+            environment: environment.to_owned(),
+        }
+    }
+
     /// Appends one entry.
     ///
     /// # Errors
