@@ -333,11 +333,15 @@ fn run_demo(_: &DemoArgs, _: Context, _: &GlobalArgs, _: &mut dyn Write) -> Resu
     ))
 }
 
+/// Styled output (bold headers) only for a person: table output to a terminal, without
+/// `--no-color` or `NO_COLOR`. A pipe or a file gets plain text (docs/cli.md).
 fn render_options(global: &GlobalArgs) -> RenderOptions {
     let no_color_env = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
-    RenderOptions {
-        color: !global.no_color && !no_color_env && global.output == crate::cli::OutputArg::Table,
-    }
+    RenderOptions::for_output(
+        OutputFormat::from(global.output),
+        io::stdout().is_terminal(),
+        global.no_color || no_color_env,
+    )
 }
 
 /// The fleet to answer from: the cached snapshot with `--offline`; otherwise the cached

@@ -49,8 +49,20 @@ pub enum OutputFormat {
 /// Options that do not change the content.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct RenderOptions {
-    /// ANSI bold for headers; off with `--no-color` or `NO_COLOR`.
+    /// ANSI bold for headers; see [`RenderOptions::for_output`].
     pub color: bool,
+}
+
+impl RenderOptions {
+    /// The options for writing `format` to stdout: escape codes only in table output to a
+    /// terminal, and never when colour is turned off (`--no-color`, `NO_COLOR`). JSON, CSV and
+    /// anything piped or redirected stay plain, for scripts.
+    #[must_use]
+    pub fn for_output(format: OutputFormat, stdout_is_terminal: bool, no_color: bool) -> Self {
+        Self {
+            color: format == OutputFormat::Table && stdout_is_terminal && !no_color,
+        }
+    }
 }
 
 /// One view's output in all its forms.
@@ -188,5 +200,22 @@ pub fn render(report: &Report, format: OutputFormat, options: RenderOptions) -> 
             }
             text
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escape_codes_only_for_table_output_to_a_terminal_with_colour_on() {
+        let styled = |format, terminal, no_color| {
+            RenderOptions::for_output(format, terminal, no_color).color
+        };
+        assert!(styled(OutputFormat::Table, true, false));
+        assert!(!styled(OutputFormat::Table, false, false), "a pipe");
+        assert!(!styled(OutputFormat::Table, true, true), "NO_COLOR");
+        assert!(!styled(OutputFormat::Json, true, false));
+        assert!(!styled(OutputFormat::Csv, true, false));
     }
 }
