@@ -19,6 +19,7 @@ use crate::gateway::{DEVICE_POLICY, Gateway, GatewayOptions};
 use crate::jitr::{self, JitrLog};
 use crate::pki::CertificateAuthority;
 use crate::registry::{CertStatus, Registry};
+use crate::state_files;
 
 /// The operator's policy: everything (the console subscribes to status and lifecycle topics).
 pub const OPERATOR_POLICY: &str = "fleetid-lab-operator";
@@ -57,6 +58,9 @@ pub enum LabError {
     /// The fleet could not be made.
     #[error(transparent)]
     Fleet(#[from] FleetError),
+    /// The state directory or one of its files could not be written.
+    #[error(transparent)]
+    StateFile(#[from] state_files::StateFileError),
 }
 
 fn io(what: impl Into<String>) -> impl FnOnce(std::io::Error) -> LabError {
@@ -286,19 +290,16 @@ impl Lab {
     }
 }
 
+/// Writes the operator's credentials and the CA certificates, owner-only (see
+/// [`crate::state_files`]).
 fn write_state(
     dir: &Path,
     root: &CertificateAuthority,
     issuing: &CertificateAuthority,
     operator: &crate::pki::IssuedCertificate,
 ) -> Result<OperatorFiles, LabError> {
-    std::fs::create_dir_all(dir)
-        .map_err(io(format!("creating state directory {}", dir.display())))?;
-    let write = |name: &str, text: &str| -> Result<PathBuf, LabError> {
-        let path = dir.join(name);
-        std::fs::write(&path, text).map_err(io(format!("writing {}", path.display())))?;
-        Ok(path)
-    };
+    state_files::private_dir(dir)?;
+    let write = |name: &str, text: &str| state_files::write_private(dir, name, text);
     write("issuing-ca.pem", &issuing.certificate_pem)?;
     write(
         "credentials",

@@ -17,6 +17,7 @@ mod lab;
 pub mod pki;
 pub mod policy;
 pub mod registry;
+pub mod state_files;
 
 pub use lab::{
     Lab, LabError, LabHandle, LabOptions, OPERATOR_CLIENT_ID, OPERATOR_POLICY, OperatorFiles,
