@@ -16,6 +16,7 @@ use x509_parser::public_key::PublicKey;
 
 use crate::config::DeviceIdSource;
 use crate::reason::RejectReason;
+use crate::strict;
 
 /// Longest thing name AWS IoT accepts.
 pub const MAX_THING_NAME_LEN: usize = 128;
@@ -38,14 +39,9 @@ impl Rejection {
     }
 }
 
-/// Decodes the first `CERTIFICATE` block of a PEM text to DER.
+/// Decodes the single `CERTIFICATE` block of a PEM text to DER (strictly: see [`strict`]).
 pub(crate) fn pem_to_der(pem: &str) -> Result<Vec<u8>, String> {
-    let (_, block) =
-        x509_parser::pem::parse_x509_pem(pem.as_bytes()).map_err(|e| format!("not PEM: {e}"))?;
-    if block.label != "CERTIFICATE" {
-        return Err(format!("PEM block is {:?}, not CERTIFICATE", block.label));
-    }
-    Ok(block.contents)
+    strict::certificate_der(pem)
 }
 
 /// Parses DER to a certificate, refusing trailing bytes.
@@ -59,6 +55,32 @@ pub(crate) fn parse_der(der: &[u8]) -> Result<X509Certificate<'_>, String> {
     }
 }
 
+/// Reads a device certificate: one strict PEM block, DER that a strict parser accepts (see
+/// [`strict`]), every extension x509-parser knows parsed without error, and not a CA.
+pub(crate) fn device_der(pem: &str) -> Result<Vec<u8>, Rejection> {
+    let malformed = |e: String| Rejection::new(RejectReason::MalformedCertificate, e);
+    let der = pem_to_der(pem).map_err(malformed)?;
+    let profile = strict::check_certificate(&der).map_err(malformed)?;
+    let cert = parse_der(&der).map_err(malformed)?;
+    for extension in cert.extensions() {
+        if let ParsedExtension::ParseError { error } = extension.parsed_extension() {
+            return Err(malformed(format!("extension {}: {error}", extension.oid)));
+        }
+    }
+    if profile.is_ca {
+        return Err(Rejection::new(
+            RejectReason::NotADeviceCertificate,
+            "basicConstraints says cA: a CA certificate, not a device certificate",
+        ));
+    }
+    Ok(der)
+}
+
+/// Parses DER already accepted by [`device_der`].
+pub(crate) fn parse_device(der: &[u8]) -> Result<X509Certificate<'_>, Rejection> {
+    parse_der(der).map_err(|e| Rejection::new(RejectReason::MalformedCertificate, e))
+}
+
 fn key_identifier<'a>(cert: &'a X509Certificate<'_>, authority: bool) -> Option<&'a [u8]> {
     cert.extensions()
         .iter()
@@ -70,6 +92,56 @@ fn key_identifier<'a>(cert: &'a X509Certificate<'_>, authority: bool) -> Option<
             _ => None,
         })
 }
+
+/// Checks that the CA key is one the decision verifies with: EC P-256 or P-384, or RSA of
+/// 2048 to 8192 bits. Any other CA key would make every signature check fail, which is a
+/// property of the CA, not of the device certificate.
+pub(crate) fn check_ca_key(ca: &X509Certificate<'_>) -> Result<(), Rejection> {
+    let spki = ca.public_key();
+    let unsupported = |detail: String| {
+        Rejection::new(
+            RejectReason::UnsupportedCaKey,
+            format!("CA \"{}\": {detail}", ca.subject()),
+        )
+    };
+    if spki.algorithm.algorithm == OID_KEY_TYPE_EC_PUBLIC_KEY {
+        let curve = spki
+            .algorithm
+            .parameters
+            .as_ref()
+            .and_then(|p| p.as_oid().ok());
+        return match curve {
+            Some(c) if c == OID_EC_P256 || c == OID_NIST_EC_P384 => Ok(()),
+            Some(c) => Err(unsupported(format!(
+                "EC key on curve {c}; only P-256 and P-384 are verified"
+            ))),
+            None => Err(unsupported("EC key without a named curve".into())),
+        };
+    }
+    if spki.algorithm.algorithm == OID_PKCS1_RSAENCRYPTION {
+        return match spki.parsed() {
+            Ok(PublicKey::RSA(rsa)) => {
+                let bits = bit_length(rsa.modulus);
+                if (MIN_RSA_BITS..=MAX_RSA_BITS).contains(&bits) {
+                    Ok(())
+                } else {
+                    Err(unsupported(format!(
+                        "RSA key of {bits} bits; only {MIN_RSA_BITS} to {MAX_RSA_BITS} bits are verified"
+                    )))
+                }
+            }
+            _ => Err(unsupported("RSA key that does not parse".into())),
+        };
+    }
+    Err(unsupported(format!(
+        "key algorithm {}; only EC P-256/P-384 and RSA are verified",
+        spki.algorithm.algorithm
+    )))
+}
+
+/// RSA sizes aws-lc-rs verifies PKCS#1 signatures with (`RSA_PKCS1_2048_8192_*`).
+const MIN_RSA_BITS: usize = 2048;
+const MAX_RSA_BITS: usize = 8192;
 
 /// Checks that `ca` issued `cert`: issuer name equals the CA subject, key identifiers agree
 /// when both are present, and the signature verifies with the CA's public key.
@@ -191,10 +263,10 @@ pub(crate) fn check_key(cert: &X509Certificate<'_>) -> Result<String, Rejection>
     match spki.parsed() {
         Ok(PublicKey::RSA(rsa)) => {
             let bits = bit_length(rsa.modulus);
-            if bits < 2048 {
+            if bits < MIN_RSA_BITS {
                 Err(Rejection::new(
                     RejectReason::WeakKey,
-                    format!("RSA key of {bits} bits, need 2048"),
+                    format!("RSA key of {bits} bits, need {MIN_RSA_BITS}"),
                 ))
             } else {
                 Ok(format!("RSA {bits}"))
@@ -361,6 +433,10 @@ mod tests {
         assert!(pem_to_der("hello").is_err());
         let key = "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n";
         assert!(pem_to_der(key).unwrap_err().contains("PRIVATE KEY"));
+        assert_eq!(
+            device_der(key).unwrap_err().reason,
+            RejectReason::MalformedCertificate
+        );
         let garbage = "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n";
         let der = pem_to_der(garbage).unwrap();
         assert!(parse_der(&der).is_err());

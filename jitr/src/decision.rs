@@ -87,10 +87,8 @@ pub fn event_time(event: &RegisteredEvent) -> Option<OffsetDateTime> {
 /// The device id a certificate carries (where `config` says to look), so the caller can look
 /// up its manifest entry before calling [`decide`].
 pub fn device_id_of(cert_pem: &str, config: &JitrConfig) -> Result<String, Rejection> {
-    let der = certificate::pem_to_der(cert_pem)
-        .map_err(|e| Rejection::new(RejectReason::MalformedCertificate, e))?;
-    let cert = certificate::parse_der(&der)
-        .map_err(|e| Rejection::new(RejectReason::MalformedCertificate, e))?;
+    let der = certificate::device_der(cert_pem)?;
+    let cert = certificate::parse_device(&der)?;
     certificate::device_id(&cert, config.device_id_source, &config.thing_name_prefix)
 }
 
@@ -171,16 +169,27 @@ fn evaluate_inner(
     config: &JitrConfig,
     at: OffsetDateTime,
 ) -> Result<Decision, Rejection> {
-    let der = certificate::pem_to_der(cert_pem)
-        .map_err(|e| Rejection::new(RejectReason::MalformedCertificate, e))?;
-    let cert = certificate::parse_der(&der)
-        .map_err(|e| Rejection::new(RejectReason::MalformedCertificate, e))?;
-    if let IssuerCheck::By(ca_pem) = issuer {
-        let ca_der = certificate::pem_to_der(ca_pem)
-            .map_err(|e| Rejection::new(RejectReason::UnknownCa, format!("CA certificate: {e}")))?;
-        let ca = certificate::parse_der(&ca_der)
-            .map_err(|e| Rejection::new(RejectReason::UnknownCa, format!("CA certificate: {e}")))?;
-        certificate::check_issued_by(&cert, &ca)?;
+    // The CA is judged before the certificate it issued (the order of docs/jitr.md).
+    let ca_der = match issuer {
+        IssuerCheck::By(ca_pem) => Some(certificate::pem_to_der(ca_pem).map_err(|e| {
+            Rejection::new(RejectReason::UnknownCa, format!("CA certificate: {e}"))
+        })?),
+        IssuerCheck::Skip => None,
+    };
+    let ca = match &ca_der {
+        Some(ca_der) => {
+            let ca = certificate::parse_der(ca_der).map_err(|e| {
+                Rejection::new(RejectReason::UnknownCa, format!("CA certificate: {e}"))
+            })?;
+            certificate::check_ca_key(&ca)?;
+            Some(ca)
+        }
+        None => None,
+    };
+    let der = certificate::device_der(cert_pem)?;
+    let cert = certificate::parse_device(&der)?;
+    if let Some(ca) = &ca {
+        certificate::check_issued_by(&cert, ca)?;
     }
     certificate::check_key(&cert)?;
     certificate::check_validity(&cert, at, config.clock_skew_seconds)?;
@@ -316,7 +325,8 @@ mod tests {
         };
         let d = decide(&event(Some(1), None), "junk", Some("junk"), None, &allow);
         assert_eq!(d.reject_reason(), Some(RejectReason::UnknownCa));
+        // The CA is judged before the certificate it issued.
         let d = decide(&event(Some(1), None), "junk", Some("junk"), None, &config);
-        assert_eq!(d.reject_reason(), Some(RejectReason::MalformedCertificate));
+        assert_eq!(d.reject_reason(), Some(RejectReason::UnknownCa));
     }
 }

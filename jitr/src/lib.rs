@@ -42,6 +42,7 @@ pub mod hook;
 pub mod log;
 pub mod manifest;
 mod reason;
+mod strict;
 
 #[cfg(feature = "aws")]
 mod aws;

@@ -14,10 +14,15 @@ use serde::{Serialize, Serializer};
 pub enum RejectReason {
     /// The registration event could not be read (missing or mistyped fields).
     MalformedEvent,
-    /// The device certificate is not a parsable PEM X.509 certificate.
+    /// The device certificate is not one strictly well-formed PEM X.509 certificate.
     MalformedCertificate,
     /// The issuing CA is not registered, not allowed by configuration, or not parsable.
     UnknownCa,
+    /// The issuing CA's key is one the decision does not verify with (RSA outside 2048-8192
+    /// bits, an EC curve other than P-256/P-384, another algorithm).
+    UnsupportedCaKey,
+    /// The certificate is a CA certificate (basicConstraints cA), not a device certificate.
+    NotADeviceCertificate,
     /// The certificate's issuer name or authority key identifier does not match the CA.
     IssuerMismatch,
     /// The certificate's signature algorithm is not one we verify.
@@ -58,6 +63,8 @@ impl RejectReason {
         Self::MalformedEvent,
         Self::MalformedCertificate,
         Self::UnknownCa,
+        Self::UnsupportedCaKey,
+        Self::NotADeviceCertificate,
         Self::IssuerMismatch,
         Self::UnsupportedSignatureAlgorithm,
         Self::BadSignature,
@@ -82,6 +89,8 @@ impl RejectReason {
             Self::MalformedEvent => "MALFORMED_EVENT",
             Self::MalformedCertificate => "MALFORMED_CERTIFICATE",
             Self::UnknownCa => "UNKNOWN_CA",
+            Self::UnsupportedCaKey => "UNSUPPORTED_CA_KEY",
+            Self::NotADeviceCertificate => "NOT_A_DEVICE_CERTIFICATE",
             Self::IssuerMismatch => "ISSUER_MISMATCH",
             Self::UnsupportedSignatureAlgorithm => "UNSUPPORTED_SIGNATURE_ALGORITHM",
             Self::BadSignature => "BAD_SIGNATURE",
