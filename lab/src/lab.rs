@@ -17,6 +17,7 @@ use crate::fleet::scenario::{self, Scenario};
 use crate::fleet::{DeviceKind, DeviceLink, Fleet, FleetError, FleetLink, FleetProgress};
 use crate::gateway::{DEVICE_POLICY, Gateway, GatewayOptions};
 use crate::jitr::{self, JitrLog};
+use crate::metrics::Metrics;
 use crate::pki::CertificateAuthority;
 use crate::registry::{CertStatus, Registry};
 use crate::state_files;
@@ -135,6 +136,8 @@ pub struct LabHandle {
     pub registry: Registry,
     /// Device Defender stand-in.
     pub detector: Detector,
+    /// CloudWatch metrics (GetMetricData reads them).
+    pub metrics: Metrics,
     /// JITR decisions.
     pub jitr: JitrLog,
     /// The lab's root CA (signs the server and operator certificates).
@@ -193,6 +196,7 @@ impl Lab {
         let operator_files = write_state(&state_dir, &root, &issuing, &operator)?;
 
         let detector = Detector::default();
+        let metrics = Metrics::default();
         let (registrations, registered) = mpsc::channel(1024);
         let jitr_log = JitrLog::default();
         let plan = scenario::plan(options.devices, options.seed, options.scenario);
@@ -218,6 +222,7 @@ impl Lab {
             GatewayOptions {
                 registry: registry.clone(),
                 detector: detector.clone(),
+                metrics: metrics.clone(),
                 issuing_ca: issuing.clone(),
                 server_cert_pem: server.certificate_pem,
                 server_key_pem: server.key_pem,
@@ -242,6 +247,7 @@ impl Lab {
                 issuing_ca: issuing.clone(),
                 mqtt_endpoint: gateway.addr.to_string(),
                 connections: gateway.connections(),
+                metrics: metrics.clone(),
             },
             async {
                 let _ = stopped.await;
@@ -277,6 +283,7 @@ impl Lab {
             operator: operator_files,
             registry,
             detector,
+            metrics,
             jitr: jitr_log,
             root_ca: root,
             issuing_ca: issuing,

@@ -5,6 +5,7 @@
 //! - [`api`]: the AWS IoT HTTP API (restJson1) over that registry, for aws-sdk-iot clients.
 //! - [`policy`]: IoT policy evaluation.
 //! - [`pki`]: the lab's certificate authorities.
+//! - [`metrics`]: CloudWatch `AWS/IoT` metrics the gateway records.
 
 pub mod api;
 pub mod audit;
@@ -14,6 +15,7 @@ pub mod fleet;
 pub mod gateway;
 pub mod jitr;
 mod lab;
+pub mod metrics;
 pub mod pki;
 pub mod policy;
 pub mod registry;

@@ -51,6 +51,7 @@ async fn start() -> Lab {
         issuing_ca: issuing.clone(),
         mqtt_endpoint: "127.0.0.1:8883".into(),
         connections: fleetid_lab::gateway::Connections::default(),
+        metrics: fleetid_lab::metrics::Metrics::default(),
     };
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());

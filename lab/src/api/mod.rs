@@ -2,16 +2,19 @@
 //! the same paths, methods, query parameters, headers and camelCase JSON, epoch-second
 //! timestamps, and errors with `x-amzn-ErrorType`. Any SigV4 `Authorization` header made with
 //! the lab's access key id is accepted (the signature itself is not checked). The same
-//! listener answers the IoT data plane's DeleteConnection (aws-sdk-iotdataplane), since a
+//! listener answers the IoT data plane's DeleteConnection (aws-sdk-iotdataplane), STS's
+//! GetCallerIdentity (aws-sdk-sts) and CloudWatch's GetMetricData (aws-sdk-cloudwatch), since a
 //! client passes one endpoint URL to every SDK client.
 
 mod certs;
+pub mod cloudwatch;
 mod connections;
 mod defender;
 mod error;
 mod indexing;
 mod jobs;
 mod policies;
+pub mod sts;
 mod things;
 mod wire;
 
@@ -28,6 +31,7 @@ use tokio::net::TcpListener;
 
 use crate::detector::Detector;
 use crate::gateway::Connections;
+use crate::metrics::Metrics;
 use crate::pki::CertificateAuthority;
 use crate::registry::Registry;
 
@@ -51,6 +55,8 @@ pub struct ApiState {
     /// The gateway's live sessions, for DeleteConnection (`Connections::default()`: no
     /// gateway, no client is connected).
     pub connections: Connections,
+    /// CloudWatch metrics the gateway records, for GetMetricData.
+    pub metrics: Metrics,
 }
 
 /// The router with every operation the lab answers.
@@ -63,6 +69,8 @@ pub fn router(state: ApiState) -> Router {
         .merge(defender::routes())
         .merge(indexing::routes())
         .merge(connections::routes())
+        .merge(sts::routes())
+        .merge(cloudwatch::routes())
         .fallback(unknown_operation)
         .layer(middleware::from_fn(require_lab_credentials))
         .with_state(state)

@@ -32,6 +32,7 @@ use tokio::sync::{broadcast, mpsc, watch};
 use tokio_rustls::TlsAcceptor;
 
 use crate::detector::Detector;
+use crate::metrics::{self, MetricId, Metrics};
 use crate::pki::CertificateAuthority;
 use crate::registry::{Registry, RegistryEvent, cert_id_of};
 use router::ToSession;
@@ -85,6 +86,7 @@ pub enum GatewayError {
 pub(crate) struct Shared {
     pub(crate) registry: Registry,
     pub(crate) detector: Detector,
+    pub(crate) metrics: Metrics,
     pub(crate) router: Router,
     pub(crate) issuing_ca: Arc<CertificateAuthority>,
     pub(crate) registrations: mpsc::Sender<RegisteredEvent>,
@@ -98,6 +100,17 @@ pub(crate) struct Shared {
 }
 
 impl Shared {
+    /// Counts a connection attempt on MQTT: `Connect.Success` or `Connect.AuthError`.
+    pub(crate) fn count_connect(&self, authorized: bool) {
+        let name = if authorized {
+            metrics::CONNECT_SUCCESS
+        } else {
+            metrics::CONNECT_AUTH_ERROR
+        };
+        self.metrics
+            .record(&MetricId::new(name, &[("Protocol", "MQTT")]), 1.0);
+    }
+
     /// Publishes a JSON message from the broker itself (events, API answers).
     pub(crate) fn publish_json(&self, topic: &str, body: &Value) {
         self.router.route(&mqtt::Publish {
@@ -125,6 +138,8 @@ pub struct GatewayOptions {
     pub registry: Registry,
     /// Device Defender stand-in.
     pub detector: Detector,
+    /// Where connections and provisioning are counted (CloudWatch).
+    pub metrics: Metrics,
     /// Signs create-from-csr requests.
     pub issuing_ca: Arc<CertificateAuthority>,
     /// The gateway's TLS server certificate chain (PEM).
@@ -233,6 +248,7 @@ impl Gateway {
         let shared = Arc::new(Shared {
             registry: options.registry,
             detector: options.detector,
+            metrics: options.metrics,
             router: Router::default(),
             issuing_ca: options.issuing_ca,
             registrations: options.registrations,

@@ -10,6 +10,7 @@ use fleetid_jitr::hook::hook_device_id;
 use fleetid_jitr::{Decision, PreProvisioningRequest, pre_provisioning_hook};
 
 use super::Shared;
+use crate::metrics::{self, MetricId};
 use crate::registry::{CertStatus, now};
 
 /// Validity of certificates made from a device CSR.
@@ -24,12 +25,29 @@ fn rejected(topic: &str, status: u16, code: &str, message: &str) -> Vec<(String,
     )]
 }
 
-/// `create-from-csr`.
+/// Whether an answer is the `/accepted` one.
+fn accepted(answer: &[(String, Value)]) -> bool {
+    answer
+        .first()
+        .is_some_and(|(topic, _)| topic.ends_with("/accepted"))
+}
+
+/// `create-from-csr`, counted in `CreateCertificateFromCsrFailed` (0 or 1).
 pub(super) fn create_from_csr(
     shared: &Shared,
     topic: &str,
     payload: &[u8],
 ) -> Vec<(String, Value)> {
+    let answer = create_from_csr_answer(shared, topic, payload);
+    let failed = if accepted(&answer) { 0.0 } else { 1.0 };
+    shared.metrics.record(
+        &MetricId::new(metrics::CREATE_CERTIFICATE_FROM_CSR_FAILED, &[]),
+        failed,
+    );
+    answer
+}
+
+fn create_from_csr_answer(shared: &Shared, topic: &str, payload: &[u8]) -> Vec<(String, Value)> {
     if !topic.ends_with("/json") {
         return rejected(
             topic,
@@ -70,10 +88,51 @@ pub(super) fn create_from_csr(
     }
 }
 
-/// `provision` with a template: the `ThingName` parameter names the thing.
+/// `provision` with a template: the `ThingName` parameter names the thing. The connection's
+/// certificate is the claim: each attempt counts in `RegisterThingFailed` (0 or 1, dimension
+/// `TemplateName`), each thing registered in `ApproximateNumberOfThingsRegistered`
+/// (dimension `ClaimCertificateId`).
 pub(super) fn provision(
     shared: &Shared,
     client_id: &str,
+    claim_certificate_id: &str,
+    topic: &str,
+    payload: &[u8],
+) -> Vec<(String, Value)> {
+    let answer = provision_answer(shared, client_id, claim_certificate_id, topic, payload);
+    let template = template_name(topic);
+    let ok = accepted(&answer);
+    shared.metrics.record(
+        &MetricId::new(
+            metrics::REGISTER_THING_FAILED,
+            &[("TemplateName", template)],
+        ),
+        if ok { 0.0 } else { 1.0 },
+    );
+    if ok {
+        shared.metrics.record(
+            &MetricId::new(
+                metrics::THINGS_REGISTERED,
+                &[("ClaimCertificateId", claim_certificate_id)],
+            ),
+            1.0,
+        );
+    }
+    answer
+}
+
+/// `$aws/provisioning-templates/<name>/provision/json` → `<name>`.
+fn template_name(topic: &str) -> &str {
+    topic
+        .strip_prefix("$aws/provisioning-templates/")
+        .and_then(|rest| rest.split('/').next())
+        .unwrap_or_default()
+}
+
+fn provision_answer(
+    shared: &Shared,
+    client_id: &str,
+    claim_certificate_id: &str,
     topic: &str,
     payload: &[u8],
 ) -> Vec<(String, Value)> {
@@ -110,7 +169,11 @@ pub(super) fn provision(
             "unknown ownership token",
         );
     };
-    if let Some(refusal) = hook_refusal(shared, client_id, topic, &request, &cert.pem) {
+    let who = HookCaller {
+        client_id,
+        claim_certificate_id,
+    };
+    if let Some(refusal) = hook_refusal(shared, &who, topic, &request, &cert.pem) {
         return rejected(topic, 403, "AccessDenied", &refusal);
     }
     let cert_arn = crate::registry::cert_arn(cert_id);
@@ -133,18 +196,21 @@ pub(super) fn provision(
     }
 }
 
+/// Who asks to provision: the connection's client id and certificate (the claim).
+struct HookCaller<'a> {
+    client_id: &'a str,
+    claim_certificate_id: &'a str,
+}
+
 /// Runs fleetid-jitr's pre-provisioning hook; `Some(reason)` when it refuses.
 fn hook_refusal(
     shared: &Shared,
-    client_id: &str,
+    who: &HookCaller<'_>,
     topic: &str,
     request: &Value,
     certificate_pem: &str,
 ) -> Option<String> {
-    let template = topic
-        .strip_prefix("$aws/provisioning-templates/")
-        .and_then(|rest| rest.split('/').next())
-        .unwrap_or_default();
+    let template = template_name(topic);
     let parameters = request
         .get("parameters")
         .and_then(Value::as_object)
@@ -155,13 +221,13 @@ fn hook_refusal(
         })
         .unwrap_or_default();
     let hook_request = PreProvisioningRequest {
-        claim_certificate_id: String::new(),
+        claim_certificate_id: who.claim_certificate_id.to_owned(),
         certificate_id: crate::cert_facts::CertFacts::from_pem(certificate_pem)
             .map(|f| f.id)
             .unwrap_or_default(),
         certificate_pem: certificate_pem.to_owned(),
         template_arn: crate::registry::arn(&format!("provisioningtemplate/{template}")),
-        client_id: client_id.to_owned(),
+        client_id: who.client_id.to_owned(),
         parameters,
     };
     let config = &shared.provisioning.config;

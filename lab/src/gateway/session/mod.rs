@@ -51,10 +51,13 @@ pub(super) async fn serve(shared: Arc<Shared>, tls: TlsStream<TcpStream>, peer: 
             shared
                 .detector
                 .observe(&label, Observation::AuthorizationFailure);
+            shared.count_connect(false);
             return;
         }
         Err(_) => {
+            // Registered PENDING_ACTIVATION and dropped: not authorized either.
             super::admission::register_just_in_time(&shared, &facts).await;
+            shared.count_connect(false);
             return;
         }
     }
@@ -178,12 +181,14 @@ impl Session {
         self.load_policies();
         if !self.authorize("iot:Connect", &format!("client/{}", self.client_id)) {
             self.denied();
+            self.shared.count_connect(false);
             mqtt::connack(&mut out, 5);
             let _ = writer.write_all(&out).await;
             return "AUTH_ERROR";
         }
 
         self.admit(tx);
+        self.shared.count_connect(true);
         mqtt::connack(&mut out, 0);
         if writer.write_all(&out).await.is_err() {
             return "CONNECTION_LOST";
@@ -291,6 +296,7 @@ impl Session {
                     for (topic, body) in super::provisioning::provision(
                         &self.shared,
                         &self.client_id,
+                        &self.cert_id,
                         &p.topic,
                         &p.payload,
                     ) {
