@@ -1,6 +1,7 @@
 //! Shared test helpers.
 #![allow(dead_code, clippy::unwrap_used)]
 
+pub mod der_edit;
 pub mod faulty;
 pub mod memory;
 #[cfg(feature = "aws")]

@@ -2,8 +2,8 @@
 //! and a certificate with a damaged signature.
 
 use rcgen::{
-    BasicConstraints, CertificateParams, DistinguishedName, DnType, IsCa, Issuer, KeyPair,
-    KeyUsagePurpose, PublicKeyData, SerialNumber, SignatureAlgorithm,
+    BasicConstraints, CertificateParams, CustomExtension, DistinguishedName, DnType, IsCa, Issuer,
+    KeyPair, KeyUsagePurpose, PublicKeyData, SerialNumber, SignatureAlgorithm,
 };
 use time::{Duration, OffsetDateTime};
 
@@ -58,6 +58,10 @@ impl TestCa {
         params.not_after = spec.not_after;
         params.serial_number = spec.serial.as_deref().map(SerialNumber::from_slice);
         params.use_authority_key_identifier_extension = spec.with_aki;
+        params.custom_extensions = spec.custom_extensions.clone();
+        if spec.is_ca {
+            params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+        }
         let cert = match &spec.key {
             DeviceKey::Generated(alg) => {
                 let key = generate(alg);
@@ -94,6 +98,10 @@ pub struct DeviceSpec {
     pub serial: Option<Vec<u8>>,
     pub key: DeviceKey,
     pub with_aki: bool,
+    /// Extensions added as given (rcgen writes their bytes unchecked).
+    pub custom_extensions: Vec<CustomExtension>,
+    /// basicConstraints cA = TRUE.
+    pub is_ca: bool,
 }
 
 impl DeviceSpec {
@@ -106,6 +114,8 @@ impl DeviceSpec {
             serial: None,
             key: DeviceKey::Generated(&rcgen::PKCS_ECDSA_P256_SHA256),
             with_aki: false,
+            custom_extensions: Vec::new(),
+            is_ca: false,
         }
     }
 }
