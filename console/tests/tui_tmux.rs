@@ -107,10 +107,10 @@ fn the_demo_in_tmux_shows_the_labs_fleet_live_and_stops_on_q() {
         .find(|d| d.role == Role::Debug)
         .map(|d| d.name.clone())
         .unwrap();
-    let normal = plan
+    let (normal, normal_firmware) = plan
         .iter()
         .find(|d| d.role == Role::Normal)
-        .map(|d| d.name.clone())
+        .map(|d| (d.name.clone(), d.firmware))
         .unwrap();
 
     let dir = tempfile::tempdir().unwrap();
@@ -153,7 +153,7 @@ fn the_demo_in_tmux_shows_the_labs_fleet_live_and_stops_on_q() {
     tmux.send("Enter", false);
     // The detail is drawn from the model when it opens: reopen it until the agent's next
     // status message (every 10 s in the demo) has arrived.
-    let reported = |p: &str| p.contains("firmware 2.4.1") || p.contains("firmware 1.0.3");
+    let reported = |p: &str| p.contains(&format!("firmware {normal_firmware}"));
     let start = Instant::now();
     loop {
         tmux.send("Enter", false);

@@ -173,7 +173,13 @@ impl Lab {
 
         let root = Arc::new(CertificateAuthority::new_root("fleetid lab root CA")?);
         let issuing = Arc::new(root.new_intermediate("fleetid lab issuing CA")?);
-        let next = Arc::new(root.new_intermediate("fleetid lab next CA")?);
+        // The next CA was made a week ago for the coming rotation: it outlives the issuing CA.
+        let next_from = time::OffsetDateTime::now_utc() - time::Duration::days(7);
+        let next = Arc::new(root.new_intermediate_valid(
+            "fleetid lab next CA",
+            next_from,
+            next_from + crate::pki::INTERMEDIATE_VALIDITY,
+        )?);
         let server = root.issue_server("fleetid lab gateway")?;
         let operator = root.issue_device(OPERATOR_CLIENT_ID, 365)?;
 

@@ -1,4 +1,7 @@
-//! The lab's certificate authorities, made fresh with rcgen.
+//! The lab's certificate authorities, made fresh with rcgen, shaped like a production PKI:
+//! a root valid for twenty years (issued two years ago), issuing intermediates valid for five
+//! (path length 0: they sign devices only), and an intermediate made for the next rotation
+//! with validity of its own ([`CertificateAuthority::new_intermediate_valid`]).
 
 use rcgen::{
     BasicConstraints, CertificateParams, CertificateSigningRequestParams, DistinguishedName,
@@ -33,7 +36,9 @@ impl CertificateAuthority {
             source,
         };
         let key = KeyPair::generate().map_err(wrap)?;
-        let params = ca_params(common_name);
+        let not_before = OffsetDateTime::now_utc() - ROOT_AGE;
+        let mut params = ca_params(common_name, not_before, not_before + ROOT_VALIDITY);
+        params.is_ca = IsCa::Ca(BasicConstraints::Constrained(1));
         let certificate = params.self_signed(&key).map_err(wrap)?;
         Ok(Self {
             certificate_pem: certificate.pem(),
@@ -41,17 +46,35 @@ impl CertificateAuthority {
         })
     }
 
-    /// An intermediate CA signed by this one.
+    /// An issuing intermediate CA signed by this one: valid for five years, issued a year
+    /// ago.
     ///
     /// # Errors
     /// When key generation or signing fails.
     pub fn new_intermediate(&self, common_name: &str) -> Result<Self, PkiError> {
+        let not_before = OffsetDateTime::now_utc() - INTERMEDIATE_AGE;
+        self.new_intermediate_valid(common_name, not_before, not_before + INTERMEDIATE_VALIDITY)
+    }
+
+    /// An issuing intermediate CA signed by this one, valid between the given instants (the
+    /// next CA of a rotation starts later and ends later than the current one).
+    ///
+    /// # Errors
+    /// When key generation or signing fails.
+    pub fn new_intermediate_valid(
+        &self,
+        common_name: &str,
+        not_before: OffsetDateTime,
+        not_after: OffsetDateTime,
+    ) -> Result<Self, PkiError> {
         let wrap = |source| PkiError {
             name: common_name.to_owned(),
             source,
         };
         let key = KeyPair::generate().map_err(wrap)?;
-        let params = ca_params(common_name);
+        let mut params = ca_params(common_name, not_before, not_after);
+        params.is_ca = IsCa::Ca(BasicConstraints::Constrained(0));
+        params.use_authority_key_identifier_extension = true;
         let certificate = params.signed_by(&key, &self.issuer).map_err(wrap)?;
         Ok(Self {
             certificate_pem: certificate.pem(),
@@ -198,9 +221,7 @@ fn leaf_params(
     params.not_before = not_before;
     params.not_after = not_after;
     params.key_usages = vec![KeyUsagePurpose::DigitalSignature];
-    let mut serial: [u8; 16] = random_bytes();
-    serial[0] &= 0x7f; // a positive DER INTEGER
-    params.serial_number = Some(serial.to_vec().into());
+    params.serial_number = Some(random_serial().to_vec().into());
     params
 }
 
@@ -213,15 +234,37 @@ pub fn random_bytes<const N: usize>() -> [u8; N] {
     out
 }
 
-fn ca_params(common_name: &str) -> CertificateParams {
+/// How long the root is valid.
+pub const ROOT_VALIDITY: Duration = Duration::days(20 * 365 + 5);
+/// How long before now the root was made.
+const ROOT_AGE: Duration = Duration::days(2 * 365);
+/// How long an issuing intermediate is valid.
+pub const INTERMEDIATE_VALIDITY: Duration = Duration::days(5 * 365 + 1);
+/// How long before now [`CertificateAuthority::new_intermediate`] made its CA.
+const INTERMEDIATE_AGE: Duration = Duration::days(365);
+
+fn ca_params(
+    common_name: &str,
+    not_before: OffsetDateTime,
+    not_after: OffsetDateTime,
+) -> CertificateParams {
     let mut params = CertificateParams::default();
     let mut name = DistinguishedName::new();
     name.push(DnType::OrganizationName, "fleetid lab");
     name.push(DnType::CommonName, common_name);
     params.distinguished_name = name;
-    params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
     params.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
+    params.not_before = not_before;
+    params.not_after = not_after;
+    params.serial_number = Some(random_serial().to_vec().into());
     params
+}
+
+/// A random, positive 16-byte certificate serial number.
+fn random_serial() -> [u8; 16] {
+    let mut serial: [u8; 16] = random_bytes();
+    serial[0] &= 0x7f; // a positive DER INTEGER
+    serial
 }
 
 #[cfg(test)]

@@ -225,15 +225,28 @@ impl Fleet {
     }
 }
 
-/// Makes the thing of every planned device, with its firmware and batch attributes, except
-/// the recalled batch's: JITR must find no thing for those.
+/// Makes the thing of every planned device, with its firmware and batch attributes, in its
+/// site's thing group (a child of its region's) and, on the canary firmware, in the canary
+/// ring's — except the recalled batch's: JITR must find no thing for those.
 fn register_things(registry: &Registry, plan: &[DeviceSpec]) -> Result<(), FleetError> {
+    if plan.is_empty() {
+        return Ok(());
+    }
+    for (site, region) in scenario::SITES {
+        registry.create_group(region, None)?;
+        registry.create_group(site, Some(region))?;
+    }
+    registry.create_group(scenario::CANARY_GROUP, None)?;
     for spec in plan.iter().filter(|s| s.role != Role::Recalled) {
         let attributes = [("firmware", spec.firmware), ("batch", spec.batch)]
             .into_iter()
             .map(|(k, v)| (k.to_owned(), v.to_owned()))
             .collect();
         registry.create_thing(&spec.name, None, attributes)?;
+        registry.set_group_membership(spec.site, &spec.name, true)?;
+        if spec.firmware == scenario::CANARY_FIRMWARE {
+            registry.set_group_membership(scenario::CANARY_GROUP, &spec.name, true)?;
+        }
     }
     Ok(())
 }

@@ -1,12 +1,28 @@
 //! The demo scenario: a deterministic (seeded) plan of the fleet that gives every console
 //! view something to show — expiries over the coming year with a cohort inside 7 days, a
-//! recalled batch that JITR rejects, devices on old firmware, one device publishing to a
+//! recalled batch that JITR rejects, four firmware versions (old, previous, current and a
+//! canary), devices in site thing groups under region groups, one device publishing to a
 //! debug topic, one flapping device, and one certificate shared by two devices.
 
 /// Firmware of most devices.
 pub const CURRENT_FIRMWARE: &str = "2.4.1";
+/// Firmware of the devices the last rollout has not reached yet.
+pub const PREVIOUS_FIRMWARE: &str = "2.3.0";
+/// Firmware of the canary ring (thing group [`CANARY_GROUP`]).
+pub const CANARY_FIRMWARE: &str = "2.5.0";
 /// Firmware of the old cohort.
 pub const OLD_FIRMWARE: &str = "1.0.3";
+
+/// The thing group of the canary ring.
+pub const CANARY_GROUP: &str = "ring-canary";
+
+/// Site thing groups and the region group each is a child of.
+pub const SITES: [(&str, &str); 4] = [
+    ("site-berlin", "region-eu"),
+    ("site-lyon", "region-eu"),
+    ("site-austin", "region-us"),
+    ("site-singapore", "region-apac"),
+];
 
 /// Which scenario to run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -56,6 +72,8 @@ pub struct DeviceSpec {
     pub firmware: &'static str,
     /// Manufacturing batch (the recalled batch is `B7`).
     pub batch: &'static str,
+    /// Its site's thing group (one of [`SITES`]).
+    pub site: &'static str,
     /// What it does.
     pub role: Role,
 }
@@ -88,12 +106,22 @@ pub fn plan(devices: usize, seed: u64, scenario: Scenario) -> Vec<DeviceSpec> {
             } else {
                 8 + i64::try_from(rng.below(358)).unwrap_or(0)
             };
-            let old = scenario == Scenario::Demo && rng.below(100) < 10;
+            let firmware = match scenario {
+                Scenario::Quiet => CURRENT_FIRMWARE,
+                Scenario::Demo => match rng.below(100) {
+                    0..10 => OLD_FIRMWARE,
+                    10..35 => PREVIOUS_FIRMWARE,
+                    35..40 => CANARY_FIRMWARE,
+                    _ => CURRENT_FIRMWARE,
+                },
+            };
+            let site = SITES[usize::try_from(rng.below(SITES.len() as u64)).unwrap_or(0)].0;
             DeviceSpec {
                 name: format!("dev-{i:05}"),
                 expires_in_days,
-                firmware: if old { OLD_FIRMWARE } else { CURRENT_FIRMWARE },
+                firmware,
                 batch: "B1",
+                site,
                 role: Role::Normal,
             }
         })
@@ -133,7 +161,19 @@ mod tests {
         let soon = a.iter().filter(|s| s.expires_in_days <= 7).count();
         assert!((1..40).contains(&soon), "{soon}");
         assert!(a.iter().all(|s| (1..=365).contains(&s.expires_in_days)));
-        assert!(a.iter().any(|s| s.firmware == OLD_FIRMWARE));
+        for firmware in [
+            OLD_FIRMWARE,
+            PREVIOUS_FIRMWARE,
+            CURRENT_FIRMWARE,
+            CANARY_FIRMWARE,
+        ] {
+            assert!(a.iter().any(|s| s.firmware == firmware), "{firmware}");
+        }
+        let old = a.iter().filter(|s| s.firmware == OLD_FIRMWARE).count();
+        assert!((5..40).contains(&old), "about 10 % on old firmware: {old}");
+        for (site, _) in SITES {
+            assert!(a.iter().any(|s| s.site == site), "{site}");
+        }
         assert!(
             plan(50, 1, Scenario::Quiet)
                 .iter()
