@@ -105,6 +105,55 @@ pub fn decide(
     manifest: Option<&ManifestEntry>,
     config: &JitrConfig,
 ) -> Decision {
+    let ca = ca_pem.map_or(CaRecord::Missing, CaRecord::Active);
+    decide_registration(
+        &Registration {
+            event,
+            cert_pem,
+            ca,
+            registered_ca: None,
+            manifest: ManifestLookup::Found(manifest),
+        },
+        config,
+    )
+}
+
+/// What the registry said about the CA the event names.
+#[derive(Clone, Copy)]
+pub(crate) enum CaRecord<'a> {
+    /// Not registered.
+    Missing,
+    /// Registered with this status, which is not `ACTIVE`.
+    NotActive(&'a str),
+    /// Registered and active, with this PEM.
+    Active(&'a str),
+}
+
+/// What the manifest said about the certificate's device id.
+#[derive(Clone, Copy)]
+pub(crate) enum ManifestLookup<'a> {
+    /// The entry, `None` when the device is unknown.
+    Found(Option<&'a ManifestEntry>),
+    /// An entry exists but does not read; the detail says why.
+    Invalid(&'a str),
+}
+
+/// Everything the handler gathered about one registration.
+pub(crate) struct Registration<'a> {
+    pub(crate) event: &'a RegisteredEvent,
+    pub(crate) cert_pem: &'a str,
+    pub(crate) ca: CaRecord<'a>,
+    /// The CA the registry holds the certificate under, when it says.
+    pub(crate) registered_ca: Option<&'a str>,
+    pub(crate) manifest: ManifestLookup<'a>,
+}
+
+/// [`decide`] with all the registry's facts, each judged at its place in the rule order.
+pub(crate) fn decide_registration(
+    registration: &Registration<'_>,
+    config: &JitrConfig,
+) -> Decision {
+    let event = registration.event;
     let Some(at) = event_time(event) else {
         return Decision::reject(
             RejectReason::MalformedEvent,
@@ -119,17 +168,30 @@ pub fn decide(
             format!("CA {} is not in allowed_ca_ids", event.ca_certificate_id),
         );
     }
-    let Some(ca_pem) = ca_pem else {
-        return Decision::reject(
-            RejectReason::UnknownCa,
-            format!("CA {} is not registered", event.ca_certificate_id),
-        );
+    let ca_pem = match registration.ca {
+        CaRecord::Missing => {
+            return Decision::reject(
+                RejectReason::UnknownCa,
+                format!("CA {} is not registered", event.ca_certificate_id),
+            );
+        }
+        CaRecord::NotActive(status) => {
+            return Decision::reject(
+                RejectReason::UnknownCa,
+                format!("CA {} is {status}", event.ca_certificate_id),
+            );
+        }
+        CaRecord::Active(pem) => pem,
     };
     evaluate(
-        cert_pem,
-        IssuerCheck::By(ca_pem),
+        registration.cert_pem,
+        IssuerCheck::By {
+            ca_pem,
+            event_ca: &event.ca_certificate_id,
+            registered_ca: registration.registered_ca.filter(|c| !c.is_empty()),
+        },
         None,
-        manifest,
+        registration.manifest,
         config,
         at,
     )
@@ -138,20 +200,26 @@ pub fn decide(
 /// Whether [`evaluate`] checks the issuer.
 #[derive(Clone, Copy)]
 pub(crate) enum IssuerCheck<'a> {
-    /// The certificate must be issued by this CA (PEM).
-    By(&'a str),
+    /// The certificate must be issued by this CA, and be registered under the CA the event
+    /// names when the registry says under which.
+    By {
+        ca_pem: &'a str,
+        event_ca: &'a str,
+        registered_ca: Option<&'a str>,
+    },
     /// Issued by AWS IoT itself (fleet provisioning): not checked here.
     Skip,
 }
 
-/// The checks shared by JITR and the fleet provisioning hook. `device_id`, when given, was
-/// found elsewhere (a provisioning parameter) and validated; else it is read from the
+/// The checks shared by JITR and the fleet provisioning hook, in the order of docs/jitr.md.
+/// `device_id`, when given, was found elsewhere (a provisioning parameter) and checked there;
+/// it is judged at the device id's place in the order. Else the id is read from the
 /// certificate.
 pub(crate) fn evaluate(
     cert_pem: &str,
     issuer: IssuerCheck<'_>,
-    device_id: Option<&str>,
-    manifest: Option<&ManifestEntry>,
+    device_id: Option<Result<String, Rejection>>,
+    manifest: ManifestLookup<'_>,
     config: &JitrConfig,
     at: OffsetDateTime,
 ) -> Decision {
@@ -161,26 +229,28 @@ pub(crate) fn evaluate(
     }
 }
 
+fn ca_rejection(e: &str) -> Rejection {
+    Rejection::new(RejectReason::UnknownCa, format!("CA certificate: {e}"))
+}
+
 fn evaluate_inner(
     cert_pem: &str,
     issuer: IssuerCheck<'_>,
-    device_id: Option<&str>,
-    manifest: Option<&ManifestEntry>,
+    device_id: Option<Result<String, Rejection>>,
+    manifest: ManifestLookup<'_>,
     config: &JitrConfig,
     at: OffsetDateTime,
 ) -> Result<Decision, Rejection> {
-    // The CA is judged before the certificate it issued (the order of docs/jitr.md).
+    // The CA is judged before the certificate it issued.
     let ca_der = match issuer {
-        IssuerCheck::By(ca_pem) => Some(certificate::pem_to_der(ca_pem).map_err(|e| {
-            Rejection::new(RejectReason::UnknownCa, format!("CA certificate: {e}"))
-        })?),
+        IssuerCheck::By { ca_pem, .. } => {
+            Some(certificate::pem_to_der(ca_pem).map_err(|e| ca_rejection(&e))?)
+        }
         IssuerCheck::Skip => None,
     };
     let ca = match &ca_der {
         Some(ca_der) => {
-            let ca = certificate::parse_der(ca_der).map_err(|e| {
-                Rejection::new(RejectReason::UnknownCa, format!("CA certificate: {e}"))
-            })?;
+            let ca = certificate::parse_der(ca_der).map_err(|e| ca_rejection(&e))?;
             certificate::check_ca_key(&ca)?;
             Some(ca)
         }
@@ -188,16 +258,36 @@ fn evaluate_inner(
     };
     let der = certificate::device_der(cert_pem)?;
     let cert = certificate::parse_device(&der)?;
+    if let IssuerCheck::By {
+        event_ca,
+        registered_ca: Some(registered_ca),
+        ..
+    } = issuer
+        && registered_ca != event_ca
+    {
+        return Err(Rejection::new(
+            RejectReason::IssuerMismatch,
+            format!(
+                "event names CA {event_ca} but the certificate is registered under CA {registered_ca}"
+            ),
+        ));
+    }
     if let Some(ca) = &ca {
         certificate::check_issued_by(&cert, ca)?;
     }
     certificate::check_key(&cert)?;
     certificate::check_validity(&cert, at, config.clock_skew_seconds)?;
     let device_id = match device_id {
-        Some(id) => id.to_owned(),
+        Some(id) => id?,
         None => certificate::device_id(&cert, config.device_id_source, &config.thing_name_prefix)?,
     };
-    check_manifest(&device_id, manifest, config)
+    let entry = match manifest {
+        ManifestLookup::Found(entry) => entry,
+        ManifestLookup::Invalid(detail) => {
+            return Err(Rejection::new(RejectReason::InvalidManifestEntry, detail));
+        }
+    };
+    check_manifest(&device_id, entry, config)
 }
 
 fn check_manifest(

@@ -11,7 +11,9 @@ use serde_json::Value;
 use crate::apply::{ApplyError, ApplyReport, apply};
 use crate::config::JitrConfig;
 use crate::control_plane::{ControlPlane, ControlPlaneError, ControlPlaneErrorKind};
-use crate::decision::{Decision, decide, device_id_of};
+use crate::decision::{
+    CaRecord, Decision, ManifestLookup, Registration, decide_registration, device_id_of,
+};
 use crate::event::RegisteredEvent;
 use crate::log::{DecisionLogInput, decision_line, error_line};
 use crate::manifest::{ManifestError, ManifestSource};
@@ -138,29 +140,13 @@ async fn gather<C: ControlPlane, M: ManifestSource>(
     config: &JitrConfig,
 ) -> Result<(Decision, Option<String>), Problem> {
     let certificate = cp.describe_certificate(&event.certificate_id).await?;
-    // moto leaves caCertificateId empty; AWS fills it. When present it must agree.
-    if let Some(registered_ca) = certificate
-        .ca_certificate_id
-        .as_deref()
-        .filter(|c| !c.is_empty())
-        && registered_ca != event.ca_certificate_id
-    {
-        let detail = format!(
-            "event names CA {} but the certificate is registered under CA {registered_ca}",
-            event.ca_certificate_id
-        );
-        return Ok((Decision::reject(RejectReason::IssuerMismatch, detail), None));
-    }
-    let ca_pem = match cp.describe_ca_certificate(&event.ca_certificate_id).await {
-        Ok(ca) if ca.status == "ACTIVE" => Some(ca.pem),
-        Ok(ca) => {
-            let detail = format!("CA {} is {}", event.ca_certificate_id, ca.status);
-            return Ok((Decision::reject(RejectReason::UnknownCa, detail), None));
-        }
+    let ca = match cp.describe_ca_certificate(&event.ca_certificate_id).await {
+        Ok(ca) => Some(ca),
         Err(e) if e.kind == ControlPlaneErrorKind::NotFound => None,
         Err(e) => return Err(e.into()),
     };
     let device_id = device_id_of(&certificate.pem, config).ok();
+    let mut invalid_entry = None;
     let entry = match &device_id {
         None => None,
         Some(id) => match manifest.lookup(id).await {
@@ -172,17 +158,27 @@ async fn gather<C: ControlPlane, M: ManifestSource>(
                 });
             }
             Err(e @ ManifestError::InvalidEntry { .. }) => {
-                let decision = Decision::reject(RejectReason::InvalidManifestEntry, e.to_string());
-                return Ok((decision, device_id));
+                invalid_entry = Some(e.to_string());
+                None
             }
         },
     };
-    let decision = decide(
+    // Every fact gathered goes to the decision, which judges each at its place in the order.
+    let registration = Registration {
         event,
-        &certificate.pem,
-        ca_pem.as_deref(),
-        entry.as_ref(),
-        config,
-    );
+        cert_pem: &certificate.pem,
+        ca: match &ca {
+            None => CaRecord::Missing,
+            Some(ca) if ca.status == "ACTIVE" => CaRecord::Active(&ca.pem),
+            Some(ca) => CaRecord::NotActive(&ca.status),
+        },
+        // moto leaves caCertificateId empty; AWS fills it. When present it must agree.
+        registered_ca: certificate.ca_certificate_id.as_deref(),
+        manifest: match &invalid_entry {
+            Some(detail) => ManifestLookup::Invalid(detail),
+            None => ManifestLookup::Found(entry.as_ref()),
+        },
+    };
+    let decision = decide_registration(&registration, config);
     Ok((decision, device_id))
 }

@@ -13,7 +13,7 @@ use time::OffsetDateTime;
 
 use crate::certificate::{self, Rejection};
 use crate::config::JitrConfig;
-use crate::decision::{Decision, IssuerCheck, evaluate};
+use crate::decision::{Decision, IssuerCheck, ManifestLookup, evaluate};
 use crate::manifest::ManifestEntry;
 
 /// What AWS IoT sends the hook Lambda.
@@ -72,17 +72,22 @@ pub fn pre_provisioning_hook(
     config: &JitrConfig,
     now: OffsetDateTime,
 ) -> (PreProvisioningResponse, Decision) {
-    let decision = match hook_device_id(request, config) {
-        Err(rejection) => rejection.into(),
-        Ok(device_id) => evaluate(
-            &request.certificate_pem,
-            IssuerCheck::Skip,
-            Some(&device_id),
-            manifest,
-            config,
-            now,
-        ),
-    };
+    // A device id sent as a parameter is judged at the device id's place in the rule order,
+    // after the certificate's own checks.
+    let given_id = request
+        .parameters
+        .get(&config.hook_device_id_parameter)
+        .map(|id| {
+            certificate::validate_device_id(id, &config.thing_name_prefix).map(|()| id.clone())
+        });
+    let decision = evaluate(
+        &request.certificate_pem,
+        IssuerCheck::Skip,
+        given_id,
+        ManifestLookup::Found(manifest),
+        config,
+        now,
+    );
     let response = match &decision {
         Decision::Activate {
             thing, attributes, ..

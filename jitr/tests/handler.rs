@@ -174,9 +174,15 @@ async fn bad_certificates_and_cas_are_rejected_with_a_reason() {
         handled.log_line
     );
 
+    // The event names another registered, active CA than the one the certificate is
+    // registered under. (A CA that is not registered at all is UNKNOWN_CA: that rule comes
+    // first.)
     let s = setup("dev-001", None);
+    let other_ca = "f".repeat(64);
+    s.control_plane
+        .add_ca(&other_ca, &TestCa::p256("Other CA").pem, "ACTIVE");
     let mut event = sample_event(s.now);
-    event["caCertificateId"] = "f".repeat(64).into();
+    event["caCertificateId"] = other_ca.into();
     let handled = s.handle(&event, 1).await;
     assert_eq!(
         handled.log_line["reason"], "ISSUER_MISMATCH",
