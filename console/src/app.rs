@@ -9,12 +9,14 @@ use clap::CommandFactory;
 
 use crate::backend::Source as BackendSource;
 use crate::backend::aws::AwsBackend;
-use crate::cli::{ApplyArgs, Cli, Command, DemoArgs, GlobalArgs, TargetArgs};
+use crate::cli::{Cli, Command, DemoArgs, GlobalArgs};
 use crate::commands::{self, Output};
 use crate::context::Context;
 use crate::exit;
 use crate::model::{FleetState, UnixTime};
+use crate::ops::command::Mutation;
 use crate::ops::plan::OpKind;
+use crate::ops::selector::Selector;
 use crate::refresh;
 use crate::render::{self, OutputFormat, RenderOptions};
 use crate::store::triage::TriageMap;
@@ -142,17 +144,9 @@ pub fn run_to(cli: &Cli, out: &mut dyn Write) -> Result<u8, Failure> {
         return Ok(code);
     }
     let (mut state, online) = fleet_state(&ctx, cache, sources_for(command))?;
-    if let Some((kind, targets, apply)) = mutation_of(command) {
-        return crate::ops::command::mutate(
-            &ctx,
-            kind,
-            targets,
-            apply,
-            &state,
-            output.format,
-            output.out,
-        )
-        .map_err(|s| fail(s.code, s.message));
+    if let Some(mutation) = mutation_of(command) {
+        return crate::ops::command::mutate(&ctx, &mutation, &state, output.format, output.out)
+            .map_err(|s| fail(s.code, s.message));
     }
     if let Command::Anomalies { follow: true, .. } = command {
         let Some(backend) = online else {
@@ -202,8 +196,8 @@ fn run_ops(
             .map_err(to_failure),
         _ => match mutation_of(command) {
             // Refused before the refresh: no AWS call at all in a read-only session.
-            Some((kind, targets, apply)) if !apply.dry_run && ctx.mutation_permit().is_err() => {
-                Err(to_failure(command::refuse_read_only(ctx, kind, targets)))
+            Some(mutation) if !mutation.apply.dry_run && ctx.mutation_permit().is_err() => {
+                Err(to_failure(command::refuse_read_only(ctx, &mutation)))
             }
             _ => Ok(None),
         },
@@ -211,13 +205,26 @@ fn run_ops(
 }
 
 /// The operation, selectors and flags of `revoke`, `restore` and `quarantine`.
-fn mutation_of(command: &Command) -> Option<(OpKind, &TargetArgs, &ApplyArgs)> {
-    match command {
+fn mutation_of(command: &Command) -> Option<Mutation<'_>> {
+    use crate::cli::{CaCommand, ClaimCommand};
+    let devices = |kind, targets, apply| Mutation {
+        kind,
+        selectors: crate::ops::command::selectors(targets),
+        apply,
+    };
+    fn ca(kind: OpKind, args: &crate::cli::CaOpArgs) -> Mutation<'_> {
+        Mutation {
+            kind,
+            selectors: vec![Selector::Ca(args.ca.clone())],
+            apply: &args.apply,
+        }
+    }
+    Some(match command {
         Command::Revoke {
             targets,
             permanent,
             apply,
-        } => Some((
+        } => devices(
             if *permanent {
                 OpKind::RevokePermanent
             } else {
@@ -225,31 +232,47 @@ fn mutation_of(command: &Command) -> Option<(OpKind, &TargetArgs, &ApplyArgs)> {
             },
             targets,
             apply,
-        )),
-        Command::Restore { targets, apply } => Some((OpKind::Restore, targets, apply)),
-        Command::Quarantine { targets, apply } => Some((OpKind::Quarantine, targets, apply)),
-        _ => None,
-    }
+        ),
+        Command::Restore { targets, apply } => devices(OpKind::Restore, targets, apply),
+        Command::Quarantine { targets, apply } => devices(OpKind::Quarantine, targets, apply),
+        Command::Ca(CaCommand::Deactivate(args)) => ca(OpKind::CaDeactivate, args),
+        Command::Ca(CaCommand::Revoke(args)) => ca(OpKind::CaRevoke, args),
+        Command::Ca(CaCommand::DisableAutoRegistration(args)) => {
+            ca(OpKind::CaDisableAutoRegistration, args)
+        }
+        Command::Claim(ClaimCommand::Disable { cert, apply }) => Mutation {
+            kind: OpKind::ClaimDisable,
+            selectors: vec![Selector::Cert(cert.clone())],
+            apply,
+        },
+        _ => return None,
+    })
 }
 
 /// The sources a subcommand needs: listings of certificates and CAs skip Device Defender and
 /// CloudWatch; `status`, `anomalies` and `doctor` load everything (empty list).
 fn sources_for(command: &Command) -> Vec<BackendSource> {
+    if let Some(mutation) = mutation_of(command) {
+        // A mutation plans from the registry and connectivity (a certificate names its CA):
+        // no Device Defender or CloudWatch; the CA listing only for a CA operation.
+        let mut sources = vec![
+            BackendSource::Certificates,
+            BackendSource::Things,
+            BackendSource::ThingGroups,
+            BackendSource::Policies,
+            BackendSource::FleetIndexing,
+        ];
+        if mutation.kind.on_ca() {
+            sources.push(BackendSource::CaCertificates);
+        }
+        return sources;
+    }
     match command {
         Command::Certs(_) | Command::Ca(_) | Command::Heatmap { .. } => vec![
             BackendSource::CaCertificates,
             BackendSource::Certificates,
             BackendSource::Things,
             BackendSource::ThingGroups,
-        ],
-        // A mutation plans from the registry and connectivity (a certificate names its CA): no
-        // CA listing, Device Defender or CloudWatch.
-        Command::Revoke { .. } | Command::Restore { .. } | Command::Quarantine { .. } => vec![
-            BackendSource::Certificates,
-            BackendSource::Things,
-            BackendSource::ThingGroups,
-            BackendSource::Policies,
-            BackendSource::FleetIndexing,
         ],
         _ => Vec::new(),
     }

@@ -266,6 +266,9 @@ pub enum Command {
         #[arg(long, value_name = "TEXT")]
         reason: String,
     },
+    /// Provisioning claim certificates.
+    #[command(subcommand)]
+    Claim(ClaimCommand),
     /// Operations in the journal: list them, resume one that was interrupted.
     #[command(subcommand)]
     Ops(OpsCommand),
@@ -385,12 +388,48 @@ pub struct CertsListArgs {
 }
 
 /// `ca` subcommands.
-#[derive(Debug, Clone, Copy, Subcommand)]
+#[derive(Debug, Clone, Subcommand)]
 pub enum CaCommand {
     /// Registered CAs with their active device certificates.
     List,
     /// The CA chain as a tree.
     Tree,
+    /// Set a CA INACTIVE: AWS IoT registers no new certificate it signed. The devices it
+    /// signed keep their certificates' status (the plan counts the ACTIVE ones).
+    Deactivate(CaOpArgs),
+    /// A compromised CA: INACTIVE, auto-registration disabled, and every device certificate
+    /// it signed revoked as `fleetid revoke` does (deny-all, INACTIVE, quarantine, cut).
+    Revoke(CaOpArgs),
+    /// Disable the CA's auto-registration (JITR); the CA stays ACTIVE.
+    DisableAutoRegistration(CaOpArgs),
+}
+
+/// The CA a CA operation changes, and its confirmation.
+#[derive(Debug, Clone, Args)]
+pub struct CaOpArgs {
+    /// The CA (id, id prefix or subject text).
+    #[arg(long = "ca", value_name = "ID")]
+    pub ca: String,
+    /// Confirmation and pace. The count is the ACTIVE device certificates the CA signs
+    /// (`ca revoke`: the certificates it revokes).
+    #[command(flatten)]
+    pub apply: ApplyArgs,
+}
+
+/// `claim` subcommands.
+#[derive(Debug, Clone, Subcommand)]
+pub enum ClaimCommand {
+    /// Disable a provisioning claim certificate: deny-all and INACTIVE, so no device
+    /// provisions through it; the plan shows its registrations from CloudWatch. `restore`
+    /// undoes it.
+    Disable {
+        /// The claim certificate (id or unique prefix).
+        #[arg(long = "cert", value_name = "ID")]
+        cert: String,
+        /// Confirmation and pace.
+        #[command(flatten)]
+        apply: ApplyArgs,
+    },
 }
 
 /// Parses `30d`, `12h`, `2w`, `90m`, `45s` (a bare number is days) into seconds.

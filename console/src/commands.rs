@@ -132,6 +132,10 @@ pub fn run(
         | Command::Quarantine { .. }
         | Command::Freeze { .. }
         | Command::Unfreeze { .. }
+        | Command::Claim(_)
+        | Command::Ca(
+            CaCommand::Deactivate(_) | CaCommand::Revoke(_) | CaCommand::DisableAutoRegistration(_),
+        )
         | Command::Ops(_) => Ok(exit::USAGE),
     }
 }

@@ -489,3 +489,217 @@ fn an_apply_killed_between_two_calls_resumes_without_a_duplicate_call() {
         assert_eq!(fleet.policies(device), ["fleetid-deny-all"]);
     }
 }
+
+/// A CA's status and auto-registration, read with the SDK. (moto ignores
+/// `newAutoRegistrationStatus`: the lab's test covers disabling auto-registration.)
+fn ca_state(fleet: &Fleet, ca: &str) -> (String, String) {
+    fleet.runtime.block_on(async {
+        let out = fleet
+            .iot
+            .describe_ca_certificate()
+            .certificate_id(ca)
+            .send()
+            .await
+            .unwrap();
+        let d = out.certificate_description().unwrap();
+        (
+            d.status().unwrap().as_str().to_owned(),
+            d.auto_registration_status()
+                .map_or("", |s| s.as_str())
+                .to_owned(),
+        )
+    })
+}
+
+#[test]
+fn ca_operations_and_claim_disable_are_planned_confirmed_and_read_back() {
+    let region = "ca-central-1";
+    let url = moto_url();
+    let dir = tempfile::tempdir().unwrap();
+    let prefix = backend_support::unique_prefix("ops-ca");
+    // A claim certificate first (no thing), then a CA with two device certificates.
+    let mut fleet = Fleet::new(region, &format!("{prefix}-claim"), 0);
+    let claim = rcgen::generate_simple_self_signed(vec!["claim".into()]).unwrap();
+    let ca = backend_support::root_ca(&format!("{prefix} issuing CA"));
+    let (claim_id, ca_id) = fleet.runtime.block_on(async {
+        let claim = fleet
+            .iot
+            .register_certificate_without_ca()
+            .certificate_pem(claim.cert.pem())
+            .status(CertificateStatus::Active)
+            .send()
+            .await
+            .unwrap();
+        let ca_id = backend_support::register_ca(&fleet.iot, &ca).await;
+        for i in 0..2 {
+            let thing = format!("{prefix}-dev-{i}");
+            let (pem, _) = backend_support::device_cert(&thing, &ca, 300);
+            let (id, arn) = backend_support::register_device(
+                &fleet.iot,
+                &pem,
+                &ca.pem,
+                CertificateStatus::Active,
+            )
+            .await;
+            fleet
+                .iot
+                .create_thing()
+                .thing_name(&thing)
+                .send()
+                .await
+                .unwrap();
+            fleet
+                .iot
+                .attach_thing_principal()
+                .thing_name(&thing)
+                .principal(&arn)
+                .send()
+                .await
+                .unwrap();
+            fleet.devices.push((id, arn, thing));
+        }
+        (claim.certificate_id().unwrap().to_owned(), ca_id)
+    });
+    let run = |args: &[&str]| fleetid(&url, region, dir.path(), args);
+
+    // The plan names the CA and counts the ACTIVE device certificates it still signs; one
+    // call, nothing changed.
+    let out = run(&[
+        "ca",
+        "deactivate",
+        "--ca",
+        &ca_id,
+        "--dry-run",
+        "--output",
+        "json",
+    ]);
+    assert_eq!(code(&out), Some(0), "{}", stderr(&out));
+    let plan: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(plan["authority"]["ca_certificate_id"], ca_id.as_str());
+    assert_eq!(
+        plan["authority"]["active_certificates"]
+            .as_array()
+            .unwrap()
+            .len(),
+        2,
+        "{plan}"
+    );
+    assert_eq!(plan["radius"]["certificates"], 2);
+    let steps = plan["steps"].as_array().unwrap();
+    assert_eq!(steps.len(), 1, "{plan}");
+    assert_eq!(steps[0]["call"]["operation"], "iot:UpdateCACertificate");
+    assert_eq!(steps[0]["call"]["deactivate"], true);
+    assert_eq!(steps[0]["call"]["disable_auto_registration"], false);
+    assert_eq!(ca_state(&fleet, &ca_id).0, "ACTIVE");
+
+    // The count confirmed is what the CA still signs.
+    let out = run(&[
+        "ca",
+        "deactivate",
+        "--ca",
+        &ca_id,
+        "--yes",
+        "--expect-count",
+        "1",
+    ]);
+    assert_eq!(code(&out), Some(8), "{}", stderr(&out));
+    assert_eq!(ca_state(&fleet, &ca_id).0, "ACTIVE");
+
+    let out = run(&[
+        "ca",
+        "deactivate",
+        "--ca",
+        &ca_id,
+        "--yes",
+        "--expect-count",
+        "2",
+    ]);
+    assert_eq!(code(&out), Some(0), "{}", stderr(&out));
+    assert_eq!(ca_state(&fleet, &ca_id).0, "INACTIVE");
+    // Deactivating the CA left its device certificates as they were.
+    assert_eq!(fleet.status(0), "ACTIVE");
+    assert_eq!(fleet.status(1), "ACTIVE");
+
+    // ca revoke: every device certificate it signed revoked, as revoke does.
+    let out = run(&[
+        "ca",
+        "revoke",
+        "--ca",
+        &ca_id,
+        "--yes",
+        "--expect-count",
+        "2",
+        "--output",
+        "json",
+    ]);
+    assert_eq!(code(&out), Some(0), "{}", stderr(&out));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["targets"].as_array().unwrap().len(), 2, "{report}");
+    for device in 0..2 {
+        assert_eq!(fleet.status(device), "INACTIVE");
+        assert_eq!(fleet.policies(device), ["fleetid-deny-all"]);
+        assert_eq!(fleet.groups(device), ["fleetid-quarantine"]);
+    }
+
+    // claim disable: the plan carries CloudWatch's word (moto does not answer it: said so),
+    // then deny-all and INACTIVE, read back; restore brings it back.
+    let out = run(&[
+        "claim",
+        "disable",
+        "--cert",
+        &claim_id,
+        "--dry-run",
+        "--output",
+        "json",
+    ]);
+    assert_eq!(code(&out), Some(0), "{}", stderr(&out));
+    let plan: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let evidence = plan["evidence"][0].as_str().unwrap_or_default();
+    assert!(evidence.starts_with("CloudWatch: "), "{plan}");
+    let operations: Vec<&str> = plan["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["call"]["operation"].as_str().unwrap())
+        .filter(|op| *op != "iot:CreatePolicy")
+        .collect();
+    assert_eq!(operations, ["iot:AttachPolicy", "iot:UpdateCertificate"]);
+    let out = run(&[
+        "claim",
+        "disable",
+        "--cert",
+        &claim_id,
+        "--yes",
+        "--expect-count",
+        "1",
+    ]);
+    assert_eq!(code(&out), Some(0), "{}", stderr(&out));
+    let claim_status = |fleet: &Fleet| {
+        fleet.runtime.block_on(async {
+            fleet
+                .iot
+                .describe_certificate()
+                .certificate_id(&claim_id)
+                .send()
+                .await
+                .unwrap()
+                .certificate_description()
+                .unwrap()
+                .status()
+                .unwrap()
+                .as_str()
+                .to_owned()
+        })
+    };
+    assert_eq!(claim_status(&fleet), "INACTIVE");
+    let out = run(&[
+        "restore",
+        "--cert",
+        &claim_id,
+        "--yes",
+        "--expect-count",
+        "1",
+    ]);
+    assert_eq!(code(&out), Some(0), "{}", stderr(&out));
+    assert_eq!(claim_status(&fleet), "ACTIVE");
+}

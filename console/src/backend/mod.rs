@@ -23,8 +23,8 @@ use tokio::sync::mpsc;
 
 pub use error::{BackendError, CallFailure, FailureKind};
 pub use mutations::{
-    CertificateReadBack, JobProgress, JobRequest, NewCertificateStatus, PolicyCreated, Receipt,
-    SessionCut,
+    CaReadBack, CertificateReadBack, JobProgress, JobRequest, NewCertificateStatus, PolicyCreated,
+    Receipt, SessionCut,
 };
 pub use update::{
     BackendUpdate, KnownCertificate, Progress, SnapshotRequest, SnapshotSummary, Source,

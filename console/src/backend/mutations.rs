@@ -78,6 +78,15 @@ pub struct JobProgress {
     pub canceled: i32,
 }
 
+/// A CA certificate's settings as read back after a mutation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CaReadBack {
+    /// `ACTIVE` or `INACTIVE`.
+    pub status: String,
+    /// Whether auto-registration (JITR) is enabled.
+    pub auto_registration: bool,
+}
+
 /// What a successful mutating call left behind: the request id AWS gave it.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Receipt {

@@ -423,6 +423,19 @@ async fn make(
             .remove_thing_from_group(permit, thing, group)
             .await
             .map(done),
+        Call::UpdateCaCertificate {
+            ca_certificate_id,
+            deactivate,
+            disable_auto_registration,
+        } => backend
+            .update_ca_certificate(
+                permit,
+                ca_certificate_id,
+                *deactivate,
+                *disable_auto_registration,
+            )
+            .await
+            .map(done),
         Call::DeleteConnection { client_id } => {
             Ok(match backend.delete_connection(permit, client_id).await? {
                 SessionCut::Cut(receipt) => ("done", receipt),
@@ -464,6 +477,17 @@ async fn in_effect(backend: &AwsBackend, call: &Call) -> bool {
             .thing_groups_of(thing)
             .await
             .is_ok_and(|g| !g.contains(group)),
+        Call::UpdateCaCertificate {
+            ca_certificate_id,
+            deactivate,
+            disable_auto_registration,
+        } => backend
+            .describe_ca(ca_certificate_id)
+            .await
+            .is_ok_and(|ca| {
+                (!deactivate || ca.status == "INACTIVE")
+                    && (!disable_auto_registration || !ca.auto_registration)
+            }),
         Call::DeleteConnection { .. } => true,
     }
 }

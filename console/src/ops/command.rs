@@ -51,6 +51,17 @@ fn ops_stop(e: &OpsError) -> Stop {
     stop(code, e.to_string())
 }
 
+/// A mutating command as parsed: what it does, to what, and how it is confirmed.
+#[derive(Debug)]
+pub struct Mutation<'a> {
+    /// The operation.
+    pub kind: OpKind,
+    /// What it acts on (a CA operation: the one `--ca`).
+    pub selectors: Vec<Selector>,
+    /// Confirmation and pace.
+    pub apply: &'a ApplyArgs,
+}
+
 /// The selectors of the command line, in the order of the flags' kinds.
 #[must_use]
 pub fn selectors(args: &TargetArgs) -> Vec<Selector> {
@@ -75,15 +86,14 @@ pub async fn actor(ctx: &Context) -> Actor {
     }
 }
 
-/// `revoke`, `restore`, `quarantine` on the refreshed `state`.
+/// `revoke`, `restore`, `quarantine`, `ca deactivate|revoke|disable-auto-registration` and
+/// `claim disable` on the refreshed `state`.
 ///
 /// # Errors
 /// A [`Stop`] with the exit code.
 pub fn mutate(
     ctx: &Context,
-    kind: OpKind,
-    targets: &TargetArgs,
-    args: &ApplyArgs,
+    mutation: &Mutation<'_>,
     state: &FleetState,
     format: OutputFormat,
     out: &mut dyn Write,
@@ -104,8 +114,8 @@ pub fn mutate(
             backend,
             state,
             &ctx.env().name,
-            kind,
-            &selectors(targets),
+            mutation.kind,
+            &mutation.selectors,
             ctx.now(),
         )
         .await
@@ -125,7 +135,7 @@ pub fn mutate(
                 )
                 .map_err(|e| stop(exit::FAILURE, format!("the audit log: {e}")))
         };
-        if args.dry_run {
+        if mutation.apply.dry_run {
             record(&mut store, Decision::DryRun, "nothing was changed")?;
             print_plan(&plan, format, out)?;
             return Ok(exit::OK);
@@ -136,8 +146,8 @@ pub fn mutate(
             return Err(read_only(ctx));
         };
         let answer = CliAnswer {
-            yes: args.yes,
-            expect_count: args.expect_count,
+            yes: mutation.apply.yes,
+            expect_count: mutation.apply.expect_count,
         };
         let confirmed = match confirm::confirm_cli(plan.clone(), answer) {
             Ok(confirmed) => confirmed,
@@ -161,7 +171,7 @@ pub fn mutate(
             store,
             actor: &actor,
         };
-        applying.run(&confirmed, args, format, out).await
+        applying.run(&confirmed, mutation.apply, format, out).await
     })
 }
 
@@ -210,8 +220,9 @@ fn settings(args: &ApplyArgs) -> ApplySettings {
 /// Refuses a mutation in a read-only session before anything is read or called, and
 /// records the refusal (with the selectors, as no plan was made) in the audit log.
 #[must_use]
-pub fn refuse_read_only(ctx: &Context, kind: OpKind, targets: &TargetArgs) -> Stop {
-    let selectors: Vec<String> = selectors(targets)
+pub fn refuse_read_only(ctx: &Context, mutation: &Mutation<'_>) -> Stop {
+    let selectors: Vec<String> = mutation
+        .selectors
         .iter()
         .map(|s| format!("{s:?}"))
         .collect();
@@ -219,7 +230,7 @@ pub fn refuse_read_only(ctx: &Context, kind: OpKind, targets: &TargetArgs) -> St
         let actor = Actor::local(&ctx.env().name);
         if let Err(e) = actor.record(
             &mut store,
-            kind.as_str(),
+            mutation.kind.as_str(),
             selectors,
             "not planned: the session is read-only",
             Decision::RefusedReadOnly,
@@ -329,8 +340,25 @@ pub fn print_plan(plan: &Plan, format: OutputFormat, out: &mut dyn Write) -> Res
                 plan.id,
                 plan.summary()
             );
+            if let Some(ca) = &plan.authority {
+                text.push_str(&format!(
+                    "CA {}: {}, auto-registration {}; it signs {} ACTIVE device certificate{}\n",
+                    ca.ca_certificate_id,
+                    ca.status,
+                    if ca.auto_registration { "on" } else { "off" },
+                    ca.active_certificates.len(),
+                    if ca.active_certificates.len() == 1 {
+                        ""
+                    } else {
+                        "s"
+                    }
+                ));
+            }
             for warning in &plan.warnings {
                 text.push_str(&format!("warning: {warning}\n"));
+            }
+            for evidence in &plan.evidence {
+                text.push_str(&format!("evidence: {}\n", sanitize(evidence)));
             }
             let r = &plan.radius;
             for (title, map) in [
@@ -393,6 +421,20 @@ pub fn print_report(
             );
             if let Some(note) = &report.session_cut {
                 text.push_str(&format!("{note}\n"));
+            }
+            if let Some(ca) = &report.authority {
+                text.push_str(&format!(
+                    "CA {}: status {}, auto-registration {} — {}\n",
+                    ca.ca_certificate_id,
+                    ca.status_after.as_deref().unwrap_or("?"),
+                    ca.auto_registration_after
+                        .map_or("?", |on| if on { "on" } else { "off" }),
+                    if ca.verified {
+                        "verified"
+                    } else {
+                        "NOT verified"
+                    }
+                ));
             }
             text.push_str(&format!(
                 "{:<14} {:<24} {:<9} {:<8} {:<11} {:<12} {:>9}  {}\n",

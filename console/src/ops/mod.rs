@@ -27,7 +27,7 @@ use confirm::ConfirmedPlan;
 use plan::{OpKind, Plan, PlanError};
 use record::Actor;
 use selector::{SelectError, Selector};
-use verify::{DisconnectWatch, TargetReport};
+use verify::{AuthorityReport, DisconnectWatch, TargetReport};
 
 /// The explicit deny-all policy a revoke or quarantine attaches.
 pub const DENY_ALL_POLICY: &str = "fleetid-deny-all";
@@ -74,6 +74,9 @@ pub struct OpReport {
     pub summary: String,
     /// Calls shared by all targets (policy, group).
     pub preparations: Vec<CallResult>,
+    /// The CA a CA operation changed, read back.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub authority: Option<AuthorityReport>,
     /// Per target.
     pub targets: Vec<TargetReport>,
     /// Every call's effect is in place.
@@ -97,8 +100,9 @@ impl OpReport {
     }
 }
 
-/// Plans `kind` on the certificates `selectors` name, from the model; reads one certificate
-/// from AWS for the account's ARN prefix.
+/// Plans `kind` on what `selectors` name, from the model: certificates, or for a CA operation
+/// the one `--ca`. Reads one certificate from AWS for the account's ARN prefix, and for a
+/// claim certificate its registrations from CloudWatch.
 ///
 /// # Errors
 /// [`OpsError`] when the selection names nothing or the plan cannot be made.
@@ -110,8 +114,95 @@ pub async fn plan_operation(
     selectors: &[Selector],
     now: UnixTime,
 ) -> Result<Plan, OpsError> {
+    if kind.on_ca() {
+        let [Selector::Ca(pattern)] = selectors else {
+            return Err(
+                SelectError::NotFound(format!("{} takes exactly one --ca", kind.verb())).into(),
+            );
+        };
+        let ca = state
+            .resolve_ca(pattern)
+            .map_err(|e| SelectError::NotFound(e.to_string()))?;
+        // The CA as AWS has it now: the model may not list it (an endpoint without
+        // ListCACertificates) or have it stale.
+        let read = backend
+            .describe_ca(&ca.to_string())
+            .await
+            .map_err(|e| match e {
+                BackendError::Call(f) if f.code.as_deref() == Some("ResourceNotFoundException") => {
+                    OpsError::Plan(PlanError::UnknownCa(ca.to_string()))
+                }
+                e => OpsError::Backend(e),
+            })?;
+        // What it signed: the model's link (by key id) when the model knows the CA, else
+        // AWS's own list of the certificates registered under it.
+        let signed: Vec<CertId> = if state.cas().contains_key(&ca) {
+            state.certificates_of_ca(ca).map(|c| c.record.id).collect()
+        } else {
+            backend
+                .certificates_by_ca(&ca.to_string())
+                .await?
+                .iter()
+                .filter_map(|id| CertId::parse(id).ok())
+                .collect()
+        };
+        let prefix = match signed.first() {
+            Some(first) => arn_prefix(backend, &first.to_string()).await?,
+            None => String::new(),
+        };
+        let subject = plan::CaSubject {
+            id: ca,
+            read,
+            signed,
+        };
+        return Ok(plan::plan_ca(
+            state,
+            environment,
+            kind,
+            &subject,
+            &prefix,
+            now,
+        )?);
+    }
     let ids = selector::resolve(state, selectors, now)?;
-    plan_ids(backend, state, environment, kind, &ids, now).await
+    let mut plan = plan_ids(backend, state, environment, kind, &ids, now).await?;
+    if kind == OpKind::ClaimDisable {
+        plan.evidence = claim_evidence(backend, &plan, now).await;
+    }
+    Ok(plan)
+}
+
+/// Hours of CloudWatch a claim certificate's plan shows.
+const CLAIM_EVIDENCE_HOURS: i64 = 24;
+
+async fn claim_evidence(backend: &AwsBackend, plan: &Plan, now: UnixTime) -> Vec<String> {
+    let mut evidence = Vec::new();
+    for target in &plan.targets {
+        let id = &target.certificate_id;
+        let short = &id[..id.len().min(12)];
+        evidence.push(
+            match backend
+                .claim_registrations(id, CLAIM_EVIDENCE_HOURS, now.0)
+                .await
+            {
+                Ok(n) => format!(
+                    "CloudWatch: claim certificate {short} registered {:.0} thing(s) in the last \
+                     {CLAIM_EVIDENCE_HOURS} h, {:.0} in the last hour \
+                     (ApproximateNumberOfThingsRegistered)",
+                    n.window, n.last_hour
+                ),
+                Err(e) => format!(
+                    "CloudWatch: registrations by claim certificate {short} could not be read: {e}"
+                ),
+            },
+        );
+    }
+    evidence
+}
+
+async fn arn_prefix(backend: &AwsBackend, certificate_id: &str) -> Result<String, OpsError> {
+    let arn = backend.describe_certificate(certificate_id).await?.arn;
+    Ok(arn.strip_suffix(certificate_id).unwrap_or("").to_owned())
 }
 
 /// [`plan_operation`] on certificate ids already resolved (the TUI's marks).
@@ -127,8 +218,7 @@ pub async fn plan_ids(
     now: UnixTime,
 ) -> Result<Plan, OpsError> {
     let first = ids.first().ok_or(PlanError::Empty)?.to_string();
-    let arn = backend.describe_certificate(&first).await?.arn;
-    let prefix = arn.strip_suffix(first.as_str()).unwrap_or("").to_owned();
+    let prefix = arn_prefix(backend, &first).await?;
     Ok(plan::plan(state, environment, kind, ids, &prefix, now)?)
 }
 
@@ -178,6 +268,7 @@ pub async fn execute(
     )
     .await;
     drop(watch);
+    let authority = verify::verify_authority(backend, plan, &applied).await;
     let preparations: Vec<CallResult> = plan
         .steps
         .iter()
@@ -197,7 +288,10 @@ pub async fn execute(
         kind: plan.kind,
         summary: plan.summary(),
         preparations,
-        verified: applied.complete() && reports.iter().all(|r| r.verified),
+        verified: applied.complete()
+            && reports.iter().all(|r| r.verified)
+            && authority.as_ref().is_none_or(|a| a.verified),
+        authority,
         applied: applied.complete(),
         targets: reports,
         session_cut,

@@ -7,10 +7,10 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use super::{DENY_ALL_DOCUMENT, DENY_ALL_POLICY, QUARANTINE_GROUP};
-use crate::backend::NewCertificateStatus;
+use crate::backend::{CaReadBack, NewCertificateStatus};
 use crate::model::{CertId, CertStatus, FleetState, UnixTime};
 
-/// What an operation does to each target.
+/// What an operation does.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum OpKind {
@@ -23,10 +23,33 @@ pub enum OpKind {
     /// Undoes a revoke or a quarantine: ACTIVE (from INACTIVE only), deny-all detached, out of
     /// the quarantine group.
     Restore,
+    /// A CA certificate INACTIVE: AWS IoT registers no new certificate it signed.
+    CaDeactivate,
+    /// A CA's auto-registration (JITR) disabled; the CA stays ACTIVE.
+    CaDisableAutoRegistration,
+    /// A compromised CA: INACTIVE with auto-registration disabled, then every device
+    /// certificate it signed revoked as `revoke` does.
+    CaRevoke,
+    /// A provisioning claim certificate: deny-all and INACTIVE, so no new device provisions
+    /// through it. Reversible by restore.
+    ClaimDisable,
+}
+
+/// What an operation leaves on each target certificate, as verify reads it back.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Effect {
+    /// The status it ends in (`None`: untouched).
+    pub status: Option<NewCertificateStatus>,
+    /// Whether the deny-all policy ends attached (`None`: untouched).
+    pub deny_all: Option<bool>,
+    /// Whether its things end in the quarantine group (`None`: untouched).
+    pub quarantined: Option<bool>,
+    /// Whether its devices are cut off (session cut, disconnect observed).
+    pub cut_off: bool,
 }
 
 impl OpKind {
-    /// The command's name (`revoke`, `revoke --permanent`, ...).
+    /// The command's name (`revoke`, `revoke --permanent`, `ca deactivate`, ...).
     #[must_use]
     pub fn verb(self) -> &'static str {
         match self {
@@ -34,6 +57,10 @@ impl OpKind {
             Self::RevokePermanent => "revoke --permanent",
             Self::Quarantine => "quarantine",
             Self::Restore => "restore",
+            Self::CaDeactivate => "ca deactivate",
+            Self::CaDisableAutoRegistration => "ca disable-auto-registration",
+            Self::CaRevoke => "ca revoke",
+            Self::ClaimDisable => "claim disable",
         }
     }
 
@@ -45,14 +72,75 @@ impl OpKind {
             Self::RevokePermanent => "revoke-permanent",
             Self::Quarantine => "quarantine",
             Self::Restore => "restore",
+            Self::CaDeactivate => "ca-deactivate",
+            Self::CaDisableAutoRegistration => "ca-disable-auto-registration",
+            Self::CaRevoke => "ca-revoke",
+            Self::ClaimDisable => "claim-disable",
+        }
+    }
+
+    /// Whether the operation acts on a CA certificate (`--ca ID`) rather than on device
+    /// certificates.
+    #[must_use]
+    pub fn on_ca(self) -> bool {
+        matches!(
+            self,
+            Self::CaDeactivate | Self::CaDisableAutoRegistration | Self::CaRevoke
+        )
+    }
+
+    /// What it leaves on each target certificate.
+    #[must_use]
+    pub fn effect(self) -> Effect {
+        let cut = |status| Effect {
+            status,
+            deny_all: Some(true),
+            quarantined: Some(true),
+            cut_off: true,
+        };
+        match self {
+            Self::Revoke | Self::CaRevoke => cut(Some(NewCertificateStatus::Inactive)),
+            Self::RevokePermanent => cut(Some(NewCertificateStatus::Revoked)),
+            Self::Quarantine => cut(None),
+            Self::Restore => Effect {
+                status: Some(NewCertificateStatus::Active),
+                deny_all: Some(false),
+                quarantined: Some(false),
+                cut_off: false,
+            },
+            Self::ClaimDisable => Effect {
+                status: Some(NewCertificateStatus::Inactive),
+                deny_all: Some(true),
+                quarantined: None,
+                cut_off: false,
+            },
+            Self::CaDeactivate | Self::CaDisableAutoRegistration => Effect {
+                status: None,
+                deny_all: None,
+                quarantined: None,
+                cut_off: false,
+            },
         }
     }
 
     /// Whether the operation is meant to cut the devices off (and verify the disconnect).
     #[must_use]
     pub fn disconnects(self) -> bool {
-        !matches!(self, Self::Restore)
+        self.effect().cut_off
     }
+}
+
+/// The CA certificate a CA operation changes, with what it still signs.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Authority {
+    /// CA certificate id.
+    pub ca_certificate_id: String,
+    /// Its status when planned.
+    pub status: String,
+    /// Auto-registration when planned.
+    pub auto_registration: bool,
+    /// The ACTIVE device certificates it signed, by the model.
+    pub active_certificates: Vec<String>,
 }
 
 /// One certificate the operation acts on, with what the model knew of it when planned.
@@ -134,6 +222,16 @@ pub enum Call {
         /// Group name.
         group: String,
     },
+    /// `iot:UpdateCACertificate`.
+    #[serde(rename = "iot:UpdateCACertificate")]
+    UpdateCaCertificate {
+        /// CA certificate id.
+        ca_certificate_id: String,
+        /// Set INACTIVE.
+        deactivate: bool,
+        /// Set auto-registration DISABLE.
+        disable_auto_registration: bool,
+    },
     /// The data plane's `iot:DeleteConnection` (client id = thing name).
     #[serde(rename = "iot:DeleteConnection")]
     DeleteConnection {
@@ -154,6 +252,7 @@ impl Call {
             Self::UpdateCertificate { .. } => "iot:UpdateCertificate",
             Self::AddThingToThingGroup { .. } => "iot:AddThingToThingGroup",
             Self::RemoveThingFromThingGroup { .. } => "iot:RemoveThingFromThingGroup",
+            Self::UpdateCaCertificate { .. } => "iot:UpdateCACertificate",
             Self::DeleteConnection { .. } => "iot:DeleteConnection",
         }
     }
@@ -208,22 +307,33 @@ pub struct Plan {
     pub radius: BlastRadius,
     /// What the operator should know before confirming.
     pub warnings: Vec<String>,
+    /// The CA a CA operation changes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub authority: Option<Authority>,
+    /// Evidence read for the decision (CloudWatch for a claim certificate).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub evidence: Vec<String>,
 }
 
 impl Plan {
-    /// The count `--expect-count` and the TUI's typed confirmation compare with: certificates.
+    /// The count `--expect-count` and the TUI's typed confirmation compare with: the
+    /// certificates it changes — or, for a CA operation that changes none, the ACTIVE device
+    /// certificates the CA still signs, so the person confirms the reach, not "1".
     #[must_use]
     pub fn count(&self) -> usize {
-        self.targets.len()
+        match &self.authority {
+            Some(ca) if self.targets.is_empty() => ca.active_certificates.len(),
+            _ => self.targets.len(),
+        }
     }
 
-    /// One line: `revoke 3 certificates, 3 things, 1 groups, 0.3 % of the fleet, 2 online`.
+    /// One line: `revoke 3 certificates, 3 things, 1 group, 0.3 % of the fleet, 2 online`;
+    /// a CA operation names the CA first.
     #[must_use]
     pub fn summary(&self) -> String {
         let r = &self.radius;
-        format!(
-            "{} {} certificate{}, {} thing{}, {} group{}, {:.1} % of the fleet, {} online",
-            self.kind.verb(),
+        let reach = format!(
+            "{} certificate{}, {} thing{}, {} group{}, {:.1} % of the fleet, {} online",
             r.certificates,
             plural(r.certificates),
             r.things,
@@ -232,8 +342,26 @@ impl Plan {
             plural(r.groups),
             r.fleet_percent,
             r.online
-        )
+        );
+        match &self.authority {
+            Some(ca) if self.targets.is_empty() => format!(
+                "{} CA {} ({}), which still signs {reach} (ACTIVE)",
+                self.kind.verb(),
+                short(&ca.ca_certificate_id),
+                ca.status
+            ),
+            Some(ca) => format!(
+                "{} CA {} and {reach}",
+                self.kind.verb(),
+                short(&ca.ca_certificate_id)
+            ),
+            None => format!("{} {reach}", self.kind.verb()),
+        }
     }
+}
+
+fn short(id: &str) -> &str {
+    &id[..id.len().min(12)]
 }
 
 fn plural(n: usize) -> &'static str {
@@ -252,6 +380,9 @@ pub enum PlanError {
     /// Nothing to do.
     #[error("the selection names no certificate")]
     Empty,
+    /// `--ca` names no registered CA.
+    #[error("no registered CA certificate {0} (see `fleetid ca list`)")]
+    UnknownCa(String),
 }
 
 /// Builds the plan for `kind` on `ids` from the model. `arn_prefix` is
@@ -271,6 +402,72 @@ pub fn plan(
         return Err(PlanError::Empty);
     }
     let targets: Vec<Target> = ids.iter().map(|id| target(state, id, arn_prefix)).collect();
+    build(state, environment, kind, targets, None, now)
+}
+
+/// The CA a CA operation changes, as planning found it.
+#[derive(Debug, Clone)]
+pub struct CaSubject {
+    /// Its id.
+    pub id: CertId,
+    /// Status and auto-registration as AWS read them back just now.
+    pub read: CaReadBack,
+    /// The device certificates registered under it.
+    pub signed: Vec<CertId>,
+}
+
+/// Builds the plan of a CA operation (`kind.on_ca()`) on `ca`: the CA's change, and for
+/// `ca revoke` the revoke of every device certificate it signed that is not REVOKED
+/// already. `arn_prefix` as for [`plan`].
+///
+/// # Errors
+/// As [`plan`].
+pub fn plan_ca(
+    state: &FleetState,
+    environment: &str,
+    kind: OpKind,
+    ca: &CaSubject,
+    arn_prefix: &str,
+    now: UnixTime,
+) -> Result<Plan, PlanError> {
+    let signed = |wanted: fn(CertStatus) -> bool| -> Vec<Target> {
+        ca.signed
+            .iter()
+            .filter(|id| {
+                wanted(
+                    state
+                        .certificate(id)
+                        .map_or(CertStatus::Unknown, |c| c.record.status),
+                )
+            })
+            .map(|id| target(state, id, arn_prefix))
+            .collect()
+    };
+    let active = signed(|s| s == CertStatus::Active);
+    let authority = Authority {
+        ca_certificate_id: ca.id.to_string(),
+        status: ca.read.status.clone(),
+        auto_registration: ca.read.auto_registration,
+        active_certificates: active.iter().map(|t| t.certificate_id.clone()).collect(),
+    };
+    if kind == OpKind::CaRevoke {
+        let targets = signed(|s| s != CertStatus::Revoked);
+        return build(state, environment, kind, targets, Some(authority), now);
+    }
+    let mut plan = build(state, environment, kind, Vec::new(), Some(authority), now)?;
+    // What the CA still signs is the reach the person confirms.
+    plan.radius = radius(state, &active);
+    Ok(plan)
+}
+
+fn build(
+    state: &FleetState,
+    environment: &str,
+    kind: OpKind,
+    targets: Vec<Target>,
+    authority: Option<Authority>,
+    now: UnixTime,
+) -> Result<Plan, PlanError> {
     let mut warnings = Vec::new();
     if kind == OpKind::Restore {
         if let Some(revoked) = targets.iter().find(|t| t.status == "REVOKED") {
@@ -280,7 +477,9 @@ pub fn plan(
         }
     } else {
         let done = match kind {
-            OpKind::Revoke => &["INACTIVE", "REVOKED"][..],
+            OpKind::Revoke | OpKind::CaRevoke | OpKind::ClaimDisable => {
+                &["INACTIVE", "REVOKED"][..]
+            }
             OpKind::RevokePermanent => &["REVOKED"][..],
             _ => &[][..],
         };
@@ -297,6 +496,9 @@ pub fn plan(
             ));
         }
     }
+    if let Some(ca) = &authority {
+        warnings.extend(authority_warnings(kind, ca));
+    }
     let radius = radius(state, &targets);
     if radius.fleet_percent > 1.0 {
         warnings.push(format!(
@@ -308,13 +510,23 @@ pub fn plan(
         warnings.extend(cas_left_without_active(state, &targets));
     }
     let no_thing = targets.iter().filter(|t| t.things.is_empty()).count();
-    if no_thing > 0 && kind != OpKind::Restore {
+    if no_thing > 0 && kind.effect().cut_off {
         warnings.push(format!(
             "{no_thing} certificate{} attached to no thing: no quarantine group, no session cut",
             plural(no_thing)
         ));
     }
-    let steps = steps(state, kind, &targets);
+    if kind == OpKind::ClaimDisable {
+        let attached = targets.iter().filter(|t| !t.things.is_empty()).count();
+        if attached > 0 {
+            warnings.push(format!(
+                "{attached} of these certificates {} attached to a thing: a claim certificate \
+                 usually is not — is this a device's own certificate?",
+                if attached == 1 { "is" } else { "are" }
+            ));
+        }
+    }
+    let steps = steps(state, kind, &targets, authority.as_ref());
     Ok(Plan {
         id: op_id(now),
         environment: environment.to_owned(),
@@ -324,7 +536,37 @@ pub fn plan(
         steps,
         radius,
         warnings,
+        authority,
+        evidence: Vec::new(),
     })
+}
+
+fn authority_warnings(kind: OpKind, ca: &Authority) -> Vec<String> {
+    let mut warnings = Vec::new();
+    let active = ca.active_certificates.len();
+    match kind {
+        OpKind::CaDeactivate | OpKind::CaRevoke if ca.status == "INACTIVE" => {
+            warnings.push("the CA is already INACTIVE".to_owned());
+        }
+        OpKind::CaDisableAutoRegistration if !ca.auto_registration => {
+            warnings.push("auto-registration is already disabled".to_owned());
+        }
+        _ => {}
+    }
+    if matches!(
+        kind,
+        OpKind::CaDeactivate | OpKind::CaDisableAutoRegistration
+    ) && active > 0
+    {
+        warnings.push(format!(
+            "{active} ACTIVE device certificate{} signed by this CA keep{} its status: this \
+             changes how new certificates register, it cuts no device off (`fleetid ca revoke` \
+             does)",
+            plural(active),
+            if active == 1 { "s" } else { "" }
+        ));
+    }
+    warnings
 }
 
 fn op_id(now: UnixTime) -> String {
@@ -432,18 +674,34 @@ fn cas_left_without_active(state: &FleetState, targets: &[Target]) -> Vec<String
         .collect()
 }
 
-fn steps(state: &FleetState, kind: OpKind, targets: &[Target]) -> Vec<Step> {
+fn steps(
+    state: &FleetState,
+    kind: OpKind,
+    targets: &[Target],
+    authority: Option<&Authority>,
+) -> Vec<Step> {
     let mut steps = Vec::new();
     let prep = |call| Step { target: None, call };
+    if let Some(ca) = authority {
+        steps.push(prep(Call::UpdateCaCertificate {
+            ca_certificate_id: ca.ca_certificate_id.clone(),
+            deactivate: kind != OpKind::CaDisableAutoRegistration,
+            disable_auto_registration: kind != OpKind::CaDeactivate,
+        }));
+    }
+    let effect = kind.effect();
     let any_thing = targets.iter().any(|t| !t.things.is_empty());
-    if kind != OpKind::Restore {
+    if effect.deny_all == Some(true) && !targets.is_empty() {
         if !state.policies().contains_key(DENY_ALL_POLICY) {
             steps.push(prep(Call::CreatePolicy {
                 policy: DENY_ALL_POLICY.into(),
                 document: DENY_ALL_DOCUMENT.into(),
             }));
         }
-        if any_thing && !state.groups().contains_key(QUARANTINE_GROUP) {
+        if effect.quarantined == Some(true)
+            && any_thing
+            && !state.groups().contains_key(QUARANTINE_GROUP)
+        {
             steps.push(prep(Call::CreateThingGroup {
                 group: QUARANTINE_GROUP.into(),
             }));
@@ -468,37 +726,38 @@ fn steps(state: &FleetState, kind: OpKind, targets: &[Target]) -> Vec<Step> {
             certificate_id: t.certificate_id.clone(),
             status,
         };
-        match kind {
-            OpKind::Revoke | OpKind::RevokePermanent | OpKind::Quarantine => {
-                push(deny(true));
-                match kind {
-                    OpKind::Revoke => push(status(NewCertificateStatus::Inactive)),
-                    OpKind::RevokePermanent => push(status(NewCertificateStatus::Revoked)),
-                    _ => {}
-                }
-                for thing in &t.things {
-                    push(Call::AddThingToThingGroup {
-                        thing: thing.clone(),
-                        group: QUARANTINE_GROUP.into(),
-                    });
-                }
-                for thing in &t.things {
-                    push(Call::DeleteConnection {
-                        client_id: thing.clone(),
-                    });
-                }
+        if kind == OpKind::Restore {
+            if t.status == "INACTIVE" {
+                push(status(NewCertificateStatus::Active));
             }
-            OpKind::Restore => {
-                if t.status == "INACTIVE" {
-                    push(status(NewCertificateStatus::Active));
-                }
-                push(deny(false));
-                for thing in &t.things {
-                    push(Call::RemoveThingFromThingGroup {
-                        thing: thing.clone(),
-                        group: QUARANTINE_GROUP.into(),
-                    });
-                }
+            push(deny(false));
+            for thing in &t.things {
+                push(Call::RemoveThingFromThingGroup {
+                    thing: thing.clone(),
+                    group: QUARANTINE_GROUP.into(),
+                });
+            }
+            continue;
+        }
+        if effect.deny_all == Some(true) {
+            push(deny(true));
+        }
+        if let Some(new) = effect.status {
+            push(status(new));
+        }
+        if effect.quarantined == Some(true) {
+            for thing in &t.things {
+                push(Call::AddThingToThingGroup {
+                    thing: thing.clone(),
+                    group: QUARANTINE_GROUP.into(),
+                });
+            }
+        }
+        if effect.cut_off {
+            for thing in &t.things {
+                push(Call::DeleteConnection {
+                    client_id: thing.clone(),
+                });
             }
         }
     }

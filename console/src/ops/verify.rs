@@ -13,7 +13,7 @@ use serde::{Serialize, Serializer};
 use tokio::sync::{Notify, mpsc, oneshot};
 
 use super::apply::{Applied, CallResult};
-use super::plan::{OpKind, Plan};
+use super::plan::{Call, OpKind, Plan};
 use super::{DENY_ALL_POLICY, QUARANTINE_GROUP};
 use crate::backend::aws::AwsBackend;
 use crate::backend::live::{LiveEvent, PresenceKind};
@@ -226,24 +226,13 @@ pub async fn verify(
         };
         let (disconnected, time_to_effect_ms) =
             disconnect_of(plan.kind, target, &calls, watch, applied.started[i]);
-        let intended = match plan.kind {
-            OpKind::Revoke => {
-                status_after.as_deref() == Some("INACTIVE")
-                    && deny_all_attached == Some(true)
-                    && quarantined != Some(false)
-            }
-            OpKind::RevokePermanent => {
-                status_after.as_deref() == Some("REVOKED")
-                    && deny_all_attached == Some(true)
-                    && quarantined != Some(false)
-            }
-            OpKind::Quarantine => deny_all_attached == Some(true) && quarantined != Some(false),
-            OpKind::Restore => {
-                status_after.as_deref() == Some("ACTIVE")
-                    && deny_all_attached == Some(false)
-                    && quarantined != Some(true)
-            }
-        };
+        let effect = plan.kind.effect();
+        let intended = effect
+            .status
+            .is_none_or(|s| status_after.as_deref() == Some(s.as_str()))
+            && effect.deny_all.is_none_or(|d| deny_all_attached == Some(d))
+            // Unknown group membership (no thing) does not count against it.
+            && effect.quarantined.is_none_or(|q| quarantined != Some(!q));
         reports.push(TargetReport {
             certificate_id: target.certificate_id.clone(),
             things: target.things.clone(),
@@ -257,6 +246,57 @@ pub async fn verify(
         });
     }
     reports
+}
+
+/// The CA of a CA operation, read back.
+#[derive(Debug, Clone, Serialize)]
+pub struct AuthorityReport {
+    /// CA certificate id.
+    pub ca_certificate_id: String,
+    /// The call that changed it.
+    pub call: Option<CallResult>,
+    /// Its status read back (`None`: could not be read).
+    pub status_after: Option<String>,
+    /// Auto-registration read back.
+    pub auto_registration_after: Option<bool>,
+    /// The CA reads back as the operation meant.
+    pub verified: bool,
+}
+
+/// Reads the CA of a CA operation back; `None` for the other operations.
+pub async fn verify_authority(
+    backend: &AwsBackend,
+    plan: &Plan,
+    applied: &Applied,
+) -> Option<AuthorityReport> {
+    let ca = plan.authority.as_ref()?;
+    let (step, wanted) = plan
+        .steps
+        .iter()
+        .enumerate()
+        .find_map(|(i, s)| match &s.call {
+            Call::UpdateCaCertificate {
+                deactivate,
+                disable_auto_registration,
+                ..
+            } => Some((i, (*deactivate, *disable_auto_registration))),
+            _ => None,
+        })?;
+    let call = applied.calls.get(step).cloned().flatten();
+    let read = backend.describe_ca(&ca.ca_certificate_id).await.ok();
+    let status_after = read.as_ref().map(|r| r.status.clone());
+    let auto_registration_after = read.as_ref().map(|r| r.auto_registration);
+    let (deactivate, disable) = wanted;
+    let verified = call.as_ref().is_some_and(CallResult::ok)
+        && (!deactivate || status_after.as_deref() == Some("INACTIVE"))
+        && (!disable || auto_registration_after == Some(false));
+    Some(AuthorityReport {
+        ca_certificate_id: ca.ca_certificate_id.clone(),
+        call,
+        status_after,
+        auto_registration_after,
+        verified,
+    })
 }
 
 fn disconnect_of(

@@ -5,11 +5,14 @@
 mod cas;
 mod certificates;
 mod defender;
+mod evidence;
 mod indexing;
 mod inventory;
 mod metrics;
 mod mutations;
 mod snapshot;
+
+pub use evidence::ClaimRegistrations;
 
 use std::sync::Arc;
 

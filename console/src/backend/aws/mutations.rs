@@ -4,15 +4,16 @@
 
 use aws_sdk_iot::operation::RequestId;
 use aws_sdk_iot::types::{
-    AbortAction, AbortConfig, AbortCriteria, CertificateStatus, JobExecutionFailureType,
-    JobExecutionsRolloutConfig, JobProcessDetails, TargetSelection, TimeoutConfig,
+    AbortAction, AbortConfig, AbortCriteria, AutoRegistrationStatus, CaCertificateStatus,
+    CertificateStatus, JobExecutionFailureType, JobExecutionsRolloutConfig, JobProcessDetails,
+    TargetSelection, TimeoutConfig,
 };
 
 use super::AwsBackend;
 use crate::backend::error::{BackendError, CallFailure, FailureKind};
 use crate::backend::mutations::{
-    CertificateReadBack, JobProgress, JobRequest, NewCertificateStatus, PolicyCreated, Receipt,
-    SessionCut,
+    CaReadBack, CertificateReadBack, JobProgress, JobRequest, NewCertificateStatus, PolicyCreated,
+    Receipt, SessionCut,
 };
 use crate::context::MutationPermit;
 
@@ -41,6 +42,35 @@ impl AwsBackend {
             .send()
             .await
             .map_err(|e| CallFailure::from_sdk("iot:UpdateCertificate", &e))?;
+        Ok(receipt(&out))
+    }
+
+    /// Changes a CA certificate: INACTIVE (`deactivate`) and/or auto-registration DISABLE.
+    /// AWS IoT has no REVOKED status for a CA.
+    ///
+    /// # Errors
+    /// [`BackendError::Call`].
+    pub async fn update_ca_certificate(
+        &self,
+        _permit: &MutationPermit,
+        ca_certificate_id: &str,
+        deactivate: bool,
+        disable_auto_registration: bool,
+    ) -> Result<Receipt, BackendError> {
+        let mut call = self
+            .iot
+            .update_ca_certificate()
+            .certificate_id(ca_certificate_id);
+        if deactivate {
+            call = call.new_status(CaCertificateStatus::Inactive);
+        }
+        if disable_auto_registration {
+            call = call.new_auto_registration_status(AutoRegistrationStatus::Disable);
+        }
+        let out = call
+            .send()
+            .await
+            .map_err(|e| CallFailure::from_sdk("iot:UpdateCACertificate", &e))?;
         Ok(receipt(&out))
     }
 
@@ -245,6 +275,59 @@ impl AwsBackend {
                 .map_or("UNKNOWN", CertificateStatus::as_str)
                 .to_owned(),
         })
+    }
+
+    /// Reads a CA certificate's status and auto-registration back.
+    ///
+    /// # Errors
+    /// [`BackendError::Call`].
+    pub async fn describe_ca(&self, ca_certificate_id: &str) -> Result<CaReadBack, BackendError> {
+        let out = self
+            .iot
+            .describe_ca_certificate()
+            .certificate_id(ca_certificate_id)
+            .send()
+            .await
+            .map_err(|e| CallFailure::from_sdk("iot:DescribeCACertificate", &e))?;
+        let description = out
+            .certificate_description()
+            .ok_or(BackendError::MissingField {
+                operation: "iot:DescribeCACertificate",
+                field: "certificateDescription",
+            })?;
+        Ok(CaReadBack {
+            status: description
+                .status()
+                .map_or("UNKNOWN", CaCertificateStatus::as_str)
+                .to_owned(),
+            auto_registration: description.auto_registration_status()
+                == Some(&AutoRegistrationStatus::Enable),
+        })
+    }
+
+    /// Ids of the certificates registered under a CA (ListCertificatesByCA, every page).
+    ///
+    /// # Errors
+    /// [`BackendError::Call`].
+    pub async fn certificates_by_ca(
+        &self,
+        ca_certificate_id: &str,
+    ) -> Result<Vec<String>, BackendError> {
+        let certificates = self
+            .iot
+            .list_certificates_by_ca()
+            .ca_certificate_id(ca_certificate_id)
+            .page_size(250)
+            .into_paginator()
+            .items()
+            .send()
+            .collect::<Result<Vec<_>, _>>()
+            .await
+            .map_err(|e| CallFailure::from_sdk("iot:ListCertificatesByCA", &e))?;
+        Ok(certificates
+            .into_iter()
+            .filter_map(|c| c.certificate_id)
+            .collect())
     }
 
     /// Names of the policies attached to `target_arn` (first 250).
