@@ -1,8 +1,10 @@
 //! `fleetid demo --headless` end to end: the real binary starts the lab with 200 devices, a
 //! second `fleetid --endpoint-url <lab> certs list --output json` with the lab's credentials
-//! sees exactly the lab's certificates (199 device certificates — two devices share one — and
-//! the operator's), the recalled batch is rejected by JITR with its reason and REVOKED, the
-//! debug-topic device is listed by `fleetid anomalies`, and SIGINT stops the demo cleanly.
+//! sees exactly the lab's certificates (199 device certificates — two devices share one —, the
+//! operator's and the misused provisioning claim's), the recalled batch is rejected by JITR
+//! with its reason and REVOKED, the debug-topic device and the claim's refused provisioning
+//! attempts (CloudWatch) are listed by `fleetid anomalies`, `fleetid doctor` passes, and
+//! SIGINT stops the demo cleanly.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::{BufRead, BufReader};
@@ -75,6 +77,17 @@ fn certs_list(url: &str, credentials: &str, dir: &Path) -> serde_json::Value {
 
 /// Runs `fleetid ARGS` with only the lab's credentials and parses its JSON output.
 fn fleetid_json(args: &[&str], credentials: &str, dir: &Path) -> serde_json::Value {
+    let (code, json) = fleetid_exit_json(args, credentials, dir);
+    assert_eq!(code, Some(0), "fleetid {args:?}: {json:#}");
+    json
+}
+
+/// Runs `fleetid ARGS` with only the lab's credentials: its exit code and JSON output.
+fn fleetid_exit_json(
+    args: &[&str],
+    credentials: &str,
+    dir: &Path,
+) -> (Option<i32>, serde_json::Value) {
     let output = Command::new(env!("CARGO_BIN_EXE_fleetid"))
         .args(args)
         .env_remove("AWS_ACCESS_KEY_ID")
@@ -89,12 +102,13 @@ fn fleetid_json(args: &[&str], credentials: &str, dir: &Path) -> serde_json::Val
         .env("XDG_CONFIG_HOME", dir.join("config"))
         .output()
         .expect("running fleetid");
-    assert!(
-        output.status.success(),
-        "fleetid {args:?} failed: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    serde_json::from_slice(&output.stdout).expect("fleetid prints JSON")
+    let json = serde_json::from_slice(&output.stdout).unwrap_or_else(|e| {
+        panic!(
+            "fleetid {args:?} printed no JSON ({e}): {}",
+            String::from_utf8_lossy(&output.stderr)
+        )
+    });
+    (output.status.code(), json)
 }
 
 #[test]
@@ -135,16 +149,25 @@ fn headless_demo_serves_the_lab_to_a_second_fleetid_and_stops_on_sigint() {
         .collect();
     assert_eq!(rejected.len(), 4, "{:?}", fields["rejected"]);
 
-    // A second process sees exactly the lab's certificates.
-    let listed = certs_list(url, credentials, dir.path());
+    // A second process sees exactly the lab's certificates: 199 device certificates, the
+    // operator's, and the provisioning claim with the certificate it had made (its attempts
+    // run while the fleet boots).
+    let expected = 200 + fleetid_lab::fleet::claim::CERTIFICATES;
+    let mut listed = certs_list(url, credentials, dir.path());
+    for _ in 0..20 {
+        if listed["data"]
+            .as_array()
+            .is_some_and(|c| c.len() >= expected)
+        {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(500));
+        listed = certs_list(url, credentials, dir.path());
+    }
     let certs = listed["data"].as_array().expect("data is a list");
-    assert_eq!(
-        certs.len(),
-        200,
-        "199 device certificates and the operator's"
-    );
+    assert_eq!(certs.len(), expected);
     let ids: BTreeSet<&str> = certs.iter().filter_map(|c| c["id"].as_str()).collect();
-    assert_eq!(ids.len(), 200, "certificate ids are distinct");
+    assert_eq!(ids.len(), expected, "certificate ids are distinct");
     let revoked: BTreeSet<String> = certs
         .iter()
         .filter(|c| c["status"] == "REVOKED")
@@ -184,6 +207,42 @@ fn headless_demo_serves_the_lab_to_a_second_fleetid_and_stops_on_sigint() {
         found
     });
     assert!(debug_flagged, "no DebugTopicPublish anomaly was listed");
+
+    // CloudWatch is answered: the claim's refused provisioning attempts are an anomaly, the
+    // source is fresh, and doctor (the caller's identity included) passes.
+    let anomalies = fleetid_json(
+        &["--endpoint-url", url, "anomalies", "--output", "json"],
+        credentials,
+        dir.path(),
+    );
+    let sources = anomalies["sources"].as_array().expect("sources");
+    assert!(
+        sources
+            .iter()
+            .any(|s| s["source"] == "cloudwatch" && s["state"] == "fresh"),
+        "{sources:#?}"
+    );
+    let rows = anomalies["data"].as_array().expect("data is a list");
+    assert!(
+        rows.iter()
+            .any(|a| a["source"] == "cloudwatch" && a["kind"] == "PROVISIONING_FAILURES"),
+        "{rows:#?}"
+    );
+    let (code, doctor) = fleetid_exit_json(
+        &["--endpoint-url", url, "doctor", "--output", "json"],
+        credentials,
+        dir.path(),
+    );
+    let checks = doctor["data"].as_array().expect("doctor checks");
+    assert_eq!(code, Some(0), "{checks:#?}");
+    for name in ["account", "cloudwatch"] {
+        assert!(
+            checks
+                .iter()
+                .any(|c| c["check"] == name && c["result"] == "pass"),
+            "{name}: {checks:#?}"
+        );
+    }
 
     // SIGINT: the lab shuts down and the process exits 0 by itself.
     let pid = demo.0.id().to_string();

@@ -227,3 +227,99 @@ async fn the_gateway_counts_authorized_and_refused_connections() {
     assert!(seen.1 >= 1.0, "Connect.AuthError: {}", seen.1);
     lab.shutdown().await;
 }
+
+#[tokio::test]
+async fn the_demos_misused_claim_shows_in_the_provisioning_metrics() {
+    use fleetid_lab::fleet::claim::{ATTEMPTS, CLAIM_TEMPLATE, MALFORMED_CSRS};
+    let lab = Lab::start(LabOptions {
+        devices: 12,
+        device_kind: fleetid_lab::fleet::DeviceKind::Scripted,
+        ..LabOptions::default()
+    })
+    .await
+    .unwrap();
+    let recalled = fleetid_lab::fleet::recalled(&lab.plan);
+    assert!(!recalled.is_empty());
+    let cloudwatch = aws_sdk_cloudwatch::Client::new(&config(&lab, ACCESS_KEY_ID).await);
+    let read = async || {
+        let answer = cloudwatch
+            .get_metric_data()
+            .metric_data_queries(summed_search(
+                "failed",
+                "TemplateName",
+                metrics::REGISTER_THING_FAILED,
+            ))
+            .metric_data_queries(summed_search(
+                "claimed",
+                "ClaimCertificateId",
+                metrics::THINGS_REGISTERED,
+            ))
+            .metric_data_queries(
+                MetricDataQuery::builder()
+                    .id("csr")
+                    .metric_stat(
+                        MetricStat::builder()
+                            .metric(
+                                Metric::builder()
+                                    .namespace("AWS/IoT")
+                                    .metric_name(metrics::CREATE_CERTIFICATE_FROM_CSR_FAILED)
+                                    .build(),
+                            )
+                            .period(3600)
+                            .stat("Sum")
+                            .build(),
+                    )
+                    .build(),
+            )
+            .metric_data_queries(mqtt_sum("auth", metrics::CONNECT_AUTH_ERROR))
+            .start_time(DateTime::from_secs(now() - 3 * 3600))
+            .end_time(DateTime::from_secs(now() + 60))
+            .send()
+            .await
+            .unwrap();
+        let total = |id: &str| -> f64 {
+            answer
+                .metric_data_results()
+                .iter()
+                .filter(|r| r.id() == Some(id))
+                .flat_map(|r| r.values().iter().copied())
+                .sum()
+        };
+        (
+            total("failed"),
+            total("csr"),
+            total("claimed"),
+            total("auth"),
+        )
+    };
+    let provisions = (ATTEMPTS - MALFORMED_CSRS - 1) as f64;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    let mut seen = read().await;
+    while seen.0 < provisions && tokio::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(250)).await;
+        seen = read().await;
+    }
+    let (failed, csr, claimed, auth) = seen;
+    assert_eq!(
+        failed, provisions,
+        "every provisioning attempt with the claim refused"
+    );
+    assert_eq!(csr, MALFORMED_CSRS as f64);
+    assert_eq!(claimed, 0.0, "no thing registered by the claim");
+    assert!(
+        auth >= 1.0,
+        "the recalled batch's refused connections: {auth}"
+    );
+    // The refusals are the template's, and the recalled devices got no thing through it.
+    let search = lab.metrics.list();
+    assert!(
+        search
+            .iter()
+            .any(|m| m.name == metrics::REGISTER_THING_FAILED
+                && m.dimensions == vec![("TemplateName".to_owned(), CLAIM_TEMPLATE.to_owned())])
+    );
+    for name in &recalled {
+        assert!(lab.registry.thing(name).is_err(), "{name}");
+    }
+    lab.shutdown().await;
+}

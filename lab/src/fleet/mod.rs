@@ -4,6 +4,7 @@
 //! real mTLS. Progress is published on a watch channel while the fleet boots.
 
 mod agent;
+pub mod claim;
 mod device;
 pub mod scenario;
 mod spawn;
@@ -73,6 +74,9 @@ pub enum FleetError {
     /// Preparing the registry for the fleet failed.
     #[error("preparing the registry for the fleet: {0}")]
     Registry(#[from] crate::registry::RegistryError),
+    /// The demo's provisioning claim could not be made.
+    #[error(transparent)]
+    Claim(#[from] claim::ClaimError),
 }
 
 /// The names JITR must reject for this plan.
@@ -144,6 +148,17 @@ impl Fleet {
                 &counters,
             )?
         };
+        let serials: Vec<String> = recalled(plan).into_iter().collect();
+        if !link.devices_elsewhere && !serials.is_empty() {
+            // The demo's leaked claim, tried with the recalled batch's serial numbers.
+            let claim = claim::Claim::register(link.registry, &link.devices.issuing_ca)?;
+            let gateway = link.devices.gateway;
+            let root = link.devices.root_ca_pem.clone();
+            let stop = stop_rx.clone();
+            tasks.push(tokio::spawn(async move {
+                claim.misuse(gateway, &root, &serials, stop).await;
+            }));
+        }
         let (progress_tx, progress) = watch::channel(FleetProgress {
             total: plan.len(),
             ..FleetProgress::default()

@@ -2,8 +2,8 @@
 //! (Protocol=MQTT) and the provisioning metrics (CSR failures, template failures, things
 //! registered by claim certificates — the last two summed over every template / claim
 //! certificate with a SEARCH expression). Hourly sums over the last `recent_hours`.
-//! aws-sdk-cloudwatch speaks smithy RPCv2 CBOR, which moto and the lab do not answer: they
-//! show this source as unavailable.
+//! aws-sdk-cloudwatch speaks smithy RPCv2 CBOR, which moto does not answer (the source shows
+//! as unavailable there); the lab does.
 
 use std::collections::HashMap;
 
