@@ -40,7 +40,9 @@ pub mod sim;
 pub mod tls;
 
 pub use atr::Atr;
-pub use se05x::{AppletVersion, ObjectId, P256PublicKey, Se05x, Se05xError};
+pub use se05x::{
+    AppletVersion, IdListPage, MemoryKind, ObjectFilter, ObjectId, P256PublicKey, Se05x, Se05xError,
+};
 pub use secure_element::SecureElement;
 #[cfg(feature = "std")]
 pub use secure_element::{SharedSe, share, with_shared};

@@ -46,3 +46,37 @@ pub const SIG_ECDSA_SHA_256: u8 = 0x21;
 pub const RESULT_SUCCESS: u8 = 0x01;
 /// Result byte: failure / false.
 pub const RESULT_FAILURE: u8 = 0x02;
+/// INS flag: the object is transient (its value lives in RAM).
+pub const INS_TRANSIENT: u8 = 0x80;
+/// INS flag: the object is an authentication object.
+pub const INS_AUTH_OBJECT: u8 = 0x40;
+/// INS flag: the answer is attested (signed by an attestation key).
+pub const INS_ATTEST: u8 = 0x20;
+/// P1 BINARY (binary file objects).
+pub const P1_BINARY: u8 = 0x06;
+/// P2 SIZE.
+pub const P2_SIZE: u8 = 0x07;
+/// P2 VERSION.
+pub const P2_VERSION: u8 = 0x20;
+/// P2 MEMORY.
+pub const P2_MEMORY: u8 = 0x22;
+/// P2 LIST.
+pub const P2_LIST: u8 = 0x25;
+/// TAG_POLICY.
+pub const TAG_POLICY: u8 = 0x11;
+/// Secure object type: EC key pair.
+pub const OBJECT_TYPE_EC_KEY_PAIR: u8 = 0x01;
+/// Secure object type: binary file.
+pub const OBJECT_TYPE_BINARY_FILE: u8 = 0x0B;
+/// ReadIDList filter: every type.
+pub const OBJECT_FILTER_ALL: u8 = 0xFF;
+/// More indicator: this answer holds the last identifiers.
+pub const MORE_NO: u8 = 0x01;
+/// More indicator: more identifiers follow at a higher offset.
+pub const MORE_YES: u8 = 0x02;
+/// Memory type: transient, cleared on reset.
+pub const MEMORY_TRANSIENT_RESET: u8 = 0x01;
+/// Memory type: transient, cleared on deselect.
+pub const MEMORY_TRANSIENT_DESELECT: u8 = 0x02;
+/// Memory type: persistent.
+pub const MEMORY_PERSISTENT: u8 = 0x03;

@@ -1,5 +1,6 @@
 //! SE05x applet commands (AN12413) over the T=1 link: select, random, EC P-256 key
-//! generation, public key read-out, ECDSA sign and verify of host digests, object management.
+//! generation, public key read-out, ECDSA sign and verify of host digests, object management;
+//! binary files and the object inventory in `objects`.
 
 use alloc::vec::Vec;
 
@@ -17,9 +18,11 @@ pub const APPLET_AID: [u8; 16] = [
 ];
 
 pub mod consts;
+mod objects;
 mod types;
 
 use consts::*;
+pub use objects::{IdListPage, MemoryKind, ObjectFilter};
 pub use types::{AppletVersion, ObjectId, P256PublicKey, Se05xError};
 
 /// Driver of one SE05x over I2C.
@@ -154,20 +157,8 @@ impl<I2C: I2c, D: DelayNs> Se05x<I2C, D> {
             data: &APPLET_AID,
             ne: 256,
         };
-        match *self.run(NAME, &command)? {
-            [major, minor, patch, c1, c2, s1, s2, ..] => Ok(AppletVersion {
-                major,
-                minor,
-                patch,
-                config: u16::from_be_bytes([c1, c2]),
-                secure_box: u16::from_be_bytes([s1, s2]),
-            }),
-            _ => Err(Se05xError::bad_field(
-                NAME,
-                "version",
-                "shorter than 7 bytes",
-            )),
-        }
+        AppletVersion::from_bytes(self.run(NAME, &command)?)
+            .ok_or_else(|| Se05xError::bad_field(NAME, "version", "shorter than 7 bytes"))
     }
 
     /// `len` random bytes from the SE's generator.

@@ -35,6 +35,24 @@ pub struct AppletVersion {
     pub secure_box: u16,
 }
 
+impl AppletVersion {
+    /// Parses the 7 version bytes SELECT and GetVersion answer (more bytes are ignored: later
+    /// applets append fields).
+    #[must_use]
+    pub fn from_bytes(bytes: &[u8]) -> Option<Self> {
+        match *bytes {
+            [major, minor, patch, c1, c2, s1, s2, ..] => Some(Self {
+                major,
+                minor,
+                patch,
+                config: u16::from_be_bytes([c1, c2]),
+                secure_box: u16::from_be_bytes([s1, s2]),
+            }),
+            _ => None,
+        }
+    }
+}
+
 /// A failed SE05x command.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum Se05xError {

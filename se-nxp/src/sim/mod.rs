@@ -118,7 +118,7 @@ impl SimulatedSe {
         ))
     }
 
-    fn with_objects(objects: BTreeMap<u32, applet::KeyObject>, store: Option<PathBuf>) -> Self {
+    fn with_objects(objects: BTreeMap<u32, applet::SecureObject>, store: Option<PathBuf>) -> Self {
         Self {
             address: SE05X_I2C_ADDRESS,
             link: SeLink::new(),

@@ -1,6 +1,7 @@
-//! Atomic file persistence of the simulated chip's key objects, so a simulated device keeps
-//! its identity across restarts. Format: a header line, then one line per object:
-//! `<object id, 8 hex digits> ec-p256 <PKCS#8 v1 document, hex>`. Written to a temporary file
+//! Atomic file persistence of the simulated chip's objects, so a simulated device keeps its
+//! identity across restarts. Format: a header line, then one line per object:
+//! `<object id, 8 hex digits> ec-p256 <PKCS#8 v1 document, hex>` or
+//! `<object id> binary <file contents, hex>`. Written to a temporary file
 //! in the same directory, fsynced, renamed over the old file, and the directory fsynced.
 
 use std::collections::BTreeMap;
@@ -11,7 +12,7 @@ use std::path::{Path, PathBuf};
 
 use aws_lc_rs::signature::{ECDSA_P256_SHA256_ASN1_SIGNING, EcdsaKeyPair};
 
-use super::applet::KeyObject;
+use super::applet::SecureObject;
 
 const HEADER: &str = "fleetid-se05x-sim v1";
 
@@ -66,7 +67,7 @@ fn hex_decode(text: &str) -> Option<Vec<u8>> {
 }
 
 /// Loads the objects stored at `path`; a missing file is an empty store.
-pub(crate) fn load(path: &Path) -> Result<BTreeMap<u32, KeyObject>, SimStoreError> {
+pub(crate) fn load(path: &Path) -> Result<BTreeMap<u32, SecureObject>, SimStoreError> {
     let text = match fs::read_to_string(path) {
         Ok(text) => text,
         Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Ok(BTreeMap::new()),
@@ -85,36 +86,59 @@ pub(crate) fn load(path: &Path) -> Result<BTreeMap<u32, KeyObject>, SimStoreErro
     for (index, line) in lines.enumerate() {
         let number = index + 2;
         let mut fields = line.split(' ');
-        let (Some(id), Some(kind), Some(key), None) =
+        let (Some(id), Some(kind), Some(value), None) =
             (fields.next(), fields.next(), fields.next(), fields.next())
         else {
-            return Err(format(number, "expected: <id> ec-p256 <pkcs8 hex>"));
+            return Err(format(
+                number,
+                "expected: <id> ec-p256 <pkcs8 hex> or <id> binary <hex>",
+            ));
         };
         let id = u32::from_str_radix(id, 16).map_err(|_| format(number, "object id is not hex"))?;
-        if kind != "ec-p256" {
-            return Err(format(number, "unknown object kind"));
-        }
-        let pkcs8 = hex_decode(key).ok_or_else(|| format(number, "key is not hex"))?;
-        let key = EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_ASN1_SIGNING, &pkcs8)
-            .map_err(|_| format(number, "key is not a P-256 PKCS#8 document"))?;
-        objects.insert(id, KeyObject { key });
+        let object = match kind {
+            "ec-p256" => {
+                let pkcs8 = hex_decode(value).ok_or_else(|| format(number, "key is not hex"))?;
+                let key = EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_ASN1_SIGNING, &pkcs8)
+                    .map_err(|_| format(number, "key is not a P-256 PKCS#8 document"))?;
+                SecureObject::EcKeyPair(key)
+            }
+            "binary" => {
+                let bytes = hex_decode(value)
+                    .filter(|b| !b.is_empty() && b.len() <= 0x7FFF)
+                    .ok_or_else(|| format(number, "binary file is not 1 to 32767 bytes of hex"))?;
+                SecureObject::Binary(bytes)
+            }
+            _ => return Err(format(number, "unknown object kind")),
+        };
+        objects.insert(id, object);
     }
     Ok(objects)
 }
 
 /// Writes `objects` to `path` atomically.
-pub(crate) fn save(path: &Path, objects: &BTreeMap<u32, KeyObject>) -> Result<(), SimStoreError> {
+pub(crate) fn save(
+    path: &Path,
+    objects: &BTreeMap<u32, SecureObject>,
+) -> Result<(), SimStoreError> {
     let mut text = String::with_capacity(32 + objects.len() * 300);
     text.push_str(HEADER);
     text.push('\n');
     for (id, object) in objects {
-        let pkcs8 = object.key.to_pkcs8v1().map_err(|_| SimStoreError::Format {
-            path: path.to_path_buf(),
-            line: 0,
-            reason: "key could not be exported",
-        })?;
-        let _ = write!(text, "{id:08x} ec-p256 ");
-        hex_encode(pkcs8.as_ref(), &mut text);
+        match object {
+            SecureObject::EcKeyPair(key) => {
+                let pkcs8 = key.to_pkcs8v1().map_err(|_| SimStoreError::Format {
+                    path: path.to_path_buf(),
+                    line: 0,
+                    reason: "key could not be exported",
+                })?;
+                let _ = write!(text, "{id:08x} ec-p256 ");
+                hex_encode(pkcs8.as_ref(), &mut text);
+            }
+            SecureObject::Binary(bytes) => {
+                let _ = write!(text, "{id:08x} binary ");
+                hex_encode(bytes, &mut text);
+            }
+        }
         text.push('\n');
     }
     let mut temp_name = path

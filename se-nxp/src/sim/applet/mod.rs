@@ -1,39 +1,50 @@
-//! The simulated SE05x IoT applet: command APDU parsing, an object store of P-256 key pairs
-//! whose private halves never leave it, and the answers (data and status words) of the chip.
+//! The simulated SE05x IoT applet: command APDU parsing, dispatch on the full
+//! `CLA INS P1 P2` (so transient, authentication and attestation flags in INS are never
+//! ignored), and the status words of the chip. The commands live in submodules: key pairs
+//! (`keys`), binary files (`files`), and the inventory of the chip (`inventory`).
+
+mod files;
+mod inventory;
+mod keys;
 
 use std::collections::BTreeMap;
 
-use aws_lc_rs::digest::{Digest, SHA256};
-use aws_lc_rs::signature::{
-    ECDSA_P256_SHA256_ASN1, ECDSA_P256_SHA256_ASN1_SIGNING, EcdsaKeyPair, KeyPair,
-    UnparsedPublicKey,
-};
+use aws_lc_rs::signature::{EcdsaKeyPair, KeyPair};
 
 use crate::apdu::{find_tlv, push_tlv};
 use crate::se05x::APPLET_AID;
 use crate::se05x::consts::*;
 
-/// Version answered to SELECT: applet 3.1.1, configuration 0x6FFF, secure box 1.11.
+/// Version answered to SELECT and GetVersion: applet 3.1.1, configuration 0x6FFF, secure box
+/// 1.11.
 pub(crate) const SELECT_RESPONSE: [u8; 7] = [0x03, 0x01, 0x01, 0x6F, 0xFF, 0x01, 0x0B];
 
 const SW_OK: [u8; 2] = [0x90, 0x00];
 const SW_WRONG_LENGTH: u16 = 0x6700;
 const SW_CONDITIONS: u16 = 0x6985;
+const SW_NOT_ALLOWED: u16 = 0x6986;
 const SW_WRONG_DATA: u16 = 0x6A80;
 const SW_NOT_FOUND: u16 = 0x6A82;
-const SW_WRONG_P1P2: u16 = 0x6A86;
+const SW_NOT_ENOUGH_MEMORY: u16 = 0x6A84;
 const SW_INS_NOT_SUPPORTED: u16 = 0x6D00;
 const SW_CLA_NOT_SUPPORTED: u16 = 0x6E00;
 const SW_NO_DIAGNOSIS: u16 = 0x6F00;
 
 /// A secure object.
-pub(crate) struct KeyObject {
-    pub(crate) key: EcdsaKeyPair,
+pub(crate) enum SecureObject {
+    /// A P-256 key pair; only its public half ever leaves the chip.
+    EcKeyPair(EcdsaKeyPair),
+    /// A binary file of fixed length (set when it was created).
+    Binary(Vec<u8>),
 }
 
-impl KeyObject {
-    pub(crate) fn public_point(&self) -> &[u8] {
-        self.key.public_key().as_ref()
+impl SecureObject {
+    /// The secure object type byte (ReadIDList filter, ReadType).
+    pub(crate) fn type_byte(&self) -> u8 {
+        match self {
+            Self::EcKeyPair(_) => OBJECT_TYPE_EC_KEY_PAIR,
+            Self::Binary(_) => OBJECT_TYPE_BINARY_FILE,
+        }
     }
 }
 
@@ -44,7 +55,7 @@ pub(crate) struct Outcome {
 
 /// Applet state.
 pub(crate) struct Applet {
-    pub(crate) objects: BTreeMap<u32, KeyObject>,
+    pub(crate) objects: BTreeMap<u32, SecureObject>,
     selected: bool,
 }
 
@@ -97,6 +108,15 @@ fn object_id(data: &[u8]) -> Option<u32> {
     Some(u32::from_be_bytes(id))
 }
 
+/// An optional two-byte TLV: `Ok(None)` when absent, wrong data when another length.
+fn optional_u16(data: &[u8], tag: u8) -> Result<Option<u16>, u16> {
+    match find_tlv(data, tag) {
+        Err(_) => Ok(None),
+        Ok(&[hi, lo]) => Ok(Some(u16::from_be_bytes([hi, lo]))),
+        Ok(_) => Err(SW_WRONG_DATA),
+    }
+}
+
 fn result_tlv(response: &mut Vec<u8>, ok: bool) {
     push_tlv(
         response,
@@ -107,7 +127,7 @@ fn result_tlv(response: &mut Vec<u8>, ok: bool) {
 }
 
 impl Applet {
-    pub(crate) fn new(objects: BTreeMap<u32, KeyObject>) -> Self {
+    pub(crate) fn new(objects: BTreeMap<u32, SecureObject>) -> Self {
         // The IoT applet is the default-selected applet after power-on.
         Self {
             objects,
@@ -149,17 +169,29 @@ impl Applet {
             status(response, SW_INS_NOT_SUPPORTED);
             return outcome;
         }
-        let sw = match (apdu.ins & 0x1F, apdu.p1, apdu.p2) {
+        let data = apdu.data;
+        // The whole INS byte: a command with the transient, authentication-object or
+        // attestation flag set is another command, which this simulator does not model.
+        let sw = match (apdu.ins, apdu.p1, apdu.p2) {
             (INS_WRITE, P1_EC_KEY_PAIR, P2_DEFAULT) => {
-                let result = self.generate(apdu.data);
+                let result = self.generate(data);
                 outcome.store_changed = result.is_ok();
                 result
             }
-            (INS_READ, P1_DEFAULT, P2_DEFAULT) => self.read(apdu.data, response),
-            (INS_CRYPTO, P1_SIGNATURE, P2_SIGN) => self.sign(apdu.data, response),
-            (INS_CRYPTO, P1_SIGNATURE, P2_VERIFY) => self.verify(apdu.data, response),
-            (INS_MGMT, P1_DEFAULT, P2_RANDOM) => random(apdu.data, response),
-            (INS_MGMT, P1_DEFAULT, P2_EXIST) => match object_id(apdu.data) {
+            (INS_WRITE, P1_BINARY, P2_DEFAULT) => {
+                let result = self.write_binary(data);
+                outcome.store_changed = result.is_ok();
+                result
+            }
+            (INS_READ, P1_DEFAULT, P2_DEFAULT) => self.read_object(data, response),
+            (INS_READ, P1_DEFAULT, P2_SIZE) => self.read_size(data, response),
+            (INS_READ, P1_DEFAULT, P2_LIST) => self.read_id_list(data, response),
+            (INS_CRYPTO, P1_SIGNATURE, P2_SIGN) => self.sign(data, response),
+            (INS_CRYPTO, P1_SIGNATURE, P2_VERIFY) => self.verify(data, response),
+            (INS_MGMT, P1_DEFAULT, P2_RANDOM) => inventory::random(data, response),
+            (INS_MGMT, P1_DEFAULT, P2_VERSION) => inventory::version(data, response),
+            (INS_MGMT, P1_DEFAULT, P2_MEMORY) => self.free_memory(data, response),
+            (INS_MGMT, P1_DEFAULT, P2_EXIST) => match object_id(data) {
                 Some(id) => {
                     result_tlv(response, self.objects.contains_key(&id));
                     Ok(())
@@ -167,11 +199,10 @@ impl Applet {
                 None => Err(SW_WRONG_DATA),
             },
             (INS_MGMT, P1_DEFAULT, P2_DELETE_OBJECT) => {
-                let result = self.delete(apdu.data, response);
+                let result = self.delete(data, response);
                 outcome.store_changed = result.is_ok();
                 result
             }
-            (INS_WRITE | INS_READ | INS_CRYPTO | INS_MGMT, _, _) => Err(SW_WRONG_P1P2),
             _ => Err(SW_INS_NOT_SUPPORTED),
         };
         match sw {
@@ -185,21 +216,6 @@ impl Applet {
         outcome
     }
 
-    fn generate(&mut self, data: &[u8]) -> Result<(), u16> {
-        let id = object_id(data).ok_or(SW_WRONG_DATA)?;
-        if find_tlv(data, TAG_2) != Ok(&[CURVE_NIST_P256][..]) {
-            return Err(SW_WRONG_DATA);
-        }
-        if find_tlv(data, TAG_3).is_ok() || find_tlv(data, TAG_4).is_ok() {
-            // Key import is not simulated; generation only.
-            return Err(SW_CONDITIONS);
-        }
-        let key =
-            EcdsaKeyPair::generate(&ECDSA_P256_SHA256_ASN1_SIGNING).map_err(|_| SW_NO_DIAGNOSIS)?;
-        self.objects.insert(id, KeyObject { key });
-        Ok(())
-    }
-
     fn delete(&mut self, data: &[u8], response: &mut Vec<u8>) -> Result<(), u16> {
         let id = object_id(data).ok_or(SW_WRONG_DATA)?;
         self.objects.remove(&id).ok_or(SW_NOT_FOUND)?;
@@ -207,53 +223,28 @@ impl Applet {
         Ok(())
     }
 
-    fn read(&self, data: &[u8], response: &mut Vec<u8>) -> Result<(), u16> {
+    /// ReadObject: the public point of a key pair, or (part of) a binary file.
+    fn read_object(&self, data: &[u8], response: &mut Vec<u8>) -> Result<(), u16> {
         let id = object_id(data).ok_or(SW_WRONG_DATA)?;
-        let object = self.objects.get(&id).ok_or(SW_NOT_FOUND)?;
-        push_tlv(response, TAG_1, object.public_point());
-        response.extend_from_slice(&SW_OK);
-        Ok(())
-    }
-
-    fn digest_and_key(&self, data: &[u8]) -> Result<(&KeyObject, Digest), u16> {
-        let id = object_id(data).ok_or(SW_WRONG_DATA)?;
-        if find_tlv(data, TAG_2) != Ok(&[SIG_ECDSA_SHA_256][..]) {
+        let offset = optional_u16(data, TAG_2)?;
+        let length = optional_u16(data, TAG_3)?;
+        if find_tlv(data, TAG_4).is_ok() {
+            // An RSA key component: there are no RSA keys here.
             return Err(SW_WRONG_DATA);
         }
-        let digest = find_tlv(data, TAG_3).map_err(|_| SW_WRONG_DATA)?;
-        let digest = Digest::import_less_safe(digest, &SHA256).map_err(|_| SW_WRONG_DATA)?;
-        let object = self.objects.get(&id).ok_or(SW_NOT_FOUND)?;
-        Ok((object, digest))
-    }
-
-    fn sign(&self, data: &[u8], response: &mut Vec<u8>) -> Result<(), u16> {
-        let (object, digest) = self.digest_and_key(data)?;
-        let signature = object
-            .key
-            .sign_digest(&digest)
-            .map_err(|_| SW_NO_DIAGNOSIS)?;
-        push_tlv(response, TAG_1, signature.as_ref());
+        match self.objects.get(&id).ok_or(SW_NOT_FOUND)? {
+            SecureObject::EcKeyPair(key) => {
+                if offset.is_some() || length.is_some() {
+                    return Err(SW_WRONG_DATA);
+                }
+                push_tlv(response, TAG_1, key.public_key().as_ref());
+            }
+            SecureObject::Binary(bytes) => {
+                let part = files::slice(bytes, offset, length)?;
+                push_tlv(response, TAG_1, part);
+            }
+        }
         response.extend_from_slice(&SW_OK);
         Ok(())
     }
-
-    fn verify(&self, data: &[u8], response: &mut Vec<u8>) -> Result<(), u16> {
-        let (object, digest) = self.digest_and_key(data)?;
-        let signature = find_tlv(data, TAG_5).map_err(|_| SW_WRONG_DATA)?;
-        let public = UnparsedPublicKey::new(&ECDSA_P256_SHA256_ASN1, object.public_point());
-        result_tlv(response, public.verify_digest(&digest, signature).is_ok());
-        Ok(())
-    }
-}
-
-fn random(data: &[u8], response: &mut Vec<u8>) -> Result<(), u16> {
-    let len: [u8; 2] = find_tlv(data, TAG_1)
-        .map_err(|_| SW_WRONG_DATA)?
-        .try_into()
-        .map_err(|_| SW_WRONG_DATA)?;
-    let mut bytes = vec![0u8; usize::from(u16::from_be_bytes(len))];
-    aws_lc_rs::rand::fill(&mut bytes).map_err(|_| SW_NO_DIAGNOSIS)?;
-    push_tlv(response, TAG_1, &bytes);
-    response.extend_from_slice(&SW_OK);
-    Ok(())
 }
