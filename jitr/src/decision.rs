@@ -7,9 +7,11 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 use time::OffsetDateTime;
 
+use crate::activation;
 use crate::certificate::{self, Rejection};
 use crate::config::JitrConfig;
 use crate::event::RegisteredEvent;
+use crate::issuer;
 use crate::manifest::ManifestEntry;
 use crate::reason::RejectReason;
 
@@ -251,7 +253,7 @@ fn evaluate_inner(
     let ca = match &ca_der {
         Some(ca_der) => {
             let ca = certificate::parse_der(ca_der).map_err(|e| ca_rejection(&e))?;
-            certificate::check_ca_key(&ca)?;
+            issuer::check_ca_key(&ca)?;
             Some(ca)
         }
         None => None,
@@ -273,7 +275,7 @@ fn evaluate_inner(
         ));
     }
     if let Some(ca) = &ca {
-        certificate::check_issued_by(&cert, ca)?;
+        issuer::check_issued_by(&cert, ca)?;
     }
     certificate::check_key(&cert)?;
     certificate::check_validity(&cert, at, config.clock_skew_seconds)?;
@@ -287,89 +289,7 @@ fn evaluate_inner(
             return Err(Rejection::new(RejectReason::InvalidManifestEntry, detail));
         }
     };
-    check_manifest(&device_id, entry, config)
-}
-
-fn check_manifest(
-    device_id: &str,
-    manifest: Option<&ManifestEntry>,
-    config: &JitrConfig,
-) -> Result<Decision, Rejection> {
-    let entry = manifest.ok_or_else(|| {
-        Rejection::new(
-            RejectReason::UnknownDevice,
-            format!("device {device_id} is not in the manifest"),
-        )
-    })?;
-    if entry.device_id != device_id {
-        return Err(Rejection::new(
-            RejectReason::ManifestMismatch,
-            format!(
-                "manifest entry is for device {}, the certificate is {device_id}",
-                entry.device_id
-            ),
-        ));
-    }
-    if entry.recalled {
-        return Err(Rejection::new(
-            RejectReason::Recalled,
-            format!("device {device_id} is recalled"),
-        ));
-    }
-    if entry.status != crate::manifest::SaleStatus::Sold {
-        return Err(Rejection::new(
-            RejectReason::NotSold,
-            format!("device {device_id} is {}", entry.status.as_str()),
-        ));
-    }
-    if let Some(minimum) = config.min_firmware.get(&entry.model)
-        && entry.firmware < *minimum
-    {
-        return Err(Rejection::new(
-            RejectReason::FirmwareTooOld,
-            format!(
-                "firmware {} is older than {minimum}, the minimum for model {}",
-                entry.firmware, entry.model
-            ),
-        ));
-    }
-    let thing = format!("{}{device_id}", config.thing_name_prefix);
-    let mut groups = config.thing_groups.clone();
-    for group in &entry.groups {
-        if !groups.contains(group) {
-            groups.push(group.clone());
-        }
-    }
-    let mut attributes = BTreeMap::new();
-    attributes.insert("model".to_owned(), attribute_value(&entry.model));
-    attributes.insert("firmware".to_owned(), entry.firmware.to_string());
-    if let Some(batch) = &entry.batch {
-        attributes.insert("batch".to_owned(), attribute_value(batch));
-    }
-    Ok(Decision::Activate {
-        policy: PolicySpec {
-            name: config.policy_name.replace("{thing}", &thing),
-            document: config.policy_document.replace("{thing}", &thing),
-        },
-        thing,
-        groups,
-        attributes,
-    })
-}
-
-/// Thing attribute values allow `[a-zA-Z0-9_.,@/:#=\[\]-]`, at most 800 characters; anything
-/// else becomes `_`.
-fn attribute_value(text: &str) -> String {
-    text.chars()
-        .take(800)
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || "_.,@/:#=[]-".contains(c) {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect()
+    activation::check_manifest(&device_id, entry, config)
 }
 
 #[cfg(test)]
@@ -395,11 +315,6 @@ mod tests {
         assert_eq!(t.unix_timestamp(), 1_623_723_165);
         assert!(event_time(&event(None, Some("soon"))).is_none());
         assert!(event_time(&event(None, None)).is_none());
-    }
-
-    #[test]
-    fn attribute_values_are_sanitized() {
-        assert_eq!(attribute_value("sensor \"b\"/v2"), "sensor__b_/v2");
     }
 
     #[test]

@@ -31,6 +31,7 @@
 //! `lambda` (default) adds the `fleetid-jitr-lambda` binary. With `default-features = false`
 //! no AWS SDK is compiled.
 
+mod activation;
 mod apply;
 mod certificate;
 mod config;
@@ -39,6 +40,7 @@ mod decision;
 pub mod event;
 mod handler;
 pub mod hook;
+mod issuer;
 pub mod log;
 pub mod manifest;
 mod reason;
