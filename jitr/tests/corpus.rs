@@ -11,6 +11,8 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use fleetid_jitr::{Decision, DeviceIdSource, JitrConfig, decide, device_id_of};
+use proptest::prelude::*;
+use support::pki::{pem_body, to_pem};
 use support::{event_at, sold};
 use time::OffsetDateTime;
 
@@ -19,6 +21,10 @@ struct Case {
     ca: String,
     source: DeviceIdSource,
     expected: String,
+}
+
+fn corpus_dir() -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/corpus")
 }
 
 fn cases(dir: &Path) -> Vec<Case> {
@@ -57,7 +63,7 @@ fn median(runs: usize, mut f: impl FnMut()) -> Duration {
 
 #[test]
 fn every_corpus_certificate_gets_its_documented_outcome() {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/corpus");
+    let dir = corpus_dir();
     let cases = cases(&dir);
     assert!(cases.len() >= 40, "corpus has only {} cases", cases.len());
     let event = event_at("cert-1", "ca-1", OffsetDateTime::now_utc());
@@ -103,4 +109,52 @@ fn every_corpus_certificate_gets_its_documented_outcome() {
         total.as_secs_f64() * 1e6 / cases.len() as f64
     );
     assert!(failures.is_empty(), "corpus:\n{}", failures.join("\n"));
+}
+
+/// The corpus certificates that activate, as (device DER, CA PEM, id source).
+fn activating() -> Vec<(Vec<u8>, String, DeviceIdSource)> {
+    let dir = corpus_dir();
+    cases(&dir)
+        .into_iter()
+        .filter(|case| case.expected == "activate" && case.device.starts_with("dev-"))
+        .map(|case| {
+            let pem = std::fs::read_to_string(dir.join(&case.device)).unwrap();
+            let ca = std::fs::read_to_string(dir.join(&case.ca)).unwrap();
+            (pem_body(&pem), ca, case.source)
+        })
+        .collect()
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    /// Any change to the bytes of a certificate that activates (in the signed part, the
+    /// algorithm, the signature or a length; or cutting it short) makes it rejected, and never
+    /// panics the decision.
+    #[test]
+    fn a_changed_certificate_never_activates(
+        seed in any::<prop::sample::Index>(),
+        changes in prop::collection::vec((any::<prop::sample::Index>(), 1u8..=255), 1..4),
+        cut in prop::option::weighted(0.2, any::<prop::sample::Index>()),
+    ) {
+        let seeds = activating();
+        let (der, ca, source) = &seeds[seed.index(seeds.len())];
+        let mut changed = der.clone();
+        for (at, flip) in &changes {
+            let at = at.index(changed.len());
+            changed[at] ^= flip;
+        }
+        if let Some(cut) = cut {
+            changed.truncate(cut.index(changed.len()));
+        }
+        // Two changes at one place may cancel out.
+        prop_assume!(changed != *der);
+        let config = JitrConfig { device_id_source: *source, ..JitrConfig::default() };
+        let event = event_at("cert-1", "ca-1", time::OffsetDateTime::now_utc());
+        let pem = to_pem(&changed);
+        let entry = device_id_of(&pem, &config).ok().map(|id| sold(&id));
+        let decision = decide(&event, &pem, Some(ca), entry.as_ref(), &config);
+        let activated = matches!(decision, Decision::Activate { .. });
+        prop_assert!(!activated, "a changed certificate activated");
+    }
 }
