@@ -6,7 +6,7 @@ use embedded_hal::i2c::{ErrorKind, ErrorType, I2c, NoAcknowledgeSource, Operatio
 use proptest::collection::vec;
 use proptest::prelude::*;
 use se_nxp::sim::{Fault, SimDelay, SimulatedSe, simulated_se05x};
-use se_nxp::{ObjectId, Se05x};
+use se_nxp::{MemoryKind, ObjectFilter, ObjectId, Se05x};
 
 fn fault() -> impl Strategy<Value = Fault> {
     prop_oneof![
@@ -137,9 +137,15 @@ proptest! {
         let _ = se.read_public_key(ObjectId(1));
         let _ = se.sign_sha256_digest(ObjectId(1), &[0; 32]);
         let _ = se.exists(ObjectId(1));
+        let _ = se.read_id_list(0, ObjectFilter::All);
+        let _ = se.read_binary(ObjectId(1), 4, Some(8));
+        let _ = se.read_size(ObjectId(1));
+        let _ = se.get_version();
+        let _ = se.free_memory(MemoryKind::Persistent);
         let config = *se.link().config();
         let waited = se.stats().waited_us;
-        let bound = 6 * config.worst_case_us(300, config.max_response_len);
+        // Eleven commands, none longer than 300 bytes.
+        let bound = 11 * config.worst_case_us(300, config.max_response_len);
         prop_assert!(waited <= bound, "waited {} us", waited);
     }
 }

@@ -6,7 +6,7 @@
 use embedded_hal::delay::DelayNs;
 use embedded_hal::i2c::{ErrorKind, ErrorType, I2c, NoAcknowledgeSource, Operation};
 use libfuzzer_sys::fuzz_target;
-use se_nxp::{ObjectId, Se05x};
+use se_nxp::{MemoryKind, ObjectFilter, ObjectId, Se05x};
 
 struct ReplayBus<'a> {
     bytes: &'a [u8],
@@ -66,4 +66,9 @@ fuzz_target!(|data: &[u8]| {
     let _ = se.read_public_key(ObjectId(1));
     let _ = se.sign_sha256_digest(ObjectId(1), &[0; 32]);
     let _ = se.verify(ObjectId(1), &[0; 32], &[0x30; 70]);
+    let _ = se.read_id_list(0, ObjectFilter::All);
+    let _ = se.read_binary(ObjectId(1), 4, Some(8));
+    let _ = se.read_size(ObjectId(1));
+    let _ = se.get_version();
+    let _ = se.free_memory(MemoryKind::Persistent);
 });
