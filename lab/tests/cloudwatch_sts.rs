@@ -230,7 +230,8 @@ async fn the_gateway_counts_authorized_and_refused_connections() {
 
 #[tokio::test]
 async fn the_demos_misused_claim_shows_in_the_provisioning_metrics() {
-    use fleetid_lab::fleet::claim::{ATTEMPTS, CLAIM_TEMPLATE, MALFORMED_CSRS};
+    use fleetid_lab::fleet::claim::{CLAIM_COMMON_NAME, CLAIM_TEMPLATE, MALFORMED_CSRS};
+    use fleetid_lab::fleet::claim::{REFUSED, REGISTERED};
     let lab = Lab::start(LabOptions {
         devices: 12,
         device_kind: fleetid_lab::fleet::DeviceKind::Scripted,
@@ -292,32 +293,60 @@ async fn the_demos_misused_claim_shows_in_the_provisioning_metrics() {
             total("auth"),
         )
     };
-    let provisions = (ATTEMPTS - MALFORMED_CSRS - 1) as f64;
+    let refused = REFUSED as f64;
     let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
     let mut seen = read().await;
-    while seen.0 < provisions && tokio::time::Instant::now() < deadline {
+    while seen.0 < refused && tokio::time::Instant::now() < deadline {
         tokio::time::sleep(Duration::from_millis(250)).await;
         seen = read().await;
     }
     let (failed, csr, claimed, auth) = seen;
     assert_eq!(
-        failed, provisions,
-        "every provisioning attempt with the claim refused"
+        failed, refused,
+        "the attempts with recalled serials refused"
     );
     assert_eq!(csr, MALFORMED_CSRS as f64);
-    assert_eq!(claimed, 0.0, "no thing registered by the claim");
+    assert_eq!(
+        claimed, REGISTERED as f64,
+        "the clones registered by the claim"
+    );
     assert!(
         auth >= 1.0,
         "the recalled batch's refused connections: {auth}"
     );
-    // The refusals are the template's, and the recalled devices got no thing through it.
-    let search = lab.metrics.list();
+
+    // Per claim, as `fleetid claim disable` reads it: the registrations carry the claim's id.
+    let (certs, _) = lab
+        .registry
+        .list_certificates(None, None, Some(10_000), true)
+        .unwrap();
+    let claim = certs
+        .into_iter()
+        .find(|c| c.facts.common_name.as_deref() == Some(CLAIM_COMMON_NAME))
+        .unwrap();
+    let by_claim = MetricId::new(
+        metrics::THINGS_REGISTERED,
+        &[("ClaimCertificateId", claim.id())],
+    );
+    let sums = lab.metrics.statistics(
+        &by_claim,
+        metrics::Statistic::Sum,
+        3600,
+        now() - 3600,
+        now() + 60,
+    );
+    assert_eq!(sums.iter().map(|(_, v)| v).sum::<f64>(), REGISTERED as f64);
     assert!(
-        search
+        lab.metrics
+            .list()
             .iter()
             .any(|m| m.name == metrics::REGISTER_THING_FAILED
                 && m.dimensions == vec![("TemplateName".to_owned(), CLAIM_TEMPLATE.to_owned())])
     );
+    // The clones are things now; the recalled devices got none through the claim.
+    for clone in 1..=REGISTERED {
+        assert!(lab.registry.thing(&format!("clone-{clone:04}")).is_ok());
+    }
     for name in &recalled {
         assert!(lab.registry.thing(name).is_err(), "{name}");
     }

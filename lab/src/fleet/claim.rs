@@ -1,10 +1,11 @@
 //! The demo's misused provisioning claim (AWS IoT Lens: a claim certificate used for many
 //! provisioning attempts). A claim certificate of the lab's fleet-provisioning template has
-//! leaked: someone connects with it over mTLS, asks `create-from-csr` for certificates (two
-//! requests malformed), then runs the template again and again with the serial numbers of
-//! the recalled batch, which the pre-provisioning hook refuses. The gateway counts it all as
-//! CloudWatch counts it: `CreateCertificateFromCsrFailed`, `RegisterThingFailed`
-//! (`TemplateName` [`CLAIM_TEMPLATE`]).
+//! leaked: someone connects with it over mTLS and registers [`REGISTERED`] cloned things
+//! (`clone-0001`...: a fresh CSR each), sends [`MALFORMED_CSRS`] malformed CSRs, then runs the
+//! template [`REFUSED`] times with the serial numbers of the recalled batch, which the
+//! pre-provisioning hook refuses. The gateway counts it all as CloudWatch counts it:
+//! `ApproximateNumberOfThingsRegistered` (`ClaimCertificateId`), `CreateCertificateFromCsrFailed`,
+//! `RegisterThingFailed` (`TemplateName` [`CLAIM_TEMPLATE`]).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -26,13 +27,15 @@ pub const CLAIM_POLICY: &str = "fleetid-lab-claim";
 pub const CLAIM_COMMON_NAME: &str = "fleetid-lab-provisioning-claim";
 /// The client id the misuser connects with.
 pub const CLAIM_CLIENT_ID: &str = "provisioning-claim-7f3a";
-/// Provisioning attempts the misuser makes with the claim.
-pub const ATTEMPTS: usize = 30;
-/// Of which `create-from-csr` requests are malformed.
+/// Things the misuser registers with the claim.
+pub const REGISTERED: usize = 6;
+/// Provisioning attempts of the misuser the pre-provisioning hook refuses.
+pub const REFUSED: usize = 24;
+/// Malformed `create-from-csr` requests it sends.
 pub const MALFORMED_CSRS: usize = 2;
-/// Certificates the story adds to the registry: the claim, and the one certificate it has
-/// made from a CSR (INACTIVE: never provisioned).
-pub const CERTIFICATES: usize = 2;
+/// Certificates the story adds to the registry: the claim, one per registered clone (ACTIVE),
+/// and the one its refused attempts share (INACTIVE: never provisioned).
+pub const CERTIFICATES: usize = 1 + REGISTERED + 1;
 
 const CLAIM_POLICY_DOCUMENT: &str = r#"{"Version":"2012-10-17","Statement":[
 {"Effect":"Allow","Action":"iot:Connect","Resource":"arn:aws:iot:*:*:client/*"},
@@ -78,8 +81,9 @@ impl Claim {
         })
     }
 
-    /// Connects with the claim and makes [`ATTEMPTS`] provisioning attempts for `serials`
-    /// (cycled), then disconnects. Returns the attempts the gateway answered.
+    /// Connects with the claim, registers the clones and makes [`REFUSED`] provisioning
+    /// attempts for `serials` (cycled), then disconnects. Returns the requests the gateway
+    /// answered.
     pub async fn misuse(
         self,
         gateway: std::net::SocketAddr,
@@ -126,8 +130,8 @@ impl Claim {
     }
 }
 
-/// The attempts: malformed CSRs, one good CSR for an ownership token, then the template run
-/// with each serial in turn; each waits (bounded) for its answer.
+/// The attempts: a clone registered per fresh CSR, malformed CSRs, then one CSR's ownership
+/// token used with each recalled serial in turn; each waits (bounded) for its answer.
 async fn attempts(client: &AsyncClient, mut events: EventLoop, serials: &[String]) -> usize {
     let provision = format!("$aws/provisioning-templates/{CLAIM_TEMPLATE}/provision/json");
     for filter in [format!("{CSR_TOPIC}/+"), format!("{provision}/+")] {
@@ -136,36 +140,49 @@ async fn attempts(client: &AsyncClient, mut events: EventLoop, serials: &[String
         }
     }
     let mut answered = 0;
+    let mut run = async |topic: &str, body: Value| {
+        let answer = ask(client, &mut events, topic, &body).await;
+        answered += usize::from(answer.is_some());
+        answer
+    };
+    for clone in 1..=REGISTERED {
+        let Some(token) = ownership_token(run(CSR_TOPIC, csr_request()).await) else {
+            continue;
+        };
+        let serial = format!("clone-{clone:04}");
+        run(&provision, provision_request(&token, &serial)).await;
+    }
     for _ in 0..MALFORMED_CSRS {
         let body = json!({ "certificateSigningRequest": "-----BEGIN CERTIFICATE REQUEST-----" });
-        if ask(client, &mut events, CSR_TOPIC, &body).await.is_some() {
-            answered += 1;
-        }
+        run(CSR_TOPIC, body).await;
     }
-    let Some(request) = fresh_csr().map(|csr| json!({ "certificateSigningRequest": csr })) else {
-        return answered;
-    };
-    let Some(created) = ask(client, &mut events, CSR_TOPIC, &request).await else {
-        return answered;
-    };
-    answered += 1;
-    let Some(token) = created
-        .get("certificateOwnershipToken")
-        .and_then(Value::as_str)
-        .map(str::to_owned)
-    else {
-        return answered;
-    };
-    for serial in serials.iter().cycle().take(ATTEMPTS - MALFORMED_CSRS - 1) {
-        let body = json!({
-            "certificateOwnershipToken": token,
-            "parameters": { "SerialNumber": serial, "ThingName": serial },
-        });
-        if ask(client, &mut events, &provision, &body).await.is_some() {
-            answered += 1;
+    if let Some(token) = ownership_token(run(CSR_TOPIC, csr_request()).await) {
+        for serial in serials.iter().cycle().take(REFUSED) {
+            run(&provision, provision_request(&token, serial)).await;
         }
     }
     answered
+}
+
+/// A `create-from-csr` request for a fresh P-256 key.
+fn csr_request() -> Value {
+    json!({ "certificateSigningRequest": fresh_csr().unwrap_or_default() })
+}
+
+/// A `provision` request for the thing `serial`.
+fn provision_request(token: &str, serial: &str) -> Value {
+    json!({
+        "certificateOwnershipToken": token,
+        "parameters": { "SerialNumber": serial, "ThingName": serial },
+    })
+}
+
+/// The ownership token of an accepted `create-from-csr` answer.
+fn ownership_token(answer: Option<Value>) -> Option<String> {
+    answer?
+        .get("certificateOwnershipToken")
+        .and_then(Value::as_str)
+        .map(str::to_owned)
 }
 
 /// A CSR for a fresh P-256 key, PEM.
