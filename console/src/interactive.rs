@@ -24,7 +24,7 @@ use crate::cli::GlobalArgs;
 use crate::config::{Config, Environment};
 use crate::context::Context;
 use crate::feed;
-use crate::model::{FleetState, UnixTime};
+use crate::model::{FleetState, FleetUpdate, UnixTime};
 use crate::store::Store;
 use crate::tui::data::{TuiRequest, TuiUpdate};
 use crate::tui::keymap::KeymapOverride;
@@ -182,6 +182,12 @@ fn model_thread(
         }
     };
     let env = ctx.env();
+    // What operations read back comes to the pump, which applies it like any update.
+    let (results_tx, mut results) = tokio_mpsc::unbounded_channel();
+    let ops = act::Ops {
+        ctx: Arc::clone(ctx),
+        results: results_tx,
+    };
     runtime.block_on(async {
         // Before the load, so every entry made while the fleet is on screen names the caller.
         if let Some(recorder) = recorder.as_mut()
@@ -199,7 +205,15 @@ fn model_thread(
         let (tx, rx) = tokio_mpsc::channel::<BackendUpdate>(64);
         let request = feed::snapshot_request(&state);
         let load = backend.load_snapshot(request, tx);
-        let apply = pump(&mut state, &mut recorder, rx, updates, requests, ctx);
+        let apply = pump(
+            &mut state,
+            &mut recorder,
+            rx,
+            &mut results,
+            updates,
+            requests,
+            &ops,
+        );
         let (_, open) = tokio::join!(load, apply);
         if let Some(store) = store.as_mut()
             && let Err(e) = store.save(&env.name, &state, UnixTime::now())
@@ -221,7 +235,7 @@ fn model_thread(
         tokio::select! {
             () = live => {}
             () = poll(backend, &tx) => {}
-            _ = pump(&mut state, &mut recorder, rx, updates, requests, ctx) => {}
+            _ = pump(&mut state, &mut recorder, rx, &mut results, updates, requests, &ops) => {}
         }
     });
     serve_requests(&state, &mut recorder, updates, requests);
@@ -243,15 +257,17 @@ async fn poll(backend: &AwsBackend, tx: &tokio_mpsc::Sender<BackendUpdate>) {
     }
 }
 
-/// Applies backend updates and answers requests until the backend channel closes (returns
-/// the receiver, still usable for live events) or the UI is gone (returns `None`).
+/// Applies backend updates and what operations read back, and answers requests, until the
+/// backend channel closes (returns the receiver, still usable for live events) or the UI is
+/// gone (returns `None`).
 async fn pump(
     state: &mut FleetState,
     recorder: &mut Option<Recorder>,
     mut rx: tokio_mpsc::Receiver<BackendUpdate>,
+    results: &mut tokio_mpsc::UnboundedReceiver<FleetUpdate>,
     updates: &mpsc::SyncSender<TuiUpdate>,
     requests: &Requests,
-    ctx: &Arc<Context>,
+    ops: &act::Ops,
 ) -> Option<tokio_mpsc::Receiver<BackendUpdate>> {
     let mut last_sent = Instant::now();
     let mut dirty = false;
@@ -268,8 +284,16 @@ async fn pump(
                 }
                 dirty = true;
             }
+            Some(result) = results.recv() => {
+                state.apply(result);
+                // Sent at once: the operator is looking at these rows.
+                if !send_snapshot(state, recorder.as_ref(), updates) {
+                    return None;
+                }
+                last_sent = Instant::now();
+            }
             _ = tick.tick() => {
-                if !answer(state, recorder, updates, requests, Some(ctx)) {
+                if !answer(state, recorder, updates, requests, Some(ops)) {
                     return None;
                 }
             }

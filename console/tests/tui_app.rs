@@ -232,3 +232,41 @@ fn a_frozen_environment_says_frozen_in_the_banner() {
         "{frozen}"
     );
 }
+
+#[test]
+fn shift_r_plans_a_restore_of_the_selected_device() {
+    let mut app = app(false, false);
+    press(&mut app, KeyCode::Char('5'));
+    press(&mut app, KeyCode::Char('R'));
+    let screen = text(&render(&app, 100, 24));
+    assert!(screen.contains("Confirm restore"), "{screen}");
+    assert!(screen.contains("out of quarantine"), "{screen}");
+    type_text(&mut app, "dev-0000000");
+    press(&mut app, KeyCode::Enter);
+    let requests = app.take_mutations();
+    assert_eq!(requests.len(), 1);
+    assert_eq!(requests[0].kind, fleetid::tui::data::OpKind::Restore);
+}
+
+#[test]
+fn an_operation_shows_a_progress_bar_until_its_result_arrives() {
+    use fleetid::tui::data::OpProgress;
+    let mut app = app(false, false);
+    app.on_update(TuiUpdate::Progress(OpProgress {
+        verb: "revoke",
+        finished: 12,
+        failed: 1,
+        total: 24,
+    }));
+    let screen = text(&render(&app, 100, 24));
+    let status = screen.lines().last().unwrap_or("");
+    assert!(
+        status.contains("revoke [############............] 12/24 calls, 1 failed"),
+        "{screen}"
+    );
+    app.on_update(TuiUpdate::Notice("op-1 verified: 24/24 verified".into()));
+    let screen = text(&render(&app, 100, 24));
+    let status = screen.lines().last().unwrap_or("");
+    assert!(status.contains("op-1 verified"), "{screen}");
+    assert!(!status.contains("calls,"), "{screen}");
+}

@@ -1,7 +1,8 @@
 //! The TUI's confirmed mutations, handed to the ops engine on the model thread: the plan is
 //! made from the model (its count must be the one the dialog showed and the operator typed),
-//! then applied and verified in a task of its own while the screen keeps answering, with
-//! progress and the result as notices. Offline, or read-only, nothing is called.
+//! then applied and verified in a task of its own while the screen keeps answering, with a
+//! progress bar and the result as a notice; the statuses read back go to the model, so the
+//! rows show them at once. Offline, or read-only, nothing is called.
 
 use std::sync::Arc;
 use std::sync::mpsc;
@@ -9,27 +10,34 @@ use std::sync::mpsc;
 use tokio::sync::mpsc as tokio_mpsc;
 
 use crate::context::Context;
-use crate::model::{CertId, FleetState};
+use crate::model::{CertId, CertStatus, FleetState, FleetUpdate};
+use crate::ops::OpReport;
 use crate::ops::apply::{ApplyProgress, ApplySettings};
-use crate::ops::plan::OpKind;
 use crate::ops::{command, confirm};
-use crate::tui::data::{MutationKind, MutationRequest, TuiUpdate};
+use crate::tui::data::{MutationRequest, OpProgress, TuiUpdate};
+
+/// What the ops engine needs on the model thread: the context, and the way back to the
+/// model for what an operation read back.
+pub struct Ops {
+    /// The session's context.
+    pub ctx: Arc<Context>,
+    /// Into the model thread's pump.
+    pub results: tokio_mpsc::UnboundedSender<FleetUpdate>,
+}
 
 /// Plans `request` on `state` and starts applying it; returns the notice to show now.
 /// Must run inside the context's runtime (the model thread's pump).
 pub fn start(
-    ctx: &Arc<Context>,
+    ops: &Ops,
     state: &FleetState,
     request: &MutationRequest,
     updates: &mpsc::SyncSender<TuiUpdate>,
 ) -> String {
+    let ctx = &ops.ctx;
     let Ok(permit) = ctx.mutation_permit() else {
         return "refused: this session is read-only; nothing was changed".into();
     };
-    let kind = match request.kind {
-        MutationKind::Revoke => OpKind::Revoke,
-        MutationKind::Quarantine => OpKind::Quarantine,
-    };
+    let kind = request.kind;
     let ids: Vec<CertId> = request
         .things
         .iter()
@@ -55,6 +63,7 @@ pub fn start(
     };
     let summary = confirmed.plan().summary();
     let ctx = Arc::clone(ctx);
+    let results = ops.results.clone();
     let updates = updates.clone();
     handle.spawn(async move {
         let (tx, mut rx) = tokio_mpsc::unbounded_channel::<ApplyProgress>();
@@ -62,10 +71,13 @@ pub fn start(
         let verb = confirmed.plan().kind.verb();
         tokio::spawn(async move {
             while let Some(p) = rx.recv().await {
-                let _ = progress_updates.try_send(TuiUpdate::Notice(format!(
-                    "{verb}: {}/{} calls, {} failed",
-                    p.finished, p.total, p.failed
-                )));
+                // A full channel drops a step of the bar, never the final notice.
+                let _ = progress_updates.try_send(TuiUpdate::Progress(OpProgress {
+                    verb,
+                    finished: p.finished,
+                    failed: p.failed,
+                    total: p.total,
+                }));
             }
         });
         let result = async {
@@ -87,6 +99,7 @@ pub fn start(
         .await;
         let notice = match result {
             Ok(report) => {
+                let _ = results.send(read_back(&report));
                 let effect: Vec<String> = report
                     .targets
                     .iter()
@@ -111,4 +124,19 @@ pub fn start(
         let _ = updates.send(TuiUpdate::Notice(notice));
     });
     format!("applying: {summary}")
+}
+
+/// The statuses an operation read back, as a model update.
+fn read_back(report: &OpReport) -> FleetUpdate {
+    FleetUpdate::StatusChanged(
+        report
+            .targets
+            .iter()
+            .filter_map(|t| {
+                let id = CertId::parse(&t.certificate_id).ok()?;
+                let status = t.status_after.as_deref()?;
+                Some((id, CertStatus::from_aws_str(status)))
+            })
+            .collect(),
+    )
 }

@@ -2,10 +2,10 @@
 //! and every decision and triage written to the audit log through the [`Recorder`]; a signal
 //! once the UI is gone and every request was answered, so quitting loses none.
 
-use std::sync::{Arc, mpsc};
+use std::sync::mpsc;
 
+use super::act::Ops;
 use super::recorder::{NOT_APPLIED, Recorder, as_update};
-use crate::context::Context;
 use crate::model::{FleetState, UnixTime};
 use crate::store::audit::Decision;
 use crate::tui;
@@ -45,7 +45,7 @@ pub fn answer(
     recorder: &mut Option<Recorder>,
     updates: &mpsc::SyncSender<TuiUpdate>,
     requests: &Requests,
-    ops: Option<&Arc<Context>>,
+    ops: Option<&Ops>,
 ) -> bool {
     loop {
         match requests.try_recv() {
@@ -61,7 +61,7 @@ fn respond(
     recorder: &mut Option<Recorder>,
     updates: &mpsc::SyncSender<TuiUpdate>,
     request: TuiRequest,
-    ops: Option<&Arc<Context>>,
+    ops: Option<&Ops>,
 ) {
     const UNRECORDED: &str = "the audit log is unavailable (no store): this was not recorded";
     let reply = match request {
@@ -73,7 +73,7 @@ fn respond(
         TuiRequest::Mutation(request) => match ops {
             // The ops engine writes the plan, the confirmation and every call to the audit
             // log itself.
-            Some(ctx) => TuiUpdate::Notice(super::act::start(ctx, state, &request, updates)),
+            Some(ops) => TuiUpdate::Notice(super::act::start(ops, state, &request, updates)),
             None => {
                 if let Some(recorder) = recorder.as_mut() {
                     let _ = updates.send(as_update(recorder.mutation(

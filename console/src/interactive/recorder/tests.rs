@@ -4,7 +4,7 @@
 use super::*;
 use crate::config::EnvironmentConfig;
 use crate::model::{AnomalyRecord, FleetUpdate, Severity, Source};
-use crate::tui::data::{BlastRadius, MutationKind};
+use crate::tui::data::{BlastRadius, OpKind};
 
 fn environment(name: &str) -> Environment {
     Environment {
@@ -31,7 +31,7 @@ fn fleet() -> FleetState {
 
 fn request() -> MutationRequest {
     MutationRequest {
-        kind: MutationKind::Revoke,
+        kind: OpKind::Revoke,
         things: vec!["dev-0042".into()],
         radius: BlastRadius {
             certs: 1,

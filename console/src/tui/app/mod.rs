@@ -9,7 +9,7 @@ mod updates;
 use ratatui::crossterm::event::{KeyEvent, MouseEvent, MouseEventKind};
 
 use super::action::{Action, Outcome, ViewId};
-use super::data::{FleetSnapshot, MutationRequest, Refusal, TuiRequest, UnixSeconds};
+use super::data::{FleetSnapshot, MutationRequest, OpProgress, Refusal, TuiRequest, UnixSeconds};
 use super::filter::{FilterJob, FilterResult};
 use super::keymap::{Command, Keymap};
 use super::theme::{Theme, ThemeSet};
@@ -72,6 +72,8 @@ pub struct App {
     overlay: Option<Overlay>,
     filter_input: Option<TextInput>,
     status: Option<(String, bool)>,
+    /// An operation applying now (its bar replaces the status line until it ends).
+    operation: Option<OpProgress>,
     now: UnixSeconds,
     quit: bool,
     requests: Vec<TuiRequest>,
@@ -104,6 +106,7 @@ impl App {
             overlay: None,
             filter_input: None,
             status: None,
+            operation: None,
             now,
             quit: false,
             requests: Vec::new(),

@@ -8,7 +8,9 @@ use ratatui::widgets::Paragraph;
 
 use super::{App, Overlay};
 use crate::tui::action::ViewId;
+use crate::tui::data::OpProgress;
 use crate::tui::sanitize::clean;
+use crate::tui::theme::Theme;
 use crate::tui::widgets::age;
 use crate::tui::widgets::banner::{render_banner, render_tabs};
 
@@ -61,6 +63,8 @@ impl App {
                 Span::styled(clean(input.text()).into_owned(), theme.style("ui.input")),
                 Span::styled("  Enter keeps, Esc clears", theme.style("ui.text.dim")),
             ])
+        } else if let Some(progress) = &self.operation {
+            progress_line(progress, area.width, theme)
         } else if let Some((text, error)) = &self.status {
             let scope = if *error {
                 "ui.statusline.error"
@@ -84,4 +88,32 @@ impl App {
             right_area,
         );
     }
+}
+
+/// Width of the status line's progress bar, in cells.
+const BAR: usize = 24;
+
+/// `revoke [#########...............] 12/40 calls, 0 failed` — the bar drawn in the ASCII
+/// characters every terminal has.
+fn progress_line(progress: &OpProgress, width: u16, theme: &Theme) -> Line<'static> {
+    let done = (progress.finished * BAR)
+        .checked_div(progress.total)
+        .unwrap_or(BAR)
+        .min(BAR);
+    let bar = BAR.min(usize::from(width).saturating_sub(40)).max(4);
+    let filled = done * bar / BAR;
+    Line::from(vec![
+        Span::styled(format!("{} ", progress.verb), theme.style("ui.statusline")),
+        Span::styled(
+            format!("[{}{}]", "#".repeat(filled), ".".repeat(bar - filled)),
+            theme.style("ui.help.key"),
+        ),
+        Span::styled(
+            format!(
+                " {}/{} calls, {} failed",
+                progress.finished, progress.total, progress.failed
+            ),
+            theme.style("ui.statusline"),
+        ),
+    ])
 }

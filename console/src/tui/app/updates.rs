@@ -65,7 +65,11 @@ impl App {
                 self.audit_asked = false;
             }
             TuiUpdate::Detail(detail) => self.detail.receive(*detail),
-            TuiUpdate::Notice(text) => self.status = Some((text, false)),
+            TuiUpdate::Notice(text) => {
+                self.operation = None;
+                self.status = Some((text, false));
+            }
+            TuiUpdate::Progress(progress) => self.operation = Some(progress),
         }
     }
 

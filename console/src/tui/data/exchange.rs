@@ -3,6 +3,8 @@
 
 use std::sync::Arc;
 
+pub use crate::ops::plan::OpKind;
+
 use super::{
     AnomalyRow, AuditRow, CaNode, DashboardData, DetailSource, DeviceDetail, DeviceTable,
     HeatmapData, Triage, UnixSeconds,
@@ -54,8 +56,10 @@ pub enum TuiUpdate {
     },
     /// The detail of a device the UI asked for with [`TuiRequest::Detail`].
     Detail(Box<DeviceDetail>),
-    /// A message for the status line (a source failing, a reconnect).
+    /// A message for the status line (a source failing, a reconnect, an operation's end).
     Notice(String),
+    /// An operation's progress while it applies (cleared by the next notice).
+    Progress(OpProgress),
 }
 
 /// What the UI asks of the side that owns the model; sent without waiting for an answer.
@@ -103,24 +107,17 @@ pub struct TriageChange {
     pub triage: Triage,
 }
 
-/// What a mutation would do.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum MutationKind {
-    /// Deny-all policy, certificate INACTIVE, quarantine group.
-    Revoke,
-    /// Move the things to the quarantine group.
-    Quarantine,
-}
-
-impl MutationKind {
-    /// Verb for dialogs.
-    #[must_use]
-    pub fn verb(self) -> &'static str {
-        match self {
-            Self::Revoke => "revoke",
-            Self::Quarantine => "quarantine",
-        }
-    }
+/// An operation being applied: calls finished out of all, for the status line's bar.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OpProgress {
+    /// What it does (`revoke`, ...).
+    pub verb: &'static str,
+    /// Calls finished.
+    pub finished: usize,
+    /// Calls failed.
+    pub failed: usize,
+    /// Calls in the plan.
+    pub total: usize,
 }
 
 /// The blast radius of a planned mutation, shown before anyone confirms.
@@ -141,8 +138,8 @@ pub struct BlastRadius {
 /// A mutation the user confirmed; the ops engine plans, applies and verifies it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct MutationRequest {
-    /// What to do.
-    pub kind: MutationKind,
+    /// What to do (revoke, quarantine or restore).
+    pub kind: OpKind,
     /// The things concerned.
     pub things: Vec<Box<str>>,
     /// The summary shown in the dialog.

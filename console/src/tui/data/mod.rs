@@ -436,6 +436,6 @@ pub trait DetailSource: Send + Sync + std::fmt::Debug {
 mod exchange;
 
 pub use exchange::{
-    BlastRadius, FleetSnapshot, MutationKind, MutationRequest, Refusal, TriageChange, TuiRequest,
-    TuiUpdate,
+    BlastRadius, FleetSnapshot, MutationRequest, OpKind, OpProgress, Refusal, TriageChange,
+    TuiRequest, TuiUpdate,
 };

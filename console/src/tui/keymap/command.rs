@@ -53,10 +53,13 @@ pub enum Command {
     Revoke,
     /// Plan moving the selected or marked things to quarantine (opens the confirmation).
     Quarantine,
+    /// Plan restoring the selected or marked things after a revoke or quarantine (opens the
+    /// confirmation).
+    Restore,
 }
 
 /// Every command, in help order.
-pub const ALL: [Command; 30] = [
+pub const ALL: [Command; 31] = [
     Command::Quit,
     Command::Help,
     Command::Palette,
@@ -86,6 +89,7 @@ pub const ALL: [Command; 30] = [
     Command::Suppress,
     Command::Revoke,
     Command::Quarantine,
+    Command::Restore,
     Command::View(ViewId::Detail),
 ];
 
@@ -118,6 +122,7 @@ impl Command {
             Self::Suppress => "suppress",
             Self::Revoke => "revoke",
             Self::Quarantine => "quarantine",
+            Self::Restore => "restore",
         }
     }
 
@@ -149,6 +154,7 @@ impl Command {
             Self::Suppress => "suppress the anomaly for a while",
             Self::Revoke => "plan a revocation (asks for confirmation)",
             Self::Quarantine => "plan a quarantine (asks for confirmation)",
+            Self::Restore => "plan a restore after a revoke or quarantine (asks for confirmation)",
         }
     }
 

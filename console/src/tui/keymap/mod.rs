@@ -54,6 +54,7 @@ pub const DEFAULTS: &[(&str, Command)] = &[
     ("s", Command::Suppress),
     ("r", Command::Revoke),
     ("Q", Command::Quarantine),
+    ("R", Command::Restore),
 ];
 
 /// A keymap override from the config, and where it was written.

@@ -6,7 +6,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Wrap};
 
 use crate::tui::action::{Action, Outcome};
-use crate::tui::data::{BlastRadius, DeviceDetail, FleetSnapshot, MutationKind, MutationRequest};
+use crate::tui::data::{BlastRadius, DeviceDetail, FleetSnapshot, MutationRequest, OpKind};
 use crate::tui::keymap::Command;
 use crate::tui::sanitize::clean;
 use crate::tui::widgets::{Paint, age, date, date_time};
@@ -42,17 +42,17 @@ impl DetailView {
         &self.thing
     }
 
-    /// Scrolls; `r`/`Q` open the confirmation for this one device.
+    /// Scrolls; `r`/`Q`/`R` open the confirmation for this one device.
     pub fn handle(&mut self, command: Command, snapshot: &FleetSnapshot) -> Outcome {
         match command {
             Command::Up => self.scroll = self.scroll.saturating_sub(1),
             Command::Down => self.scroll = self.scroll.saturating_add(1),
             Command::Top => self.scroll = 0,
-            Command::Revoke | Command::Quarantine => {
-                let kind = if command == Command::Revoke {
-                    MutationKind::Revoke
-                } else {
-                    MutationKind::Quarantine
+            Command::Revoke | Command::Quarantine | Command::Restore => {
+                let kind = match command {
+                    Command::Revoke => OpKind::Revoke,
+                    Command::Quarantine => OpKind::Quarantine,
+                    _ => OpKind::Restore,
                 };
                 let online = self.detail.as_ref().is_some_and(|d| d.live.is_some());
                 #[allow(clippy::cast_precision_loss)]
@@ -76,7 +76,10 @@ impl DetailView {
 
     /// Draws the detail.
     pub fn render(&self, frame: &mut Frame, area: Rect, paint: &Paint) {
-        let title = format!(" Device {} (Esc: back, r: revoke) ", clean(&self.thing));
+        let title = format!(
+            " Device {} (Esc: back, r: revoke, Q: quarantine, R: restore) ",
+            clean(&self.thing)
+        );
         let block = paint.block(title, true);
         let Some(detail) = &self.detail else {
             frame.render_widget(

@@ -10,7 +10,7 @@ use ratatui::text::Span;
 use ratatui::widgets::{Cell, Row};
 
 use crate::tui::action::{Action, Outcome};
-use crate::tui::data::{BlastRadius, DAY, DeviceQuery, DeviceTable, MutationKind, MutationRequest};
+use crate::tui::data::{BlastRadius, DAY, DeviceQuery, DeviceTable, MutationRequest, OpKind};
 use crate::tui::filter::{FilterJob, FilterResult, SortKey};
 use crate::tui::keymap::Command;
 use crate::tui::sanitize::clean;
@@ -159,7 +159,7 @@ impl DeviceView {
             .retain(|name, index| rows.get(*index as usize).is_some_and(|r| &r.thing == name));
     }
 
-    fn request(&self, kind: MutationKind) -> Option<MutationRequest> {
+    fn request(&self, kind: OpKind) -> Option<MutationRequest> {
         let indices: Vec<usize> = if self.marks.is_empty() {
             if self.is_empty() {
                 return None;
@@ -212,10 +212,13 @@ impl DeviceView {
                 Outcome::Action(Action::OpenDevice(self.table.rows[index].thing.clone()))
             }
             Command::Revoke => self
-                .request(MutationKind::Revoke)
+                .request(OpKind::Revoke)
                 .map_or(Outcome::Consumed, |r| Outcome::Action(Action::Confirm(r))),
             Command::Quarantine => self
-                .request(MutationKind::Quarantine)
+                .request(OpKind::Quarantine)
+                .map_or(Outcome::Consumed, |r| Outcome::Action(Action::Confirm(r))),
+            Command::Restore => self
+                .request(OpKind::Restore)
                 .map_or(Outcome::Consumed, |r| Outcome::Action(Action::Confirm(r))),
             _ => Outcome::Ignored,
         }

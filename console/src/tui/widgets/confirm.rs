@@ -11,7 +11,7 @@ use ratatui::widgets::{Clear, Paragraph, Wrap};
 use super::input::{InputEvent, TextInput};
 use super::{Paint, centered};
 use crate::tui::action::{Action, Outcome};
-use crate::tui::data::{MutationKind, MutationRequest};
+use crate::tui::data::{MutationRequest, OpKind};
 use crate::tui::sanitize::clean;
 
 /// How many target names the dialog lists before summarising.
@@ -75,10 +75,17 @@ impl ConfirmDialog {
         frame.render_widget(block, popup);
         let r = &self.request.radius;
         let what = match self.request.kind {
-            MutationKind::Revoke => {
-                "attach deny-all policy, set certificates INACTIVE, add things to quarantine"
+            OpKind::Revoke => {
+                "attach deny-all policy, set certificates INACTIVE, add things to quarantine, \
+                 cut the live session"
             }
-            MutationKind::Quarantine => "add things to the quarantine group",
+            OpKind::Quarantine => {
+                "attach deny-all policy, add things to the quarantine group, cut the live session"
+            }
+            OpKind::Restore => {
+                "set INACTIVE certificates ACTIVE, detach deny-all, take things out of quarantine"
+            }
+            other => other.verb(),
         };
         let mut names: Vec<String> = self
             .request
@@ -137,7 +144,7 @@ mod tests {
 
     fn request(things: &[&str]) -> MutationRequest {
         MutationRequest {
-            kind: MutationKind::Revoke,
+            kind: OpKind::Revoke,
             things: things.iter().map(|t| (*t).into()).collect(),
             radius: BlastRadius {
                 certs: things.len() as u64,

@@ -1,0 +1,99 @@
+//! Acting from the console as an operator does, inside tmux (80x24): `fleetid demo`, the
+//! devices view, one device filtered, `r`, its name typed in the confirmation, and the row
+//! showing INACTIVE once the ops engine has revoked it in the lab; then `R` and the name
+//! again, and the row is ACTIVE. Needs tmux (`scripts/test` provides it).
+
+mod tmux_support;
+
+use std::path::{Path, PathBuf};
+
+use fleetid_lab::fleet::scenario::{Role, Scenario};
+use tmux_support::{TmuxSession, require_tmux, wait_for_exit};
+
+/// The launcher for `fleetid demo`: a private HOME, config and cache, no AWS settings.
+fn write_demo_launcher(dir: &Path, status: &Path, devices: usize, seed: u64) -> PathBuf {
+    let script = dir.join("demo.sh");
+    let d = dir.display();
+    let text = format!(
+        "export HOME='{d}' XDG_CONFIG_HOME='{d}/config' XDG_DATA_HOME='{d}/data' \
+         XDG_CACHE_HOME='{d}/cache' FLEETID_CACHE='{d}/cache.sqlite3'\n\
+         unset AWS_PROFILE AWS_SESSION_TOKEN AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY NO_COLOR\n\
+         '{bin}' demo --devices {devices} --seed {seed} --state-dir '{d}/lab' 2>'{d}/demo.err'\n\
+         echo $? > '{status}'\n",
+        bin = env!("CARGO_BIN_EXE_fleetid"),
+        status = status.display(),
+    );
+    std::fs::write(&script, text).expect("the launcher script is written");
+    script
+}
+
+/// The pane's line for `thing` in the device list (not the title naming the filter).
+fn row<'a>(pane: &'a str, thing: &str) -> Option<&'a str> {
+    pane.lines()
+        .find(|l| l.contains(thing) && !l.contains("filter"))
+}
+
+#[test]
+fn r_and_the_typed_name_revoke_a_device_and_its_row_shows_inactive() {
+    require_tmux();
+    const DEVICES: usize = 12;
+    const SEED: u64 = 11;
+    let plan = fleetid_lab::fleet::scenario::plan(DEVICES, SEED, Scenario::Demo);
+    let thing = plan
+        .iter()
+        .find(|d| d.role == Role::Normal)
+        .map(|d| d.name.clone())
+        .unwrap();
+
+    let dir = tempfile::tempdir().unwrap();
+    let status = dir.path().join("status");
+    let script = write_demo_launcher(dir.path(), &status, DEVICES, SEED);
+    let tmux = TmuxSession::start(
+        &dir.path().join("tmux.sock"),
+        &format!("sh '{}'", script.display()),
+    );
+    tmux.wait_for("the demo's dashboard", |p| {
+        p.contains("Freshness of every source")
+    });
+    tmux.send("5", false);
+    tmux.wait_for("the lab's devices", |p| {
+        p.contains("Devices:") && p.contains(thing.as_str())
+    });
+    tmux.send("/", false);
+    tmux.send(&thing, true);
+    tmux.send("Enter", false);
+    tmux.wait_for("the device filtered, ACTIVE", |p| {
+        p.contains("1 of") && row(p, &thing).is_some_and(|r| r.contains("ACTIVE"))
+    });
+
+    tmux.send("r", false);
+    tmux.wait_for("the confirmation", |p| p.contains("Confirm revoke"));
+    tmux.send(&thing, true);
+    tmux.send("Enter", false);
+    let pane = tmux.wait_for("the row to show INACTIVE", |p| {
+        row(p, &thing).is_some_and(|r| r.contains("INACTIVE"))
+    });
+    assert!(!pane.contains("Confirm revoke"), "{pane}");
+    // The result names the operation and what was verified.
+    let pane = tmux.wait_for("the result", |p| p.contains("1/1 verified"));
+    assert!(pane.contains("op-"), "{pane}");
+
+    tmux.send("R", false);
+    tmux.wait_for("the restore confirmation", |p| {
+        p.contains("Confirm restore")
+    });
+    tmux.send(&thing, true);
+    tmux.send("Enter", false);
+    tmux.wait_for("the row to show ACTIVE again", |p| {
+        row(p, &thing).is_some_and(|r| r.contains("ACTIVE") && !r.contains("INACTIVE"))
+            && !p.contains("Confirm restore")
+    });
+
+    tmux.send("q", false);
+    let code = wait_for_exit(&tmux, &status);
+    let stderr = std::fs::read_to_string(dir.path().join("demo.err")).unwrap_or_default();
+    assert_eq!(
+        code, "0",
+        "exit status of fleetid demo after q; stderr:\n{stderr}"
+    );
+}
