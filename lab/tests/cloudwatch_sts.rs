@@ -86,9 +86,30 @@ async fn get_caller_identity_names_the_lab_account_and_other_keys_are_refused() 
     assert_eq!(me.arn(), Some(fleetid_lab::api::sts::CALLER_ARN));
     assert!(me.user_id().is_some_and(|u| u.starts_with("AIDA")));
 
-    let stranger = aws_sdk_sts::Client::new(&config(&lab, "AKIAOTHERKEY00000000").await);
-    let err = stranger.get_caller_identity().send().await.unwrap_err();
-    assert_eq!(err.raw_response().map(|r| r.status().as_u16()), Some(401));
+    // Other credentials are refused in each service's own error shape, which its SDK reads.
+    let stranger = config(&lab, "AKIAOTHERKEY00000000").await;
+    let err = aws_sdk_sts::Client::new(&stranger)
+        .get_caller_identity()
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(err.raw_response().map(|r| r.status().as_u16()), Some(403));
+    assert_eq!(
+        aws_sdk_sts::error::ProvideErrorMetadata::code(&err.into_service_error()),
+        Some("InvalidClientTokenId")
+    );
+    let err = aws_sdk_cloudwatch::Client::new(&stranger)
+        .get_metric_data()
+        .metric_data_queries(mqtt_sum("ok", metrics::CONNECT_SUCCESS))
+        .start_time(DateTime::from_secs(now() - 3600))
+        .end_time(DateTime::from_secs(now()))
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(
+        aws_sdk_cloudwatch::error::ProvideErrorMetadata::code(&err.into_service_error()),
+        Some("InvalidClientTokenId")
+    );
     lab.shutdown().await;
 }
 

@@ -26,7 +26,7 @@ use std::sync::Arc;
 use axum::Router;
 use axum::extract::{Request, State};
 use axum::middleware::{self, Next};
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use tokio::net::TcpListener;
 
 use crate::detector::Detector;
@@ -102,7 +102,9 @@ async fn unknown_operation(request: Request) -> ApiError {
     )
 }
 
-async fn require_lab_credentials(request: Request, next: Next) -> Result<Response, ApiError> {
+/// Refuses a request not signed with the lab's access key id, in the protocol of the service
+/// it is for (the SDKs read only their own error shape).
+async fn require_lab_credentials(request: Request, next: Next) -> Response {
     let header = request
         .headers()
         .get(axum::http::header::AUTHORIZATION)
@@ -112,15 +114,23 @@ async fn require_lab_credentials(request: Request, next: Next) -> Result<Respons
         .strip_prefix("AWS4-HMAC-SHA256 Credential=")
         .and_then(|rest| rest.split('/').next());
     if key_id == Some(ACCESS_KEY_ID) {
-        Ok(next.run(request).await)
+        return next.run(request).await;
+    }
+    let message = format!(
+        "requests to the fleetid lab must be SigV4-signed with access key id {ACCESS_KEY_ID}"
+    );
+    let path = request.uri().path();
+    if path.starts_with(cloudwatch::PATH_PREFIX) {
+        cloudwatch::invalid_client_token(message).into_response()
+    } else if path == "/" && request.method() == axum::http::Method::POST {
+        sts::invalid_client_token(&message)
     } else {
-        Err(ApiError::new(
+        ApiError::new(
             axum::http::StatusCode::UNAUTHORIZED,
             "UnauthorizedException",
-            format!(
-                "requests to the fleetid lab must be SigV4-signed with access key id {ACCESS_KEY_ID}"
-            ),
-        ))
+            message,
+        )
+        .into_response()
     }
 }
 

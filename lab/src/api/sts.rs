@@ -54,6 +54,20 @@ async fn query(body: Bytes) -> Response {
     }
 }
 
+/// `InvalidClientTokenId` (403), as STS answers credentials it does not know.
+pub(super) fn invalid_client_token(message: &str) -> Response {
+    let request_id = hex::encode(crate::pki::random_bytes::<16>());
+    xml(
+        StatusCode::FORBIDDEN,
+        format!(
+            "<ErrorResponse xmlns=\"{XMLNS}\"><Error><Type>Sender</Type>\
+             <Code>InvalidClientTokenId</Code><Message>{}</Message></Error>\
+             <RequestId>{request_id}</RequestId></ErrorResponse>",
+            escape(message)
+        ),
+    )
+}
+
 fn xml(status: StatusCode, body: String) -> Response {
     let mut response = (status, body).into_response();
     response.headers_mut().insert(

@@ -111,6 +111,16 @@ impl CborError {
         }
     }
 
+    /// `InvalidClientTokenId` (403): credentials the lab does not know.
+    pub fn invalid_client_token(message: impl Into<String>) -> Self {
+        Self {
+            status: StatusCode::FORBIDDEN,
+            shape: "InvalidClientTokenId",
+            code: "InvalidClientTokenId",
+            message: message.into(),
+        }
+    }
+
     /// An operation the lab does not answer (404).
     pub fn unknown_operation(operation: &str) -> Self {
         Self {

@@ -23,11 +23,19 @@ use search::Search;
 /// GetMetricData's limit on queries per call.
 const MAX_QUERIES: usize = 500;
 
+/// Where every CloudWatch operation is posted.
+pub(super) const PATH_PREFIX: &str = "/service/GraniteServiceVersion20100801/";
+
 pub(super) fn routes() -> Router<ApiState> {
     Router::new().route(
         "/service/GraniteServiceVersion20100801/operation/{operation}",
         post(operation),
     )
+}
+
+/// The answer to a request not signed with the lab's credentials.
+pub(super) fn invalid_client_token(message: String) -> CborError {
+    CborError::invalid_client_token(message)
 }
 
 async fn operation(
