@@ -193,14 +193,31 @@ impl CertificateAuthority {
     /// # Errors
     /// When the CSR cannot be parsed or its signature does not verify.
     pub fn sign_csr(&self, csr_pem: &str, valid_days: i64) -> Result<String, PkiError> {
+        let now = OffsetDateTime::now_utc();
+        self.sign_csr_valid(
+            csr_pem,
+            now - Duration::hours(1),
+            now + Duration::days(valid_days),
+        )
+    }
+
+    /// Signs a certificate signing request (PEM) for the given validity.
+    ///
+    /// # Errors
+    /// When the CSR cannot be parsed or its signature does not verify.
+    pub fn sign_csr_valid(
+        &self,
+        csr_pem: &str,
+        not_before: OffsetDateTime,
+        not_after: OffsetDateTime,
+    ) -> Result<String, PkiError> {
         let wrap = |source| PkiError {
             name: "certificate signing request".to_owned(),
             source,
         };
         let mut csr = CertificateSigningRequestParams::from_pem(csr_pem).map_err(wrap)?;
-        let now = OffsetDateTime::now_utc();
-        csr.params.not_before = now - Duration::hours(1);
-        csr.params.not_after = now + Duration::days(valid_days);
+        csr.params.not_before = not_before;
+        csr.params.not_after = not_after;
         csr.params.is_ca = IsCa::NoCa;
         csr.params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ClientAuth];
         let certificate = csr.signed_by(&self.issuer).map_err(wrap)?;
@@ -232,6 +249,22 @@ pub fn random_bytes<const N: usize>() -> [u8; N] {
     // The system generator only fails when the OS has no entropy source at all.
     let _ = aws_lc_rs::rand::fill(&mut out);
     out
+}
+
+/// How long a factory device certificate is valid.
+pub const DEVICE_VALIDITY: Duration = Duration::days(365);
+
+/// The validity of a factory device certificate that expires `expires_in_days` from now: a
+/// year long, as a factory issues them, so one that expires soon was issued most of a year
+/// ago (and none is issued later than an hour ago).
+#[must_use]
+pub fn device_validity(expires_in_days: i64) -> (OffsetDateTime, OffsetDateTime) {
+    let now = OffsetDateTime::now_utc();
+    let not_after = now + Duration::days(expires_in_days);
+    (
+        (not_after - DEVICE_VALIDITY).min(now - Duration::hours(1)),
+        not_after,
+    )
 }
 
 /// How long the root is valid.
@@ -271,6 +304,24 @@ fn random_serial() -> [u8; 16] {
 mod tests {
     use super::*;
     use x509_parser::pem::parse_x509_pem;
+
+    #[test]
+    fn a_device_certificate_is_valid_for_a_year_inside_its_issuing_cas_validity() {
+        let now = OffsetDateTime::now_utc();
+        let (from, to) = device_validity(8);
+        assert_eq!(to - from, DEVICE_VALIDITY);
+        assert!((to - now - Duration::days(8)).abs() < Duration::seconds(5));
+        assert!(
+            from > now - INTERMEDIATE_AGE,
+            "after the issuing CA was made"
+        );
+        let (from, _) = device_validity(400);
+        let after = OffsetDateTime::now_utc();
+        assert!(
+            from <= after - Duration::hours(1),
+            "never issued in the future"
+        );
+    }
 
     #[test]
     fn intermediate_is_a_ca_issued_by_the_root() {

@@ -57,7 +57,10 @@ fn factory(spec: &DeviceSpec, key: FactoryKey) -> Result<(Arc<dyn KeyStore>, Str
             keys.generate_p256(FACTORY_SLOT).map_err(|e| fail(&e))?;
             let csr = driver::tls::sign_csr(keys.clone(), FACTORY_SLOT, &spec.name)
                 .map_err(|e| fail(&e))?;
-            let certificate_pem = issuing.sign_csr(&csr, valid_days).map_err(|e| fail(&e))?;
+            let (not_before, not_after) = crate::pki::device_validity(valid_days);
+            let certificate_pem = issuing
+                .sign_csr_valid(&csr, not_before, not_after)
+                .map_err(|e| fail(&e))?;
             Ok((keys, certificate_pem))
         }
     }

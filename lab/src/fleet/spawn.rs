@@ -15,7 +15,7 @@ use tokio_rustls::TlsConnector;
 
 use super::scenario::{DeviceSpec, Role};
 use super::{AgentStores, DeviceKind, DeviceLink, FleetCounters, FleetError, agent, device};
-use crate::registry::{CertStatus, Registry, cert_arn, now};
+use crate::registry::{CertStatus, Registry, cert_arn};
 
 /// Handshakes in flight at once while booting (2 cores: more only queues).
 const CONCURRENT_HANDSHAKES: usize = 64;
@@ -50,7 +50,6 @@ pub(super) fn spawn_devices(
     let mut identities: HashMap<&str, (String, String)> = HashMap::new();
     let mut tasks = Vec::with_capacity(plan.len());
     let mut agents = AgentStores::new();
-    let at = now();
     let owners: BTreeSet<&str> = plan
         .iter()
         .filter_map(|s| match &s.role {
@@ -88,11 +87,10 @@ pub(super) fn spawn_devices(
                     message: format!("{owner} is not planned before it"),
                 })?,
             _ => {
-                let issued = link.issuing_ca.issue_device_valid(
-                    &spec.name,
-                    at - time::Duration::hours(1),
-                    at + time::Duration::days(spec.expires_in_days),
-                )?;
+                let (not_before, not_after) = crate::pki::device_validity(spec.expires_in_days);
+                let issued = link
+                    .issuing_ca
+                    .issue_device_valid(&spec.name, not_before, not_after)?;
                 (issued.certificate_pem, issued.key_pem)
             }
         };
