@@ -1,28 +1,8 @@
-//! Fuzzes every parser of bytes that come from the chip: frames (and PCBs), the ATR, response
-//! APDUs and their TLVs. None may panic; valid frames must re-encode to the same bytes.
+//! Fuzzes every parser of bytes that come from the chip; see
+//! `checks/frame_and_response_parsers.rs`.
 #![no_main]
 
-use libfuzzer_sys::fuzz_target;
-use se_nxp::apdu::{Response, find_tlv, tlvs};
-use se_nxp::atr::Atr;
-use se_nxp::frame;
+#[path = "../checks/frame_and_response_parsers.rs"]
+mod frame_and_response_parsers;
 
-fuzz_target!(|data: &[u8]| {
-    if let Ok(decoded) = frame::decode(data) {
-        let encoded =
-            frame::encode(decoded.nad, decoded.pcb, decoded.inf).expect("decoded INF fits");
-        assert_eq!(encoded, data);
-    }
-    if let Ok(atr) = Atr::parse(data) {
-        let again = Atr::parse(&atr.encode()).expect("encoded ATR parses");
-        assert_eq!(again, atr);
-    }
-    if let Ok(response) = Response::parse(data) {
-        for item in tlvs(response.data) {
-            if item.is_err() {
-                break;
-            }
-        }
-        let _ = find_tlv(response.data, 0x41);
-    }
-});
+libfuzzer_sys::fuzz_target!(|data: &[u8]| frame_and_response_parsers::check(data));
