@@ -143,6 +143,17 @@ pub fn run_to(cli: &Cli, out: &mut dyn Write) -> Result<u8, Failure> {
     if let Some(code) = run_ops(&ctx, command, output.format, output.out)? {
         return Ok(code);
     }
+    if let Command::Rotate(crate::cli::RotateCommand::Plan { file }) = command {
+        // The file is checked before anything is read from AWS.
+        let campaign = crate::ops::rotation::file::Campaign::load(file)
+            .map_err(|e| fail(exit::CONFIG, e.to_string()))?;
+        let (state, _) = fleet_state(&ctx, cache, sources_for(command))?;
+        let plan = crate::ops::rotation::stages::plan_stages(&state, &campaign, ctx.now())
+            .map_err(|e| fail(exit::NOT_FOUND, e.to_string()))?;
+        crate::ops::rotation::command::print_plan(&campaign, &plan, output.format, output.out)
+            .map_err(io_fail)?;
+        return Ok(exit::OK);
+    }
     let (mut state, online) = fleet_state(&ctx, cache, sources_for(command))?;
     if let Some(mutation) = mutation_of(command) {
         return crate::ops::command::mutate(&ctx, &mutation, &state, output.format, output.out)
@@ -273,6 +284,13 @@ fn sources_for(command: &Command) -> Vec<BackendSource> {
             BackendSource::Certificates,
             BackendSource::Things,
             BackendSource::ThingGroups,
+        ],
+        // Stages are chosen from the registry and connectivity.
+        Command::Rotate(_) => vec![
+            BackendSource::Certificates,
+            BackendSource::Things,
+            BackendSource::ThingGroups,
+            BackendSource::FleetIndexing,
         ],
         _ => Vec::new(),
     }

@@ -269,6 +269,9 @@ pub enum Command {
     /// Provisioning claim certificates.
     #[command(subcommand)]
     Claim(ClaimCommand),
+    /// Certificate rotation campaigns (docs/rotation.md).
+    #[command(subcommand)]
+    Rotate(RotateCommand),
     /// Operations in the journal: list them, resume one that was interrupted.
     #[command(subcommand)]
     Ops(OpsCommand),
@@ -327,7 +330,8 @@ pub struct ApplyArgs {
     /// The number of certificates the plan must have; refused (exit 8) when it differs.
     #[arg(long, value_name = "N")]
     pub expect_count: Option<usize>,
-    /// Mutating calls per second at most (AWS IoT's control-plane quotas; see docs/ops.md).
+    /// Calls per second at most to each mutating AWS API (AWS IoT Core's quotas are per API;
+    /// see docs/ops.md).
     #[arg(long, value_name = "N", default_value_t = crate::ops::DEFAULT_CALLS_PER_SECOND)]
     pub rate: f64,
     /// How long to wait for the disconnects to be observed.
@@ -414,6 +418,17 @@ pub struct CaOpArgs {
     /// (`ca revoke`: the certificates it revokes).
     #[command(flatten)]
     pub apply: ApplyArgs,
+}
+
+/// `rotate` subcommands.
+#[derive(Debug, Clone, Subcommand)]
+pub enum RotateCommand {
+    /// The campaign's stages on the fleet: devices per stage, by group and firmware, and the
+    /// AWS names each stage will use. No call is made.
+    Plan {
+        /// The campaign file (TOML).
+        file: PathBuf,
+    },
 }
 
 /// `claim` subcommands.

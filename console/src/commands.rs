@@ -133,6 +133,7 @@ pub fn run(
         | Command::Freeze { .. }
         | Command::Unfreeze { .. }
         | Command::Claim(_)
+        | Command::Rotate(_)
         | Command::Ca(
             CaCommand::Deactivate(_) | CaCommand::Revoke(_) | CaCommand::DisableAutoRegistration(_),
         )

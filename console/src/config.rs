@@ -188,6 +188,24 @@ fn key_at(text: &str, span: &Range<usize>) -> Option<String> {
     })
 }
 
+/// A TOML file's error at `span` (from toml or from a check of a [`Spanned`] value), naming
+/// the file, the line, the column and the dotted key; used for every TOML file fleetid reads.
+pub(crate) fn invalid_at(
+    path: &Path,
+    text: &str,
+    span: &Range<usize>,
+    message: String,
+) -> ConfigError {
+    let (line, column) = line_column(text, span.start);
+    ConfigError::Invalid {
+        path: path.to_owned(),
+        line,
+        column,
+        key: key_at(text, span),
+        message,
+    }
+}
+
 impl Config {
     /// Loads the configuration: `explicit` must exist; without it the default location is
     /// used when the file is there, and defaults otherwise.
@@ -214,16 +232,7 @@ impl Config {
     /// # Errors
     /// [`ConfigError::Invalid`] naming the line and key.
     pub fn parse(path: &Path, text: &str) -> Result<Self, ConfigError> {
-        let invalid = |span: Range<usize>, message: String| {
-            let (line, column) = line_column(text, span.start);
-            ConfigError::Invalid {
-                path: path.to_owned(),
-                line,
-                column,
-                key: key_at(text, &span),
-                message,
-            }
-        };
+        let invalid = |span: Range<usize>, message: String| invalid_at(path, text, &span, message);
         let raw: RawConfig = toml::from_str(text).map_err(|e| {
             let span = e.span().unwrap_or(0..0);
             invalid(span, e.message().trim().to_owned())

@@ -214,3 +214,42 @@ fn without_a_cache_offline_says_what_to_do() {
     );
     assert!(Path::new(&dir.path().join("empty.sqlite3")).exists());
 }
+
+#[test]
+fn rotate_plan_splits_the_target_into_reproducible_stages_and_names_a_bad_key() {
+    let sandbox = Sandbox::new(&synthetic_fleet(400), "default");
+    let file = sandbox.write(
+        "campaign.toml",
+        "id = \"r1\"\ntarget = { query = \"status=ACTIVE\" }\nstages = [10, 50, 100]\n",
+    );
+    let file = file.to_str().unwrap();
+    let out = sandbox.run(&["--offline", "rotate", "plan", file, "--output", "json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let plan: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let stages = plan["plan"]["stages"].as_array().unwrap();
+    let sizes: Vec<usize> = stages
+        .iter()
+        .map(|s| s["things"].as_array().unwrap().len())
+        .collect();
+    let eligible = plan["plan"]["targeted"].as_u64().unwrap() as usize
+        - plan["plan"]["excluded"].as_u64().unwrap() as usize;
+    assert!(eligible > 0, "{plan}");
+    assert_eq!(sizes.iter().sum::<usize>(), eligible, "{sizes:?}");
+    assert_eq!(sizes[0], eligible.div_ceil(10), "{sizes:?}");
+    assert_eq!(stages[1]["job"], "fleetid-rotate-r1-s2");
+    // The same campaign on the same fleet: the same devices in the same stages.
+    let again = sandbox.run(&["--offline", "rotate", "plan", file, "--output", "json"]);
+    assert_eq!(again.stdout, out.stdout);
+
+    let bad = sandbox.write(
+        "bad.toml",
+        "id = \"r1\"\ntarget = { query = \"status=ACTIVE\" }\nstagez = [10, 100]\n",
+    );
+    let out = sandbox.run(&["--offline", "rotate", "plan", bad.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("bad.toml:3:1: key `stagez`"),
+        "{}",
+        stderr(&out)
+    );
+}

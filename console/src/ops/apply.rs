@@ -1,7 +1,8 @@
 //! Apply: the confirmed plan's calls, in order, each journaled before it is sent and after it
 //! answered (with the AWS request id). Preparations (the deny-all policy, the quarantine
-//! group) run first; then the targets, several at once, each target's calls in order, all
-//! under one rate limit. Throttling and 5xx answers are retried by the SDK (adaptive mode:
+//! group) run first; then the targets, several at once, each target's calls in order, each
+//! AWS API under a rate limit of its own (AWS IoT Core's quotas are per API, so a revoke's
+//! four APIs proceed side by side). Throttling and 5xx answers are retried by the SDK (adaptive mode:
 //! exponential backoff with jitter, client-side rate limiting) before a call counts as failed.
 //!
 //! Resuming an operation skips every call the journal has as done; a call journaled as
@@ -28,7 +29,7 @@ use crate::store::{Store, StoreError};
 /// How fast and how wide apply goes.
 #[derive(Debug, Clone)]
 pub struct ApplySettings {
-    /// Mutating calls per second at most, across all targets.
+    /// Calls per second at most to each mutating AWS API, across all targets.
     pub calls_per_second: f64,
     /// Targets worked on at once.
     pub concurrency: usize,
@@ -120,7 +121,7 @@ struct Shared {
     permit: MutationPermit,
     plan: Plan,
     journal: Mutex<Store>,
-    limiter: RateLimiter,
+    limiters: std::collections::HashMap<&'static str, RateLimiter>,
     earlier: Vec<Option<CallRow>>,
     progress: mpsc::UnboundedSender<ApplyProgress>,
     counts: Mutex<(usize, usize)>,
@@ -159,7 +160,16 @@ pub async fn apply(
         backend: backend.clone(),
         permit: permit.clone(),
         journal: Mutex::new(store),
-        limiter: RateLimiter::new(settings.calls_per_second),
+        limiters: plan
+            .steps
+            .iter()
+            .map(|s| {
+                (
+                    s.call.operation(),
+                    RateLimiter::new(settings.calls_per_second),
+                )
+            })
+            .collect(),
         earlier,
         progress,
         counts: Mutex::new((0, 0)),
@@ -254,7 +264,9 @@ async fn run_steps(
                 }
             }
             _ => {
-                shared.limiter.wait().await;
+                if let Some(limiter) = shared.limiters.get(call.operation()) {
+                    limiter.wait().await;
+                }
                 first.get_or_insert_with(Instant::now);
                 call_now(&shared, step, call).await
             }

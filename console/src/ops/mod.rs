@@ -10,6 +10,7 @@ pub mod command;
 pub mod confirm;
 pub mod plan;
 pub mod record;
+pub mod rotation;
 pub mod selector;
 pub mod verify;
 

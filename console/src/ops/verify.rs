@@ -13,7 +13,7 @@ use serde::{Serialize, Serializer};
 use tokio::sync::{Notify, mpsc, oneshot};
 
 use super::apply::{Applied, CallResult};
-use super::plan::{Call, OpKind, Plan};
+use super::plan::{Call, OpKind, Plan, Target};
 use super::{DENY_ALL_POLICY, QUARANTINE_GROUP};
 use crate::backend::aws::AwsBackend;
 use crate::backend::live::{LiveEvent, PresenceKind};
@@ -189,6 +189,7 @@ pub async fn verify(
             .wait_for(&cut_off, Instant::now() + disconnect_wait)
             .await;
     }
+    let reads = read_back_all(backend, plan).await;
     for (i, target) in plan.targets.iter().enumerate() {
         let calls: Vec<CallResult> = plan
             .steps
@@ -198,32 +199,11 @@ pub async fn verify(
             .filter_map(|(step, _)| applied.calls[step].clone())
             .collect();
         let all_calls = calls.iter().all(CallResult::ok);
-        let status_after = backend
-            .describe_certificate(&target.certificate_id)
-            .await
-            .ok()
-            .map(|c| c.status);
-        let deny_all_attached = backend
-            .attached_policies(&target.certificate_arn)
-            .await
-            .ok()
-            .map(|p| p.iter().any(|p| p == DENY_ALL_POLICY));
-        let quarantined = if target.things.is_empty() {
-            None
-        } else {
-            let mut all = Some(true);
-            for thing in &target.things {
-                match backend.thing_groups_of(thing).await {
-                    Ok(groups) => {
-                        if !groups.iter().any(|g| g == QUARANTINE_GROUP) {
-                            all = all.map(|_| false);
-                        }
-                    }
-                    Err(_) => all = None,
-                }
-            }
-            all
-        };
+        let ReadBack {
+            status_after,
+            deny_all_attached,
+            quarantined,
+        } = reads[i].clone();
         let (disconnected, time_to_effect_ms) =
             disconnect_of(plan.kind, target, &calls, watch, applied.started[i]);
         let effect = plan.kind.effect();
@@ -246,6 +226,72 @@ pub async fn verify(
         });
     }
     reports
+}
+
+/// Targets read back at once: reads have quotas of their own, which the SDK's adaptive retry
+/// respects.
+const READ_CONCURRENCY: usize = 16;
+
+/// What one target reads back as.
+#[derive(Debug, Clone, Default)]
+struct ReadBack {
+    status_after: Option<String>,
+    deny_all_attached: Option<bool>,
+    quarantined: Option<bool>,
+}
+
+/// Reads every target back, [`READ_CONCURRENCY`] at a time, in the plan's order.
+async fn read_back_all(backend: &AwsBackend, plan: &Plan) -> Vec<ReadBack> {
+    let slots = Arc::new(tokio::sync::Semaphore::new(READ_CONCURRENCY));
+    let mut tasks = tokio::task::JoinSet::new();
+    for (i, target) in plan.targets.iter().enumerate() {
+        let (backend, target, slots) = (backend.clone(), target.clone(), Arc::clone(&slots));
+        tasks.spawn(async move {
+            let _slot = slots.acquire_owned().await;
+            (i, read_back(&backend, &target).await)
+        });
+    }
+    let mut reads = vec![ReadBack::default(); plan.targets.len()];
+    while let Some(joined) = tasks.join_next().await {
+        if let Ok((i, read)) = joined {
+            reads[i] = read;
+        }
+    }
+    reads
+}
+
+async fn read_back(backend: &AwsBackend, target: &Target) -> ReadBack {
+    let status_after = backend
+        .describe_certificate(&target.certificate_id)
+        .await
+        .ok()
+        .map(|c| c.status);
+    let deny_all_attached = backend
+        .attached_policies(&target.certificate_arn)
+        .await
+        .ok()
+        .map(|p| p.iter().any(|p| p == DENY_ALL_POLICY));
+    let quarantined = if target.things.is_empty() {
+        None
+    } else {
+        let mut all = Some(true);
+        for thing in &target.things {
+            match backend.thing_groups_of(thing).await {
+                Ok(groups) => {
+                    if !groups.iter().any(|g| g == QUARANTINE_GROUP) {
+                        all = all.map(|_| false);
+                    }
+                }
+                Err(_) => all = None,
+            }
+        }
+        all
+    };
+    ReadBack {
+        status_after,
+        deny_all_attached,
+        quarantined,
+    }
 }
 
 /// The CA of a CA operation, read back.
@@ -301,7 +347,7 @@ pub async fn verify_authority(
 
 fn disconnect_of(
     kind: OpKind,
-    target: &super::plan::Target,
+    target: &Target,
     calls: &[CallResult],
     watch: Option<&DisconnectWatch>,
     started: Option<Instant>,
