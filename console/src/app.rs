@@ -175,8 +175,12 @@ pub fn run_to(cli: &Cli, out: &mut dyn Write) -> Result<u8, Failure> {
         return commands::follow_triaged(&mut state, updates, &triage, UnixTime::now, &mut output)
             .map_err(|e| fail(e.exit_code(), e.to_string()));
     }
-    commands::run(command, &state, &triage, now, &mut output)
-        .map_err(|e| fail(e.exit_code(), e.to_string()))
+    let result = commands::run(command, &state, &triage, now, &mut output)
+        .map_err(|e| fail(e.exit_code(), e.to_string()));
+    // Freeing a million records one by one takes longer than answering; the process ends
+    // right after, so the answer does not wait for it.
+    std::thread::spawn(move || drop(state));
+    result
 }
 
 /// The ops commands that need no fleet refresh: the journal, the freeze, and the read-only

@@ -104,7 +104,9 @@ pub fn run(
 ) -> Result<(), TuiError> {
     // Validate theme and keymap before starting any thread or network call.
     tui::settings(options)?;
-    let mut initial = tui::feed::snapshot(&state, UnixTime::now());
+    // The first frame needs the aggregates only; the model thread builds the device table
+    // (a second or so at a million devices) and sends it right after.
+    let mut initial = tui::feed::overview(&state, UnixTime::now());
     let (updates_tx, updates_rx) = mpsc::sync_channel::<TuiUpdate>(8);
     let (requests_tx, requests_rx) = mpsc::channel::<TuiRequest>();
     let env = ctx.env();
@@ -169,6 +171,12 @@ fn model_thread(
         mut store,
         mut recorder,
     } = stores;
+    if updates
+        .send(TuiUpdate::Devices(tui::feed::device_table(&state)))
+        .is_err()
+    {
+        return;
+    }
     if ctx.offline() {
         serve_requests(&state, &mut recorder, updates, requests);
         return;

@@ -95,6 +95,12 @@ impl ExpiryHistogram {
         self.buckets.len()
     }
 
+    pub(crate) fn from_counts(counts: impl IntoIterator<Item = ((Cohort, Day), u64)>) -> Self {
+        Self {
+            buckets: counts.into_iter().filter(|&(_, n)| n > 0).collect(),
+        }
+    }
+
     pub(crate) fn add(&mut self, cohort: Cohort, day: Day, delta: i64) {
         let key = (cohort, day);
         let value = self.buckets.entry(key).or_insert(0);

@@ -1,10 +1,8 @@
 //! Applying [`FleetUpdate`]s: upserts keep indexes and aggregates exact by retracting a
 //! certificate's contribution before it changes and accounting it again afterwards.
 
-use std::collections::HashSet;
-
 use super::aggregates::Cohort;
-use super::ids::CertId;
+use super::ids::{CertId, SlotSet};
 use super::records::{CertStatus, CertificateRecord, ThingRecord};
 use super::state::{CertSlot, FleetState, SourceInfo, ThingSlot};
 use super::update::{FleetUpdate, LiveStatusRecord, PresenceEvent, PresenceKind, SourceState};
@@ -33,6 +31,7 @@ impl FleetState {
                 // indexed before it is listed, so its slot is made (not yet present) here.
                 for (name, connected, since) in states {
                     let slot = self.thing_slot(&name);
+                    self.thing_changed(slot);
                     let thing = &mut self.things[slot as usize];
                     thing.connected = Some(connected);
                     thing.last_seen = thing.last_seen.max(since);
@@ -45,6 +44,7 @@ impl FleetState {
                 self.forget_certificate_policies(&ids);
             }
             FleetUpdate::Cas(records) => {
+                self.small_changed();
                 self.cas.extend(records.into_iter().map(|r| (r.id, r)));
             }
             FleetUpdate::Things(records) => {
@@ -61,10 +61,12 @@ impl FleetState {
             FleetUpdate::CertificatePolicies(links) => self.set_certificate_policies(links),
             FleetUpdate::GroupPolicies(links) => self.set_group_policies(links),
             FleetUpdate::Groups(records) => {
+                self.small_changed();
                 self.groups
                     .extend(records.into_iter().map(|r| (r.name.clone(), r)));
             }
             FleetUpdate::Anomalies(records) => {
+                self.small_changed();
                 self.anomalies
                     .extend(records.into_iter().map(|r| (r.id.clone(), r)));
             }
@@ -139,6 +141,7 @@ impl FleetState {
         if let Some(&slot) = self.cert_index.get(id) {
             self.retract(slot);
             self.certs[slot as usize].record = None;
+            self.cert_changed(*id);
         }
     }
 
@@ -150,6 +153,7 @@ impl FleetState {
         for &c in &certs {
             self.retract(c);
         }
+        self.thing_changed(slot);
         let thing = &mut self.things[slot as usize];
         thing.present = true;
         thing.groups = groups;
@@ -173,6 +177,7 @@ impl FleetState {
         for &c in &certs {
             self.retract(c);
         }
+        self.thing_changed(slot);
         let thing = &mut self.things[slot as usize];
         thing.present = false;
         thing.groups = Box::default();
@@ -187,6 +192,10 @@ impl FleetState {
         let new: Vec<u32> = things.iter().map(|name| self.thing_slot(name)).collect();
         self.retract(cert);
         let old = std::mem::take(&mut self.certs[cert as usize].things);
+        self.cert_changed(id);
+        for &t in old.iter().chain(&new) {
+            self.thing_changed(t);
+        }
         for &t in &old {
             let links = &mut self.things[t as usize].certs;
             *links = links.iter().copied().filter(|&c| c != cert).collect();
@@ -223,6 +232,10 @@ impl FleetState {
     /// Adds (`sign` = 1) or removes (`sign` = -1) the contribution of one certificate to every
     /// index and aggregate. Placeholders contribute nothing.
     fn account(&mut self, slot: u32, sign: i64) {
+        let Some(id) = self.certs[slot as usize].record.as_ref().map(|r| r.id) else {
+            return;
+        };
+        self.cert_changed(id);
         let Some(record) = self.certs[slot as usize].record.as_ref() else {
             return;
         };
@@ -250,7 +263,7 @@ impl FleetState {
         match day {
             Some(day) => {
                 set_member(self.by_expiry.entry(day).or_default(), slot, adding);
-                if !adding && self.by_expiry.get(&day).is_some_and(HashSet::is_empty) {
+                if !adding && self.by_expiry.get(&day).is_some_and(SlotSet::is_empty) {
                     self.by_expiry.remove(&day);
                 }
                 for cohort in cohorts {
@@ -278,6 +291,7 @@ impl FleetState {
         if self.things[slot as usize].firmware == firmware {
             return;
         }
+        self.thing_changed(slot);
         let certs = self.things[slot as usize].certs.clone();
         for &c in &certs {
             self.retract(c);
@@ -302,6 +316,7 @@ impl FleetState {
         let Some(&slot) = self.thing_index.get(name) else {
             return;
         };
+        self.thing_changed(slot);
         let thing = &mut self.things[slot as usize];
         // Presence events may arrive out of order: an older one never overrides a newer one.
         if thing.last_seen.is_some_and(|seen| seen > event.at) {
@@ -312,7 +327,7 @@ impl FleetState {
     }
 }
 
-fn set_member(set: &mut HashSet<u32>, slot: u32, present: bool) {
+fn set_member(set: &mut SlotSet, slot: u32, present: bool) {
     if present {
         set.insert(slot);
     } else {

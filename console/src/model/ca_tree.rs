@@ -59,7 +59,7 @@ impl FleetState {
         for (id, ca) in &self.cas {
             let parent = ca.parent.filter(|p| self.cas.contains_key(p)).or_else(|| {
                 ca.parsed.as_ref().ok().and_then(|f| {
-                    (f.issuer != f.subject)
+                    (*f.issuer != *f.subject)
                         .then(|| subjects.get(&*f.issuer).copied())
                         .flatten()
                 })

@@ -1,11 +1,63 @@
 //! Compact identifiers and instants used by every record of the fleet model.
 
+use std::collections::HashMap;
 use std::fmt;
+use std::hash::{BuildHasherDefault, Hasher};
 use std::str::FromStr;
 
 /// An AWS IoT certificate id (device or CA): 64 hex characters, stored as 32 bytes.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct CertId(pub [u8; 32]);
+
+/// Hashes a [`CertId`] by its first eight bytes. A certificate id is a SHA-256 digest of the
+/// certificate, already spread evenly, so hashing it again (SipHash over 32 bytes) only costs
+/// time at a million look-ups.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct CertIdHasher(u64);
+
+impl Hasher for CertIdHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        let mut word = [0; 8];
+        let n = bytes.len().min(8);
+        word[..n].copy_from_slice(&bytes[..n]);
+        self.0 = self.0.rotate_left(29) ^ u64::from_le_bytes(word);
+    }
+}
+
+/// A map keyed by certificate id, hashed with [`CertIdHasher`].
+pub type CertIdMap<V> = HashMap<CertId, V, BuildHasherDefault<CertIdHasher>>;
+
+/// Hashes a slot number (a dense `u32` the model hands out itself, never chosen from outside)
+/// by one multiplication: the low bits stay a permutation of the slot's, the high bits mix.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct SlotHasher(u64);
+
+impl Hasher for SlotHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.write_u64(u64::from(b));
+        }
+    }
+
+    fn write_u32(&mut self, n: u32) {
+        self.write_u64(u64::from(n));
+    }
+
+    fn write_u64(&mut self, n: u64) {
+        self.0 = (self.0.rotate_left(26) ^ n).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    }
+}
+
+/// A set of slot numbers (certificates of a status, a CA, an expiry day).
+pub type SlotSet = std::collections::HashSet<u32, BuildHasherDefault<SlotHasher>>;
 
 /// A string that is not a 64-character hex certificate id.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

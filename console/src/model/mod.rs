@@ -5,7 +5,9 @@
 
 mod aggregates;
 mod apply;
+mod bulk;
 mod ca_tree;
+mod changes;
 mod health;
 mod ids;
 mod intern;
@@ -17,9 +19,11 @@ pub mod synthetic;
 mod update;
 
 pub use aggregates::{Cohort, ExpiryHistogram, StatusCounts};
+pub use bulk::{FleetParts, ThingParts};
 pub use ca_tree::CaNode;
+pub use changes::PendingChanges;
 pub use health::{CaAtRisk, Health, HealthPolicy};
-pub use ids::{CertId, CertIdError, Day, SECONDS_PER_DAY, UnixTime};
+pub use ids::{CertId, CertIdError, CertIdHasher, CertIdMap, Day, SECONDS_PER_DAY, UnixTime};
 pub use query::{CertQuery, FuzzyScore, QueryError, days_until};
 pub use records::{
     CaRecord, CaStatus, CertFields, CertStatus, CertificateRecord, GroupRecord, KeyKind,

@@ -12,15 +12,23 @@ use super::state::FleetState;
 impl FleetState {
     /// Upserts policies by name; attachments they carry are added to the known ones.
     pub(crate) fn upsert_policies(&mut self, records: Vec<PolicyRecord>) {
+        self.small_changed();
         for record in records {
             match self.policies.get_mut(&record.name) {
                 Some(known) => {
                     known.default_version = record.default_version;
                     known.allows_everything = record.allows_everything;
-                    known.certificates.extend(record.certificates);
+                    for id in record.certificates {
+                        if known.certificates.insert(id) {
+                            self.changes.certs.insert(id);
+                        }
+                    }
                     known.groups.extend(record.groups);
                 }
                 None => {
+                    self.changes
+                        .certs
+                        .extend(record.certificates.iter().copied());
                     self.policies.insert(record.name.clone(), record);
                 }
             }
@@ -31,6 +39,7 @@ impl FleetState {
     pub(crate) fn set_certificate_policies(&mut self, links: Vec<(CertId, Vec<Box<str>>)>) {
         let ids: Vec<CertId> = links.iter().map(|(id, _)| *id).collect();
         self.forget_certificate_policies(&ids);
+        self.changes.certs.extend(ids.iter().copied());
         for (id, names) in links {
             for name in names {
                 self.policy_entry(name).certificates.insert(id);
@@ -40,6 +49,7 @@ impl FleetState {
 
     /// Replaces the policies attached to each thing group.
     pub(crate) fn set_group_policies(&mut self, links: Vec<(Box<str>, Vec<Box<str>>)>) {
+        self.small_changed();
         let groups: BTreeSet<&str> = links.iter().map(|(g, _)| &**g).collect();
         for policy in self.policies.values_mut() {
             policy.groups.retain(|g| !groups.contains(&**g));

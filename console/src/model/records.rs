@@ -4,6 +4,7 @@
 //! them, the model indexes them. Strings are `Box<str>` to keep records small.
 
 use std::collections::BTreeSet;
+use std::sync::Arc;
 
 use super::ids::{CertId, UnixTime};
 
@@ -143,8 +144,9 @@ pub struct CertFields {
     pub not_after: UnixTime,
     /// Subject distinguished name as text (`CN=dev-1, O=Acme`).
     pub subject: Box<str>,
-    /// Issuer distinguished name as text.
-    pub issuer: Box<str>,
+    /// Issuer distinguished name as text; shared by the certificates of one issuer (a
+    /// million copies of a CA's name would be a tenth of the model).
+    pub issuer: Arc<str>,
     /// Serial number as lowercase hex.
     pub serial: Box<str>,
     /// The public key.

@@ -2,10 +2,11 @@
 //!
 //! Updates arrive through [`FleetState::apply`] (see `apply.rs`); everything here reads.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
 
 use super::aggregates::{ExpiryHistogram, StatusCounts};
-use super::ids::{CertId, Day, UnixTime};
+use super::changes::Changes;
+use super::ids::{CertId, CertIdMap, Day, SlotSet, UnixTime};
 use super::intern::Interner;
 use super::records::{CaRecord, CertStatus, CertificateRecord, GroupRecord, PolicyRecord};
 use super::update::{AnomalyRecord, Source, SourceState};
@@ -56,22 +57,23 @@ impl SourceInfo {
 #[derive(Debug, Default, Clone)]
 pub struct FleetState {
     pub(crate) certs: Vec<CertSlot>,
-    pub(crate) cert_index: HashMap<CertId, u32>,
+    pub(crate) cert_index: CertIdMap<u32>,
     pub(crate) things: Vec<ThingSlot>,
     pub(crate) thing_index: HashMap<Box<str>, u32>,
     pub(crate) names: Interner,
-    pub(crate) by_ca: HashMap<CertId, HashSet<u32>>,
-    pub(crate) by_status: [HashSet<u32>; CertStatus::ALL.len()],
-    pub(crate) by_expiry: BTreeMap<Day, HashSet<u32>>,
+    pub(crate) by_ca: CertIdMap<SlotSet>,
+    pub(crate) by_status: [SlotSet; CertStatus::ALL.len()],
+    pub(crate) by_expiry: BTreeMap<Day, SlotSet>,
     pub(crate) status_counts: StatusCounts,
     pub(crate) histogram: ExpiryHistogram,
-    pub(crate) active_under_ca: HashMap<CertId, u64>,
+    pub(crate) active_under_ca: CertIdMap<u64>,
     pub(crate) unreadable_pems: u64,
     pub(crate) cas: BTreeMap<CertId, CaRecord>,
     pub(crate) policies: BTreeMap<Box<str>, PolicyRecord>,
     pub(crate) groups: BTreeMap<Box<str>, GroupRecord>,
     pub(crate) anomalies: BTreeMap<Box<str>, AnomalyRecord>,
     pub(crate) sources: BTreeMap<Source, SourceInfo>,
+    pub(crate) changes: Changes,
 }
 
 /// A certificate with what the model joined to it: things, groups, firmware.

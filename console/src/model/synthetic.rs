@@ -3,6 +3,8 @@
 //! inactive), devices spread over statuses, expiries, groups and firmware versions, and a few
 //! certificates whose PEM cannot be read.
 
+pub mod realistic;
+
 use super::ids::{CertId, SECONDS_PER_DAY, UnixTime};
 use super::records::{
     CaRecord, CaStatus, CertFields, CertStatus, CertificateRecord, GroupRecord, KeyKind,

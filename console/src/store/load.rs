@@ -1,284 +1,295 @@
-//! Restoring the snapshot of one environment into a fresh [`FleetState`].
+//! Restoring the snapshot of one environment: the base blocks are decoded on every core as
+//! SQLite hands them over, the changes written since replace what they name, and the model
+//! is built in one pass ([`FleetState::from_parts`]), not through the update path.
 
-use rusqlite::{Connection, Row};
+use std::collections::{BTreeSet, HashMap};
+use std::sync::{Mutex, mpsc};
 
+use rusqlite::{Connection, OptionalExtension};
+
+use super::codec::{DecodeError, Reader};
+use super::records::{self, SmallParts, StoredCertificate};
+use super::schema::{FORMAT, change, part};
 use super::{Store, StoreError};
-use crate::model::{
-    AnomalyRecord, CaRecord, CaStatus, CertFields, CertId, CertStatus, CertificateRecord,
-    FleetState, FleetUpdate, GroupRecord, KeyKind, PemProblem, PolicyRecord, Severity, Source,
-    SourceState, ThingRecord, UnixTime,
-};
+use crate::model::{CertId, CertificateRecord, FleetParts, FleetState, ThingParts, UnixTime};
 
 /// A restored snapshot.
 #[derive(Debug)]
 pub struct Snapshot {
-    /// The fleet as it was saved.
+    /// The fleet as it was saved (its baseline is the snapshot's version).
     pub state: FleetState,
     /// When it was saved.
     pub saved_at: UnixTime,
 }
 
-fn key_from_label(label: &str) -> KeyKind {
-    let bits = |rest: &str| rest.parse().unwrap_or(0);
-    if let Some(rest) = label.strip_prefix("EC-") {
-        KeyKind::Ec { bits: bits(rest) }
-    } else if let Some(rest) = label.strip_prefix("RSA-") {
-        KeyKind::Rsa { bits: bits(rest) }
+/// Certificate ids by the name of the policy attached to them.
+type Attached = HashMap<Box<str>, Vec<CertId>>;
+
+/// A block decoded into its records.
+enum Decoded {
+    Certificates(Vec<CertificateRecord>, Attached),
+    Things(Vec<ThingParts>),
+}
+
+fn decode_block(kind: &str, bytes: &[u8]) -> Result<Decoded, DecodeError> {
+    let mut r = Reader::new(bytes);
+    if kind == part::CERTIFICATES {
+        let mut out = Vec::new();
+        let mut attached: HashMap<&str, Vec<CertId>> = HashMap::new();
+        while !r.is_empty() {
+            let mut names: [Option<&str>; 4] = [None; 4];
+            let mut more: Vec<&str> = Vec::new();
+            let mut count = 0;
+            let record = records::read_certificate_with(&mut r, |name| {
+                match names.get_mut(count) {
+                    Some(slot) => *slot = Some(name),
+                    None => more.push(name),
+                }
+                count += 1;
+            })?;
+            for name in names.into_iter().flatten().chain(more) {
+                attached.entry(name).or_default().push(record.id);
+            }
+            out.push(record);
+        }
+        let attached = attached
+            .into_iter()
+            .map(|(name, ids)| (Box::from(name), ids))
+            .collect();
+        Ok(Decoded::Certificates(out, attached))
     } else {
-        KeyKind::Other
+        let mut out = Vec::new();
+        while !r.is_empty() {
+            out.push(records::read_thing(&mut r)?);
+        }
+        Ok(Decoded::Things(out))
     }
 }
 
-fn id_from(bytes: &[u8]) -> Option<CertId> {
-    <[u8; 32]>::try_from(bytes).ok().map(CertId)
+type Failure = (&'static str, String);
+
+fn corrupt(table: &'static str) -> impl Fn(DecodeError) -> Failure {
+    move |e| (table, e.to_string())
 }
 
-/// Reads the PEM columns starting at `first` (not_before .. pem_problem).
-fn pem_from(row: &Row<'_>, first: usize) -> rusqlite::Result<Result<CertFields, PemProblem>> {
-    let problem: Option<String> = row.get(first + 6)?;
-    if let Some(reason) = problem {
-        return Ok(Err(PemProblem {
-            reason: reason.into(),
-        }));
-    }
-    Ok(Ok(CertFields {
-        not_before: UnixTime(row.get::<_, Option<i64>>(first)?.unwrap_or(0)),
-        not_after: UnixTime(row.get::<_, Option<i64>>(first + 1)?.unwrap_or(0)),
-        subject: row
-            .get::<_, Option<String>>(first + 2)?
-            .unwrap_or_default()
-            .into(),
-        issuer: row
-            .get::<_, Option<String>>(first + 3)?
-            .unwrap_or_default()
-            .into(),
-        serial: row
-            .get::<_, Option<String>>(first + 4)?
-            .unwrap_or_default()
-            .into(),
-        key: key_from_label(&row.get::<_, Option<String>>(first + 5)?.unwrap_or_default()),
-    }))
-}
-
-fn lines(text: &str) -> Vec<Box<str>> {
-    text.lines()
-        .filter(|l| !l.is_empty())
-        .map(Into::into)
-        .collect()
+/// Everything read from the tables, before the model is built.
+#[derive(Default)]
+struct Read {
+    certificates: Vec<CertificateRecord>,
+    attached: Attached,
+    things: Vec<ThingParts>,
+    small: SmallParts,
+    sources: Vec<(crate::model::Source, crate::model::SourceInfo)>,
 }
 
 impl Store {
-    /// The snapshot of `environment`, or `None` when there is none.
+    /// The snapshot of `environment`, or `None` when there is none (or it was written in
+    /// another format).
     ///
     /// # Errors
-    /// [`StoreError::Sql`] when reading fails, [`StoreError::Corrupt`] when a row cannot be
+    /// [`StoreError::Sql`] when reading fails, [`StoreError::Corrupt`] when a block cannot be
     /// understood (the caller then reloads from AWS).
     pub fn load(&self, environment: &str) -> Result<Option<Snapshot>, StoreError> {
-        let Some(saved_at) = self.saved_at(environment)? else {
+        let sql = |source| StoreError::Sql {
+            doing: format!("reading the snapshot of {environment}"),
+            source,
+        };
+        let head: Option<(i64, i64, i64)> = self
+            .connection
+            .query_row(
+                "SELECT saved_at, version, format FROM snapshot_heads WHERE env = ?1",
+                [environment],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )
+            .optional()
+            .map_err(sql)?;
+        let Some((saved_at, version, FORMAT)) = head else {
             return Ok(None);
         };
-        let updates =
-            read_updates(&self.connection, environment).map_err(|source| StoreError::Sql {
-                doing: format!("reading the snapshot of {environment}"),
-                source,
-            })?;
-        let mut state = FleetState::new();
-        for update in updates {
-            let update = update.map_err(|(table, detail)| StoreError::Corrupt {
+        let read = read_snapshot(&self.connection, environment)
+            .map_err(sql)?
+            .map_err(|(table, detail)| StoreError::Corrupt {
                 table,
                 environment: environment.to_owned(),
                 detail,
             })?;
-            state.apply(update);
-        }
-        Ok(Some(Snapshot { state, saved_at }))
+        let mut state = FleetState::from_parts(into_parts(read));
+        state.mark_saved(u64::try_from(version).unwrap_or(0));
+        Ok(Some(Snapshot {
+            state,
+            saved_at: UnixTime(saved_at),
+        }))
     }
 }
 
-type Decoded = Result<FleetUpdate, (&'static str, String)>;
+/// The policies' certificate sets from the names each certificate carries.
+fn into_parts(read: Read) -> FleetParts {
+    let Read {
+        certificates: records,
+        mut attached,
+        things,
+        small,
+        sources,
+    } = read;
+    let mut policies = small.policies;
+    for policy in &mut policies {
+        if let Some(mut ids) = attached.remove(&policy.name) {
+            ids.sort_unstable();
+            policy.certificates = ids.into_iter().collect::<BTreeSet<_>>();
+        }
+    }
+    FleetParts {
+        certificates: records,
+        things,
+        cas: small.cas,
+        policies,
+        groups: small.groups,
+        anomalies: small.anomalies,
+        sources,
+    }
+}
 
-fn read_updates(db: &Connection, env: &str) -> rusqlite::Result<Vec<Decoded>> {
-    let mut out: Vec<Decoded> = Vec::new();
-    let corrupt = |table: &'static str, what: &str| Err((table, what.to_owned()));
-
-    let mut stmt = db.prepare(
-        "SELECT id, status, auto_registration, parent, not_before, not_after, subject, issuer,
-         serial, key, pem_problem FROM cas WHERE env = ?1",
-    )?;
-    let cas: Vec<Option<CaRecord>> = stmt
-        .query_map([env], |row| {
-            let id = id_from(&row.get::<_, Vec<u8>>(0)?);
-            Ok(id.map(|id| -> rusqlite::Result<CaRecord> {
-                Ok(CaRecord {
-                    id,
-                    status: CaStatus::from_aws_str(&row.get::<_, String>(1)?),
-                    auto_registration: row.get(2)?,
-                    parent: row.get::<_, Option<Vec<u8>>>(3)?.and_then(|b| id_from(&b)),
-                    parsed: pem_from(row, 4)?,
-                })
-            }))
-        })?
-        .map(|r| r.and_then(Option::transpose))
-        .collect::<rusqlite::Result<_>>()?;
-    out.push(match cas.into_iter().collect::<Option<Vec<_>>>() {
-        Some(cas) => Ok(FleetUpdate::Cas(cas)),
-        None => corrupt("cas", "an id is not 32 bytes"),
+fn read_snapshot(db: &Connection, env: &str) -> rusqlite::Result<Result<Read, Failure>> {
+    let workers = std::thread::available_parallelism().map_or(1, usize::from);
+    let mut read = Read::default();
+    let mut small = None;
+    let mut sources = None;
+    let mut failure: Option<Failure> = None;
+    let mut cert_blocks: Vec<(i64, Vec<CertificateRecord>)> = Vec::new();
+    let mut thing_blocks: Vec<(i64, Vec<ThingParts>)> = Vec::new();
+    // SQLite hands the blocks over on this thread; the workers decode them meanwhile.
+    let (work_tx, work_rx) = mpsc::sync_channel::<(String, i64, Vec<u8>)>(workers * 2);
+    let work_rx = Mutex::new(work_rx);
+    let scanned = std::thread::scope(|scope| -> rusqlite::Result<()> {
+        let (done_tx, done_rx) = mpsc::channel();
+        for _ in 0..workers {
+            let work_rx = &work_rx;
+            let done_tx = done_tx.clone();
+            scope.spawn(move || {
+                loop {
+                    let job = work_rx.lock().map(|rx| rx.recv());
+                    let Ok(Ok((kind, seq, bytes))) = job else {
+                        return;
+                    };
+                    let _ = done_tx.send((seq, decode_block(&kind, &bytes), kind));
+                }
+            });
+        }
+        drop(done_tx);
+        let mut stmt = db.prepare("SELECT part, seq, data FROM snapshot_blocks WHERE env = ?1")?;
+        let mut rows = stmt.query([env])?;
+        while let Some(row) = rows.next()? {
+            let kind: String = row.get(0)?;
+            let seq: i64 = row.get(1)?;
+            let bytes = row.get_ref(2)?.as_blob().map_err(rusqlite::Error::from)?;
+            match kind.as_str() {
+                part::SMALL => {
+                    small = Some(records::read_small_parts(&mut Reader::new(bytes)));
+                }
+                part::SOURCES => sources = Some(records::read_sources(&mut Reader::new(bytes))),
+                part::CERTIFICATES | part::THINGS
+                    if work_tx.send((kind.clone(), seq, bytes.to_vec())).is_err() =>
+                {
+                    break;
+                }
+                _ => {}
+            }
+        }
+        drop(work_tx);
+        for (seq, decoded, kind) in done_rx {
+            match decoded {
+                Ok(Decoded::Certificates(c, attached)) => {
+                    cert_blocks.push((seq, c));
+                    for (name, ids) in attached {
+                        read.attached.entry(name).or_default().extend(ids);
+                    }
+                }
+                Ok(Decoded::Things(t)) => thing_blocks.push((seq, t)),
+                Err(e) => {
+                    let table = if kind == part::THINGS {
+                        "things"
+                    } else {
+                        "certificates"
+                    };
+                    failure.get_or_insert((table, e.to_string()));
+                }
+            }
+        }
+        Ok(())
     });
-
-    let mut stmt = db.prepare(
-        "SELECT id, status, ca, created, last_modified, generation, not_before, not_after,
-         subject, issuer, serial, key, pem_problem FROM certificates WHERE env = ?1",
-    )?;
-    let mut certs = Vec::new();
-    let mut rows = stmt.query([env])?;
-    while let Some(row) = rows.next()? {
-        let Some(id) = id_from(&row.get::<_, Vec<u8>>(0)?) else {
-            out.push(corrupt("certificates", "an id is not 32 bytes"));
-            continue;
-        };
-        certs.push(CertificateRecord {
-            id,
-            status: CertStatus::from_aws_str(&row.get::<_, String>(1)?),
-            ca: row.get::<_, Option<Vec<u8>>>(2)?.and_then(|b| id_from(&b)),
-            created: UnixTime(row.get(3)?),
-            last_modified: UnixTime(row.get(4)?),
-            generation: row.get::<_, String>(5)?.into(),
-            parsed: pem_from(row, 6)?,
-        });
+    scanned?;
+    if let Some(failure) = failure {
+        return Ok(Err(failure));
     }
-    out.push(Ok(FleetUpdate::Certificates(certs)));
-
-    let mut stmt =
-        db.prepare("SELECT name, groups, firmware, connected FROM things WHERE env = ?1")?;
-    let things = stmt
-        .query_map([env], |row| {
-            Ok(ThingRecord {
-                name: row.get::<_, String>(0)?.into(),
-                groups: lines(&row.get::<_, String>(1)?),
-                firmware: row.get::<_, Option<String>>(2)?.map(Into::into),
-                connected: row.get(3)?,
-            })
-        })?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
-    out.push(Ok(FleetUpdate::Things(things)));
-
-    let mut stmt = db.prepare(
-        "SELECT certificate, thing FROM attachments WHERE env = ?1 ORDER BY certificate",
-    )?;
-    let mut links: Vec<(CertId, Vec<Box<str>>)> = Vec::new();
-    let mut rows = stmt.query([env])?;
-    while let Some(row) = rows.next()? {
-        let Some(cert) = id_from(&row.get::<_, Vec<u8>>(0)?) else {
-            out.push(corrupt("attachments", "a certificate id is not 32 bytes"));
-            continue;
-        };
-        let thing: Box<str> = row.get::<_, String>(1)?.into();
-        match links.last_mut() {
-            Some((last, things)) if *last == cert => things.push(thing),
-            _ => links.push((cert, vec![thing])),
-        }
-    }
-    out.push(Ok(FleetUpdate::Attachments(links)));
-
-    read_rest(db, env, &mut out)?;
-    Ok(out)
+    cert_blocks.sort_unstable_by_key(|(seq, _)| *seq);
+    thing_blocks.sort_unstable_by_key(|(seq, _)| *seq);
+    read.certificates = cert_blocks.into_iter().flat_map(|(_, c)| c).collect();
+    read.things = thing_blocks.into_iter().flat_map(|(_, t)| t).collect();
+    read.small = match small.transpose() {
+        Ok(small) => small.unwrap_or_default(),
+        Err(e) => return Ok(Err(corrupt("small parts")(e))),
+    };
+    read.sources = match sources.transpose() {
+        Ok(sources) => sources.unwrap_or_default(),
+        Err(e) => return Ok(Err(corrupt("sources")(e))),
+    };
+    apply_changes(db, env, read)
 }
 
-fn read_rest(db: &Connection, env: &str, out: &mut Vec<Decoded>) -> rusqlite::Result<()> {
-    let mut stmt = db.prepare(
-        "SELECT name, default_version, certificates, groups, allows_everything FROM policies WHERE env = ?1",
-    )?;
-    let policies = stmt
-        .query_map([env], |row| {
-            Ok(PolicyRecord {
-                name: row.get::<_, String>(0)?.into(),
-                default_version: row.get::<_, String>(1)?.into(),
-                certificates: lines(&row.get::<_, String>(2)?)
-                    .iter()
-                    .filter_map(|t| CertId::parse(t).ok())
-                    .collect(),
-                groups: lines(&row.get::<_, String>(3)?).into_iter().collect(),
-                allows_everything: row.get(4)?,
-            })
-        })?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
-    out.push(Ok(FleetUpdate::Policies(policies)));
-
-    let mut stmt = db.prepare("SELECT name, parent, dynamic FROM thing_groups WHERE env = ?1")?;
-    let groups = stmt
-        .query_map([env], |row| {
-            Ok(GroupRecord {
-                name: row.get::<_, String>(0)?.into(),
-                parent: row.get::<_, Option<String>>(1)?.map(Into::into),
-                dynamic: row.get(2)?,
-            })
-        })?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
-    out.push(Ok(FleetUpdate::Groups(groups)));
-
-    let mut stmt = db.prepare(
-        "SELECT id, source, kind, severity, thing, certificate, summary, at, cleared
-         FROM anomalies WHERE env = ?1",
-    )?;
-    let mut anomalies = Vec::new();
+/// Replaces (or removes) the certificates and things named in `snapshot_changes`.
+fn apply_changes(
+    db: &Connection,
+    env: &str,
+    mut read: Read,
+) -> rusqlite::Result<Result<Read, Failure>> {
+    let mut stmt = db.prepare("SELECT kind, key, data FROM snapshot_changes WHERE env = ?1")?;
     let mut rows = stmt.query([env])?;
+    let mut certs: HashMap<CertId, Option<StoredCertificate>> = HashMap::new();
+    let mut things: HashMap<Vec<u8>, Option<ThingParts>> = HashMap::new();
     while let Some(row) = rows.next()? {
-        let source_name: String = row.get(1)?;
-        let Some(source) = Source::from_name(&source_name) else {
-            out.push(Err((
-                "anomalies",
-                format!("unknown source {source_name:?}"),
-            )));
-            continue;
-        };
-        anomalies.push(AnomalyRecord {
-            id: row.get::<_, String>(0)?.into(),
-            source,
-            kind: row.get::<_, String>(2)?.into(),
-            severity: Severity::from_str_lossy(&row.get::<_, String>(3)?),
-            thing: row.get::<_, Option<String>>(4)?.map(Into::into),
-            certificate: row.get::<_, Option<Vec<u8>>>(5)?.and_then(|b| id_from(&b)),
-            summary: row.get::<_, String>(6)?.into(),
-            at: UnixTime(row.get(7)?),
-            cleared: row.get(8)?,
-        });
-    }
-    out.push(Ok(FleetUpdate::Anomalies(anomalies)));
-
-    let mut stmt = db.prepare(
-        "SELECT source, state, reason, fresh_at, reported_at FROM sources WHERE env = ?1",
-    )?;
-    let mut rows = stmt.query([env])?;
-    while let Some(row) = rows.next()? {
-        let name: String = row.get(0)?;
-        let Some(source) = Source::from_name(&name) else {
-            out.push(Err(("sources", format!("unknown source {name:?}"))));
-            continue;
-        };
-        if let Some(fresh_at) = row.get::<_, Option<i64>>(3)? {
-            out.push(Ok(FleetUpdate::SourceStatus {
-                source,
-                state: SourceState::Fresh,
-                at: UnixTime(fresh_at),
-            }));
-        }
-        let state = match row.get::<_, String>(1)?.as_str() {
-            "fresh" => None,
-            "unavailable" => Some(SourceState::Unavailable {
-                reason: row.get::<_, Option<String>>(2)?.unwrap_or_default().into(),
-            }),
-            // Saved while loading: the load never finished, so no state is claimed.
-            _ => Some(SourceState::Unavailable {
-                reason: "loading was interrupted".into(),
-            }),
-        };
-        if let Some(state) = state {
-            out.push(Ok(FleetUpdate::SourceStatus {
-                source,
-                state,
-                at: UnixTime(row.get(4)?),
-            }));
+        let kind: i64 = row.get(0)?;
+        let key: Vec<u8> = row.get(1)?;
+        let data = row
+            .get_ref(2)?
+            .as_blob_or_null()
+            .map_err(rusqlite::Error::from)?;
+        if kind == change::CERTIFICATE {
+            let Ok(id) = <[u8; 32]>::try_from(key.as_slice()).map(CertId) else {
+                return Ok(Err(("changes", "a certificate id is not 32 bytes".into())));
+            };
+            let record = data
+                .map(|d| records::read_certificate(&mut Reader::new(d)))
+                .transpose();
+            match record {
+                Ok(record) => certs.insert(id, record),
+                Err(e) => return Ok(Err(corrupt("changes")(e))),
+            };
+        } else {
+            let record = data
+                .map(|d| records::read_thing(&mut Reader::new(d)))
+                .transpose();
+            match record {
+                Ok(record) => things.insert(key, record),
+                Err(e) => return Ok(Err(corrupt("changes")(e))),
+            };
         }
     }
-    Ok(())
+    if !certs.is_empty() {
+        read.certificates.retain(|c| !certs.contains_key(&c.id));
+        for ids in read.attached.values_mut() {
+            ids.retain(|id| !certs.contains_key(id));
+        }
+        for cert in certs.into_values().flatten() {
+            for name in cert.policies {
+                read.attached.entry(name).or_default().push(cert.record.id);
+            }
+            read.certificates.push(cert.record);
+        }
+    }
+    if !things.is_empty() {
+        read.things
+            .retain(|t| !things.contains_key(t.record.name.as_bytes()));
+        read.things.extend(things.into_values().flatten());
+    }
+    Ok(Ok(read))
 }

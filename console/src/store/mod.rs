@@ -8,8 +8,10 @@
 //! ([`triage`]).
 
 pub mod audit;
+mod codec;
 pub mod journal;
 mod load;
+mod records;
 mod save;
 mod schema;
 pub mod triage;
@@ -109,7 +111,7 @@ impl Store {
         use rusqlite::OptionalExtension;
         self.connection
             .query_row(
-                "SELECT saved_at FROM snapshots WHERE env = ?1",
+                "SELECT saved_at FROM snapshot_heads WHERE env = ?1",
                 [environment],
                 |row| row.get::<_, i64>(0),
             )

@@ -2,42 +2,35 @@
 //! cache is only a cache, so dropping an old one and reloading from AWS is acceptable —
 //! except `audit_log`, `anomaly_triage`, the operations journal (`ops`, `op_calls`) and
 //! `freeze`, which are records, not cache: never drop them.
+//!
+//! A snapshot is a base and its changes: `snapshot_blocks` holds the base (certificates and
+//! things in encoded blocks, read in bulk), `snapshot_changes` one row per certificate or thing
+//! written since (a save writes what changed), `snapshot_heads` the version both belong to.
+//! The tables of the first layout (one row per record) are dropped.
 
 /// Creates every table when missing.
 pub const SCHEMA: &str = "
 PRAGMA journal_mode = WAL;
 PRAGMA synchronous = NORMAL;
-PRAGMA user_version = 1;
-CREATE TABLE IF NOT EXISTS snapshots (
-    env TEXT PRIMARY KEY, saved_at INTEGER NOT NULL);
-CREATE TABLE IF NOT EXISTS certificates (
-    env TEXT NOT NULL, id BLOB NOT NULL, status TEXT NOT NULL, ca BLOB,
-    created INTEGER NOT NULL, last_modified INTEGER NOT NULL, generation TEXT NOT NULL,
-    not_before INTEGER, not_after INTEGER, subject TEXT, issuer TEXT, serial TEXT, key TEXT,
-    pem_problem TEXT, PRIMARY KEY (env, id));
-CREATE TABLE IF NOT EXISTS cas (
-    env TEXT NOT NULL, id BLOB NOT NULL, status TEXT NOT NULL, auto_registration INTEGER NOT NULL,
-    parent BLOB, not_before INTEGER, not_after INTEGER, subject TEXT, issuer TEXT, serial TEXT,
-    key TEXT, pem_problem TEXT, PRIMARY KEY (env, id));
-CREATE TABLE IF NOT EXISTS things (
-    env TEXT NOT NULL, name TEXT NOT NULL, groups TEXT NOT NULL, firmware TEXT, connected INTEGER,
-    PRIMARY KEY (env, name));
-CREATE TABLE IF NOT EXISTS attachments (
-    env TEXT NOT NULL, certificate BLOB NOT NULL, thing TEXT NOT NULL);
-CREATE INDEX IF NOT EXISTS attachments_env ON attachments (env, certificate);
-CREATE TABLE IF NOT EXISTS policies (
-    env TEXT NOT NULL, name TEXT NOT NULL, default_version TEXT NOT NULL, certificates TEXT NOT NULL,
-    groups TEXT NOT NULL, allows_everything INTEGER NOT NULL, PRIMARY KEY (env, name));
-CREATE TABLE IF NOT EXISTS thing_groups (
-    env TEXT NOT NULL, name TEXT NOT NULL, parent TEXT, dynamic INTEGER NOT NULL,
-    PRIMARY KEY (env, name));
-CREATE TABLE IF NOT EXISTS anomalies (
-    env TEXT NOT NULL, id TEXT NOT NULL, source TEXT NOT NULL, kind TEXT NOT NULL,
-    severity TEXT NOT NULL, thing TEXT, certificate BLOB, summary TEXT NOT NULL, at INTEGER NOT NULL,
-    cleared INTEGER NOT NULL, PRIMARY KEY (env, id));
-CREATE TABLE IF NOT EXISTS sources (
-    env TEXT NOT NULL, source TEXT NOT NULL, state TEXT NOT NULL, reason TEXT, fresh_at INTEGER,
-    reported_at INTEGER NOT NULL, PRIMARY KEY (env, source));
+PRAGMA user_version = 2;
+DROP TABLE IF EXISTS snapshots;
+DROP TABLE IF EXISTS certificates;
+DROP TABLE IF EXISTS cas;
+DROP TABLE IF EXISTS things;
+DROP TABLE IF EXISTS attachments;
+DROP TABLE IF EXISTS policies;
+DROP TABLE IF EXISTS thing_groups;
+DROP TABLE IF EXISTS anomalies;
+DROP TABLE IF EXISTS sources;
+CREATE TABLE IF NOT EXISTS snapshot_heads (
+    env TEXT PRIMARY KEY, saved_at INTEGER NOT NULL, version INTEGER NOT NULL,
+    format INTEGER NOT NULL, base_records INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS snapshot_blocks (
+    env TEXT NOT NULL, part TEXT NOT NULL, seq INTEGER NOT NULL, data BLOB NOT NULL,
+    PRIMARY KEY (env, part, seq));
+CREATE TABLE IF NOT EXISTS snapshot_changes (
+    env TEXT NOT NULL, kind INTEGER NOT NULL, key BLOB NOT NULL, data BLOB,
+    PRIMARY KEY (env, kind, key));
 CREATE TABLE IF NOT EXISTS audit_log (
     seq INTEGER PRIMARY KEY, at INTEGER NOT NULL, os_user TEXT NOT NULL, principal TEXT,
     account TEXT, env TEXT NOT NULL, action TEXT NOT NULL, targets TEXT NOT NULL,
@@ -62,16 +55,29 @@ CREATE TABLE IF NOT EXISTS anomaly_triage (
     at INTEGER NOT NULL, PRIMARY KEY (env, anomaly));
 ";
 
-/// Every table that holds an environment's snapshot (replaced on each save). The audit log
-/// and the anomaly triage are kept across saves and are not listed here.
-pub const TABLES: [&str; 9] = [
-    "snapshots",
-    "certificates",
-    "cas",
-    "things",
-    "attachments",
-    "policies",
-    "thing_groups",
-    "anomalies",
-    "sources",
-];
+/// The encoding of the blocks and changes ([`super::records`]); a snapshot of another format is
+/// ignored (reloaded from AWS) rather than misread.
+pub const FORMAT: i64 = 1;
+
+/// The tables that hold an environment's snapshot. The audit log, the journal and the
+/// anomaly triage are kept across saves and are not listed here.
+pub const TABLES: [&str; 3] = ["snapshot_heads", "snapshot_blocks", "snapshot_changes"];
+
+/// Block parts: device certificates and things in blocks of [`BLOCK_RECORDS`], the small parts
+/// and the source states in one block each.
+pub mod part {
+    pub const CERTIFICATES: &str = "certificates";
+    pub const THINGS: &str = "things";
+    pub const SMALL: &str = "small";
+    pub const SOURCES: &str = "sources";
+}
+
+/// Kinds of rows in `snapshot_changes`.
+pub mod change {
+    pub const CERTIFICATE: i64 = 0;
+    pub const THING: i64 = 1;
+}
+
+/// Records per block: large enough that SQLite's per-row cost vanishes, small enough that
+/// blocks decode in parallel and memory holds a few at a time.
+pub const BLOCK_RECORDS: usize = 32_768;

@@ -94,3 +94,176 @@ fn an_unusable_location_is_named_in_the_error() {
     assert!(err.to_string().contains("opening the cache"), "{err}");
     assert!(err.to_string().contains("file"), "{err}");
 }
+
+/// Everything a snapshot holds, in a comparable form.
+fn contents(state: &crate::model::FleetState) -> impl PartialEq + std::fmt::Debug {
+    let mut certs: Vec<_> = state
+        .certificates()
+        .map(|c| {
+            (
+                c.record.clone(),
+                c.things().map(str::to_owned).collect::<Vec<_>>(),
+                c.groups()
+                    .into_iter()
+                    .map(str::to_owned)
+                    .collect::<Vec<_>>(),
+                c.firmware().map(str::to_owned),
+            )
+        })
+        .collect();
+    certs.sort_by_key(|c| c.0.id);
+    let mut things: Vec<_> = state
+        .things()
+        .map(|t| {
+            (
+                t.name.to_owned(),
+                t.certificates.clone(),
+                t.groups.iter().map(|g| (*g).to_owned()).collect::<Vec<_>>(),
+                t.firmware.map(str::to_owned),
+                t.connected,
+            )
+        })
+        .collect();
+    things.sort();
+    (
+        certs,
+        things,
+        state.cas().clone(),
+        state.policies().clone(),
+        state.groups().clone(),
+        state.anomalies().clone(),
+        state.sources().clone(),
+        *state.status_counts(),
+        state.expiry_histogram().clone(),
+        state.unreadable_pems(),
+    )
+}
+
+fn rows(store: &Store, table: &str) -> i64 {
+    store
+        .connection
+        .query_row(&format!("SELECT count(*) FROM {table}"), [], |r| r.get(0))
+        .unwrap()
+}
+
+fn realistic(devices: usize) -> crate::model::FleetState {
+    let fleet = crate::model::synthetic::realistic::RealisticFleet { devices, now: NOW };
+    let mut state = crate::model::FleetState::new();
+    state.apply_all(fleet.updates(256));
+    state
+}
+
+#[test]
+fn a_realistic_fleet_comes_back_whole_with_its_policies() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::open(&dir.path().join("c.sqlite3")).unwrap();
+    // More devices than one block holds, so several blocks decode side by side.
+    let original = realistic(schema::BLOCK_RECORDS + 500);
+    store.save("prod", &original, NOW).unwrap();
+    let restored = store.load("prod").unwrap().unwrap().state;
+    assert_eq!(contents(&restored), contents(&original));
+    assert!(restored.changes().is_empty());
+}
+
+#[test]
+fn a_refresh_that_changed_ten_certificates_writes_ten_rows() {
+    use crate::model::synthetic::realistic::RealisticFleet;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("c.sqlite3");
+    let mut store = Store::open(&path).unwrap();
+    store.save("prod", &realistic(3000), NOW).unwrap();
+    let blocks = rows(&store, "snapshot_blocks");
+
+    let mut state = store.load("prod").unwrap().unwrap().state;
+    state.apply(FleetUpdate::StatusChanged(
+        (0..10)
+            .map(|i| (RealisticFleet::cert_id(i * 7), CertStatus::Revoked))
+            .collect(),
+    ));
+    let version = store.save("prod", &state, UnixTime(NOW.0 + 60)).unwrap();
+    assert_eq!(rows(&store, "snapshot_changes"), 10);
+    assert_eq!(rows(&store, "snapshot_blocks"), blocks);
+    state.mark_saved(version);
+
+    // A later refresh: a new certificate on a new thing, one removed, a thing regrouped.
+    let fleet = RealisticFleet {
+        devices: 3001,
+        now: NOW,
+    };
+    state.apply(FleetUpdate::Certificates(vec![fleet.certificate(3000)]));
+    state.apply(FleetUpdate::Things(vec![fleet.thing(3000)]));
+    state.apply(FleetUpdate::Attachments(vec![(
+        RealisticFleet::cert_id(3000),
+        vec![RealisticFleet::thing_name(3000).into()],
+    )]));
+    state.apply(FleetUpdate::CertificatesRemoved(vec![
+        RealisticFleet::cert_id(5),
+    ]));
+    let mut regrouped = fleet.thing(9);
+    regrouped.groups = vec!["line-gateway-pro".into()];
+    state.apply(FleetUpdate::Things(vec![regrouped]));
+    store.save("prod", &state, UnixTime(NOW.0 + 120)).unwrap();
+    // 10 + the new certificate and its thing, the removed certificate, the regrouped thing
+    // and its certificate (its cohorts changed).
+    assert_eq!(rows(&store, "snapshot_changes"), 15);
+    assert_eq!(rows(&store, "snapshot_blocks"), blocks);
+
+    let restored = Store::open(&path).unwrap().load("prod").unwrap().unwrap();
+    assert_eq!(restored.saved_at, UnixTime(NOW.0 + 120));
+    assert_eq!(contents(&restored.state), contents(&state));
+    assert!(
+        restored
+            .state
+            .certificate(&RealisticFleet::cert_id(5))
+            .is_none()
+    );
+}
+
+#[test]
+fn a_state_that_is_not_the_saved_version_rewrites_the_base() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::open(&dir.path().join("c.sqlite3")).unwrap();
+    store.save("prod", &realistic(500), NOW).unwrap();
+    // Loaded by two processes; the first saves a change, then the second saves its own.
+    let mut first = store.load("prod").unwrap().unwrap().state;
+    let mut second = store.load("prod").unwrap().unwrap().state;
+    first.apply(FleetUpdate::StatusChanged(vec![(
+        crate::model::synthetic::realistic::RealisticFleet::cert_id(1),
+        CertStatus::Inactive,
+    )]));
+    store.save("prod", &first, NOW).unwrap();
+    assert_eq!(rows(&store, "snapshot_changes"), 1);
+    second.apply(FleetUpdate::StatusChanged(vec![(
+        crate::model::synthetic::realistic::RealisticFleet::cert_id(2),
+        CertStatus::Revoked,
+    )]));
+    store.save("prod", &second, NOW).unwrap();
+    assert_eq!(rows(&store, "snapshot_changes"), 0);
+    let restored = store.load("prod").unwrap().unwrap().state;
+    assert_eq!(contents(&restored), contents(&second));
+}
+
+#[test]
+fn a_damaged_block_is_reported_and_not_misread() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::open(&dir.path().join("c.sqlite3")).unwrap();
+    store.save("prod", &realistic(100), NOW).unwrap();
+    store
+        .connection
+        .execute(
+            "UPDATE snapshot_blocks SET data = substr(data, 1, 50) WHERE part = 'certificates'",
+            [],
+        )
+        .unwrap();
+    let err = store.load("prod").unwrap_err();
+    assert!(
+        matches!(
+            err,
+            StoreError::Corrupt {
+                table: "certificates",
+                ..
+            }
+        ),
+        "{err}"
+    );
+}
