@@ -1,42 +1,25 @@
-//! The agent's TOML configuration file (`agent.toml`); every error names the key.
+//! The agent's TOML configuration file (`/etc/fleetid-agent/agent.toml`), checked when the
+//! agent starts: unknown keys and unusable values are errors naming the file, line and key.
+//!
+//! Every key is documented in the example shipped with the package
+//! (`agent-firmware/packaging/agent.toml`).
+
+mod error;
+mod source;
+#[cfg(test)]
+mod tests;
 
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
+pub use self::error::{ConfigError, Location};
+use self::source::Source;
 use super::{DriverConfig, Endpoint};
 use crate::core::{FirstIdentity, Policy};
 
-/// Why a configuration could not be used.
-#[derive(Debug, thiserror::Error)]
-pub enum ConfigError {
-    /// The file could not be read.
-    #[error("reading {path}: {source}")]
-    Read {
-        /// The file.
-        path: PathBuf,
-        /// Why.
-        source: std::io::Error,
-    },
-    /// Not valid TOML for this configuration (the message names the key and line).
-    #[error("{path}: {message}")]
-    Parse {
-        /// The file.
-        path: PathBuf,
-        /// The parser's message.
-        message: String,
-    },
-    /// A value that parses but cannot be used.
-    #[error("{path}: key `{key}`: {reason}")]
-    Invalid {
-        /// The file.
-        path: PathBuf,
-        /// The key, dotted.
-        key: &'static str,
-        /// What is wrong.
-        reason: String,
-    },
-}
+/// Where the packaged agent reads its configuration.
+pub const DEFAULT_PATH: &str = "/etc/fleetid-agent/agent.toml";
 
 /// `agent.toml`, as written.
 #[derive(Debug, Clone, Deserialize)]
@@ -171,39 +154,108 @@ pub struct LoadedConfig {
     pub secure_element: SecureElementSection,
 }
 
-impl ConfigFile {
-    /// Reads and checks `path`, and the PEM files it names.
-    ///
-    /// # Errors
-    /// [`ConfigError`] naming the file and the key.
-    pub fn load(path: &Path) -> Result<LoadedConfig, ConfigError> {
-        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
-            path: path.to_owned(),
-            source,
-        })?;
-        let file: Self = toml::from_str(&text).map_err(|e| ConfigError::Parse {
-            path: path.to_owned(),
-            message: e.to_string(),
-        })?;
-        file.resolve(path)
+/// How the device gets its first certificate, as the file says.
+enum FirstIdentityFiles<'a> {
+    /// A factory certificate for the key in `slots[0]` (JITR).
+    Factory { certificate: &'a Path },
+    /// Provisioning by claim.
+    Claim {
+        certificate: &'a Path,
+        slot: u32,
+        template: &'a str,
+    },
+}
+
+/// A file being checked: its path and text, to point errors at lines and keys.
+struct Checked<'a> {
+    path: &'a Path,
+    source: Source<'a>,
+}
+
+impl<'a> Checked<'a> {
+    fn new(path: &'a Path, text: &'a str) -> Self {
+        Self {
+            path,
+            source: Source::new(text),
+        }
     }
 
-    /// Checks the values and reads the PEM files (relative paths are relative to `path`'s
-    /// directory).
+    fn at(&self, offset: Option<usize>) -> Location {
+        Location {
+            path: self.path.to_owned(),
+            line_column: offset.map(|o| self.source.position(o)),
+        }
+    }
+
+    /// The value of `key` cannot be used; points at it when the file sets it.
+    fn invalid(&self, key: &str, message: impl Into<String>) -> ConfigError {
+        let span = self.source.span_of(key);
+        ConfigError::Invalid {
+            at: self.at(span.map(|s| s.start)),
+            key: Some(key.to_owned()),
+            message: message.into(),
+        }
+    }
+
+    /// Not TOML, an unknown key, a missing key or a value of the wrong type.
+    fn toml(&self, error: &toml::de::Error) -> ConfigError {
+        let span = error.span();
+        ConfigError::Invalid {
+            at: self.at(span.as_ref().map(|s| s.start)),
+            key: span.and_then(|s| self.source.key_at(&s)),
+            message: error.message().trim().to_owned(),
+        }
+    }
+}
+
+fn read_text(path: &Path) -> Result<String, ConfigError> {
+    std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+        path: path.to_owned(),
+        source,
+    })
+}
+
+impl ConfigFile {
+    /// Reads and checks `path`, and the PEM files it names: what `fleetid-agent run` does
+    /// at start.
     ///
     /// # Errors
-    /// [`ConfigError::Invalid`] naming the key.
-    pub fn resolve(self, path: &Path) -> Result<LoadedConfig, ConfigError> {
-        let base = path.parent().unwrap_or(Path::new("."));
-        let invalid = |key: &'static str, reason: String| ConfigError::Invalid {
-            path: path.to_owned(),
-            key,
-            reason,
-        };
-        let read = |key: &'static str, file: &Path| {
-            std::fs::read_to_string(base.join(file))
-                .map_err(|e| invalid(key, format!("reading {}: {e}", file.display())))
-        };
+    /// [`ConfigError`] naming the file, and the line and key when the file has them.
+    pub fn load(path: &Path) -> Result<LoadedConfig, ConfigError> {
+        let text = read_text(path)?;
+        let checked = Checked::new(path, &text);
+        Self::check(&checked, &text)?.resolve(&checked)
+    }
+
+    /// Reads and checks `path` without reading the files it names (the factory step runs
+    /// before the device certificate exists). Relative paths are made relative to `path`'s
+    /// directory.
+    ///
+    /// # Errors
+    /// [`ConfigError`] naming the file, and the line and key when the file has them.
+    pub fn read(path: &Path) -> Result<Self, ConfigError> {
+        let text = read_text(path)?;
+        Self::parse(path, &text)
+    }
+
+    /// Checks `text` as the contents of `path` (see [`ConfigFile::read`]).
+    ///
+    /// # Errors
+    /// [`ConfigError::Invalid`] naming the file, line and key.
+    pub fn parse(path: &Path, text: &str) -> Result<Self, ConfigError> {
+        Self::check(&Checked::new(path, text), text)
+    }
+
+    fn check(at: &Checked<'_>, text: &str) -> Result<Self, ConfigError> {
+        let mut file: Self = toml::from_str(text).map_err(|e| at.toml(&e))?;
+        file.check_values(at)?;
+        file.first_identity_files(at)?;
+        let base = at.path.parent().unwrap_or(Path::new("."));
+        file.relative_to(base);
+        Ok(file)
+    }
+
+    fn check_values(&self, at: &Checked<'_>) -> Result<(), ConfigError> {
         // AWS IoT thing names; also keeps MQTT wildcards and slashes out of the topics.
         let valid_thing = (1..=128).contains(&self.thing.len())
             && self
@@ -211,86 +263,123 @@ impl ConfigFile {
                 .bytes()
                 .all(|b| b.is_ascii_alphanumeric() || matches!(b, b':' | b'_' | b'-'));
         if !valid_thing {
-            return Err(invalid(
-                "thing",
-                "must be 1-128 characters of [a-zA-Z0-9:_-]".into(),
-            ));
+            return Err(at.invalid("thing", "must be 1-128 characters of [a-zA-Z0-9:_-]"));
+        }
+        if self.server.port == 0 {
+            return Err(at.invalid("server.port", "must be 1-65535 (8883, or 443)"));
         }
         if !(30..=1200).contains(&self.server.keepalive_seconds) {
-            return Err(invalid(
-                "server.keepalive_seconds",
-                "must be 30-1200".into(),
-            ));
+            return Err(at.invalid("server.keepalive_seconds", "must be 30-1200"));
         }
+        let timing = &self.timing;
         let periods = [
             (
                 "timing.status_interval_seconds",
-                self.timing.status_interval_seconds,
+                timing.status_interval_seconds,
             ),
-            ("timing.slow_retry_seconds", self.timing.slow_retry_seconds),
+            ("timing.slow_retry_seconds", timing.slow_retry_seconds),
             (
                 "timing.revoked_window_seconds",
-                self.timing.revoked_window_seconds,
+                timing.revoked_window_seconds,
             ),
         ];
         for (key, seconds) in periods {
             if seconds > MAX_PERIOD_SECONDS {
-                return Err(invalid(
+                return Err(at.invalid(
                     key,
                     format!("must be at most {MAX_PERIOD_SECONDS} (a year)"),
                 ));
             }
         }
-        super::tls::check_server_name(&self.server.host).map_err(|e| invalid("server.host", e))?;
+        super::tls::check_server_name(&self.server.host)
+            .map_err(|e| at.invalid("server.host", e))?;
         if self.identity.slots[0] == self.identity.slots[1] {
-            return Err(invalid(
-                "identity.slots",
-                "the two slots must differ".into(),
+            return Err(at.invalid("identity.slots", "the two slots must differ"));
+        }
+        let se = &self.secure_element;
+        if se.i2c_device.is_some() && se.simulator_file.is_some() {
+            return Err(at.invalid(
+                "secure_element.simulator_file",
+                "set i2c_device or simulator_file, not both",
             ));
         }
-        let anchor_pem = read("server.anchor", &self.server.anchor)?;
+        Ok(())
+    }
+
+    fn first_identity_files(
+        &self,
+        at: &Checked<'_>,
+    ) -> Result<FirstIdentityFiles<'_>, ConfigError> {
         let identity = &self.identity;
-        let first_identity = match (&identity.certificate, &identity.claim_certificate) {
-            (Some(certificate), None) => FirstIdentity::Factory {
-                slot: identity.slots[0],
+        match (&identity.certificate, &identity.claim_certificate) {
+            (Some(certificate), None) => Ok(FirstIdentityFiles::Factory { certificate }),
+            (None, Some(certificate)) => {
+                let slot = identity.claim_slot.ok_or_else(|| {
+                    at.invalid("identity.claim_slot", "required with claim_certificate")
+                })?;
+                let template = identity.template.as_deref().ok_or_else(|| {
+                    at.invalid("identity.template", "required with claim_certificate")
+                })?;
+                if !crate::wire::is_template_name(template) {
+                    return Err(at.invalid(
+                        "identity.template",
+                        "must be 1-36 characters of [a-zA-Z0-9_-]",
+                    ));
+                }
+                Ok(FirstIdentityFiles::Claim {
+                    certificate,
+                    slot,
+                    template,
+                })
+            }
+            _ => Err(at.invalid(
+                "identity.certificate",
+                "set exactly one of certificate and claim_certificate",
+            )),
+        }
+    }
+
+    /// Relative paths in the file are relative to its directory.
+    fn relative_to(&mut self, base: &Path) {
+        let paths = [
+            Some(&mut self.state_file),
+            Some(&mut self.server.anchor),
+            self.identity.certificate.as_mut(),
+            self.identity.claim_certificate.as_mut(),
+            self.secure_element.simulator_file.as_mut(),
+        ];
+        for path in paths.into_iter().flatten() {
+            *path = base.join(&*path);
+        }
+    }
+
+    /// Reads the PEM files and builds what the driver runs with.
+    fn resolve(self, at: &Checked<'_>) -> Result<LoadedConfig, ConfigError> {
+        let read = |key: &str, file: &Path| {
+            std::fs::read_to_string(file)
+                .map_err(|e| at.invalid(key, format!("reading {}: {e}", file.display())))
+        };
+        let anchor_pem = read("server.anchor", &self.server.anchor)?;
+        let first_identity = match self.first_identity_files(at)? {
+            FirstIdentityFiles::Factory { certificate } => FirstIdentity::Factory {
+                slot: self.identity.slots[0],
                 certificate_pem: read("identity.certificate", certificate)?,
             },
-            (None, Some(claim)) => FirstIdentity::Claim {
-                slot: identity.claim_slot.ok_or_else(|| {
-                    invalid(
-                        "identity.claim_slot",
-                        "required with claim_certificate".into(),
-                    )
-                })?,
-                certificate_pem: read("identity.claim_certificate", claim)?,
-                template: match identity.template.clone() {
-                    None => {
-                        return Err(invalid(
-                            "identity.template",
-                            "required with claim_certificate".into(),
-                        ));
-                    }
-                    Some(t) if !crate::wire::is_template_name(&t) => {
-                        return Err(invalid(
-                            "identity.template",
-                            "must be 1-36 characters of [a-zA-Z0-9_-]".into(),
-                        ));
-                    }
-                    Some(t) => t,
-                },
+            FirstIdentityFiles::Claim {
+                certificate,
+                slot,
+                template,
+            } => FirstIdentity::Claim {
+                slot,
+                certificate_pem: read("identity.claim_certificate", certificate)?,
+                template: template.to_owned(),
             },
-            _ => {
-                return Err(invalid(
-                    "identity.certificate",
-                    "set exactly one of certificate and claim_certificate".into(),
-                ));
-            }
         };
         let mut policy = Policy::new(self.thing.clone(), first_identity, anchor_pem);
         if let Some(firmware) = self.firmware {
             policy.firmware = firmware;
         }
-        policy.slots = identity.slots;
+        policy.slots = self.identity.slots;
         let timing = &self.timing;
         policy.status_interval_ms = timing.status_interval_seconds.max(1) * 1_000;
         policy.fallback_after = timing.fallback_after.max(1);
@@ -305,82 +394,9 @@ impl ConfigFile {
                 endpoint,
                 seed: None,
             },
-            state_file: base.join(self.state_file),
+            state_file: self.state_file,
             led_sysfs: self.led.sysfs,
-            secure_element: SecureElementSection {
-                i2c_device: self.secure_element.i2c_device,
-                simulator_file: self.secure_element.simulator_file.map(|f| base.join(f)),
-            },
+            secure_element: self.secure_element,
         })
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
-        let path = dir.join(name);
-        std::fs::write(&path, text).unwrap();
-        path
-    }
-
-    #[test]
-    fn errors_name_the_key() {
-        let dir = tempfile::tempdir().unwrap();
-        let base = "thing = \"dev-1\"\nstate_file = \"state.json\"\n";
-        let unknown = write(
-            dir.path(),
-            "a.toml",
-            &format!("{base}[server]\nhost = \"h\"\nanchor = \"ca.pem\"\nprot = 1\n[identity]\n"),
-        );
-        let message = ConfigFile::load(&unknown).unwrap_err().to_string();
-        assert!(message.contains("prot"), "{message}");
-        let keepalive = write(
-            dir.path(),
-            "b.toml",
-            &format!(
-                "{base}[server]\nhost = \"h\"\nanchor = \"ca.pem\"\nkeepalive_seconds = 5\n\
-                 [identity]\ncertificate = \"d.pem\"\n"
-            ),
-        );
-        let message = ConfigFile::load(&keepalive).unwrap_err().to_string();
-        assert!(message.contains("server.keepalive_seconds"), "{message}");
-        let missing = write(
-            dir.path(),
-            "c.toml",
-            &format!(
-                "{base}[server]\nhost = \"h\"\nanchor = \"ca.pem\"\n[identity]\ncertificate = \"d.pem\"\n"
-            ),
-        );
-        let message = ConfigFile::load(&missing).unwrap_err().to_string();
-        assert!(
-            message.contains("server.anchor") && message.contains("ca.pem"),
-            "{message}"
-        );
-        let both = write(
-            dir.path(),
-            "d.toml",
-            &format!("{base}[server]\nhost = \"h\"\nanchor = \"c.toml\"\n[identity]\n"),
-        );
-        let message = ConfigFile::load(&both).unwrap_err().to_string();
-        assert!(message.contains("identity.certificate"), "{message}");
-        let wildcard = write(
-            dir.path(),
-            "e.toml",
-            "thing = \"dev/+\"\nstate_file = \"s\"\n[server]\nhost = \"h\"\nanchor = \"c.toml\"\n[identity]\n",
-        );
-        let message = ConfigFile::load(&wildcard).unwrap_err().to_string();
-        assert!(message.contains("key `thing`"), "{message}");
-        let huge = write(
-            dir.path(),
-            "f.toml",
-            &format!(
-                "{base}[server]\nhost = \"h\"\nanchor = \"ca.pem\"\n[identity]\n\
-                 [timing]\nslow_retry_seconds = 18446744073709551615\n"
-            ),
-        );
-        let message = ConfigFile::load(&huge).unwrap_err().to_string();
-        assert!(message.contains("timing.slow_retry_seconds"), "{message}");
     }
 }
