@@ -98,6 +98,11 @@ fn a_missing_file_stops_run_with_exit_78() {
         message.contains(&format!("reading {}: ", path.display())),
         "{message}"
     );
+    assert_eq!(
+        message.matches("os error").count(),
+        1,
+        "said once: {message}"
+    );
 }
 
 #[test]

@@ -8,12 +8,12 @@ use std::path::PathBuf;
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     /// The file could not be read (missing, unreadable, not UTF-8).
-    #[error("reading {}: {source}", path.display())]
+    #[error("reading {}: {error}", path.display())]
     Read {
         /// The file.
         path: PathBuf,
-        /// Why.
-        source: std::io::Error,
+        /// Why (part of the message, so not also a `source` printed after it).
+        error: std::io::Error,
     },
     /// Not valid TOML, a key that is not ours, a missing key, or a value that cannot be used.
     #[error("{at}: {}{message}", key.as_deref().map(|k| format!("key `{k}`: ")).unwrap_or_default())]
