@@ -179,11 +179,7 @@ pub async fn verify(
     disconnect_wait: Duration,
 ) -> Vec<TargetReport> {
     let mut reports = Vec::with_capacity(plan.targets.len());
-    let cut_off: Vec<String> = if plan.kind.disconnects() {
-        plan.targets.iter().flat_map(|t| t.things.clone()).collect()
-    } else {
-        Vec::new()
-    };
+    let cut_off = awaited_disconnects(plan, applied);
     if let Some(watch) = watch {
         watch
             .wait_for(&cut_off, Instant::now() + disconnect_wait)
@@ -226,6 +222,38 @@ pub async fn verify(
         });
     }
     reports
+}
+
+/// The things whose disconnect verify waits for: those whose session DeleteConnection cut,
+/// and those online when planned. A thing that was offline (or unknown) and had no session to
+/// cut is not waited for: no event will come, and waiting would hold every report for the
+/// whole `disconnect_wait`.
+fn awaited_disconnects(plan: &Plan, applied: &Applied) -> Vec<String> {
+    if !plan.kind.disconnects() {
+        return Vec::new();
+    }
+    let mut cut = std::collections::HashSet::new();
+    for (step, s) in plan.steps.iter().enumerate() {
+        if let Call::DeleteConnection { client_id } = &s.call
+            && applied.calls[step]
+                .as_ref()
+                .is_some_and(|c| c.result == "done")
+        {
+            cut.insert(client_id.as_str());
+        }
+    }
+    let mut awaited = Vec::new();
+    for target in &plan.targets {
+        let online = target.online == Some(true);
+        awaited.extend(
+            target
+                .things
+                .iter()
+                .filter(|thing| online || cut.contains(thing.as_str()))
+                .cloned(),
+        );
+    }
+    awaited
 }
 
 /// Targets read back at once: reads have quotas of their own, which the SDK's adaptive retry
