@@ -19,7 +19,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use aws_sdk_iot::types::CertificateStatus;
 use backend_support::{device_cert, moto_url, register_ca, register_device, root_ca};
 use fleetid_lab::fleet::scenario::{Role, Scenario};
-use tmux_support::{DEADLINE, TmuxSession, require_tmux, wait_for_exit};
+use tmux_support::{DEADLINE, TmuxSession, require_tmux, wait_for_exit, write_demo_launcher};
 
 /// A region no other test uses, so the screens hold only this test's records (plus those of
 /// earlier runs of this test against the same moto server, which carry other tags).
@@ -71,23 +71,6 @@ fn write_launcher(dir: &Path, url: &str, status: &Path) -> PathBuf {
          AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing AWS_REGION={REGION}\n\
          unset AWS_PROFILE AWS_SESSION_TOKEN NO_COLOR\n\
          '{bin}' --endpoint-url '{url}' --region {REGION}\n\
-         echo $? > '{status}'\n",
-        bin = env!("CARGO_BIN_EXE_fleetid"),
-        status = status.display(),
-    );
-    std::fs::write(&script, text).expect("the launcher script is written");
-    script
-}
-
-/// The launcher for `fleetid demo`: a private HOME, config and cache, no AWS settings at all.
-fn write_demo_launcher(dir: &Path, status: &Path, devices: usize, seed: u64) -> PathBuf {
-    let script = dir.join("demo.sh");
-    let d = dir.display();
-    let text = format!(
-        "export HOME='{d}' XDG_CONFIG_HOME='{d}/config' XDG_DATA_HOME='{d}/data' \
-         XDG_CACHE_HOME='{d}/cache' FLEETID_CACHE='{d}/cache.sqlite3'\n\
-         unset AWS_PROFILE AWS_SESSION_TOKEN AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY NO_COLOR\n\
-         '{bin}' demo --devices {devices} --seed {seed} --state-dir '{d}/lab' 2>'{d}/demo.err'\n\
          echo $? > '{status}'\n",
         bin = env!("CARGO_BIN_EXE_fleetid"),
         status = status.display(),

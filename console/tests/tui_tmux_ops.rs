@@ -5,27 +5,8 @@
 
 mod tmux_support;
 
-use std::path::{Path, PathBuf};
-
 use fleetid_lab::fleet::scenario::{Role, Scenario};
-use tmux_support::{TmuxSession, require_tmux, wait_for_exit};
-
-/// The launcher for `fleetid demo`: a private HOME, config and cache, no AWS settings.
-fn write_demo_launcher(dir: &Path, status: &Path, devices: usize, seed: u64) -> PathBuf {
-    let script = dir.join("demo.sh");
-    let d = dir.display();
-    let text = format!(
-        "export HOME='{d}' XDG_CONFIG_HOME='{d}/config' XDG_DATA_HOME='{d}/data' \
-         XDG_CACHE_HOME='{d}/cache' FLEETID_CACHE='{d}/cache.sqlite3'\n\
-         unset AWS_PROFILE AWS_SESSION_TOKEN AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY NO_COLOR\n\
-         '{bin}' demo --devices {devices} --seed {seed} --state-dir '{d}/lab' 2>'{d}/demo.err'\n\
-         echo $? > '{status}'\n",
-        bin = env!("CARGO_BIN_EXE_fleetid"),
-        status = status.display(),
-    );
-    std::fs::write(&script, text).expect("the launcher script is written");
-    script
-}
+use tmux_support::{TmuxSession, require_tmux, wait_for_exit, write_demo_launcher};
 
 /// The pane's line for `thing` in the device list (not the title naming the filter).
 fn row<'a>(pane: &'a str, thing: &str) -> Option<&'a str> {

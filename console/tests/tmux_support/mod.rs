@@ -129,3 +129,20 @@ pub fn wait_for_exit(tmux: &TmuxSession, status: &Path) -> String {
         std::thread::sleep(POLL);
     }
 }
+
+/// The launcher for `fleetid demo`: a private HOME, config and cache, no AWS settings at all.
+pub fn write_demo_launcher(dir: &Path, status: &Path, devices: usize, seed: u64) -> PathBuf {
+    let script = dir.join("demo.sh");
+    let d = dir.display();
+    let text = format!(
+        "export HOME='{d}' XDG_CONFIG_HOME='{d}/config' XDG_DATA_HOME='{d}/data' \
+         XDG_CACHE_HOME='{d}/cache' FLEETID_CACHE='{d}/cache.sqlite3'\n\
+         unset AWS_PROFILE AWS_SESSION_TOKEN AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY NO_COLOR\n\
+         '{bin}' demo --devices {devices} --seed {seed} --state-dir '{d}/lab' 2>'{d}/demo.err'\n\
+         echo $? > '{status}'\n",
+        bin = env!("CARGO_BIN_EXE_fleetid"),
+        status = status.display(),
+    );
+    std::fs::write(&script, text).expect("the launcher script is written");
+    script
+}
