@@ -226,3 +226,38 @@ fn the_scan_finds_each_roles_code() {
     assert!(needs[RESPONDER].contains_key("iot:DeleteConnection"));
     assert!(!needs[JITR_LAMBDA].contains_key("dynamodb:PutItem"));
 }
+
+#[test]
+fn the_scan_skips_test_code_and_names_the_calling_function() {
+    let service = sdk::Service {
+        rust_name: "aws_sdk_iot".to_owned(),
+        prefix: "iot",
+        operations: [("update_ca_certificate", "UpdateCACertificate")]
+            .into_iter()
+            .map(|(k, v)| (k.to_owned(), v.to_owned()))
+            .collect(),
+    };
+    let text = "use aws_sdk_iot::Client;\n\
+        fn contain(c: &Client) { c.update_ca_certificate().send(); }\n\
+        #[cfg(test)]\nmod tests { fn t(c: &Client) { c.update_ca_certificate(); } }\n\
+        fn after(c: &Client) { let _ = c.clone(); }\n";
+    let source = Source {
+        path: PathBuf::from("x.rs"),
+        text: scan::without_test_items(text),
+    };
+    let calls = scan::sdk_calls(&source, std::slice::from_ref(&service));
+    assert_eq!(calls.len(), 1, "{calls:?}");
+    assert_eq!(calls[0].action, "iot:UpdateCACertificate");
+    assert_eq!(calls[0].function, "contain");
+    assert!(source.text.contains("fn after"));
+
+    assert!(scan::calls_with_arguments("x.contain(&c);", "contain"));
+    assert!(!scan::calls_with_arguments(
+        "fn contain(c: &C) {}",
+        "contain"
+    ));
+    assert!(!scan::calls_with_arguments(
+        "x.recontain(&c); c.contain()",
+        "contain"
+    ));
+}

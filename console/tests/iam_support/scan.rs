@@ -54,7 +54,7 @@ pub fn sources(workspace: &Path, dir: &str) -> Vec<Source> {
 }
 
 /// Removes each item marked `#[cfg(test)]` (up to its `;` or its matching `}`).
-fn without_test_items(text: &str) -> String {
+pub fn without_test_items(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     let mut rest = text;
     while let Some(at) = rest.find("#[cfg(test)]") {
