@@ -381,7 +381,8 @@ fn an_apply_killed_between_two_calls_resumes_without_a_duplicate_call() {
     let plan: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let calls = plan["steps"].as_array().unwrap().len();
     assert!(calls >= 12, "{plan}");
-    // Three targets at one call per second: 12 to 14 s of calls, killed after the third.
+    // Three targets, one call every 5 s to each API (the APIs proceed side by side): 10 s or
+    // more of calls, killed once three calls are done.
     let mut child = fleetid_command(
         &url,
         region,
@@ -394,7 +395,7 @@ fn an_apply_killed_between_two_calls_resumes_without_a_duplicate_call() {
             "--expect-count",
             "3",
             "--rate",
-            "1",
+            "0.2",
         ],
     )
     .stdout(Stdio::null())
@@ -404,9 +405,9 @@ fn an_apply_killed_between_two_calls_resumes_without_a_duplicate_call() {
     let deadline = Instant::now() + Duration::from_secs(90);
     loop {
         let rows = journal(&cache);
-        if rows.iter().filter(|(_, s)| s == "done").count() >= 3
-            && rows.iter().all(|(_, s)| s != "started")
-        {
+        // A call may be in flight when the process dies (moto's DeleteConnection takes
+        // seconds to be found unsupported): resume must check it rather than repeat it.
+        if rows.iter().filter(|(_, s)| s == "done").count() >= 3 {
             break;
         }
         assert!(
