@@ -92,6 +92,9 @@ pub struct AwsBackend {
     /// The configuration the data plane client is made from, on first use.
     sdk: Option<SdkConfig>,
     data: Arc<OnceCell<aws_sdk_iotdataplane::Client>>,
+    /// Why the endpoint cannot cut sessions, once DeleteConnection found out: asked once,
+    /// not once per target.
+    no_session_cut: Arc<std::sync::OnceLock<String>>,
 }
 
 impl AwsBackend {
@@ -123,6 +126,7 @@ impl AwsBackend {
             live: None,
             sdk: None,
             data: Arc::new(OnceCell::new()),
+            no_session_cut: Arc::default(),
         }
     }
 

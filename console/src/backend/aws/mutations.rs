@@ -220,9 +220,16 @@ impl AwsBackend {
         _permit: &MutationPermit,
         client_id: &str,
     ) -> Result<SessionCut, BackendError> {
+        if let Some(reason) = self.no_session_cut.get() {
+            return Ok(SessionCut::NotSupported(reason.clone()));
+        }
+        let unsupported = |reason: String| {
+            let _ = self.no_session_cut.set(reason.clone());
+            Ok(SessionCut::NotSupported(reason))
+        };
         let data = match self.data_plane().await {
             Ok(data) => data,
-            Err(e) => return Ok(SessionCut::NotSupported(e.to_string())),
+            Err(e) => return unsupported(e.to_string()),
         };
         match data
             .delete_connection()
@@ -240,7 +247,7 @@ impl AwsBackend {
                             request_id: failure.request_id,
                         }))
                     }
-                    (_, FailureKind::NotSupported) => Ok(SessionCut::NotSupported(failure.detail)),
+                    (_, FailureKind::NotSupported) => unsupported(failure.detail),
                     _ => Err(failure.into()),
                 }
             }
