@@ -559,11 +559,14 @@ fn authority_warnings(kind: OpKind, ca: &Authority) -> Vec<String> {
     ) && active > 0
     {
         warnings.push(format!(
-            "{active} ACTIVE device certificate{} signed by this CA keep{} its status: this \
-             changes how new certificates register, it cuts no device off (`fleetid ca revoke` \
-             does)",
+            "{active} ACTIVE device certificate{} signed by this CA {}: this changes how new \
+             certificates register, it cuts no device off (`fleetid ca revoke` does)",
             plural(active),
-            if active == 1 { "s" } else { "" }
+            if active == 1 {
+                "keeps its status"
+            } else {
+                "keep their status"
+            }
         ));
     }
     warnings
