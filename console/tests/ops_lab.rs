@@ -11,6 +11,8 @@
 //! cut the session within this test.
 #![allow(clippy::unwrap_used)]
 
+mod lab_support;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitStatus, Stdio};
 use std::sync::Arc;
@@ -19,6 +21,7 @@ use std::time::{Duration, Instant};
 use fleetid_agent::core::Phase;
 use fleetid_lab::fleet::scenario::{Role, Scenario};
 use fleetid_lab::{Lab, LabHandle, LabOptions};
+use lab_support::lab_environment;
 use rumqttc::{AsyncClient, Event, MqttOptions, Packet, QoS, TlsConfiguration, Transport};
 use rustls_pki_types::pem::PemObject;
 use rustls_pki_types::{CertificateDer, PrivateKeyDer};
@@ -178,7 +181,8 @@ impl Cli {
     fn run_blocking(&self, name: &str, args: &[String]) -> Run {
         let out_path = self.dir.join(format!("{name}.stdout"));
         let err_path = self.dir.join(format!("{name}.stderr"));
-        let mut child = Command::new(env!("CARGO_BIN_EXE_fleetid"))
+        let mut command = Command::new(env!("CARGO_BIN_EXE_fleetid"));
+        command
             .arg("--endpoint-url")
             .arg(&self.endpoint_url)
             .args(["--region", fleetid_lab::registry::REGION])
@@ -191,22 +195,8 @@ impl Cli {
             .arg("--mqtt-key")
             .arg(&self.key)
             .args(["--mqtt-client-id", CLI_CLIENT_ID])
-            .args(args)
-            .env("FLEETID_CACHE", self.dir.join("cache.sqlite3"))
-            .env("HOME", &self.dir)
-            .env("XDG_CONFIG_HOME", self.dir.join("config"))
-            .env("AWS_ACCESS_KEY_ID", fleetid_lab::api::ACCESS_KEY_ID)
-            .env("AWS_SECRET_ACCESS_KEY", fleetid_lab::api::SECRET_ACCESS_KEY)
-            .env("AWS_CONFIG_FILE", self.dir.join("no-aws-config"))
-            .env(
-                "AWS_SHARED_CREDENTIALS_FILE",
-                self.dir.join("no-aws-credentials"),
-            )
-            .env("AWS_EC2_METADATA_DISABLED", "true")
-            .env_remove("AWS_PROFILE")
-            .env_remove("AWS_SESSION_TOKEN")
-            .env_remove("AWS_ENDPOINT_URL")
-            .env_remove("AWS_ENDPOINT_URL_IOT")
+            .args(args);
+        let mut child = lab_environment(&mut command, &self.dir)
             .stdin(Stdio::null())
             .stdout(std::fs::File::create(&out_path).unwrap())
             .stderr(std::fs::File::create(&err_path).unwrap())

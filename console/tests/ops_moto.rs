@@ -101,10 +101,15 @@ impl Fleet {
     }
 
     fn status(&self, device: usize) -> String {
+        self.certificate_status(&self.devices[device].0)
+    }
+
+    /// The status of any certificate, read with the SDK.
+    fn certificate_status(&self, certificate_id: &str) -> String {
         self.runtime.block_on(async {
             self.iot
                 .describe_certificate()
-                .certificate_id(&self.devices[device].0)
+                .certificate_id(certificate_id)
                 .send()
                 .await
                 .unwrap()
@@ -675,24 +680,7 @@ fn ca_operations_and_claim_disable_are_planned_confirmed_and_read_back() {
         "1",
     ]);
     assert_eq!(code(&out), Some(0), "{}", stderr(&out));
-    let claim_status = |fleet: &Fleet| {
-        fleet.runtime.block_on(async {
-            fleet
-                .iot
-                .describe_certificate()
-                .certificate_id(&claim_id)
-                .send()
-                .await
-                .unwrap()
-                .certificate_description()
-                .unwrap()
-                .status()
-                .unwrap()
-                .as_str()
-                .to_owned()
-        })
-    };
-    assert_eq!(claim_status(&fleet), "INACTIVE");
+    assert_eq!(fleet.certificate_status(&claim_id), "INACTIVE");
     let out = run(&[
         "restore",
         "--cert",
@@ -702,5 +690,5 @@ fn ca_operations_and_claim_disable_are_planned_confirmed_and_read_back() {
         "1",
     ]);
     assert_eq!(code(&out), Some(0), "{}", stderr(&out));
-    assert_eq!(claim_status(&fleet), "ACTIVE");
+    assert_eq!(fleet.certificate_status(&claim_id), "ACTIVE");
 }

@@ -7,6 +7,8 @@
 //! the tool cannot drift apart.
 #![allow(clippy::unwrap_used)]
 
+mod lab_support;
+
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -16,6 +18,7 @@ use fleetid_lab::fleet::claim::CLAIM_COMMON_NAME;
 use fleetid_lab::fleet::scenario::{Role, Scenario};
 use fleetid_lab::registry::{CertStatus, cert_id_of};
 use fleetid_lab::{Lab, LabHandle, LabOptions};
+use lab_support::lab_environment;
 
 /// Generous for a loaded 2-core machine; every wait ends as soon as its condition holds.
 const BOOT_DEADLINE: Duration = Duration::from_secs(120);
@@ -133,26 +136,13 @@ fn run_block(
         bin.display(),
         std::env::var("PATH").unwrap_or_default()
     );
-    let mut child = Command::new("bash")
+    let mut command = Command::new("bash");
+    command
         .args(["-euo", "pipefail", "-c", block])
         .envs(inputs)
         .env("PATH", path)
-        .env("FLEETID_CACHE", dir.join("cache.sqlite3"))
-        .env("HOME", dir)
-        .env("XDG_CONFIG_HOME", dir.join("config"))
-        .env("NO_COLOR", "1")
-        .env("AWS_ACCESS_KEY_ID", fleetid_lab::api::ACCESS_KEY_ID)
-        .env("AWS_SECRET_ACCESS_KEY", fleetid_lab::api::SECRET_ACCESS_KEY)
-        .env("AWS_CONFIG_FILE", dir.join("no-aws-config"))
-        .env(
-            "AWS_SHARED_CREDENTIALS_FILE",
-            dir.join("no-aws-credentials"),
-        )
-        .env("AWS_EC2_METADATA_DISABLED", "true")
-        .env_remove("AWS_PROFILE")
-        .env_remove("AWS_SESSION_TOKEN")
-        .env_remove("AWS_ENDPOINT_URL")
-        .env_remove("AWS_ENDPOINT_URL_IOT")
+        .env("NO_COLOR", "1");
+    let mut child = lab_environment(&mut command, dir)
         .stdin(Stdio::null())
         .stdout(std::fs::File::create(&out_path).unwrap())
         .stderr(std::fs::File::create(&err_path).unwrap())
