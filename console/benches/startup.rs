@@ -51,7 +51,7 @@ fn app(state: &FleetState) -> App {
         ..TuiOptions::default()
     };
     let settings = settings(&options).unwrap_or_else(|e| panic!("{e}"));
-    App::new(settings, overview(state, NOW), NOW.0)
+    App::new(settings, overview(&state.summary(), NOW), NOW.0)
 }
 
 fn draw(app: &App, width: u16, height: u16) {

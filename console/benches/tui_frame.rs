@@ -190,7 +190,7 @@ fn first_frame(c: &mut Criterion) {
     group.sample_size(10);
     group.bench_function("overview_app_render_80x24", |b| {
         b.iter(|| {
-            let app = app(overview(&state, UnixTime(NOW)));
+            let app = app(overview(&state.summary(), UnixTime(NOW)));
             let mut term = terminal(80, 24);
             term.draw(|f| app.render(f))
                 .unwrap_or_else(|e| panic!("{e}"));
@@ -200,7 +200,7 @@ fn first_frame(c: &mut Criterion) {
         b.iter(|| black_box(model_table(&state)));
     });
     // From the model to the devices view drawn with the table: build, hand over, draw.
-    let mut shown = app(overview(&state, UnixTime(NOW)));
+    let mut shown = app(overview(&state.summary(), UnixTime(NOW)));
     key(&mut shown, KeyCode::Char('5'));
     let mut term = terminal(160, 48);
     group.bench_function("device_table_to_devices_frame_160x48", |b| {

@@ -13,6 +13,7 @@ use crate::cli::{Cli, Command, DemoArgs, GlobalArgs};
 use crate::commands::{self, Output};
 use crate::context::Context;
 use crate::exit;
+use crate::interactive::Start;
 use crate::model::{FleetState, UnixTime};
 use crate::ops::command::Mutation;
 use crate::ops::plan::OpKind;
@@ -154,6 +155,9 @@ pub fn run_to(cli: &Cli, out: &mut dyn Write) -> Result<u8, Failure> {
             .map_err(io_fail)?;
         return Ok(exit::OK);
     }
+    if let Some(code) = offline_status_from_summary(&ctx, command, cache.as_ref(), &mut output)? {
+        return Ok(code);
+    }
     let (mut state, online) = fleet_state(&ctx, cache, sources_for(command))?;
     if let Some(mutation) = mutation_of(command) {
         return crate::ops::command::mutate(&ctx, &mutation, &state, output.format, output.out)
@@ -181,6 +185,40 @@ pub fn run_to(cli: &Cli, out: &mut dyn Write) -> Result<u8, Failure> {
     // right after, so the answer does not wait for it.
     std::thread::spawn(move || drop(state));
     result
+}
+
+/// `status --offline` answered from the snapshot's summary, without building the model;
+/// `None` for any other command, or when the snapshot has no readable summary (the whole
+/// snapshot is loaded then).
+fn offline_status_from_summary(
+    ctx: &Context,
+    command: &Command,
+    cache: Result<&Store, &store::StoreError>,
+    output: &mut Output<'_>,
+) -> Result<Option<u8>, Failure> {
+    let Command::Status {
+        critical_days,
+        warning_days,
+    } = command
+    else {
+        return Ok(None);
+    };
+    let Ok(store) = cache else {
+        return Ok(None);
+    };
+    if !ctx.offline() {
+        return Ok(None);
+    }
+    let Ok(Some(stored)) = store.load_summary(&ctx.env().name) else {
+        return Ok(None);
+    };
+    let policy = crate::model::HealthPolicy {
+        critical_days: *critical_days,
+        warning_days: *warning_days,
+    };
+    commands::status(&stored.summary, policy, ctx.now(), output)
+        .map(Some)
+        .map_err(|e| fail(e.exit_code(), e.to_string()))
 }
 
 /// The ops commands that need no fleet refresh: the journal, the freeze, and the read-only
@@ -324,12 +362,19 @@ fn run_console(cli: &Cli) -> Result<u8, Failure> {
         .freeze(&ctx.env().name)
         .map_err(|e| fail(exit::FAILURE, e.to_string()))?
         .is_some();
-    let state = store
-        .load(&ctx.env().name)
-        .map_err(|e| fail(exit::FAILURE, e.to_string()))?
-        .map(|s| s.state)
-        .unwrap_or_default();
-    crate::interactive::run(&options, Arc::new(ctx), state, Some(store)).map_err(|e| match e {
+    // The summary draws the first frame; the model thread loads the whole snapshot. Without
+    // a summary (a snapshot of an older fleetid), the snapshot is loaded here.
+    let start = match store.load_summary(&ctx.env().name) {
+        Ok(Some(stored)) => Start::Summary(Box::new(stored)),
+        Ok(None) | Err(_) => Start::Fleet(Box::new(
+            store
+                .load(&ctx.env().name)
+                .map_err(|e| fail(exit::FAILURE, e.to_string()))?
+                .map(|s| s.state)
+                .unwrap_or_default(),
+        )),
+    };
+    crate::interactive::run(&options, Arc::new(ctx), start, Some(store)).map_err(|e| match e {
         crate::tui::TuiError::Theme(_) | crate::tui::TuiError::Keymap(_) => {
             fail(exit::CONFIG, e.to_string())
         }

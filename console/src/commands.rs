@@ -7,8 +7,8 @@ use std::io::{self, Write};
 use crate::cli::{CaCommand, CertsCommand, CertsListArgs, Command};
 use crate::exit;
 use crate::model::{
-    AnomalyRecord, CertQuery, CertView, Cohort, FleetState, FleetUpdate, HealthPolicy, QueryError,
-    UnixTime,
+    AnomalyRecord, CertQuery, CertView, Cohort, FleetState, FleetSummary, FleetUpdate,
+    HealthPolicy, QueryError, UnixTime,
 };
 use crate::render::{self, OutputFormat, RenderOptions, Report};
 use crate::store::triage::{TriageMap, TriageState};
@@ -59,6 +59,26 @@ impl Output<'_> {
     }
 }
 
+/// `status`: the health verdict from the fleet's aggregates (a model's, or the summary the
+/// store keeps beside its snapshot); the exit code says whether the fleet is healthy.
+///
+/// # Errors
+/// [`CommandError::Output`] when the output cannot be written.
+pub fn status(
+    summary: &FleetSummary,
+    policy: HealthPolicy,
+    now: UnixTime,
+    output: &mut Output<'_>,
+) -> Result<u8, CommandError> {
+    let health = summary.health(now, policy);
+    output.write(&render::status_report(summary, &health, now))?;
+    Ok(if health.healthy() {
+        exit::OK
+    } else {
+        exit::CRITICAL
+    })
+}
+
 /// Runs a subcommand that needs nothing but the fleet state, returning the exit code.
 /// `doctor`, `audit`, `completions`, `man` and `anomalies --follow` are run by their own
 /// functions. `triage` (from the store) marks and hides anomalies.
@@ -81,13 +101,7 @@ pub fn run(
                 critical_days: *critical_days,
                 warning_days: *warning_days,
             };
-            let health = state.health(now, policy);
-            output.write(&render::status_report(state, &health, now))?;
-            Ok(if health.healthy() {
-                exit::OK
-            } else {
-                exit::CRITICAL
-            })
+            status(&state.summary(), policy, now, output)
         }
         Command::Certs(CertsCommand::List(args)) => {
             let rows = state.query_certificates(&cert_query(args), now)?;

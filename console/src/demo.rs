@@ -19,7 +19,6 @@ use crate::cli::{DemoArgs, GlobalArgs};
 use crate::config::{Environment, EnvironmentConfig};
 use crate::context::{Connection, Context, ContextError};
 use crate::interactive;
-use crate::model::FleetState;
 use crate::render::sanitize;
 use crate::tui::TuiError;
 
@@ -256,7 +255,12 @@ pub fn lab_context(lab: &LabHandle, ctx: Context, read_only: bool) -> Context {
 /// The TUI on the lab's context; the demo starts from an empty fleet (no cache).
 fn open_tui(ctx: &Arc<Context>, global: &GlobalArgs) -> Result<(), DemoError> {
     let options = interactive::options(ctx.config(), ctx.env(), global);
-    interactive::run(&options, Arc::clone(ctx), FleetState::default(), None)?;
+    interactive::run(
+        &options,
+        Arc::clone(ctx),
+        interactive::Start::Fleet(Box::default()),
+        None,
+    )?;
     Ok(())
 }
 

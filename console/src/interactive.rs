@@ -25,7 +25,7 @@ use crate::config::{Config, Environment};
 use crate::context::Context;
 use crate::feed;
 use crate::model::{FleetState, FleetUpdate, UnixTime};
-use crate::store::Store;
+use crate::store::{Store, StoredSummary};
 use crate::tui::data::{TuiRequest, TuiUpdate};
 use crate::tui::keymap::KeymapOverride;
 use crate::tui::widgets::banner::Environment as Banner;
@@ -91,22 +91,36 @@ pub fn options(config: &Config, env: &Environment, global: &GlobalArgs) -> TuiOp
     }
 }
 
-/// Runs the TUI on `ctx` until the user quits: the cached `state` shows at once, and the
-/// model thread refreshes it from AWS through the context's backend unless `--offline`.
+/// What the TUI starts from.
+#[derive(Debug)]
+pub enum Start {
+    /// A fleet already in memory (empty for the demo, or a snapshot with no summary).
+    Fleet(Box<FleetState>),
+    /// The summary of the cached snapshot: the first frame shows it, and the model thread
+    /// loads the snapshot itself from the store before anything else.
+    Summary(Box<StoredSummary>),
+}
+
+/// Runs the TUI on `ctx` until the user quits: the cached fleet (or its summary) shows at
+/// once, and the model thread refreshes it from AWS through the context's backend unless
+/// `--offline`.
 ///
 /// # Errors
 /// Theme and keymap errors (before the terminal is touched) and terminal failures.
 pub fn run(
     options: &TuiOptions,
     ctx: Arc<Context>,
-    state: FleetState,
+    start: Start,
     store: Option<Store>,
 ) -> Result<(), TuiError> {
     // Validate theme and keymap before starting any thread or network call.
     tui::settings(options)?;
-    // The first frame needs the aggregates only; the model thread builds the device table
-    // (a second or so at a million devices) and sends it right after.
-    let mut initial = tui::feed::overview(&state, UnixTime::now());
+    // The first frame needs the aggregates only; the model thread loads the model (when
+    // only the summary was read) and builds the device table, and sends it right after.
+    let mut initial = match &start {
+        Start::Fleet(state) => tui::feed::overview(&state.summary(), UnixTime::now()),
+        Start::Summary(stored) => tui::feed::overview(&stored.summary, UnixTime::now()),
+    };
     let (updates_tx, updates_rx) = mpsc::sync_channel::<TuiUpdate>(8);
     let (requests_tx, requests_rx) = mpsc::channel::<TuiRequest>();
     let env = ctx.env();
@@ -139,7 +153,7 @@ pub fn run(
     // flight. A snapshot being saved is one SQLite transaction, so it is kept or dropped whole.
     std::thread::spawn(move || {
         model_thread(
-            state,
+            start,
             &ctx,
             Stores { store, recorder },
             &updates_tx,
@@ -161,7 +175,7 @@ struct Stores {
 }
 
 fn model_thread(
-    mut state: FleetState,
+    start: Start,
     ctx: &Arc<Context>,
     stores: Stores,
     updates: &mpsc::SyncSender<TuiUpdate>,
@@ -171,6 +185,10 @@ fn model_thread(
         mut store,
         mut recorder,
     } = stores;
+    let mut state = match start {
+        Start::Fleet(state) => *state,
+        Start::Summary(stored) => load_fleet(store.as_ref(), &ctx.env().name, &stored, updates),
+    };
     if updates
         .send(TuiUpdate::Devices(tui::feed::device_table(&state)))
         .is_err()
@@ -247,6 +265,32 @@ fn model_thread(
         }
     });
     serve_requests(&state, &mut recorder, updates, requests);
+}
+
+/// The cached fleet whose summary is on screen. When the store holds a newer snapshot than
+/// the summary (another fleetid saved in between), the screen gets that snapshot's picture;
+/// when it cannot be read, the fleet starts empty and the screen says why.
+fn load_fleet(
+    store: Option<&Store>,
+    environment: &str,
+    shown: &StoredSummary,
+    updates: &mpsc::SyncSender<TuiUpdate>,
+) -> FleetState {
+    let loaded = store.map(|store| store.load(environment)).transpose();
+    match loaded {
+        Ok(Some(Some(snapshot))) => {
+            if snapshot.state.baseline() != Some(shown.version) {
+                let overview = tui::feed::overview(&snapshot.state.summary(), UnixTime::now());
+                let _ = updates.send(TuiUpdate::Snapshot(Box::new(overview)));
+            }
+            snapshot.state
+        }
+        Ok(_) => FleetState::default(),
+        Err(e) => {
+            let _ = updates.send(TuiUpdate::Notice(format!("the cached fleet: {e}")));
+            FleetState::default()
+        }
+    }
 }
 
 /// Loads the sources that have no live feed (Device Defender, CloudWatch) every

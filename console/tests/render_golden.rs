@@ -120,8 +120,9 @@ fn cert_show_with_unreadable_pem() {
 #[test]
 fn status() {
     let state = fleet();
-    let health = state.health(NOW, HealthPolicy::default());
-    insta::assert_snapshot!(all_formats(&render::status_report(&state, &health, NOW)));
+    let summary = state.summary();
+    let health = summary.health(NOW, HealthPolicy::default());
+    insta::assert_snapshot!(all_formats(&render::status_report(&summary, &health, NOW)));
 }
 
 #[test]

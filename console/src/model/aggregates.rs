@@ -75,6 +75,11 @@ impl ExpiryHistogram {
             .map(|(&(_, day), &n)| (day, n))
     }
 
+    /// Every non-empty day of `cohort`, in order.
+    pub fn all_days(&self, cohort: Cohort) -> impl Iterator<Item = (Day, u64)> + '_ {
+        self.days(cohort, Day(i32::MIN), Day(i32::MAX))
+    }
+
     /// Sum of `cohort` over `from..=to`.
     #[must_use]
     pub fn sum(&self, cohort: Cohort, from: Day, to: Day) -> u64 {

@@ -4,7 +4,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::ids::{CertId, UnixTime};
-use super::records::CaStatus;
+use super::records::{CaRecord, CaStatus};
 use super::state::FleetState;
 
 /// One CA in the tree.
@@ -48,70 +48,89 @@ impl FleetState {
     /// CAs that device certificates name but that are not registered appear as roots too.
     #[must_use]
     pub fn ca_tree(&self) -> Vec<CaNode> {
-        let mut subjects: BTreeMap<&str, CertId> = BTreeMap::new();
-        for (id, ca) in &self.cas {
-            if let Ok(fields) = &ca.parsed {
-                subjects.entry(&fields.subject).or_insert(*id);
-            }
-        }
-        let mut children: BTreeMap<CertId, Vec<CertId>> = BTreeMap::new();
-        let mut roots = Vec::new();
-        for (id, ca) in &self.cas {
-            let parent = ca.parent.filter(|p| self.cas.contains_key(p)).or_else(|| {
-                ca.parsed.as_ref().ok().and_then(|f| {
-                    (*f.issuer != *f.subject)
-                        .then(|| subjects.get(&*f.issuer).copied())
-                        .flatten()
-                })
-            });
-            match parent {
-                Some(parent) if parent != *id => children.entry(parent).or_default().push(*id),
-                _ => roots.push(*id),
-            }
-        }
-        let unregistered: BTreeSet<CertId> = self
+        let named = self
             .by_ca
             .iter()
-            .filter(|(id, set)| !set.is_empty() && !self.cas.contains_key(*id))
-            .map(|(id, _)| *id)
-            .collect();
-        let mut visited = BTreeSet::new();
-        let mut out: Vec<CaNode> = roots
-            .into_iter()
-            .chain(unregistered)
-            .filter_map(|id| self.ca_node(id, &children, &mut visited))
-            .collect();
-        // CAs caught in an issuer cycle have no root; show them rather than lose them.
-        let orphans: Vec<CertId> = self
-            .cas
-            .keys()
-            .filter(|id| !visited.contains(*id))
-            .copied()
-            .collect();
-        for id in orphans {
-            out.extend(self.ca_node(id, &children, &mut visited));
-        }
-        out
+            .filter(|(_, set)| !set.is_empty())
+            .map(|(id, _)| *id);
+        build_ca_tree(&self.cas, named, |id| self.active_certificates_under(id))
     }
+}
 
-    fn ca_node(
-        &self,
-        id: CertId,
-        children: &BTreeMap<CertId, Vec<CertId>>,
-        visited: &mut BTreeSet<CertId>,
-    ) -> Option<CaNode> {
+/// The CA chain tree of the registered `cas`, with the CAs device certificates `name`
+/// (registered or not) and the active device certificates each CA issued directly.
+pub(crate) fn build_ca_tree(
+    cas: &BTreeMap<CertId, CaRecord>,
+    named: impl Iterator<Item = CertId>,
+    active_under: impl Fn(&CertId) -> u64,
+) -> Vec<CaNode> {
+    let mut subjects: BTreeMap<&str, CertId> = BTreeMap::new();
+    for (id, ca) in cas {
+        if let Ok(fields) = &ca.parsed {
+            subjects.entry(&fields.subject).or_insert(*id);
+        }
+    }
+    let mut children: BTreeMap<CertId, Vec<CertId>> = BTreeMap::new();
+    let mut roots = Vec::new();
+    for (id, ca) in cas {
+        let parent = ca.parent.filter(|p| cas.contains_key(p)).or_else(|| {
+            ca.parsed.as_ref().ok().and_then(|f| {
+                (*f.issuer != *f.subject)
+                    .then(|| subjects.get(&*f.issuer).copied())
+                    .flatten()
+            })
+        });
+        match parent {
+            Some(parent) if parent != *id => children.entry(parent).or_default().push(*id),
+            _ => roots.push(*id),
+        }
+    }
+    let unregistered: BTreeSet<CertId> = named.filter(|id| !cas.contains_key(id)).collect();
+    let tree = Tree {
+        cas,
+        children: &children,
+        active_under: &active_under,
+    };
+    let mut visited = BTreeSet::new();
+    let mut out: Vec<CaNode> = roots
+        .into_iter()
+        .chain(unregistered)
+        .filter_map(|id| tree.node(id, &mut visited))
+        .collect();
+    // CAs caught in an issuer cycle have no root; show them rather than lose them.
+    let orphans: Vec<CertId> = cas
+        .keys()
+        .filter(|id| !visited.contains(*id))
+        .copied()
+        .collect();
+    for id in orphans {
+        out.extend(tree.node(id, &mut visited));
+    }
+    out
+}
+
+/// What building the nodes reads.
+struct Tree<'a, F> {
+    cas: &'a BTreeMap<CertId, CaRecord>,
+    children: &'a BTreeMap<CertId, Vec<CertId>>,
+    active_under: &'a F,
+}
+
+impl<F: Fn(&CertId) -> u64> Tree<'_, F> {
+    fn node(&self, id: CertId, visited: &mut BTreeSet<CertId>) -> Option<CaNode> {
         if !visited.insert(id) {
             return None;
         }
-        let kids: Vec<CaNode> = children
+        let kids: Vec<CaNode> = self
+            .children
             .get(&id)
             .into_iter()
             .flatten()
-            .filter_map(|&child| self.ca_node(child, children, visited))
+            .filter_map(|&child| self.node(child, visited))
             .collect();
         let record = self.cas.get(&id);
         let fields = record.and_then(|r| r.parsed.as_ref().ok());
-        let active_direct = self.active_certificates_under(&id);
+        let active_direct = (self.active_under)(&id);
         Some(CaNode {
             id,
             subject: fields.map_or_else(

@@ -2,10 +2,12 @@
 //! the critical window and CAs that are no longer active but still have active device
 //! certificates under them.
 
+use std::collections::BTreeMap;
+
 use super::ids::{CertId, Day, SECONDS_PER_DAY, UnixTime};
-use super::records::{CaStatus, CertStatus};
+use super::records::{CaRecord, CaStatus, CertStatus};
 use super::state::FleetState;
-use super::update::Severity;
+use super::update::{AnomalyRecord, Severity};
 
 /// Thresholds of the verdict.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -92,40 +94,53 @@ impl FleetState {
                 expiring_warning += 1;
             }
         }
-        let mut cas_at_risk: Vec<CaAtRisk> = self
-            .issuing_cas()
-            .filter_map(|(id, active)| {
-                let ca = self.cas.get(id)?;
-                (ca.status != CaStatus::Active && active > 0).then(|| CaAtRisk {
-                    id: *id,
-                    subject: ca
-                        .parsed
-                        .as_ref()
-                        .map_or_else(|_| String::new(), |f| f.subject.to_string()),
-                    status: ca.status,
-                    active_certificates: active,
-                })
-            })
-            .collect();
-        cas_at_risk.sort_by_key(|a| a.id);
-        let open = self.anomalies.values().filter(|a| !a.cleared);
-        let (mut open_anomalies, mut critical_anomalies) = (0, 0);
-        for anomaly in open {
-            open_anomalies += 1;
-            if anomaly.severity == Severity::Critical {
-                critical_anomalies += 1;
-            }
-        }
+        let (open_anomalies, critical_anomalies) = anomaly_counts(&self.anomalies);
         Health {
             now,
             policy,
             expired_active,
             expiring_critical,
             expiring_warning,
-            cas_at_risk,
+            cas_at_risk: cas_at_risk(&self.cas, self.issuing_cas()),
             unreadable_pems: self.unreadable_pems(),
             critical_anomalies,
             open_anomalies,
         }
     }
+}
+
+/// Non-active registered CAs among `issuing` (CA id, active device certificates it issued)
+/// that still have active device certificates, by id.
+pub(crate) fn cas_at_risk<'a>(
+    cas: &BTreeMap<CertId, CaRecord>,
+    issuing: impl Iterator<Item = (&'a CertId, u64)>,
+) -> Vec<CaAtRisk> {
+    let mut out: Vec<CaAtRisk> = issuing
+        .filter_map(|(id, active)| {
+            let ca = cas.get(id)?;
+            (ca.status != CaStatus::Active && active > 0).then(|| CaAtRisk {
+                id: *id,
+                subject: ca
+                    .parsed
+                    .as_ref()
+                    .map_or_else(|_| String::new(), |f| f.subject.to_string()),
+                status: ca.status,
+                active_certificates: active,
+            })
+        })
+        .collect();
+    out.sort_by_key(|a| a.id);
+    out
+}
+
+/// Open anomalies, and how many of them are critical.
+pub(crate) fn anomaly_counts(anomalies: &BTreeMap<Box<str>, AnomalyRecord>) -> (u64, u64) {
+    let (mut open, mut critical) = (0, 0);
+    for anomaly in anomalies.values().filter(|a| !a.cleared) {
+        open += 1;
+        if anomaly.severity == Severity::Critical {
+            critical += 1;
+        }
+    }
+    (open, critical)
 }

@@ -15,6 +15,7 @@ mod policies;
 mod query;
 mod records;
 mod state;
+mod summary;
 pub mod synthetic;
 mod update;
 
@@ -30,6 +31,7 @@ pub use records::{
     PemProblem, PolicyRecord, ThingRecord,
 };
 pub use state::{CertView, FleetState, SourceInfo, ThingView};
+pub use summary::{FleetSummary, StatusByCa, SummaryCounts};
 pub use update::{
     AnomalyRecord, FleetUpdate, LiveStatusRecord, PresenceEvent, PresenceKind, Severity, Source,
     SourceState,

@@ -28,7 +28,9 @@ pub use table::{MAX_CELL, Table};
 
 use serde_json::{Value, json};
 
-use crate::model::{FleetState, Source, SourceState, UnixTime};
+use std::collections::BTreeMap;
+
+use crate::model::{FleetState, Source, SourceInfo, SourceState, UnixTime};
 
 /// Version of the JSON envelope and of every `data` shape in it. Raised only for changes that
 /// remove or change the meaning of a field; new fields may appear without a raise.
@@ -98,8 +100,13 @@ pub struct Freshness {
 /// The freshness of every source the fleet state has heard from.
 #[must_use]
 pub fn freshness(state: &FleetState, now: UnixTime) -> Vec<Freshness> {
-    state
-        .sources()
+    sources_freshness(state.sources(), now)
+}
+
+/// The freshness of each of `sources`.
+#[must_use]
+pub fn sources_freshness(sources: &BTreeMap<Source, SourceInfo>, now: UnixTime) -> Vec<Freshness> {
+    sources
         .iter()
         .map(|(&source, info)| {
             let (label, reason) = match &info.state {

@@ -3,13 +3,13 @@
 use serde_json::{Value, json};
 
 use super::sanitize::clean;
-use super::{Report, Table, freshness};
-use crate::model::{CertStatus, FleetState, Health, UnixTime};
+use super::{Report, Table, sources_freshness};
+use crate::model::{CertStatus, FleetSummary, Health, UnixTime};
 
 /// The health summary report. `health` is computed by the caller so the exit code and the
 /// report come from the same verdict.
 #[must_use]
-pub fn status_report(state: &FleetState, health: &Health, now: UnixTime) -> Report {
+pub fn status_report(state: &FleetSummary, health: &Health, now: UnixTime) -> Report {
     let counts = state.status_counts();
     let verdict = if health.healthy() {
         "healthy"
@@ -98,7 +98,7 @@ pub fn status_report(state: &FleetState, health: &Health, now: UnixTime) -> Repo
         data,
         table,
         text: None,
-        freshness: freshness(state, now),
+        freshness: sources_freshness(state.sources(), now),
         generated_at: now,
     }
 }

@@ -14,11 +14,14 @@ mod load;
 mod records;
 mod save;
 mod schema;
+mod summary;
 pub mod triage;
 
 use std::path::{Path, PathBuf};
 
 use rusqlite::Connection;
+
+pub use summary::StoredSummary;
 
 use crate::model::UnixTime;
 

@@ -9,6 +9,7 @@ use rusqlite::{OptionalExtension, Transaction, params};
 
 use super::codec::Writer;
 use super::records;
+use super::summary;
 use super::schema::{BLOCK_RECORDS, FORMAT, TABLES, change, part};
 use super::{Store, StoreError};
 use crate::model::{CertId, CertView, FleetState, UnixTime};
@@ -76,6 +77,9 @@ impl Store {
         let mut w = Writer::default();
         records::sources(&mut w, state.sources().iter());
         put_block(&tx, environment, part::SOURCES, 0, &w.finish())?;
+        let mut w = Writer::default();
+        summary::write_counts(&mut w, &state.summary().counts);
+        put_block(&tx, environment, part::SUMMARY, 0, &w.finish())?;
         tx.execute(
             "INSERT OR REPLACE INTO snapshot_heads (env, saved_at, version, format, base_records)
              VALUES (?1, ?2, ?3, ?4, ?5)",

@@ -63,13 +63,15 @@ pub const FORMAT: i64 = 1;
 /// anomaly triage are kept across saves and are not listed here.
 pub const TABLES: [&str; 3] = ["snapshot_heads", "snapshot_blocks", "snapshot_changes"];
 
-/// Block parts: device certificates and things in blocks of [`BLOCK_RECORDS`], the small parts
-/// and the source states in one block each.
+/// Block parts: device certificates and things in blocks of [`BLOCK_RECORDS`], the small parts,
+/// the source states and the summary in one block each.
 pub mod part {
     pub const CERTIFICATES: &str = "certificates";
     pub const THINGS: &str = "things";
     pub const SMALL: &str = "small";
     pub const SOURCES: &str = "sources";
+    /// The aggregates ([`super::super::summary`]), rewritten by every save.
+    pub const SUMMARY: &str = "summary";
 }
 
 /// Kinds of rows in `snapshot_changes`.

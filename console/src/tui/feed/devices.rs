@@ -86,7 +86,7 @@ pub fn device_table(state: &FleetState) -> Arc<DeviceTable> {
         .issuing_cas()
         .map(|(id, _)| *id)
         .chain(state.cas().keys().copied())
-        .map(|id| (id, ca_label(state, &id)))
+        .map(|id| (id, ca_label(state.cas(), &id)))
         .collect();
     let mut names = Names::default();
     let none = names.id("-");

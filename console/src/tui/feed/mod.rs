@@ -5,10 +5,12 @@
 mod detail;
 mod devices;
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
-use crate::model::{self, CaStatus, CertStatus, Cohort, Day, FleetState, Source, UnixTime};
+use crate::model::{
+    self, CaStatus, CertStatus, Cohort, Day, FleetState, FleetSummary, Source, UnixTime,
+};
 
 pub use detail::device_detail;
 pub use devices::device_table;
@@ -49,10 +51,8 @@ pub fn common_name(subject: &str) -> &str {
         .unwrap_or(subject)
 }
 
-fn ca_label(state: &FleetState, id: &model::CertId) -> String {
-    state
-        .cas()
-        .get(id)
+fn ca_label(cas: &BTreeMap<model::CertId, model::CaRecord>, id: &model::CertId) -> String {
+    cas.get(id)
         .and_then(|ca| ca.parsed.as_ref().ok())
         .map_or_else(
             || format!("CA {}", id.short(10)),
@@ -60,25 +60,22 @@ fn ca_label(state: &FleetState, id: &model::CertId) -> String {
         )
 }
 
-/// Device certificates per issuing CA and state, from the status indexes (the active count
-/// comes from the CA tree itself).
-fn per_ca_counts(state: &FleetState) -> HashMap<model::CertId, [u64; 5]> {
+/// Device certificates per issuing CA and state (the active count comes from the CA tree
+/// itself).
+fn per_ca_counts(state: &FleetSummary) -> HashMap<model::CertId, [u64; 5]> {
     let mut per_ca: HashMap<model::CertId, [u64; 5]> = HashMap::new();
-    for status in CertStatus::ALL {
-        if status == CertStatus::Active {
-            continue;
-        }
-        let slot = state_index(cert_state(status));
-        for cert in state.certificates_with_status(status) {
-            if let Some(ca) = cert.record.ca {
-                per_ca.entry(ca).or_default()[slot] += 1;
+    for (ca, per_status) in state.per_ca() {
+        let counts = per_ca.entry(*ca).or_default();
+        for status in CertStatus::ALL {
+            if status != CertStatus::Active {
+                counts[state_index(cert_state(status))] += per_status[status.index()];
             }
         }
     }
     per_ca
 }
 
-fn heatmap(state: &FleetState, today: Day) -> HeatmapData {
+fn heatmap(state: &FleetSummary, today: Day) -> HeatmapData {
     let histogram = state.expiry_histogram();
     let last = Day(today.0 + i32::try_from(HEATMAP_DAYS).unwrap_or(365) - 1);
     let mut cohorts = histogram.cohorts();
@@ -96,7 +93,7 @@ fn heatmap(state: &FleetState, today: Day) -> HeatmapData {
         .map(|cohort| {
             let (kind, name) = match cohort {
                 Cohort::All => (CohortKind::All, "all".to_owned()),
-                Cohort::Ca(id) => (CohortKind::Ca, ca_label(state, &id)),
+                Cohort::Ca(id) => (CohortKind::Ca, ca_label(state.cas(), &id)),
                 Cohort::Group(g) => (CohortKind::Group, state.name_text(g).to_owned()),
                 Cohort::Firmware(f) => (CohortKind::Firmware, state.name_text(f).to_owned()),
             };
@@ -121,9 +118,9 @@ fn heatmap(state: &FleetState, today: Day) -> HeatmapData {
     }
 }
 
-fn ca_tree(state: &FleetState, per_ca: &HashMap<model::CertId, [u64; 5]>) -> Vec<CaNode> {
+fn ca_tree(state: &FleetSummary, per_ca: &HashMap<model::CertId, [u64; 5]>) -> Vec<CaNode> {
     fn convert(
-        state: &FleetState,
+        state: &FleetSummary,
         per_ca: &HashMap<model::CertId, [u64; 5]>,
         node: &model::CaNode,
     ) -> CaNode {
@@ -166,7 +163,7 @@ pub fn anomaly_number(id: &str) -> u64 {
     })
 }
 
-fn anomalies(state: &FleetState) -> Vec<AnomalyRow> {
+fn anomalies(state: &FleetSummary) -> Vec<AnomalyRow> {
     let mut rows: Vec<AnomalyRow> = state
         .anomalies()
         .values()
@@ -201,7 +198,7 @@ fn anomalies(state: &FleetState) -> Vec<AnomalyRow> {
 }
 
 fn dashboard(
-    state: &FleetState,
+    state: &FleetSummary,
     today: Day,
     cas: &[CaNode],
     anomalies: &[AnomalyRow],
@@ -215,14 +212,8 @@ fn dashboard(
     for (slot, days) in [7, 30, 90].into_iter().enumerate() {
         data.expiring[slot] = histogram.sum(Cohort::All, today, Day(today.0 + days - 1));
     }
-    data.things = state.thing_count() as u64;
-    let mut known = false;
-    let mut online = 0;
-    for thing in state.things() {
-        known |= thing.connected.is_some();
-        online += u64::from(thing.connected == Some(true));
-    }
-    data.online = known.then_some(online);
+    data.things = state.thing_count();
+    data.online = state.things_online();
     data.cas = state.cas().len() as u64;
     fn flagged(nodes: &[CaNode]) -> u64 {
         nodes
@@ -252,11 +243,11 @@ fn dashboard(
     data
 }
 
-/// Everything but the device table, as of `now`: cheap (aggregates, the CA tree, anomalies,
-/// a pass over the things for the online count), so the first frame comes quickly. The
-/// snapshot says the device table is still loading.
+/// Everything but the device table, as of `now`, from the fleet's aggregates (a model's, or
+/// the summary the store keeps, so the first frame needs no model). The snapshot says the
+/// device table is still loading.
 #[must_use]
-pub fn overview(state: &FleetState, now: UnixTime) -> FleetSnapshot {
+pub fn overview(state: &FleetSummary, now: UnixTime) -> FleetSnapshot {
     let today = now.day();
     let cas = ca_tree(state, &per_ca_counts(state));
     let anomalies = anomalies(state);
@@ -279,7 +270,7 @@ pub fn snapshot(state: &FleetState, now: UnixTime) -> FleetSnapshot {
     FleetSnapshot {
         devices: device_table(state),
         devices_loading: false,
-        ..overview(state, now)
+        ..overview(&state.summary(), now)
     }
 }
 

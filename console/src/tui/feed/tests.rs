@@ -40,7 +40,7 @@ fn one_row_per_certificate_with_counts_that_agree() {
             .any(|r| &*r.thing == "dev-0000000")
     );
     assert!(snapshot.devices.rows.iter().all(|r| r.cert.len() == 16));
-    let overview = overview(&state, NOW);
+    let overview = overview(&state.summary(), NOW);
     assert!(overview.devices_loading && overview.devices.rows.is_empty());
     assert_eq!(overview.dashboard, snapshot.dashboard);
     assert_eq!(overview.cas, snapshot.cas);
@@ -127,7 +127,7 @@ fn device_table_through_views(state: &FleetState) -> DeviceTable {
         .issuing_cas()
         .map(|(ca, _)| *ca)
         .chain(state.cas().keys().copied())
-        .map(|ca| (ca, id(&ca_label(state, &ca))))
+        .map(|ca| (ca, id(&ca_label(state.cas(), &ca))))
         .collect();
     let mut rows = Vec::new();
     for cert in state.certificates() {
