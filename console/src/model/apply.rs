@@ -2,7 +2,7 @@
 //! certificate's contribution before it changes and accounting it again afterwards.
 
 use super::aggregates::Cohort;
-use super::ids::{CertId, SlotSet};
+use super::ids::CertId;
 use super::records::{CertStatus, CertificateRecord, ThingRecord};
 use super::state::{CertSlot, FleetState, SourceInfo, ThingSlot};
 use super::update::{FleetUpdate, LiveStatusRecord, PresenceEvent, PresenceKind, SourceState};
@@ -248,24 +248,20 @@ impl FleetState {
             Vec::new()
         };
         self.status_counts.add(status, sign);
-        let adding = sign > 0;
-        set_member(&mut self.by_status[status.index()], slot, adding);
-        if let Some(ca) = ca {
-            set_member(self.by_ca.entry(ca).or_default(), slot, adding);
-            if status == CertStatus::Active {
-                let n = self.active_under_ca.entry(ca).or_insert(0);
-                *n = n.saturating_add_signed(sign);
-                if *n == 0 {
-                    self.active_under_ca.remove(&ca);
-                }
+        if let Some(indexes) = self.indexes.built_mut() {
+            indexes.set(slot, record, sign > 0);
+        }
+        if let Some(ca) = ca
+            && status == CertStatus::Active
+        {
+            let n = self.active_under_ca.entry(ca).or_insert(0);
+            *n = n.saturating_add_signed(sign);
+            if *n == 0 {
+                self.active_under_ca.remove(&ca);
             }
         }
         match day {
             Some(day) => {
-                set_member(self.by_expiry.entry(day).or_default(), slot, adding);
-                if !adding && self.by_expiry.get(&day).is_some_and(SlotSet::is_empty) {
-                    self.by_expiry.remove(&day);
-                }
                 for cohort in cohorts {
                     self.histogram.add(cohort, day, sign);
                 }
@@ -324,13 +320,5 @@ impl FleetState {
         }
         thing.last_seen = Some(event.at);
         thing.connected = Some(matches!(event.kind, PresenceKind::Connected));
-    }
-}
-
-fn set_member(set: &mut SlotSet, slot: u32, present: bool) {
-    if present {
-        set.insert(slot);
-    } else {
-        set.remove(&slot);
     }
 }

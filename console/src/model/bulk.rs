@@ -2,12 +2,12 @@
 //! through [`FleetState::apply`]: records go into their slots, then every index and aggregate
 //! is computed once, without the retract-and-account bookkeeping an update needs.
 
+use std::collections::HashMap;
 use std::collections::hash_map::Entry;
-use std::collections::{BTreeMap, HashMap};
 use std::hash::BuildHasherDefault;
 
 use super::aggregates::{Cohort, ExpiryHistogram};
-use super::ids::{CertId, CertIdMap, Day, SlotHasher, SlotSet};
+use super::ids::{CertId, Day, SlotHasher};
 use super::records::{
     CaRecord, CertStatus, CertificateRecord, GroupRecord, PolicyRecord, ThingRecord,
 };
@@ -139,34 +139,27 @@ impl FleetState {
         slot
     }
 
-    /// Status, CA and expiry indexes and the aggregates, from every certificate at once.
+    /// The aggregates from every certificate at once (the secondary indexes are built on
+    /// first use, see [`super::indexes`]).
     fn index_certificates(&mut self) {
-        let mut by_status: [Vec<u32>; CertStatus::ALL.len()] = Default::default();
-        let mut by_ca: CertIdMap<Vec<u32>> = CertIdMap::default();
-        let mut by_expiry: HashMap<Day, Vec<u32>, BuildHasherDefault<SlotHasher>> =
-            HashMap::default();
         let mut buckets: HashMap<(Cohort, Day), u64, BuildHasherDefault<SlotHasher>> =
             HashMap::default();
         let mut cohorts: Vec<Cohort> = Vec::new();
-        for (slot, cert) in self.certs.iter().enumerate() {
+        for cert in &self.certs {
             let Some(record) = cert.record.as_ref() else {
                 continue;
             };
-            let slot = u32::try_from(slot).unwrap_or(u32::MAX);
             let status = record.status;
             self.status_counts.add(status, 1);
-            by_status[status.index()].push(slot);
-            if let Some(ca) = record.ca {
-                by_ca.entry(ca).or_default().push(slot);
-                if status == CertStatus::Active {
-                    *self.active_under_ca.entry(ca).or_insert(0) += 1;
-                }
+            if let Some(ca) = record.ca
+                && status == CertStatus::Active
+            {
+                *self.active_under_ca.entry(ca).or_insert(0) += 1;
             }
             let Some(day) = record.parsed.as_ref().ok().map(|f| f.not_after.day()) else {
                 self.unreadable_pems += 1;
                 continue;
             };
-            by_expiry.entry(day).or_default().push(slot);
             if status != CertStatus::Active {
                 continue;
             }
@@ -184,13 +177,6 @@ impl FleetState {
                 *buckets.entry((cohort, day)).or_insert(0) += 1;
             }
         }
-        let set = |slots: Vec<u32>| -> SlotSet { slots.into_iter().collect() };
-        self.by_status = by_status.map(set);
-        self.by_ca = by_ca.into_iter().map(|(ca, s)| (ca, set(s))).collect();
-        self.by_expiry = by_expiry
-            .into_iter()
-            .map(|(day, s)| (day, set(s)))
-            .collect::<BTreeMap<_, _>>();
         self.histogram = ExpiryHistogram::from_counts(buckets);
     }
 }

@@ -48,11 +48,7 @@ impl FleetState {
     /// CAs that device certificates name but that are not registered appear as roots too.
     #[must_use]
     pub fn ca_tree(&self) -> Vec<CaNode> {
-        let named = self
-            .by_ca
-            .iter()
-            .filter(|(_, set)| !set.is_empty())
-            .map(|(id, _)| *id);
+        let named = self.indexes().issuing_cas();
         build_ca_tree(&self.cas, named, |id| self.active_certificates_under(id))
     }
 }

@@ -10,6 +10,7 @@ mod ca_tree;
 mod changes;
 mod health;
 mod ids;
+mod indexes;
 mod intern;
 mod policies;
 mod query;

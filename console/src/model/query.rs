@@ -81,6 +81,7 @@ impl FleetState {
             .collect();
         if matches.is_empty() && lower.len() >= 4 {
             matches = self
+                .indexes()
                 .by_ca
                 .keys()
                 .filter(|id| id.to_string().starts_with(&lower))

@@ -6,7 +6,8 @@ use std::collections::{BTreeMap, HashMap};
 
 use super::aggregates::{ExpiryHistogram, StatusCounts};
 use super::changes::Changes;
-use super::ids::{CertId, CertIdMap, Day, SlotSet, UnixTime};
+use super::ids::{CertId, CertIdMap, Day, UnixTime};
+use super::indexes::{LazyIndexes, SecondaryIndexes};
 use super::intern::Interner;
 use super::records::{CaRecord, CertStatus, CertificateRecord, GroupRecord, PolicyRecord};
 use super::update::{AnomalyRecord, Source, SourceState};
@@ -61,9 +62,7 @@ pub struct FleetState {
     pub(crate) things: Vec<ThingSlot>,
     pub(crate) thing_index: HashMap<Box<str>, u32>,
     pub(crate) names: Interner,
-    pub(crate) by_ca: CertIdMap<SlotSet>,
-    pub(crate) by_status: [SlotSet; CertStatus::ALL.len()],
-    pub(crate) by_expiry: BTreeMap<Day, SlotSet>,
+    pub(crate) indexes: LazyIndexes,
     pub(crate) status_counts: StatusCounts,
     pub(crate) histogram: ExpiryHistogram,
     pub(crate) active_under_ca: CertIdMap<u64>,
@@ -204,7 +203,8 @@ impl FleetState {
 
     /// Certificates whose expiry day lies in `from..=to` (any status).
     pub fn certificates_expiring(&self, from: Day, to: Day) -> impl Iterator<Item = CertView<'_>> {
-        self.by_expiry
+        self.indexes()
+            .by_expiry
             .range(from..=to)
             .flat_map(|(_, set)| set.iter())
             .filter_map(|&slot| self.view(slot))
@@ -215,18 +215,24 @@ impl FleetState {
         &self,
         status: CertStatus,
     ) -> impl Iterator<Item = CertView<'_>> {
-        self.by_status[status.index()]
+        self.indexes().by_status[status.index()]
             .iter()
             .filter_map(|&slot| self.view(slot))
     }
 
     /// Certificates issued by the registered CA `ca`.
     pub fn certificates_of_ca(&self, ca: CertId) -> impl Iterator<Item = CertView<'_>> {
-        self.by_ca
+        self.indexes()
+            .by_ca
             .get(&ca)
             .into_iter()
             .flat_map(|set| set.iter())
             .filter_map(|&slot| self.view(slot))
+    }
+
+    /// The secondary indexes, built on first use.
+    pub(crate) fn indexes(&self) -> &SecondaryIndexes {
+        self.indexes.get(&self.certs)
     }
 
     /// Number of things in the registry.
