@@ -112,6 +112,10 @@ pub fn run_to(cli: &Cli, out: &mut dyn Write) -> Result<u8, Failure> {
                 .map_err(Clone::clone),
             now,
         ));
+        if let Ok(store) = &cache {
+            let outages = store.source_outages(&env.name, now).unwrap_or_default();
+            checks.extend(crate::doctor::outage_checks(&outages, now));
+        }
         if !ctx.offline() {
             // Doctor reports a wrong account as a check of its own, so it asks AWS without
             // the account guard, one attempt per call.
@@ -462,14 +466,21 @@ fn fleet_state(
     }
     let had_cache = snapshot.is_some();
     let mut state = snapshot.map(|s| s.state).unwrap_or_default();
-    let (backend, problem) = runtime(ctx)?
+    // Without the memory a refresh only spends the retry budget on a failing source again.
+    let outages = store
+        .source_outages(&env.name, ctx.now())
+        .unwrap_or_default();
+    let (backend, refreshed) = runtime(ctx)?
         .block_on(async {
             let backend = ctx.aws().await?;
-            let problem = refresh::refresh(backend, &mut state, sources).await;
-            Ok((backend.clone(), problem))
+            let refreshed = refresh::refresh(backend, &mut state, sources, outages).await;
+            Ok((backend.clone(), refreshed))
         })
         .map_err(|e: crate::doctor::account::AccountError| fail(e.exit_code(), e.to_string()))?;
-    match problem {
+    if let Err(e) = store.set_source_outages(&env.name, &refreshed.outages) {
+        eprintln!("fleetid: {e}");
+    }
+    match refreshed.certificate_problem {
         Some(reason) if !had_cache => {
             return Err(fail(
                 exit::FAILURE,

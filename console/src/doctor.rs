@@ -5,6 +5,7 @@
 pub mod account;
 pub mod remote;
 
+use crate::backend::SourceOutage;
 use crate::config::{Config, Environment};
 use crate::model::{FleetState, SourceState, UnixTime};
 use crate::render::{CheckOutcome, DoctorCheck, human_age};
@@ -147,6 +148,31 @@ pub fn cache_checks(
         ));
     }
     out
+}
+
+/// Checks of the sources remembered as unavailable: refreshes do not ask them until their
+/// time has passed.
+#[must_use]
+pub fn outage_checks(outages: &[SourceOutage], now: UnixTime) -> Vec<DoctorCheck> {
+    outages
+        .iter()
+        .map(|outage| {
+            check(
+                &format!("{} (remembered unavailable)", outage.source.as_str()),
+                CheckOutcome::Warn,
+                format!(
+                    "unavailable (found {} ago, not asked again for {}): {}",
+                    human_age((now.0 - outage.since).max(0)),
+                    human_age((outage.until - now.0).max(0)),
+                    outage.reason
+                ),
+                Some(
+                    "the endpoint gave a definite no; refreshes skip this source until then \
+                     instead of waiting on it (docs/backend.md, \"Sources that fail\")",
+                ),
+            )
+        })
+        .collect()
 }
 
 fn source_hint(source: &str) -> &'static str {

@@ -7,24 +7,35 @@ use std::io::{IsTerminal, Write};
 use tokio::sync::mpsc;
 
 use crate::backend::aws::AwsBackend;
-use crate::backend::{BackendUpdate, FleetBackend};
+use crate::backend::{BackendUpdate, FleetBackend, SourceOutage};
 use crate::feed;
 use crate::model::{FleetState, FleetUpdate, Source, SourceState, UnixTime};
 
 /// Updates waiting between the backend and the model; a slow model slows the load.
 const CHANNEL_DEPTH: usize = 64;
 
+/// What a refresh learnt besides the fleet itself.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refreshed {
+    /// Why the certificate source was unavailable, if it was.
+    pub certificate_problem: Option<String>,
+    /// The sources remembered as unavailable after the load, to hand to the next one.
+    pub outages: Vec<SourceOutage>,
+}
+
 /// Loads a snapshot from `backend` on top of `state`. Progress goes to stderr when it is a
-/// terminal. Returns why the certificate source was unavailable, if it was.
-/// `sources` limits the load (empty: every source but live).
+/// terminal. `sources` limits the load (empty: every source but live); `outages` are the
+/// sources remembered as unavailable (they are not asked until their time has passed).
 pub async fn refresh(
     backend: &impl FleetBackend,
     state: &mut FleetState,
     sources: Vec<crate::backend::Source>,
-) -> Option<String> {
+    outages: Vec<SourceOutage>,
+) -> Refreshed {
     let (tx, mut rx) = mpsc::channel::<BackendUpdate>(CHANNEL_DEPTH);
     let mut request = feed::snapshot_request(state);
     request.sources = sources;
+    request.outages = outages;
     let show_progress = std::io::stderr().is_terminal();
     let load = backend.load_snapshot(request, tx);
     let apply = async {
@@ -37,13 +48,17 @@ pub async fn refresh(
             }
         }
     };
-    let (_summary, ()) = tokio::join!(load, apply);
+    let (summary, ()) = tokio::join!(load, apply);
     if show_progress {
         eprint!("\r\x1b[2K");
     }
-    match state.sources().get(&Source::Certificates).map(|s| &s.state) {
+    let certificate_problem = match state.sources().get(&Source::Certificates).map(|s| &s.state) {
         Some(SourceState::Unavailable { reason }) => Some(reason.to_string()),
         _ => None,
+    };
+    Refreshed {
+        certificate_problem,
+        outages: summary.outages,
     }
 }
 

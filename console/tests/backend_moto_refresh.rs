@@ -7,8 +7,11 @@
 mod backend_support;
 
 use std::collections::{HashMap, HashSet};
+use std::time::{Duration, Instant};
 
 use aws_config::{BehaviorVersion, Region};
+use aws_credential_types::Credentials;
+use aws_credential_types::provider::SharedCredentialsProvider;
 use aws_credential_types::provider::error::CredentialsError;
 use aws_credential_types::provider::{ProvideCredentials, future};
 use aws_sdk_iot::types::CertificateStatus as AwsStatus;
@@ -16,7 +19,9 @@ use backend_support::{
     device_cert, load_all, moto_url, permit, register_ca, register_device, root_ca, sdk_config,
     settings, unique_prefix,
 };
-use fleetid::backend::aws::AwsBackend;
+use fleetid::backend::aws::{
+    AwsBackend, AwsTarget, DEFAULT_MAX_ATTEMPTS, OUTAGE_LASTS, load_sdk_config,
+};
 use fleetid::backend::records::{CertificateRecord, CertificateStatus, PemContents};
 use fleetid::backend::{
     BackendUpdate, JobRequest, KnownCertificate, NewCertificateStatus, SnapshotRequest, Source,
@@ -89,6 +94,28 @@ async fn refresh_describes_only_new_and_changed_certificates() {
             last_modified: None,
         },
     );
+    // A policy attached to a known certificate: seen from the policy side, without a call
+    // per certificate.
+    let policy = format!("{prefix}-device");
+    iot.create_policy()
+        .policy_name(&policy)
+        .policy_document(r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"iot:Connect","Resource":"*"}]}"#)
+        .send()
+        .await
+        .unwrap();
+    let arn_of_7 = iot
+        .describe_certificate()
+        .certificate_id(&ids[7])
+        .send()
+        .await
+        .unwrap()
+        .certificate_description()
+        .and_then(|d| d.certificate_arn().map(str::to_owned))
+        .unwrap();
+    backend
+        .attach_policy(&permit, &policy, &arn_of_7)
+        .await
+        .unwrap();
     let mut new_ids = HashSet::new();
     for i in 20..23 {
         let (pem, _) = device_cert(&format!("{prefix}-{i}"), &ca, 100 + i);
@@ -107,15 +134,49 @@ async fn refresh_describes_only_new_and_changed_certificates() {
         },
     )
     .await;
+    // Only the new certificates are described: a PEM never changes, so the one whose status
+    // changed arrives as a status change, and only its things are read again.
     let described: HashMap<String, CertificateRecord> = certificates(&second)
         .into_iter()
         .filter(|c| c.ca_certificate_id.as_deref() == Some(ca_id.as_str()))
         .map(|c| (c.id.clone(), c))
         .collect();
-    let mut expected = new_ids.clone();
-    expected.insert(ids[5].clone());
-    assert_eq!(described.keys().cloned().collect::<HashSet<_>>(), expected);
-    assert_eq!(described[&ids[5]].status, CertificateStatus::Inactive);
+    assert_eq!(described.keys().cloned().collect::<HashSet<_>>(), new_ids);
+    let ours: HashSet<&String> = ids.iter().collect();
+    let status_changes: Vec<(String, CertificateStatus)> = second
+        .iter()
+        .filter_map(|u| match u {
+            BackendUpdate::StatusChanged(changes) => Some(changes.clone()),
+            _ => None,
+        })
+        .flatten()
+        .filter(|(id, _)| ours.contains(id))
+        .collect();
+    assert_eq!(
+        status_changes,
+        vec![(ids[5].clone(), CertificateStatus::Inactive)]
+    );
+    let things_read: Vec<String> = second
+        .iter()
+        .filter_map(|u| match u {
+            BackendUpdate::CertificateThings(links) => Some(links.clone()),
+            _ => None,
+        })
+        .flatten()
+        .map(|(id, _)| id)
+        .filter(|id| ours.contains(id))
+        .collect();
+    assert_eq!(things_read, vec![ids[5].clone()]);
+    let policy_changes: Vec<(String, Vec<String>)> = second
+        .iter()
+        .filter_map(|u| match u {
+            BackendUpdate::CertificatePolicies(links) => Some(links.clone()),
+            _ => None,
+        })
+        .flatten()
+        .filter(|(id, _)| ours.contains(id))
+        .collect();
+    assert_eq!(policy_changes, vec![(ids[7].clone(), vec![policy.clone()])]);
     let removed: Vec<String> = second
         .iter()
         .filter_map(|u| match u {
@@ -131,6 +192,79 @@ async fn refresh_describes_only_new_and_changed_certificates() {
     assert!(progress.unchanged >= 18, "{progress:?}");
     assert_eq!(progress.described, progress.to_describe);
     assert_eq!(progress.listed, progress.unchanged + progress.to_describe);
+}
+
+/// moto 5.2.5 does not implement ListCACertificates (HTTP 500): the source costs its small
+/// retry budget once, is remembered as unavailable, and the next load does not ask at all.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_source_the_endpoint_does_not_answer_costs_its_budget_once_then_is_remembered() {
+    // The production retry configuration (adaptive, five attempts): without the budget the
+    // listing is retried for about ten seconds.
+    let target = AwsTarget {
+        endpoint_url: Some(moto_url()),
+        region: Some("us-east-1".into()),
+        profile: None,
+    };
+    let config = load_sdk_config(&target, DEFAULT_MAX_ATTEMPTS)
+        .await
+        .into_builder()
+        .credentials_provider(SharedCredentialsProvider::new(Credentials::new(
+            "testing", "testing", None, None, "tests",
+        )))
+        .build();
+    let backend = AwsBackend::new(&config, settings());
+    let request = SnapshotRequest {
+        sources: vec![Source::CaCertificates],
+        ..SnapshotRequest::default()
+    };
+
+    let started = Instant::now();
+    let (_, first) = load_all(&backend, request.clone()).await;
+    let first_took = started.elapsed();
+    assert!(
+        first_took < Duration::from_secs(2),
+        "the failing source took {first_took:?}"
+    );
+    let Some(SourceState::Unavailable { reason }) = first.state(Source::CaCertificates) else {
+        panic!("ListCACertificates should be unavailable on moto: {first:?}");
+    };
+    assert!(reason.contains("iot:ListCACertificates"), "{reason}");
+    let [outage] = first.outages.as_slice() else {
+        panic!("one outage expected: {:?}", first.outages);
+    };
+    assert_eq!(outage.source, Source::CaCertificates);
+    assert!(outage.until - outage.since == OUTAGE_LASTS, "{outage:?}");
+
+    let started = Instant::now();
+    let (updates, second) = load_all(
+        &backend,
+        SnapshotRequest {
+            outages: first.outages.clone(),
+            ..request
+        },
+    )
+    .await;
+    let second_took = started.elapsed();
+    let Some(SourceState::Unavailable { reason }) = second.state(Source::CaCertificates) else {
+        panic!("the remembered source should be unavailable: {second:?}");
+    };
+    assert!(
+        reason.contains("iot:ListCACertificates") && reason.contains("remembered"),
+        "{reason}"
+    );
+    assert_eq!(
+        second.outages, first.outages,
+        "the memory is handed on unchanged"
+    );
+    // The remembered outage keeps the time it was found.
+    assert!(updates.iter().any(|u| matches!(
+        u,
+        BackendUpdate::SourceFinished { source: Source::CaCertificates, at, .. } if *at == outage.since
+    )));
+    assert!(
+        second_took < first_took,
+        "not asking ({second_took:?}) should be faster than the budget ({first_took:?})"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

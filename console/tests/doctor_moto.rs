@@ -127,3 +127,47 @@ fn a_command_refuses_another_account_and_runs_in_the_expected_one() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// moto lacks ListCACertificates: `ca list` spends the source's small retry budget once (the
+/// full retries took about ten seconds), the next command does not ask, and doctor shows the
+/// source as remembered unavailable with the reason.
+#[test]
+fn a_source_moto_does_not_answer_is_remembered_and_shown_in_doctor() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let timed = |args: &[&str]| {
+        let started = std::time::Instant::now();
+        let out = fleetid(dir.path(), MOTO_ACCOUNT, args);
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        started.elapsed()
+    };
+    let first = timed(&["--output", "json", "ca", "list"]);
+    assert!(
+        first < std::time::Duration::from_secs(5),
+        "the first `ca list` took {first:?}"
+    );
+    let second = timed(&["--output", "json", "ca", "list"]);
+    assert!(
+        second < std::time::Duration::from_secs(4),
+        "the second `ca list` took {second:?}"
+    );
+
+    let out = fleetid(
+        dir.path(),
+        MOTO_ACCOUNT,
+        &["--offline", "--output", "json", "doctor"],
+    );
+    let checks = checks(&out);
+    let remembered = find(&checks, "ca-certificates (remembered unavailable)");
+    assert_eq!(remembered.1, "warn", "{checks:?}");
+    assert!(
+        remembered.2.contains("iot:ListCACertificates")
+            && remembered.2.contains("not answered by this endpoint")
+            && remembered.2.contains("not asked again for 1"),
+        "{remembered:?}"
+    );
+}

@@ -81,8 +81,11 @@ async fn live_status_and_a_debug_topic_publisher_reach_the_console_model() {
 
     // The snapshot: certificates, things and the Device Defender stand-in's violations.
     let mut state = FleetState::new();
-    let unavailable = fleetid::refresh::refresh(&backend, &mut state, Vec::new()).await;
-    assert_eq!(unavailable, None, "the certificate source loaded");
+    let refreshed = fleetid::refresh::refresh(&backend, &mut state, Vec::new(), Vec::new()).await;
+    assert_eq!(
+        refreshed.certificate_problem, None,
+        "the certificate source loaded"
+    );
 
     // Live status over the gateway, applied to the model as the console does.
     let (tx, mut rx) = mpsc::channel::<BackendUpdate>(256);
@@ -176,7 +179,7 @@ async fn live_status_and_a_debug_topic_publisher_reach_the_console_model() {
             state.anomalies().values().collect::<Vec<_>>()
         );
         tokio::time::sleep(Duration::from_millis(500)).await;
-        fleetid::refresh::refresh(&backend, &mut state, Vec::new()).await;
+        fleetid::refresh::refresh(&backend, &mut state, Vec::new(), Vec::new()).await;
     }
 
     drop(rx);

@@ -28,7 +28,7 @@ pub use mutations::{
 };
 pub use update::{
     BackendUpdate, KnownCertificate, Progress, SnapshotRequest, SnapshotSummary, Source,
-    SourceState,
+    SourceOutage, SourceState,
 };
 
 /// A source of fleet data.

@@ -1,7 +1,7 @@
 //! What the backend sends to the model: snapshot pages, progress, the state of each source, and
 //! live events — all through one bounded channel of [`BackendUpdate`].
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use crate::backend::findings::{AuditFindingRecord, MetricSeries, ViolationRecord};
 use crate::backend::live::LiveEvent;
@@ -49,6 +49,12 @@ impl Source {
         Self::Metrics,
         Self::Live,
     ];
+
+    /// The source named `name` ([`Source::as_str`]).
+    #[must_use]
+    pub fn from_name(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|s| s.as_str() == name)
+    }
 
     /// A short name for tables and JSON.
     #[must_use]
@@ -103,6 +109,20 @@ pub struct KnownCertificate {
     pub last_modified: Option<i64>,
 }
 
+/// A source the endpoint gave a definite no (not answered, not enabled, not permitted), after
+/// its retry budget: it is not asked again until `until`, and shows as unavailable meanwhile.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SourceOutage {
+    /// Which source.
+    pub source: Source,
+    /// Why, as the failed call said.
+    pub reason: String,
+    /// When it failed, seconds since the Unix epoch.
+    pub since: i64,
+    /// When it is asked again, seconds since the Unix epoch.
+    pub until: i64,
+}
+
 /// What a snapshot load should do.
 #[derive(Debug, Clone, Default)]
 pub struct SnapshotRequest {
@@ -112,6 +132,11 @@ pub struct SnapshotRequest {
     /// ListCACertificates is refused or not implemented (moto lacks it), so the CA tree
     /// survives a missing `iot:ListCACertificates` permission.
     pub known_ca_ids: Vec<String>,
+    /// Certificate ids each policy is known to be attached to (policy name -> ids), so that
+    /// only certificates whose policies changed are sent.
+    pub known_policy_targets: HashMap<String, HashSet<String>>,
+    /// Sources remembered as unavailable: those still within their outage are not asked.
+    pub outages: Vec<SourceOutage>,
     /// The sources to load; empty: all of them (except [`Source::Live`], which
     /// `follow_live` handles). A subcommand that needs only the registry skips the rest.
     pub sources: Vec<Source>,
@@ -147,8 +172,16 @@ pub enum BackendUpdate {
     Progress(Progress),
     /// Registered CA certificates (all of them, in one page).
     CaCertificates(Vec<CaRecord>),
-    /// A page of new or changed device certificates.
+    /// A page of new device certificates (described: PEM, dates, attachments).
     Certificates(Vec<CertificateRecord>),
+    /// Known certificates whose listed status changed (id, new status): the PEM never
+    /// changes, so they are not described again.
+    StatusChanged(Vec<(String, CertificateStatus)>),
+    /// The things each of these certificates is attached to (ListPrincipalThings), replacing
+    /// what was known.
+    CertificateThings(Vec<(String, Vec<String>)>),
+    /// The policies attached to each of these certificates, replacing what was known.
+    CertificatePolicies(Vec<(String, Vec<String>)>),
     /// Known certificates that are no longer listed.
     CertificatesRemoved(Vec<String>),
     /// A page of things.
@@ -185,6 +218,9 @@ pub struct SnapshotSummary {
     pub sources: Vec<(Source, SourceState)>,
     /// Final certificate progress counts.
     pub progress: Progress,
+    /// The outages in effect after this load: those remembered from the request that have not
+    /// expired, and the new ones. The caller keeps them for the next load.
+    pub outages: Vec<SourceOutage>,
 }
 
 impl SnapshotSummary {

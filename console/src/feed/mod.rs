@@ -151,6 +151,18 @@ pub fn fleet_updates(update: BackendUpdate, now: UnixTime) -> Vec<FleetUpdate> {
         BackendUpdate::CertificatesRemoved(ids) => vec![FleetUpdate::CertificatesRemoved(
             ids.iter().filter_map(|id| CertId::parse(id).ok()).collect(),
         )],
+        BackendUpdate::StatusChanged(changes) => vec![FleetUpdate::StatusChanged(
+            changes
+                .iter()
+                .filter_map(|(id, s)| Some((CertId::parse(id).ok()?, status(s))))
+                .collect(),
+        )],
+        BackendUpdate::CertificateThings(links) => {
+            vec![FleetUpdate::Attachments(certificate_links(&links))]
+        }
+        BackendUpdate::CertificatePolicies(links) => {
+            vec![FleetUpdate::CertificatePolicies(certificate_links(&links))]
+        }
         BackendUpdate::Things(things) => {
             vec![FleetUpdate::Things(things.iter().map(thing).collect())]
         }
@@ -312,6 +324,14 @@ fn certificates(
     ]
 }
 
+/// Certificate id -> names, for the certificates whose id is well formed.
+fn certificate_links(links: &[(String, Vec<String>)]) -> Vec<(CertId, Vec<Box<str>>)> {
+    links
+        .iter()
+        .filter_map(|(id, texts)| Some((CertId::parse(id).ok()?, names(texts))))
+        .collect()
+}
+
 fn names(texts: &[String]) -> Vec<Box<str>> {
     texts.iter().map(|t| t.as_str().into()).collect()
 }
@@ -325,8 +345,9 @@ fn thing(t: &b::ThingRecord) -> ThingRecord {
     }
 }
 
-/// What the backend needs to describe only new or changed certificates: the status and
-/// last-modified time of every certificate the (cached) state holds.
+/// What the backend needs to read only what changed: the status and last-modified time of
+/// every certificate the (cached) state holds, the CAs it knows, and the certificates each
+/// policy is known to be attached to.
 #[must_use]
 pub fn snapshot_request(state: &FleetState) -> SnapshotRequest {
     SnapshotRequest {
@@ -343,6 +364,17 @@ pub fn snapshot_request(state: &FleetState) -> SnapshotRequest {
             })
             .collect(),
         known_ca_ids: state.cas().keys().map(ToString::to_string).collect(),
+        known_policy_targets: state
+            .policies()
+            .values()
+            .map(|p| {
+                (
+                    p.name.to_string(),
+                    p.certificates.iter().map(ToString::to_string).collect(),
+                )
+            })
+            .collect(),
+        outages: Vec::new(),
         sources: Vec::new(),
     }
 }

@@ -11,6 +11,7 @@ pub mod audit;
 mod codec;
 pub mod journal;
 mod load;
+mod outages;
 mod records;
 mod save;
 mod schema;

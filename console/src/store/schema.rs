@@ -53,6 +53,9 @@ CREATE TABLE IF NOT EXISTS freeze (
 CREATE TABLE IF NOT EXISTS anomaly_triage (
     env TEXT NOT NULL, anomaly TEXT NOT NULL, state TEXT NOT NULL, until INTEGER,
     at INTEGER NOT NULL, PRIMARY KEY (env, anomaly));
+CREATE TABLE IF NOT EXISTS source_outages (
+    env TEXT NOT NULL, source TEXT NOT NULL, reason TEXT NOT NULL, since INTEGER NOT NULL,
+    until INTEGER NOT NULL, PRIMARY KEY (env, source));
 ";
 
 /// The encoding of the blocks and changes ([`super::records`]); a snapshot of another format is

@@ -53,35 +53,27 @@ impl CaIndex {
 /// The registered CAs, and what went wrong reading them.
 pub(super) struct LoadedCas {
     pub(super) cas: Vec<CaRecord>,
-    /// ListCACertificates failed; only `known_ids` were described.
-    pub(super) listing_failure: Option<CallFailure>,
+    /// Why ListCACertificates failed or was not asked; only `known_ids` were described.
+    pub(super) listing_failure: Option<String>,
     /// CAs that could not be described.
     pub(super) describe_failures: Vec<CallFailure>,
 }
 
 /// Lists and describes every registered CA, plus the `known_ids` (which are all that is
-/// described when the listing fails).
-pub(super) async fn load_cas(iot: &Client, known_ids: &[String]) -> LoadedCas {
-    let listing = iot
-        .list_ca_certificates()
-        .page_size(250)
-        .into_paginator()
-        .items()
-        .send()
-        .collect::<Result<Vec<_>, _>>()
-        .await;
-    let (mut ids, listing_failure) = match listing {
-        Ok(listed) => (
-            listed
-                .into_iter()
-                .filter_map(|ca| ca.certificate_id)
-                .collect::<Vec<_>>(),
-            None,
-        ),
-        Err(e) => (
-            Vec::new(),
-            Some(CallFailure::from_sdk("iot:ListCACertificates", &e)),
-        ),
+/// described when the listing fails or is `skipped`, with the reason). The listing is the
+/// source's first call: `first` makes it (the small retry budget), `iot` the rest.
+pub(super) async fn load_cas(
+    first: &Client,
+    iot: &Client,
+    known_ids: &[String],
+    skipped: Option<String>,
+) -> (LoadedCas, Option<CallFailure>) {
+    let (mut ids, listing_failure, failed_call) = match skipped {
+        Some(reason) => (Vec::new(), Some(reason), None),
+        None => match list_ids(first, iot).await {
+            Ok(ids) => (ids, None, None),
+            Err(failure) => (Vec::new(), Some(failure.to_string()), Some(failure)),
+        },
     };
     for id in known_ids {
         if !ids.contains(id) {
@@ -138,9 +130,37 @@ pub(super) async fn load_cas(iot: &Client, known_ids: &[String]) -> LoadedCas {
             .parsed()
             .and_then(|parsed| index.issuer_of(parsed, Some(&ca.id)));
     }
-    LoadedCas {
-        cas,
-        listing_failure,
-        describe_failures,
+    (
+        LoadedCas {
+            cas,
+            listing_failure,
+            describe_failures,
+        },
+        failed_call,
+    )
+}
+
+/// The ids of every registered CA (ListCACertificates, pages of 250).
+async fn list_ids(first: &Client, iot: &Client) -> Result<Vec<String>, CallFailure> {
+    let mut ids = Vec::new();
+    let mut marker: Option<String> = None;
+    loop {
+        let client = if marker.is_none() { first } else { iot };
+        let page = client
+            .list_ca_certificates()
+            .page_size(250)
+            .set_marker(marker.take())
+            .send()
+            .await
+            .map_err(|e| CallFailure::from_sdk("iot:ListCACertificates", &e))?;
+        ids.extend(
+            page.certificates()
+                .iter()
+                .filter_map(|ca| ca.certificate_id().map(str::to_owned)),
+        );
+        match page.next_marker() {
+            Some(next) if !next.is_empty() => marker = Some(next.to_owned()),
+            _ => return Ok(ids),
+        }
     }
 }

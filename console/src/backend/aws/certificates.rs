@@ -1,71 +1,72 @@
-//! Device certificates: ListCertificates in pages of 250, then — only for certificates that
-//! are new or whose listed status changed — DescribeCertificate, ListPrincipalThings and
-//! ListAttachedPolicies, at most `describe_concurrency` certificates at a time. Records go out
-//! in pages, with progress counts.
+//! Device certificates: ListCertificates in pages of 250 — the only way to see new, changed
+//! and removed certificates. A certificate's PEM never changes, so only a new certificate is
+//! described (DescribeCertificate, and ListPrincipalThings for its things); one whose listed
+//! status changed is sent as a status change and asked for its things only; an unchanged one
+//! costs nothing beyond its line in the listing. Policies come from the policy side
+//! ([`super::attachments`]). At most `describe_concurrency` certificates are read at a time;
+//! records go out in pages, with progress counts.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use aws_sdk_iot::Client;
-use aws_sdk_iot::operation::describe_certificate::DescribeCertificateError;
-use aws_sdk_iot::primitives::DateTime;
 use tokio::sync::{Semaphore, mpsc};
-use tokio::task::JoinSet;
 
+use super::attachments::{self, PoliciesByCertificate};
 use super::cas::CaIndex;
+use super::describe::{Tally, read_all};
 use super::snapshot::emit;
 use crate::backend::error::CallFailure;
-use crate::backend::records::{CertificateRecord, CertificateStatus, PemContents};
+use crate::backend::records::CertificateStatus;
 use crate::backend::update::{BackendUpdate, KnownCertificate, Progress, SourceState};
-use crate::backend::x509::parse_certificate_pem;
-
-/// Records per [`BackendUpdate::Certificates`] page.
-const PAGE: usize = 250;
-/// Progress is reported at least every this many described certificates.
-const PROGRESS_EVERY: usize = 50;
 
 /// One certificate as listed.
-struct Listed {
-    id: String,
-    arn: String,
+pub(super) struct Listed {
+    pub(super) id: String,
+    pub(super) arn: String,
 }
 
-/// What describing one certificate gave.
-enum Described {
-    /// The record, and the failure of its attachment lookups if any.
-    Record(Box<CertificateRecord>, Option<CallFailure>),
-    /// Deleted between listing and describing.
-    Gone,
-    /// Could not be described.
-    Failed(CallFailure),
+/// What the listing found.
+pub(super) struct Listing {
+    /// Not known before: to be described.
+    new: Vec<Listed>,
+    /// Known, with another status now: their things are read again.
+    changed: Vec<Listed>,
+    /// Known and still listed (changed or not).
+    listed_known: Vec<String>,
 }
 
-/// Loads certificates into `updates`; returns the source state and the final progress.
-pub(super) async fn load_certificates(
+/// Lists every certificate. Sends progress, the known certificates no longer listed and the
+/// status changes; returns what is left to read, or why the source is unavailable. `first`
+/// makes the first call (the small retry budget), `iot` the others.
+pub(super) async fn list(
+    first: &Client,
     iot: &Client,
-    slots: &Arc<Semaphore>,
-    concurrency: usize,
-    cas: &CaIndex,
     known: &HashMap<String, KnownCertificate>,
+    progress: &mut Progress,
     updates: &mpsc::Sender<BackendUpdate>,
-) -> (SourceState, Progress) {
-    let mut progress = Progress::default();
-    let mut to_describe = Vec::new();
+) -> Result<Listing, CallFailure> {
+    let mut listing = Listing {
+        new: Vec::new(),
+        changed: Vec::new(),
+        listed_known: Vec::new(),
+    };
+    let mut status_changes = Vec::new();
     let mut seen = HashSet::new();
-
-    let mut pages = iot
-        .list_certificates()
-        .page_size(250)
-        .into_paginator()
-        .send();
-    while let Some(page) = pages.next().await {
-        let page = match page {
-            Ok(page) => page,
-            Err(e) => {
-                let reason = CallFailure::from_sdk("iot:ListCertificates", &e).to_string();
-                return (SourceState::Unavailable { reason }, progress);
-            }
+    let mut marker: Option<String> = None;
+    loop {
+        let client = if seen.is_empty() && marker.is_none() {
+            first
+        } else {
+            iot
         };
+        let page = client
+            .list_certificates()
+            .page_size(250)
+            .set_marker(marker.take())
+            .send()
+            .await
+            .map_err(|e| CallFailure::from_sdk("iot:ListCertificates", &e))?;
         for cert in page.certificates() {
             let (Some(id), Some(arn)) = (cert.certificate_id(), cert.certificate_arn()) else {
                 continue;
@@ -73,17 +74,30 @@ pub(super) async fn load_certificates(
             progress.listed += 1;
             seen.insert(id.to_owned());
             let status = CertificateStatus::from_aws(cert.status().map_or("", |s| s.as_str()));
+            let listed = Listed {
+                id: id.to_owned(),
+                arn: arn.to_owned(),
+            };
             match known.get(id) {
-                Some(k) if k.status == status => progress.unchanged += 1,
-                _ => to_describe.push(Listed {
-                    id: id.to_owned(),
-                    arn: arn.to_owned(),
-                }),
+                None => listing.new.push(listed),
+                Some(k) => {
+                    listing.listed_known.push(listed.id.clone());
+                    if k.status == status {
+                        progress.unchanged += 1;
+                    } else {
+                        status_changes.push((listed.id.clone(), status));
+                        listing.changed.push(listed);
+                    }
+                }
             }
         }
-        progress.to_describe = to_describe.len();
-        if !emit(updates, BackendUpdate::Progress(progress)).await {
-            return (SourceState::Loaded { items: 0 }, progress);
+        progress.to_describe = listing.new.len() + listing.changed.len();
+        if !emit(updates, BackendUpdate::Progress(*progress)).await {
+            break;
+        }
+        match page.next_marker() {
+            Some(next) if !next.is_empty() => marker = Some(next.to_owned()),
+            _ => break,
         }
     }
     progress.listing_done = true;
@@ -93,200 +107,63 @@ pub(super) async fn load_certificates(
         .filter(|id| !seen.contains(*id))
         .cloned()
         .collect();
-    if !removed.is_empty() && !emit(updates, BackendUpdate::CertificatesRemoved(removed)).await {
-        return (SourceState::Loaded { items: 0 }, progress);
+    if !removed.is_empty() {
+        emit(updates, BackendUpdate::CertificatesRemoved(removed)).await;
     }
-
-    let outcome = describe_all(
-        iot,
-        slots,
-        concurrency.max(1),
-        cas,
-        to_describe,
-        &mut progress,
-        updates,
-    )
-    .await;
-    (outcome, progress)
+    if !status_changes.is_empty() {
+        emit(updates, BackendUpdate::StatusChanged(status_changes)).await;
+    }
+    Ok(listing)
 }
 
-async fn describe_all(
-    iot: &Client,
-    slots: &Arc<Semaphore>,
-    concurrency: usize,
-    cas: &CaIndex,
-    to_describe: Vec<Listed>,
+/// Where the certificate reads go and what they may use.
+pub(super) struct ReadPlan<'a> {
+    pub(super) iot: &'a Client,
+    pub(super) slots: &'a Arc<Semaphore>,
+    pub(super) concurrency: usize,
+    pub(super) cas: &'a CaIndex,
+    /// Policy name -> certificate ids, as the cache holds them.
+    pub(super) known_policy_targets: &'a HashMap<String, HashSet<String>>,
+}
+
+/// Reads what the listing left: sends the policy changes of known certificates (from
+/// `policies`, every certificate's policies from the policy side, or why they could not be
+/// read), describes new certificates and reads the things of changed ones. Returns the
+/// source state.
+pub(super) async fn read(
+    plan: ReadPlan<'_>,
+    listing: Listing,
+    policies: Result<PoliciesByCertificate, CallFailure>,
     progress: &mut Progress,
     updates: &mpsc::Sender<BackendUpdate>,
 ) -> SourceState {
-    let mut batch = Vec::with_capacity(PAGE);
     let mut tally = Tally::default();
-    let mut tasks = JoinSet::new();
-    let mut pending = to_describe.into_iter();
-
-    loop {
-        // Keep at most `concurrency` tasks; the shared semaphore bounds the calls in flight
-        // across everything this backend runs at once.
-        while tasks.len() < concurrency {
-            let Some(listed) = pending.next() else { break };
-            let iot = iot.clone();
-            let slots = Arc::clone(slots);
-            tasks.spawn(async move {
-                // The semaphore is never closed; without a permit the call would still be right.
-                let _permit = slots.acquire_owned().await.ok();
-                describe_one(&iot, listed).await
-            });
-        }
-        let Some(joined) = tasks.join_next().await else {
-            break;
-        };
-        progress.described += 1;
-        match joined {
-            Ok(Described::Record(mut record, attachment_failure)) => {
-                if record.ca_certificate_id.is_none() {
-                    record.ca_certificate_id = record
-                        .pem
-                        .parsed()
-                        .and_then(|parsed| cas.issuer_of(parsed, None));
-                }
-                tally.items += 1;
-                if let Some(failure) = attachment_failure {
-                    tally.note_failure(failure.to_string(), false);
-                }
-                batch.push(*record);
-            }
-            Ok(Described::Gone) => {}
-            Ok(Described::Failed(failure)) => tally.note_failure(failure.to_string(), true),
-            Err(join_error) => {
-                tally.note_failure(format!("describe task failed: {join_error}"), true);
-            }
-        }
-        if batch.len() >= PAGE || progress.described.is_multiple_of(PROGRESS_EVERY) {
-            let page = std::mem::take(&mut batch);
-            if (!page.is_empty() && !emit(updates, BackendUpdate::Certificates(page)).await)
-                || !emit(updates, BackendUpdate::Progress(*progress)).await
+    let policies = match policies {
+        Ok(map) => {
+            let changed = attachments::changed_policies(
+                plan.known_policy_targets,
+                &map,
+                listing.listed_known.into_iter(),
+            );
+            if !changed.is_empty()
+                && !emit(updates, BackendUpdate::CertificatePolicies(changed)).await
             {
-                tasks.abort_all();
                 return tally.state();
             }
+            Some(Arc::new(map))
         }
-    }
-    if !batch.is_empty() {
-        emit(updates, BackendUpdate::Certificates(batch)).await;
-    }
-    emit(updates, BackendUpdate::Progress(*progress)).await;
+        Err(failure) => {
+            // Policies of new and changed certificates are asked one by one instead; those
+            // of unchanged ones stay as cached.
+            tally.note_failure(failure.to_string(), false);
+            None
+        }
+    };
+    let work = listing
+        .new
+        .into_iter()
+        .map(|l| (l, true))
+        .chain(listing.changed.into_iter().map(|l| (l, false)));
+    read_all(&plan, work, policies, &mut tally, progress, updates).await;
     tally.state()
-}
-
-/// Counts of a describe run.
-#[derive(Default)]
-struct Tally {
-    items: usize,
-    failed: usize,
-    first_failure: Option<String>,
-}
-
-impl Tally {
-    fn note_failure(&mut self, reason: String, lost_item: bool) {
-        if lost_item {
-            self.failed += 1;
-        }
-        self.first_failure.get_or_insert(reason);
-    }
-
-    fn state(self) -> SourceState {
-        match self.first_failure {
-            None => SourceState::Loaded { items: self.items },
-            Some(reason) if self.items == 0 && self.failed > 0 => {
-                SourceState::Unavailable { reason }
-            }
-            Some(reason) => SourceState::Partial {
-                items: self.items,
-                failed: self.failed,
-                reason,
-            },
-        }
-    }
-}
-
-async fn describe_one(iot: &Client, listed: Listed) -> Described {
-    let out = match iot
-        .describe_certificate()
-        .certificate_id(&listed.id)
-        .send()
-        .await
-    {
-        Ok(out) => out,
-        Err(e) => {
-            if matches!(
-                e.as_service_error(),
-                Some(DescribeCertificateError::ResourceNotFoundException(_))
-            ) {
-                return Described::Gone;
-            }
-            return Described::Failed(CallFailure::from_sdk("iot:DescribeCertificate", &e));
-        }
-    };
-    let Some(desc) = out.certificate_description() else {
-        return Described::Gone;
-    };
-    let pem = match parse_certificate_pem(desc.certificate_pem().unwrap_or_default()) {
-        Ok(parsed) => PemContents::Parsed(parsed),
-        Err(e) => PemContents::Unreadable(e),
-    };
-    let (things, policies, attachment_failure) = attachments(iot, &listed.arn).await;
-    Described::Record(
-        Box::new(CertificateRecord {
-            id: listed.id,
-            arn: listed.arn,
-            status: CertificateStatus::from_aws(desc.status().map_or("", |s| s.as_str())),
-            ca_certificate_id: desc
-                .ca_certificate_id()
-                .filter(|id| !id.is_empty())
-                .map(str::to_owned),
-            created: desc.creation_date().map(DateTime::secs),
-            last_modified: desc.last_modified_date().map(DateTime::secs),
-            generation_id: desc.generation_id().map(str::to_owned),
-            pem,
-            things,
-            policies,
-        }),
-        attachment_failure,
-    )
-}
-
-/// Things and policies attached to a certificate; the first failure, if any, is returned.
-async fn attachments(iot: &Client, arn: &str) -> (Vec<String>, Vec<String>, Option<CallFailure>) {
-    let mut failure = None;
-    let things = match iot
-        .list_principal_things()
-        .principal(arn)
-        .into_paginator()
-        .items()
-        .send()
-        .collect::<Result<Vec<_>, _>>()
-        .await
-    {
-        Ok(things) => things,
-        Err(e) => {
-            failure = Some(CallFailure::from_sdk("iot:ListPrincipalThings", &e));
-            Vec::new()
-        }
-    };
-    let policies = match iot
-        .list_attached_policies()
-        .target(arn)
-        .into_paginator()
-        .items()
-        .send()
-        .collect::<Result<Vec<_>, _>>()
-        .await
-    {
-        Ok(policies) => policies.into_iter().filter_map(|p| p.policy_name).collect(),
-        Err(e) => {
-            failure.get_or_insert(CallFailure::from_sdk("iot:ListAttachedPolicies", &e));
-            Vec::new()
-        }
-    };
-    (things, policies, failure)
 }

@@ -9,6 +9,7 @@ use aws_sdk_iot::types::{ActiveViolation, AuditFinding, MetricValue, ViolationEv
 use tokio::sync::mpsc;
 
 use super::LoadSettings;
+use super::budget::Outages;
 use super::snapshot::{deliver, now_secs};
 use crate::backend::error::CallFailure;
 use crate::backend::findings::{AuditFindingRecord, ViolationRecord};
@@ -26,31 +27,53 @@ pub const CERTIFICATE_CHECKS: [&str; 8] = [
     "CA_CERTIFICATE_KEY_QUALITY_CHECK",
 ];
 
-/// Loads Detect and Audit; reports both sources.
+/// Loads Detect and Audit, as `(detect, audit)` says; reports each source loaded. Their
+/// listings are small: all of it goes through `first` (the small retry budget of a first
+/// call); a definite no is noted in `outages`.
 pub(super) async fn load_defender(
-    iot: &Client,
+    first: &Client,
     settings: &LoadSettings,
+    (detect, audit): (bool, bool),
+    outages: &Outages,
     updates: &mpsc::Sender<BackendUpdate>,
 ) -> Vec<(Source, SourceState)> {
     let now = now_secs();
-    let detect = deliver(
-        updates,
-        Source::DefenderDetect,
-        read_detect(iot, now - settings.recent_hours * 3600, now).await,
-        BackendUpdate::Violations,
-    )
-    .await;
-    let audit = deliver(
-        updates,
-        Source::DefenderAudit,
-        read_audit(iot, now - settings.audit_days * 86_400, now).await,
-        BackendUpdate::AuditFindings,
-    )
-    .await;
-    vec![
-        (Source::DefenderDetect, detect),
-        (Source::DefenderAudit, audit),
-    ]
+    let detect = async {
+        if !detect {
+            return None;
+        }
+        let read = read_detect(first, now - settings.recent_hours * 3600, now).await;
+        if let Err(failure) = &read {
+            outages.first_call_failed(Source::DefenderDetect, failure);
+        }
+        let state = deliver(
+            updates,
+            Source::DefenderDetect,
+            read,
+            BackendUpdate::Violations,
+        )
+        .await;
+        Some((Source::DefenderDetect, state))
+    };
+    let audit = async {
+        if !audit {
+            return None;
+        }
+        let read = read_audit(first, now - settings.audit_days * 86_400, now).await;
+        if let Err(failure) = &read {
+            outages.first_call_failed(Source::DefenderAudit, failure);
+        }
+        let state = deliver(
+            updates,
+            Source::DefenderAudit,
+            read,
+            BackendUpdate::AuditFindings,
+        )
+        .await;
+        Some((Source::DefenderAudit, state))
+    };
+    let (detect, audit) = tokio::join!(detect, audit);
+    detect.into_iter().chain(audit).collect()
 }
 
 async fn read_detect(

@@ -3,9 +3,11 @@
 //! over `AWS_Things`, 100 things a page.
 
 use aws_sdk_iot::Client;
+use aws_sdk_iot::operation::get_indexing_configuration::GetIndexingConfigurationOutput;
 use aws_sdk_iot::types::ThingConnectivityIndexingMode;
 use tokio::sync::mpsc;
 
+use super::budget::Outages;
 use super::snapshot::{emit, finish};
 use crate::backend::error::CallFailure;
 use crate::backend::records::ConnectivityRecord;
@@ -16,12 +18,28 @@ pub const ALL_THINGS_QUERY: &str = "thingName:*";
 /// Upper bound on SearchIndex pages (100 things each): 10 million things.
 const MAX_PAGES: usize = 100_000;
 
-/// Loads connectivity from fleet indexing and reports the source.
+/// Loads connectivity from fleet indexing and reports the source. GetIndexingConfiguration,
+/// the first call, goes through `first` (the small retry budget); a definite no is noted in
+/// `outages`.
 pub(super) async fn load_connectivity(
+    first: &Client,
     iot: &Client,
+    outages: &Outages,
     updates: &mpsc::Sender<BackendUpdate>,
 ) -> SourceState {
-    let state = match read(iot, updates).await {
+    let config = match first.get_indexing_configuration().send().await {
+        Ok(config) => config,
+        Err(e) => {
+            let failure = CallFailure::from_sdk("iot:GetIndexingConfiguration", &e);
+            outages.first_call_failed(Source::FleetIndexing, &failure);
+            let state = SourceState::Unavailable {
+                reason: failure.to_string(),
+            };
+            finish(updates, Source::FleetIndexing, state.clone()).await;
+            return state;
+        }
+    };
+    let state = match read(iot, &config, updates).await {
         Ok(items) => SourceState::Loaded { items },
         Err(reason) => SourceState::Unavailable { reason },
     };
@@ -29,12 +47,11 @@ pub(super) async fn load_connectivity(
     state
 }
 
-async fn read(iot: &Client, updates: &mpsc::Sender<BackendUpdate>) -> Result<usize, String> {
-    let config = iot
-        .get_indexing_configuration()
-        .send()
-        .await
-        .map_err(|e| CallFailure::from_sdk("iot:GetIndexingConfiguration", &e).to_string())?;
+async fn read(
+    iot: &Client,
+    config: &GetIndexingConfigurationOutput,
+    updates: &mpsc::Sender<BackendUpdate>,
+) -> Result<usize, String> {
     let mode = config
         .thing_indexing_configuration()
         .and_then(|c| c.thing_connectivity_indexing_mode());

@@ -1,12 +1,14 @@
 //! Things, thing groups and policies: ListThings, ListThingGroups + ListThingsInThingGroup
 //! (groups are few, so this is far fewer calls than ListThingGroupsForThing per thing), the
-//! policies attached to each group, and ListPolicies.
+//! policies attached to each group, and ListPolicies. Each source's first call goes through
+//! the small retry budget ([`super::budget`]).
 
 use std::collections::HashMap;
 
 use aws_sdk_iot::Client;
 use tokio::sync::mpsc;
 
+use super::budget::Outages;
 use super::snapshot::{deliver, emit, finish};
 use crate::backend::error::CallFailure;
 use crate::backend::records::{GroupRecord, PolicyRecord, ThingRecord};
@@ -17,12 +19,54 @@ pub const FIRMWARE_ATTRIBUTE: &str = "firmware";
 /// Things per [`BackendUpdate::Things`] page.
 const PAGE: usize = 1000;
 
-/// Loads groups (with membership and policies) and then things; reports both sources.
+/// Loads groups (with membership and policies) and then things, as `(groups, things)` says;
+/// reports each source loaded. The first call of each goes through `first` (the small retry
+/// budget); a definite no is noted in `outages`.
 pub(super) async fn load_things_and_groups(
+    first: &Client,
     iot: &Client,
+    (groups, things): (bool, bool),
+    outages: &Outages,
     updates: &mpsc::Sender<BackendUpdate>,
 ) -> Vec<(Source, SourceState)> {
-    let (group_state, membership) = match load_groups(iot).await {
+    let mut states = Vec::new();
+    let mut membership = Membership::new();
+    if groups {
+        let state;
+        (state, membership) = load_group_source(first, iot, outages, updates).await;
+        states.push((Source::ThingGroups, state));
+    }
+    if things {
+        let thing_state = match load_things(first, iot, &membership, updates).await {
+            Ok(items) => SourceState::Loaded { items },
+            Err(failure) => {
+                if failure.first_call {
+                    outages.first_call_failed(Source::Things, &failure.call);
+                }
+                SourceState::Unavailable {
+                    reason: failure.call.to_string(),
+                }
+            }
+        };
+        finish(updates, Source::Things, thing_state.clone()).await;
+        states.push((Source::Things, thing_state));
+    }
+    states
+}
+
+/// A failed listing, and whether it was the source's first call.
+struct ListingFailure {
+    call: CallFailure,
+    first_call: bool,
+}
+
+async fn load_group_source(
+    first: &Client,
+    iot: &Client,
+    outages: &Outages,
+    updates: &mpsc::Sender<BackendUpdate>,
+) -> (SourceState, Membership) {
+    let (group_state, membership) = match load_groups(first, iot).await {
         Ok((groups, membership, failure)) => {
             let items = groups.len();
             emit(updates, BackendUpdate::ThingGroups(groups)).await;
@@ -36,34 +80,28 @@ pub(super) async fn load_things_and_groups(
             };
             (state, membership)
         }
-        Err(failure) => (
-            SourceState::Unavailable {
-                reason: failure.to_string(),
-            },
-            HashMap::new(),
-        ),
+        Err(failure) => {
+            outages.first_call_failed(Source::ThingGroups, &failure);
+            (
+                SourceState::Unavailable {
+                    reason: failure.to_string(),
+                },
+                HashMap::new(),
+            )
+        }
     };
     finish(updates, Source::ThingGroups, group_state.clone()).await;
-
-    let thing_state = match load_things(iot, &membership, updates).await {
-        Ok(items) => SourceState::Loaded { items },
-        Err(failure) => SourceState::Unavailable {
-            reason: failure.to_string(),
-        },
-    };
-    finish(updates, Source::Things, thing_state.clone()).await;
-    vec![
-        (Source::ThingGroups, group_state),
-        (Source::Things, thing_state),
-    ]
+    (group_state, membership)
 }
 
 type Membership = HashMap<String, Vec<String>>;
 
 async fn load_groups(
+    first: &Client,
     iot: &Client,
 ) -> Result<(Vec<GroupRecord>, Membership, Option<CallFailure>), CallFailure> {
-    let listed = iot
+    // Groups are few: the whole listing goes through the first call's budget.
+    let listed = first
         .list_thing_groups()
         .max_results(250)
         .into_paginator()
@@ -122,15 +160,28 @@ async fn load_groups(
 }
 
 async fn load_things(
+    first: &Client,
     iot: &Client,
     membership: &Membership,
     updates: &mpsc::Sender<BackendUpdate>,
-) -> Result<usize, CallFailure> {
-    let mut pages = iot.list_things().max_results(250).into_paginator().send();
+) -> Result<usize, ListingFailure> {
     let mut batch = Vec::with_capacity(PAGE);
     let mut count = 0;
-    while let Some(page) = pages.next().await {
-        let page = page.map_err(|e| CallFailure::from_sdk("iot:ListThings", &e))?;
+    let mut next_token: Option<String> = None;
+    let mut first_call = true;
+    loop {
+        let client = if first_call { first } else { iot };
+        let page = client
+            .list_things()
+            .max_results(250)
+            .set_next_token(next_token.take())
+            .send()
+            .await
+            .map_err(|e| ListingFailure {
+                call: CallFailure::from_sdk("iot:ListThings", &e),
+                first_call,
+            })?;
+        first_call = false;
         for thing in page.things() {
             let Some(name) = thing.thing_name() else {
                 continue;
@@ -151,6 +202,10 @@ async fn load_things(
         {
             return Ok(count);
         }
+        match page.next_token() {
+            Some(token) if !token.is_empty() => next_token = Some(token.to_owned()),
+            _ => break,
+        }
     }
     if !batch.is_empty() {
         emit(updates, BackendUpdate::Things(batch)).await;
@@ -158,12 +213,14 @@ async fn load_things(
     Ok(count)
 }
 
-/// Loads the policy names.
+/// Loads the policy names (few: the whole listing goes through `first`, the first call's
+/// budget); a definite no is noted in `outages`.
 pub(super) async fn load_policies(
-    iot: &Client,
+    first: &Client,
+    outages: &Outages,
     updates: &mpsc::Sender<BackendUpdate>,
 ) -> SourceState {
-    let read = iot
+    let read = first
         .list_policies()
         .page_size(250)
         .into_paginator()
@@ -183,5 +240,8 @@ pub(super) async fn load_policies(
                 .collect()
         })
         .map_err(|e| CallFailure::from_sdk("iot:ListPolicies", &e));
+    if let Err(failure) = &read {
+        outages.first_call_failed(Source::Policies, failure);
+    }
     deliver(updates, Source::Policies, read, BackendUpdate::Policies).await
 }

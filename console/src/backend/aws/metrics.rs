@@ -13,6 +13,7 @@ use aws_sdk_cloudwatch::types::{Dimension, Metric, MetricDataQuery, MetricStat};
 use tokio::sync::mpsc;
 
 use super::LoadSettings;
+use super::budget::Outages;
 use super::snapshot::{deliver, now_secs};
 use crate::backend::error::CallFailure;
 use crate::backend::findings::{IotMetric, MetricSeries};
@@ -23,20 +24,20 @@ const PERIOD: i32 = 3600;
 /// CloudWatch namespace of AWS IoT.
 const NAMESPACE: &str = "AWS/IoT";
 
-/// Loads the metrics and reports the source.
+/// Loads the metrics and reports the source. `cloudwatch` has the small retry budget of a
+/// first call (one query of every series); a definite no is noted in `outages`.
 pub(super) async fn load_metrics(
     cloudwatch: &Client,
     settings: &LoadSettings,
+    outages: &Outages,
     updates: &mpsc::Sender<BackendUpdate>,
 ) -> SourceState {
     let now = now_secs();
-    deliver(
-        updates,
-        Source::Metrics,
-        read(cloudwatch, now - settings.recent_hours * 3600, now).await,
-        BackendUpdate::Metrics,
-    )
-    .await
+    let read = read(cloudwatch, now - settings.recent_hours * 3600, now).await;
+    if let Err(failure) = &read {
+        outages.first_call_failed(Source::Metrics, failure);
+    }
+    deliver(updates, Source::Metrics, read, BackendUpdate::Metrics).await
 }
 
 /// The GetMetricData query for one metric.

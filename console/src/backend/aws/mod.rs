@@ -2,9 +2,12 @@
 //! aws-sdk-cloudwatch (`AWS/IoT` metrics) and live status over MQTT. Nothing here knows the
 //! lab: it answers the same API at another endpoint URL.
 
+mod attachments;
+mod budget;
 mod cas;
 mod certificates;
 mod defender;
+mod describe;
 mod evidence;
 mod indexing;
 mod inventory;
@@ -12,6 +15,7 @@ mod metrics;
 mod mutations;
 mod snapshot;
 
+pub use budget::{FIRST_CALL_ATTEMPTS, OUTAGE_LASTS};
 pub use evidence::ClaimRegistrations;
 
 use std::sync::Arc;
@@ -44,8 +48,8 @@ pub struct AwsTarget {
 /// Tuning of the snapshot load.
 #[derive(Debug, Clone)]
 pub struct LoadSettings {
-    /// Certificates described at once (each: DescribeCertificate, ListPrincipalThings,
-    /// ListAttachedPolicies). Lower it when throttled.
+    /// Certificates read at once (a new one: DescribeCertificate and ListPrincipalThings; one
+    /// whose status changed: ListPrincipalThings). Lower it when throttled.
     pub describe_concurrency: usize,
     /// Days of Device Defender audit findings to read.
     pub audit_days: i64,
@@ -86,6 +90,9 @@ pub async fn load_sdk_config(target: &AwsTarget, max_attempts: u32) -> SdkConfig
 pub struct AwsBackend {
     iot: aws_sdk_iot::Client,
     cloudwatch: aws_sdk_cloudwatch::Client,
+    /// The same clients with the small retry budget of a source's first call.
+    iot_first: aws_sdk_iot::Client,
+    cloudwatch_first: aws_sdk_cloudwatch::Client,
     settings: LoadSettings,
     describe_slots: Arc<Semaphore>,
     live: Option<LiveOptions>,
@@ -118,9 +125,24 @@ impl AwsBackend {
         settings: LoadSettings,
     ) -> Self {
         let describe_slots = Arc::new(Semaphore::new(settings.describe_concurrency.max(1)));
+        let iot_first = aws_sdk_iot::Client::from_conf(
+            iot.config()
+                .to_builder()
+                .retry_config(budget::first_call_retry())
+                .build(),
+        );
+        let cloudwatch_first = aws_sdk_cloudwatch::Client::from_conf(
+            cloudwatch
+                .config()
+                .to_builder()
+                .retry_config(budget::first_call_retry())
+                .build(),
+        );
         Self {
             iot,
             cloudwatch,
+            iot_first,
+            cloudwatch_first,
             settings,
             describe_slots,
             live: None,

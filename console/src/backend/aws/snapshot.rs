@@ -1,14 +1,18 @@
-//! One snapshot load: CAs first (certificates are linked to them), then certificates, while
-//! the other sources load alongside. Each source reports how it ended; none stops another.
+//! One snapshot load: every source side by side — CAs, the certificate listing and the
+//! policy side together (certificates are linked to their CA before they are sent), things
+//! and groups, policies, fleet indexing, Device Defender, CloudWatch. Each source reports how
+//! it ended; none stops another. A source remembered as unavailable is not asked
+//! ([`super::budget`]).
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use tokio::sync::mpsc;
 
 use super::AwsBackend;
+use super::budget::{Outages, skipped_reason};
 use super::cas::{CaIndex, LoadedCas, load_cas};
-use super::certificates::load_certificates;
-use super::{defender, indexing, inventory, metrics};
+use super::certificates::{self, ReadPlan};
+use super::{attachments, defender, indexing, inventory, metrics};
 use crate::backend::update::{
     BackendUpdate, Progress, SnapshotRequest, SnapshotSummary, Source, SourceState,
 };
@@ -53,15 +57,17 @@ pub(super) async fn finish(
     source: Source,
     state: SourceState,
 ) {
-    emit(
-        updates,
-        BackendUpdate::SourceFinished {
-            source,
-            state,
-            at: now_secs(),
-        },
-    )
-    .await;
+    finish_at(updates, source, state, now_secs()).await;
+}
+
+/// Reports a source's state as of `at` (a remembered outage keeps the time it was found).
+async fn finish_at(
+    updates: &mpsc::Sender<BackendUpdate>,
+    source: Source,
+    state: SourceState,
+    at: i64,
+) {
+    emit(updates, BackendUpdate::SourceFinished { source, state, at }).await;
 }
 
 pub(super) async fn load(
@@ -69,78 +75,138 @@ pub(super) async fn load(
     request: &SnapshotRequest,
     updates: &mpsc::Sender<BackendUpdate>,
 ) -> SnapshotSummary {
-    let iot = &backend.iot;
+    let (iot, first) = (&backend.iot, &backend.iot_first);
     let settings = &backend.settings;
+    let outages = Outages::new(&request.outages, now_secs());
     let wants = |source| request.wants(source);
+    // A source remembered as unavailable is not asked; it reports the remembered reason.
+    let mut skipped = Vec::new();
+    for source in Source::ALL {
+        if source == Source::CaCertificates || !wants(source) {
+            continue;
+        }
+        if let Some(outage) = outages.remembered(source) {
+            let state = SourceState::Unavailable {
+                reason: skipped_reason(outage, now_secs()),
+            };
+            finish_at(updates, source, state.clone(), outage.since).await;
+            skipped.push((source, state));
+        }
+    }
+    let runs = |source| wants(source) && outages.remembered(source).is_none();
 
-    // CAs come first even when only certificates are wanted: certificates are linked to them.
+    // CAs, the certificate listing and the policy side run side by side; certificates are
+    // linked to their CA once both are in.
     let registry = async {
         let mut states = Vec::new();
         let mut progress = Progress::default();
         if !wants(Source::CaCertificates) && !wants(Source::Certificates) {
             return (states, progress);
         }
-        let loaded = load_cas(iot, &request.known_ca_ids).await;
-        let index = CaIndex::new(&loaded.cas);
-        if wants(Source::CaCertificates) {
-            let state = ca_state(&loaded);
-            emit(updates, BackendUpdate::CaCertificates(loaded.cas)).await;
-            finish(updates, Source::CaCertificates, state.clone()).await;
-            states.push((Source::CaCertificates, state));
-        }
-        if wants(Source::Certificates) {
-            let (state, done) = load_certificates(
+        let cas = async {
+            let skip = outages
+                .remembered(Source::CaCertificates)
+                .map(|o| skipped_reason(o, now_secs()));
+            let (loaded, failed_call) = load_cas(first, iot, &request.known_ca_ids, skip).await;
+            if let Some(failure) = failed_call {
+                outages.first_call_failed(Source::CaCertificates, &failure);
+            }
+            let index = CaIndex::new(&loaded.cas);
+            if wants(Source::CaCertificates) {
+                let state = ca_state(&loaded);
+                emit(updates, BackendUpdate::CaCertificates(loaded.cas)).await;
+                finish(updates, Source::CaCertificates, state.clone()).await;
+                states.push((Source::CaCertificates, state));
+            }
+            index
+        };
+        let certificates = async {
+            if !runs(Source::Certificates) {
+                return None;
+            }
+            let listing = certificates::list(
+                first,
                 iot,
-                &backend.describe_slots,
-                settings.describe_concurrency,
-                &index,
                 &request.known_certificates,
+                &mut progress,
                 updates,
-            )
-            .await;
+            );
+            let policies = attachments::policies_by_certificate(first, iot);
+            let (listing, policies) = tokio::join!(listing, policies);
+            Some((listing, policies))
+        };
+        let (index, certificates) = tokio::join!(cas, certificates);
+        if let Some((listing, policies)) = certificates {
+            let state = match listing {
+                Err(failure) => {
+                    outages.first_call_failed(Source::Certificates, &failure);
+                    SourceState::Unavailable {
+                        reason: failure.to_string(),
+                    }
+                }
+                Ok(listing) => {
+                    let plan = ReadPlan {
+                        iot,
+                        slots: &backend.describe_slots,
+                        concurrency: settings.describe_concurrency,
+                        cas: &index,
+                        known_policy_targets: &request.known_policy_targets,
+                    };
+                    certificates::read(plan, listing, policies, &mut progress, updates).await
+                }
+            };
             finish(updates, Source::Certificates, state.clone()).await;
             states.push((Source::Certificates, state));
-            progress = done;
         }
         (states, progress)
     };
     let inventory = async {
-        if wants(Source::Things) || wants(Source::ThingGroups) {
-            inventory::load_things_and_groups(iot, updates).await
+        if runs(Source::Things) || runs(Source::ThingGroups) {
+            inventory::load_things_and_groups(
+                first,
+                iot,
+                (runs(Source::ThingGroups), runs(Source::Things)),
+                &outages,
+                updates,
+            )
+            .await
         } else {
             Vec::new()
         }
     };
     let policies = async {
-        if wants(Source::Policies) {
+        if runs(Source::Policies) {
             vec![(
                 Source::Policies,
-                inventory::load_policies(iot, updates).await,
+                inventory::load_policies(first, &outages, updates).await,
             )]
         } else {
             Vec::new()
         }
     };
     let indexing = async {
-        if wants(Source::FleetIndexing) {
+        if runs(Source::FleetIndexing) {
             vec![(
                 Source::FleetIndexing,
-                indexing::load_connectivity(iot, updates).await,
+                indexing::load_connectivity(first, iot, &outages, updates).await,
             )]
         } else {
             Vec::new()
         }
     };
     let defender = async {
-        if wants(Source::DefenderDetect) || wants(Source::DefenderAudit) {
-            defender::load_defender(iot, settings, updates).await
+        let detect = runs(Source::DefenderDetect);
+        let audit = runs(Source::DefenderAudit);
+        if detect || audit {
+            defender::load_defender(first, settings, (detect, audit), &outages, updates).await
         } else {
             Vec::new()
         }
     };
     let metrics = async {
-        if wants(Source::Metrics) {
-            let state = metrics::load_metrics(&backend.cloudwatch, settings, updates).await;
+        if runs(Source::Metrics) {
+            let state =
+                metrics::load_metrics(&backend.cloudwatch_first, settings, &outages, updates).await;
             vec![(Source::Metrics, state)]
         } else {
             Vec::new()
@@ -150,10 +216,14 @@ pub(super) async fn load(
     let ((registry_states, progress), inventory, policies, indexing, defender, metrics) =
         tokio::join!(registry, inventory, policies, indexing, defender, metrics);
     let mut sources = registry_states;
-    for states in [inventory, policies, indexing, defender, metrics] {
+    for states in [skipped, inventory, policies, indexing, defender, metrics] {
         sources.extend(states);
     }
-    SnapshotSummary { sources, progress }
+    SnapshotSummary {
+        sources,
+        progress,
+        outages: outages.into_vec(),
+    }
 }
 
 fn ca_state(loaded: &LoadedCas) -> SourceState {
@@ -161,7 +231,7 @@ fn ca_state(loaded: &LoadedCas) -> SourceState {
     match (&loaded.listing_failure, loaded.describe_failures.first()) {
         (None, None) => SourceState::Loaded { items },
         (Some(listing), _) if items == 0 => SourceState::Unavailable {
-            reason: listing.to_string(),
+            reason: listing.clone(),
         },
         (Some(listing), _) => SourceState::Partial {
             items,
