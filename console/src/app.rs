@@ -32,7 +32,7 @@ pub fn run(cli: &Cli) -> u8 {
         Ok(code) => code,
         Err(failure) => {
             let _ = out.flush();
-            eprintln!("fleetid: {}", failure.message);
+            crate::stderr::lines(&format!("fleetid: {}", failure.message));
             failure.code
         }
     }
@@ -94,7 +94,7 @@ pub fn run_to(cli: &Cli, out: &mut dyn Write) -> Result<u8, Failure> {
     // Anomaly triage kept by the TUI; a store that cannot be read fails below.
     let triage = match &cache {
         Ok(store) => store.triage(&env.name, now).unwrap_or_else(|e| {
-            eprintln!("fleetid: {e}; anomalies are shown untriaged");
+            crate::stderr::message(&format!("{e}; anomalies are shown untriaged"));
             TriageMap::new()
         }),
         Err(_) => TriageMap::new(),
@@ -478,7 +478,7 @@ fn fleet_state(
         })
         .map_err(|e: crate::doctor::account::AccountError| fail(e.exit_code(), e.to_string()))?;
     if let Err(e) = store.set_source_outages(&env.name, &refreshed.outages) {
-        eprintln!("fleetid: {e}");
+        crate::stderr::message(&e.to_string());
     }
     match refreshed.certificate_problem {
         Some(reason) if !had_cache => {
@@ -488,14 +488,14 @@ fn fleet_state(
             ));
         }
         Some(reason) => {
-            eprintln!(
-                "fleetid: reading certificates from AWS failed ({reason}); showing the cached snapshot"
-            );
+            crate::stderr::message(&format!(
+                "reading certificates from AWS failed ({reason}); showing the cached snapshot"
+            ));
         }
         None => {}
     }
     if let Err(e) = store.save(&env.name, &state, ctx.now()) {
-        eprintln!("fleetid: {e}");
+        crate::stderr::message(&e.to_string());
     }
     Ok((state, Some(backend)))
 }

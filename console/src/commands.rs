@@ -262,7 +262,10 @@ pub fn follow_triaged(
             OutputFormat::Json => {
                 if let serde_json::Value::Array(items) = &report.data {
                     for item in items {
-                        writeln!(output.out, "{}", render::sorted(item.clone()))?;
+                        let line =
+                            render::json::to_terminal_safe_json_line(&render::sorted(item.clone()))
+                                .map_err(io::Error::other)?;
+                        writeln!(output.out, "{line}")?;
                     }
                 }
             }

@@ -19,7 +19,8 @@ use crate::cli::{DemoArgs, GlobalArgs};
 use crate::config::{Environment, EnvironmentConfig};
 use crate::context::{Connection, Context, ContextError};
 use crate::interactive;
-use crate::render::sanitize;
+use crate::safe_text::SafeText;
+use crate::stderr;
 use crate::tui::TuiError;
 
 /// How long the fleet may take to boot before the demo goes on without the rest.
@@ -83,10 +84,10 @@ pub fn run(
         status_interval: STATUS_INTERVAL,
         ..LabOptions::default()
     }))?;
-    eprintln!(
+    stderr::line(&SafeText::from_string(format!(
         "fleetid demo: lab API on {}, MQTT on {}; {} devices booting (Ctrl-C stops)",
         lab.endpoint_url, lab.mqtt_addr, args.devices
-    );
+    )));
     let booted = runtime.block_on(boot(&lab, started));
     let (ctx, result) = match booted {
         Ok(Booted::Interrupted) => (Arc::new(ctx), Ok(())),
@@ -101,9 +102,9 @@ pub fn run(
         }
         Err(e) => (Arc::new(ctx), Err(e)),
     };
-    eprintln!("fleetid demo: stopping the lab");
+    stderr::line(&SafeText::new("fleetid demo: stopping the lab"));
     ctx.runtime()?.block_on(lab.shutdown());
-    eprintln!("fleetid demo: stopped");
+    stderr::line(&SafeText::new("fleetid demo: stopped"));
     result
 }
 
@@ -140,10 +141,9 @@ async fn boot(lab: &LabHandle, started: Instant) -> Result<Booted, DemoError> {
     let last = loop {
         let now = *progress.borrow_and_update();
         if terminal {
-            eprint!("\r\x1b[2K{}", progress_line(&now));
-            let _ = io::stderr().flush();
+            stderr::progress(&SafeText::from_string(progress_line(&now)));
         } else if last_line.is_none_or(|t| t.elapsed() >= PLAIN_PROGRESS_EVERY) {
-            eprintln!("{}", progress_line(&now));
+            stderr::line(&SafeText::from_string(progress_line(&now)));
             last_line = Some(Instant::now());
         }
         if now.provisioned + now.rejected >= registrations && now.connected >= steadily_connected {
@@ -156,27 +156,28 @@ async fn boot(lab: &LabHandle, started: Instant) -> Result<Booted, DemoError> {
                 }
             }
             () = &mut deadline => {
-                eprintln!(
-                    "\nfleetid demo: the fleet is still booting after {} s; going on",
+                stderr::blank();
+                stderr::line(&SafeText::from_string(format!(
+                    "fleetid demo: the fleet is still booting after {} s; going on",
                     BOOT_DEADLINE.as_secs()
-                );
+                )));
                 break now;
             }
             signal = &mut ctrl_c => {
                 signal.map_err(DemoError::Signal)?;
-                eprintln!();
+                stderr::blank();
                 return Ok(Booted::Interrupted);
             }
         }
     };
     if terminal {
-        eprintln!();
+        stderr::blank();
     }
-    eprintln!(
+    stderr::line(&SafeText::from_string(format!(
         "fleetid demo: fleet booted in {:.1} s: {}",
         started.elapsed().as_secs_f64(),
         progress_line(&last)
-    );
+    )));
     Ok(Booted::Ready)
 }
 
@@ -208,7 +209,7 @@ async fn headless(lab: &LabHandle, out: &mut dyn Write) -> Result<(), DemoError>
             lines.push(format!(
                 "rejected: {} {}",
                 outcome.certificate_id,
-                sanitize(reason)
+                SafeText::new(reason)
             ));
         }
     }

@@ -2,6 +2,9 @@
 //!
 //! `main.rs` is thin; everything it calls lives here so tests can reach it.
 
+// Messages go to stderr through `stderr`, which writes only sanitized text.
+#![deny(clippy::print_stderr)]
+
 pub mod app;
 pub mod backend;
 pub mod cli;
@@ -18,5 +21,7 @@ pub mod model;
 pub mod ops;
 pub mod refresh;
 pub mod render;
+pub mod safe_text;
+pub mod stderr;
 pub mod store;
 pub mod tui;

@@ -2,7 +2,7 @@
 //! loads what is new or changed (page by page through a bounded channel), the model applies
 //! it, and progress is shown on stderr while it runs.
 
-use std::io::{IsTerminal, Write};
+use std::io::IsTerminal;
 
 use tokio::sync::mpsc;
 
@@ -10,6 +10,7 @@ use crate::backend::aws::AwsBackend;
 use crate::backend::{BackendUpdate, FleetBackend, SourceOutage};
 use crate::feed;
 use crate::model::{FleetState, FleetUpdate, Source, SourceState, UnixTime};
+use crate::safe_text::SafeText;
 
 /// Updates waiting between the backend and the model; a slow model slows the load.
 const CHANNEL_DEPTH: usize = 64;
@@ -50,7 +51,7 @@ pub async fn refresh(
     };
     let (summary, ()) = tokio::join!(load, apply);
     if show_progress {
-        eprint!("\r\x1b[2K");
+        crate::stderr::clear_progress();
     }
     let certificate_problem = match state.sources().get(&Source::Certificates).map(|s| &s.state) {
         Some(SourceState::Unavailable { reason }) => Some(reason.to_string()),
@@ -70,8 +71,9 @@ fn progress(change: &FleetUpdate) {
     } = change
     {
         let total = total.map_or_else(|| "?".to_owned(), |t| t.to_string());
-        eprint!("\rloading certificates: {done}/{total}");
-        let _ = std::io::stderr().flush();
+        crate::stderr::progress(&SafeText::from_string(format!(
+            "loading certificates: {done}/{total}"
+        )));
     }
 }
 
@@ -84,7 +86,7 @@ pub fn follow(
     let (tx, mut rx) = mpsc::channel::<BackendUpdate>(CHANNEL_DEPTH);
     runtime.spawn(async move {
         if let Err(e) = backend.follow_live(tx).await {
-            eprintln!("fleetid: live status: {e}");
+            crate::stderr::message(&format!("live status: {e}"));
         }
     });
     std::iter::from_fn(move || rx.blocking_recv())

@@ -71,6 +71,7 @@ fn audit_lists_newest_first_and_verify_fails_with_7_on_a_changed_row() {
     }
     let out = sandbox.run(&["audit", "--verify", "--output", "json"]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(!out.stdout.contains(&0x1b), "{}", text(&out.stdout));
     let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(json["kind"], "audit");
     let sequences: Vec<i64> = json["data"]["entries"]
@@ -84,7 +85,8 @@ fn audit_lists_newest_first_and_verify_fails_with_7_on_a_changed_row() {
         [3, 1],
         "only the default environment, newest first"
     );
-    assert_eq!(json["data"]["entries"][0]["targets"][0], "x\u{fffd}[2Jy");
+    // JSON keeps the exact value, escaped.
+    assert_eq!(json["data"]["entries"][0]["targets"][0], "x\u{1b}[2Jy");
     assert_eq!(json["data"]["verification"]["intact"], true);
     assert_eq!(json["data"]["verification"]["entries"], 3);
 

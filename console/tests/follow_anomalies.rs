@@ -38,6 +38,7 @@ fn prints_open_anomalies_then_only_new_or_changed_ones() {
         .expect("follow runs to the end of the stream");
     assert_eq!(code, 0);
     let text = String::from_utf8(buffer).expect("utf-8");
+    assert!(!text.contains('\u{1b}'), "{text}");
     let lines: Vec<serde_json::Value> = text
         .lines()
         .map(|l| serde_json::from_str(l).expect("one JSON object per line"))
@@ -55,7 +56,7 @@ fn prints_open_anomalies_then_only_new_or_changed_ones() {
         seen,
         vec![
             ("a", "first"),
-            ("b", "second\u{FFFD}[31m"),
+            ("b", "second\u{1b}[31m"),
             ("a", "first, again")
         ]
     );

@@ -5,9 +5,8 @@ use fleetid::model::{
     AnomalyRecord, CertQuery, Cohort, FleetState, FleetUpdate, HealthPolicy, SECONDS_PER_DAY,
     Severity, Source, SourceState, ThingRecord, UnixTime, synthetic,
 };
-use fleetid::render::{
-    self, CheckOutcome, DoctorCheck, OutputFormat, REPLACEMENT, RenderOptions, Report,
-};
+use fleetid::render::{self, CheckOutcome, DoctorCheck, OutputFormat, RenderOptions, Report};
+use fleetid::safe_text::{REPLACEMENT, is_neutralized};
 
 /// 2026-11-25T08:00:00Z
 const NOW: UnixTime = UnixTime(1_795_593_600);
@@ -82,9 +81,9 @@ fn all_formats(report: &Report) -> String {
 fn assert_terminal_safe(text: &str) {
     let bad: Vec<char> = text
         .chars()
-        .filter(|&c| c.is_control() && c != '\n' && c != '\r')
+        .filter(|&c| is_neutralized(c) && c != '\n' && c != '\r')
         .collect();
-    assert!(bad.is_empty(), "control characters in output: {bad:?}");
+    assert!(bad.is_empty(), "unsafe characters in output: {bad:?}");
 }
 
 #[test]

@@ -1,13 +1,13 @@
 //! What must hold for the console's reading of any certificate PEM AWS hands back (a device
 //! chose its subject): parsing never panics, the fingerprint is 64 lower-case hex digits, the
-//! serial and key identifiers are lower-case hex, and the names the views show come out of the
-//! sanitizer without a control character. Shared by the fuzz target and the corpus replay test
+//! serial and key identifiers are lower-case hex, and the names the views show come out of
+//! `SafeText` without a control, bidirectional or invisible character. Shared by the fuzz target and the corpus replay test
 //! (`tests/fuzz_corpus.rs`).
 //!
 //! Input layout: one flags byte (bit 0: the rest is DER to armour as PEM; otherwise PEM text).
 
 use fleetid::backend::x509::parse_certificate_pem;
-use fleetid::render::sanitize;
+use fleetid::safe_text::{SafeText, is_neutralized};
 
 /// Checks one input; panics on a violation.
 pub fn check(data: &[u8]) {
@@ -39,10 +39,10 @@ pub fn check(data: &[u8]) {
     .into_iter()
     .flatten()
     {
-        let shown = sanitize(name);
+        let shown = SafeText::new(name);
         assert!(
-            !shown.chars().any(char::is_control),
-            "sanitized name {shown:?} holds a control character"
+            !shown.as_str().chars().any(is_neutralized),
+            "shown name {shown:?} holds a character a terminal could act on"
         );
     }
 }

@@ -18,7 +18,9 @@ use crate::cli::{ApplyArgs, TargetArgs};
 use crate::context::{Context, MutationPermit};
 use crate::exit;
 use crate::model::FleetState;
-use crate::render::{OutputFormat, sanitize};
+use crate::render::OutputFormat;
+use crate::render::json::to_terminal_safe_json;
+use crate::safe_text::SafeText;
 use crate::store::Store;
 use crate::store::audit::Decision;
 use crate::store::journal::Freeze;
@@ -236,7 +238,7 @@ pub fn refuse_read_only(ctx: &Context, mutation: &Mutation<'_>) -> Stop {
             Decision::RefusedReadOnly,
             "nothing was changed",
         ) {
-            eprintln!("fleetid: the audit log: {e}");
+            crate::stderr::message(&format!("the audit log: {e}"));
         }
     }
     read_only(ctx)
@@ -260,16 +262,15 @@ fn progress_sender() -> mpsc::UnboundedSender<ApplyProgress> {
         let mut last = None;
         while let Some(p) = rx.recv().await {
             if terminal {
-                eprint!(
-                    "\r\x1b[2Kapplying: {}/{} calls, {} failed",
+                crate::stderr::progress(&SafeText::from_string(format!(
+                    "applying: {}/{} calls, {} failed",
                     p.finished, p.total, p.failed
-                );
-                let _ = std::io::stderr().flush();
+                )));
             }
             last = Some(p);
         }
         if terminal && last.is_some() {
-            eprint!("\r\x1b[2K");
+            crate::stderr::clear_progress();
         }
     });
     tx
@@ -305,7 +306,7 @@ fn io(e: &std::io::Error) -> Stop {
 }
 
 fn json(value: &impl serde::Serialize, out: &mut dyn Write) -> Result<(), Stop> {
-    let text = serde_json::to_string_pretty(value)
+    let text = to_terminal_safe_json(value)
         .map_err(|e| stop(exit::FAILURE, format!("encoding JSON: {e}")))?;
     writeln!(out, "{text}").map_err(|e| io(&e))
 }
@@ -329,7 +330,7 @@ pub fn print_plan(plan: &Plan, format: OutputFormat, out: &mut dyn Write) -> Res
                 text.push_str(&format!(
                     "{i},{},{cert},\"{}\"\n",
                     step.call.operation(),
-                    sanitize(&call).replace('"', "\"\"")
+                    SafeText::new(&call).as_str().replace('"', "\"\"")
                 ));
             }
             out.write_all(text.as_bytes()).map_err(|e| io(&e))
@@ -358,7 +359,7 @@ pub fn print_plan(plan: &Plan, format: OutputFormat, out: &mut dyn Write) -> Res
                 text.push_str(&format!("warning: {warning}\n"));
             }
             for evidence in &plan.evidence {
-                text.push_str(&format!("evidence: {}\n", sanitize(evidence)));
+                text.push_str(&format!("evidence: {}\n", SafeText::new(evidence)));
             }
             let r = &plan.radius;
             for (title, map) in [
@@ -368,14 +369,14 @@ pub fn print_plan(plan: &Plan, format: OutputFormat, out: &mut dyn Write) -> Res
             ] {
                 let parts: Vec<String> = map
                     .iter()
-                    .map(|(k, v)| format!("{} {v}", sanitize(k)))
+                    .map(|(k, v)| format!("{} {v}", SafeText::new(k)))
                     .collect();
                 text.push_str(&format!("{title}: {}\n", parts.join(", ")));
             }
             text.push_str("calls, in order:\n");
             for (i, step) in plan.steps.iter().enumerate() {
                 let call = serde_json::to_string(&step.call).unwrap_or_default();
-                text.push_str(&format!("  {:>4}  {}\n", i + 1, sanitize(&call)));
+                text.push_str(&format!("  {:>4}  {}\n", i + 1, SafeText::new(&call)));
             }
             out.write_all(text.as_bytes()).map_err(|e| io(&e))
         }
@@ -401,7 +402,7 @@ pub fn print_report(
                 text.push_str(&format!(
                     "{},{},{},{},{},{},{},{}\n",
                     t.certificate_id,
-                    sanitize(&t.things.join(" ")),
+                    SafeText::new(&t.things.join(" ")),
                     t.status_after.as_deref().unwrap_or(""),
                     t.deny_all_attached.map_or(String::new(), |b| b.to_string()),
                     t.quarantined.map_or(String::new(), |b| b.to_string()),
@@ -452,7 +453,7 @@ pub fn print_report(
                 text.push_str(&format!(
                     "{:<14} {:<24} {:<9} {:<8} {:<11} {:<12} {:>9}  {}\n",
                     &t.certificate_id[..t.certificate_id.len().min(12)],
-                    sanitize(&t.things.join(",")),
+                    SafeText::new(&t.things.join(",")),
                     t.status_after.as_deref().unwrap_or("?"),
                     yes_no(t.deny_all_attached),
                     yes_no(t.quarantined),
@@ -466,7 +467,7 @@ pub fn print_report(
                         "    {} {}: {}\n",
                         c.operation,
                         c.result,
-                        sanitize(c.detail.as_deref().unwrap_or(""))
+                        SafeText::new(c.detail.as_deref().unwrap_or(""))
                     ));
                 }
             }

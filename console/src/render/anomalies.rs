@@ -3,9 +3,9 @@
 
 use serde_json::{Value, json};
 
-use super::sanitize::clean;
 use super::{Report, Table, freshness};
 use crate::model::{AnomalyRecord, FleetState, UnixTime};
+use crate::safe_text::SafeText;
 use crate::store::triage::{TriageMap, TriageState};
 
 /// Open anomalies (cleared ones only when `include_cleared`), most severe and newest first.
@@ -82,28 +82,31 @@ fn rows(state: &FleetState, items: &[&AnomalyRecord], triage: &TriageMap, now: U
             )),
             _ => None,
         };
-        table.push([
-            a.severity.as_str().to_owned(),
-            a.at.rfc3339(),
-            a.source.name().to_owned(),
-            a.kind.to_string(),
-            a.thing.as_deref().unwrap_or("").to_owned(),
-            a.certificate.map_or_else(String::new, |c| c.short(16)),
-            format!(
-                "{}{}",
-                mark.as_ref().map_or("", |(text, _)| text.as_str()),
-                a.summary
-            ),
-        ]);
+        table.push(
+            [
+                a.severity.as_str().to_owned(),
+                a.at.rfc3339(),
+                a.source.name().to_owned(),
+                a.kind.to_string(),
+                a.thing.as_deref().unwrap_or("").to_owned(),
+                a.certificate.map_or_else(String::new, |c| c.short(16)),
+                format!(
+                    "{}{}",
+                    mark.as_ref().map_or("", |(text, _)| text.as_str()),
+                    a.summary
+                ),
+            ]
+            .map(SafeText::from_string),
+        );
         let mut item = json!({
-            "id": clean(&a.id),
+            "id": &*a.id,
             "severity": a.severity.as_str(),
             "at": a.at.rfc3339(),
             "source": a.source.name(),
-            "kind": clean(&a.kind),
-            "thing": a.thing.as_deref().map(clean),
+            "kind": &*a.kind,
+            "thing": a.thing.as_deref(),
             "certificate": a.certificate.map(|c| c.to_string()),
-            "summary": clean(&a.summary),
+            "summary": &*a.summary,
             "cleared": a.cleared,
         });
         if let (Some((_, value)), Value::Object(fields)) = (mark, &mut item) {

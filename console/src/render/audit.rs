@@ -2,9 +2,9 @@
 
 use serde_json::{Value, json};
 
-use super::sanitize::clean;
 use super::{Report, Table};
 use crate::model::UnixTime;
+use crate::safe_text::SafeText;
 use crate::store::audit::AuditEntry;
 
 /// What `--verify` found.
@@ -41,34 +41,37 @@ pub fn audit_report(entries: &[AuditEntry], check: Option<&ChainCheck>, now: Uni
     for entry in entries {
         let f = &entry.fields;
         let hash = hex::encode(entry.hash);
-        table.push([
-            entry.sequence.to_string(),
-            f.at.rfc3339(),
-            f.environment.clone(),
-            f.os_user.clone(),
-            f.principal
-                .clone()
-                .or_else(|| f.account.clone())
-                .unwrap_or_default(),
-            f.action.clone(),
-            f.targets.join(" "),
-            f.plan.clone(),
-            f.decision.as_str().to_owned(),
-            f.outcome.clone(),
-            hash[..16].to_owned(),
-        ]);
+        table.push(
+            [
+                entry.sequence.to_string(),
+                f.at.rfc3339(),
+                f.environment.clone(),
+                f.os_user.clone(),
+                f.principal
+                    .clone()
+                    .or_else(|| f.account.clone())
+                    .unwrap_or_default(),
+                f.action.clone(),
+                f.targets.join(" "),
+                f.plan.clone(),
+                f.decision.as_str().to_owned(),
+                f.outcome.clone(),
+                hash[..16].to_owned(),
+            ]
+            .map(SafeText::from_string),
+        );
         data.push(json!({
             "sequence": entry.sequence,
             "at": f.at.rfc3339(),
-            "environment": clean(&f.environment),
-            "os_user": clean(&f.os_user),
-            "principal": f.principal.as_deref().map(clean),
-            "account": f.account.as_deref().map(clean),
-            "action": clean(&f.action),
-            "targets": f.targets.iter().map(|t| clean(t)).collect::<Vec<_>>(),
-            "plan": clean(&f.plan),
+            "environment": f.environment,
+            "os_user": f.os_user,
+            "principal": f.principal,
+            "account": f.account,
+            "action": f.action,
+            "targets": f.targets,
+            "plan": f.plan,
             "decision": f.decision.as_str(),
-            "outcome": clean(&f.outcome),
+            "outcome": f.outcome,
             "prev_hash": hex::encode(entry.prev_hash),
             "hash": hash,
         }));
@@ -76,17 +79,19 @@ pub fn audit_report(entries: &[AuditEntry], check: Option<&ChainCheck>, now: Uni
     let verification = check.map(|check| match check {
         ChainCheck::Intact(n) => json!({"intact": true, "entries": n}),
         ChainCheck::Broken { sequence, reason } => {
-            json!({"intact": false, "broken_at": sequence, "reason": clean(reason)})
+            json!({"intact": false, "broken_at": sequence, "reason": reason})
         }
     });
     let text = check.map(|check| {
-        let line = match check {
-            ChainCheck::Intact(n) => format!("chain: intact ({n} entries verified)\n"),
+        let verdict = match check {
+            ChainCheck::Intact(n) => format!("chain: intact ({n} entries verified)"),
             ChainCheck::Broken { sequence, reason } => {
-                format!("chain: BROKEN at entry {sequence}: {}\n", clean(reason))
+                format!("chain: BROKEN at entry {sequence}: {reason}")
             }
         };
-        table.to_text(false) + &line
+        let mut lines = SafeText::lines(&table.to_text(false));
+        lines.push(SafeText::from_string(verdict));
+        lines
     });
     Report {
         kind: "audit",
@@ -127,11 +132,20 @@ mod tests {
             reason: "changed".into(),
         };
         let report = audit_report(&[entry], Some(&check), UnixTime(1_795_593_600));
-        let text = report.text.clone().unwrap_or_default();
+        let text = crate::render::render(
+            &report,
+            crate::render::OutputFormat::Table,
+            crate::render::RenderOptions::default(),
+        );
         assert!(!text.contains('\u{1b}'), "{text}");
+        assert!(text.contains("x\u{FFFD}]0;owned\u{FFFD}y"), "{text}");
         assert!(text.contains("chain: BROKEN at entry 7"), "{text}");
         assert_eq!(report.data["verification"]["broken_at"], 7);
-        assert!(!report.data.to_string().contains('\u{1b}'));
+        // JSON keeps the exact value; its encoder escapes it.
+        assert_eq!(
+            report.data["entries"][0]["targets"][0],
+            "x\u{1b}]0;owned\u{7}y"
+        );
         assert_eq!(report.data["entries"][0]["hash"], "ab".repeat(32));
     }
 }

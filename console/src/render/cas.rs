@@ -2,14 +2,14 @@
 
 use serde_json::{Value, json};
 
-use super::sanitize::clean;
 use super::{Report, Table, freshness};
 use crate::model::{CaNode, FleetState, UnixTime};
+use crate::safe_text::SafeText;
 
 fn node_json(node: &CaNode) -> Value {
     json!({
         "id": node.id.to_string(),
-        "subject": clean(&node.subject),
+        "subject": node.subject,
         "status": node.status.as_aws_str(),
         "registered": node.registered,
         "not_after": node.not_after.map(UnixTime::rfc3339),
@@ -35,14 +35,17 @@ fn rows(tree: &[CaNode], indent: bool) -> Table {
             } else {
                 node.subject.clone()
             };
-            table.push([
-                node.id.short(16),
-                node.status.as_aws_str().to_owned(),
-                subject,
-                node.not_after.map_or_else(String::new, |t| t.day().iso()),
-                node.active_direct.to_string(),
-                node.active_total.to_string(),
-            ]);
+            table.push(
+                [
+                    node.id.short(16),
+                    node.status.as_aws_str().to_owned(),
+                    subject,
+                    node.not_after.map_or_else(String::new, |t| t.day().iso()),
+                    node.active_direct.to_string(),
+                    node.active_total.to_string(),
+                ]
+                .map(SafeText::from_string),
+            );
         }
     }
     table

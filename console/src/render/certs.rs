@@ -2,9 +2,9 @@
 
 use serde_json::{Value, json};
 
-use super::sanitize::clean;
 use super::{Report, Table, freshness};
 use crate::model::{CertView, FleetState, UnixTime, days_until};
+use crate::safe_text::SafeText;
 
 fn subject_cn(subject: &str) -> &str {
     subject
@@ -29,23 +29,23 @@ fn cert_json(state: &FleetState, cert: &CertView<'_>, now: UnixTime) -> Value {
     let record = cert.record;
     let (fields, problem) = match &record.parsed {
         Ok(f) => (Some(f), None),
-        Err(p) => (None, Some(clean(&p.reason))),
+        Err(p) => (None, Some(&*p.reason)),
     };
     json!({
         "id": record.id.to_string(),
         "status": record.status.as_aws_str(),
         "ca_id": record.ca.map(|c| c.to_string()),
         "ca": ca_label(state, cert),
-        "subject": fields.map(|f| clean(&f.subject)),
-        "issuer": fields.map(|f| clean(&f.issuer)),
-        "serial": fields.map(|f| clean(&f.serial)),
+        "subject": fields.map(|f| &*f.subject),
+        "issuer": fields.map(|f| &*f.issuer),
+        "serial": fields.map(|f| &*f.serial),
         "key": fields.map(|f| f.key.label()),
         "not_before": fields.map(|f| f.not_before.rfc3339()),
         "not_after": fields.map(|f| f.not_after.rfc3339()),
         "days_left": fields.map(|f| days_until(now, f.not_after)),
-        "things": cert.things().map(clean).collect::<Vec<_>>(),
-        "groups": cert.groups().into_iter().map(clean).collect::<Vec<_>>(),
-        "firmware": cert.firmware().map(clean),
+        "things": cert.things().collect::<Vec<_>>(),
+        "groups": cert.groups(),
+        "firmware": cert.firmware(),
         "created": record.created.rfc3339(),
         "last_modified": record.last_modified.rfc3339(),
         "pem_problem": problem,
@@ -72,17 +72,20 @@ pub fn certs_report(state: &FleetState, certs: &[CertView<'_>], now: UnixTime) -
                 format!("(unreadable PEM: {})", p.reason),
             ),
         };
-        table.push([
-            record.id.short(16),
-            record.status.as_aws_str().to_owned(),
-            expires,
-            days,
-            ca_label(state, cert),
-            subject,
-            cert.things().collect::<Vec<_>>().join(" "),
-            cert.groups().join(" "),
-            cert.firmware().unwrap_or("").to_owned(),
-        ]);
+        table.push(
+            [
+                record.id.short(16),
+                record.status.as_aws_str().to_owned(),
+                expires,
+                days,
+                ca_label(state, cert),
+                subject,
+                cert.things().collect::<Vec<_>>().join(" "),
+                cert.groups().join(" "),
+                cert.firmware().unwrap_or("").to_owned(),
+            ]
+            .map(SafeText::from_string),
+        );
     }
     Report {
         kind: "certificates",
@@ -107,7 +110,7 @@ pub fn cert_show_report(state: &FleetState, cert: &CertView<'_>, now: UnixTime) 
             p.certificates.contains(&cert.record.id)
                 || p.groups.iter().any(|g| groups.contains(&&**g))
         })
-        .map(|p| clean(&p.name))
+        .map(|p| p.name.to_string())
         .collect();
     data["policies"] = json!(policies);
     let mut table = Table::new(&["FIELD", "VALUE"]);
@@ -123,7 +126,7 @@ pub fn cert_show_report(state: &FleetState, cert: &CertView<'_>, now: UnixTime) 
                 Some(Value::Null) | None => String::new(),
                 Some(other) => other.to_string(),
             };
-            table.push([(*key).to_owned(), value]);
+            table.push([(*key).to_owned(), value].map(SafeText::from_string));
         }
     }
     Report {

@@ -4,6 +4,7 @@ use serde_json::{Value, json};
 
 use super::{Report, Table};
 use crate::model::UnixTime;
+use crate::safe_text::SafeText;
 
 /// How one check came out.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -46,21 +47,24 @@ pub struct DoctorCheck {
 pub fn doctor_report(checks: &[DoctorCheck], now: UnixTime) -> Report {
     let mut table = Table::new(&["CHECK", "RESULT", "DETAIL", "HINT"]);
     for c in checks {
-        table.push([
-            c.name.as_str(),
-            c.outcome.as_str(),
-            c.detail.as_str(),
-            c.hint.as_deref().unwrap_or(""),
-        ]);
+        table.push(
+            [
+                c.name.as_str(),
+                c.outcome.as_str(),
+                c.detail.as_str(),
+                c.hint.as_deref().unwrap_or(""),
+            ]
+            .map(SafeText::new),
+        );
     }
     let data: Vec<Value> = checks
         .iter()
         .map(|c| {
             json!({
-                "check": super::clean(&c.name),
+                "check": c.name,
                 "result": c.outcome.as_str(),
-                "detail": super::clean(&c.detail),
-                "hint": c.hint.as_deref().map(super::clean),
+                "detail": c.detail,
+                "hint": c.hint,
             })
         })
         .collect();

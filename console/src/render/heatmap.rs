@@ -4,9 +4,9 @@ use std::fmt::Write as _;
 
 use serde_json::{Value, json};
 
-use super::sanitize::clean;
 use super::{Report, Table, freshness};
 use crate::model::{Cohort, Day, FleetState, UnixTime};
+use crate::safe_text::SafeText;
 
 /// Monday-based weekday index (0 = Monday) of a day; 1970-01-01 was a Thursday.
 fn weekday(day: Day) -> i32 {
@@ -31,9 +31,9 @@ pub fn heatmap_report(
     let total: u64 = days.iter().map(|(_, n)| n).sum();
     let peak = days.iter().map(|(_, n)| *n).max().unwrap_or(0);
 
-    let label = clean(label);
     let mut text = format!(
-        "active certificates expiring per day, cohort {label}, {} to {} (total {total}, peak {peak})\n",
+        "active certificates expiring per day, cohort {}, {} to {} (total {total}, peak {peak})\n",
+        SafeText::new(label),
         first.iso(),
         last.iso()
     );
@@ -59,7 +59,7 @@ pub fn heatmap_report(
 
     let mut table = Table::new(&["DATE", "COUNT"]);
     for (day, n) in &days {
-        table.push([day.iso(), n.to_string()]);
+        table.push([day.iso(), n.to_string()].map(SafeText::from_string));
     }
     let data = json!({
         "cohort": label,
@@ -75,7 +75,7 @@ pub fn heatmap_report(
         kind: "heatmap",
         data,
         table,
-        text: Some(text),
+        text: Some(SafeText::lines(&text)),
         freshness: freshness(state, now),
         generated_at: now,
     }

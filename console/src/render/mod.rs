@@ -3,8 +3,9 @@
 //! A view builds a [`Report`]: its JSON `data` (the stable, documented form — see
 //! `docs/cli.md`), a [`Table`] for table and CSV output, and optionally a text form for table
 //! output where rows do not fit (trees, calendars). [`render`] wraps JSON in an envelope with
-//! the schema version, the time and the freshness of every source. Every string that came from
-//! a device or the registry is sanitized before it is written.
+//! the schema version, the time and the freshness of every source. Table and CSV output are
+//! made of [`SafeText`] only; JSON keeps exact values and escapes whatever a terminal could
+//! act on ([`json`]).
 
 mod anomalies;
 mod audit;
@@ -12,7 +13,7 @@ mod cas;
 mod certs;
 mod doctor;
 mod heatmap;
-mod sanitize;
+pub mod json;
 mod status;
 mod table;
 
@@ -22,7 +23,6 @@ pub use cas::{ca_list_report, ca_tree_report};
 pub use certs::{cert_show_report, certs_report};
 pub use doctor::{CheckOutcome, DoctorCheck, doctor_report};
 pub use heatmap::heatmap_report;
-pub use sanitize::{REPLACEMENT, clean, sanitize};
 pub use status::status_report;
 pub use table::{MAX_CELL, Table};
 
@@ -31,6 +31,7 @@ use serde_json::{Value, json};
 use std::collections::BTreeMap;
 
 use crate::model::{FleetState, Source, SourceInfo, SourceState, UnixTime};
+use crate::safe_text::SafeText;
 
 /// Version of the JSON envelope and of every `data` shape in it. Raised only for changes that
 /// remove or change the meaning of a field; new fields may appear without a raise.
@@ -76,8 +77,8 @@ pub struct Report {
     pub data: Value,
     /// Rows for table and CSV output.
     pub table: Table,
-    /// Table output instead of `table`, when rows do not suit (trees, calendars).
-    pub text: Option<String>,
+    /// Table output instead of `table`, line by line, when rows do not suit (calendars).
+    pub text: Option<Vec<SafeText<'static>>>,
     /// Freshness of each source, shown under tables and in the envelope.
     pub freshness: Vec<Freshness>,
     /// When the report was made.
@@ -93,7 +94,7 @@ pub struct Freshness {
     pub state: &'static str,
     /// Seconds since its last complete load, if there was one.
     pub age_seconds: Option<i64>,
-    /// Why it is unavailable.
+    /// Why it is unavailable, as the source said it (exact in JSON, cleaned in tables).
     pub reason: Option<String>,
 }
 
@@ -112,7 +113,7 @@ pub fn sources_freshness(sources: &BTreeMap<Source, SourceInfo>, now: UnixTime) 
             let (label, reason) = match &info.state {
                 SourceState::Fresh => ("fresh", None),
                 SourceState::Loading { .. } => ("loading", None),
-                SourceState::Unavailable { reason } => ("unavailable", Some(clean(reason))),
+                SourceState::Unavailable { reason } => ("unavailable", Some(reason.to_string())),
             };
             Freshness {
                 source,
@@ -135,7 +136,7 @@ pub fn human_age(seconds: i64) -> String {
     }
 }
 
-fn freshness_line(freshness: &[Freshness]) -> Option<String> {
+fn freshness_line(freshness: &[Freshness]) -> Option<SafeText<'static>> {
     if freshness.is_empty() {
         return None;
     }
@@ -149,7 +150,7 @@ fn freshness_line(freshness: &[Freshness]) -> Option<String> {
             (state, None, _) => format!("{} {state}", f.source.name()),
         })
         .collect();
-    Some(format!("data: {}", parts.join("; ")))
+    Some(SafeText::from_string(format!("data: {}", parts.join("; "))))
 }
 
 /// `value` with the keys of every object in sorted order, whether or not serde_json's
@@ -191,18 +192,22 @@ pub fn render(report: &Report, format: OutputFormat, options: RenderOptions) -> 
                 "sources": sources,
                 "data": report.data,
             });
-            let mut text = serde_json::to_string_pretty(&sorted(envelope)).unwrap_or_default();
+            let mut text = json::to_terminal_safe_json(&sorted(envelope)).unwrap_or_default();
             text.push('\n');
             text
         }
         OutputFormat::Csv => report.table.to_csv(),
         OutputFormat::Table => {
-            let mut text = report
-                .text
-                .clone()
-                .unwrap_or_else(|| report.table.to_text(options.color));
+            let mut text = match &report.text {
+                Some(lines) => lines.iter().fold(String::new(), |mut text, line| {
+                    text.push_str(line.as_str());
+                    text.push('\n');
+                    text
+                }),
+                None => report.table.to_text(options.color),
+            };
             if let Some(line) = freshness_line(&report.freshness) {
-                text.push_str(&line);
+                text.push_str(line.as_str());
                 text.push('\n');
             }
             text

@@ -2,9 +2,9 @@
 
 use serde_json::{Value, json};
 
-use super::sanitize::clean;
 use super::{Report, Table, sources_freshness};
 use crate::model::{CertStatus, FleetSummary, Health, UnixTime};
+use crate::safe_text::SafeText;
 
 /// The health summary report. `health` is computed by the caller so the exit code and the
 /// report come from the same verdict.
@@ -27,7 +27,7 @@ pub fn status_report(state: &FleetSummary, health: &Health, now: UnixTime) -> Re
         .map(|ca| {
             json!({
                 "id": ca.id.to_string(),
-                "subject": clean(&ca.subject),
+                "subject": ca.subject,
                 "status": ca.status.as_aws_str(),
                 "active_certificates": ca.active_certificates,
             })
@@ -50,49 +50,68 @@ pub fn status_report(state: &FleetSummary, health: &Health, now: UnixTime) -> Re
         "critical_anomalies": health.critical_anomalies,
     });
     let mut table = Table::new(&["CHECK", "VALUE"]);
-    table.push(["verdict", verdict]);
-    table.push(["certificates".to_owned(), counts.total().to_string()]);
+    table.push(["verdict", verdict].map(SafeText::new));
+    table.push(["certificates".to_owned(), counts.total().to_string()].map(SafeText::from_string));
     for (status, n) in counts.iter().filter(|&(_, n)| n > 0) {
-        table.push([format!("  {}", status.as_aws_str()), n.to_string()]);
+        table
+            .push([format!("  {}", status.as_aws_str()), n.to_string()].map(SafeText::from_string));
     }
-    table.push(["things".to_owned(), state.thing_count().to_string()]);
-    table.push([
-        "expired, still active".to_owned(),
-        health.expired_active.to_string(),
-    ]);
-    table.push([
-        format!("expiring within {}d", health.policy.critical_days),
-        health.expiring_critical.to_string(),
-    ]);
-    table.push([
-        format!(
-            "expiring within {}d..{}d",
-            health.policy.critical_days, health.policy.warning_days
-        ),
-        health.expiring_warning.to_string(),
-    ]);
-    for ca in &health.cas_at_risk {
-        table.push([
-            format!("{} CA with active certs", ca.status.as_aws_str()),
+    table.push(["things".to_owned(), state.thing_count().to_string()].map(SafeText::from_string));
+    table.push(
+        [
+            "expired, still active".to_owned(),
+            health.expired_active.to_string(),
+        ]
+        .map(SafeText::from_string),
+    );
+    table.push(
+        [
+            format!("expiring within {}d", health.policy.critical_days),
+            health.expiring_critical.to_string(),
+        ]
+        .map(SafeText::from_string),
+    );
+    table.push(
+        [
             format!(
-                "{} ({}): {}",
-                ca.subject,
-                ca.id.short(12),
-                ca.active_certificates
+                "expiring within {}d..{}d",
+                health.policy.critical_days, health.policy.warning_days
             ),
-        ]);
+            health.expiring_warning.to_string(),
+        ]
+        .map(SafeText::from_string),
+    );
+    for ca in &health.cas_at_risk {
+        table.push(
+            [
+                format!("{} CA with active certs", ca.status.as_aws_str()),
+                format!(
+                    "{} ({}): {}",
+                    ca.subject,
+                    ca.id.short(12),
+                    ca.active_certificates
+                ),
+            ]
+            .map(SafeText::from_string),
+        );
     }
-    table.push([
-        "unreadable PEMs".to_owned(),
-        health.unreadable_pems.to_string(),
-    ]);
-    table.push([
-        "open anomalies".to_owned(),
-        format!(
-            "{} ({} critical)",
-            health.open_anomalies, health.critical_anomalies
-        ),
-    ]);
+    table.push(
+        [
+            "unreadable PEMs".to_owned(),
+            health.unreadable_pems.to_string(),
+        ]
+        .map(SafeText::from_string),
+    );
+    table.push(
+        [
+            "open anomalies".to_owned(),
+            format!(
+                "{} ({} critical)",
+                health.open_anomalies, health.critical_anomalies
+            ),
+        ]
+        .map(SafeText::from_string),
+    );
     Report {
         kind: "status",
         data,

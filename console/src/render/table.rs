@@ -1,6 +1,7 @@
-//! Plain-text tables and CSV from the same rows. Cells are sanitized on the way in.
+//! Plain-text tables and CSV from the same rows. A cell is a [`SafeText`]: text that was not
+//! cleaned cannot become one.
 
-use super::sanitize::clean;
+use crate::safe_text::SafeText;
 
 /// Longest a table cell may be before it is cut with `…` (CSV keeps everything).
 pub const MAX_CELL: usize = 64;
@@ -10,8 +11,8 @@ pub const MAX_CELL: usize = 64;
 pub struct Table {
     /// Column headers.
     pub columns: Vec<&'static str>,
-    /// Rows of cells, one per column, already sanitized.
-    pub rows: Vec<Vec<String>>,
+    /// Rows of cells, one per column.
+    pub rows: Vec<Vec<SafeText<'static>>>,
 }
 
 impl Table {
@@ -24,60 +25,46 @@ impl Table {
         }
     }
 
-    /// Adds a row, sanitizing every cell.
-    pub fn push<I, S>(&mut self, cells: I)
-    where
-        I: IntoIterator<Item = S>,
-        S: AsRef<str>,
-    {
+    /// Adds a row.
+    pub fn push<'a>(&mut self, cells: impl IntoIterator<Item = SafeText<'a>>) {
         self.rows
-            .push(cells.into_iter().map(|c| clean(c.as_ref())).collect());
+            .push(cells.into_iter().map(SafeText::into_owned).collect());
     }
 
     /// Aligned columns separated by two spaces; header in bold when `bold_header`.
     #[must_use]
     pub fn to_text(&self, bold_header: bool) -> String {
-        let cut = |cell: &str| -> String {
-            if cell.chars().count() > MAX_CELL {
-                let mut s: String = cell.chars().take(MAX_CELL - 1).collect();
-                s.push('…');
-                s
-            } else {
-                cell.to_owned()
-            }
-        };
-        let rows: Vec<Vec<String>> = self
+        let rows: Vec<Vec<SafeText<'_>>> = self
             .rows
             .iter()
-            .map(|r| r.iter().map(|c| cut(c)).collect())
+            .map(|r| r.iter().map(|c| c.cut(MAX_CELL)).collect())
             .collect();
         let mut widths: Vec<usize> = self.columns.iter().map(|c| c.chars().count()).collect();
         for row in &rows {
             for (w, cell) in widths.iter_mut().zip(row) {
-                *w = (*w).max(cell.chars().count());
+                *w = (*w).max(cell.char_count());
             }
         }
-        let line = |cells: &[String]| -> String {
+        let line = |cells: &mut dyn ExactSizeIterator<Item = &str>| -> String {
+            let last = cells.len();
             let mut out = String::new();
-            for (i, (cell, w)) in cells.iter().zip(&widths).enumerate() {
-                if i + 1 == cells.len() {
-                    out.push_str(cell);
-                } else {
+            for (i, (cell, w)) in cells.zip(&widths).enumerate() {
+                out.push_str(cell);
+                if i + 1 < last {
                     let pad = w.saturating_sub(cell.chars().count());
-                    out.push_str(cell);
                     out.extend(std::iter::repeat_n(' ', pad + 2));
                 }
             }
             out.trim_end().to_owned()
         };
-        let header: Vec<String> = self.columns.iter().map(|c| (*c).to_owned()).collect();
+        let header = line(&mut self.columns.iter().copied());
         let mut out = if bold_header {
-            format!("\u{1b}[1m{}\u{1b}[0m\n", line(&header))
+            format!("\u{1b}[1m{header}\u{1b}[0m\n")
         } else {
-            format!("{}\n", line(&header))
+            format!("{header}\n")
         };
         for row in &rows {
-            out.push_str(&line(row));
+            out.push_str(&line(&mut row.iter().map(SafeText::as_str)));
             out.push('\n');
         }
         out
@@ -87,10 +74,10 @@ impl Table {
     /// (starting with `=`, `+`, `@`, or `-` not followed by a digit) get a leading `'`.
     #[must_use]
     pub fn to_csv(&self) -> String {
-        let mut out = String::new();
-        let header: Vec<String> = self.columns.iter().map(|c| (*c).to_owned()).collect();
-        for row in std::iter::once(&header).chain(&self.rows) {
-            let cells: Vec<String> = row.iter().map(|c| csv_field(c)).collect();
+        let mut out = self.columns.join(",");
+        out.push_str("\r\n");
+        for row in &self.rows {
+            let cells: Vec<String> = row.iter().map(|c| csv_field(c.as_str())).collect();
             out.push_str(&cells.join(","));
             out.push_str("\r\n");
         }
@@ -124,8 +111,8 @@ mod tests {
     #[test]
     fn csv_quotes_and_defuses_formulas() {
         let mut t = Table::new(&["a", "b"]);
-        t.push(["=cmd|' /C calc'!A0", "x,\"y\""]);
-        t.push(["-5", "-x"]);
+        t.push(["=cmd|' /C calc'!A0", "x,\"y\""].map(SafeText::new));
+        t.push(["-5", "-x"].map(SafeText::new));
         assert_eq!(
             t.to_csv(),
             "a,b\r\n'=cmd|' /C calc'!A0,\"x,\"\"y\"\"\"\r\n-5,'-x\r\n"
@@ -135,8 +122,8 @@ mod tests {
     #[test]
     fn text_aligns_columns_and_cuts_long_cells() {
         let mut t = Table::new(&["id", "name"]);
-        t.push(["1", &"n".repeat(100)]);
-        t.push(["22", "b\u{1b}[31m"]);
+        t.push(["1", &"n".repeat(100)].map(SafeText::new));
+        t.push(["22", "b\u{1b}[31m"].map(SafeText::new));
         let text = t.to_text(false);
         let lines: Vec<&str> = text.lines().collect();
         assert_eq!(lines[0], "id  name");

@@ -13,7 +13,6 @@ pub mod feed;
 pub mod filter;
 pub mod fixture;
 pub mod keymap;
-pub mod sanitize;
 pub mod theme;
 pub mod views;
 pub mod widgets;

@@ -5,7 +5,9 @@ use std::io::Write;
 
 use super::file::Campaign;
 use super::stages::StagePlan;
-use crate::render::{OutputFormat, sanitize};
+use crate::render::OutputFormat;
+use crate::render::json::to_terminal_safe_json;
+use crate::safe_text::SafeText;
 
 /// Prints the stage plan.
 ///
@@ -20,11 +22,7 @@ pub fn print_plan(
     match format {
         OutputFormat::Json => {
             let value = serde_json::json!({ "campaign": campaign, "plan": plan });
-            writeln!(
-                out,
-                "{}",
-                serde_json::to_string_pretty(&value).unwrap_or_default()
-            )
+            writeln!(out, "{}", to_terminal_safe_json(&value).unwrap_or_default())
         }
         OutputFormat::Csv => {
             let mut text = String::from("stage,cumulative_percent,devices,group,job\n");
@@ -61,7 +59,7 @@ pub fn print_plan(
             for s in &plan.stages {
                 let cohort = |map: &std::collections::BTreeMap<String, usize>| {
                     map.iter()
-                        .map(|(k, v)| format!("{} {v}", sanitize(k)))
+                        .map(|(k, v)| format!("{} {v}", SafeText::new(k)))
                         .collect::<Vec<_>>()
                         .join(", ")
                 };

@@ -74,7 +74,7 @@ impl App {
                         Some(change) => {
                             self.notify(&format!(
                                 "suppressed the anomaly of {} for {argument}",
-                                crate::tui::sanitize::clean(&change.thing)
+                                crate::safe_text::SafeText::new(&change.thing)
                             ));
                             self.requests.push(TuiRequest::Triage(change));
                         }

@@ -7,9 +7,9 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
 use super::{App, Overlay};
+use crate::safe_text::SafeText;
 use crate::tui::action::ViewId;
 use crate::tui::data::OpProgress;
-use crate::tui::sanitize::clean;
 use crate::tui::theme::Theme;
 use crate::tui::widgets::age;
 use crate::tui::widgets::banner::{render_banner, render_tabs};
@@ -60,7 +60,10 @@ impl App {
         let left = if let Some(input) = &self.filter_input {
             Line::from(vec![
                 Span::styled("/", theme.style("ui.help.key")),
-                Span::styled(clean(input.text()).into_owned(), theme.style("ui.input")),
+                Span::styled(
+                    SafeText::new(input.text()).into_owned(),
+                    theme.style("ui.input"),
+                ),
                 Span::styled("  Enter keeps, Esc clears", theme.style("ui.text.dim")),
             ])
         } else if let Some(progress) = &self.operation {
@@ -71,7 +74,7 @@ impl App {
             } else {
                 "ui.statusline"
             };
-            Line::styled(clean(text).into_owned(), theme.style(scope))
+            Line::styled(SafeText::new(text).into_owned(), theme.style(scope))
         } else {
             Line::styled(
                 "? help  : command  / filter  Tab views  Esc back  q quit",

@@ -2,7 +2,7 @@
 //! (through a bounded channel) and the views render. No ratatui here.
 //!
 //! Strings in these records may come from devices; views pass them through
-//! [`crate::tui::sanitize::clean`] before they reach the terminal.
+//! [`crate::safe_text::SafeText`] before they reach the terminal.
 
 use crate::tui::filter::index::TableIndex;
 

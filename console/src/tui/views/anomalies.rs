@@ -10,10 +10,10 @@ use ratatui::layout::{Constraint, Rect};
 use ratatui::text::Span;
 use ratatui::widgets::{Cell, Row};
 
+use crate::safe_text::SafeText;
 use crate::tui::action::{Action, Outcome};
 use crate::tui::data::{AnomalyRow, FleetSnapshot, Triage, TriageChange, UnixSeconds};
 use crate::tui::keymap::Command;
-use crate::tui::sanitize::clean;
 use crate::tui::widgets::table::{Scroll, render_table};
 use crate::tui::widgets::{Paint, age};
 
@@ -156,10 +156,10 @@ impl AnomalyView {
                     )),
                     Cell::from(age(paint.now, Some(row.at))),
                     Cell::from(row.source.label()),
-                    Cell::from(clean(&row.thing).into_owned()),
-                    Cell::from(clean(&row.kind).into_owned()),
+                    Cell::from(SafeText::new(&row.thing).into_owned()),
+                    Cell::from(SafeText::new(&row.kind).into_owned()),
                     Cell::from(state),
-                    Cell::from(clean(&row.detail).into_owned()),
+                    Cell::from(SafeText::new(&row.detail).into_owned()),
                 ])
             },
         );

@@ -7,10 +7,10 @@ use ratatui::layout::{Constraint, Rect};
 use ratatui::text::Span;
 use ratatui::widgets::{Cell, Row};
 
+use crate::safe_text::SafeText;
 use crate::tui::action::Outcome;
 use crate::tui::data::{AuditRow, FleetSnapshot};
 use crate::tui::keymap::Command;
-use crate::tui::sanitize::clean;
 use crate::tui::widgets::table::{Scroll, render_table};
 use crate::tui::widgets::{Paint, date_time};
 
@@ -100,15 +100,15 @@ impl AuditView {
                 };
                 Row::new(vec![
                     Cell::from(date_time(row.at)),
-                    Cell::from(clean(&row.action).into_owned()),
-                    Cell::from(clean(&row.target).into_owned()),
+                    Cell::from(SafeText::new(&row.action).into_owned()),
+                    Cell::from(SafeText::new(&row.target).into_owned()),
                     Cell::from(Span::styled(
-                        clean(&row.result).into_owned(),
+                        SafeText::new(&row.result).into_owned(),
                         paint.theme.style(result_scope),
                     )),
-                    Cell::from(clean(&row.hash).into_owned()),
-                    Cell::from(clean(&row.actor).into_owned()),
-                    Cell::from(clean(&row.plan).into_owned()),
+                    Cell::from(SafeText::new(&row.hash).into_owned()),
+                    Cell::from(SafeText::new(&row.actor).into_owned()),
+                    Cell::from(SafeText::new(&row.plan).into_owned()),
                 ])
             },
         );

@@ -9,10 +9,10 @@ use ratatui::layout::{Constraint, Rect};
 use ratatui::text::Span;
 use ratatui::widgets::{Cell, Row};
 
+use crate::safe_text::SafeText;
 use crate::tui::action::{Action, Outcome};
 use crate::tui::data::{CaNode, CaState, CohortKind, DeviceQuery, FleetSnapshot};
 use crate::tui::keymap::Command;
-use crate::tui::sanitize::clean;
 use crate::tui::widgets::table::{Scroll, render_table};
 use crate::tui::widgets::tree::{TreeNode, flatten};
 use crate::tui::widgets::{Paint, date};
@@ -105,7 +105,11 @@ impl CaView {
                     Span::raw("")
                 };
                 Row::new(vec![
-                    Cell::from(format!("{}{fold}{}", line.prefix, clean(&node.name))),
+                    Cell::from(format!(
+                        "{}{fold}{}",
+                        line.prefix,
+                        SafeText::new(&node.name)
+                    )),
                     Cell::from(Span::styled(
                         node.state.label(),
                         paint.theme.style(state_scope),

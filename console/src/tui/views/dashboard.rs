@@ -6,8 +6,8 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
+use crate::safe_text::SafeText;
 use crate::tui::data::{CertState, FleetSnapshot, Freshness, Severity};
-use crate::tui::sanitize::clean;
 use crate::tui::widgets::{Paint, age};
 
 /// A freshness older than this is drawn as stale.
@@ -135,7 +135,10 @@ impl DashboardView {
             } else {
                 " (unavailable)"
             };
-            spans.push(Span::raw(format!("{}{mark} ", clean(&fresh.source))));
+            spans.push(Span::raw(format!(
+                "{}{mark} ",
+                SafeText::new(&fresh.source)
+            )));
             spans.push(age_label(paint, Some(fresh)));
             spans.push(Span::raw("   "));
         }

@@ -5,10 +5,10 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Wrap};
 
+use crate::safe_text::SafeText;
 use crate::tui::action::{Action, Outcome};
 use crate::tui::data::{BlastRadius, DeviceDetail, FleetSnapshot, MutationRequest, OpKind};
 use crate::tui::keymap::Command;
-use crate::tui::sanitize::clean;
 use crate::tui::widgets::{Paint, age, date, date_time};
 
 /// The device shown and its detail as looked up when opened.
@@ -78,7 +78,7 @@ impl DetailView {
     pub fn render(&self, frame: &mut Frame, area: Rect, paint: &Paint) {
         let title = format!(
             " Device {} (Esc: back, r: revoke, Q: quarantine, R: restore) ",
-            clean(&self.thing)
+            SafeText::new(&self.thing)
         );
         let block = paint.block(title, true);
         let Some(detail) = &self.detail else {
@@ -96,49 +96,47 @@ impl DetailView {
             let indent = "  ".repeat(depth);
             lines.push(Line::from(format!(
                 "{indent}{} [{}] expires {}",
-                clean(name),
-                clean(status),
+                SafeText::new(name),
+                SafeText::new(status),
                 expires.map_or_else(|| "unknown".to_owned(), date)
             )));
         }
         lines.push(Line::styled("Policies", header));
-        let policies: Vec<_> = detail
-            .policies
-            .iter()
-            .map(|p| clean(p).into_owned())
-            .collect();
-        lines.push(Line::from(format!("  {}", policies.join(", "))));
+        let policies = SafeText::join(
+            detail.policies.iter().map(|p| SafeText::new(p)),
+            &SafeText::new(", "),
+        );
+        lines.push(Line::from(format!("  {policies}")));
         lines.push(Line::styled("Groups", header));
-        let groups: Vec<_> = detail
-            .groups
-            .iter()
-            .map(|g| clean(g).into_owned())
-            .collect();
-        lines.push(Line::from(format!("  {}", groups.join(", "))));
+        let groups = SafeText::join(
+            detail.groups.iter().map(|g| SafeText::new(g)),
+            &SafeText::new(", "),
+        );
+        lines.push(Line::from(format!("  {groups}")));
         lines.push(Line::styled("Live agent status", header));
         match &detail.live {
             Some(live) => {
                 lines.push(Line::from(vec![
                     Span::styled(
-                        format!("  {}", clean(&live.state)),
+                        format!("  {}", SafeText::new(&live.state)),
                         paint.theme.style("live.online"),
                     ),
                     Span::raw(format!(
                         "  firmware {}  seen {} ago",
-                        clean(&live.firmware),
+                        SafeText::new(&live.firmware),
                         age(paint.now, Some(live.seen))
                     )),
                 ]));
                 lines.push(Line::from(format!(
                     "  cert in use {}  pending {}",
-                    clean(&live.active_cert),
+                    SafeText::new(&live.active_cert),
                     live.pending_cert
                         .as_deref()
-                        .map_or_else(|| "-".into(), clean)
+                        .map_or_else(|| SafeText::new("-"), SafeText::new)
                 )));
                 if let Some(error) = &live.last_error {
                     lines.push(Line::styled(
-                        format!("  last error: {}", clean(error)),
+                        format!("  last error: {}", SafeText::new(error)),
                         paint.theme.style("severity.high"),
                     ));
                 }
@@ -153,7 +151,7 @@ impl DetailView {
             lines.push(Line::from(format!(
                 "  {}  {}",
                 date_time(*at),
-                clean(event)
+                SafeText::new(event)
             )));
         }
         frame.render_widget(

@@ -9,11 +9,11 @@ use ratatui::layout::{Constraint, Rect};
 use ratatui::text::Span;
 use ratatui::widgets::{Cell, Row};
 
+use crate::safe_text::SafeText;
 use crate::tui::action::{Action, Outcome};
 use crate::tui::data::{BlastRadius, DAY, DeviceQuery, DeviceTable, MutationRequest, OpKind};
 use crate::tui::filter::{FilterJob, FilterResult, SortKey};
 use crate::tui::keymap::Command;
-use crate::tui::sanitize::clean;
 use crate::tui::widgets::table::{Scroll, render_table};
 use crate::tui::widgets::{Paint, date};
 
@@ -233,13 +233,13 @@ impl DeviceView {
     fn title(&self) -> String {
         let mut parts = vec![format!("{} of {}", self.len(), self.table.rows.len())];
         if !self.query.text.is_empty() {
-            parts.push(format!("filter \"{}\"", clean(&self.query.text)));
+            parts.push(format!("filter \"{}\"", SafeText::new(&self.query.text)));
         }
         if let Some(day) = self.query.expires_day {
             parts.push(format!("expiring {}", date(day * DAY)));
         }
         if let Some((kind, name)) = &self.query.cohort {
-            parts.push(format!("{} {}", kind.label(), clean(name)));
+            parts.push(format!("{} {}", kind.label(), SafeText::new(name)));
         }
         if self.sort != SortKey::Natural {
             parts.push(format!("sort {}", self.sort.label()));
@@ -296,14 +296,14 @@ impl DeviceView {
                 );
                 let mut cells = vec![
                     Cell::from(Span::styled(if marked { "*" } else { " " }, mark_style)),
-                    Cell::from(clean(&row.thing).into_owned()),
+                    Cell::from(SafeText::new(&row.thing).into_owned()),
                     Cell::from(Span::styled(
                         row.state.label(),
                         paint.theme.style(row.state.scope()),
                     )),
                     Cell::from(row.expires.map_or_else(|| "unknown".to_owned(), date)),
                     Cell::from(days_left),
-                    Cell::from(clean(self.table.name(row.ca)).into_owned()),
+                    Cell::from(SafeText::new(self.table.name(row.ca)).into_owned()),
                 ];
                 if wide {
                     let (online, scope) = match row.online {
@@ -312,10 +312,10 @@ impl DeviceView {
                         None => ("?", "ui.text.dim"),
                     };
                     cells.extend([
-                        Cell::from(clean(self.table.name(row.group)).into_owned()),
-                        Cell::from(clean(self.table.name(row.firmware)).into_owned()),
+                        Cell::from(SafeText::new(self.table.name(row.group)).into_owned()),
+                        Cell::from(SafeText::new(self.table.name(row.firmware)).into_owned()),
                         Cell::from(Span::styled(online, paint.theme.style(scope))),
-                        Cell::from(clean(&row.cert).into_owned()),
+                        Cell::from(SafeText::new(&row.cert).into_owned()),
                     ]);
                 }
                 let row = Row::new(cells);

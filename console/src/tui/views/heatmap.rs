@@ -7,10 +7,10 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::Line;
 use ratatui::widgets::Paragraph;
 
+use crate::safe_text::SafeText;
 use crate::tui::action::{Action, Outcome};
 use crate::tui::data::{CohortKind, DAY, DeviceQuery, FleetSnapshot};
 use crate::tui::keymap::Command;
-use crate::tui::sanitize::clean;
 use crate::tui::widgets::heatmap::{legend, render_calendar, weekday};
 use crate::tui::widgets::{Paint, date};
 
@@ -78,7 +78,7 @@ impl HeatmapView {
             .heatmap
             .series
             .iter()
-            .map(|s| format!("cohort {} {}", s.kind.label(), clean(&s.name)))
+            .map(|s| format!("cohort {} {}", s.kind.label(), SafeText::new(&s.name)))
             .collect()
     }
 
@@ -99,7 +99,7 @@ impl HeatmapView {
         let cohort = if series.kind == CohortKind::All {
             "whole fleet".to_owned()
         } else {
-            format!("{} {}", series.kind.label(), clean(&series.name))
+            format!("{} {}", series.kind.label(), SafeText::new(&series.name))
         };
         let title = format!(
             " Expiry by day: {cohort} (c: next cohort, {}/{}) ",

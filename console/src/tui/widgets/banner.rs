@@ -8,8 +8,8 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
 use super::Paint;
+use crate::safe_text::SafeText;
 use crate::tui::action::ViewId;
-use crate::tui::sanitize::clean;
 
 /// Which AWS environment the console is looking at.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -76,7 +76,7 @@ pub fn render_banner(
 ) {
     let style = environment.style(paint);
     let mut spans = vec![Span::styled(
-        format!(" {} ", clean(&environment.name.to_uppercase())),
+        format!(" {} ", SafeText::new(&environment.name.to_uppercase())),
         style,
     )];
     if environment.frozen {
@@ -90,13 +90,13 @@ pub fn render_banner(
     }
     let mut details = Vec::new();
     if let Some(account) = &environment.account {
-        details.push(format!("account {}", clean(account)));
+        details.push(format!("account {}", SafeText::new(account)));
     }
     if let Some(region) = &environment.region {
-        details.push(clean(region).into_owned());
+        details.push(SafeText::new(region).to_string());
     }
     if let Some(profile) = &environment.profile {
-        details.push(format!("profile {}", clean(profile)));
+        details.push(format!("profile {}", SafeText::new(profile)));
     }
     spans.push(Span::styled(format!(" {} ", details.join(" | ")), style));
     let used: usize = spans.iter().map(Span::width).sum();

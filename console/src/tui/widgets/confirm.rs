@@ -10,9 +10,9 @@ use ratatui::widgets::{Clear, Paragraph, Wrap};
 
 use super::input::{InputEvent, TextInput};
 use super::{Paint, centered};
+use crate::safe_text::SafeText;
 use crate::tui::action::{Action, Outcome};
 use crate::tui::data::{MutationRequest, OpKind};
-use crate::tui::sanitize::clean;
 
 /// How many target names the dialog lists before summarising.
 const LISTED: usize = 5;
@@ -92,7 +92,7 @@ impl ConfirmDialog {
             .things
             .iter()
             .take(LISTED)
-            .map(|t| clean(t).into_owned())
+            .map(|t| SafeText::new(t).to_string())
             .collect();
         if self.request.things.len() > LISTED {
             names.push(format!("and {} more", self.request.things.len() - LISTED));
@@ -118,7 +118,7 @@ impl ConfirmDialog {
         lines.push(Line::from(vec![
             Span::raw("Type "),
             Span::styled(
-                clean(&self.expected).into_owned(),
+                SafeText::new(&self.expected).into_owned(),
                 paint.theme.style("ui.help.key"),
             ),
             Span::raw(" and press Enter to confirm."),
