@@ -148,16 +148,17 @@ pub fn run_to(cli: &Cli, out: &mut dyn Write) -> Result<u8, Failure> {
     if let Some(code) = run_ops(&ctx, command, output.format, output.out)? {
         return Ok(code);
     }
-    if let Command::Rotate(crate::cli::RotateCommand::Plan { file }) = command {
-        // The file is checked before anything is read from AWS.
-        let campaign = crate::ops::rotation::file::Campaign::load(file)
-            .map_err(|e| fail(exit::CONFIG, e.to_string()))?;
-        let (state, _) = fleet_state(&ctx, cache, sources_for(command))?;
-        let plan = crate::ops::rotation::stages::plan_stages(&state, &campaign, ctx.now())
-            .map_err(|e| fail(exit::NOT_FOUND, e.to_string()))?;
-        crate::ops::rotation::command::print_plan(&campaign, &plan, output.format, output.out)
-            .map_err(io_fail)?;
-        return Ok(exit::OK);
+    if let Command::Rotate(rotate) = command {
+        let model = || {
+            fleet_state(&ctx, cache, sources_for(command))
+                .map(|(state, _)| state)
+                .map_err(|f| crate::ops::command::Stop {
+                    code: f.code,
+                    message: f.message,
+                })
+        };
+        return crate::ops::rotation::command::run(&ctx, rotate, model, output.format, output.out)
+            .map_err(|s| fail(s.code, s.message));
     }
     if let Some(code) = offline_status_from_summary(&ctx, command, cache.as_ref(), &mut output)? {
         return Ok(code);

@@ -429,6 +429,73 @@ pub enum RotateCommand {
         /// The campaign file (TOML).
         file: PathBuf,
     },
+    /// Record the campaign and start stage 1: its thing group and its job. Asks for the
+    /// campaign id to be typed unless --yes.
+    Start {
+        /// The campaign file (TOML).
+        file: PathBuf,
+        /// Confirm without asking.
+        #[arg(long)]
+        yes: bool,
+    },
+    /// Every campaign, or one: stages, counts, the gate's evidence. Reading it advances the
+    /// campaign (soak, pass, auto-promote, halt on failures). Exit 10 when halted.
+    Status {
+        /// The campaign id (all campaigns without it).
+        id: Option<String>,
+        /// Keep watching (and driving) until the campaigns are done, halted or wait for a
+        /// person.
+        #[arg(long)]
+        watch: bool,
+        /// Seconds between two readings with --watch.
+        #[arg(long, value_name = "DURATION", default_value = "5s", value_parser = parse_duration)]
+        interval: i64,
+    },
+    /// Start stage N after stage N-1 passed its gate. Asks for N to be typed unless --yes.
+    Promote {
+        /// The campaign id.
+        id: String,
+        /// The stage to start.
+        #[arg(long, value_name = "N")]
+        stage: usize,
+        /// Confirm without asking.
+        #[arg(long)]
+        yes: bool,
+    },
+    /// Halt: cancel the running stage's job (devices mid-rotation finish) and advance no more.
+    Halt {
+        /// The campaign id.
+        id: String,
+        /// Why, for the audit log.
+        #[arg(long)]
+        reason: String,
+    },
+    /// Resume a halted campaign: accept the stage's failures as they are (those devices are
+    /// set aside), run the devices the halt stopped again.
+    Resume {
+        /// The campaign id.
+        id: String,
+        /// Why, for the audit log.
+        #[arg(long)]
+        reason: String,
+    },
+    /// Abort: cancel the running stage's job; the campaign ends where it is.
+    Abort {
+        /// The campaign id.
+        id: String,
+        /// Why, for the audit log.
+        #[arg(long)]
+        reason: String,
+    },
+    /// After the grace period: set the old certificates of the devices that moved INACTIVE
+    /// (plan, confirm, apply, verify as for revoke) and list those still on old ones, and why.
+    Finalize {
+        /// The campaign id.
+        id: String,
+        /// Confirmation and pace.
+        #[command(flatten)]
+        apply: ApplyArgs,
+    },
 }
 
 /// `claim` subcommands.

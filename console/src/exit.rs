@@ -21,3 +21,5 @@ pub const AUDIT_BROKEN: u8 = 7;
 pub const COUNT_DIFFERS: u8 = 8;
 /// A mutation was applied in part: some targets are done, others not (`fleetid ops resume`).
 pub const PARTIAL: u8 = 9;
+/// `rotate`: a campaign is halted or a stage's gate failed.
+pub const HALTED: u8 = 10;

@@ -159,9 +159,9 @@ pub fn mutate(
                         (Decision::RefusedCountDiffers, exit::COUNT_DIFFERS)
                     }
                     Refusal::Cancelled => (Decision::Cancelled, exit::USAGE),
-                    Refusal::NotConfirmed { .. } | Refusal::CountMissing => {
-                        (Decision::RefusedNotConfirmed, exit::USAGE)
-                    }
+                    Refusal::NotConfirmed { .. }
+                    | Refusal::NotConfirmedTyped
+                    | Refusal::CountMissing => (Decision::RefusedNotConfirmed, exit::USAGE),
                 };
                 record(&mut store, decision, "nothing was changed")?;
                 return Err(stop(code, refusal.to_string()));
@@ -653,5 +653,14 @@ pub fn freeze(ctx: &Context, reason: &str, on: bool, out: &mut dyn Write) -> Res
         }
     )
     .map_err(|e| io(&e))?;
+    let running = crate::ops::rotation::engine::Engine::any_running(&store, &env)
+        .map_err(|e| stop(exit::FAILURE, e.to_string()))?;
+    drop(store);
+    if on && running {
+        let halted = crate::ops::rotation::command::halt_for_freeze(ctx, reason)?;
+        for id in halted {
+            writeln!(out, "campaign {id} halted").map_err(|e| io(&e))?;
+        }
+    }
     Ok(exit::OK)
 }

@@ -63,6 +63,12 @@ pub enum Refusal {
     /// The answer typed did not match.
     #[error("cancelled: the answer did not match; nothing was changed")]
     Cancelled,
+    /// A typed confirmation was needed and stdin is no terminal.
+    #[error(
+        "refused: not confirmed; pass --yes (stdin is not a terminal to ask on); nothing was \
+         changed"
+    )]
+    NotConfirmedTyped,
     /// `--yes` without `--expect-count`.
     #[error("--yes needs --expect-count N (the number of certificates the plan must have)")]
     CountMissing,
@@ -135,6 +141,30 @@ pub fn confirm_cli(plan: Plan, answer: CliAnswer) -> Result<ConfirmedPlan, Refus
         how.push_str(" and REVOKE");
     }
     Ok(ConfirmedPlan { plan, how })
+}
+
+/// Confirms a step that is not a certificate count — a campaign's start (its id typed), a
+/// stage's promotion (its number typed): `--yes`, or `expected` typed on the terminal after
+/// `question`. Returns how it was confirmed, for the audit log.
+///
+/// # Errors
+/// [`Refusal::NotConfirmedTyped`] without a terminal, [`Refusal::Cancelled`] on a mismatch.
+pub fn confirm_typed(yes: bool, question: &str, expected: &str) -> Result<String, Refusal> {
+    if yes {
+        return Ok("--yes".to_owned());
+    }
+    if !std::io::stdin().is_terminal() {
+        return Err(Refusal::NotConfirmedTyped);
+    }
+    let mut stderr = std::io::stderr();
+    let _ = write!(stderr, "{question}; type {expected} to go on: ");
+    let _ = stderr.flush();
+    let typed = read_line();
+    if typed.trim() == expected {
+        Ok(format!("typed {:?}", typed.trim()))
+    } else {
+        Err(Refusal::Cancelled)
+    }
 }
 
 fn read_line() -> String {

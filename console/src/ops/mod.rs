@@ -8,6 +8,7 @@
 pub mod apply;
 pub mod command;
 pub mod confirm;
+pub mod fan_out;
 pub mod plan;
 pub mod record;
 pub mod rotation;

@@ -33,6 +33,9 @@ pub enum OpKind {
     /// A provisioning claim certificate: deny-all and INACTIVE, so no new device provisions
     /// through it. Reversible by restore.
     ClaimDisable,
+    /// A rotated device's old certificate INACTIVE (`rotate finalize`): nothing else changes,
+    /// the device already connects with its new one. Reversible by restore.
+    Retire,
 }
 
 /// What an operation leaves on each target certificate, as verify reads it back.
@@ -61,6 +64,7 @@ impl OpKind {
             Self::CaDisableAutoRegistration => "ca disable-auto-registration",
             Self::CaRevoke => "ca revoke",
             Self::ClaimDisable => "claim disable",
+            Self::Retire => "rotate finalize",
         }
     }
 
@@ -76,6 +80,7 @@ impl OpKind {
             Self::CaDisableAutoRegistration => "ca-disable-auto-registration",
             Self::CaRevoke => "ca-revoke",
             Self::ClaimDisable => "claim-disable",
+            Self::Retire => "retire",
         }
     }
 
@@ -111,6 +116,12 @@ impl OpKind {
             Self::ClaimDisable => Effect {
                 status: Some(NewCertificateStatus::Inactive),
                 deny_all: Some(true),
+                quarantined: None,
+                cut_off: false,
+            },
+            Self::Retire => Effect {
+                status: Some(NewCertificateStatus::Inactive),
+                deny_all: None,
                 quarantined: None,
                 cut_off: false,
             },
@@ -477,7 +488,7 @@ fn build(
         }
     } else {
         let done = match kind {
-            OpKind::Revoke | OpKind::CaRevoke | OpKind::ClaimDisable => {
+            OpKind::Revoke | OpKind::CaRevoke | OpKind::ClaimDisable | OpKind::Retire => {
                 &["INACTIVE", "REVOKED"][..]
             }
             OpKind::RevokePermanent => &["REVOKED"][..],

@@ -13,6 +13,7 @@ use serde::{Serialize, Serializer};
 use tokio::sync::{Notify, mpsc, oneshot};
 
 use super::apply::{Applied, CallResult};
+use super::fan_out::fan_out;
 use super::plan::{Call, OpKind, Plan, Target};
 use super::{DENY_ALL_POLICY, QUARANTINE_GROUP};
 use crate::backend::aws::AwsBackend;
@@ -270,22 +271,11 @@ struct ReadBack {
 
 /// Reads every target back, [`READ_CONCURRENCY`] at a time, in the plan's order.
 async fn read_back_all(backend: &AwsBackend, plan: &Plan) -> Vec<ReadBack> {
-    let slots = Arc::new(tokio::sync::Semaphore::new(READ_CONCURRENCY));
-    let mut tasks = tokio::task::JoinSet::new();
-    for (i, target) in plan.targets.iter().enumerate() {
-        let (backend, target, slots) = (backend.clone(), target.clone(), Arc::clone(&slots));
-        tasks.spawn(async move {
-            let _slot = slots.acquire_owned().await;
-            (i, read_back(&backend, &target).await)
-        });
-    }
-    let mut reads = vec![ReadBack::default(); plan.targets.len()];
-    while let Some(joined) = tasks.join_next().await {
-        if let Ok((i, read)) = joined {
-            reads[i] = read;
-        }
-    }
-    reads
+    fan_out(plan.targets.clone(), READ_CONCURRENCY, |target| {
+        let backend = backend.clone();
+        async move { read_back(&backend, &target).await }
+    })
+    .await
 }
 
 async fn read_back(backend: &AwsBackend, target: &Target) -> ReadBack {

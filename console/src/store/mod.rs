@@ -8,6 +8,7 @@
 //! ([`triage`]).
 
 pub mod audit;
+mod campaigns;
 mod codec;
 pub mod journal;
 mod load;

@@ -1,7 +1,7 @@
 //! The cache's tables. A change of columns needs new table names (or a migration): the
 //! cache is only a cache, so dropping an old one and reloading from AWS is acceptable —
 //! except `audit_log`, `anomaly_triage`, the operations journal (`ops`, `op_calls`) and
-//! `freeze`, which are records, not cache: never drop them.
+//! `freeze` and `campaigns`, which are records, not cache: never drop them.
 //!
 //! A snapshot is a base and its changes: `snapshot_blocks` holds the base (certificates and
 //! things in encoded blocks, read in bulk), `snapshot_changes` one row per certificate or thing
@@ -50,6 +50,9 @@ CREATE TABLE IF NOT EXISTS op_calls (
     detail TEXT NOT NULL, started INTEGER NOT NULL, finished INTEGER, PRIMARY KEY (op, step));
 CREATE TABLE IF NOT EXISTS freeze (
     env TEXT PRIMARY KEY, reason TEXT NOT NULL, since INTEGER NOT NULL, by TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS campaigns (
+    env TEXT NOT NULL, id TEXT NOT NULL, state TEXT NOT NULL, created INTEGER NOT NULL,
+    updated INTEGER NOT NULL, PRIMARY KEY (env, id));
 CREATE TABLE IF NOT EXISTS anomaly_triage (
     env TEXT NOT NULL, anomaly TEXT NOT NULL, state TEXT NOT NULL, until INTEGER,
     at INTEGER NOT NULL, PRIMARY KEY (env, anomaly));

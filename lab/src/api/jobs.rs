@@ -1,4 +1,4 @@
-//! Jobs: create, describe, cancel, list, and the executions of a job.
+//! Jobs: create, describe, cancel, list, and the executions of a job (listed, or one in detail).
 
 use axum::Json;
 use axum::Router;
@@ -17,6 +17,35 @@ pub(super) fn routes() -> Router<ApiState> {
         .route("/jobs/{id}", get(describe_job).put(create_job))
         .route("/jobs/{id}/cancel", put(cancel_job))
         .route("/jobs/{id}/things", get(list_executions))
+        .route("/things/{thing}/jobs/{id}", get(describe_execution))
+}
+
+/// `DescribeJobExecution`: one thing's execution, with the details the device reported.
+async fn describe_execution(
+    State(api): Api,
+    Path((thing, id)): Path<(String, String)>,
+) -> Result<Json<Value>, ApiError> {
+    let job = api.registry.job(&id)?;
+    let execution = job.executions.get(&thing).ok_or_else(|| {
+        ApiError::new(
+            axum::http::StatusCode::NOT_FOUND,
+            "ResourceNotFoundException",
+            format!("no execution of job {id} for thing {thing}"),
+        )
+    })?;
+    Ok(answer(json!({
+        "execution": {
+            "jobId": job.spec.job_id,
+            "thingArn": arn(&format!("thing/{thing}")),
+            "status": execution.status.as_str(),
+            "statusDetails": { "detailsMap": execution.status_details },
+            "queuedAt": epoch(execution.queued_at),
+            "startedAt": execution.started_at.map(epoch),
+            "lastUpdatedAt": epoch(execution.last_updated_at),
+            "executionNumber": execution.execution_number,
+            "versionNumber": execution.version,
+        }
+    })))
 }
 
 async fn create_job(

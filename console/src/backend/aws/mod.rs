@@ -11,12 +11,14 @@ mod describe;
 mod evidence;
 mod indexing;
 mod inventory;
+mod jobs;
 mod metrics;
 mod mutations;
 mod snapshot;
 
 pub use budget::{FIRST_CALL_ATTEMPTS, OUTAGE_LASTS};
 pub use evidence::ClaimRegistrations;
+pub use jobs::{ExecutionDetail, ExecutionSummary, is_not_found};
 
 use std::sync::Arc;
 

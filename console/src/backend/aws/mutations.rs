@@ -3,17 +3,12 @@
 //! id; planning, confirmation, journaling and verification belong to the ops code.
 
 use aws_sdk_iot::operation::RequestId;
-use aws_sdk_iot::types::{
-    AbortAction, AbortConfig, AbortCriteria, AutoRegistrationStatus, CaCertificateStatus,
-    CertificateStatus, JobExecutionFailureType, JobExecutionsRolloutConfig, JobProcessDetails,
-    TargetSelection, TimeoutConfig,
-};
+use aws_sdk_iot::types::{AutoRegistrationStatus, CaCertificateStatus, CertificateStatus};
 
 use super::AwsBackend;
 use crate::backend::error::{BackendError, CallFailure, FailureKind};
 use crate::backend::mutations::{
-    CaReadBack, CertificateReadBack, JobProgress, JobRequest, NewCertificateStatus, PolicyCreated,
-    Receipt, SessionCut,
+    CaReadBack, CertificateReadBack, NewCertificateStatus, PolicyCreated, Receipt, SessionCut,
 };
 use crate::context::MutationPermit;
 
@@ -375,119 +370,5 @@ impl AwsBackend {
             .iter()
             .filter_map(|g| g.group_name().map(str::to_owned))
             .collect())
-    }
-
-    /// Creates an IoT job; returns its ARN.
-    ///
-    /// # Errors
-    /// [`BackendError::Call`], or [`BackendError::InvalidRequest`] for a bad abort config.
-    pub async fn create_job(
-        &self,
-        _permit: &MutationPermit,
-        job: &JobRequest,
-    ) -> Result<String, BackendError> {
-        let invalid = |e: aws_sdk_iot::error::BuildError| BackendError::InvalidRequest {
-            operation: "iot:CreateJob",
-            detail: e.to_string(),
-        };
-        let mut request = self
-            .iot
-            .create_job()
-            .job_id(&job.job_id)
-            .set_targets(Some(job.targets.clone()))
-            .document(&job.document)
-            .target_selection(TargetSelection::Snapshot);
-        if let Some(per_minute) = job.max_per_minute {
-            request = request.job_executions_rollout_config(
-                JobExecutionsRolloutConfig::builder()
-                    .maximum_per_minute(per_minute)
-                    .build(),
-            );
-        }
-        if let Some(percent) = job.abort_failure_percent {
-            let criteria = AbortCriteria::builder()
-                .failure_type(JobExecutionFailureType::All)
-                .action(AbortAction::Cancel)
-                .threshold_percentage(percent)
-                .min_number_of_executed_things(job.abort_min_executed.max(1))
-                .build()
-                .map_err(invalid)?;
-            request = request.abort_config(
-                AbortConfig::builder()
-                    .criteria_list(criteria)
-                    .build()
-                    .map_err(invalid)?,
-            );
-        }
-        if let Some(minutes) = job.in_progress_timeout_minutes {
-            request = request.timeout_config(
-                TimeoutConfig::builder()
-                    .in_progress_timeout_in_minutes(minutes)
-                    .build(),
-            );
-        }
-        let out = request
-            .send()
-            .await
-            .map_err(|e| CallFailure::from_sdk("iot:CreateJob", &e))?;
-        Ok(out
-            .job_arn()
-            .ok_or(BackendError::MissingField {
-                operation: "iot:CreateJob",
-                field: "jobArn",
-            })?
-            .to_owned())
-    }
-
-    /// Reads a job's status and per-state counts.
-    ///
-    /// # Errors
-    /// [`BackendError::Call`].
-    pub async fn describe_job(&self, job_id: &str) -> Result<JobProgress, BackendError> {
-        let out = self
-            .iot
-            .describe_job()
-            .job_id(job_id)
-            .send()
-            .await
-            .map_err(|e| CallFailure::from_sdk("iot:DescribeJob", &e))?;
-        let job = out.job().ok_or(BackendError::MissingField {
-            operation: "iot:DescribeJob",
-            field: "job",
-        })?;
-        let details = job.job_process_details();
-        let count = |f: fn(&JobProcessDetails) -> Option<i32>| details.and_then(f).unwrap_or(0);
-        Ok(JobProgress {
-            status: job.status().map_or("", |s| s.as_str()).to_owned(),
-            succeeded: count(JobProcessDetails::number_of_succeeded_things),
-            failed: count(JobProcessDetails::number_of_failed_things),
-            rejected: count(JobProcessDetails::number_of_rejected_things),
-            timed_out: count(JobProcessDetails::number_of_timed_out_things),
-            queued: count(JobProcessDetails::number_of_queued_things),
-            in_progress: count(JobProcessDetails::number_of_in_progress_things),
-            canceled: count(JobProcessDetails::number_of_canceled_things),
-        })
-    }
-
-    /// Cancels a job; `force` also cancels executions in progress.
-    ///
-    /// # Errors
-    /// [`BackendError::Call`].
-    pub async fn cancel_job(
-        &self,
-        _permit: &MutationPermit,
-        job_id: &str,
-        comment: &str,
-        force: bool,
-    ) -> Result<(), BackendError> {
-        self.iot
-            .cancel_job()
-            .job_id(job_id)
-            .comment(comment)
-            .force(force)
-            .send()
-            .await
-            .map_err(|e| CallFailure::from_sdk("iot:CancelJob", &e))?;
-        Ok(())
     }
 }

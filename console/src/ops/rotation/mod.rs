@@ -1,6 +1,11 @@
-//! Certificate rotation campaigns (docs/rotation.md): a campaign file, its stages chosen
-//! reproducibly from the model, and the CLI that plans them.
+//! Certificate rotation campaigns (docs/rotation.md): the campaign file, its stages chosen
+//! reproducibly from the model, the persisted state and its gate, the engine that drives it
+//! against AWS IoT (thing groups, jobs, executions, presence), and the `rotate` commands.
 
 pub mod command;
+pub mod engine;
 pub mod file;
+pub mod presence;
+pub mod report;
 pub mod stages;
+pub mod state;

@@ -42,6 +42,9 @@ pub struct StagePlan {
     pub excluded: usize,
     /// The stages.
     pub stages: Vec<Stage>,
+    /// The ACTIVE certificate each staged device has now: the one finalize retires.
+    #[serde(skip)]
+    pub current: BTreeMap<String, String>,
 }
 
 /// Splits the campaign's target into its stages.
@@ -61,6 +64,7 @@ pub fn plan_stages(
     let ids = selector::resolve(state, &[selector], now)?;
     let mut targeted = BTreeSet::new();
     let mut eligible = BTreeSet::new();
+    let mut current = BTreeMap::new();
     for id in &ids {
         let Some(cert) = state.certificate(id) else {
             continue;
@@ -72,6 +76,7 @@ pub fn plan_stages(
                 .is_some_and(|t| t.groups.contains(&QUARANTINE_GROUP));
             if cert.record.status == CertStatus::Active && !quarantined {
                 eligible.insert(thing.to_owned());
+                current.insert(thing.to_owned(), id.to_string());
             }
         }
     }
@@ -120,6 +125,7 @@ pub fn plan_stages(
         excluded: targeted.len() - total,
         targeted: targeted.len(),
         stages,
+        current,
     })
 }
 

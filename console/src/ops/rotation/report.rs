@@ -1,0 +1,342 @@
+//! What the rotation commands print: a campaign's stage plan (`rotate plan`), and campaigns
+//! with their stages, counts and the gate's evidence (`rotate status`).
+
+use std::io::Write;
+
+use super::engine::overall_word;
+use super::file::Campaign;
+use super::stages::StagePlan;
+use super::state::{CampaignState, Overall, Phase, Seconds, StageCounts};
+use crate::model::UnixTime;
+use crate::render::OutputFormat;
+use crate::render::json::to_terminal_safe_json;
+use crate::safe_text::SafeText;
+
+/// Prints the stage plan.
+///
+/// # Errors
+/// The I/O error of writing.
+pub fn print_plan(
+    campaign: &Campaign,
+    plan: &StagePlan,
+    format: OutputFormat,
+    out: &mut dyn Write,
+) -> std::io::Result<()> {
+    match format {
+        OutputFormat::Json => {
+            let value = serde_json::json!({ "campaign": campaign, "plan": plan });
+            writeln!(
+                out,
+                "{}",
+                to_terminal_safe_json(&value).unwrap_or_default()
+            )
+        }
+        OutputFormat::Csv => {
+            let mut text = String::from("stage,cumulative_percent,devices,group,job\n");
+            for s in &plan.stages {
+                text.push_str(&format!(
+                    "{},{},{},{},{}\n",
+                    s.number,
+                    s.cumulative_percent,
+                    s.things.len(),
+                    s.group,
+                    s.job
+                ));
+            }
+            out.write_all(text.as_bytes())
+        }
+        OutputFormat::Table => {
+            let mut text = format!(
+                "campaign {} (plan only: nothing was changed): {} devices targeted, {} left out \
+                 (not ACTIVE or quarantined)\n",
+                campaign.id, plan.targeted, plan.excluded
+            );
+            text.push_str(&format!(
+                "gate: at least {:.1} % on the new certificate, halt over {:.1} % failed, soak \
+                 {} s, {}\n",
+                campaign.gate.min_success,
+                campaign.gate.max_failure,
+                campaign.gate.soak_seconds,
+                if campaign.gate.auto_promote {
+                    "promoted automatically"
+                } else {
+                    "promoted by a person"
+                }
+            ));
+            for s in &plan.stages {
+                let cohort = |map: &std::collections::BTreeMap<String, usize>| {
+                    map.iter()
+                        .map(|(k, v)| format!("{} {v}", SafeText::new(k)))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                };
+                text.push_str(&format!(
+                    "stage {} (to {} %): {} devices; group {}, job {}\n  by group: {}\n  by firmware: {}\n",
+                    s.number,
+                    s.cumulative_percent,
+                    s.things.len(),
+                    s.group,
+                    s.job,
+                    cohort(&s.by_group),
+                    cohort(&s.by_firmware)
+                ));
+            }
+            out.write_all(text.as_bytes())
+        }
+    }
+}
+
+/// One campaign as `rotate status` shows it: the state plus each stage's counts.
+#[derive(Debug, serde::Serialize)]
+pub struct CampaignReport<'a> {
+    /// The campaign id.
+    pub id: &'a str,
+    /// `running`, `waiting for promotion`, `halted`, ...
+    pub state: &'static str,
+    /// The stored state.
+    pub campaign: &'a CampaignState,
+    /// Counts per stage, in order.
+    pub counts: Vec<StageCounts>,
+    /// What a person can do next.
+    pub next: Option<String>,
+}
+
+impl<'a> CampaignReport<'a> {
+    /// The report of `state`.
+    #[must_use]
+    pub fn of(state: &'a CampaignState) -> Self {
+        Self {
+            id: state.id(),
+            state: overall_word(state.overall()),
+            campaign: state,
+            counts: state.stages.iter().map(StageCounts::of).collect(),
+            next: next_step(state),
+        }
+    }
+}
+
+fn next_step(state: &CampaignState) -> Option<String> {
+    let id = state.id();
+    match state.overall() {
+        Overall::AwaitingPromotion => state
+            .next_pending()
+            .map(|n| format!("fleetid rotate promote {id} --stage {n}")),
+        Overall::Halted => Some(format!(
+            "investigate, then `fleetid rotate resume {id} --reason ...` or `fleetid rotate \
+             abort {id} --reason ...`"
+        )),
+        Overall::Done => Some(format!(
+            "after the grace period ({}): fleetid rotate finalize {id}",
+            duration(state.campaign.grace_seconds)
+        )),
+        Overall::Running => Some(format!("fleetid rotate status {id} --watch")),
+        Overall::Aborted | Overall::Finalized => None,
+    }
+}
+
+/// `2026-12-09 17:52Z`.
+#[must_use]
+pub fn when(at: Seconds) -> String {
+    UnixTime(at)
+        .to_datetime()
+        .map(|t| {
+            format!(
+                "{:04}-{:02}-{:02} {:02}:{:02}Z",
+                t.year(),
+                u8::from(t.month()),
+                t.day(),
+                t.hour(),
+                t.minute()
+            )
+        })
+        .unwrap_or_else(|| at.to_string())
+}
+
+/// `45 s`, `10 min`, `3 h`, `7 d`.
+#[must_use]
+pub fn duration(seconds: Seconds) -> String {
+    match seconds {
+        s if s < 120 => format!("{s} s"),
+        s if s < 2 * 3600 => format!("{} min", s / 60),
+        s if s < 2 * 86_400 => format!("{} h", s / 3600),
+        s => format!("{} d", s / 86_400),
+    }
+}
+
+fn phase_text(phase: &Phase, now: Seconds) -> String {
+    match phase {
+        Phase::Pending => "pending".into(),
+        Phase::Running { since } => format!("running for {}", duration(now - since)),
+        Phase::Soaking { until } => format!("soaking, {} left", duration((until - now).max(0))),
+        Phase::Passed { at } => format!("passed {}", when(*at)),
+        Phase::Promoted { at } => format!("passed, promoted {}", when(*at)),
+    }
+}
+
+/// Prints campaigns.
+///
+/// # Errors
+/// The I/O error of writing.
+pub fn print_status(
+    campaigns: &[CampaignState],
+    now: Seconds,
+    format: OutputFormat,
+    out: &mut dyn Write,
+) -> std::io::Result<()> {
+    let reports: Vec<CampaignReport<'_>> = campaigns.iter().map(CampaignReport::of).collect();
+    match format {
+        OutputFormat::Json => writeln!(
+            out,
+            "{}",
+            to_terminal_safe_json(&reports).unwrap_or_default()
+        ),
+        OutputFormat::Csv => {
+            let mut text = String::from(
+                "campaign,state,stage,cumulative_percent,phase,devices,on_new_certificate,\
+                 reported,seen_connecting,registry_only,failed,unfinished,set_aside\n",
+            );
+            for r in &reports {
+                for (stage, c) in r.campaign.stages.iter().zip(&r.counts) {
+                    text.push_str(&format!(
+                        "{},{},{},{},{},{},{},{},{},{},{},{},{}\n",
+                        r.id,
+                        r.state,
+                        stage.number,
+                        stage.cumulative_percent,
+                        phase_word(&stage.phase),
+                        c.devices,
+                        c.on_new,
+                        c.reported,
+                        c.seen_connecting,
+                        c.registry_only,
+                        c.failed,
+                        c.unfinished,
+                        c.set_aside
+                    ));
+                }
+            }
+            out.write_all(text.as_bytes())
+        }
+        OutputFormat::Table => {
+            if reports.is_empty() {
+                return writeln!(out, "no rotation campaign in this environment");
+            }
+            let mut text = String::new();
+            for r in &reports {
+                text.push_str(&campaign_text(r, now));
+            }
+            out.write_all(text.as_bytes())
+        }
+    }
+}
+
+fn phase_word(phase: &Phase) -> &'static str {
+    match phase {
+        Phase::Pending => "pending",
+        Phase::Running { .. } => "running",
+        Phase::Soaking { .. } => "soaking",
+        Phase::Passed { .. } => "passed",
+        Phase::Promoted { .. } => "promoted",
+    }
+}
+
+fn campaign_text(r: &CampaignReport<'_>, now: Seconds) -> String {
+    let state = r.campaign;
+    let gate = &state.campaign.gate;
+    let mut text = format!(
+        "campaign {} — {}, started {}\n",
+        r.id,
+        r.state,
+        when(state.created)
+    );
+    if let Some(halt) = &state.halt {
+        text.push_str(&format!(
+            "  HALTED {} by {}: {}\n",
+            when(halt.at),
+            SafeText::new(&halt.by),
+            SafeText::new(&halt.reason)
+        ));
+    }
+    if let Some(abort) = &state.aborted {
+        text.push_str(&format!(
+            "  ABORTED {} by {}: {}\n",
+            when(abort.at),
+            SafeText::new(&abort.by),
+            SafeText::new(&abort.reason)
+        ));
+    }
+    for (stage, c) in state.stages.iter().zip(&r.counts) {
+        text.push_str(&format!(
+            "  stage {} (to {} %): {} device{}, {}\n",
+            stage.number,
+            stage.cumulative_percent,
+            c.devices + c.set_aside,
+            if c.devices + c.set_aside == 1 {
+                ""
+            } else {
+                "s"
+            },
+            phase_text(&stage.phase, now)
+        ));
+        if stage.phase == Phase::Pending {
+            continue;
+        }
+        let executions: Vec<String> = c
+            .executions
+            .iter()
+            .map(|(e, n)| format!("{} {n}", e.as_str().to_lowercase().replace('_', " ")))
+            .collect();
+        text.push_str(&format!(
+            "    jobs {}: {}\n",
+            stage
+                .attempts()
+                .iter()
+                .map(|(j, _)| j.as_str())
+                .collect::<Vec<_>>()
+                .join(", "),
+            if executions.is_empty() {
+                "no execution yet".to_owned()
+            } else {
+                executions.join(", ")
+            }
+        ));
+        text.push_str(&format!(
+            "    on the new certificate: {:.1} % ({} of {}; agents reported {}, seen connecting \
+             {}, registry only {}) — gate {:.1} %\n",
+            c.success_percent(),
+            c.on_new,
+            c.devices,
+            c.reported,
+            c.seen_connecting,
+            c.registry_only,
+            gate.min_success
+        ));
+        text.push_str(&format!(
+            "    failed: {:.1} % ({}) — halt over {:.1} %\n",
+            c.failure_percent(),
+            c.failed,
+            gate.max_failure
+        ));
+        for (reason, n) in &c.reasons {
+            text.push_str(&format!("      {n} × {}\n", SafeText::new(reason)));
+        }
+        if c.set_aside > 0 {
+            text.push_str(&format!("    set aside by a resume: {}\n", c.set_aside));
+        }
+    }
+    text.push_str(&format!(
+        "  gate: at least {:.1} % on the new certificate, halt over {:.1} % failed, soak {}, {}\n",
+        gate.min_success,
+        gate.max_failure,
+        duration(gate.soak_seconds),
+        if gate.auto_promote {
+            "promoted automatically"
+        } else {
+            "promoted by a person"
+        }
+    ));
+    if let Some(next) = &r.next {
+        text.push_str(&format!("  next: {next}\n"));
+    }
+    text
+}
