@@ -195,6 +195,9 @@ fn model_thread(
     {
         return;
     }
+    // A load places records without the look-up tables; build them before the first detail
+    // or update asks.
+    state.prepare_lookups();
     if ctx.offline() {
         serve_requests(&state, &mut recorder, updates, requests);
         return;

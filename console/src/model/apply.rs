@@ -99,7 +99,7 @@ impl FleetState {
     }
 
     fn cert_slot(&mut self, id: CertId) -> u32 {
-        if let Some(&slot) = self.cert_index.get(&id) {
+        if let Some(slot) = self.cert_slot_of(&id) {
             return slot;
         }
         let slot = u32::try_from(self.certs.len()).unwrap_or(u32::MAX);
@@ -108,12 +108,12 @@ impl FleetState {
             record: None,
             things: Box::default(),
         });
-        self.cert_index.insert(id, slot);
+        self.index_cert_slot(id, slot);
         slot
     }
 
     fn thing_slot(&mut self, name: &str) -> u32 {
-        if let Some(&slot) = self.thing_index.get(name) {
+        if let Some(slot) = self.thing_slot_of(name) {
             return slot;
         }
         let slot = u32::try_from(self.things.len()).unwrap_or(u32::MAX);
@@ -126,7 +126,7 @@ impl FleetState {
             connected: None,
             last_seen: None,
         });
-        self.thing_index.insert(name.into(), slot);
+        self.index_thing_slot(name, slot);
         slot
     }
 
@@ -138,7 +138,7 @@ impl FleetState {
     }
 
     fn remove_certificate(&mut self, id: &CertId) {
-        if let Some(&slot) = self.cert_index.get(id) {
+        if let Some(slot) = self.cert_slot_of(id) {
             self.retract(slot);
             self.certs[slot as usize].record = None;
             self.cert_changed(*id);
@@ -170,7 +170,7 @@ impl FleetState {
     }
 
     fn remove_thing(&mut self, name: &str) {
-        let Some(&slot) = self.thing_index.get(name) else {
+        let Some(slot) = self.thing_slot_of(name) else {
             return;
         };
         let certs = self.things[slot as usize].certs.clone();
@@ -212,7 +212,7 @@ impl FleetState {
     }
 
     fn change_status(&mut self, id: &CertId, status: CertStatus) {
-        let Some(&slot) = self.cert_index.get(id) else {
+        let Some(slot) = self.cert_slot_of(id) else {
             return;
         };
         if self.certs[slot as usize].record.is_none() {
@@ -309,7 +309,7 @@ impl FleetState {
 
     fn apply_presence(&mut self, event: &PresenceEvent) {
         let name = event.thing.as_deref().unwrap_or(&event.client_id);
-        let Some(&slot) = self.thing_index.get(name) else {
+        let Some(slot) = self.thing_slot_of(name) else {
             return;
         };
         self.thing_changed(slot);

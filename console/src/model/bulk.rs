@@ -3,8 +3,7 @@
 //! is computed once, without the retract-and-account bookkeeping an update needs.
 
 use std::collections::HashMap;
-use std::collections::hash_map::Entry;
-use std::hash::BuildHasherDefault;
+use std::hash::{BuildHasherDefault, Hash, Hasher};
 
 use super::aggregates::{Cohort, ExpiryHistogram};
 use super::ids::{CertId, Day, SlotHasher};
@@ -43,26 +42,21 @@ pub struct FleetParts {
 }
 
 impl FleetState {
-    /// The fleet made of `parts`, indexes and aggregates computed once.
+    /// The fleet made of `parts`, aggregates computed once. Records are placed by sorting, not
+    /// hashing; the look-up tables by id and name are built on first use.
     #[must_use]
     pub fn from_parts(parts: FleetParts) -> Self {
-        let mut state = Self::default();
-        state.certs.reserve(parts.certificates.len());
-        state.cert_index.reserve(parts.certificates.len());
-        for record in parts.certificates {
-            let slot = u32::try_from(state.certs.len()).unwrap_or(u32::MAX);
-            match state.cert_index.entry(record.id) {
-                Entry::Occupied(known) => state.certs[*known.get() as usize].record = Some(record),
-                Entry::Vacant(new) => {
-                    new.insert(slot);
-                    state.certs.push(CertSlot {
-                        id: record.id,
-                        record: Some(record),
-                        things: Box::default(),
-                    });
-                }
-            }
-        }
+        let mut state = Self {
+            certs: later_duplicates_replace_earlier(parts.certificates)
+                .into_iter()
+                .map(|record| CertSlot {
+                    id: record.id,
+                    record: Some(record),
+                    things: Box::default(),
+                })
+                .collect(),
+            ..Self::default()
+        };
         state.place_things(parts.things);
         state.index_certificates();
         state.cas = parts.cas.into_iter().map(|r| (r.id, r)).collect();
@@ -85,58 +79,71 @@ impl FleetState {
         state
     }
 
+    /// Places the things (the first of a name wins) and links them with their certificates:
+    /// the wanted ids, sorted, are merged with the certificates' ids, sorted; an id no
+    /// certificate has gets a placeholder slot.
     fn place_things(&mut self, things: Vec<ThingParts>) {
+        let keep = first_of_each_name(&things);
         self.things.reserve(things.len());
-        self.thing_index.reserve(things.len());
-        // (certificate slot, thing slot), grouped by certificate afterwards.
-        let mut links: Vec<(u32, u32)> = Vec::with_capacity(things.len());
-        for ThingParts {
-            record,
-            certificates,
-        } in things
-        {
-            if self.thing_index.contains_key(&record.name) {
+        // (certificate id, thing slot)
+        let mut wanted: Vec<(CertId, u32)> = Vec::with_capacity(things.len());
+        for (index, parts) in things.into_iter().enumerate() {
+            if keep.as_ref().is_some_and(|keep| !keep[index]) {
                 continue;
             }
+            let ThingParts {
+                record,
+                certificates,
+            } = parts;
             let slot = u32::try_from(self.things.len()).unwrap_or(u32::MAX);
             let groups = record.groups.iter().map(|g| self.names.intern(g)).collect();
             let firmware = record.firmware.as_deref().map(|f| self.names.intern(f));
-            let mut certs: Vec<u32> = certificates
-                .into_iter()
-                .map(|id| self.placeholder_slot(id))
-                .collect();
-            certs.sort_unstable();
-            certs.dedup();
-            links.extend(certs.iter().map(|&c| (c, slot)));
-            self.thing_index.insert(record.name.clone(), slot);
+            wanted.extend(certificates.into_iter().map(|id| (id, slot)));
             self.things.push(ThingSlot {
                 name: record.name,
                 present: true,
-                certs: certs.into(),
+                certs: Box::default(),
                 groups,
                 firmware,
                 connected: record.connected,
                 last_seen: None,
             });
         }
+        wanted.sort_unstable();
+        let known = sorted_ids(&self.certs);
+        // (certificate slot, thing slot)
+        let mut links: Vec<(u32, u32)> = Vec::with_capacity(wanted.len());
+        let mut next = 0;
+        let mut placeholder: Option<(CertId, u32)> = None;
+        for (id, thing) in wanted {
+            while known.get(next).is_some_and(|(k, _)| *k < id) {
+                next += 1;
+            }
+            let cert = match (known.get(next), placeholder) {
+                (Some(&(k, slot)), _) if k == id => slot,
+                (_, Some((p, slot))) if p == id => slot,
+                _ => {
+                    let slot = u32::try_from(self.certs.len()).unwrap_or(u32::MAX);
+                    self.certs.push(CertSlot {
+                        id,
+                        record: None,
+                        things: Box::default(),
+                    });
+                    placeholder = Some((id, slot));
+                    slot
+                }
+            };
+            links.push((cert, thing));
+        }
+        links.sort_unstable_by_key(|&(cert, thing)| (thing, cert));
+        links.dedup();
+        for group in links.chunk_by(|a, b| a.1 == b.1) {
+            self.things[group[0].1 as usize].certs = group.iter().map(|&(c, _)| c).collect();
+        }
         links.sort_unstable();
         for group in links.chunk_by(|a, b| a.0 == b.0) {
             self.certs[group[0].0 as usize].things = group.iter().map(|&(_, t)| t).collect();
         }
-    }
-
-    fn placeholder_slot(&mut self, id: CertId) -> u32 {
-        if let Some(&slot) = self.cert_index.get(&id) {
-            return slot;
-        }
-        let slot = u32::try_from(self.certs.len()).unwrap_or(u32::MAX);
-        self.cert_index.insert(id, slot);
-        self.certs.push(CertSlot {
-            id,
-            record: None,
-            things: Box::default(),
-        });
-        slot
     }
 
     /// The aggregates from every certificate at once (the secondary indexes are built on
@@ -178,5 +185,180 @@ impl FleetState {
             }
         }
         self.histogram = ExpiryHistogram::from_counts(buckets);
+    }
+}
+
+/// Every certificate slot's id with its slot, sorted by id.
+fn sorted_ids(certs: &[CertSlot]) -> Vec<(CertId, u32)> {
+    let mut ids: Vec<(CertId, u32)> = certs
+        .iter()
+        .enumerate()
+        .map(|(slot, c)| (c.id, u32::try_from(slot).unwrap_or(u32::MAX)))
+        .collect();
+    ids.sort_unstable();
+    ids
+}
+
+/// `records` with each id once: a later record of an id replaces an earlier one, in the
+/// earlier one's place.
+fn later_duplicates_replace_earlier(records: Vec<CertificateRecord>) -> Vec<CertificateRecord> {
+    let mut ids: Vec<(CertId, usize)> = records.iter().map(|r| r.id).zip(0..).collect();
+    ids.sort_unstable();
+    if !ids.windows(2).any(|w| w[0].0 == w[1].0) {
+        return records;
+    }
+    let mut places: Vec<Option<CertificateRecord>> = records.into_iter().map(Some).collect();
+    for run in ids.chunk_by(|a, b| a.0 == b.0).filter(|run| run.len() > 1) {
+        let latest = places[run[run.len() - 1].1].take();
+        for &(_, index) in &run[1..] {
+            places[index] = None;
+        }
+        places[run[0].1] = latest;
+    }
+    places.into_iter().flatten().collect()
+}
+
+/// Which things to keep when a name repeats (the first of each name), or `None` when every
+/// name is distinct — found by sorting the names' hashes, not by a table of names.
+fn first_of_each_name(things: &[ThingParts]) -> Option<Vec<bool>> {
+    let hash = |name: &str| {
+        let mut hasher = std::hash::DefaultHasher::new();
+        name.hash(&mut hasher);
+        hasher.finish()
+    };
+    let mut hashes: Vec<(u64, usize)> = things
+        .iter()
+        .map(|t| hash(&t.record.name))
+        .zip(0..)
+        .collect();
+    hashes.sort_unstable();
+    let mut keep: Option<Vec<bool>> = None;
+    for run in hashes
+        .chunk_by(|a, b| a.0 == b.0)
+        .filter(|run| run.len() > 1)
+    {
+        for (k, &(_, later)) in run.iter().enumerate() {
+            let name = &things[later].record.name;
+            if run[..k]
+                .iter()
+                .any(|&(_, earlier)| things[earlier].record.name == *name)
+            {
+                keep.get_or_insert_with(|| vec![true; things.len()])[later] = false;
+            }
+        }
+    }
+    keep
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{FleetUpdate, HealthPolicy, UnixTime, synthetic};
+
+    const NOW: UnixTime = UnixTime(1_795_000_000);
+
+    fn parts(certificates: Vec<CertificateRecord>, things: Vec<ThingParts>) -> FleetParts {
+        FleetParts {
+            certificates,
+            things,
+            cas: synthetic::cas(NOW),
+            ..FleetParts::default()
+        }
+    }
+
+    fn thing(i: usize, certificates: Vec<CertId>) -> ThingParts {
+        ThingParts {
+            record: synthetic::thing(i),
+            certificates,
+        }
+    }
+
+    /// What a user of the model sees of every certificate and thing, slot numbers aside.
+    fn seen(state: &FleetState) -> (Vec<String>, Vec<String>) {
+        let mut certs: Vec<String> = state
+            .certificates()
+            .map(|c| {
+                let mut things: Vec<&str> = c.things().collect();
+                things.sort_unstable();
+                format!(
+                    "{:?} {things:?} {:?} {:?}",
+                    c.record,
+                    c.groups(),
+                    c.firmware()
+                )
+            })
+            .collect();
+        certs.sort();
+        let mut things: Vec<String> = state
+            .things()
+            .map(|t| {
+                let mut ids = t.certificates.clone();
+                ids.sort_unstable();
+                let by_name = state.thing(t.name).map(|v| v.name);
+                format!(
+                    "{} {ids:?} {:?} {:?} {by_name:?}",
+                    t.name, t.groups, t.firmware
+                )
+            })
+            .collect();
+        things.sort();
+        (certs, things)
+    }
+
+    #[test]
+    fn a_bulk_build_with_repeats_and_unknown_ids_equals_the_update_path() {
+        let unknown = synthetic::cert_id(999);
+        let mut replaced = synthetic::certificate(5, NOW);
+        replaced.status = CertStatus::Revoked;
+        let mut renamed_group = synthetic::thing(7);
+        renamed_group.groups = vec!["later".into()];
+        let mut certificates: Vec<CertificateRecord> =
+            (0..10).map(|i| synthetic::certificate(i, NOW)).collect();
+        certificates.push(replaced.clone());
+        let mut things: Vec<ThingParts> = (0..10)
+            .map(|i| thing(i, vec![synthetic::cert_id(i)]))
+            .collect();
+        // A later thing of a known name is ignored; ids no certificate has get placeholders,
+        // shared by the things that name them; a repeated id is one link.
+        things.push(ThingParts {
+            record: renamed_group,
+            certificates: vec![unknown],
+        });
+        things.push(thing(10, vec![unknown, unknown, synthetic::cert_id(3)]));
+        things.push(thing(11, vec![unknown]));
+        let built = FleetState::from_parts(parts(certificates, things));
+
+        let mut updated = FleetState::new();
+        updated.apply(FleetUpdate::Cas(synthetic::cas(NOW)));
+        let mut records: Vec<CertificateRecord> =
+            (0..10).map(|i| synthetic::certificate(i, NOW)).collect();
+        records[5] = replaced;
+        updated.apply(FleetUpdate::Certificates(records));
+        updated.apply(FleetUpdate::Things((0..12).map(synthetic::thing).collect()));
+        let mut links: Vec<(CertId, Vec<Box<str>>)> = (0..10)
+            .map(|i| (synthetic::cert_id(i), vec![synthetic::thing(i).name]))
+            .collect();
+        links[3].1.push(synthetic::thing(10).name);
+        links.push((
+            unknown,
+            vec![synthetic::thing(10).name, synthetic::thing(11).name],
+        ));
+        updated.apply(FleetUpdate::Attachments(links));
+
+        assert_eq!(seen(&built), seen(&updated));
+        assert_eq!(built.certificates().count(), 10);
+        assert!(built.certificate(&unknown).is_none());
+        assert_eq!(
+            built
+                .certificate(&synthetic::cert_id(5))
+                .map(|c| c.record.status),
+            Some(CertStatus::Revoked)
+        );
+        assert_eq!(built.status_counts(), updated.status_counts());
+        assert_eq!(built.summary(), updated.summary());
+        assert_eq!(
+            built.health(NOW, HealthPolicy::default()),
+            updated.health(NOW, HealthPolicy::default())
+        );
     }
 }

@@ -12,6 +12,7 @@ mod health;
 mod ids;
 mod indexes;
 mod intern;
+mod lookup;
 mod policies;
 mod query;
 mod records;

@@ -2,13 +2,14 @@
 //!
 //! Updates arrive through [`FleetState::apply`] (see `apply.rs`); everything here reads.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 use super::aggregates::{ExpiryHistogram, StatusCounts};
 use super::changes::Changes;
 use super::ids::{CertId, CertIdMap, Day, UnixTime};
 use super::indexes::{LazyIndexes, SecondaryIndexes};
 use super::intern::Interner;
+use super::lookup::Lookup;
 use super::records::{CaRecord, CertStatus, CertificateRecord, GroupRecord, PolicyRecord};
 use super::update::{AnomalyRecord, Source, SourceState};
 
@@ -58,9 +59,8 @@ impl SourceInfo {
 #[derive(Debug, Default, Clone)]
 pub struct FleetState {
     pub(crate) certs: Vec<CertSlot>,
-    pub(crate) cert_index: CertIdMap<u32>,
     pub(crate) things: Vec<ThingSlot>,
-    pub(crate) thing_index: HashMap<Box<str>, u32>,
+    pub(crate) lookup: Lookup,
     pub(crate) names: Interner,
     pub(crate) indexes: LazyIndexes,
     pub(crate) status_counts: StatusCounts,
@@ -183,7 +183,7 @@ impl FleetState {
     /// The certificate with this id.
     #[must_use]
     pub fn certificate(&self, id: &CertId) -> Option<CertView<'_>> {
-        let slot = *self.cert_index.get(id)?;
+        let slot = self.cert_slot_of(id)?;
         self.view(slot)
     }
 
@@ -244,7 +244,7 @@ impl FleetState {
     /// The thing named `name`.
     #[must_use]
     pub fn thing(&self, name: &str) -> Option<ThingView<'_>> {
-        let slot = &self.things[*self.thing_index.get(name)? as usize];
+        let slot = &self.things[self.thing_slot_of(name)? as usize];
         slot.present.then(|| self.thing_view(slot))
     }
 
