@@ -1,9 +1,10 @@
 //! fleetid from the cache to the screen, the path production runs, at 10k, 100k and 1M
-//! devices of the realistic synthetic fleet (`model::synthetic::realistic`): the store's load
-//! (SQLite blocks decoded into the model in bulk) through to the dashboard's first frame,
-//! the device table and its search text, and the saves (a whole base, and a refresh that
-//! changed ten certificates). Memory per device is reported for the model, the TUI's device
-//! table and its search index separately, each measured in a process of its own (this binary
+//! devices of the realistic synthetic fleet (`model::synthetic::realistic`): the snapshot's
+//! summary to the dashboard's first frame, the model's load (SQLite blocks decoded into the
+//! model in bulk) and its look-up tables, the device table and its search text, and the saves
+//! (a whole base, and a refresh that changed ten certificates). Memory per device is reported
+//! for the model (with its look-up tables), the TUI's device table and its search index
+//! separately, each measured in a process of its own (this binary
 //! runs itself) so freed memory of an earlier step does not hide growth.
 //!
 //! Run: `cargo bench -p fleetid --bench startup` (sizes: `-- 10000 100000`).
@@ -15,7 +16,7 @@ use std::sync::atomic::AtomicU64;
 use std::time::{Duration, Instant};
 
 use fleetid::model::synthetic::realistic::RealisticFleet;
-use fleetid::model::{CertStatus, FleetState, FleetUpdate, UnixTime};
+use fleetid::model::{CertStatus, FleetState, FleetSummary, FleetUpdate, UnixTime};
 use fleetid::store::Store;
 use fleetid::tui::app::App;
 use fleetid::tui::data::{DeviceQuery, DeviceTable, TuiUpdate};
@@ -42,7 +43,7 @@ fn resident_bytes() -> usize {
     pages * 4096
 }
 
-fn app(state: &FleetState) -> App {
+fn app(summary: &FleetSummary) -> App {
     let options = TuiOptions {
         environment: Environment {
             name: ENV.to_owned(),
@@ -51,13 +52,22 @@ fn app(state: &FleetState) -> App {
         ..TuiOptions::default()
     };
     let settings = settings(&options).unwrap_or_else(|e| panic!("{e}"));
-    App::new(settings, overview(&state.summary(), NOW), NOW.0)
+    App::new(settings, overview(summary, NOW), NOW.0)
 }
 
 fn draw(app: &App, width: u16, height: u16) {
     let mut term = Terminal::new(TestBackend::new(width, height)).unwrap_or_else(|e| panic!("{e}"));
     term.draw(|f| app.render(f))
         .unwrap_or_else(|e| panic!("{e}"));
+}
+
+/// The summary the first frame is drawn from.
+fn load_summary(path: &Path) -> FleetSummary {
+    Store::open(path)
+        .and_then(|s| s.load_summary(ENV))
+        .unwrap_or_else(|e| panic!("{e}"))
+        .unwrap_or_else(|| panic!("no summary in {}", path.display()))
+        .summary
 }
 
 fn load(path: &Path) -> FleetState {
@@ -114,15 +124,18 @@ fn write_cache(devices: usize, path: &Path) -> Duration {
 fn timings(devices: usize, path: &Path) {
     let full_save = write_cache(devices, path);
     let to_first_frame = time(|| {
-        let state = load(path);
-        draw(&app(&state), 80, 24);
-        state
+        let summary = load_summary(path);
+        draw(&app(&summary), 80, 24);
+        summary
     });
+    let summary = load_summary(path);
+    let summary_load = time(|| load_summary(path));
     let state = load(path);
     let store_load = time(|| load(path));
-    let first_frame = time(|| draw(&app(&state), 80, 24));
+    let lookups = time(|| load(path).prepare_lookups()).saturating_sub(store_load);
+    let first_frame = time(|| draw(&app(&summary), 80, 24));
     let table = time(|| device_table(&state));
-    let mut shown = app(&state);
+    let mut shown = app(&summary);
     shown.on_key(KeyEvent::new(KeyCode::Char('5'), KeyModifiers::NONE));
     let devices_frame = time(|| {
         shown.on_update(TuiUpdate::Devices(device_table(&state)));
@@ -149,11 +162,11 @@ fn timings(devices: usize, path: &Path) {
     });
     let file = std::fs::metadata(path).map_or(0, |m| m.len());
     eprintln!(
-        "startup {devices}: cache {} MiB; load to first frame {to_first_frame:.2?} (store load \
-         {store_load:.2?}, overview + first frame {first_frame:.2?}); device table \
-         {table:.2?}, table to devices frame {devices_frame:.2?}, search text + first query \
-         {search_first:.2?}; save: whole base {full_save:.2?}, ten certificates changed \
-         {ten_changed:.2?}",
+        "startup {devices}: cache {} MiB; summary to first frame {to_first_frame:.2?} (summary \
+         load {summary_load:.2?}, overview + first frame {first_frame:.2?}); model load \
+         {store_load:.2?}, its look-up tables {lookups:.2?}; device table {table:.2?}, table to \
+         devices frame {devices_frame:.2?}, search text + first query {search_first:.2?}; \
+         save: whole base {full_save:.2?}, ten certificates changed {ten_changed:.2?}",
         file / (1024 * 1024)
     );
 }
@@ -164,6 +177,10 @@ fn memory(devices: usize, path: &Path) {
     let state = load(path);
     let model = resident_bytes().saturating_sub(before);
     let before = resident_bytes();
+    state.prepare_lookups();
+    let lookups = resident_bytes().saturating_sub(before);
+    let model = model + lookups;
+    let before = resident_bytes();
     let table = device_table(&state);
     let table_bytes = resident_bytes().saturating_sub(before);
     let before = resident_bytes();
@@ -171,10 +188,12 @@ fn memory(devices: usize, path: &Path) {
     let search_bytes = resident_bytes().saturating_sub(before);
     let per = |bytes: usize| bytes / devices;
     eprintln!(
-        "memory {devices}: model {} B/device ({} MiB), device table {} B/device ({} MiB), \
-         search index {} B/device ({} MiB; {matches} matches); budget {BUDGET_BYTES_PER_DEVICE} each",
+        "memory {devices}: model {} B/device ({} MiB; its look-up tables {} B/device), device \
+         table {} B/device ({} MiB), search index {} B/device ({} MiB; {matches} matches); \
+         budget {BUDGET_BYTES_PER_DEVICE} each",
         per(model),
         model >> 20,
+        per(lookups),
         per(table_bytes),
         table_bytes >> 20,
         per(search_bytes),

@@ -4,6 +4,7 @@
 use super::aggregates::Cohort;
 use super::ids::CertId;
 use super::records::{CertStatus, CertificateRecord, ThingRecord};
+use super::slot_list::SlotList;
 use super::state::{CertSlot, FleetState, SourceInfo, ThingSlot};
 use super::update::{FleetUpdate, LiveStatusRecord, PresenceEvent, PresenceKind, SourceState};
 
@@ -106,7 +107,7 @@ impl FleetState {
         self.certs.push(CertSlot {
             id,
             record: None,
-            things: Box::default(),
+            things: SlotList::default(),
         });
         self.index_cert_slot(id, slot);
         slot
@@ -120,8 +121,8 @@ impl FleetState {
         self.things.push(ThingSlot {
             name: name.into(),
             present: false,
-            certs: Box::default(),
-            groups: Box::default(),
+            certs: SlotList::default(),
+            groups: SlotList::default(),
             firmware: None,
             connected: None,
             last_seen: None,
@@ -147,7 +148,7 @@ impl FleetState {
 
     fn upsert_thing(&mut self, record: &ThingRecord) {
         let slot = self.thing_slot(&record.name);
-        let groups: Box<[u32]> = record.groups.iter().map(|g| self.names.intern(g)).collect();
+        let groups: SlotList = record.groups.iter().map(|g| self.names.intern(g)).collect();
         let firmware = record.firmware.as_deref().map(|f| self.names.intern(f));
         let certs = self.things[slot as usize].certs.clone();
         for &c in &certs {
@@ -180,7 +181,7 @@ impl FleetState {
         self.thing_changed(slot);
         let thing = &mut self.things[slot as usize];
         thing.present = false;
-        thing.groups = Box::default();
+        thing.groups = SlotList::default();
         for &c in &certs {
             self.account(c, 1);
         }
@@ -207,7 +208,7 @@ impl FleetState {
             let links = &mut self.things[t as usize].certs;
             *links = links.iter().copied().chain([cert]).collect();
         }
-        self.certs[cert as usize].things = unique.into();
+        self.certs[cert as usize].things = unique.into_iter().collect();
         self.account(cert, 1);
     }
 

@@ -10,6 +10,7 @@ use super::ids::{CertId, Day, SlotHasher};
 use super::records::{
     CaRecord, CertStatus, CertificateRecord, GroupRecord, PolicyRecord, ThingRecord,
 };
+use super::slot_list::SlotList;
 use super::state::{CertSlot, FleetState, SourceInfo, ThingSlot};
 use super::update::{AnomalyRecord, Source};
 
@@ -52,7 +53,7 @@ impl FleetState {
                 .map(|record| CertSlot {
                     id: record.id,
                     record: Some(record),
-                    things: Box::default(),
+                    things: SlotList::default(),
                 })
                 .collect(),
             ..Self::default()
@@ -102,7 +103,7 @@ impl FleetState {
             self.things.push(ThingSlot {
                 name: record.name,
                 present: true,
-                certs: Box::default(),
+                certs: SlotList::default(),
                 groups,
                 firmware,
                 connected: record.connected,
@@ -127,7 +128,7 @@ impl FleetState {
                     self.certs.push(CertSlot {
                         id,
                         record: None,
-                        things: Box::default(),
+                        things: SlotList::default(),
                     });
                     placeholder = Some((id, slot));
                     slot

@@ -16,6 +16,7 @@ mod lookup;
 mod policies;
 mod query;
 mod records;
+mod slot_list;
 mod state;
 mod summary;
 pub mod synthetic;

@@ -11,6 +11,7 @@ use super::indexes::{LazyIndexes, SecondaryIndexes};
 use super::intern::Interner;
 use super::lookup::Lookup;
 use super::records::{CaRecord, CertStatus, CertificateRecord, GroupRecord, PolicyRecord};
+use super::slot_list::SlotList;
 use super::update::{AnomalyRecord, Source, SourceState};
 
 /// A certificate slot. A slot without a record is a placeholder: a thing named the
@@ -20,7 +21,7 @@ pub(crate) struct CertSlot {
     pub(crate) id: CertId,
     pub(crate) record: Option<CertificateRecord>,
     /// Thing slots this certificate is attached to.
-    pub(crate) things: Box<[u32]>,
+    pub(crate) things: SlotList,
 }
 
 /// A thing slot. `present` is false for things only heard of through live status.
@@ -28,8 +29,8 @@ pub(crate) struct CertSlot {
 pub(crate) struct ThingSlot {
     pub(crate) name: Box<str>,
     pub(crate) present: bool,
-    pub(crate) certs: Box<[u32]>,
-    pub(crate) groups: Box<[u32]>,
+    pub(crate) certs: SlotList,
+    pub(crate) groups: SlotList,
     pub(crate) firmware: Option<u32>,
     pub(crate) connected: Option<bool>,
     pub(crate) last_seen: Option<UnixTime>,
