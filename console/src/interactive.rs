@@ -19,7 +19,9 @@ use tokio::sync::mpsc as tokio_mpsc;
 use std::sync::Arc;
 
 use crate::backend::aws::AwsBackend;
-use crate::backend::{BackendUpdate, FleetBackend, SnapshotRequest, Source as BackendSource};
+use crate::backend::{
+    BackendUpdate, FleetBackend, SnapshotRequest, Source as BackendSource, SourceOutage,
+};
 use crate::cli::GlobalArgs;
 use crate::config::{Config, Environment};
 use crate::context::Context;
@@ -232,7 +234,12 @@ fn model_thread(
             }
         };
         let (tx, rx) = tokio_mpsc::channel::<BackendUpdate>(64);
-        let request = feed::snapshot_request(&state);
+        let mut request = feed::snapshot_request(&state);
+        // Sources remembered as unavailable are not asked until their time has passed.
+        request.outages = store
+            .as_ref()
+            .and_then(|store| store.source_outages(&env.name, UnixTime::now()).ok())
+            .unwrap_or_default();
         let load = backend.load_snapshot(request, tx);
         let apply = pump(
             &mut state,
@@ -243,11 +250,14 @@ fn model_thread(
             requests,
             &ops,
         );
-        let (_, open) = tokio::join!(load, apply);
-        if let Some(store) = store.as_mut()
-            && let Err(e) = store.save(&env.name, &state, UnixTime::now())
-        {
-            let _ = updates.try_send(TuiUpdate::Notice(e.to_string()));
+        let (loaded, open) = tokio::join!(load, apply);
+        if let Some(store) = store.as_mut() {
+            let saved = store
+                .save(&env.name, &state, UnixTime::now())
+                .and_then(|_| store.set_source_outages(&env.name, &loaded.outages));
+            if let Err(e) = saved {
+                let _ = updates.try_send(TuiUpdate::Notice(e.to_string()));
+            }
         }
         if open.is_none() {
             return;
@@ -263,7 +273,7 @@ fn model_thread(
         };
         tokio::select! {
             () = live => {}
-            () = poll(backend, &tx) => {}
+            () = poll(backend, &tx, loaded.outages) => {}
             _ = pump(&mut state, &mut recorder, rx, &mut results, updates, requests, &ops) => {}
         }
     });
@@ -297,8 +307,13 @@ fn load_fleet(
 }
 
 /// Loads the sources that have no live feed (Device Defender, CloudWatch) every
-/// [`POLL_EVERY`], into `tx`. Runs until the receiver is gone.
-async fn poll(backend: &AwsBackend, tx: &tokio_mpsc::Sender<BackendUpdate>) {
+/// [`POLL_EVERY`], into `tx`, skipping those remembered as unavailable (`outages`, carried
+/// from one poll to the next). Runs until the receiver is gone.
+async fn poll(
+    backend: &AwsBackend,
+    tx: &tokio_mpsc::Sender<BackendUpdate>,
+    mut outages: Vec<SourceOutage>,
+) {
     loop {
         tokio::time::sleep(POLL_EVERY).await;
         if tx.is_closed() {
@@ -306,9 +321,10 @@ async fn poll(backend: &AwsBackend, tx: &tokio_mpsc::Sender<BackendUpdate>) {
         }
         let request = SnapshotRequest {
             sources: POLLED.to_vec(),
+            outages,
             ..SnapshotRequest::default()
         };
-        backend.load_snapshot(request, tx.clone()).await;
+        outages = backend.load_snapshot(request, tx.clone()).await.outages;
     }
 }
 

@@ -104,9 +104,8 @@ pub(super) async fn load(
             return (states, progress);
         }
         let cas = async {
-            let skip = outages
-                .remembered(Source::CaCertificates)
-                .map(|o| skipped_reason(o, now_secs()));
+            let remembered = outages.remembered(Source::CaCertificates);
+            let skip = remembered.map(|o| skipped_reason(o, now_secs()));
             let (loaded, failed_call) = load_cas(first, iot, &request.known_ca_ids, skip).await;
             if let Some(failure) = failed_call {
                 outages.first_call_failed(Source::CaCertificates, &failure);
@@ -115,7 +114,12 @@ pub(super) async fn load(
             if wants(Source::CaCertificates) {
                 let state = ca_state(&loaded);
                 emit(updates, BackendUpdate::CaCertificates(loaded.cas)).await;
-                finish(updates, Source::CaCertificates, state.clone()).await;
+                // A remembered outage keeps the time it was found, so its age stays honest.
+                let at = match (&state, remembered) {
+                    (SourceState::Unavailable { .. }, Some(outage)) => outage.since,
+                    _ => now_secs(),
+                };
+                finish_at(updates, Source::CaCertificates, state.clone(), at).await;
                 states.push((Source::CaCertificates, state));
             }
             index
