@@ -58,7 +58,7 @@ pub fn audit_row(entry: &AuditEntry) -> AuditRow {
         target: f.targets.join(" ").into(),
         result: result.into(),
         plan: f.plan.as_str().into(),
-        hash: short(&entry.hash),
+        hash: short(&entry.hash).into(),
     }
 }
 

@@ -4,10 +4,12 @@
 //!
 //! Every constructor neutralizes (see [`neutralize`] for which code points and why), so a
 //! `SafeText` in hand is proof that the text was cleaned. The renderers take `SafeText`, not
-//! `&str`: handing them a raw string from the model does not compile. JSON is an encoding, not
+//! `&str`: handing them a raw string from the model does not compile. The TUI's records hold
+//! outside text as [`OutsideText`], which a view can draw only through its `safe()`. JSON is an encoding, not
 //! a terminal: it keeps exact values and escapes the same code points (`render::json`).
 
 mod neutralize;
+mod outside;
 #[cfg(test)]
 mod tests;
 
@@ -15,6 +17,7 @@ use std::borrow::Cow;
 use std::fmt;
 
 pub use neutralize::{REPLACEMENT, is_neutralized};
+pub use outside::OutsideText;
 
 /// One line of text with every control, bidirectional control, separator and invisible format
 /// character replaced by [`REPLACEMENT`]. Borrows its input when nothing needed replacing.

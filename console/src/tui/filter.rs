@@ -192,7 +192,7 @@ impl FilterSession {
             None => None,
             Some((CohortKind::All, _)) => Some((CohortKind::All, 0)),
             Some((kind, name)) => {
-                let index = table.names.iter().position(|n| n == name);
+                let index = table.names.iter().position(|n| n.raw() == &**name);
                 // An unknown cohort name matches nothing.
                 Some((
                     *kind,

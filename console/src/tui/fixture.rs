@@ -5,6 +5,8 @@
 
 use std::sync::Arc;
 
+use crate::safe_text::OutsideText;
+
 use super::data::{
     AnomalyRow, AnomalySource, AuditRow, CaNode, CaState, CertState, CohortKind, CohortSeries, DAY,
     DashboardData, DetailSource, DeviceDetail, DeviceRow, DeviceTable, FleetSnapshot, Freshness,
@@ -38,7 +40,7 @@ impl Dice {
 #[must_use]
 pub fn device_table(devices: usize, now: i64) -> DeviceTable {
     let mut dice = Dice(42);
-    let names: Vec<Box<str>> = CAS
+    let names: Vec<OutsideText> = CAS
         .iter()
         .chain(&GROUPS)
         .chain(&FIRMWARE)
@@ -271,7 +273,7 @@ pub struct FixtureDetails {
 
 impl DetailSource for FixtureDetails {
     fn detail(&self, thing: &str) -> Option<DeviceDetail> {
-        let row = self.table.rows.iter().find(|r| &*r.thing == thing)?;
+        let row = self.table.rows.iter().find(|r| r.thing == thing)?;
         Some(DeviceDetail {
             thing: row.thing.clone(),
             chain: vec![
@@ -281,23 +283,23 @@ impl DetailSource for FixtureDetails {
                     Some(self.now + 3_000 * DAY),
                 ),
                 (
-                    self.table.name(row.ca).into(),
+                    self.table.name(row.ca).clone(),
                     "ACTIVE".into(),
                     Some(self.now + 400 * DAY),
                 ),
                 (
-                    format!("{} ({})", row.thing, row.cert).into(),
+                    format!("{} ({})", row.thing.raw(), row.cert.raw()).into(),
                     row.state.label().into(),
                     row.expires,
                 ),
             ],
             policies: vec!["fleet-default".into(), "telemetry-publish".into()],
-            groups: vec![self.table.name(row.group).into()],
+            groups: vec![self.table.name(row.group).clone()],
             live: row.online.filter(|o| *o).map(|_| LiveStatus {
                 state: "active".into(),
                 active_cert: row.cert.clone(),
                 pending_cert: None,
-                firmware: self.table.name(row.firmware).into(),
+                firmware: self.table.name(row.firmware).clone(),
                 seen: self.now - 12,
                 last_error: None,
             }),

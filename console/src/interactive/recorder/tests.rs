@@ -61,12 +61,16 @@ fn decisions_and_triage_are_recorded_kept_and_restored() {
             .mutation(&request(), Decision::Cancelled, "nothing was changed")
             .unwrap();
         assert_eq!(cancelled.sequence, 1);
-        assert_eq!(&*cancelled.action, "revoke");
-        assert_eq!(&*cancelled.result, "cancelled: nothing was changed");
-        assert!(cancelled.plan.contains("1 things"), "{}", cancelled.plan);
+        assert_eq!(cancelled.action.raw(), "revoke");
+        assert_eq!(cancelled.result.raw(), "cancelled: nothing was changed");
         assert!(
-            cancelled.actor.ends_with("(123456789012)"),
+            cancelled.plan.raw().contains("1 things"),
             "{}",
+            cancelled.plan.raw()
+        );
+        assert!(
+            cancelled.actor.raw().ends_with("(123456789012)"),
+            "{:?}",
             cancelled.actor
         );
         let acked = recorder
@@ -80,13 +84,13 @@ fn decisions_and_triage_are_recorded_kept_and_restored() {
                 &state,
             )
             .unwrap();
-        assert_eq!(&*acked.action, "acknowledge");
+        assert_eq!(acked.action.raw(), "acknowledge");
         assert!(
-            acked.target.starts_with("violation-1 dev-0042"),
-            "{}",
+            acked.target.raw().starts_with("violation-1 dev-0042"),
+            "{:?}",
             acked.target
         );
-        assert_eq!(&*acked.result, "confirmed: kept in the store");
+        assert_eq!(acked.result.raw(), "confirmed: kept in the store");
         recorder
             .mutation(&request(), Decision::Confirmed, NOT_APPLIED)
             .unwrap();
@@ -103,6 +107,7 @@ fn decisions_and_triage_are_recorded_kept_and_restored() {
     assert!(
         snapshot.audit[0]
             .result
+            .raw()
             .starts_with("confirmed: not applied")
     );
     // Another environment sees neither.
@@ -151,8 +156,12 @@ fn triage_of_an_anomaly_that_is_gone_is_recorded_but_not_kept() {
             &FleetState::new(),
         )
         .unwrap();
-    assert_eq!(&*row.action, "suppress");
-    assert!(row.result.contains("not kept"), "{}", row.result);
+    assert_eq!(row.action.raw(), "suppress");
+    assert!(
+        row.result.raw().contains("not kept"),
+        "{}",
+        row.result.raw()
+    );
     let store = Store::open(&path).unwrap();
     assert!(store.triage("prod", UnixTime::now()).unwrap().is_empty());
 }

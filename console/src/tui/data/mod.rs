@@ -1,9 +1,10 @@
 //! What the console shows, as plain data: the view-state the backend/model side hands over
 //! (through a bounded channel) and the views render. No ratatui here.
 //!
-//! Strings in these records may come from devices; views pass them through
-//! [`crate::safe_text::SafeText`] before they reach the terminal.
+//! Text in these records that came from a device or the registry is an [`OutsideText`]: a view
+//! can draw it only as its `safe()` [`crate::safe_text::SafeText`].
 
+use crate::safe_text::OutsideText;
 use crate::tui::filter::index::TableIndex;
 
 /// Seconds since the Unix epoch.
@@ -194,7 +195,7 @@ pub struct CohortSeries {
     /// What it is grouped by.
     pub kind: CohortKind,
     /// The cohort's name (`all`, a CA name, a group, a firmware version).
-    pub name: Box<str>,
+    pub name: OutsideText,
     /// Active certificates expiring on day `start_day + i`.
     pub per_day: Vec<u32>,
 }
@@ -238,9 +239,9 @@ impl CaState {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CaNode {
     /// The CA certificate id (short).
-    pub id: Box<str>,
+    pub id: OutsideText,
     /// The subject's common name.
-    pub name: Box<str>,
+    pub name: OutsideText,
     /// Registry status.
     pub state: CaState,
     /// JITR/JITP auto-registration on.
@@ -284,11 +285,11 @@ pub struct AnomalyRow {
     /// Who found it.
     pub source: AnomalySource,
     /// The thing concerned.
-    pub thing: Box<str>,
+    pub thing: OutsideText,
     /// What kind (`debug-topic`, `expired-cert`, `flapping`, ...).
-    pub kind: Box<str>,
+    pub kind: OutsideText,
     /// Details (may come from the device).
-    pub detail: Box<str>,
+    pub detail: OutsideText,
     /// When it was seen.
     pub at: UnixSeconds,
     /// Triage state.
@@ -299,9 +300,9 @@ pub struct AnomalyRow {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DeviceRow {
     /// Thing name.
-    pub thing: Box<str>,
+    pub thing: OutsideText,
     /// Certificate id (shortened).
-    pub cert: Box<str>,
+    pub cert: OutsideText,
     /// Certificate status.
     pub state: CertState,
     /// Certificate expiry.
@@ -322,7 +323,7 @@ pub struct DeviceTable {
     /// The rows.
     pub rows: Vec<DeviceRow>,
     /// Interned cohort names (CA, group, firmware).
-    pub names: Vec<Box<str>>,
+    pub names: Vec<OutsideText>,
     /// What the filter derives from the rows, built on first use.
     index: TableIndex,
 }
@@ -330,7 +331,7 @@ pub struct DeviceTable {
 impl DeviceTable {
     /// A table of `rows` whose cohort fields index `names`.
     #[must_use]
-    pub fn new(rows: Vec<DeviceRow>, names: Vec<Box<str>>) -> Self {
+    pub fn new(rows: Vec<DeviceRow>, names: Vec<OutsideText>) -> Self {
         Self {
             rows,
             names,
@@ -345,11 +346,12 @@ impl DeviceTable {
 
     /// The interned name at `index` (empty when out of range).
     #[must_use]
-    pub fn name(&self, index: u32) -> &str {
+    pub fn name(&self, index: u32) -> &OutsideText {
+        static NONE: std::sync::OnceLock<OutsideText> = std::sync::OnceLock::new();
         usize::try_from(index)
             .ok()
             .and_then(|i| self.names.get(i))
-            .map_or("", |name| name)
+            .unwrap_or_else(|| NONE.get_or_init(OutsideText::default))
     }
 }
 
@@ -380,51 +382,51 @@ pub struct AuditRow {
     /// When.
     pub at: UnixSeconds,
     /// Who (operating-system user, and the AWS account when known).
-    pub actor: Box<str>,
+    pub actor: OutsideText,
     /// What (`revoke`, `quarantine`, `acknowledge`, `suppress`, ...).
-    pub action: Box<str>,
+    pub action: OutsideText,
     /// On what.
-    pub target: Box<str>,
+    pub target: OutsideText,
     /// The decision and what came of it (`confirmed: not applied ...`, `cancelled`).
-    pub result: Box<str>,
+    pub result: OutsideText,
     /// The plan that was shown (blast radius, suppression end).
-    pub plan: Box<str>,
+    pub plan: OutsideText,
     /// The entry's chain hash (short).
-    pub hash: Box<str>,
+    pub hash: OutsideText,
 }
 
 /// The live state an agent reported.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LiveStatus {
     /// Agent state (`active`, `rotating`, ...).
-    pub state: Box<str>,
+    pub state: OutsideText,
     /// Fingerprint of the certificate in use.
-    pub active_cert: Box<str>,
+    pub active_cert: OutsideText,
     /// Fingerprint of a pending certificate.
-    pub pending_cert: Option<Box<str>>,
+    pub pending_cert: Option<OutsideText>,
     /// Firmware version.
-    pub firmware: Box<str>,
+    pub firmware: OutsideText,
     /// When the message was received.
     pub seen: UnixSeconds,
     /// The agent's last error.
-    pub last_error: Option<Box<str>>,
+    pub last_error: Option<OutsideText>,
 }
 
 /// Everything the detail view shows for one device.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DeviceDetail {
     /// Thing name.
-    pub thing: Box<str>,
+    pub thing: OutsideText,
     /// Root first, device certificate last: (name, status, expiry).
-    pub chain: Vec<(Box<str>, Box<str>, Option<UnixSeconds>)>,
+    pub chain: Vec<(OutsideText, OutsideText, Option<UnixSeconds>)>,
     /// Policies attached to the certificate or its groups.
-    pub policies: Vec<Box<str>>,
+    pub policies: Vec<OutsideText>,
     /// Thing groups.
-    pub groups: Vec<Box<str>>,
+    pub groups: Vec<OutsideText>,
     /// Last agent status, when any arrived.
     pub live: Option<LiveStatus>,
     /// Past events, newest first.
-    pub history: Vec<(UnixSeconds, Box<str>)>,
+    pub history: Vec<(UnixSeconds, OutsideText)>,
 }
 
 /// Looks up the detail of one device (the model implements it once it exists).

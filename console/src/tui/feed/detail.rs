@@ -102,9 +102,12 @@ pub fn device_detail(state: &FleetState, thing: &str, now: UnixTime) -> Option<D
     Some(DeviceDetail {
         thing: view.name.into(),
         chain,
-        policies,
+        policies: policies.into_iter().map(Into::into).collect(),
         groups: view.groups.iter().map(|g| (*g).into()).collect(),
         live,
-        history,
+        history: history
+            .into_iter()
+            .map(|(at, event)| (at, event.into()))
+            .collect(),
     })
 }

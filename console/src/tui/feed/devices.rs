@@ -140,7 +140,10 @@ pub fn device_table(state: &FleetState) -> Arc<DeviceTable> {
     for part in built {
         rows.extend(part);
     }
-    Arc::new(DeviceTable::new(rows, names.names))
+    Arc::new(DeviceTable::new(
+        rows,
+        names.names.into_iter().map(Into::into).collect(),
+    ))
 }
 
 /// The rows of each part, in order, built on up to the available cores.
@@ -180,7 +183,7 @@ fn row(state: &FleetState, resolved: &Resolved) -> DeviceRow {
     let record = slot.record.as_ref();
     DeviceRow {
         thing: thing.unwrap_or("(no thing)").into(),
-        cert: record.map_or_else(|| "-".into(), |r| short_hex(&r.id)),
+        cert: record.map_or_else(|| "-".into(), |r| short_hex(&r.id).into()),
         state: record.map_or(CertState::Unknown, |r| cert_state(r.status)),
         expires: record.and_then(|r| r.parsed.as_ref().ok().map(|f| f.not_after.0)),
         ca: resolved.ca,

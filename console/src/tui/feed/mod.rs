@@ -182,13 +182,17 @@ fn anomalies(state: &FleetSummary) -> Vec<AnomalyRow> {
                 Source::CloudWatch => AnomalySource::CloudWatch,
                 _ => AnomalySource::Fleetid,
             },
-            thing: a.thing.clone().unwrap_or_else(|| {
-                a.certificate
-                    .map_or_else(|| "-".to_owned(), |c| format!("cert {}", c.short(12)))
-                    .into()
-            }),
-            kind: a.kind.clone(),
-            detail: a.summary.clone(),
+            thing: a
+                .thing
+                .clone()
+                .unwrap_or_else(|| {
+                    a.certificate
+                        .map_or_else(|| "-".to_owned(), |c| format!("cert {}", c.short(12)))
+                        .into()
+                })
+                .into(),
+            kind: a.kind.clone().into(),
+            detail: a.summary.clone().into(),
             at: a.at.0,
             triage: Triage::Open,
         })

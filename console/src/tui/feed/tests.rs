@@ -37,9 +37,15 @@ fn one_row_per_certificate_with_counts_that_agree() {
             .devices
             .rows
             .iter()
-            .any(|r| &*r.thing == "dev-0000000")
+            .any(|r| r.thing.raw() == "dev-0000000")
     );
-    assert!(snapshot.devices.rows.iter().all(|r| r.cert.len() == 16));
+    assert!(
+        snapshot
+            .devices
+            .rows
+            .iter()
+            .all(|r| r.cert.raw().len() == 16)
+    );
     let overview = overview(&state.summary(), NOW);
     assert!(overview.devices_loading && overview.devices.rows.is_empty());
     assert_eq!(overview.dashboard, snapshot.dashboard);
@@ -92,13 +98,13 @@ fn the_inactive_intermediate_with_active_certificates_is_flagged() {
 fn details_carry_chain_groups_and_state() {
     let state = fleet(100);
     let detail = device_detail(&state, "dev-0000003", NOW).unwrap_or_else(|| panic!("known"));
-    assert_eq!(&*detail.thing, "dev-0000003");
+    assert_eq!(detail.thing.raw(), "dev-0000003");
     assert!(detail.chain.len() >= 2, "{:?}", detail.chain);
     assert!(
         detail
             .chain
             .last()
-            .is_some_and(|c| c.0.starts_with("certificate "))
+            .is_some_and(|c| c.0.raw().starts_with("certificate "))
     );
     assert_eq!(detail.groups.len(), 1);
     assert!(device_detail(&state, "no-such-thing", NOW).is_none());
@@ -156,7 +162,7 @@ fn device_table_through_views(state: &FleetState) -> DeviceTable {
             online: view.and_then(|v| v.connected),
         });
     }
-    DeviceTable::new(rows, names)
+    DeviceTable::new(rows, names.into_iter().map(Into::into).collect())
 }
 
 #[test]

@@ -49,7 +49,7 @@ impl SearchText {
         let size: usize = table
             .rows
             .iter()
-            .map(|r| r.thing.len() + r.cert.len())
+            .map(|r| r.thing.raw().len() + r.cert.raw().len())
             .sum();
         let mut bytes = Vec::with_capacity(size);
         let mut ends = Vec::with_capacity(2 * table.rows.len() + 1);
@@ -57,19 +57,19 @@ impl SearchText {
         let mut flags = Vec::with_capacity(table.rows.len());
         ends.push(0);
         for row in &table.rows {
-            for field in [&row.thing, &row.cert] {
+            for field in [row.thing.raw(), row.cert.raw()] {
                 bytes.extend_from_slice(field.as_bytes());
                 ends.push(bytes.len());
                 masks.push(char_mask(field.as_bytes()));
             }
             let mut row_flags = 0;
-            if row.thing.is_ascii() && row.cert.is_ascii() {
+            if row.thing.raw().is_ascii() && row.cert.raw().is_ascii() {
                 row_flags |= ASCII;
             }
-            if has_upper(&row.thing) {
+            if has_upper(row.thing.raw()) {
                 row_flags |= THING_UPPER;
             }
-            if has_upper(&row.cert) {
+            if has_upper(row.cert.raw()) {
                 row_flags |= CERT_UPPER;
             }
             flags.push(row_flags);

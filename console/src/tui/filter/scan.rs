@@ -106,7 +106,9 @@ impl Scan<'_> {
                     thing.max(cert)
                 } else {
                     let row = &self.table.rows[i];
-                    scorer.score(&row.thing).max(scorer.score(&row.cert))
+                    scorer
+                        .score(row.thing.raw())
+                        .max(scorer.score(row.cert.raw()))
                 }?;
                 i32::try_from(best).unwrap_or(i32::MAX)
             }

@@ -42,20 +42,20 @@ fn fuzzy_text_matches_thing_names_best_first() {
     let table = Arc::new(device_table(2_000, NOW));
     let result = run(&job(&table, text("dev-0001234"), SortKey::Natural));
     let rows = result.rows.unwrap_or_else(|| panic!("filtered"));
-    assert_eq!(&*table.rows[rows[0] as usize].thing, "dev-0001234");
+    assert_eq!(table.rows[rows[0] as usize].thing, "dev-0001234");
     let loose = run(&job(&table, text("d1234"), SortKey::Natural));
     let loose = loose.rows.unwrap_or_else(|| panic!("filtered"));
     assert!(
         loose
             .iter()
-            .any(|i| &*table.rows[*i as usize].thing == "dev-0001234")
+            .any(|i| table.rows[*i as usize].thing == "dev-0001234")
     );
     assert!(loose.len() < table.rows.len());
     for i in loose.iter() {
         let row = &table.rows[*i as usize];
         assert!(
-            score::subsequence_lower(row.thing.as_bytes(), b"d1234")
-                || score::subsequence_lower(row.cert.as_bytes(), b"d1234")
+            score::subsequence_lower(row.thing.raw().as_bytes(), b"d1234")
+                || score::subsequence_lower(row.cert.raw().as_bytes(), b"d1234")
         );
     }
 }
@@ -186,7 +186,7 @@ fn reference(table: &DeviceTable, text: &str, sort: SortKey) -> Vec<u32> {
         .iter()
         .enumerate()
         .filter_map(|(i, row)| {
-            let score = [&*row.thing, &*row.cert]
+            let score = [row.thing.raw(), row.cert.raw()]
                 .into_iter()
                 .filter_map(|field| SkimMatcherV2::default().fuzzy_match(field, text))
                 .max()?;
@@ -268,7 +268,7 @@ proptest::proptest! {
         let sort = [SortKey::Natural, SortKey::Thing, SortKey::Expiry, SortKey::Status][sort];
         let query = |t: &str| DeviceQuery {
             text: t.to_owned(),
-            cohort: ca.map(|c| (CohortKind::Ca, table.names[c].clone())),
+            cohort: ca.map(|c| (CohortKind::Ca, table.names[c].raw().into())),
             ..DeviceQuery::default()
         };
         let extended = format!("{first}{more}");

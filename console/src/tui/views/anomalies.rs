@@ -10,7 +10,6 @@ use ratatui::layout::{Constraint, Rect};
 use ratatui::text::Span;
 use ratatui::widgets::{Cell, Row};
 
-use crate::safe_text::SafeText;
 use crate::tui::action::{Action, Outcome};
 use crate::tui::data::{AnomalyRow, FleetSnapshot, Triage, TriageChange, UnixSeconds};
 use crate::tui::keymap::Command;
@@ -56,9 +55,14 @@ impl AnomalyView {
             .filter(|row| !matches!(self.triage_of(row), Triage::Suppressed(until) if until > now))
             .filter(|row| {
                 needle.is_empty()
-                    || [&*row.thing, &*row.kind, row.source.label(), &*row.detail]
-                        .iter()
-                        .any(|field| field.to_lowercase().contains(&needle))
+                    || [
+                        row.thing.raw(),
+                        row.kind.raw(),
+                        row.source.label(),
+                        row.detail.raw(),
+                    ]
+                    .iter()
+                    .any(|field| field.to_lowercase().contains(&needle))
             })
             .collect()
     }
@@ -79,8 +83,8 @@ impl AnomalyView {
         self.triage.insert(row.id, triage);
         TriageChange {
             anomaly: row.id,
-            thing: row.thing.clone(),
-            kind: row.kind.clone(),
+            thing: row.thing.raw().into(),
+            kind: row.kind.raw().into(),
             triage,
         }
     }
@@ -109,7 +113,7 @@ impl AnomalyView {
                 Outcome::Action(Action::Triage(self.set_triage(row, next)))
             }
             Command::Suppress => Outcome::Action(Action::PaletteWith("suppress 24h".to_owned())),
-            Command::Open => Outcome::Action(Action::OpenDevice(row.thing.clone())),
+            Command::Open => Outcome::Action(Action::OpenDevice(row.thing.raw().into())),
             _ => Outcome::Ignored,
         }
     }
@@ -156,10 +160,10 @@ impl AnomalyView {
                     )),
                     Cell::from(age(paint.now, Some(row.at))),
                     Cell::from(row.source.label()),
-                    Cell::from(SafeText::new(&row.thing).into_owned()),
-                    Cell::from(SafeText::new(&row.kind).into_owned()),
+                    Cell::from(row.thing.safe().into_owned()),
+                    Cell::from(row.kind.safe().into_owned()),
                     Cell::from(state),
-                    Cell::from(SafeText::new(&row.detail).into_owned()),
+                    Cell::from(row.detail.safe().into_owned()),
                 ])
             },
         );

@@ -7,7 +7,6 @@ use ratatui::layout::{Constraint, Rect};
 use ratatui::text::Span;
 use ratatui::widgets::{Cell, Row};
 
-use crate::safe_text::SafeText;
 use crate::tui::action::Outcome;
 use crate::tui::data::{AuditRow, FleetSnapshot};
 use crate::tui::keymap::Command;
@@ -50,7 +49,7 @@ impl AuditView {
                 needle.is_empty()
                     || [&row.action, &row.target, &row.actor, &row.result, &row.plan]
                         .iter()
-                        .any(|f| f.to_lowercase().contains(&needle))
+                        .any(|f| f.raw().to_lowercase().contains(&needle))
             })
             .collect()
     }
@@ -91,24 +90,24 @@ impl AuditView {
             &self.scroll,
             |i| {
                 let row = rows[i];
-                let result_scope = if row.result.starts_with("confirmed") {
+                let result_scope = if row.result.raw().starts_with("confirmed") {
                     "status.active"
-                } else if row.result.starts_with("refused") {
+                } else if row.result.raw().starts_with("refused") {
                     "severity.high"
                 } else {
                     "ui.text"
                 };
                 Row::new(vec![
                     Cell::from(date_time(row.at)),
-                    Cell::from(SafeText::new(&row.action).into_owned()),
-                    Cell::from(SafeText::new(&row.target).into_owned()),
+                    Cell::from(row.action.safe().into_owned()),
+                    Cell::from(row.target.safe().into_owned()),
                     Cell::from(Span::styled(
-                        SafeText::new(&row.result).into_owned(),
+                        row.result.safe().into_owned(),
                         paint.theme.style(result_scope),
                     )),
-                    Cell::from(SafeText::new(&row.hash).into_owned()),
-                    Cell::from(SafeText::new(&row.actor).into_owned()),
-                    Cell::from(SafeText::new(&row.plan).into_owned()),
+                    Cell::from(row.hash.safe().into_owned()),
+                    Cell::from(row.actor.safe().into_owned()),
+                    Cell::from(row.plan.safe().into_owned()),
                 ])
             },
         );

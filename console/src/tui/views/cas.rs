@@ -9,7 +9,6 @@ use ratatui::layout::{Constraint, Rect};
 use ratatui::text::Span;
 use ratatui::widgets::{Cell, Row};
 
-use crate::safe_text::SafeText;
 use crate::tui::action::{Action, Outcome};
 use crate::tui::data::{CaNode, CaState, CohortKind, DeviceQuery, FleetSnapshot};
 use crate::tui::keymap::Command;
@@ -49,7 +48,7 @@ impl CaView {
             }
             Command::Open => {
                 return Outcome::Action(Action::ShowDevices(DeviceQuery {
-                    cohort: Some((CohortKind::Ca, line.node.name.clone())),
+                    cohort: Some((CohortKind::Ca, line.node.name.raw().into())),
                     ..DeviceQuery::default()
                 }));
             }
@@ -105,11 +104,7 @@ impl CaView {
                     Span::raw("")
                 };
                 Row::new(vec![
-                    Cell::from(format!(
-                        "{}{fold}{}",
-                        line.prefix,
-                        SafeText::new(&node.name)
-                    )),
+                    Cell::from(format!("{}{fold}{}", line.prefix, node.name.safe())),
                     Cell::from(Span::styled(
                         node.state.label(),
                         paint.theme.style(state_scope),

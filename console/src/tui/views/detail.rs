@@ -5,7 +5,7 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Wrap};
 
-use crate::safe_text::SafeText;
+use crate::safe_text::{OutsideText, SafeText};
 use crate::tui::action::{Action, Outcome};
 use crate::tui::data::{BlastRadius, DeviceDetail, FleetSnapshot, MutationRequest, OpKind};
 use crate::tui::keymap::Command;
@@ -31,7 +31,7 @@ impl DetailView {
 
     /// A detail that was asked for; ignored when another device is shown by now.
     pub fn receive(&mut self, detail: DeviceDetail) {
-        if detail.thing == self.thing {
+        if detail.thing == *self.thing {
             self.detail = Some(detail);
         }
     }
@@ -96,20 +96,20 @@ impl DetailView {
             let indent = "  ".repeat(depth);
             lines.push(Line::from(format!(
                 "{indent}{} [{}] expires {}",
-                SafeText::new(name),
-                SafeText::new(status),
+                name.safe(),
+                status.safe(),
                 expires.map_or_else(|| "unknown".to_owned(), date)
             )));
         }
         lines.push(Line::styled("Policies", header));
         let policies = SafeText::join(
-            detail.policies.iter().map(|p| SafeText::new(p)),
+            detail.policies.iter().map(OutsideText::safe),
             &SafeText::new(", "),
         );
         lines.push(Line::from(format!("  {policies}")));
         lines.push(Line::styled("Groups", header));
         let groups = SafeText::join(
-            detail.groups.iter().map(|g| SafeText::new(g)),
+            detail.groups.iter().map(OutsideText::safe),
             &SafeText::new(", "),
         );
         lines.push(Line::from(format!("  {groups}")));
@@ -118,25 +118,25 @@ impl DetailView {
             Some(live) => {
                 lines.push(Line::from(vec![
                     Span::styled(
-                        format!("  {}", SafeText::new(&live.state)),
+                        format!("  {}", live.state.safe()),
                         paint.theme.style("live.online"),
                     ),
                     Span::raw(format!(
                         "  firmware {}  seen {} ago",
-                        SafeText::new(&live.firmware),
+                        live.firmware.safe(),
                         age(paint.now, Some(live.seen))
                     )),
                 ]));
                 lines.push(Line::from(format!(
                     "  cert in use {}  pending {}",
-                    SafeText::new(&live.active_cert),
+                    live.active_cert.safe(),
                     live.pending_cert
-                        .as_deref()
-                        .map_or_else(|| SafeText::new("-"), SafeText::new)
+                        .as_ref()
+                        .map_or_else(|| SafeText::new("-"), OutsideText::safe)
                 )));
                 if let Some(error) = &live.last_error {
                     lines.push(Line::styled(
-                        format!("  last error: {}", SafeText::new(error)),
+                        format!("  last error: {}", error.safe()),
                         paint.theme.style("severity.high"),
                     ));
                 }
@@ -151,7 +151,7 @@ impl DetailView {
             lines.push(Line::from(format!(
                 "  {}  {}",
                 date_time(*at),
-                SafeText::new(event)
+                event.safe()
             )));
         }
         frame.render_widget(

@@ -57,7 +57,7 @@ impl DeviceView {
     #[must_use]
     pub fn shown_things(&self, limit: usize) -> Vec<&str> {
         (0..self.len().min(limit))
-            .map(|i| &*self.table.rows[self.index(i)].thing)
+            .map(|i| self.table.rows[self.index(i)].thing.raw())
             .collect()
     }
 
@@ -156,7 +156,7 @@ impl DeviceView {
     fn revalidate_marks(&mut self) {
         let rows = &self.table.rows;
         self.marks
-            .retain(|name, index| rows.get(*index as usize).is_some_and(|r| &r.thing == name));
+            .retain(|name, index| rows.get(*index as usize).is_some_and(|r| r.thing == **name));
     }
 
     fn request(&self, kind: OpKind) -> Option<MutationRequest> {
@@ -173,7 +173,7 @@ impl DeviceView {
         let things = rows.len() as u64;
         Some(MutationRequest {
             kind,
-            things: rows.iter().map(|r| r.thing.clone()).collect(),
+            things: rows.iter().map(|r| r.thing.raw().into()).collect(),
             radius: BlastRadius {
                 certs: things,
                 things,
@@ -199,7 +199,7 @@ impl DeviceView {
             }
             Command::Mark if len > 0 => {
                 let index = self.index(self.scroll.selected().min(len - 1));
-                let name = self.table.rows[index].thing.clone();
+                let name: Box<str> = self.table.rows[index].thing.raw().into();
                 if self.marks.remove(&name).is_none() {
                     self.marks
                         .insert(name, u32::try_from(index).unwrap_or(u32::MAX));
@@ -209,7 +209,9 @@ impl DeviceView {
             }
             Command::Open if len > 0 => {
                 let index = self.index(self.scroll.selected().min(len - 1));
-                Outcome::Action(Action::OpenDevice(self.table.rows[index].thing.clone()))
+                Outcome::Action(Action::OpenDevice(
+                    self.table.rows[index].thing.raw().into(),
+                ))
             }
             Command::Revoke => self
                 .request(OpKind::Revoke)
@@ -289,21 +291,21 @@ impl DeviceView {
             &self.scroll,
             |i| {
                 let row = &self.table.rows[self.index(i)];
-                let marked = self.marks.contains_key(&row.thing);
+                let marked = self.marks.contains_key(row.thing.raw());
                 let days_left = row.expires.map_or_else(
                     || "?".to_owned(),
                     |t| format!("{}d", (t - paint.now).div_euclid(DAY)),
                 );
                 let mut cells = vec![
                     Cell::from(Span::styled(if marked { "*" } else { " " }, mark_style)),
-                    Cell::from(SafeText::new(&row.thing).into_owned()),
+                    Cell::from(row.thing.safe().into_owned()),
                     Cell::from(Span::styled(
                         row.state.label(),
                         paint.theme.style(row.state.scope()),
                     )),
                     Cell::from(row.expires.map_or_else(|| "unknown".to_owned(), date)),
                     Cell::from(days_left),
-                    Cell::from(SafeText::new(self.table.name(row.ca)).into_owned()),
+                    Cell::from(self.table.name(row.ca).safe().into_owned()),
                 ];
                 if wide {
                     let (online, scope) = match row.online {
@@ -312,10 +314,10 @@ impl DeviceView {
                         None => ("?", "ui.text.dim"),
                     };
                     cells.extend([
-                        Cell::from(SafeText::new(self.table.name(row.group)).into_owned()),
-                        Cell::from(SafeText::new(self.table.name(row.firmware)).into_owned()),
+                        Cell::from(self.table.name(row.group).safe().into_owned()),
+                        Cell::from(self.table.name(row.firmware).safe().into_owned()),
                         Cell::from(Span::styled(online, paint.theme.style(scope))),
-                        Cell::from(SafeText::new(&row.cert).into_owned()),
+                        Cell::from(row.cert.safe().into_owned()),
                     ]);
                 }
                 let row = Row::new(cells);

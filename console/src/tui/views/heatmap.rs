@@ -7,7 +7,6 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::Line;
 use ratatui::widgets::Paragraph;
 
-use crate::safe_text::SafeText;
 use crate::tui::action::{Action, Outcome};
 use crate::tui::data::{CohortKind, DAY, DeviceQuery, FleetSnapshot};
 use crate::tui::keymap::Command;
@@ -26,11 +25,10 @@ pub struct HeatmapView {
 impl HeatmapView {
     /// Selects the cohort series named `name` (palette `cohort <name>`); `false` if none.
     pub fn select_cohort(&mut self, snapshot: &FleetSnapshot, name: &str) -> bool {
-        let found = snapshot
-            .heatmap
-            .series
-            .iter()
-            .position(|s| &*s.name == name || format!("{} {}", s.kind.label(), s.name) == name);
+        let found =
+            snapshot.heatmap.series.iter().position(|s| {
+                s.name == name || format!("{} {}", s.kind.label(), s.name.raw()) == name
+            });
         if let Some(index) = found {
             self.series = index;
         }
@@ -58,7 +56,7 @@ impl HeatmapView {
                     return Outcome::Consumed;
                 };
                 let cohort = (selected.kind != CohortKind::All)
-                    .then(|| (selected.kind, selected.name.clone()));
+                    .then(|| (selected.kind, selected.name.raw().into()));
                 let day = snapshot.heatmap.start_day + i64::try_from(self.cursor).unwrap_or(0);
                 return Outcome::Action(Action::ShowDevices(DeviceQuery {
                     text: String::new(),
@@ -78,7 +76,7 @@ impl HeatmapView {
             .heatmap
             .series
             .iter()
-            .map(|s| format!("cohort {} {}", s.kind.label(), SafeText::new(&s.name)))
+            .map(|s| format!("cohort {} {}", s.kind.label(), s.name.safe()))
             .collect()
     }
 
@@ -99,7 +97,7 @@ impl HeatmapView {
         let cohort = if series.kind == CohortKind::All {
             "whole fleet".to_owned()
         } else {
-            format!("{} {}", series.kind.label(), SafeText::new(&series.name))
+            format!("{} {}", series.kind.label(), series.name.safe())
         };
         let title = format!(
             " Expiry by day: {cohort} (c: next cohort, {}/{}) ",
