@@ -36,6 +36,14 @@ pub fn first_call_retry() -> RetryConfig {
         .with_max_backoff(FIRST_CALL_MAX_BACKOFF)
 }
 
+/// A failed paged listing, and whether it failed on the source's first call: only that says
+/// the endpoint does not answer the source (a later page failing is a passing fault).
+#[derive(Debug)]
+pub(super) struct ListingFailure {
+    pub(super) call: CallFailure,
+    pub(super) first_call: bool,
+}
+
 /// Whether a failure is a definite no that will not change by asking again soon.
 fn is_definite(kind: FailureKind) -> bool {
     matches!(
@@ -89,6 +97,14 @@ impl Outages {
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         found.retain(|o| o.source != source);
         found.push(outage);
+    }
+
+    /// Notes that a paged listing of `source` failed; remembered only when its first call
+    /// failed with a definite no.
+    pub(super) fn listing_failed(&self, source: Source, failure: &ListingFailure) {
+        if failure.first_call {
+            self.first_call_failed(source, &failure.call);
+        }
     }
 
     /// Every outage in effect after the load: remembered ones and new ones.
@@ -145,6 +161,25 @@ mod tests {
         let expired = Outages::new(&found, 1_000 + OUTAGE_LASTS);
         assert!(expired.remembered(Source::CaCertificates).is_none());
         assert!(expired.into_vec().is_empty());
+    }
+
+    #[test]
+    fn a_listing_that_fails_after_its_first_page_is_not_remembered() {
+        let outages = Outages::new(&[], 1_000);
+        let later_page = ListingFailure {
+            call: failure(FailureKind::NotSupported),
+            first_call: false,
+        };
+        outages.listing_failed(Source::Certificates, &later_page);
+        assert!(outages.into_vec().is_empty());
+
+        let outages = Outages::new(&[], 1_000);
+        let first_page = ListingFailure {
+            call: failure(FailureKind::NotSupported),
+            first_call: true,
+        };
+        outages.listing_failed(Source::Certificates, &first_page);
+        assert_eq!(outages.into_vec().len(), 1);
     }
 
     #[test]

@@ -8,6 +8,7 @@ use aws_sdk_iot::operation::describe_ca_certificate::DescribeCACertificateError;
 use aws_sdk_iot::primitives::DateTime;
 use aws_sdk_iot::types::AutoRegistrationStatus;
 
+use super::budget::ListingFailure;
 use crate::backend::error::CallFailure;
 use crate::backend::records::{CaRecord, CertificateStatus, PemContents};
 use crate::backend::x509::{ParsedCertificate, parse_certificate_pem};
@@ -67,12 +68,12 @@ pub(super) async fn load_cas(
     iot: &Client,
     known_ids: &[String],
     skipped: Option<String>,
-) -> (LoadedCas, Option<CallFailure>) {
-    let (mut ids, listing_failure, failed_call) = match skipped {
+) -> (LoadedCas, Option<ListingFailure>) {
+    let (mut ids, listing_failure, failed_listing) = match skipped {
         Some(reason) => (Vec::new(), Some(reason), None),
         None => match list_ids(first, iot).await {
             Ok(ids) => (ids, None, None),
-            Err(failure) => (Vec::new(), Some(failure.to_string()), Some(failure)),
+            Err(failure) => (Vec::new(), Some(failure.call.to_string()), Some(failure)),
         },
     };
     for id in known_ids {
@@ -136,23 +137,27 @@ pub(super) async fn load_cas(
             listing_failure,
             describe_failures,
         },
-        failed_call,
+        failed_listing,
     )
 }
 
 /// The ids of every registered CA (ListCACertificates, pages of 250).
-async fn list_ids(first: &Client, iot: &Client) -> Result<Vec<String>, CallFailure> {
+async fn list_ids(first: &Client, iot: &Client) -> Result<Vec<String>, ListingFailure> {
     let mut ids = Vec::new();
     let mut marker: Option<String> = None;
     loop {
-        let client = if marker.is_none() { first } else { iot };
+        let first_call = marker.is_none();
+        let client = if first_call { first } else { iot };
         let page = client
             .list_ca_certificates()
             .page_size(250)
             .set_marker(marker.take())
             .send()
             .await
-            .map_err(|e| CallFailure::from_sdk("iot:ListCACertificates", &e))?;
+            .map_err(|e| ListingFailure {
+                call: CallFailure::from_sdk("iot:ListCACertificates", &e),
+                first_call,
+            })?;
         ids.extend(
             page.certificates()
                 .iter()

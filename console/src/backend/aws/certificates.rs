@@ -13,6 +13,7 @@ use aws_sdk_iot::Client;
 use tokio::sync::{Semaphore, mpsc};
 
 use super::attachments::{self, PoliciesByCertificate};
+use super::budget::ListingFailure;
 use super::cas::CaIndex;
 use super::describe::{Tally, read_all};
 use super::snapshot::emit;
@@ -39,13 +40,16 @@ pub(super) struct Listing {
 /// Lists every certificate. Sends progress, the known certificates no longer listed and the
 /// status changes; returns what is left to read, or why the source is unavailable. `first`
 /// makes the first call (the small retry budget), `iot` the others.
+///
+/// # Errors
+/// [`ListingFailure`] when a page could not be read.
 pub(super) async fn list(
     first: &Client,
     iot: &Client,
     known: &HashMap<String, KnownCertificate>,
     progress: &mut Progress,
     updates: &mpsc::Sender<BackendUpdate>,
-) -> Result<Listing, CallFailure> {
+) -> Result<Listing, ListingFailure> {
     let mut listing = Listing {
         new: Vec::new(),
         changed: Vec::new(),
@@ -55,18 +59,18 @@ pub(super) async fn list(
     let mut seen = HashSet::new();
     let mut marker: Option<String> = None;
     loop {
-        let client = if seen.is_empty() && marker.is_none() {
-            first
-        } else {
-            iot
-        };
+        let first_call = seen.is_empty() && marker.is_none();
+        let client = if first_call { first } else { iot };
         let page = client
             .list_certificates()
             .page_size(250)
             .set_marker(marker.take())
             .send()
             .await
-            .map_err(|e| CallFailure::from_sdk("iot:ListCertificates", &e))?;
+            .map_err(|e| ListingFailure {
+                call: CallFailure::from_sdk("iot:ListCertificates", &e),
+                first_call,
+            })?;
         for cert in page.certificates() {
             let (Some(id), Some(arn)) = (cert.certificate_id(), cert.certificate_arn()) else {
                 continue;

@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use aws_sdk_iot::Client;
 use tokio::sync::mpsc;
 
-use super::budget::Outages;
+use super::budget::{ListingFailure, Outages};
 use super::snapshot::{deliver, emit, finish};
 use crate::backend::error::CallFailure;
 use crate::backend::records::{GroupRecord, PolicyRecord, ThingRecord};
@@ -40,9 +40,7 @@ pub(super) async fn load_things_and_groups(
         let thing_state = match load_things(first, iot, &membership, updates).await {
             Ok(items) => SourceState::Loaded { items },
             Err(failure) => {
-                if failure.first_call {
-                    outages.first_call_failed(Source::Things, &failure.call);
-                }
+                outages.listing_failed(Source::Things, &failure);
                 SourceState::Unavailable {
                     reason: failure.call.to_string(),
                 }
@@ -52,12 +50,6 @@ pub(super) async fn load_things_and_groups(
         states.push((Source::Things, thing_state));
     }
     states
-}
-
-/// A failed listing, and whether it was the source's first call.
-struct ListingFailure {
-    call: CallFailure,
-    first_call: bool,
 }
 
 async fn load_group_source(

@@ -106,9 +106,9 @@ pub(super) async fn load(
         let cas = async {
             let remembered = outages.remembered(Source::CaCertificates);
             let skip = remembered.map(|o| skipped_reason(o, now_secs()));
-            let (loaded, failed_call) = load_cas(first, iot, &request.known_ca_ids, skip).await;
-            if let Some(failure) = failed_call {
-                outages.first_call_failed(Source::CaCertificates, &failure);
+            let (loaded, failed_listing) = load_cas(first, iot, &request.known_ca_ids, skip).await;
+            if let Some(failure) = failed_listing {
+                outages.listing_failed(Source::CaCertificates, &failure);
             }
             let index = CaIndex::new(&loaded.cas);
             if wants(Source::CaCertificates) {
@@ -143,9 +143,9 @@ pub(super) async fn load(
         if let Some((listing, policies)) = certificates {
             let state = match listing {
                 Err(failure) => {
-                    outages.first_call_failed(Source::Certificates, &failure);
+                    outages.listing_failed(Source::Certificates, &failure);
                     SourceState::Unavailable {
-                        reason: failure.to_string(),
+                        reason: failure.call.to_string(),
                     }
                 }
                 Ok(listing) => {
