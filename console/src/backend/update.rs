@@ -15,7 +15,8 @@ use crate::backend::records::{
 pub enum Source {
     /// ListCACertificates + DescribeCACertificate.
     CaCertificates,
-    /// ListCertificates + DescribeCertificate, with principals and attached policies.
+    /// ListCertificates; DescribeCertificate and ListPrincipalThings for new certificates;
+    /// policies from ListPolicies + ListTargetsForPolicy.
     Certificates,
     /// ListThings.
     Things,
