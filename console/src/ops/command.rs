@@ -333,7 +333,7 @@ pub fn print_plan(plan: &Plan, format: OutputFormat, out: &mut dyn Write) -> Res
                     SafeText::new(&call).as_str().replace('"', "\"\"")
                 ));
             }
-            out.write_all(text.as_bytes()).map_err(|e| io(&e))
+            crate::render::write_safe_lines(out, &text).map_err(|e| io(&e))
         }
         OutputFormat::Table => {
             let mut text = format!(
@@ -378,7 +378,7 @@ pub fn print_plan(plan: &Plan, format: OutputFormat, out: &mut dyn Write) -> Res
                 let call = serde_json::to_string(&step.call).unwrap_or_default();
                 text.push_str(&format!("  {:>4}  {}\n", i + 1, SafeText::new(&call)));
             }
-            out.write_all(text.as_bytes()).map_err(|e| io(&e))
+            crate::render::write_safe_lines(out, &text).map_err(|e| io(&e))
         }
     }
 }
@@ -411,7 +411,7 @@ pub fn print_report(
                     t.verified
                 ));
             }
-            out.write_all(text.as_bytes()).map_err(|e| io(&e))
+            crate::render::write_safe_lines(out, &text).map_err(|e| io(&e))
         }
         OutputFormat::Table => {
             let mut text = format!(
@@ -471,7 +471,7 @@ pub fn print_report(
                     ));
                 }
             }
-            out.write_all(text.as_bytes()).map_err(|e| io(&e))
+            crate::render::write_safe_lines(out, &text).map_err(|e| io(&e))
         }
     }
 }
@@ -531,7 +531,7 @@ pub fn list(
                     }
                 ));
             }
-            out.write_all(text.as_bytes()).map_err(|e| io(&e))?;
+            crate::render::write_safe_lines(out, &text).map_err(|e| io(&e))?;
         }
     }
     Ok(exit::OK)

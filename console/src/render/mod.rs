@@ -26,6 +26,8 @@ pub use heatmap::heatmap_report;
 pub use status::status_report;
 pub use table::{MAX_CELL, Table};
 
+use std::io::{self, Write};
+
 use serde_json::{Value, json};
 
 use std::collections::BTreeMap;
@@ -125,6 +127,18 @@ pub fn sources_freshness(sources: &BTreeMap<Source, SourceInfo>, now: UnixTime) 
         .collect()
 }
 
+/// Writes `text` line by line, each line as a [`SafeText`]: for output assembled with
+/// `format!` (plans, operation and campaign reports) whose line breaks are meant.
+///
+/// # Errors
+/// The I/O error of writing.
+pub fn write_safe_lines(out: &mut dyn Write, text: &str) -> io::Result<()> {
+    for line in SafeText::lines(text) {
+        writeln!(out, "{line}")?;
+    }
+    Ok(())
+}
+
 /// `42s`, `5m`, `3h`, `2d`.
 #[must_use]
 pub fn human_age(seconds: i64) -> String {
@@ -218,6 +232,16 @@ pub fn render(report: &Report, format: OutputFormat, options: RenderOptions) -> 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn assembled_text_is_written_line_by_line_neutralized() {
+        let mut out = Vec::new();
+        write_safe_lines(&mut out, "plan x\u{1b}[2J\r\nwarning: \u{202E}y\n").unwrap();
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "plan x\u{FFFD}[2J\nwarning: \u{FFFD}y\n"
+        );
+    }
 
     #[test]
     fn escape_codes_only_for_table_output_to_a_terminal_with_colour_on() {

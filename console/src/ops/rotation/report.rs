@@ -43,7 +43,7 @@ pub fn print_plan(
                     s.job
                 ));
             }
-            out.write_all(text.as_bytes())
+            crate::render::write_safe_lines(out, &text)
         }
         OutputFormat::Table => {
             let mut text = format!(
@@ -81,7 +81,7 @@ pub fn print_plan(
                     cohort(&s.by_firmware)
                 ));
             }
-            out.write_all(text.as_bytes())
+            crate::render::write_safe_lines(out, &text)
         }
     }
 }
@@ -215,7 +215,7 @@ pub fn print_status(
                     ));
                 }
             }
-            out.write_all(text.as_bytes())
+            crate::render::write_safe_lines(out, &text)
         }
         OutputFormat::Table => {
             if reports.is_empty() {
@@ -225,7 +225,7 @@ pub fn print_status(
             for r in &reports {
                 text.push_str(&campaign_text(r, now));
             }
-            out.write_all(text.as_bytes())
+            crate::render::write_safe_lines(out, &text)
         }
     }
 }
