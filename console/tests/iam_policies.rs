@@ -26,6 +26,9 @@ use iam_support::sdk;
 use serde_json::Value;
 
 const MUTATIONS: &str = "console/src/backend/aws/mutations.rs";
+/// The Jobs calls of rotation campaigns: its reads are the read-only operator's (`rotate
+/// status` works in a read-only session), its writes the rotation operator's.
+const JOBS: &str = "console/src/backend/aws/jobs.rs";
 
 /// The roles, by the heading of their section in `docs/iam.md`.
 const ROLES: [&str; 4] = [
@@ -86,7 +89,13 @@ fn derived_needs() -> Needs {
         let file = source.path.display().to_string();
         for call in scan::sdk_calls(source, &services) {
             let origin = format!("{file}: {}() calls {}()", call.function, call.method);
-            let role = if source.path != Path::new(MUTATIONS) {
+            let role = if source.path == Path::new(JOBS) {
+                if is_read(&call.action) {
+                    READ_ONLY
+                } else {
+                    ROTATION
+                }
+            } else if source.path != Path::new(MUTATIONS) {
                 READ_ONLY
             } else if !scan::calls_with_arguments(&ops_text, &call.function) {
                 ROTATION

@@ -13,26 +13,16 @@
 
 mod lab_support;
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, ExitStatus, Stdio};
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use fleetid_agent::core::Phase;
 use fleetid_lab::fleet::scenario::{Role, Scenario};
-use fleetid_lab::{Lab, LabHandle, LabOptions};
-use lab_support::lab_environment;
-use rumqttc::{AsyncClient, Event, MqttOptions, Packet, QoS, TlsConfiguration, Transport};
-use rustls_pki_types::pem::PemObject;
-use rustls_pki_types::{CertificateDer, PrivateKeyDer};
+use fleetid_lab::{Lab, LabOptions};
+use lab_support::{Cli, Message, Run, booted, watch_presence};
 use serde_json::Value;
 use tokio::sync::mpsc;
 
 const DEVICES: usize = 20;
-/// Generous for a loaded 2-core machine; every wait ends as soon as its condition holds.
-const BOOT_DEADLINE: Duration = Duration::from_secs(90);
-/// One `fleetid` run: refresh, plan, apply, verify (the disconnect wait is 10 s at most).
-const COMMAND_DEADLINE: Duration = Duration::from_secs(120);
 /// The revoked agent retries every 5-10 s and decides it is revoked after a few refusals.
 const REVOKED_DEADLINE: Duration = Duration::from_secs(45);
 /// The restored agent's next slow retry gets in.
@@ -41,65 +31,6 @@ const RECONNECT_DEADLINE: Duration = Duration::from_secs(60);
 const CLI_CLIENT_ID: &str = "fleetid-ops-lab-cli";
 /// The test's own lifecycle-event watcher.
 const WATCH_CLIENT_ID: &str = "fleetid-ops-lab-watch";
-
-/// A lifecycle or status message the watcher received: topic and JSON body.
-type Message = (String, Value);
-
-/// Subscribes with the operator certificate to `$aws/events/presence/+/<thing>` and forwards
-/// every publish; returns once the subscription is acknowledged.
-async fn watch_presence(lab: &LabHandle, thing: &str) -> mpsc::UnboundedReceiver<Message> {
-    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
-    let mut roots = rustls::RootCertStore::empty();
-    roots
-        .add(CertificateDer::from_pem_file(&lab.operator.ca_pem).unwrap())
-        .unwrap();
-    let chain = vec![CertificateDer::from_pem_file(&lab.operator.cert_pem).unwrap()];
-    let key = PrivateKeyDer::from_pem_file(&lab.operator.key_pem).unwrap();
-    let config = rustls::ClientConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .unwrap()
-        .with_root_certificates(roots)
-        .with_client_auth_cert(chain, key)
-        .unwrap();
-    let mut options = MqttOptions::new(WATCH_CLIENT_ID, "127.0.0.1", lab.mqtt_addr.port());
-    options.set_keep_alive(Duration::from_secs(30));
-    options.set_transport(Transport::tls_with_config(TlsConfiguration::Rustls(
-        Arc::new(config),
-    )));
-    let (client, mut events) = AsyncClient::new(options, 64);
-    client
-        .subscribe(format!("$aws/events/presence/+/{thing}"), QoS::AtLeastOnce)
-        .await
-        .unwrap();
-    let (tx, rx) = mpsc::unbounded_channel();
-    let (ready_tx, ready_rx) = tokio::sync::oneshot::channel();
-    tokio::spawn(async move {
-        let _client = client; // the event loop ends when every client handle is gone
-        let mut ready = Some(ready_tx);
-        loop {
-            match events.poll().await {
-                Ok(Event::Incoming(Packet::SubAck(_))) => {
-                    if let Some(ready) = ready.take() {
-                        let _ = ready.send(());
-                    }
-                }
-                Ok(Event::Incoming(Packet::Publish(p))) => {
-                    let body = serde_json::from_slice(&p.payload).unwrap_or(Value::Null);
-                    if tx.send((p.topic, body)).is_err() {
-                        return;
-                    }
-                }
-                Ok(_) => {}
-                Err(_) => tokio::time::sleep(Duration::from_millis(200)).await,
-            }
-        }
-    });
-    tokio::time::timeout(Duration::from_secs(10), ready_rx)
-        .await
-        .expect("the watcher's subscription was not acknowledged within 10 s")
-        .unwrap();
-    rx
-}
 
 /// The first message on `topic` within `wait`, skipping others.
 async fn next_on(
@@ -118,111 +49,6 @@ async fn next_on(
     .await
     .ok()
     .flatten()
-}
-
-/// Waits until the lab's fleet is connected.
-async fn booted(lab: &LabHandle) {
-    let mut progress = lab.progress.clone();
-    let started = Instant::now();
-    loop {
-        let p = *progress.borrow_and_update();
-        if p.connected >= DEVICES {
-            return;
-        }
-        assert!(
-            started.elapsed() < BOOT_DEADLINE,
-            "the lab's fleet did not boot: {p:?}"
-        );
-        let _ = tokio::time::timeout(Duration::from_secs(1), progress.changed()).await;
-    }
-}
-
-/// How to run the binary against this lab.
-#[derive(Clone)]
-struct Cli {
-    endpoint_url: String,
-    mqtt_endpoint: String,
-    ca: PathBuf,
-    cert: PathBuf,
-    key: PathBuf,
-    dir: PathBuf,
-}
-
-/// One finished run.
-struct Run {
-    status: ExitStatus,
-    stdout: String,
-    stderr: String,
-}
-
-impl Cli {
-    fn new(lab: &LabHandle, dir: &Path) -> Self {
-        Self {
-            endpoint_url: lab.endpoint_url.clone(),
-            mqtt_endpoint: lab.mqtt_addr.to_string(),
-            ca: lab.operator.ca_pem.clone(),
-            cert: lab.operator.cert_pem.clone(),
-            key: lab.operator.key_pem.clone(),
-            dir: dir.to_owned(),
-        }
-    }
-
-    /// Runs `fleetid <global flags> ARGS` on a blocking thread (the lab's runtime keeps
-    /// serving); killed after [`COMMAND_DEADLINE`].
-    async fn run(&self, name: &str, args: &[&str]) -> Run {
-        let cli = self.clone();
-        let name = name.to_owned();
-        let args: Vec<String> = args.iter().map(|&a| a.to_owned()).collect();
-        tokio::task::spawn_blocking(move || cli.run_blocking(&name, &args))
-            .await
-            .unwrap()
-    }
-
-    fn run_blocking(&self, name: &str, args: &[String]) -> Run {
-        let out_path = self.dir.join(format!("{name}.stdout"));
-        let err_path = self.dir.join(format!("{name}.stderr"));
-        let mut command = Command::new(env!("CARGO_BIN_EXE_fleetid"));
-        command
-            .arg("--endpoint-url")
-            .arg(&self.endpoint_url)
-            .args(["--region", fleetid_lab::registry::REGION])
-            .arg("--mqtt-endpoint")
-            .arg(&self.mqtt_endpoint)
-            .arg("--mqtt-ca")
-            .arg(&self.ca)
-            .arg("--mqtt-cert")
-            .arg(&self.cert)
-            .arg("--mqtt-key")
-            .arg(&self.key)
-            .args(["--mqtt-client-id", CLI_CLIENT_ID])
-            .args(args);
-        let mut child = lab_environment(&mut command, &self.dir)
-            .stdin(Stdio::null())
-            .stdout(std::fs::File::create(&out_path).unwrap())
-            .stderr(std::fs::File::create(&err_path).unwrap())
-            .spawn()
-            .expect("the binary runs");
-        let started = Instant::now();
-        let status = loop {
-            if let Some(status) = child.try_wait().unwrap() {
-                break status;
-            }
-            if started.elapsed() > COMMAND_DEADLINE {
-                let _ = child.kill();
-                let _ = child.wait();
-                panic!(
-                    "fleetid {args:?} did not finish within {COMMAND_DEADLINE:?}; stderr:\n{}",
-                    std::fs::read_to_string(&err_path).unwrap_or_default()
-                );
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        };
-        Run {
-            status,
-            stdout: std::fs::read_to_string(&out_path).unwrap(),
-            stderr: std::fs::read_to_string(&err_path).unwrap(),
-        }
-    }
 }
 
 /// Exit 0 and the report's one target, from `--output json`.
@@ -280,7 +106,7 @@ async fn revoke_cuts_a_connected_device_off_and_restore_lets_it_back() {
     })
     .await
     .unwrap();
-    booted(&lab).await;
+    booted(&lab, DEVICES).await;
 
     // A connected device, a real agent whose MQTT client id is its thing name.
     let thing = lab
@@ -298,13 +124,18 @@ async fn revoke_cuts_a_connected_device_off_and_restore_lets_it_back() {
         lab.agent_state(&thing).map(|s| s.phase),
         Some(Phase::Active)
     );
-    let mut presence = watch_presence(&lab, &thing).await;
+    let mut presence = watch_presence(
+        &lab,
+        WATCH_CLIENT_ID,
+        &format!("$aws/events/presence/+/{thing}"),
+    )
+    .await;
     let connected_topic = format!("$aws/events/presence/connected/{thing}");
     let disconnected_topic = format!("$aws/events/presence/disconnected/{thing}");
 
     let cli_dir = dir.path().join("cli");
     std::fs::create_dir_all(&cli_dir).unwrap();
-    let cli = Cli::new(&lab, &cli_dir);
+    let cli = Cli::new(&lab, &cli_dir, CLI_CLIENT_ID);
 
     // Revoke, through the binary.
     let run = cli

@@ -473,6 +473,53 @@ async fn fleet_provisioning_over_mqtt_runs_the_pre_provisioning_hook() {
 }
 
 #[tokio::test]
+async fn a_provisioning_answer_reaches_only_the_connection_that_asked() {
+    let (lab, _dir) = lab(&[]).await;
+    let mut devices = Vec::new();
+    for name in ["dev-6", "dev-7"] {
+        let (_, cert, key) = provisioned(&lab, name).await;
+        let (device, mut events) = client(&lab, name, &cert, &key);
+        connected(&mut events).await.unwrap();
+        device
+            .subscribe("$aws/certificates/create-from-csr/json/+", QoS::AtLeastOnce)
+            .await
+            .unwrap();
+        subscribed(&mut events).await;
+        devices.push((device, events));
+    }
+    let key = rcgen::KeyPair::generate().unwrap();
+    let mut params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+    params
+        .distinguished_name
+        .push(rcgen::DnType::CommonName, "dev-6");
+    let csr = params.serialize_request(&key).unwrap().pem().unwrap();
+    devices[0]
+        .0
+        .publish(
+            "$aws/certificates/create-from-csr/json",
+            QoS::AtLeastOnce,
+            false,
+            json!({ "certificateSigningRequest": csr }).to_string(),
+        )
+        .await
+        .unwrap();
+    let (_, made) = message(&mut devices[0].1, |t| {
+        t.ends_with("create-from-csr/json/accepted")
+    })
+    .await;
+    assert!(made["certificateId"].is_string());
+    // The other device, subscribed to the same topic, is not sent dev-6's certificate.
+    let leaked = watch_for(
+        &mut devices[1].1,
+        |t| t.starts_with("$aws/certificates/create-from-csr/"),
+        Duration::from_secs(2),
+    )
+    .await;
+    assert!(leaked.is_none(), "{leaked:?}");
+    lab.shutdown().await;
+}
+
+#[tokio::test]
 async fn an_explicit_deny_beats_every_allow() {
     let (lab, _dir) = lab(&[]).await;
     let (id, cert, key) = allowed_everything(&lab, "tester");

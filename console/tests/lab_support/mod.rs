@@ -1,11 +1,26 @@
 //! The environment of a `fleetid` started by a test against the in-process lab: a private
 //! HOME, config and cache in `dir`, the lab's credentials and no others (no shared AWS files,
-//! no profile, session token, endpoint override or instance metadata).
+//! no profile, session token, endpoint override or instance metadata) — and a runner for the
+//! binary with live status over the lab's mTLS gateway, bounded in time.
 
-#![allow(dead_code)]
+#![allow(dead_code, clippy::unwrap_used)]
 
-use std::path::Path;
-use std::process::Command;
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitStatus, Stdio};
+use std::time::{Duration, Instant};
+
+use std::sync::Arc;
+
+use fleetid_lab::LabHandle;
+use rumqttc::{AsyncClient, Event, MqttOptions, Packet, QoS, TlsConfiguration, Transport};
+use rustls_pki_types::pem::PemObject;
+use rustls_pki_types::{CertificateDer, PrivateKeyDer};
+use tokio::sync::mpsc;
+
+/// Generous for a loaded 2-core machine; every wait ends as soon as its condition holds.
+pub const BOOT_DEADLINE: Duration = Duration::from_secs(90);
+/// One `fleetid` run (refresh, plan, apply, verify, or a watch).
+pub const COMMAND_DEADLINE: Duration = Duration::from_secs(240);
 
 /// Sets that environment on `command`.
 pub fn lab_environment<'a>(command: &'a mut Command, dir: &Path) -> &'a mut Command {
@@ -25,4 +40,174 @@ pub fn lab_environment<'a>(command: &'a mut Command, dir: &Path) -> &'a mut Comm
         .env_remove("AWS_SESSION_TOKEN")
         .env_remove("AWS_ENDPOINT_URL")
         .env_remove("AWS_ENDPOINT_URL_IOT")
+}
+
+/// Waits until the lab's fleet is connected.
+pub async fn booted(lab: &LabHandle, devices: usize) {
+    let mut progress = lab.progress.clone();
+    let started = Instant::now();
+    loop {
+        let p = *progress.borrow_and_update();
+        if p.connected >= devices {
+            return;
+        }
+        assert!(
+            started.elapsed() < BOOT_DEADLINE,
+            "the lab's fleet did not boot: {p:?}"
+        );
+        let _ = tokio::time::timeout(Duration::from_secs(1), progress.changed()).await;
+    }
+}
+
+/// How to run the binary against this lab.
+#[derive(Clone)]
+pub struct Cli {
+    client_id: String,
+    endpoint_url: String,
+    mqtt_endpoint: String,
+    ca: PathBuf,
+    cert: PathBuf,
+    key: PathBuf,
+    dir: PathBuf,
+}
+
+/// One finished run.
+pub struct Run {
+    pub status: ExitStatus,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Cli {
+    /// Runs as MQTT client `client_id`, with its home, config and cache in `dir`.
+    pub fn new(lab: &LabHandle, dir: &Path, client_id: &str) -> Self {
+        Self {
+            client_id: client_id.to_owned(),
+            endpoint_url: lab.endpoint_url.clone(),
+            mqtt_endpoint: lab.mqtt_addr.to_string(),
+            ca: lab.operator.ca_pem.clone(),
+            cert: lab.operator.cert_pem.clone(),
+            key: lab.operator.key_pem.clone(),
+            dir: dir.to_owned(),
+        }
+    }
+
+    /// Runs `fleetid <global flags> ARGS` on a blocking thread (the lab's runtime keeps
+    /// serving); killed after [`COMMAND_DEADLINE`].
+    pub async fn run(&self, name: &str, args: &[&str]) -> Run {
+        let cli = self.clone();
+        let name = name.to_owned();
+        let args: Vec<String> = args.iter().map(|&a| a.to_owned()).collect();
+        tokio::task::spawn_blocking(move || cli.run_blocking(&name, &args))
+            .await
+            .unwrap()
+    }
+
+    fn run_blocking(&self, name: &str, args: &[String]) -> Run {
+        let out_path = self.dir.join(format!("{name}.stdout"));
+        let err_path = self.dir.join(format!("{name}.stderr"));
+        let mut command = Command::new(env!("CARGO_BIN_EXE_fleetid"));
+        command
+            .arg("--endpoint-url")
+            .arg(&self.endpoint_url)
+            .args(["--region", fleetid_lab::registry::REGION])
+            .arg("--mqtt-endpoint")
+            .arg(&self.mqtt_endpoint)
+            .arg("--mqtt-ca")
+            .arg(&self.ca)
+            .arg("--mqtt-cert")
+            .arg(&self.cert)
+            .arg("--mqtt-key")
+            .arg(&self.key)
+            .args(["--mqtt-client-id", &self.client_id])
+            .args(args);
+        let mut child = lab_environment(&mut command, &self.dir)
+            .stdin(Stdio::null())
+            .stdout(std::fs::File::create(&out_path).unwrap())
+            .stderr(std::fs::File::create(&err_path).unwrap())
+            .spawn()
+            .expect("the binary runs");
+        let started = Instant::now();
+        let status = loop {
+            if let Some(status) = child.try_wait().unwrap() {
+                break status;
+            }
+            if started.elapsed() > COMMAND_DEADLINE {
+                let _ = child.kill();
+                let _ = child.wait();
+                panic!(
+                    "fleetid {args:?} did not finish within {COMMAND_DEADLINE:?}; stderr:\n{}",
+                    std::fs::read_to_string(&err_path).unwrap_or_default()
+                );
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        };
+        Run {
+            status,
+            stdout: std::fs::read_to_string(&out_path).unwrap(),
+            stderr: std::fs::read_to_string(&err_path).unwrap(),
+        }
+    }
+}
+
+/// A lifecycle or status message the watcher received: topic and JSON body.
+pub type Message = (String, serde_json::Value);
+
+/// Subscribes as `client_id` with the operator certificate to `filter` (lifecycle events,
+/// `$aws/events/presence/+/<thing>`) and forwards every publish; returns once the
+/// subscription is acknowledged.
+pub async fn watch_presence(
+    lab: &LabHandle,
+    client_id: &str,
+    filter: &str,
+) -> mpsc::UnboundedReceiver<Message> {
+    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+    let mut roots = rustls::RootCertStore::empty();
+    roots
+        .add(CertificateDer::from_pem_file(&lab.operator.ca_pem).unwrap())
+        .unwrap();
+    let chain = vec![CertificateDer::from_pem_file(&lab.operator.cert_pem).unwrap()];
+    let key = PrivateKeyDer::from_pem_file(&lab.operator.key_pem).unwrap();
+    let config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_root_certificates(roots)
+        .with_client_auth_cert(chain, key)
+        .unwrap();
+    let mut options = MqttOptions::new(client_id, "127.0.0.1", lab.mqtt_addr.port());
+    options.set_keep_alive(Duration::from_secs(30));
+    options.set_transport(Transport::tls_with_config(TlsConfiguration::Rustls(
+        Arc::new(config),
+    )));
+    let (client, mut events) = AsyncClient::new(options, 64);
+    client.subscribe(filter, QoS::AtLeastOnce).await.unwrap();
+    let (tx, rx) = mpsc::unbounded_channel();
+    let (ready_tx, ready_rx) = tokio::sync::oneshot::channel();
+    tokio::spawn(async move {
+        let _client = client; // the event loop ends when every client handle is gone
+        let mut ready = Some(ready_tx);
+        loop {
+            match events.poll().await {
+                Ok(Event::Incoming(Packet::SubAck(_))) => {
+                    if let Some(ready) = ready.take() {
+                        let _ = ready.send(());
+                    }
+                }
+                Ok(Event::Incoming(Packet::Publish(p))) => {
+                    let body =
+                        serde_json::from_slice(&p.payload).unwrap_or(serde_json::Value::Null);
+                    if tx.send((p.topic, body)).is_err() {
+                        return;
+                    }
+                }
+                Ok(_) => {}
+                Err(_) => tokio::time::sleep(Duration::from_millis(200)).await,
+            }
+        }
+    });
+    tokio::time::timeout(Duration::from_secs(10), ready_rx)
+        .await
+        .expect("the watcher's subscription was not acknowledged within 10 s")
+        .unwrap();
+    rx
 }

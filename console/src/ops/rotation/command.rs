@@ -67,6 +67,13 @@ pub fn run(
         }
         RotateCommand::Start { file, yes } => {
             let campaign = load(file)?;
+            if campaign.next_ca.is_some() {
+                return Err(stop(
+                    exit::USAGE,
+                    "refused: `next_ca` (rotating onto another CA) is not supported yet; \
+                     remove it to rotate under the current CA",
+                ));
+            }
             let permit = permit(ctx, "rotate-start", campaign.id.clone())?;
             let plan = plan(&model()?, &campaign, ctx)?;
             start(ctx, &permit, campaign, &plan, *yes, format, out)

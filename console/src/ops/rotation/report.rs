@@ -25,11 +25,7 @@ pub fn print_plan(
     match format {
         OutputFormat::Json => {
             let value = serde_json::json!({ "campaign": campaign, "plan": plan });
-            writeln!(
-                out,
-                "{}",
-                to_terminal_safe_json(&value).unwrap_or_default()
-            )
+            writeln!(out, "{}", to_terminal_safe_json(&value).unwrap_or_default())
         }
         OutputFormat::Csv => {
             let mut text = String::from("stage,cumulative_percent,devices,group,job\n");

@@ -300,13 +300,13 @@ impl Session {
                         &p.topic,
                         &p.payload,
                     ) {
-                        self.shared.publish_json(&topic, &body);
+                        self.answer_privately(&topic, &body, out);
                     }
                 } else if p.topic.starts_with("$aws/certificates/create-from-csr/") {
                     for (topic, body) in
                         super::provisioning::create_from_csr(&self.shared, &p.topic, &p.payload)
                     {
-                        self.shared.publish_json(&topic, &body);
+                        self.answer_privately(&topic, &body, out);
                     }
                 } else {
                     self.shared.router.route(&Publish { pkid: 0, ..p });
@@ -314,6 +314,27 @@ impl Session {
             }
         }
         Ok(())
+    }
+
+    /// A fleet provisioning answer: AWS IoT sends it to the connection that asked (when it
+    /// subscribed to the answer topic), never to other subscribers — with many devices asking
+    /// at once, each must get its own certificate.
+    fn answer_privately(&mut self, topic: &str, body: &serde_json::Value, out: &mut BytesMut) {
+        if !self
+            .filters
+            .iter()
+            .any(|f| super::mqtt::filter_matches(f, topic))
+        {
+            return;
+        }
+        let publish = Publish {
+            topic: topic.to_owned(),
+            payload: body.to_string().into(),
+            qos: 1,
+            pkid: 0,
+            retain: false,
+        };
+        self.deliver(&publish, out);
     }
 
     fn deliver(&mut self, p: &Publish, out: &mut BytesMut) {
