@@ -2,7 +2,6 @@
 //! through [`FleetState::apply`]: records go into their slots, then every index and aggregate
 //! is computed once, without the retract-and-account bookkeeping an update needs.
 
-use std::cmp::Ordering;
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hash, Hasher};
 
@@ -111,17 +110,14 @@ impl FleetState {
                 last_seen: None,
             });
         }
-        wanted.sort_unstable_by(|a, b| id_order(&a.0, &b.0).then(a.1.cmp(&b.1)));
+        wanted.sort_unstable();
         let known = sorted_ids(&self.certs);
         // (certificate slot, thing slot)
         let mut links: Vec<(u32, u32)> = Vec::with_capacity(wanted.len());
         let mut next = 0;
         let mut placeholder: Option<(CertId, u32)> = None;
         for (id, thing) in wanted {
-            while known
-                .get(next)
-                .is_some_and(|(k, _)| id_order(k, &id) == Ordering::Less)
-            {
+            while known.get(next).is_some_and(|(k, _)| *k < id) {
                 next += 1;
             }
             let cert = match (known.get(next), placeholder) {
@@ -200,26 +196,15 @@ fn sorted_ids(certs: &[CertSlot]) -> Vec<(CertId, u32)> {
         .enumerate()
         .map(|(slot, c)| (c.id, u32::try_from(slot).unwrap_or(u32::MAX)))
         .collect();
-    ids.sort_unstable_by(|a, b| id_order(&a.0, &b.0));
+    ids.sort_unstable();
     ids
-}
-
-/// The order the bulk build sorts ids in: by their first eight bytes (one comparison of two
-/// integers), then by the rest. Ids are digests, so the first comparison nearly always decides.
-fn id_order(a: &CertId, b: &CertId) -> Ordering {
-    let prefix = |id: &CertId| {
-        u64::from_be_bytes([
-            id.0[0], id.0[1], id.0[2], id.0[3], id.0[4], id.0[5], id.0[6], id.0[7],
-        ])
-    };
-    prefix(a).cmp(&prefix(b)).then_with(|| a.cmp(b))
 }
 
 /// `records` with each id once: a later record of an id replaces an earlier one, in the
 /// earlier one's place.
 fn later_duplicates_replace_earlier(records: Vec<CertificateRecord>) -> Vec<CertificateRecord> {
     let mut ids: Vec<(CertId, usize)> = records.iter().map(|r| r.id).zip(0..).collect();
-    ids.sort_unstable_by(|a, b| id_order(&a.0, &b.0).then(a.1.cmp(&b.1)));
+    ids.sort_unstable();
     if !ids.windows(2).any(|w| w[0].0 == w[1].0) {
         return records;
     }

@@ -6,8 +6,33 @@ use std::hash::{BuildHasherDefault, Hasher};
 use std::str::FromStr;
 
 /// An AWS IoT certificate id (device or CA): 64 hex characters, stored as 32 bytes.
-#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
 pub struct CertId(pub [u8; 32]);
+
+impl CertId {
+    /// The first eight bytes as one big-endian integer: ordered as the bytes are.
+    fn prefix(&self) -> u64 {
+        let [a, b, c, d, e, f, g, h, ..] = self.0;
+        u64::from_be_bytes([a, b, c, d, e, f, g, h])
+    }
+}
+
+/// The bytes' order, decided by one integer comparison of the first eight bytes unless they
+/// are equal (ids are digests, so they nearly never are): sorting a million ids and searching
+/// the maps keyed by them costs a fraction of comparing 32 bytes each time.
+impl Ord for CertId {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.prefix()
+            .cmp(&other.prefix())
+            .then_with(|| self.0[8..].cmp(&other.0[8..]))
+    }
+}
+
+impl PartialOrd for CertId {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
 
 /// Hashes a [`CertId`] by its first eight bytes. A certificate id is a SHA-256 digest of the
 /// certificate, already spread evenly, so hashing it again (SipHash over 32 bytes) only costs
@@ -218,6 +243,30 @@ mod tests {
         assert_eq!(id.to_string(), text);
         assert_eq!(CertId::parse(&text.to_uppercase()).unwrap(), id);
         assert_eq!(id.short(8), "abababab");
+    }
+
+    #[test]
+    fn cert_ids_are_ordered_as_their_bytes() {
+        let mut ids: Vec<CertId> = Vec::new();
+        for (position, value) in [
+            (0, 1),
+            (0, 0xff),
+            (7, 1),
+            (7, 0x80),
+            (8, 1),
+            (31, 1),
+            (31, 0xff),
+        ] {
+            let mut bytes = [0x11_u8; 32];
+            bytes[position] = value;
+            ids.push(CertId(bytes));
+        }
+        ids.push(CertId([0x11; 32]));
+        for a in &ids {
+            for b in &ids {
+                assert_eq!(a.cmp(b), a.0.cmp(&b.0), "{a:?} {b:?}");
+            }
+        }
     }
 
     #[test]
