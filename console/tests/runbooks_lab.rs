@@ -1,6 +1,6 @@
 //! The runbooks of `docs/runbooks/` run as written against the in-process lab: every ```` ```sh ````
 //! block of a runbook is run by bash (`-euo pipefail`), in order, with `fleetid` on `PATH`
-//! pointing at the real binary aimed at the lab and the runbook's inputs (`$THING`, `$CERT`,
+//! pointing at the real binary aimed at the lab, in the test's own directory, and the runbook's inputs (`$THING`, `$CERT`,
 //! `$CA`, `$COUNT`, `$CLAIM_CERT`) set from the lab. Every block must exit 0, and then the lab's
 //! registry must show what the runbook promises: the device cut off, the CA and its devices
 //! contained, the claim disabled. The commands are taken from the markdown, so a runbook and
@@ -18,7 +18,7 @@ use fleetid_lab::fleet::claim::CLAIM_COMMON_NAME;
 use fleetid_lab::fleet::scenario::{Role, Scenario};
 use fleetid_lab::registry::{CertStatus, cert_id_of};
 use fleetid_lab::{Lab, LabHandle, LabOptions};
-use lab_support::lab_environment;
+use lab_support::{Cli, lab_environment};
 
 /// Generous for a loaded 2-core machine; every wait ends as soon as its condition holds.
 const BOOT_DEADLINE: Duration = Duration::from_secs(120);
@@ -139,6 +139,7 @@ fn run_block(
     let mut command = Command::new("bash");
     command
         .args(["-euo", "pipefail", "-c", block])
+        .current_dir(dir)
         .envs(inputs)
         .env("PATH", path)
         .env("NO_COLOR", "1");
@@ -326,8 +327,114 @@ fn claim_certificate(lab: &LabHandle) -> Option<String> {
     }
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn failed_rotation_stage_runbook_aborts_and_a_corrected_campaign_rotates_every_device() {
+    const DEVICES: usize = 8;
+    let dir = tempfile::tempdir().unwrap();
+    let lab = lab(dir.path(), quiet(DEVICES, 13), all_connected(DEVICES)).await;
+    let before: BTreeMap<String, String> = lab
+        .plan
+        .iter()
+        .filter_map(|d| {
+            Some((
+                d.name.clone(),
+                lab.agent_state(&d.name)?.active?.fingerprint,
+            ))
+        })
+        .collect();
+    assert_eq!(before.len(), DEVICES);
+    let campaign = |id: &str, template: &str| {
+        format!(
+            "id = \"{id}\"\ntarget = {{ query = \"status=ACTIVE\" }}\nstages = [25, 100]\n\
+             [gate]\nmax_failure = 0.0\nsoak = \"0s\"\nauto_promote = true\n\
+             [job]\ntemplate = \"{template}\"\n"
+        )
+    };
+    // The incident: a campaign naming a provisioning template that does not exist.
+    let bad = dir.path().join("rotate-bad.toml");
+    std::fs::write(&bad, campaign("rotate-bad", "fleetid-rotate-v2")).unwrap();
+    let fixed = dir.path().join("rotate-fixed.toml");
+    std::fs::write(&fixed, campaign("rotate-fixed", "fleetid-rotate")).unwrap();
+    let cli = Cli::new(&lab, dir.path(), "fleetid-runbook-cli");
+    let started = cli
+        .run(
+            "bad-start",
+            &["rotate", "start", bad.to_str().unwrap(), "--yes"],
+        )
+        .await;
+    assert_eq!(started.status.code(), Some(0), "{}", started.stderr);
+    let halted = cli
+        .run(
+            "bad-watch",
+            &[
+                "rotate",
+                "status",
+                "rotate-bad",
+                "--watch",
+                "--interval",
+                "1s",
+            ],
+        )
+        .await;
+    assert_eq!(
+        halted.status.code(),
+        Some(10),
+        "{}\n{}",
+        halted.stdout,
+        halted.stderr
+    );
+    assert!(
+        halted.stdout.contains("no provisioning template fleetid-rotate-v2"),
+        "{}",
+        halted.stdout
+    );
+
+    run_runbook(
+        &lab,
+        dir.path(),
+        "failed-rotation-stage.md",
+        &[
+            ("CAMPAIGN", "rotate-bad".to_owned()),
+            ("FIXED_FILE", fixed.display().to_string()),
+            ("NEW_CAMPAIGN", "rotate-fixed".to_owned()),
+        ],
+    )
+    .await;
+
+    let record = std::fs::read_to_string(dir.path().join("rotation-rotate-bad.json")).unwrap();
+    assert!(record.contains("no provisioning template"), "{record}");
+    let status = cli
+        .run("status", &["rotate", "status", "--output", "json"])
+        .await;
+    let report: serde_json::Value = serde_json::from_str(&status.stdout).unwrap();
+    let states: Vec<(&str, &str)> = report
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| (c["id"].as_str().unwrap(), c["state"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        states,
+        [("rotate-bad", "aborted"), ("rotate-fixed", "done")]
+    );
+    for (thing, old) in &before {
+        let now = lab.agent_state(thing).unwrap().active.unwrap().fingerprint;
+        assert_ne!(&now, old, "{thing} was not rotated");
+        assert_eq!(
+            lab.registry.certificate(&now).unwrap().status,
+            CertStatus::Active
+        );
+    }
+    lab.shutdown().await;
+}
+
 /// The runbooks the lab tests above run.
-const RUN_HERE: [&str; 3] = ["claim-misuse.md", "compromised-ca.md", "revoke-device.md"];
+const RUN_HERE: [&str; 4] = [
+    "claim-misuse.md",
+    "compromised-ca.md",
+    "failed-rotation-stage.md",
+    "revoke-device.md",
+];
 
 #[test]
 fn every_runbook_is_run_here_and_holds_only_fleetid_commands() {

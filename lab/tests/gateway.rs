@@ -379,7 +379,7 @@ async fn fleet_provisioning_over_mqtt_runs_the_pre_provisioning_hook() {
             .push(rcgen::DnType::CommonName, cn);
         params.serialize_request(&key).unwrap().pem().unwrap()
     };
-    let provision_topic = "$aws/provisioning-templates/fleetid-rotation/provision/json";
+    let provision_topic = "$aws/provisioning-templates/fleetid-rotate/provision/json";
 
     let csr = json!({ "certificateSigningRequest": csr_for("dev-5") }).to_string();
     device
@@ -469,6 +469,19 @@ async fn fleet_provisioning_over_mqtt_runs_the_pre_provisioning_hook() {
         lab.registry.certificate(&refused_id).unwrap().status,
         CertStatus::Inactive
     );
+
+    // A template the lab does not have is refused, as AWS IoT refuses one that does not exist.
+    device
+        .publish(
+            "$aws/provisioning-templates/no-such-template/provision/json",
+            QoS::AtLeastOnce,
+            false,
+            request.to_string(),
+        )
+        .await
+        .unwrap();
+    let (_, unknown) = message(&mut events, |t| t.ends_with("/provision/json/rejected")).await;
+    assert_eq!(unknown["errorCode"], "ResourceNotFound", "{unknown}");
     lab.shutdown().await;
 }
 

@@ -2,7 +2,8 @@
 //! signed by the lab's issuing CA, registered INACTIVE until a template provisions it) and
 //! `$aws/provisioning-templates/<name>/provision/json` (attach it to the thing named in the
 //! parameters, attach the template's policy, activate it) after fleetid-jitr's
-//! pre-provisioning hook allowed it (key quality, validity, device id, manifest).
+//! pre-provisioning hook allowed it (key quality, validity, device id, manifest). As in AWS IoT,
+//! a template must exist: the lab has the rotation template and the claim template.
 
 use serde_json::{Value, json};
 
@@ -12,6 +13,11 @@ use fleetid_jitr::{Decision, PreProvisioningRequest, pre_provisioning_hook};
 use super::Shared;
 use crate::metrics::{self, MetricId};
 use crate::registry::{CertStatus, now};
+
+/// The provisioning template rotated certificates register with (fleetid's default).
+pub const ROTATION_TEMPLATE: &str = "fleetid-rotate";
+/// The templates the lab has; `provision` with another name is refused.
+pub const TEMPLATES: [&str; 2] = [ROTATION_TEMPLATE, crate::fleet::claim::CLAIM_TEMPLATE];
 
 /// Validity of certificates made from a device CSR.
 const VALIDITY_DAYS: i64 = 365;
@@ -136,6 +142,15 @@ fn provision_answer(
     topic: &str,
     payload: &[u8],
 ) -> Vec<(String, Value)> {
+    let template = template_name(topic);
+    if !TEMPLATES.contains(&template) {
+        return rejected(
+            topic,
+            404,
+            "ResourceNotFound",
+            &format!("no provisioning template {template}"),
+        );
+    }
     let request: Value = serde_json::from_slice(payload).unwrap_or(Value::Null);
     let Some(cert_id) = request
         .get("certificateOwnershipToken")
