@@ -361,6 +361,17 @@ impl LabHandle {
         self.fleet.as_ref()?.agent_state(thing)
     }
 
+    /// The lab's fault injection: power cuts of its agents (none when the devices run
+    /// elsewhere), gateway restarts, and the count of devices without a working certificate.
+    #[must_use]
+    pub fn faults(&self) -> crate::faults::Faults {
+        crate::faults::Faults::new(
+            self.fleet.as_ref().map(Fleet::agents).unwrap_or_default(),
+            self.gateway.restarter(),
+            self.registry.clone(),
+        )
+    }
+
     /// Status messages the scripted devices sent so far.
     #[must_use]
     pub fn scripted_status_messages(&self) -> u64 {

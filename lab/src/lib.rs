@@ -11,6 +11,7 @@ pub mod api;
 pub mod audit;
 pub mod cert_facts;
 pub mod detector;
+pub mod faults;
 pub mod fleet;
 pub mod gateway;
 pub mod jitr;

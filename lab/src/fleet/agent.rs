@@ -15,7 +15,7 @@ use fleetid_agent::driver::{
 };
 use rustls::pki_types::PrivateKeyDer;
 use rustls::pki_types::pem::PemObject;
-use tokio::sync::watch;
+use tokio::sync::{mpsc, watch};
 
 use super::scenario::DeviceSpec;
 use crate::pki::CertificateAuthority;
@@ -85,13 +85,17 @@ pub(super) struct AgentLink {
 }
 
 /// Runs one agent until the lab stops; returns why it could not start, if it could not.
-/// `store` holds its persisted state (the lab keeps a clone to read it).
+/// `store` holds its persisted state (the lab keeps a clone to read it). A message on
+/// `power_cuts` cuts the agent's power: its driver is dropped wherever it is (no DISCONNECT,
+/// nothing more saved), and after the given time it boots again from what it persisted and
+/// the keys in its secure element, as a device that lost power does.
 pub(super) async fn run(
     spec: DeviceSpec,
     key: FactoryKey,
     link: AgentLink,
     seed: u64,
     store: MemoryStore,
+    mut power_cuts: mpsc::UnboundedReceiver<Duration>,
 ) -> Result<(), String> {
     let factory_spec = spec.clone();
     let (keys, certificate_pem) = tokio::task::spawn_blocking(move || factory(&factory_spec, key))
@@ -111,20 +115,32 @@ pub(super) async fn run(
     policy.backoff_floor_ms = 250;
     policy.backoff_cap_ms = 5_000;
     policy.slow_retry_ms = SLOW_RETRY_MS;
-    let config = DriverConfig {
-        policy,
-        endpoint: Endpoint::new(link.gateway.ip().to_string(), link.gateway.port()),
-        seed: Some(seed),
-    };
-    let parts = DeviceParts {
-        keys,
-        store: Box::new(store),
-        led: Box::new(LogLed::default()),
-    };
+    let endpoint = Endpoint::new(link.gateway.ip().to_string(), link.gateway.port());
     let mut stop = link.stop;
-    driver::run_gated(config, parts, Some(link.gate), async move {
-        let _ = stop.wait_for(|s| *s).await;
-    })
-    .await
-    .map_err(|e| format!("{}: {e}", spec.name))
+    for boot in 0u64.. {
+        let config = DriverConfig {
+            policy: policy.clone(),
+            endpoint: endpoint.clone(),
+            seed: Some(seed ^ boot.wrapping_mul(0x2545_f491)),
+        };
+        let parts = DeviceParts {
+            keys: keys.clone(),
+            store: Box::new(store.clone()),
+            led: Box::new(LogLed::default()),
+        };
+        let mut driver_stop = stop.clone();
+        let driver = driver::run_gated(config, parts, Some(link.gate.clone()), async move {
+            let _ = driver_stop.wait_for(|s| *s).await;
+        });
+        let down = tokio::select! {
+            result = driver => return result.map_err(|e| format!("{}: {e}", spec.name)),
+            Some(down) = power_cuts.recv() => down,
+        };
+        tracing::debug!("lab agent {}: power cut for {down:?}", spec.name);
+        tokio::select! {
+            () = tokio::time::sleep(down) => {}
+            _ = stop.wait_for(|s| *s) => return Ok(()),
+        }
+    }
+    Ok(())
 }

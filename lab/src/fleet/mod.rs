@@ -48,8 +48,16 @@ pub struct FleetProgress {
     pub rejected: usize,
 }
 
-/// The state stores of a fleet's agents, by thing name.
-pub(crate) type AgentStores = HashMap<String, MemoryStore>;
+/// A fleet agent as the lab reaches it: its state store (the lab reads it) and its power
+/// switch (a message cuts its power for that long).
+#[derive(Clone)]
+pub(crate) struct AgentHandle {
+    pub(crate) store: MemoryStore,
+    pub(crate) power: tokio::sync::mpsc::UnboundedSender<Duration>,
+}
+
+/// The fleet's agents, by thing name.
+pub(crate) type AgentStores = HashMap<String, AgentHandle>;
 
 #[derive(Default)]
 pub(crate) struct FleetCounters {
@@ -93,7 +101,7 @@ pub struct Fleet {
     stop: watch::Sender<bool>,
     tasks: Vec<tokio::task::JoinHandle<()>>,
     counters: Arc<FleetCounters>,
-    agents: AgentStores,
+    agents: Arc<AgentStores>,
 }
 
 /// Where the devices connect and what they trust: all a process that runs devices needs.
@@ -175,7 +183,7 @@ impl Fleet {
                 stop,
                 tasks,
                 counters,
-                agents,
+                agents: Arc::new(agents),
             },
             progress,
         ))
@@ -201,7 +209,7 @@ impl Fleet {
             stop,
             tasks,
             counters,
-            agents,
+            agents: Arc::new(agents),
         })
     }
 
@@ -216,8 +224,13 @@ impl Fleet {
     /// by a real agent of this fleet and the agent saved its state already.
     #[must_use]
     pub fn agent_state(&self, thing: &str) -> Option<PersistedState> {
-        let bytes = self.agents.get(thing)?.bytes()?;
-        PersistedState::from_json(&bytes).ok()
+        agent_state(&self.agents, thing)
+    }
+
+    /// The lab's hold on this fleet's agents, for fault injection ([`crate::faults`]).
+    #[must_use]
+    pub(crate) fn agents(&self) -> Arc<AgentStores> {
+        self.agents.clone()
     }
 
     /// Status messages the scripted devices sent so far.
@@ -238,6 +251,12 @@ impl Fleet {
             }
         }
     }
+}
+
+/// What the agent of `thing` among `agents` last saved.
+pub(crate) fn agent_state(agents: &AgentStores, thing: &str) -> Option<PersistedState> {
+    let bytes = agents.get(thing)?.store.bytes()?;
+    PersistedState::from_json(&bytes).ok()
 }
 
 /// Makes the thing of every planned device, with its firmware and batch attributes, in its

@@ -9,12 +9,14 @@ use std::time::Duration;
 use fleetid_agent::driver::MemoryStore;
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
-use tokio::sync::{Semaphore, watch};
+use tokio::sync::{Semaphore, mpsc, watch};
 use tokio::task::JoinHandle;
 use tokio_rustls::TlsConnector;
 
 use super::scenario::{DeviceSpec, Role};
-use super::{AgentStores, DeviceKind, DeviceLink, FleetCounters, FleetError, agent, device};
+use super::{
+    AgentHandle, AgentStores, DeviceKind, DeviceLink, FleetCounters, FleetError, agent, device,
+};
 use crate::registry::{CertStatus, Registry, cert_arn};
 
 /// Handshakes in flight at once while booting (2 cores: more only queues).
@@ -59,8 +61,23 @@ pub(super) fn spawn_devices(
         .collect();
     let mut agent = |spec: &DeviceSpec, key, seed| {
         let store = MemoryStore::new();
-        agents.insert(spec.name.clone(), store.clone());
-        spawn_agent(spec.clone(), key, link, stop_rx, &handshakes, seed, store)
+        let (power, power_cuts) = mpsc::unbounded_channel();
+        agents.insert(
+            spec.name.clone(),
+            AgentHandle {
+                store: store.clone(),
+                power,
+            },
+        );
+        spawn_agent(
+            spec.clone(),
+            key,
+            link,
+            stop_rx,
+            &handshakes,
+            seed,
+            (store, power_cuts),
+        )
     };
     for (offset, spec) in plan.iter().enumerate() {
         let index = first_index + offset;
@@ -152,7 +169,7 @@ fn spawn_agent(
     stop: &watch::Receiver<bool>,
     gate: &Arc<Semaphore>,
     seed: u64,
-    store: MemoryStore,
+    (store, power_cuts): (MemoryStore, mpsc::UnboundedReceiver<Duration>),
 ) -> JoinHandle<()> {
     let agent_link = agent::AgentLink {
         gateway: link.gateway,
@@ -162,7 +179,7 @@ fn spawn_agent(
         gate: gate.clone(),
     };
     tokio::spawn(async move {
-        if let Err(e) = agent::run(spec, key, agent_link, seed, store).await {
+        if let Err(e) = agent::run(spec, key, agent_link, seed, store, power_cuts).await {
             tracing::warn!("lab agent stopped: {e}");
         }
     })

@@ -95,6 +95,8 @@ pub(crate) struct Shared {
     pub(crate) connected: AtomicUsize,
     pub(crate) published: AtomicU64,
     pub(crate) shutdown: watch::Receiver<bool>,
+    /// Bumped by [`Gateway::restart`]: every session ends as a broker restart ends it.
+    pub(crate) restarts: watch::Sender<u64>,
     /// How long after a registry change connected sessions are re-checked.
     pub(crate) enforcement_delay: Duration,
 }
@@ -221,6 +223,7 @@ pub struct Gateway {
     shared: Arc<Shared>,
     stop: watch::Sender<bool>,
     tasks: Vec<tokio::task::JoinHandle<()>>,
+    restart: mpsc::UnboundedSender<Duration>,
 }
 
 impl Gateway {
@@ -257,10 +260,12 @@ impl Gateway {
             connected: AtomicUsize::new(0),
             published: AtomicU64::new(0),
             shutdown,
+            restarts: watch::Sender::new(0),
             enforcement_delay: options.enforcement_delay,
         });
+        let (restart, restarts) = mpsc::unbounded_channel();
         let tasks = vec![
-            tokio::spawn(accept_loop(listener, acceptor, shared.clone())),
+            tokio::spawn(accept_loop(listener, acceptor, shared.clone(), restarts)),
             tokio::spawn(watch_registry(shared.clone())),
         ];
         Ok(Self {
@@ -268,7 +273,31 @@ impl Gateway {
             shared,
             stop,
             tasks,
+            restart,
         })
+    }
+
+    /// Restarts the broker as a crash and restart would: the listener is closed, every
+    /// session ends at once (`SERVER_INITIATED_DISCONNECT`; subscriptions go with it), and
+    /// after `down` the same address listens again. Returns at once; [`Gateway::restarts`]
+    /// counts it once the sessions are told to end.
+    pub fn restart(&self, down: Duration) {
+        let _ = self.restart.send(down);
+    }
+
+    /// A handle that restarts this gateway (see [`Gateway::restart`]).
+    #[must_use]
+    pub fn restarter(&self) -> Restarter {
+        Restarter {
+            restart: self.restart.clone(),
+            shared: self.shared.clone(),
+        }
+    }
+
+    /// Restarts begun so far.
+    #[must_use]
+    pub fn restarts(&self) -> u64 {
+        *self.shared.restarts.borrow()
     }
 
     /// Connected MQTT sessions now.
@@ -324,9 +353,53 @@ impl Gateway {
     }
 }
 
-async fn accept_loop(listener: TcpListener, acceptor: TlsAcceptor, shared: Arc<Shared>) {
+/// Restarts a gateway from elsewhere (the lab's fault injection).
+#[derive(Clone)]
+pub struct Restarter {
+    restart: mpsc::UnboundedSender<Duration>,
+    shared: Arc<Shared>,
+}
+
+impl Restarter {
+    /// See [`Gateway::restart`].
+    pub fn restart(&self, down: Duration) {
+        let _ = self.restart.send(down);
+    }
+
+    /// Restarts begun so far.
+    #[must_use]
+    pub fn restarts(&self) -> u64 {
+        *self.shared.restarts.borrow()
+    }
+
+    /// The client id and certificate id of every session now.
+    #[must_use]
+    pub fn sessions(&self) -> Vec<(String, String)> {
+        self.shared.router.session_certificates()
+    }
+}
+
+/// How long a restarted gateway keeps trying to listen on its address again.
+const REBIND_FOR: Duration = Duration::from_secs(10);
+
+async fn accept_loop(
+    mut listener: TcpListener,
+    acceptor: TlsAcceptor,
+    shared: Arc<Shared>,
+    mut restarts: mpsc::UnboundedReceiver<Duration>,
+) {
     loop {
-        let Ok((tcp, peer)) = listener.accept().await else {
+        let accepted = tokio::select! {
+            accepted = listener.accept() => accepted,
+            Some(down) = restarts.recv() => {
+                match restarted(listener, &shared, down).await {
+                    Some(again) => listener = again,
+                    None => return,
+                }
+                continue;
+            }
+        };
+        let Ok((tcp, peer)) = accepted else {
             tokio::time::sleep(std::time::Duration::from_millis(50)).await;
             continue;
         };
@@ -340,6 +413,28 @@ async fn accept_loop(listener: TcpListener, acceptor: TlsAcceptor, shared: Arc<S
                 session::serve(shared, tls, peer).await;
             }
         });
+    }
+}
+
+/// Closes `listener` and every session, waits `down`, and listens on the same address again
+/// (bounded: `None` when the address cannot be had back within [`REBIND_FOR`]).
+async fn restarted(listener: TcpListener, shared: &Shared, down: Duration) -> Option<TcpListener> {
+    let addr = listener.local_addr().ok()?;
+    drop(listener);
+    // Every session ends on the bump.
+    let epoch = *shared.restarts.borrow();
+    shared.restarts.send_replace(epoch + 1);
+    tokio::time::sleep(down).await;
+    let deadline = tokio::time::Instant::now() + REBIND_FOR;
+    loop {
+        match TcpListener::bind(addr).await {
+            Ok(listener) => return Some(listener),
+            Err(e) if tokio::time::Instant::now() >= deadline => {
+                tracing::warn!("the restarted gateway cannot listen on {addr} again: {e}");
+                return None;
+            }
+            Err(_) => tokio::time::sleep(Duration::from_millis(100)).await,
+        }
     }
 }
 

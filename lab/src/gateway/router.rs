@@ -145,6 +145,16 @@ impl Router {
         self.lock().sessions.get(client_id).cloned()
     }
 
+    /// The client id and certificate id of every session.
+    #[must_use]
+    pub fn session_certificates(&self) -> Vec<(String, String)> {
+        self.lock()
+            .sessions
+            .iter()
+            .map(|(client, entry)| (client.clone(), entry.cert_id.clone()))
+            .collect()
+    }
+
     /// Sessions using a certificate.
     #[must_use]
     pub fn sessions_with_cert(&self, cert_id: &str) -> Vec<(String, SessionEntry)> {

@@ -200,6 +200,7 @@ impl Registry {
         let record = {
             let mut state = self.lock();
             if state.jobs.contains_key(&spec.job_id) {
+                state.job_create_conflicts += 1;
                 return Err(RegistryError::AlreadyExists {
                     kind: "job",
                     id: spec.job_id,
@@ -259,6 +260,12 @@ impl Registry {
             .get(id)
             .cloned()
             .ok_or_else(|| job_not_found(id))
+    }
+
+    /// CreateJob requests refused so far because the job id existed.
+    #[must_use]
+    pub fn job_create_conflicts(&self) -> u64 {
+        self.lock().job_create_conflicts
     }
 
     /// All jobs.

@@ -101,6 +101,8 @@ pub(crate) struct State {
     /// Target ARN -> names of the policies attached to it.
     attachments: BTreeMap<String, BTreeSet<String>>,
     jobs: BTreeMap<String, JobRecord>,
+    /// CreateJob requests refused because the job id existed.
+    job_create_conflicts: u64,
     connectivity: HashMap<String, Connectivity>,
 }
 

@@ -198,6 +198,7 @@ impl Session {
         let keep_alive = Duration::from_secs(u64::from(keep_alive.max(MIN_KEEP_ALIVE)) * 3 / 2);
         let mut deadline = Instant::now() + keep_alive;
         let mut shutdown = self.shared.shutdown.clone();
+        let mut restarts = self.shared.restarts.subscribe();
         loop {
             tokio::select! {
                 read = tokio::time::timeout_at(deadline, reader.read_buf(&mut input)) => {
@@ -233,6 +234,7 @@ impl Session {
                     }
                 }
                 _ = shutdown.changed() => return "SERVER_INITIATED_DISCONNECT",
+                _ = restarts.changed() => return "SERVER_INITIATED_DISCONNECT",
             }
             if !out.is_empty() {
                 if writer.write_all(&out).await.is_err() {

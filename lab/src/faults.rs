@@ -1,0 +1,306 @@
+//! Fault injection for benchmarks and drills, and the count that judges them: cut the power of
+//! agents in the middle of a rotation (each boots again after a while from what it persisted
+//! and the keys in its secure element, as a device that lost power does), restart the
+//! gateway while sessions exist (listener closed, every session dropped, the same address
+//! listening again after a while), and count the devices that do not connect with the
+//! certificate they report. [`serve`] offers the same over HTTP, for scripts; the demo binds
+//! it on loopback only (`fleetid demo --headless --fault-admin`).
+
+use std::collections::{BTreeMap, HashMap};
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::{Query, State};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use fleetid_agent::core::{PersistedState, Purpose};
+use fleetid_agent::wire::RotationStep;
+use serde::Serialize;
+use tokio::net::TcpListener;
+
+use crate::fleet::{AgentStores, agent_state};
+use crate::gateway::Restarter;
+use crate::registry::{CertStatus, Registry};
+
+/// How many devices without a working certificate a report names (the count is exact).
+const NAMED_AT_MOST: usize = 50;
+
+/// The lab's hold on its fleet and gateway for fault injection (cheap to clone).
+#[derive(Clone)]
+pub struct Faults {
+    agents: Arc<AgentStores>,
+    gateway: Restarter,
+    registry: Registry,
+}
+
+/// What a power cut did.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct PowerCut {
+    /// Agents asked for.
+    pub requested: usize,
+    /// Agents in the middle of a rotation when asked (the candidates).
+    pub rotating: usize,
+    /// The agents whose power was cut (at most `requested`, all of them mid-rotation).
+    pub cut: Vec<String>,
+}
+
+/// One device that does not connect with the certificate it reports.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct NotWorking {
+    /// The thing.
+    pub thing: String,
+    /// The certificate id the agent reports (its persisted active certificate).
+    pub reported: Option<String>,
+    /// The certificate id of its session at the gateway, if it has one.
+    pub connected_with: Option<String>,
+    /// The reported certificate's status in the registry.
+    pub status: Option<String>,
+}
+
+/// Every agent of the fleet, judged by the gateway's sessions and the registry.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct IdentityReport {
+    /// Agents in the fleet (run by this process).
+    pub agents: usize,
+    /// Agents connected now with the certificate they report, that certificate ACTIVE.
+    pub working: usize,
+    /// Agents that are not (`agents - working`).
+    pub not_working: usize,
+    /// Agents in the middle of a rotation now.
+    pub rotating: usize,
+    /// Agents that booted more than once (power cuts).
+    pub rebooted: usize,
+    /// Up to [`NAMED_AT_MOST`] of the agents that are not working, by name.
+    pub named: Vec<NotWorking>,
+}
+
+/// The jobs of the lab, for "no job was created twice".
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct JobsReport {
+    /// Job id -> its executions by status.
+    pub jobs: BTreeMap<String, BTreeMap<String, usize>>,
+    /// Executions over every job.
+    pub executions: usize,
+    /// Things with an execution in more than one job.
+    pub things_in_several_jobs: usize,
+    /// CreateJob requests refused because the job id existed.
+    pub create_refused_as_existing: u64,
+}
+
+/// Whether `state` is in the middle of a rotation: a new key, CSR, certificate or its
+/// verification under way, not yet committed or rolled back.
+#[must_use]
+pub fn rotating(state: &PersistedState) -> bool {
+    state.rotation.as_ref().is_some_and(|r| {
+        r.purpose == Purpose::Rotate
+            && matches!(
+                r.step,
+                RotationStep::GeneratingKey
+                    | RotationStep::SigningCsr
+                    | RotationStep::CreatingCertificate
+                    | RotationStep::Provisioning
+                    | RotationStep::Verifying
+            )
+    })
+}
+
+/// A stable order of `name` for `seed` (FNV-1a), so a cut picks the same agents for the same
+/// seed and state.
+fn rank(seed: u64, name: &str) -> u64 {
+    let mut h = 0xcbf2_9ce4_8422_2325_u64 ^ seed;
+    for b in name.bytes() {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x100_0000_01b3);
+    }
+    h
+}
+
+impl Faults {
+    pub(crate) fn new(agents: Arc<AgentStores>, gateway: Restarter, registry: Registry) -> Self {
+        Self {
+            agents,
+            gateway,
+            registry,
+        }
+    }
+
+    /// Cuts the power of up to `count` agents that are in the middle of a rotation now
+    /// (chosen by `seed`); each boots again `down` later.
+    #[must_use]
+    pub fn cut_power(&self, count: usize, down: Duration, seed: u64) -> PowerCut {
+        let mut candidates: Vec<&String> = self
+            .agents
+            .keys()
+            .filter(|thing| agent_state(&self.agents, thing).is_some_and(|s| rotating(&s)))
+            .collect();
+        let rotating = candidates.len();
+        candidates.sort_by_key(|thing| rank(seed, thing));
+        let mut cut = Vec::new();
+        for thing in candidates {
+            if cut.len() == count {
+                break;
+            }
+            // A closed switch is an agent that stopped for good.
+            if self.agents[thing].power.send(down).is_ok() {
+                cut.push(thing.clone());
+            }
+        }
+        PowerCut {
+            requested: count,
+            rotating,
+            cut,
+        }
+    }
+
+    /// Restarts the gateway (see [`crate::gateway::Gateway::restart`]); returns the restarts
+    /// begun before this one.
+    pub fn restart_gateway(&self, down: Duration) -> u64 {
+        let before = self.gateway.restarts();
+        self.gateway.restart(down);
+        before
+    }
+
+    /// Restarts of the gateway begun so far.
+    #[must_use]
+    pub fn gateway_restarts(&self) -> u64 {
+        self.gateway.restarts()
+    }
+
+    /// Judges every agent: working when a session of its thing is connected now with the
+    /// certificate the agent reports, and that certificate is ACTIVE.
+    #[must_use]
+    pub fn identities(&self) -> IdentityReport {
+        let sessions: HashMap<String, String> = self.gateway.sessions().into_iter().collect();
+        let mut report = IdentityReport {
+            agents: self.agents.len(),
+            working: 0,
+            not_working: 0,
+            rotating: 0,
+            rebooted: 0,
+            named: Vec::new(),
+        };
+        let mut things: Vec<&String> = self.agents.keys().collect();
+        things.sort();
+        for thing in things {
+            let state = agent_state(&self.agents, thing);
+            let reported = state
+                .as_ref()
+                .and_then(|s| s.active.as_ref())
+                .map(|c| c.fingerprint.clone());
+            let status = reported
+                .as_deref()
+                .and_then(|id| self.registry.certificate(id).ok())
+                .map(|c| c.status);
+            let connected_with = sessions.get(thing.as_str()).cloned();
+            if let Some(s) = &state {
+                report.rotating += usize::from(rotating(s));
+                report.rebooted += usize::from(s.boot_count > 1);
+            }
+            let working = reported.is_some()
+                && connected_with == reported
+                && status == Some(CertStatus::Active);
+            if working {
+                report.working += 1;
+                continue;
+            }
+            report.not_working += 1;
+            if report.named.len() < NAMED_AT_MOST {
+                report.named.push(NotWorking {
+                    thing: thing.clone(),
+                    reported,
+                    connected_with,
+                    status: status.map(|s| s.as_str().to_owned()),
+                });
+            }
+        }
+        report
+    }
+
+    /// Every job of the lab with its executions by status.
+    #[must_use]
+    pub fn jobs(&self) -> JobsReport {
+        let mut jobs = BTreeMap::new();
+        let mut per_thing: HashMap<String, usize> = HashMap::new();
+        let mut executions = 0;
+        for job in self.registry.jobs() {
+            let mut by_status: BTreeMap<String, usize> = BTreeMap::new();
+            for (thing, execution) in &job.executions {
+                *by_status
+                    .entry(execution.status.as_str().to_owned())
+                    .or_default() += 1;
+                *per_thing.entry(thing.clone()).or_default() += 1;
+                executions += 1;
+            }
+            jobs.insert(job.spec.job_id.clone(), by_status);
+        }
+        JobsReport {
+            jobs,
+            executions,
+            things_in_several_jobs: per_thing.values().filter(|n| **n > 1).count(),
+            create_refused_as_existing: self.registry.job_create_conflicts(),
+        }
+    }
+}
+
+/// `?count=N&down_ms=M&seed=S` and `?down_ms=M`.
+#[derive(Debug, serde::Deserialize)]
+struct CutQuery {
+    count: usize,
+    #[serde(default)]
+    down_ms: u64,
+    #[serde(default)]
+    seed: u64,
+}
+
+#[derive(Debug, serde::Deserialize)]
+struct RestartQuery {
+    #[serde(default)]
+    down_ms: u64,
+}
+
+/// The HTTP routes: `POST /faults/power-cut?count=N&down_ms=M&seed=S`,
+/// `POST /faults/gateway-restart?down_ms=M`, `GET /faults/identities`, `GET /faults/jobs`.
+pub fn router(faults: Faults) -> Router {
+    Router::new()
+        .route(
+            "/faults/power-cut",
+            post(
+                |State(f): State<Faults>, Query(q): Query<CutQuery>| async move {
+                    Json(f.cut_power(q.count, Duration::from_millis(q.down_ms), q.seed))
+                },
+            ),
+        )
+        .route(
+            "/faults/gateway-restart",
+            post(
+                |State(f): State<Faults>, Query(q): Query<RestartQuery>| async move {
+                    let before = f.restart_gateway(Duration::from_millis(q.down_ms));
+                    Json(serde_json::json!({ "restarts_before": before }))
+                },
+            ),
+        )
+        .route(
+            "/faults/identities",
+            get(|State(f): State<Faults>| async move { Json(f.identities()) }),
+        )
+        .route(
+            "/faults/jobs",
+            get(|State(f): State<Faults>| async move { Json(f.jobs()) }),
+        )
+        .with_state(faults)
+}
+
+/// Serves [`router`] on `listener` (bind it on loopback) until `shutdown` resolves.
+///
+/// # Errors
+/// When accepting connections fails.
+pub async fn serve(
+    listener: TcpListener,
+    faults: Faults,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, router(faults))
+        .with_graceful_shutdown(shutdown)
+        .await
+}

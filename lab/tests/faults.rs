@@ -1,0 +1,212 @@
+//! The lab's fault injection against a fleet of real agents: a gateway restart drops every
+//! session and the agents come back on the same address; agents whose power is cut in the
+//! middle of a rotation boot again from what they persisted and end on a certificate they
+//! connect with; the identity count and the jobs report say so, and the HTTP routes serve
+//! the same.
+
+#![allow(clippy::unwrap_used)] // a failed step should stop the test with its error
+
+use std::time::Duration;
+
+use fleetid_lab::fleet::scenario::Scenario;
+use fleetid_lab::registry::{NewJob, arn};
+use fleetid_lab::{Lab, LabHandle, LabOptions};
+
+const DEVICES: usize = 10;
+
+async fn quiet_lab(dir: &std::path::Path) -> LabHandle {
+    let lab = Lab::start(LabOptions {
+        devices: DEVICES,
+        seed: 7,
+        scenario: Scenario::Quiet,
+        state_dir: Some(dir.to_owned()),
+        status_interval: Duration::from_secs(2),
+        ..LabOptions::default()
+    })
+    .await
+    .unwrap();
+    all_working(&lab, Duration::from_secs(60), "boot").await;
+    lab
+}
+
+/// Waits (bounded) until every agent connects with the certificate it reports.
+async fn all_working(lab: &LabHandle, within: Duration, what: &str) {
+    let deadline = tokio::time::Instant::now() + within;
+    loop {
+        let report = lab.faults().identities();
+        if report.agents == DEVICES && report.working == DEVICES {
+            return;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "{what}: not every agent works after {within:?}: {report:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_gateway_restart_drops_every_session_and_the_agents_come_back_on_the_same_address() {
+    let dir = tempfile::tempdir().unwrap();
+    let lab = quiet_lab(dir.path()).await;
+    let faults = lab.faults();
+    assert_eq!(faults.gateway_restarts(), 0);
+
+    assert_eq!(faults.restart_gateway(Duration::from_millis(1500)), 0);
+    // While it is down nobody is connected, and nobody can connect.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(1);
+    while lab.connected() > 0 && tokio::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(lab.connected(), 0, "sessions survived the restart");
+    assert_eq!(faults.gateway_restarts(), 1);
+    assert_eq!(faults.identities().working, 0);
+    assert!(
+        tokio::net::TcpStream::connect(lab.mqtt_addr).await.is_err(),
+        "the gateway listened while down"
+    );
+
+    all_working(&lab, Duration::from_secs(30), "after the restart").await;
+    lab.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn agents_whose_power_is_cut_mid_rotation_boot_again_and_end_on_a_working_certificate() {
+    let dir = tempfile::tempdir().unwrap();
+    let lab = quiet_lab(dir.path()).await;
+    let faults = lab.faults();
+    let before: Vec<String> = lab
+        .plan
+        .iter()
+        .map(|d| {
+            lab.agent_state(&d.name)
+                .unwrap()
+                .active
+                .unwrap()
+                .fingerprint
+        })
+        .collect();
+
+    lab.registry
+        .create_job(NewJob {
+            job_id: "rotate-under-faults".into(),
+            targets: lab.plan.iter().map(|d| arn(&format!("thing/{}", d.name))).collect(),
+            document: Some(
+                r#"{"operation":"fleetid.rotate.v1","action":"rotate","template":"fleetid-rotate","deadlineSeconds":60}"#
+                    .into(),
+            ),
+            ..NewJob::default()
+        })
+        .unwrap();
+    // Cut agents as soon as some are mid-rotation (bounded).
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    let cut = loop {
+        let cut = faults.cut_power(3, Duration::from_millis(500), 1);
+        if !cut.cut.is_empty() {
+            break cut;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "no agent was seen mid-rotation"
+        );
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    };
+    assert!(
+        cut.cut.len() <= 3 && cut.rotating >= cut.cut.len(),
+        "{cut:?}"
+    );
+
+    // Every execution ends, every agent is on a certificate it connects with, and the cut
+    // ones booted again.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(90);
+    loop {
+        let jobs = faults.jobs();
+        let open = jobs.jobs["rotate-under-faults"]
+            .iter()
+            .filter(|(status, _)| matches!(status.as_str(), "QUEUED" | "IN_PROGRESS"))
+            .map(|(_, n)| n)
+            .sum::<usize>();
+        let report = faults.identities();
+        if open == 0 && report.working == DEVICES {
+            assert_eq!(jobs.executions, DEVICES);
+            assert_eq!(jobs.things_in_several_jobs, 0);
+            assert_eq!(jobs.create_refused_as_existing, 0);
+            assert!(report.rebooted >= cut.cut.len(), "{report:?}");
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "not settled: {jobs:?} {report:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    for thing in &cut.cut {
+        let state = lab.agent_state(thing).unwrap();
+        assert!(state.boot_count > 1, "{thing} did not boot again");
+    }
+    let rotated = lab
+        .plan
+        .iter()
+        .zip(&before)
+        .filter(|(d, old)| {
+            lab.agent_state(&d.name)
+                .unwrap()
+                .active
+                .unwrap()
+                .fingerprint
+                != **old
+        })
+        .count();
+    assert!(rotated > 0, "no agent rotated");
+    lab.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_fault_routes_answer_over_http() {
+    let dir = tempfile::tempdir().unwrap();
+    let lab = quiet_lab(dir.path()).await;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(fleetid_lab::faults::serve(listener, lab.faults(), async {
+        let _ = stopped.await;
+    }));
+
+    let identities = http(addr, "GET", "/faults/identities").await;
+    assert!(
+        identities.contains(&format!("\"working\":{DEVICES}")),
+        "{identities}"
+    );
+    let jobs = http(addr, "GET", "/faults/jobs").await;
+    assert!(jobs.contains("\"executions\":0"), "{jobs}");
+    // Nobody is rotating: nothing to cut.
+    let cut = http(addr, "POST", "/faults/power-cut?count=5&down_ms=10").await;
+    assert!(
+        cut.contains("\"cut\":[]") && cut.contains("\"rotating\":0"),
+        "{cut}"
+    );
+    let restart = http(addr, "POST", "/faults/gateway-restart?down_ms=200").await;
+    assert!(restart.contains("\"restarts_before\":0"), "{restart}");
+    all_working(&lab, Duration::from_secs(30), "after the restart").await;
+
+    let _ = stop.send(());
+    server.await.unwrap().unwrap();
+    lab.shutdown().await;
+}
+
+/// One HTTP/1.1 request without a body; the answer's body.
+async fn http(addr: std::net::SocketAddr, method: &str, path: &str) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut tcp = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let request = format!(
+        "{method} {path} HTTP/1.1\r\nhost: lab\r\ncontent-length: 0\r\nconnection: close\r\n\r\n"
+    );
+    tcp.write_all(request.as_bytes()).await.unwrap();
+    let mut answer = String::new();
+    tokio::time::timeout(Duration::from_secs(10), tcp.read_to_string(&mut answer))
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    answer.split_once("\r\n\r\n").unwrap().1.to_owned()
+}
