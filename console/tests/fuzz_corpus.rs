@@ -3,6 +3,8 @@
 //! ordinary test run, without a nightly toolchain.
 #![allow(clippy::unwrap_used)]
 
+#[path = "../fuzz/checks/campaign_file.rs"]
+mod campaign_file;
 #[path = "../fuzz/checks/config_theme_keymap.rs"]
 mod config_theme_keymap;
 #[path = "../fuzz/checks/x509_facts.rs"]
@@ -31,4 +33,9 @@ fn x509_facts_corpus() {
 #[test]
 fn config_theme_keymap_corpus() {
     replay("config_theme_keymap", config_theme_keymap::check);
+}
+
+#[test]
+fn campaign_file_corpus() {
+    replay("campaign_file", campaign_file::check);
 }

@@ -418,7 +418,9 @@ fn finalize(
             ));
         }
     };
-    let grace_ends = ended.unwrap_or(now) + state.campaign.grace_seconds;
+    let grace_ends = ended
+        .unwrap_or(now)
+        .saturating_add(state.campaign.grace_seconds);
     if now < grace_ends {
         return Err(stop(
             exit::USAGE,

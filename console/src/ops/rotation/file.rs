@@ -224,7 +224,7 @@ impl Campaign {
         };
         let timeout_span = raw.job.timeout.as_ref().map_or(0..0, Spanned::span);
         let timeout = duration(raw.job.timeout, 600)?;
-        let timeout_minutes = (timeout + 59) / 60;
+        let timeout_minutes = timeout / 60 + i64::from(timeout % 60 != 0);
         if !(1..=10_080).contains(&timeout_minutes) {
             let span = timeout_span;
             return Err(invalid(

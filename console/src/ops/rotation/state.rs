@@ -467,7 +467,7 @@ pub fn judge(gate: &Gate, phase: &Phase, counts: &StageCounts, now: Seconds) -> 
             counts.registry_only
         ));
     }
-    Verdict::Soak(now + gate.soak_seconds)
+    Verdict::Soak(now.saturating_add(gate.soak_seconds))
 }
 
 fn top_reasons(reasons: &BTreeMap<String, usize>) -> String {
