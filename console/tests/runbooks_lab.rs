@@ -384,7 +384,9 @@ async fn failed_rotation_stage_runbook_aborts_and_a_corrected_campaign_rotates_e
         halted.stderr
     );
     assert!(
-        halted.stdout.contains("no provisioning template fleetid-rotate-v2"),
+        halted
+            .stdout
+            .contains("no provisioning template fleetid-rotate-v2"),
         "{}",
         halted.stdout
     );

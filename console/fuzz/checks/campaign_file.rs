@@ -39,5 +39,8 @@ pub fn check(data: &[u8]) {
     let stored = serde_json::to_string(&campaign).expect("a campaign serializes");
     let back: Campaign = serde_json::from_str(&stored).expect("and reads back");
     assert_eq!(back, campaign);
-    let _ = (campaign.stage_group(campaign.stages.len()), campaign.stage_job(1));
+    let _ = (
+        campaign.stage_group(campaign.stages.len()),
+        campaign.stage_job(1),
+    );
 }

@@ -9,8 +9,8 @@ use rusqlite::{OptionalExtension, Transaction, params};
 
 use super::codec::Writer;
 use super::records;
-use super::summary;
 use super::schema::{BLOCK_RECORDS, FORMAT, TABLES, change, part};
+use super::summary;
 use super::{Store, StoreError};
 use crate::model::{CertId, CertView, FleetState, UnixTime};
 
