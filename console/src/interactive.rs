@@ -11,6 +11,7 @@ mod act;
 mod recorder;
 mod requests;
 
+use crate::safe_text::SafeText;
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
@@ -137,9 +138,9 @@ pub fn run(
             {
                 Ok(recorder) => Some(recorder),
                 Err(e) => {
-                    let _ = updates_tx.try_send(TuiUpdate::Notice(format!(
+                    let _ = updates_tx.try_send(TuiUpdate::Notice(SafeText::from_string(format!(
                         "audit log and triage unavailable: {e}"
-                    )));
+                    ))));
                     None
                 }
             }
@@ -207,7 +208,7 @@ fn model_thread(
     let runtime = match ctx.runtime() {
         Ok(runtime) => runtime,
         Err(e) => {
-            let _ = updates.try_send(TuiUpdate::Notice(e.to_string()));
+            let _ = updates.try_send(TuiUpdate::Notice(SafeText::from_string(e.to_string())));
             serve_requests(&state, &mut recorder, updates, requests);
             return;
         }
@@ -229,7 +230,7 @@ fn model_thread(
         let backend = match ctx.aws().await {
             Ok(backend) => backend,
             Err(e) => {
-                let _ = updates.try_send(TuiUpdate::Notice(e.to_string()));
+                let _ = updates.try_send(TuiUpdate::Notice(SafeText::from_string(e.to_string())));
                 return;
             }
         };
@@ -256,7 +257,7 @@ fn model_thread(
                 .save(&env.name, &state, UnixTime::now())
                 .and_then(|_| store.set_source_outages(&env.name, &loaded.outages));
             if let Err(e) = saved {
-                let _ = updates.try_send(TuiUpdate::Notice(e.to_string()));
+                let _ = updates.try_send(TuiUpdate::Notice(SafeText::from_string(e.to_string())));
             }
         }
         if open.is_none() {
@@ -267,7 +268,9 @@ fn model_thread(
         let (tx, rx) = tokio_mpsc::channel::<BackendUpdate>(64);
         let live = async {
             if let Err(e) = backend.follow_live(tx.clone()).await {
-                let _ = updates.try_send(TuiUpdate::Notice(format!("live status: {e}")));
+                let _ = updates.try_send(TuiUpdate::Notice(SafeText::from_string(format!(
+                    "live status: {e}"
+                ))));
             }
             std::future::pending::<()>().await;
         };
@@ -300,7 +303,9 @@ fn load_fleet(
         }
         Ok(_) => FleetState::default(),
         Err(e) => {
-            let _ = updates.send(TuiUpdate::Notice(format!("the cached fleet: {e}")));
+            let _ = updates.send(TuiUpdate::Notice(SafeText::from_string(format!(
+                "the cached fleet: {e}"
+            ))));
             FleetState::default()
         }
     }

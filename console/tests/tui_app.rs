@@ -264,7 +264,9 @@ fn an_operation_shows_a_progress_bar_until_its_result_arrives() {
         status.contains("revoke [############............] 12/24 calls, 1 failed"),
         "{screen}"
     );
-    app.on_update(TuiUpdate::Notice("op-1 verified: 24/24 verified".into()));
+    app.on_update(TuiUpdate::Notice(fleetid::safe_text::SafeText::new(
+        "op-1 verified: 24/24 verified",
+    )));
     let screen = text(&render(&app, 100, 24));
     let status = screen.lines().last().unwrap_or("");
     assert!(status.contains("op-1 verified"), "{screen}");

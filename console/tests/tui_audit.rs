@@ -49,7 +49,7 @@ fn a_read_only_refusal_is_sent_for_the_audit_log_and_nothing_else() {
         panic!("{requests:?}");
     };
     assert_eq!(*refusal, Refusal::ReadOnly);
-    assert_eq!(&*request.things[0], "dev-0000000");
+    assert_eq!(request.things[0].raw(), "dev-0000000");
 }
 
 #[test]
@@ -61,7 +61,7 @@ fn a_confirmed_mutation_is_one_request() {
     press(&mut app, KeyCode::Enter);
     let requests = app.take_requests();
     assert!(
-        matches!(requests.as_slice(), [TuiRequest::Mutation(m)] if &*m.things[0] == "dev-0000000"),
+        matches!(requests.as_slice(), [TuiRequest::Mutation(m)] if m.things[0].raw() == "dev-0000000"),
         "{requests:?}"
     );
 }

@@ -4,6 +4,7 @@
 //! progress bar and the result as a notice; the statuses read back go to the model, so the
 //! rows show them at once. Offline, or read-only, nothing is called.
 
+use crate::safe_text::SafeText;
 use std::sync::Arc;
 use std::sync::mpsc;
 
@@ -41,7 +42,7 @@ pub fn start(
     let ids: Vec<CertId> = request
         .things
         .iter()
-        .filter_map(|t| state.thing(t))
+        .filter_map(|t| state.thing(t.raw()))
         .flat_map(|t| t.certificates)
         .collect();
     let handle = tokio::runtime::Handle::current();
@@ -121,7 +122,7 @@ pub fn start(
             }
             Err(e) => format!("{verb} failed: {e}"),
         };
-        let _ = updates.send(TuiUpdate::Notice(notice));
+        let _ = updates.send(TuiUpdate::Notice(SafeText::from_string(notice)));
     });
     format!("applying: {summary}")
 }

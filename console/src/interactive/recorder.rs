@@ -2,6 +2,7 @@
 //! mutation's decision in the audit log, anomaly triage (kept per environment and recorded
 //! in the audit log), and the audit log's pages for the Audit view.
 
+use crate::safe_text::SafeText;
 use std::collections::HashMap;
 use std::path::Path;
 
@@ -186,7 +187,7 @@ impl Recorder {
         decision: Decision,
         outcome: &str,
     ) -> Result<AuditRow, StoreError> {
-        let targets = request.things.iter().map(ToString::to_string).collect();
+        let targets = request.things.iter().map(|t| t.raw().to_owned()).collect();
         self.append(
             request.kind.verb(),
             targets,
@@ -249,7 +250,7 @@ impl Recorder {
 pub fn as_update(result: Result<AuditRow, StoreError>) -> TuiUpdate {
     match result {
         Ok(row) => TuiUpdate::Audit(row),
-        Err(e) => TuiUpdate::Notice(format!("audit log: {e}")),
+        Err(e) => TuiUpdate::Notice(SafeText::from_string(format!("audit log: {e}"))),
     }
 }
 

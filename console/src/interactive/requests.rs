@@ -2,6 +2,7 @@
 //! and every decision and triage written to the audit log through the [`Recorder`]; a signal
 //! once the UI is gone and every request was answered, so quitting loses none.
 
+use crate::safe_text::SafeText;
 use std::sync::mpsc;
 
 use super::act::Ops;
@@ -68,12 +69,14 @@ fn respond(
         TuiRequest::Detail(thing) => match tui::feed::device_detail(state, &thing, UnixTime::now())
         {
             Some(detail) => TuiUpdate::Detail(Box::new(detail)),
-            None => TuiUpdate::Notice(format!("no device named {thing}")),
+            None => TuiUpdate::Notice(SafeText::from_string(format!("no device named {thing}"))),
         },
         TuiRequest::Mutation(request) => match ops {
             // The ops engine writes the plan, the confirmation and every call to the audit
             // log itself.
-            Some(ops) => TuiUpdate::Notice(super::act::start(ops, state, &request, updates)),
+            Some(ops) => TuiUpdate::Notice(SafeText::from_string(super::act::start(
+                ops, state, &request, updates,
+            ))),
             None => {
                 if let Some(recorder) = recorder.as_mut() {
                     let _ = updates.send(as_update(recorder.mutation(
@@ -82,9 +85,9 @@ fn respond(
                         NOT_APPLIED,
                     )));
                 }
-                TuiUpdate::Notice(
-                    "offline: nothing can be changed without AWS; nothing was changed".into(),
-                )
+                TuiUpdate::Notice(SafeText::new(
+                    "offline: nothing can be changed without AWS; nothing was changed",
+                ))
             }
         },
         TuiRequest::Declined { request, refusal } => match recorder.as_mut() {
@@ -95,15 +98,15 @@ fn respond(
                 };
                 as_update(recorder.mutation(&request, decision, "nothing was changed"))
             }
-            None => TuiUpdate::Notice(UNRECORDED.into()),
+            None => TuiUpdate::Notice(SafeText::from_string(UNRECORDED.to_owned())),
         },
         TuiRequest::Triage(change) => match recorder.as_mut() {
             Some(recorder) => as_update(recorder.triage(&change, state)),
-            None => TuiUpdate::Notice(UNRECORDED.into()),
+            None => TuiUpdate::Notice(SafeText::from_string(UNRECORDED.to_owned())),
         },
         TuiRequest::AuditPage { before } => match recorder.as_ref().map(|r| r.page(Some(before))) {
             Some(Ok((rows, more))) => TuiUpdate::AuditPage { rows, more },
-            Some(Err(e)) => TuiUpdate::Notice(format!("audit log: {e}")),
+            Some(Err(e)) => TuiUpdate::Notice(SafeText::from_string(format!("audit log: {e}"))),
             None => TuiUpdate::AuditPage {
                 rows: Vec::new(),
                 more: false,

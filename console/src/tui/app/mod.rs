@@ -23,6 +23,7 @@ use super::widgets::help::HelpOverlay;
 use super::widgets::input::{InputEvent, TextInput};
 use super::widgets::palette::CommandPalette;
 use super::widgets::{Glyphs, Paint};
+use crate::safe_text::SafeText;
 
 /// Live anomalies kept in memory; older ones drop off the feed.
 const MAX_ANOMALIES: usize = 10_000;
@@ -71,7 +72,7 @@ pub struct App {
     audit: AuditView,
     overlay: Option<Overlay>,
     filter_input: Option<TextInput>,
-    status: Option<(String, bool)>,
+    status: Option<(SafeText<'static>, bool)>,
     /// An operation applying now (its bar replaces the status line until it ends).
     operation: Option<OpProgress>,
     now: UnixSeconds,
@@ -328,11 +329,11 @@ impl App {
     }
 
     fn notify(&mut self, text: &str) {
-        self.status = Some((text.to_owned(), false));
+        self.status = Some((SafeText::new(text).into_owned(), false));
     }
 
     fn error(&mut self, text: String) {
-        self.status = Some((text, true));
+        self.status = Some((SafeText::from_string(text), true));
     }
 
     fn open_palette(&mut self, text: &str) {

@@ -74,7 +74,7 @@ impl App {
             } else {
                 "ui.statusline"
             };
-            Line::styled(SafeText::new(text).into_owned(), theme.style(scope))
+            Line::styled(text.clone(), theme.style(scope))
         } else {
             Line::styled(
                 "? help  : command  / filter  Tab views  Esc back  q quit",

@@ -3,6 +3,8 @@
 
 use std::sync::Arc;
 
+use crate::safe_text::{OutsideText, SafeText};
+
 pub use crate::ops::plan::OpKind;
 
 use super::{
@@ -56,8 +58,9 @@ pub enum TuiUpdate {
     },
     /// The detail of a device the UI asked for with [`TuiRequest::Detail`].
     Detail(Box<DeviceDetail>),
-    /// A message for the status line (a source failing, a reconnect, an operation's end).
-    Notice(String),
+    /// A message for the status line (a source failing, a reconnect, an operation's end); it
+    /// may quote AWS errors and thing names, so it is made safe where it is made.
+    Notice(SafeText<'static>),
     /// An operation's progress while it applies (cleared by the next notice).
     Progress(OpProgress),
 }
@@ -140,8 +143,8 @@ pub struct BlastRadius {
 pub struct MutationRequest {
     /// What to do (revoke, quarantine or restore).
     pub kind: OpKind,
-    /// The things concerned.
-    pub things: Vec<Box<str>>,
+    /// The things concerned (their names came from the registry: drawn only through `safe()`).
+    pub things: Vec<OutsideText>,
     /// The summary shown in the dialog.
     pub radius: BlastRadius,
 }

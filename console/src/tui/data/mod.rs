@@ -318,7 +318,7 @@ pub struct DeviceRow {
 }
 
 /// All devices, immutable once built; shared with the filter thread by `Arc`.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Default)]
 pub struct DeviceTable {
     /// The rows.
     pub rows: Vec<DeviceRow>,
@@ -327,6 +327,23 @@ pub struct DeviceTable {
     /// What the filter derives from the rows, built on first use.
     index: TableIndex,
 }
+
+impl Clone for DeviceTable {
+    /// The same rows and names; the derived data is built again on first use, because a
+    /// copy is made to be changed (its rows are public).
+    fn clone(&self) -> Self {
+        Self::new(self.rows.clone(), self.names.clone())
+    }
+}
+
+impl PartialEq for DeviceTable {
+    /// Equal rows and names: the derived data follows from them.
+    fn eq(&self, other: &Self) -> bool {
+        self.rows == other.rows && self.names == other.names
+    }
+}
+
+impl Eq for DeviceTable {}
 
 impl DeviceTable {
     /// A table of `rows` whose cohort fields index `names`.

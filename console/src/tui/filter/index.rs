@@ -156,27 +156,13 @@ impl SortOrder {
 }
 
 /// The derived data of one table, each part built on first use. Belongs to the table it was
-/// built from: a table is immutable once shared, and a clone starts without it.
+/// built from (a table is immutable once shared); neither cloned nor compared — the table
+/// decides what its copies and its equality mean.
 #[derive(Debug, Default)]
 pub struct TableIndex {
     text: OnceLock<SearchText>,
     sorts: [OnceLock<SortOrder>; 3],
 }
-
-impl Clone for TableIndex {
-    fn clone(&self) -> Self {
-        Self::default()
-    }
-}
-
-impl PartialEq for TableIndex {
-    /// Derived data: equal tables are equal whatever has been built for them.
-    fn eq(&self, _: &Self) -> bool {
-        true
-    }
-}
-
-impl Eq for TableIndex {}
 
 /// The searched text of `table`'s rows.
 pub fn search_text(table: &DeviceTable) -> &SearchText {

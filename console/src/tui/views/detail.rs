@@ -59,7 +59,7 @@ impl DetailView {
                 let fleet_percent = 100.0 / snapshot.devices.rows.len().max(1) as f64;
                 return Outcome::Action(Action::Confirm(MutationRequest {
                     kind,
-                    things: vec![self.thing.clone()],
+                    things: vec![self.thing.clone().into()],
                     radius: BlastRadius {
                         certs: 1,
                         things: 1,

@@ -173,7 +173,7 @@ impl DeviceView {
         let things = rows.len() as u64;
         Some(MutationRequest {
             kind,
-            things: rows.iter().map(|r| r.thing.raw().into()).collect(),
+            things: rows.iter().map(|r| r.thing.clone()).collect(),
             radius: BlastRadius {
                 certs: things,
                 things,

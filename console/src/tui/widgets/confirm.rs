@@ -32,7 +32,7 @@ impl ConfirmDialog {
     #[must_use]
     pub fn new(request: MutationRequest, read_only: bool) -> Self {
         let expected = match request.things.as_slice() {
-            [one] => one.to_string(),
+            [one] => one.raw().to_owned(),
             many => many.len().to_string(),
         };
         Self {
@@ -92,7 +92,7 @@ impl ConfirmDialog {
             .things
             .iter()
             .take(LISTED)
-            .map(|t| SafeText::new(t).to_string())
+            .map(|t| t.safe().to_string())
             .collect();
         if self.request.things.len() > LISTED {
             names.push(format!("and {} more", self.request.things.len() - LISTED));
