@@ -62,9 +62,22 @@ impl FleetState {
         FleetSummary {
             counts: self.summary_counts(),
             cas: self.cas.clone(),
-            anomalies: self.anomalies.clone(),
+            anomalies: self.anomalies_with_things(),
             sources: self.sources.clone(),
         }
+    }
+
+    /// The anomalies, each naming the thing its certificate is attached to when the source
+    /// named only the certificate (an audit finding does): the feed shows whose it is.
+    fn anomalies_with_things(&self) -> BTreeMap<Box<str>, AnomalyRecord> {
+        let mut anomalies = self.anomalies.clone();
+        for anomaly in anomalies.values_mut().filter(|a| a.thing.is_none()) {
+            anomaly.thing = anomaly
+                .certificate
+                .and_then(|id| self.certificate(&id))
+                .and_then(|cert| cert.things().next().map(Into::into));
+        }
+        anomalies
     }
 
     fn summary_counts(&self) -> SummaryCounts {

@@ -380,3 +380,39 @@ fn connectivity_that_arrives_before_the_thing_is_kept() {
     assert_eq!(thing.connected, Some(true));
     assert_eq!(thing.last_seen, Some(UnixTime(1_795_000_000)));
 }
+
+#[test]
+fn the_summary_names_the_thing_of_an_anomaly_that_named_only_its_certificate() {
+    let mut state = fleet();
+    let id = synthetic::cert_id(7);
+    let owner = state
+        .certificate(&id)
+        .and_then(|c| c.things().next().map(str::to_owned))
+        .expect("the fixture attaches certificate 7 to a thing");
+    let finding = |name: &str, thing: Option<&str>, certificate: Option<CertId>| AnomalyRecord {
+        id: name.into(),
+        source: Source::DefenderAudit,
+        kind: "DEVICE_CERTIFICATE_EXPIRING_CHECK".into(),
+        severity: Severity::Medium,
+        thing: thing.map(Into::into),
+        certificate,
+        summary: "expires soon".into(),
+        at: NOW,
+        cleared: false,
+    };
+    state.apply(FleetUpdate::Anomalies(vec![
+        finding("certificate only", None, Some(id)),
+        finding("named thing", Some("elsewhere"), Some(id)),
+        finding("neither", None, None),
+    ]));
+    let summary = state.summary();
+    let thing_of = |name: &str| {
+        summary.anomalies()[name]
+            .thing
+            .as_deref()
+            .map(str::to_owned)
+    };
+    assert_eq!(thing_of("certificate only"), Some(owner));
+    assert_eq!(thing_of("named thing"), Some("elsewhere".to_owned()));
+    assert_eq!(thing_of("neither"), None);
+}

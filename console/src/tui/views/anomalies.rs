@@ -3,6 +3,7 @@
 //! [`Action::Triage`], which keeps it in the store and records it in the audit log; rows
 //! arrive with the stored triage when the console starts.
 
+use crate::safe_text::SafeText;
 use std::collections::HashMap;
 
 use ratatui::Frame;
@@ -161,11 +162,81 @@ impl AnomalyView {
                     Cell::from(age(paint.now, Some(row.at))),
                     Cell::from(row.source.label()),
                     Cell::from(row.thing.safe().into_owned()),
-                    Cell::from(row.kind.safe().into_owned()),
+                    Cell::from(SafeText::from_string(kind_label(row.kind.raw()))),
                     Cell::from(state),
                     Cell::from(row.detail.safe().into_owned()),
                 ])
             },
         );
+    }
+}
+
+/// A kind as the feed's narrow column shows it: a short, readable form of Device Defender's
+/// check names (`DEVICE_CERTIFICATE_EXPIRING_CHECK` is `cert expiring`); any other name in
+/// lower case with spaces, without a `_CHECK` suffix. The detail pane and `--output json`
+/// keep the full name.
+#[must_use]
+pub fn kind_label(kind: &str) -> String {
+    let known = match kind {
+        "DEVICE_CERTIFICATE_EXPIRING_CHECK" => "cert expiring",
+        "CA_CERTIFICATE_EXPIRING_CHECK" => "CA expiring",
+        "DEVICE_CERTIFICATE_KEY_QUALITY_CHECK" => "weak cert key",
+        "CA_CERTIFICATE_KEY_QUALITY_CHECK" => "weak CA key",
+        "DEVICE_CERTIFICATE_SHARED_CHECK" => "shared cert",
+        "INTERMEDIATE_CA_REVOKED_FOR_ACTIVE_DEVICE_CERTIFICATES_CHECK" => "revoked sub-CA",
+        "REVOKED_CA_CERTIFICATE_STILL_ACTIVE_CHECK" => "revoked CA use",
+        "REVOKED_DEVICE_CERTIFICATE_STILL_ACTIVE_CHECK" => "revoked in use",
+        "CONFLICTING_CLIENT_IDS_CHECK" => "client id dup",
+        "IOT_POLICY_OVERLY_PERMISSIVE_CHECK" => "broad policy",
+        "LOGGING_DISABLED_CHECK" => "logging off",
+        other => {
+            return other
+                .strip_suffix("_CHECK")
+                .unwrap_or(other)
+                .replace('_', " ")
+                .to_lowercase();
+        }
+    };
+    known.to_owned()
+}
+
+#[cfg(test)]
+mod kind_tests {
+    use super::kind_label;
+
+    #[test]
+    fn check_names_read_short_and_whole() {
+        assert_eq!(
+            kind_label("DEVICE_CERTIFICATE_EXPIRING_CHECK"),
+            "cert expiring"
+        );
+        assert_eq!(
+            kind_label("INTERMEDIATE_CA_REVOKED_FOR_ACTIVE_DEVICE_CERTIFICATES_CHECK"),
+            "revoked sub-CA"
+        );
+        assert_eq!(
+            kind_label("UNAUTHENTICATED_COGNITO_ROLE_OVERLY_PERMISSIVE_CHECK"),
+            "unauthenticated cognito role overly permissive"
+        );
+        assert_eq!(
+            kind_label("Authorization failures"),
+            "authorization failures"
+        );
+        for known in [
+            "DEVICE_CERTIFICATE_EXPIRING_CHECK",
+            "CA_CERTIFICATE_EXPIRING_CHECK",
+            "DEVICE_CERTIFICATE_KEY_QUALITY_CHECK",
+            "CA_CERTIFICATE_KEY_QUALITY_CHECK",
+            "DEVICE_CERTIFICATE_SHARED_CHECK",
+            "INTERMEDIATE_CA_REVOKED_FOR_ACTIVE_DEVICE_CERTIFICATES_CHECK",
+            "REVOKED_CA_CERTIFICATE_STILL_ACTIVE_CHECK",
+            "REVOKED_DEVICE_CERTIFICATE_STILL_ACTIVE_CHECK",
+            "CONFLICTING_CLIENT_IDS_CHECK",
+            "IOT_POLICY_OVERLY_PERMISSIVE_CHECK",
+            "LOGGING_DISABLED_CHECK",
+        ] {
+            // The feed's kind column is 14 wide: a known check is never cut.
+            assert!(kind_label(known).chars().count() <= 14, "{known}");
+        }
     }
 }
