@@ -228,6 +228,22 @@ fn stages_are_groups_and_jobs_created_once_and_halt_resume_abort_act_on_them() {
     );
     assert_eq!(group_members(&fleet, &format!("{group1}-r1")), members);
 
+    // Killed after the halt was recorded, before its job was cancelled: reading the campaign
+    // again cancels it.
+    let mut state = stored_campaign(dir.path(), &id);
+    state["halt"] = serde_json::json!({"at": 1, "by": "gate", "reason": "killed mid-halt"});
+    store_campaign(dir.path(), &id, &state);
+    let status = run(&["rotate", "status", &id]);
+    assert_eq!(code(&status), Some(10), "{}", stderr(&status));
+    assert_eq!(
+        describe_job(&fleet, &retry)
+            .unwrap()
+            .status()
+            .unwrap()
+            .as_str(),
+        "CANCELED"
+    );
+
     let aborted = run(&["rotate", "abort", &id, "--reason", "end of the test"]);
     assert_eq!(code(&aborted), Some(0), "{}", stderr(&aborted));
     assert_eq!(

@@ -324,6 +324,13 @@ impl<'a> Engine<'a> {
         presence: Option<&PresenceLog>,
     ) -> Result<Vec<Event>, RotationError> {
         let mut events = Vec::new();
+        if state.overall() == Overall::Halted
+            && let Some(permit) = permit
+        {
+            // A halt is recorded before its job is cancelled: a console killed in between
+            // (or a read-only freeze) left the job rolling out. Cancelling is idempotent.
+            self.cancel_running(permit, state, "halted").await?;
+        }
         if !matches!(
             state.overall(),
             Overall::Running | Overall::AwaitingPromotion
