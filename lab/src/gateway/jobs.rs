@@ -54,6 +54,36 @@ pub fn notify_next(registry: &Registry, thing: &str) -> Option<(String, Value)> 
     ))
 }
 
+/// The `notify-next` message of every thing whose next execution is still QUEUED: what the
+/// gateway announces again when it missed registry events (a burst of queued executions can
+/// outrun the event channel), so no device waits for a notice that was lost. A thing already
+/// working on its next execution is not told again.
+#[must_use]
+pub fn notify_queued(registry: &Registry) -> Vec<(String, Value)> {
+    let mut things: Vec<String> = registry
+        .jobs()
+        .into_iter()
+        .flat_map(|job| {
+            job.executions
+                .into_values()
+                .filter(|e| e.status == ExecutionStatus::Queued)
+                .map(|e| e.thing_name)
+        })
+        .collect();
+    things.sort();
+    things.dedup();
+    things
+        .iter()
+        .filter(|thing| {
+            registry
+                .open_executions(thing)
+                .first()
+                .is_some_and(|(_, e)| e.status == ExecutionStatus::Queued)
+        })
+        .filter_map(|thing| notify_next(registry, thing))
+        .collect()
+}
+
 /// Handles a device request on a jobs topic; returns the (topic, payload) answers.
 #[must_use]
 pub fn handle(registry: &Registry, topic: &str, payload: &[u8]) -> Vec<(String, Value)> {
@@ -191,4 +221,38 @@ fn status_details(request: &Value) -> BTreeMap<String, String> {
                 .collect()
         })
         .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::registry::{NewJob, arn};
+
+    #[test]
+    fn after_missed_events_only_things_whose_next_execution_is_queued_are_told_again() {
+        let registry = Registry::new();
+        for thing in ["dev-1", "dev-2", "dev-3"] {
+            registry.create_thing(thing, None, BTreeMap::new()).unwrap();
+        }
+        registry
+            .create_job(NewJob {
+                job_id: "rotate".into(),
+                targets: vec![arn("thing/dev-1"), arn("thing/dev-2")],
+                document: Some(r#"{"operation":"x"}"#.into()),
+                ..NewJob::default()
+            })
+            .unwrap();
+        // dev-2 has started its execution already; dev-3 has none.
+        let started = handle(&registry, "$aws/things/dev-2/jobs/start-next", b"{}");
+        assert!(
+            started[0].0.ends_with("/start-next/accepted"),
+            "{started:?}"
+        );
+
+        let told = notify_queued(&registry);
+        assert_eq!(told.len(), 1, "{told:?}");
+        assert_eq!(told[0].0, "$aws/things/dev-1/jobs/notify-next");
+        assert_eq!(told[0].1["execution"]["jobId"], "rotate");
+        assert_eq!(told[0].1["execution"]["status"], "QUEUED");
+    }
 }

@@ -454,8 +454,14 @@ async fn watch_registry(shared: Arc<Shared>) {
                     Affected::Certificate(cert_id_of(&target).to_owned()),
                 );
             }
-            Ok(RegistryEvent::PoliciesChanged { .. })
-            | Err(broadcast::error::RecvError::Lagged(_)) => recheck(&shared, Affected::All),
+            Ok(RegistryEvent::PoliciesChanged { .. }) => recheck(&shared, Affected::All),
+            Err(broadcast::error::RecvError::Lagged(_)) => {
+                recheck(&shared, Affected::All);
+                // Queued executions were among the missed events, perhaps: announce them again.
+                for (topic, body) in jobs::notify_queued(&shared.registry) {
+                    shared.publish_json(&topic, &body);
+                }
+            }
             Ok(RegistryEvent::JobQueued { thing_name, .. }) => {
                 if let Some((topic, body)) = jobs::notify_next(&shared.registry, &thing_name) {
                     shared.publish_json(&topic, &body);
