@@ -357,6 +357,11 @@ pub struct DemoArgs {
     /// Where the credentials and CA files are written (default: a fresh temporary directory).
     #[arg(long, value_name = "DIR")]
     pub state_dir: Option<PathBuf>,
+    /// With `--headless`: also serve the lab's fault injection over HTTP on loopback (cut the
+    /// power of agents mid-rotation, restart the gateway, count devices without a working
+    /// certificate) and print its address as `fault-admin:`.
+    #[arg(long, requires = "headless")]
+    pub fault_admin: bool,
 }
 
 /// `certs` subcommands.

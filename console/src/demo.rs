@@ -92,7 +92,7 @@ pub fn run(
     let (ctx, result) = match booted {
         Ok(Booted::Interrupted) => (Arc::new(ctx), Ok(())),
         Ok(Booted::Ready) if args.headless => {
-            let result = runtime.block_on(headless(&lab, out));
+            let result = runtime.block_on(headless(&lab, args.fault_admin, out));
             (Arc::new(ctx), result)
         }
         Ok(Booted::Ready) => {
@@ -189,8 +189,12 @@ fn progress_line(p: &FleetProgress) -> String {
 }
 
 /// Prints where the lab is (one `key: value` per line, for people and scripts) and waits for
-/// Ctrl-C.
-async fn headless(lab: &LabHandle, out: &mut dyn Write) -> Result<(), DemoError> {
+/// Ctrl-C; with `fault_admin`, serves the lab's fault injection on loopback meanwhile.
+async fn headless(
+    lab: &LabHandle,
+    fault_admin: bool,
+    out: &mut dyn Write,
+) -> Result<(), DemoError> {
     let dir = &lab.state_dir;
     let credentials = dir.join("credentials");
     let region = fleetid_lab::registry::REGION;
@@ -229,11 +233,33 @@ async fn headless(lab: &LabHandle, out: &mut dyn Write) -> Result<(), DemoError>
         lab.operator.cert_pem.display(),
         lab.operator.key_pem.display(),
     ));
+    let (stop_admin, admin_stopped) = tokio::sync::oneshot::channel::<()>();
+    let admin = if fault_admin {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .map_err(DemoError::Output)?;
+        let addr = listener.local_addr().map_err(DemoError::Output)?;
+        lines.push(format!("fault-admin: http://{addr}"));
+        Some(tokio::spawn(fleetid_lab::faults::serve(
+            listener,
+            lab.faults(),
+            async {
+                let _ = admin_stopped.await;
+            },
+        )))
+    } else {
+        None
+    };
     lines.push("ready: Ctrl-C stops the lab".to_owned());
     let text = lines.join("\n") + "\n";
     out.write_all(text.as_bytes()).map_err(DemoError::Output)?;
     out.flush().map_err(DemoError::Output)?;
-    tokio::signal::ctrl_c().await.map_err(DemoError::Signal)
+    let result = tokio::signal::ctrl_c().await.map_err(DemoError::Signal);
+    let _ = stop_admin.send(());
+    if let Some(admin) = admin {
+        let _ = tokio::time::timeout(Duration::from_secs(5), admin).await;
+    }
+    result
 }
 
 /// `ctx` pointed at the lab: an environment with the lab's endpoint and region, its static
