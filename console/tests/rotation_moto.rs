@@ -275,3 +275,60 @@ fn stages_are_groups_and_jobs_created_once_and_halt_resume_abort_act_on_them() {
     }
     assert!(audit.contains("looked at it"), "{audit}");
 }
+
+#[test]
+fn a_promotion_cut_short_is_finished_by_the_next_reading() {
+    let url = moto_url();
+    let dir = tempfile::tempdir().unwrap();
+    let prefix = backend_support::unique_prefix("rotp");
+    let fleet = Fleet::new(REGION, &prefix, 4);
+    let group = format!("{prefix}-g");
+    fleet.runtime.block_on(async {
+        fleet
+            .iot
+            .create_thing_group()
+            .thing_group_name(&group)
+            .send()
+            .await
+            .unwrap();
+        for (_, _, thing) in &fleet.devices {
+            fleet
+                .iot
+                .add_thing_to_thing_group()
+                .thing_group_name(&group)
+                .thing_name(thing)
+                .send()
+                .await
+                .unwrap();
+        }
+    });
+    let id = prefix.replace('.', "-");
+    let file = dir.path().join("campaign.toml");
+    std::fs::write(
+        &file,
+        format!("id = \"{id}\"\ntarget = {{ group = \"{group}\" }}\nstages = [50, 100]\n"),
+    )
+    .unwrap();
+    let run = |args: &[&str]| fleetid(&url, REGION, dir.path(), args);
+    let started = run(&["rotate", "start", file.to_str().unwrap(), "--yes"]);
+    assert_eq!(code(&started), Some(0), "{}", stderr(&started));
+
+    // Killed inside `promote`: stage 1 marked promoted, stage 2 never marked started.
+    let mut state = stored_campaign(dir.path(), &id);
+    state["stages"][0]["phase"] = "promoted".into();
+    state["stages"][0]["at"] = 1.into();
+    store_campaign(dir.path(), &id, &state);
+    let job2 = format!("fleetid-rotate-{id}-s2");
+    assert!(describe_job(&fleet, &job2).is_none());
+    let status = run(&["rotate", "status", &id]);
+    assert_eq!(code(&status), Some(0), "{}", stderr(&status));
+    assert!(
+        describe_job(&fleet, &job2).is_some(),
+        "stage 2 was not started"
+    );
+    assert_eq!(group_members(&fleet, &job2).len(), 2);
+    assert_eq!(
+        stored_campaign(dir.path(), &id)["stages"][1]["phase"],
+        "running"
+    );
+}

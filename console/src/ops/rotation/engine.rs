@@ -337,6 +337,17 @@ impl<'a> Engine<'a> {
         ) {
             return Ok(events);
         }
+        // A start or a promotion cut short: the campaign was recorded, or the stage before was
+        // passed on, and the next stage was never marked started.
+        let unstarted = match state.current() {
+            None => state.next_pending(),
+            Some(stage) if matches!(stage.phase, Phase::Promoted { .. }) => state.next_pending(),
+            Some(_) => None,
+        };
+        if let (Some(n), Some(permit)) = (unstarted, permit) {
+            self.start_stage(permit, state, n).await?;
+            events.push(Event::Started(n));
+        }
         let Some(index) = state.current().map(|s| s.number - 1) else {
             return Ok(events);
         };
