@@ -9,6 +9,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::future::Future;
 use std::sync::Arc;
+use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use axum::extract::{Query, State};
@@ -125,13 +126,15 @@ impl Faults {
         }
     }
 
-    /// Cuts the power of up to `count` agents that are in the middle of a rotation now
-    /// (chosen by `seed`); each boots again `down` later.
+    /// Cuts the power of up to `count` agents that are in the middle of a rotation now and
+    /// on (chosen by `seed`); each boots again `down` later. An agent that is off already is
+    /// not a candidate, so the agents cut are distinct until they boot again.
     #[must_use]
     pub fn cut_power(&self, count: usize, down: Duration, seed: u64) -> PowerCut {
         let mut candidates: Vec<&String> = self
             .agents
             .keys()
+            .filter(|thing| !self.agents[*thing].off.load(Ordering::SeqCst))
             .filter(|thing| agent_state(&self.agents, thing).is_some_and(|s| rotating(&s)))
             .collect();
         let rotating = candidates.len();
@@ -141,9 +144,14 @@ impl Faults {
             if cut.len() == count {
                 break;
             }
-            // A closed switch is an agent that stopped for good.
-            if self.agents[thing].power.send(down).is_ok() {
-                cut.push(thing.clone());
+            let agent = &self.agents[thing];
+            // Whoever sets `off` first cuts it; a closed switch is an agent that stopped.
+            if !agent.off.swap(true, Ordering::SeqCst) {
+                if agent.power.send(down).is_ok() {
+                    cut.push(thing.clone());
+                } else {
+                    agent.off.store(false, Ordering::SeqCst);
+                }
             }
         }
         PowerCut {

@@ -115,6 +115,13 @@ async fn agents_whose_power_is_cut_mid_rotation_boot_again_and_end_on_a_working_
         cut.cut.len() <= 3 && cut.rotating >= cut.cut.len(),
         "{cut:?}"
     );
+    // The agents cut are off: another cut at once picks none of them again.
+    let again = faults.cut_power(DEVICES, Duration::from_millis(500), 2);
+    assert!(
+        again.cut.iter().all(|thing| !cut.cut.contains(thing)),
+        "{cut:?} then {again:?}"
+    );
+    let cut_in_all = cut.cut.len() + again.cut.len();
 
     // Every execution ends, every agent is on a certificate it connects with, and the cut
     // ones booted again.
@@ -131,7 +138,7 @@ async fn agents_whose_power_is_cut_mid_rotation_boot_again_and_end_on_a_working_
             assert_eq!(jobs.executions, DEVICES);
             assert_eq!(jobs.things_in_several_jobs, 0);
             assert_eq!(jobs.create_refused_as_existing, 0);
-            assert!(report.rebooted >= cut.cut.len(), "{report:?}");
+            assert!(report.rebooted >= cut_in_all, "{report:?}");
             break;
         }
         assert!(
@@ -140,7 +147,7 @@ async fn agents_whose_power_is_cut_mid_rotation_boot_again_and_end_on_a_working_
         );
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
-    for thing in &cut.cut {
+    for thing in cut.cut.iter().chain(&again.cut) {
         let state = lab.agent_state(thing).unwrap();
         assert!(state.boot_count > 1, "{thing} did not boot again");
     }

@@ -6,6 +6,7 @@
 //! secure elements.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use fleetid_agent::core::{FirstIdentity, Policy};
@@ -84,9 +85,16 @@ pub(super) struct AgentLink {
     pub gate: Arc<tokio::sync::Semaphore>,
 }
 
+/// An agent's power: a message cuts it for that long; `off` is set by whoever cuts it and
+/// cleared here when the agent boots again.
+pub(super) struct PowerSwitch {
+    pub cuts: mpsc::UnboundedReceiver<Duration>,
+    pub off: Arc<AtomicBool>,
+}
+
 /// Runs one agent until the lab stops; returns why it could not start, if it could not.
 /// `store` holds its persisted state (the lab keeps a clone to read it). A message on
-/// `power_cuts` cuts the agent's power: its driver is dropped wherever it is (no DISCONNECT,
+/// `power` cuts the agent's power: its driver is dropped wherever it is (no DISCONNECT,
 /// nothing more saved), and after the given time it boots again from what it persisted and
 /// the keys in its secure element, as a device that lost power does.
 pub(super) async fn run(
@@ -95,7 +103,7 @@ pub(super) async fn run(
     link: AgentLink,
     seed: u64,
     store: MemoryStore,
-    mut power_cuts: mpsc::UnboundedReceiver<Duration>,
+    mut power: PowerSwitch,
 ) -> Result<(), String> {
     let factory_spec = spec.clone();
     let (keys, certificate_pem) = tokio::task::spawn_blocking(move || factory(&factory_spec, key))
@@ -134,13 +142,16 @@ pub(super) async fn run(
         });
         let down = tokio::select! {
             result = driver => return result.map_err(|e| format!("{}: {e}", spec.name)),
-            Some(down) = power_cuts.recv() => down,
+            Some(down) = power.cuts.recv() => down,
         };
         tracing::debug!("lab agent {}: power cut for {down:?}", spec.name);
         tokio::select! {
             () = tokio::time::sleep(down) => {}
             _ = stop.wait_for(|s| *s) => return Ok(()),
         }
+        // Cuts asked for while it was off found it off already.
+        while power.cuts.try_recv().is_ok() {}
+        power.off.store(false, Ordering::SeqCst);
     }
     Ok(())
 }

@@ -49,11 +49,13 @@ pub struct FleetProgress {
 }
 
 /// A fleet agent as the lab reaches it: its state store (the lab reads it) and its power
-/// switch (a message cuts its power for that long).
+/// switch (a message cuts its power for that long; `off` is set by whoever cuts it and
+/// cleared by the agent when it boots again).
 #[derive(Clone)]
 pub(crate) struct AgentHandle {
     pub(crate) store: MemoryStore,
     pub(crate) power: tokio::sync::mpsc::UnboundedSender<Duration>,
+    pub(crate) off: Arc<std::sync::atomic::AtomicBool>,
 }
 
 /// The fleet's agents, by thing name.

@@ -4,6 +4,7 @@
 
 use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
 use std::time::Duration;
 
 use fleetid_agent::driver::MemoryStore;
@@ -61,12 +62,14 @@ pub(super) fn spawn_devices(
         .collect();
     let mut agent = |spec: &DeviceSpec, key, seed| {
         let store = MemoryStore::new();
-        let (power, power_cuts) = mpsc::unbounded_channel();
+        let (power, cuts) = mpsc::unbounded_channel();
+        let off = Arc::new(AtomicBool::new(false));
         agents.insert(
             spec.name.clone(),
             AgentHandle {
                 store: store.clone(),
                 power,
+                off: off.clone(),
             },
         );
         spawn_agent(
@@ -76,7 +79,7 @@ pub(super) fn spawn_devices(
             stop_rx,
             &handshakes,
             seed,
-            (store, power_cuts),
+            (store, agent::PowerSwitch { cuts, off }),
         )
     };
     for (offset, spec) in plan.iter().enumerate() {
@@ -169,7 +172,7 @@ fn spawn_agent(
     stop: &watch::Receiver<bool>,
     gate: &Arc<Semaphore>,
     seed: u64,
-    (store, power_cuts): (MemoryStore, mpsc::UnboundedReceiver<Duration>),
+    (store, power): (MemoryStore, agent::PowerSwitch),
 ) -> JoinHandle<()> {
     let agent_link = agent::AgentLink {
         gateway: link.gateway,
@@ -179,7 +182,7 @@ fn spawn_agent(
         gate: gate.clone(),
     };
     tokio::spawn(async move {
-        if let Err(e) = agent::run(spec, key, agent_link, seed, store, power_cuts).await {
+        if let Err(e) = agent::run(spec, key, agent_link, seed, store, power).await {
             tracing::warn!("lab agent stopped: {e}");
         }
     })
