@@ -2,7 +2,8 @@
 # Shared by the revoke benchmarks: a lab of their own (`fleetid demo --headless`, loopback
 # only) started in a temporary work directory and stopped on exit, its credentials only, and
 # `fleetid` pointed at it. Set before sourcing: FLEETID_BIN, DEVICES, NAME (for messages and
-# the MQTT client id), TIMEOUT_S (per fleetid command, default 120), optional RATE.
+# the MQTT client id), TIMEOUT_S (per fleetid command, default 120), optional RATE, optional
+# DEMO_ARGS (an array of more `fleetid demo` options).
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/$NAME.XXXXXX")
 demo_pid=
@@ -20,7 +21,7 @@ trap 'exit 130' INT TERM
 
 # The lab, and its `key: value` lines up to `ready:` (bounded).
 "$FLEETID_BIN" demo --headless --devices "$DEVICES" --state-dir "$work/state" \
-  >"$work/demo.out" 2>"$work/demo.err" </dev/null &
+  ${DEMO_ARGS[@]+"${DEMO_ARGS[@]}"} >"$work/demo.out" 2>"$work/demo.err" </dev/null &
 demo_pid=$!
 for _ in $(seq 1 600); do
   grep -q '^ready:' "$work/demo.out" 2>/dev/null && break
