@@ -173,8 +173,8 @@ impl AnomalyView {
 
 /// A kind as the feed's narrow column shows it: a short, readable form of Device Defender's
 /// check names (`DEVICE_CERTIFICATE_EXPIRING_CHECK` is `cert expiring`); any other name in
-/// lower case with spaces, without a `_CHECK` suffix. The detail pane and `--output json`
-/// keep the full name.
+/// capitals and underscores in lower case with spaces, without a `_CHECK` suffix; a behaviour
+/// name (`DebugTopicPublish`) as it is. The detail pane and `--output json` keep the full name.
 #[must_use]
 pub fn kind_label(kind: &str) -> String {
     let known = match kind {
@@ -189,13 +189,14 @@ pub fn kind_label(kind: &str) -> String {
         "CONFLICTING_CLIENT_IDS_CHECK" => "client id dup",
         "IOT_POLICY_OVERLY_PERMISSIVE_CHECK" => "broad policy",
         "LOGGING_DISABLED_CHECK" => "logging off",
-        other => {
+        other if other.contains('_') && !other.chars().any(|c| c.is_ascii_lowercase()) => {
             return other
                 .strip_suffix("_CHECK")
                 .unwrap_or(other)
                 .replace('_', " ")
                 .to_lowercase();
         }
+        other => other,
     };
     known.to_owned()
 }
@@ -218,10 +219,8 @@ mod kind_tests {
             kind_label("UNAUTHENTICATED_COGNITO_ROLE_OVERLY_PERMISSIVE_CHECK"),
             "unauthenticated cognito role overly permissive"
         );
-        assert_eq!(
-            kind_label("Authorization failures"),
-            "authorization failures"
-        );
+        assert_eq!(kind_label("DebugTopicPublish"), "DebugTopicPublish");
+        assert_eq!(kind_label("CONNECT_AUTH_ERROR"), "connect auth error");
         for known in [
             "DEVICE_CERTIFICATE_EXPIRING_CHECK",
             "CA_CERTIFICATE_EXPIRING_CHECK",
