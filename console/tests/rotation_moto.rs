@@ -72,18 +72,16 @@ fn store_campaign(dir: &Path, id: &str, state: &Value) {
     .unwrap();
 }
 
-#[test]
-fn stages_are_groups_and_jobs_created_once_and_halt_resume_abort_act_on_them() {
-    let url = moto_url();
-    let dir = tempfile::tempdir().unwrap();
-    let prefix = backend_support::unique_prefix("rot");
-    let fleet = Fleet::new(REGION, &prefix, 5);
-    let target_group = format!("{prefix}-meters");
+/// `n` devices in moto, all in one static thing group (`<prefix>-meters`), the campaign's
+/// target.
+fn fleet_in_group(prefix: &str, n: usize) -> (Fleet, String) {
+    let fleet = Fleet::new(REGION, prefix, n);
+    let group = format!("{prefix}-meters");
     fleet.runtime.block_on(async {
         fleet
             .iot
             .create_thing_group()
-            .thing_group_name(&target_group)
+            .thing_group_name(&group)
             .send()
             .await
             .unwrap();
@@ -91,13 +89,22 @@ fn stages_are_groups_and_jobs_created_once_and_halt_resume_abort_act_on_them() {
             fleet
                 .iot
                 .add_thing_to_thing_group()
-                .thing_group_name(&target_group)
+                .thing_group_name(&group)
                 .thing_name(thing)
                 .send()
                 .await
                 .unwrap();
         }
     });
+    (fleet, group)
+}
+
+#[test]
+fn stages_are_groups_and_jobs_created_once_and_halt_resume_abort_act_on_them() {
+    let url = moto_url();
+    let dir = tempfile::tempdir().unwrap();
+    let prefix = backend_support::unique_prefix("rot");
+    let (fleet, target_group) = fleet_in_group(&prefix, 5);
     let id = prefix.replace('.', "-");
     let file = dir.path().join("campaign.toml");
     std::fs::write(
@@ -281,27 +288,7 @@ fn a_promotion_cut_short_is_finished_by_the_next_reading() {
     let url = moto_url();
     let dir = tempfile::tempdir().unwrap();
     let prefix = backend_support::unique_prefix("rotp");
-    let fleet = Fleet::new(REGION, &prefix, 4);
-    let group = format!("{prefix}-g");
-    fleet.runtime.block_on(async {
-        fleet
-            .iot
-            .create_thing_group()
-            .thing_group_name(&group)
-            .send()
-            .await
-            .unwrap();
-        for (_, _, thing) in &fleet.devices {
-            fleet
-                .iot
-                .add_thing_to_thing_group()
-                .thing_group_name(&group)
-                .thing_name(thing)
-                .send()
-                .await
-                .unwrap();
-        }
-    });
+    let (fleet, group) = fleet_in_group(&prefix, 4);
     let id = prefix.replace('.', "-");
     let file = dir.path().join("campaign.toml");
     std::fs::write(
