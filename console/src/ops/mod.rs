@@ -10,6 +10,7 @@ pub mod command;
 pub mod confirm;
 pub mod fan_out;
 pub mod plan;
+pub mod presence_feed;
 pub mod record;
 pub mod rotation;
 pub mod selector;

@@ -10,18 +10,15 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use serde::{Serialize, Serializer};
-use tokio::sync::{Notify, mpsc, oneshot};
+use tokio::sync::Notify;
 
 use super::apply::{Applied, CallResult};
 use super::fan_out::fan_out;
 use super::plan::{Call, OpKind, Plan, Target};
+use super::presence_feed::follow_presence;
 use super::{DENY_ALL_POLICY, QUARANTINE_GROUP};
 use crate::backend::aws::AwsBackend;
-use crate::backend::live::{LiveEvent, PresenceKind};
-use crate::backend::{BackendUpdate, FleetBackend};
-
-/// How long to wait for the live session before the first call.
-const WATCH_READY: Duration = Duration::from_secs(5);
+use crate::backend::live::PresenceKind;
 
 /// Whether a device is off the broker after the operation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -100,50 +97,24 @@ impl Drop for DisconnectWatch {
 impl DisconnectWatch {
     /// Starts following live status and waits (briefly) until it is connected.
     pub async fn start(backend: &AwsBackend) -> Option<Self> {
-        if !backend.has_live() {
-            return None;
-        }
-        let (tx, mut events) = mpsc::channel(1024);
-        let follower = backend.clone();
         let seen: Arc<Mutex<HashMap<String, Instant>>> = Arc::default();
         let changed = Arc::new(Notify::new());
-        let (ready_tx, ready_rx) = oneshot::channel();
         let (map, notify) = (Arc::clone(&seen), Arc::clone(&changed));
-        let task = tokio::spawn(async move {
-            let follow = follower.follow_live(tx);
-            let read = async {
-                let mut ready = Some(ready_tx);
-                while let Some(update) = events.recv().await {
-                    match update {
-                        BackendUpdate::Live(LiveEvent::Connected) => {
-                            if let Some(ready) = ready.take() {
-                                let _ = ready.send(());
-                            }
-                        }
-                        BackendUpdate::Live(LiveEvent::Presence(event)) => {
-                            if let Ok(mut map) = map.lock() {
-                                match event.kind {
-                                    PresenceKind::Disconnected => {
-                                        map.entry(event.client_id).or_insert_with(Instant::now);
-                                    }
-                                    PresenceKind::Connected => {
-                                        map.remove(&event.client_id);
-                                    }
-                                    PresenceKind::ConnectFailed => {}
-                                }
-                            }
-                            notify.notify_waiters();
-                        }
-                        _ => {}
+        let task = follow_presence(backend, move |event| {
+            if let Ok(mut map) = map.lock() {
+                match event.kind {
+                    PresenceKind::Disconnected => {
+                        map.entry(event.client_id).or_insert_with(Instant::now);
                     }
+                    PresenceKind::Connected => {
+                        map.remove(&event.client_id);
+                    }
+                    PresenceKind::ConnectFailed => {}
                 }
-            };
-            let _ = tokio::join!(follow, read);
-        });
-        if tokio::time::timeout(WATCH_READY, ready_rx).await != Ok(Ok(())) {
-            task.abort();
-            return None;
-        }
+            }
+            notify.notify_waiters();
+        })
+        .await?;
         Some(Self {
             task,
             seen,
