@@ -112,6 +112,9 @@ fn respond(
                 more: false,
             },
         },
+        TuiRequest::Rotation(_) | TuiRequest::RotationDeclined { .. } => TuiUpdate::Notice(
+            SafeText::new("campaign steps are not taken from the console yet: use fleetid rotate"),
+        ),
     };
     let _ = updates.send(reply);
 }

@@ -369,6 +369,7 @@ pub fn sample_snapshot(devices: usize, now: i64) -> FleetSnapshot {
         cas,
         anomalies,
         devices_loading: false,
+        campaigns: Arc::from(Vec::new()),
         audit: audit(now),
         details: Some(Arc::new(FixtureDetails {
             table: Arc::clone(&table),

@@ -36,6 +36,7 @@ impl App {
                     // The log comes as entries and pages of its own.
                     self.snapshot.audit = previous.audit;
                 }
+                self.snapshot.campaigns = previous.campaigns;
                 self.devices.set_loading(self.snapshot.devices_loading);
                 self.devices.set_table(&self.snapshot.devices);
             }
@@ -45,6 +46,7 @@ impl App {
                 self.devices.set_loading(false);
                 self.devices.set_table(&self.snapshot.devices);
             }
+            TuiUpdate::Campaigns(campaigns) => self.snapshot.campaigns = campaigns.into(),
             TuiUpdate::Anomaly(row) => {
                 self.snapshot.anomalies.insert(0, row);
                 self.snapshot.anomalies.truncate(MAX_ANOMALIES);

@@ -8,8 +8,8 @@ use crate::safe_text::{OutsideText, SafeText};
 pub use crate::ops::plan::OpKind;
 
 use super::{
-    AnomalyRow, AuditRow, CaNode, DashboardData, DetailSource, DeviceDetail, DeviceTable,
-    HeatmapData, Triage, UnixSeconds,
+    AnomalyRow, AuditRow, CaNode, CampaignRow, DashboardData, DetailSource, DeviceDetail,
+    DeviceTable, HeatmapData, RotationStep, Triage, UnixSeconds,
 };
 
 /// A complete picture for the screen. Cheap to move: the big parts are behind `Arc`.
@@ -33,6 +33,9 @@ pub struct FleetSnapshot {
     /// the log arrives as [`TuiUpdate::Audit`] and [`TuiUpdate::AuditPage`], and an empty
     /// `audit` keeps the rows already shown.
     pub audit: Arc<[AuditRow]>,
+    /// Rotation campaigns, oldest first. Snapshots from the model carry none: they arrive as
+    /// [`TuiUpdate::Campaigns`], and a snapshot keeps the campaigns already shown.
+    pub campaigns: Arc<[CampaignRow]>,
     /// Detail lookups, when the model provides them.
     pub details: Option<Arc<dyn DetailSource>>,
 }
@@ -63,6 +66,8 @@ pub enum TuiUpdate {
     Notice(SafeText<'static>),
     /// An operation's progress while it applies (cleared by the next notice).
     Progress(OpProgress),
+    /// Every rotation campaign of the environment as last read, oldest first.
+    Campaigns(Vec<CampaignRow>),
 }
 
 /// What the UI asks of the side that owns the model; sent without waiting for an answer.
@@ -85,6 +90,15 @@ pub enum TuiRequest {
     AuditPage {
         /// The oldest entry shown.
         before: i64,
+    },
+    /// The user confirmed this campaign step (never sent when read-only).
+    Rotation(RotationStep),
+    /// A campaign step that was not confirmed, or was refused: recorded in the audit log.
+    RotationDeclined {
+        /// What was asked.
+        step: RotationStep,
+        /// Why it goes no further.
+        refusal: Refusal,
     },
 }
 

@@ -452,7 +452,12 @@ pub trait DetailSource: Send + Sync + std::fmt::Debug {
     fn detail(&self, thing: &str) -> Option<DeviceDetail>;
 }
 
+mod campaigns;
 mod exchange;
+
+pub use campaigns::{
+    CampaignRow, FailureReason, RotationAction, RotationStep, StagePhase, StageRow,
+};
 
 pub use exchange::{
     BlastRadius, FleetSnapshot, MutationRequest, OpKind, OpProgress, Refusal, TriageChange,

@@ -263,6 +263,7 @@ pub fn overview(state: &FleetSummary, now: UnixTime) -> FleetSnapshot {
         anomalies,
         devices: Arc::new(DeviceTable::default()),
         devices_loading: true,
+        campaigns: Arc::from(Vec::new()),
         audit: Arc::from(Vec::new()),
         details: None,
     }

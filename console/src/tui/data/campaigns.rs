@@ -1,0 +1,219 @@
+//! Rotation campaigns as the screen shows them: each campaign a pipeline of stages with the
+//! gate's evidence, and the steps a person may ask for. Made on the model side from the
+//! persisted campaign state (`crate::ops::rotation::state`), whose counts and overall state
+//! are reused here, not redefined.
+
+use crate::ops::rotation::state::{Overall, StageCounts};
+use crate::safe_text::OutsideText;
+
+use super::UnixSeconds;
+
+/// Where a stage is, in the words of the pipeline.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StagePhase {
+    /// Not started.
+    Pending,
+    /// Devices rotate.
+    Running,
+    /// Finished over the gate's share; soaking until then.
+    Soaking {
+        /// When soaking ends.
+        until: UnixSeconds,
+    },
+    /// Passed; the next stage waits for a person's `promote`.
+    WaitingForPromotion,
+    /// The campaign halted on this stage.
+    Halted,
+    /// The campaign was aborted on this stage.
+    Aborted,
+    /// Passed (and promoted, or the last stage).
+    Done,
+}
+
+impl StagePhase {
+    /// The word shown.
+    #[must_use]
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Pending => "pending",
+            Self::Running => "running",
+            Self::Soaking { .. } => "soaking",
+            Self::WaitingForPromotion => "waiting for promotion",
+            Self::Halted => "HALTED",
+            Self::Aborted => "aborted",
+            Self::Done => "done",
+        }
+    }
+
+    /// The theme scope it is drawn with.
+    #[must_use]
+    pub fn scope(self) -> &'static str {
+        match self {
+            Self::Pending => "ui.text.dim",
+            Self::Running | Self::Soaking { .. } => "status.pending",
+            Self::WaitingForPromotion => "severity.medium",
+            Self::Halted => "severity.critical",
+            Self::Aborted => "status.revoked",
+            Self::Done => "status.active",
+        }
+    }
+}
+
+/// Devices that failed for one reason.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FailureReason {
+    /// The reason the agent gave (or the execution's status): device text.
+    pub reason: OutsideText,
+    /// The things that gave it.
+    pub things: Vec<OutsideText>,
+}
+
+/// One stage of a campaign.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StageRow {
+    /// 1-based.
+    pub number: usize,
+    /// Cumulative share of the target after it, in percent.
+    pub cumulative_percent: u8,
+    /// Where it is.
+    pub phase: StagePhase,
+    /// The gate's counts (executions, both checks, failures).
+    pub counts: StageCounts,
+    /// Failures grouped by reason, most frequent first.
+    pub reasons: Vec<FailureReason>,
+}
+
+/// One campaign.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CampaignRow {
+    /// The campaign id (from the campaign file; drawn through `safe()` all the same).
+    pub id: OutsideText,
+    /// What it is doing.
+    pub overall: Overall,
+    /// Why it halted or was aborted, and by whom.
+    pub stopped: Option<OutsideText>,
+    /// The gate's thresholds: minimum success and maximum failure, in percent.
+    pub min_success: f64,
+    /// See `min_success`.
+    pub max_failure: f64,
+    /// Stages start by themselves when the gate passes.
+    pub auto_promote: bool,
+    /// When `finalize` may retire the old certificates (done or aborted campaigns).
+    pub grace_ends: Option<UnixSeconds>,
+    /// The stages, first to last.
+    pub stages: Vec<StageRow>,
+}
+
+impl CampaignRow {
+    /// The stage a `promote` would start: the first pending one, once the one before passed.
+    #[must_use]
+    pub fn next_to_promote(&self) -> Option<usize> {
+        (self.overall == Overall::AwaitingPromotion)
+            .then(|| {
+                self.stages
+                    .iter()
+                    .find(|s| s.phase == StagePhase::Pending)
+                    .map(|s| s.number)
+            })
+            .flatten()
+    }
+
+    /// Devices in the campaign, and those on their new certificate by both checks.
+    #[must_use]
+    pub fn progress(&self) -> (usize, usize) {
+        self.stages.iter().fold((0, 0), |(all, done), s| {
+            (all + s.counts.devices, done + s.counts.on_new)
+        })
+    }
+}
+
+/// A step a person asks of a campaign.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RotationAction {
+    /// Start stage `n` (the one after a stage that passed).
+    Promote(usize),
+    /// Stop the campaign: its running job is cancelled.
+    Halt {
+        /// Why (recorded).
+        reason: String,
+    },
+    /// Go on after a halt: what failed is set aside.
+    Resume {
+        /// Why (recorded).
+        reason: String,
+    },
+    /// Stop for good.
+    Abort {
+        /// Why (recorded).
+        reason: String,
+    },
+    /// Retire the old certificates once the grace period is over.
+    Finalize,
+}
+
+impl RotationAction {
+    /// The verb (`promote`, `halt`, ...), also the audit log's `rotate-<verb>`.
+    #[must_use]
+    pub fn verb(&self) -> &'static str {
+        match self {
+            Self::Promote(_) => "promote",
+            Self::Halt { .. } => "halt",
+            Self::Resume { .. } => "resume",
+            Self::Abort { .. } => "abort",
+            Self::Finalize => "finalize",
+        }
+    }
+
+    /// The reason given, for the steps that need one.
+    #[must_use]
+    pub fn reason(&self) -> Option<&str> {
+        match self {
+            Self::Halt { reason } | Self::Resume { reason } | Self::Abort { reason } => {
+                Some(reason)
+            }
+            Self::Promote(_) | Self::Finalize => None,
+        }
+    }
+}
+
+/// A campaign step the user asked for in the rotation view.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RotationStep {
+    /// The campaign's id.
+    pub campaign: Box<str>,
+    /// What to do.
+    pub action: RotationAction,
+}
+
+impl RotationStep {
+    /// The answer the confirmation asks to type: the stage number for a promotion, the
+    /// campaign id otherwise.
+    #[must_use]
+    pub fn expected_answer(&self) -> String {
+        match self.action {
+            RotationAction::Promote(n) => n.to_string(),
+            _ => self.campaign.to_string(),
+        }
+    }
+
+    /// One line saying what it does, for the dialog and the status line.
+    #[must_use]
+    pub fn describe(&self) -> String {
+        let id = &self.campaign;
+        match &self.action {
+            RotationAction::Promote(n) => format!("start stage {n} of campaign {id}"),
+            RotationAction::Halt { .. } => {
+                format!("halt campaign {id}: cancel its running job (devices mid-rotation finish)")
+            }
+            RotationAction::Resume { .. } => {
+                format!("resume campaign {id}: set aside what failed, run what the halt stopped")
+            }
+            RotationAction::Abort { .. } => {
+                format!("abort campaign {id}: cancel its running job; nothing more happens to it")
+            }
+            RotationAction::Finalize => {
+                format!("finalize campaign {id}: set the old certificates INACTIVE")
+            }
+        }
+    }
+}
