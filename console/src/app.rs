@@ -332,8 +332,9 @@ fn sources_for(command: &Command) -> Vec<BackendSource> {
             BackendSource::Things,
             BackendSource::ThingGroups,
         ],
-        // Stages are chosen from the registry and connectivity.
+        // Stages are chosen from the registry and connectivity; `next_ca` among the CAs.
         Command::Rotate(_) => vec![
+            BackendSource::CaCertificates,
             BackendSource::Certificates,
             BackendSource::Things,
             BackendSource::ThingGroups,

@@ -349,6 +349,14 @@ impl LabHandle {
         }
     }
 
+    /// Makes the fleet provisioning `create-from-csr` sign with `ca` for every device from now
+    /// on (`None`: the issuing CA again): the lab's stand-in for an AWS IoT certificate
+    /// provider, which is account-wide. A rotation onto the next CA sets it to
+    /// [`LabHandle::next_ca`], whose key the lab holds.
+    pub fn set_certificate_provider(&self, ca: Option<Arc<CertificateAuthority>>) {
+        self.gateway.set_certificate_provider(ca);
+    }
+
     /// Publishes a message from the broker itself.
     pub fn publish_json(&self, topic: &str, body: &serde_json::Value) {
         self.gateway.publish_json(topic, body);

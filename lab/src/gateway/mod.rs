@@ -89,6 +89,9 @@ pub(crate) struct Shared {
     pub(crate) metrics: Metrics,
     pub(crate) router: Router,
     pub(crate) issuing_ca: Arc<CertificateAuthority>,
+    /// The lab's stand-in for AWS IoT's certificate provider: when set, the fleet
+    /// provisioning `create-from-csr` signs with this CA instead of the issuing CA.
+    pub(crate) certificate_provider: std::sync::RwLock<Option<Arc<CertificateAuthority>>>,
     pub(crate) registrations: mpsc::Sender<RegisteredEvent>,
     pub(crate) provisioning: ProvisioningHook,
     pub(crate) next_session: AtomicU64,
@@ -254,6 +257,7 @@ impl Gateway {
             metrics: options.metrics,
             router: Router::default(),
             issuing_ca: options.issuing_ca,
+            certificate_provider: std::sync::RwLock::new(None),
             registrations: options.registrations,
             provisioning: options.provisioning,
             next_session: AtomicU64::new(1),
@@ -291,6 +295,15 @@ impl Gateway {
         Restarter {
             restart: self.restart.clone(),
             shared: self.shared.clone(),
+        }
+    }
+
+    /// Makes the fleet provisioning `create-from-csr` sign with `ca` (`None`: the issuing CA
+    /// again), as an AWS IoT certificate provider does for the whole account: every request
+    /// after this call, from any device, gets a certificate `ca` issued.
+    pub fn set_certificate_provider(&self, ca: Option<Arc<CertificateAuthority>>) {
+        if let Ok(mut provider) = self.shared.certificate_provider.write() {
+            *provider = ca;
         }
     }
 

@@ -1,5 +1,7 @@
 //! Fleet-provisioning MQTT API: `$aws/certificates/create-from-csr/json` (a new certificate
-//! signed by the lab's issuing CA, registered INACTIVE until a template provisions it) and
+//! signed by the lab's issuing CA — or by the CA of the lab's certificate provider when one is
+//! set, as an AWS IoT certificate provider signs every such request of the account —
+//! registered INACTIVE until a template provisions it) and
 //! `$aws/provisioning-templates/<name>/provision/json` (attach it to the thing named in the
 //! parameters, attach the template's policy, activate it) after fleetid-jitr's
 //! pre-provisioning hook allowed it (key quality, validity, device id, manifest). As in AWS IoT,
@@ -74,7 +76,13 @@ fn create_from_csr_answer(shared: &Shared, topic: &str, payload: &[u8]) -> Vec<(
             "certificateSigningRequest is required",
         );
     };
-    let pem = match shared.issuing_ca.sign_csr(csr, VALIDITY_DAYS) {
+    let signer = shared
+        .certificate_provider
+        .read()
+        .ok()
+        .and_then(|provider| provider.clone())
+        .unwrap_or_else(|| shared.issuing_ca.clone());
+    let pem = match signer.sign_csr(csr, VALIDITY_DAYS) {
         Ok(pem) => pem,
         Err(e) => return rejected(topic, 400, "InvalidCSR", &e.to_string()),
     };

@@ -1,6 +1,8 @@
 //! IoT Jobs, as the rotation campaigns use them: create a stage's job, read its progress and
-//! its executions (with the `statusDetails` the agent reported), cancel it. Creating and
-//! cancelling need a [`MutationPermit`].
+//! its executions (with the `statusDetails` the agent reported), cancel it; and the two
+//! registry reads a campaign onto another CA needs (the CA's certificate for the anchor job,
+//! the issuer of a new device certificate). Creating and cancelling need a
+//! [`MutationPermit`].
 
 use std::collections::BTreeMap;
 
@@ -264,5 +266,51 @@ impl AwsBackend {
             .await
             .map_err(|e| CallFailure::from_sdk("iot:ListThingPrincipals", &e))?;
         Ok(out.principals().to_vec())
+    }
+
+    /// A registered CA's certificate, PEM (DescribeCACertificate).
+    ///
+    /// # Errors
+    /// [`BackendError::Call`], or [`BackendError::MissingField`] without a PEM.
+    pub async fn ca_certificate_pem(
+        &self,
+        ca_certificate_id: &str,
+    ) -> Result<String, BackendError> {
+        let out = self
+            .iot
+            .describe_ca_certificate()
+            .certificate_id(ca_certificate_id)
+            .send()
+            .await
+            .map_err(|e| CallFailure::from_sdk("iot:DescribeCACertificate", &e))?;
+        out.certificate_description()
+            .and_then(|d| d.certificate_pem())
+            .map(str::to_owned)
+            .ok_or(BackendError::MissingField {
+                operation: "iot:DescribeCACertificate",
+                field: "certificateDescription.certificatePem",
+            })
+    }
+
+    /// The registered CA that issued a certificate (`caCertificateId` of
+    /// DescribeCertificate); `None` for a certificate registered without one.
+    ///
+    /// # Errors
+    /// [`BackendError::Call`].
+    pub async fn certificate_issuer(
+        &self,
+        certificate_id: &str,
+    ) -> Result<Option<String>, BackendError> {
+        let out = self
+            .iot
+            .describe_certificate()
+            .certificate_id(certificate_id)
+            .send()
+            .await
+            .map_err(|e| CallFailure::from_sdk("iot:DescribeCertificate", &e))?;
+        Ok(out
+            .certificate_description()
+            .and_then(|d| d.ca_certificate_id())
+            .map(str::to_owned))
     }
 }

@@ -67,13 +67,6 @@ pub fn run(
         }
         RotateCommand::Start { file, yes } => {
             let campaign = load(file)?;
-            if campaign.next_ca.is_some() {
-                return Err(stop(
-                    exit::USAGE,
-                    "refused: `next_ca` (rotating onto another CA) is not supported yet; \
-                     remove it to rotate under the current CA",
-                ));
-            }
             let permit = permit(ctx, "rotate-start", campaign.id.clone())?;
             let plan = plan(&model()?, &campaign, ctx)?;
             start(ctx, &permit, campaign, &plan, *yes, format, out)
@@ -242,6 +235,8 @@ fn event_text(event: &Event) -> String {
         Event::Passed(n) => format!("stage {n} passed its gate"),
         Event::Promoted(n) => format!("stage {n} started (promoted)"),
         Event::Halted(reason) => format!("HALTED: {reason}"),
+        Event::AnchorStarted => "anchor stage started: the next CA goes to every device".into(),
+        Event::AnchorPassed(detail) => format!("anchor stage passed its gate: {detail}"),
     }
 }
 
@@ -356,7 +351,7 @@ pub fn finalization(state: &CampaignState) -> Finalization {
     let mut out = Finalization::default();
     for stage in &state.stages {
         for (thing, e) in &stage.devices {
-            if e.on_new() && e.set_aside.is_none() {
+            if stage.rotated(e) && e.set_aside.is_none() {
                 if let Some(old) = e.old.clone().filter(|o| Some(o) != e.reported.as_ref()) {
                     out.retire.push((thing.clone(), old));
                 }
@@ -371,6 +366,11 @@ pub fn finalization(state: &CampaignState) -> Finalization {
                     "{}: {}",
                     x.as_str(),
                     e.reason.as_deref().unwrap_or("no reason reported")
+                )
+            } else if e.on_new() {
+                format!(
+                    "on a new certificate issued by {} instead of the next CA",
+                    e.issuer.as_deref().unwrap_or("no registered CA")
                 )
             } else if e.reported.is_some() {
                 "reported a new certificate the cloud never confirmed".to_owned()

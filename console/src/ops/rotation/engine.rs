@@ -24,7 +24,7 @@ use crate::store::audit::Decision;
 use crate::store::{Store, StoreError};
 
 /// Calls in flight for the per-device work of a stage.
-const DEVICE_CONCURRENCY: usize = 16;
+pub(super) const DEVICE_CONCURRENCY: usize = 16;
 /// Seconds an agent has to verify its new certificate before it rolls back.
 const VERIFY_DEADLINE_SECONDS: u32 = 60;
 
@@ -87,14 +87,18 @@ pub enum Event {
     Promoted(usize),
     /// The campaign halted.
     Halted(String),
+    /// The anchor stage's group and job were created (or found).
+    AnchorStarted,
+    /// The anchor stage passed its gate (what it found).
+    AnchorPassed(String),
 }
 
 /// Drives campaigns of one environment.
 pub struct Engine<'a> {
-    backend: &'a AwsBackend,
-    store: &'a mut Store,
-    actor: &'a Actor,
-    clock: Clock,
+    pub(super) backend: &'a AwsBackend,
+    pub(super) store: &'a mut Store,
+    pub(super) actor: &'a Actor,
+    pub(super) clock: Clock,
 }
 
 impl<'a> Engine<'a> {
@@ -119,7 +123,7 @@ impl<'a> Engine<'a> {
         self.backend
     }
 
-    fn now(&self) -> Seconds {
+    pub(super) fn now(&self) -> Seconds {
         self.clock.now().0
     }
 
@@ -151,7 +155,7 @@ impl<'a> Engine<'a> {
             .collect()
     }
 
-    fn save(&mut self, state: &CampaignState) -> Result<(), RotationError> {
+    pub(super) fn save(&mut self, state: &CampaignState) -> Result<(), RotationError> {
         let text = serde_json::to_string(state).map_err(|e| RotationError::Corrupt {
             id: state.id().to_owned(),
             detail: e.to_string(),
@@ -162,7 +166,7 @@ impl<'a> Engine<'a> {
         Ok(())
     }
 
-    fn audit(
+    pub(super) fn audit(
         &mut self,
         action: &str,
         state: &CampaignState,
@@ -180,7 +184,7 @@ impl<'a> Engine<'a> {
         Ok(())
     }
 
-    fn frozen(&self) -> Result<(), RotationError> {
+    pub(super) fn frozen(&self) -> Result<(), RotationError> {
         match self.store.freeze(self.environment())? {
             Some(freeze) => Err(RotationError::Frozen(format!(
                 "by {}: {}",
@@ -204,7 +208,13 @@ impl<'a> Engine<'a> {
         how: &str,
     ) -> Result<CampaignState, RotationError> {
         self.frozen()?;
-        let state = CampaignState::new(campaign, plan, self.now());
+        let mut state = CampaignState::new(campaign, plan, self.now());
+        if let Some(anchor) = state.anchor.as_mut() {
+            // Read before anything is recorded: a next CA AWS does not know refuses the start.
+            let pem = self.backend.ca_certificate_pem(&anchor.ca).await?;
+            anchor.fingerprint = Some(anchor_fingerprint(&anchor.ca, &pem)?);
+            anchor.pem = Some(pem);
+        }
         let text = serde_json::to_string(&state).map_err(|e| RotationError::Corrupt {
             id: state.id().to_owned(),
             detail: e.to_string(),
@@ -227,8 +237,11 @@ impl<'a> Engine<'a> {
             ),
             "started",
         )?;
-        let mut state = state;
-        self.start_stage(permit, &mut state, 1).await?;
+        if state.anchor.is_some() {
+            self.start_anchor(permit, &mut state).await?;
+        } else {
+            self.start_stage(permit, &mut state, 1).await?;
+        }
         Ok(state)
     }
 
@@ -243,9 +256,19 @@ impl<'a> Engine<'a> {
     ) -> Result<(), RotationError> {
         self.frozen()?;
         let now = self.now();
+        let anchor = state.anchor.clone();
         let stage = &mut state.stages[n - 1];
         if stage.phase == Phase::Pending {
             stage.phase = Phase::Running { since: now };
+            // Onto another CA, a device that does not hold the next CA as its next trust
+            // anchor is never rotated onto it.
+            if let Some(anchor) = &anchor {
+                for (thing, evidence) in &mut stage.devices {
+                    if evidence.set_aside.is_none() && !anchor.holds(thing) {
+                        evidence.set_aside = Some(anchor.why_not(thing));
+                    }
+                }
+            }
         }
         let stage = stage.clone();
         self.save(state)?;
@@ -256,7 +279,8 @@ impl<'a> Engine<'a> {
             .map(|(t, _)| t.clone())
             .collect();
         let (job, group) = (stage.job.clone(), stage.group.clone());
-        self.launch(permit, &state.campaign, &job, &group, things)
+        let document = rotate_document(&state.campaign);
+        self.launch(permit, &state.campaign, &job, &group, things, &document)
             .await?;
         state.stages[n - 1].job_status = Some("IN_PROGRESS".into());
         self.save(state)?;
@@ -272,14 +296,16 @@ impl<'a> Engine<'a> {
         Ok(())
     }
 
-    /// Creates (or finds) `group`, puts `things` in it and creates (or finds) `job` on it.
-    async fn launch(
+    /// Creates (or finds) `group`, puts `things` in it and creates (or finds) `job` on it
+    /// with `document`.
+    pub(super) async fn launch(
         &mut self,
         permit: &MutationPermit,
         campaign: &Campaign,
         job: &str,
         group: &str,
         things: Vec<String>,
+        document: &str,
     ) -> Result<(), RotationError> {
         if !job_missing(self.backend, job).await? {
             return Ok(());
@@ -306,7 +332,7 @@ impl<'a> Engine<'a> {
                 first: first.clone(),
             });
         }
-        let request = job_request(campaign, job, &group_arn, total);
+        let request = job_request(campaign, job, &group_arn, total, document);
         self.backend.create_job(permit, &request).await?;
         Ok(())
     }
@@ -336,6 +362,15 @@ impl<'a> Engine<'a> {
             Overall::Running | Overall::AwaitingPromotion
         ) {
             return Ok(events);
+        }
+        // Onto another CA: no stage starts before the anchor stage passed.
+        if state.anchor.as_ref().is_some_and(|a| !a.passed()) {
+            self.advance_anchor(permit, state, &mut events).await?;
+            if state.anchor.as_ref().is_some_and(|a| !a.passed())
+                || state.overall() != Overall::Running
+            {
+                return Ok(events);
+            }
         }
         // A start or a promotion cut short: the campaign was recorded, or the stage before was
         // passed on, and the next stage was never marked started.
@@ -496,6 +531,31 @@ impl<'a> Engine<'a> {
                 evidence.reason = Some(reason.clone());
             }
         }
+        // Onto another CA: which CA issued each reported certificate.
+        if stage.issuer.is_some() {
+            let unread: Vec<(String, String)> = stage
+                .devices
+                .iter()
+                .filter(|(_, e)| e.set_aside.is_none() && e.issuer.is_none())
+                .filter_map(|(t, e)| e.reported.clone().map(|c| (t.clone(), c)))
+                .collect();
+            let issuers = fan_out(unread.clone(), DEVICE_CONCURRENCY, |(_, cert)| {
+                let backend = self.backend.clone();
+                async move { Some(backend.certificate_issuer(&cert).await) }
+            })
+            .await;
+            for ((thing, _), issuer) in unread.iter().zip(issuers) {
+                let issuer = match issuer {
+                    Some(Ok(issuer)) => issuer,
+                    None => continue,
+                    Some(Err(e)) if is_not_found(&e) => None,
+                    Some(Err(e)) => return Err(e.into()),
+                };
+                if let Some(evidence) = stage.devices.get_mut(thing) {
+                    evidence.issuer = issuer;
+                }
+            }
+        }
         // The cloud's side: a connect seen with the reported certificate ...
         if let Some(log) = presence {
             for (thing, evidence) in &mut stage.devices {
@@ -583,7 +643,7 @@ impl<'a> Engine<'a> {
         self.start_stage(permit, state, n).await
     }
 
-    fn set_halt(
+    pub(super) fn set_halt(
         &mut self,
         state: &mut CampaignState,
         by: &str,
@@ -640,13 +700,32 @@ impl<'a> Engine<'a> {
         state: &mut CampaignState,
         comment: &str,
     ) -> Result<(), RotationError> {
+        let comment: String = comment.chars().take(2028).collect();
+        if let Some(anchor) = &state.anchor
+            && matches!(anchor.phase, Phase::Running { .. })
+        {
+            let job = anchor.job.clone();
+            match self.backend.describe_job(&job).await {
+                Ok(progress) if !job_ended(&progress.status) => {
+                    self.backend
+                        .cancel_job(permit, &job, &comment, false)
+                        .await?;
+                }
+                Ok(_) => {}
+                Err(e) if is_not_found(&e) => {}
+                Err(e) => return Err(e.into()),
+            }
+            if let Some(anchor) = state.anchor.as_mut() {
+                anchor.job_status = Some("CANCELED".into());
+            }
+            return self.save(state);
+        }
         let Some(index) = state.current().map(|s| s.number - 1) else {
             return Ok(());
         };
         if !matches!(state.stages[index].phase, Phase::Running { .. }) {
             return Ok(());
         }
-        let comment: String = comment.chars().take(2028).collect();
         for (job, _) in state.stages[index].attempts() {
             match self.backend.describe_job(&job).await {
                 Ok(progress) if !job_ended(&progress.status) => {
@@ -686,10 +765,22 @@ impl<'a> Engine<'a> {
         let now = self.now();
         let by = self.actor.os_user.clone();
         let mut again = Vec::new();
+        // Halted in the anchor stage: the person accepts it as it stands. Devices that do not
+        // hold the next anchor are set aside when their stage starts, never rotated onto it.
+        if let Some(anchor) = state.anchor.as_mut()
+            && !anchor.passed()
+        {
+            anchor.phase = Phase::Passed { at: now };
+        }
         if let Some(index) = state.current().map(|s| s.number - 1) {
             let stage = &mut state.stages[index];
+            let issuer = stage.issuer.clone();
             for (thing, evidence) in &mut stage.devices {
-                if evidence.set_aside.is_some() || evidence.on_new() {
+                let rotated = evidence.on_new()
+                    && issuer
+                        .as_ref()
+                        .is_none_or(|ca| evidence.issuer.as_ref() == Some(ca));
+                if evidence.set_aside.is_some() || rotated {
                     continue;
                 }
                 match evidence.execution {
@@ -738,7 +829,8 @@ impl<'a> Engine<'a> {
                 .cloned()
                 .unwrap_or_default();
             let campaign = state.campaign.clone();
-            self.launch(permit, &campaign, &job, &group, again.clone())
+            let document = rotate_document(&campaign);
+            self.launch(permit, &campaign, &job, &group, again.clone(), &document)
                 .await?;
         }
         Ok(again.len())
@@ -855,12 +947,25 @@ fn parse(id: &str, text: &str) -> Result<CampaignState, RotationError> {
 }
 
 /// Whether a job's status is final: nothing left to cancel.
-fn job_ended(status: &str) -> bool {
+pub(super) fn job_ended(status: &str) -> bool {
     matches!(status, "CANCELED" | "COMPLETED" | "DELETION_IN_PROGRESS")
 }
 
+/// The SHA-256 fingerprint of the next CA's certificate, as the agents report it; refused
+/// when the PEM is not a CA certificate.
+pub(super) fn anchor_fingerprint(ca: &str, pem: &str) -> Result<String, RotationError> {
+    let parsed = crate::backend::x509::parse_certificate_pem(pem)
+        .map_err(|e| RotationError::Refused(format!("next_ca {ca}: {e}")))?;
+    if !parsed.is_ca {
+        return Err(RotationError::Refused(format!(
+            "next_ca {ca}: its certificate is not a CA certificate"
+        )));
+    }
+    Ok(parsed.sha256_fingerprint)
+}
+
 /// Whether `job` does not exist yet.
-async fn job_missing(backend: &AwsBackend, job: &str) -> Result<bool, RotationError> {
+pub(super) async fn job_missing(backend: &AwsBackend, job: &str) -> Result<bool, RotationError> {
     match backend.describe_job(job).await {
         Ok(_) => Ok(false),
         Err(e) if is_not_found(&e) => Ok(true),
@@ -881,17 +986,28 @@ async fn registry_holds(backend: &AwsBackend, thing: &str, cert: &str) -> bool {
             .is_ok_and(|c| c.status == "ACTIVE")
 }
 
-/// The job of a stage (or a continuation): the agent's rotate document through the
-/// campaign's template, the rollout rate, the per-device timeout, and an abort at the gate's
-/// failure share as a backstop when no console watches.
-fn job_request(campaign: &Campaign, job: &str, group_arn: &str, devices: usize) -> JobRequest {
-    let document = JobDocument::Rotate(RotateJob {
+/// The agent's rotate document through the campaign's template.
+fn rotate_document(campaign: &Campaign) -> String {
+    JobDocument::Rotate(RotateJob {
         action: RotateAction::Rotate,
         template: Some(campaign.job.template.clone()),
         deadline_seconds: VERIFY_DEADLINE_SECONDS,
     })
     .to_value()
-    .to_string();
+    .to_string()
+}
+
+/// The job of a stage (or a continuation, or the anchor stage): `document`, the rollout
+/// rate, the per-device timeout, and an abort at the gate's failure share as a backstop when
+/// no console watches.
+fn job_request(
+    campaign: &Campaign,
+    job: &str,
+    group_arn: &str,
+    devices: usize,
+    document: &str,
+) -> JobRequest {
+    let document = document.to_owned();
     // AWS applies the abort percentage to executed things; waiting for a tenth of the stage
     // (at least 10) keeps one early failure from cancelling a large stage.
     let min_executed = i32::try_from((devices / 10).max(10)).unwrap_or(i32::MAX);

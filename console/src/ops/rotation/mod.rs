@@ -2,6 +2,8 @@
 //! reproducibly from the model, the persisted state and its gate, the engine that drives it
 //! against AWS IoT (thing groups, jobs, executions, presence), and the `rotate` commands.
 
+pub mod anchor;
+mod anchor_step;
 pub mod command;
 pub mod engine;
 pub mod file;

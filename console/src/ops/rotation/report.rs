@@ -3,6 +3,7 @@
 
 use std::io::Write;
 
+use super::anchor::{NextCaShare, next_ca_share};
 use super::engine::overall_word;
 use super::file::Campaign;
 use super::stages::StagePlan;
@@ -59,6 +60,15 @@ pub fn print_plan(
                     "promoted by a person"
                 }
             ));
+            if let Some(ca) = &plan.next_ca {
+                let devices: usize = plan.stages.iter().map(|s| s.things.len()).sum();
+                text.push_str(&format!(
+                    "stage 0 (anchor): next CA {ca} to all {devices} devices as their next trust \
+                     anchor; group and job fleetid-rotate-{}-anchor; a device that does not \
+                     hold it is not rotated\n",
+                    campaign.id
+                ));
+            }
             for s in &plan.stages {
                 let cohort = |map: &std::collections::BTreeMap<String, usize>| {
                     map.iter()
@@ -93,6 +103,9 @@ pub struct CampaignReport<'a> {
     pub campaign: &'a CampaignState,
     /// Counts per stage, in order.
     pub counts: Vec<StageCounts>,
+    /// Onto another CA: the share holding the next anchor and the share on the new CA.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_ca: Option<NextCaShare>,
     /// What a person can do next.
     pub next: Option<String>,
 }
@@ -106,6 +119,10 @@ impl<'a> CampaignReport<'a> {
             state: overall_word(state.overall()),
             campaign: state,
             counts: state.stages.iter().map(StageCounts::of).collect(),
+            next_ca: state
+                .anchor
+                .as_ref()
+                .map(|a| next_ca_share(a, &state.stages)),
             next: next_step(state),
         }
     }
@@ -192,6 +209,24 @@ pub fn print_status(
                  reported,seen_connecting,registry_only,failed,unfinished,set_aside\n",
             );
             for r in &reports {
+                if let Some(anchor) = &r.campaign.anchor {
+                    // Stage 0: "on the new certificate" reads "holds the next anchor" here.
+                    let c = anchor.counts();
+                    text.push_str(&format!(
+                        "{},{},anchor,0,{},{},{},{},,,{},{},0\n",
+                        r.id,
+                        r.state,
+                        phase_word(&anchor.phase),
+                        c.devices,
+                        c.holding,
+                        c.executions
+                            .get(&super::state::Execution::Succeeded)
+                            .copied()
+                            .unwrap_or(0),
+                        c.failed,
+                        c.unfinished
+                    ));
+                }
                 for (stage, c) in r.campaign.stages.iter().zip(&r.counts) {
                     text.push_str(&format!(
                         "{},{},{},{},{},{},{},{},{},{},{},{},{}\n",
@@ -260,6 +295,9 @@ fn campaign_text(r: &CampaignReport<'_>, now: Seconds) -> String {
             SafeText::new(&abort.by),
             SafeText::new(&abort.reason)
         ));
+    }
+    if let (Some(anchor), Some(share)) = (&state.anchor, &r.next_ca) {
+        text.push_str(&anchor_text(anchor, share, now));
     }
     for (stage, c) in state.stages.iter().zip(&r.counts) {
         text.push_str(&format!(
@@ -333,6 +371,35 @@ fn campaign_text(r: &CampaignReport<'_>, now: Seconds) -> String {
     ));
     if let Some(next) = &r.next {
         text.push_str(&format!("  next: {next}\n"));
+    }
+    text
+}
+
+fn anchor_text(anchor: &super::anchor::AnchorStage, share: &NextCaShare, now: Seconds) -> String {
+    let c = anchor.counts();
+    let mut text = format!(
+        "  next CA {}: {} of {} devices ({:.1} %) hold it as their next trust anchor, {} \
+         ({:.1} %) are on a certificate it issued\n  anchor stage: {}, job {}",
+        share.ca,
+        share.holding_anchor,
+        share.devices,
+        share.holding_anchor_percent,
+        share.on_new_ca,
+        share.on_new_ca_percent,
+        phase_text(&anchor.phase, now),
+        anchor.job
+    );
+    let executions: Vec<String> = c
+        .executions
+        .iter()
+        .map(|(e, n)| format!("{} {n}", e.as_str().to_lowercase().replace('_', " ")))
+        .collect();
+    if !executions.is_empty() {
+        text.push_str(&format!(": {}", executions.join(", ")));
+    }
+    text.push('\n');
+    for (reason, n) in &c.reasons {
+        text.push_str(&format!("      {n} × {}\n", SafeText::new(reason)));
     }
     text
 }

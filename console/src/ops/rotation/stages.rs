@@ -45,12 +45,15 @@ pub struct StagePlan {
     /// The ACTIVE certificate each staged device has now: the one finalize retires.
     #[serde(skip)]
     pub current: BTreeMap<String, String>,
+    /// The campaign's `next_ca`, resolved to the CA's certificate id.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_ca: Option<String>,
 }
 
 /// Splits the campaign's target into its stages.
 ///
 /// # Errors
-/// [`SelectError`] when the target names nothing the model knows.
+/// [`SelectError`] when the target, or `next_ca`, names nothing the model knows.
 pub fn plan_stages(
     state: &FleetState,
     campaign: &Campaign,
@@ -62,6 +65,20 @@ pub fn plan_stages(
         CampaignTarget::Query(query) => Selector::Query(query.clone()),
     };
     let ids = selector::resolve(state, &[selector], now)?;
+    let next_ca = match &campaign.next_ca {
+        Some(pattern) => {
+            let ca = state
+                .resolve_ca(pattern)
+                .map_err(|e| SelectError::NotFound(format!("next_ca: {e}")))?;
+            if !state.cas().contains_key(&ca) {
+                return Err(SelectError::NotFound(format!(
+                    "next_ca: {ca} is not a CA certificate registered in this account"
+                )));
+            }
+            Some(ca.to_string())
+        }
+        None => None,
+    };
     let mut targeted = BTreeSet::new();
     let mut eligible = BTreeSet::new();
     let mut current = BTreeMap::new();
@@ -126,6 +143,7 @@ pub fn plan_stages(
         targeted: targeted.len(),
         stages,
         current,
+        next_ca,
     })
 }
 

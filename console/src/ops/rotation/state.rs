@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use super::anchor::AnchorStage;
 use super::file::{Campaign, Gate};
 use super::stages::StagePlan;
 
@@ -98,6 +99,10 @@ pub struct DeviceEvidence {
     /// Why it failed, as the agent said.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
+    /// The CA that issued [`Self::reported`] (`caCertificateId`), read when the campaign
+    /// rotates onto another CA.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub issuer: Option<String>,
     /// Set aside by a `resume`: a person accepted that this device stays where it is; the
     /// gate no longer counts it. The text says when and why.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -176,9 +181,23 @@ pub struct StageState {
     /// Continuation jobs created by resumes (`<job>-r1`, ...), each on its own group.
     #[serde(default)]
     pub retries: u32,
+    /// The CA the new certificates must be issued by (the campaign's `next_ca`), if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub issuer: Option<String>,
 }
 
 impl StageState {
+    /// Whether a device of this stage is rotated: on its new certificate by both checks and,
+    /// when the campaign moves to another CA, that certificate issued by it.
+    #[must_use]
+    pub fn rotated(&self, evidence: &DeviceEvidence) -> bool {
+        evidence.on_new()
+            && self
+                .issuer
+                .as_ref()
+                .is_none_or(|ca| evidence.issuer.as_ref() == Some(ca))
+    }
+
     /// The stage's jobs, first to last, with their groups: the stage's own, then each
     /// continuation a resume created.
     #[must_use]
@@ -224,6 +243,9 @@ pub struct CampaignState {
     /// Set once finalized.
     #[serde(default)]
     pub finalized: Option<Seconds>,
+    /// Stage 0 of a campaign onto another CA: the next trust anchor pushed first.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub anchor: Option<AnchorStage>,
 }
 
 /// What a campaign is doing, in one word.
@@ -270,8 +292,13 @@ impl CampaignState {
                     .collect(),
                 job_status: None,
                 retries: 0,
+                issuer: plan.next_ca.clone(),
             })
-            .collect();
+            .collect::<Vec<_>>();
+        let anchor = plan.next_ca.as_ref().map(|ca| {
+            let id = &campaign.id;
+            AnchorStage::new(id, ca, stages.iter().flat_map(|s| s.devices.keys()))
+        });
         Self {
             campaign,
             created: now,
@@ -280,6 +307,7 @@ impl CampaignState {
             history: Vec::new(),
             aborted: None,
             finalized: None,
+            anchor,
         }
     }
 
@@ -350,8 +378,11 @@ pub struct StageCounts {
     pub seen_connecting: usize,
     /// The registry holds it ACTIVE and attached (connect not seen).
     pub registry_only: usize,
-    /// On the new certificate by both checks.
+    /// On the new certificate by both checks (and issued by the next CA, when the campaign
+    /// moves to one).
     pub on_new: usize,
+    /// On a new certificate by both checks, but issued by another CA than the next CA.
+    pub other_issuer: usize,
     /// Failed, timed out or rejected.
     pub failed: usize,
     /// No execution yet, queued or in progress.
@@ -396,7 +427,9 @@ impl StageCounts {
                 Some(Confirmation::Registry) => counts.registry_only += 1,
                 None => {}
             }
-            counts.on_new += usize::from(evidence.on_new());
+            let rotated = stage.rotated(evidence);
+            counts.on_new += usize::from(rotated);
+            counts.other_issuer += usize::from(evidence.on_new() && !rotated);
         }
         counts
     }
@@ -415,7 +448,7 @@ impl StageCounts {
 }
 
 /// `part` of `whole` in percent; `None` of nothing.
-fn percent(part: usize, whole: usize) -> Option<f64> {
+pub(super) fn percent(part: usize, whole: usize) -> Option<f64> {
     #[allow(clippy::cast_precision_loss)] // device counts are far below 2^52
     (whole > 0).then(|| part as f64 * 100.0 / whole as f64)
 }
@@ -459,18 +492,26 @@ pub fn judge(gate: &Gate, phase: &Phase, counts: &StageCounts, now: Seconds) -> 
     if counts.success_percent() < gate.min_success {
         return Verdict::GateFailed(format!(
             "{:.1} % of the stage is on the new certificate by both checks (needs {:.1} %): \
-             {} reported by the agents, {} seen connecting, {} in the registry only",
+             {} reported by the agents, {} seen connecting, {} in the registry only{}",
             counts.success_percent(),
             gate.min_success,
             counts.reported,
             counts.seen_connecting,
-            counts.registry_only
+            counts.registry_only,
+            if counts.other_issuer > 0 {
+                format!(
+                    ", {} issued by another CA than the next CA",
+                    counts.other_issuer
+                )
+            } else {
+                String::new()
+            }
         ));
     }
     Verdict::Soak(now.saturating_add(gate.soak_seconds))
 }
 
-fn top_reasons(reasons: &BTreeMap<String, usize>) -> String {
+pub(super) fn top_reasons(reasons: &BTreeMap<String, usize>) -> String {
     let mut sorted: Vec<_> = reasons.iter().collect();
     sorted.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
     let text: Vec<String> = sorted
@@ -525,6 +566,7 @@ mod tests {
                 .collect(),
             job_status: None,
             retries: 0,
+            issuer: None,
         }
     }
 
@@ -633,6 +675,31 @@ mod tests {
     }
 
     #[test]
+    fn onto_another_ca_only_certificates_it_issued_count() {
+        let mut s = stage(&many(4, Some(Execution::Succeeded), true));
+        s.issuer = Some("next".into());
+        for (i, e) in s.devices.values_mut().enumerate() {
+            e.issuer = Some(if i < 3 { "next" } else { "old" }.into());
+        }
+        let counts = StageCounts::of(&s);
+        assert_eq!((counts.on_new, counts.other_issuer), (3, 1));
+        let verdict = judge(&gate(), &s.phase, &counts, 1);
+        assert!(
+            matches!(verdict, Verdict::GateFailed(ref r) if r.contains("1 issued by another CA")),
+            "{verdict:?}"
+        );
+        let unknown = s.devices.values_mut().next().unwrap();
+        unknown.issuer = None;
+        assert!(!s.rotated(s.devices.values().next().unwrap()));
+        s.issuer = None;
+        assert_eq!(
+            StageCounts::of(&s).on_new,
+            4,
+            "without a next CA the issuer is not read"
+        );
+    }
+
+    #[test]
     fn an_empty_stage_passes_its_share() {
         let s = stage(&[]);
         assert_eq!(
@@ -649,6 +716,7 @@ mod tests {
             excluded: 0,
             stages: vec![],
             current: BTreeMap::new(),
+            next_ca: None,
         };
         let campaign = crate::ops::rotation::file::Campaign::parse(
             std::path::Path::new("c.toml"),
