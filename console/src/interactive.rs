@@ -3,11 +3,13 @@
 //! (unless `--offline`), follows live events, reads the sources that have no live feed
 //! (Device Defender, CloudWatch) again every 30 s, and sends the UI a new snapshot at most every
 //! 500 ms. Detail requests are answered from the model; mutations wait for the ops engine.
+//! Rotation campaigns are read and driven beside it ([`campaigns`]).
 //! Every decision about a planned mutation and every anomaly triage is written to the
 //! store's audit log by the [`recorder`]; the triage is kept per environment and shows again
 //! on the next start.
 
 mod act;
+mod campaigns;
 mod recorder;
 mod requests;
 
@@ -202,6 +204,9 @@ fn model_thread(
     // or update asks.
     state.prepare_lookups();
     if ctx.offline() {
+        if let Some(store) = store.as_ref() {
+            campaigns::send_stored(store, &ctx.env().name, updates);
+        }
         serve_requests(&state, &mut recorder, updates, requests);
         return;
     }
@@ -216,9 +221,17 @@ fn model_thread(
     let env = ctx.env();
     // What operations read back comes to the pump, which applies it like any update.
     let (results_tx, mut results) = tokio_mpsc::unbounded_channel();
+    // Campaigns are read and driven beside everything else, from the first moment.
+    let (steps_tx, steps_rx) = tokio_mpsc::unbounded_channel();
+    runtime.spawn(campaigns::follow(
+        Arc::clone(ctx),
+        updates.clone(),
+        steps_rx,
+    ));
     let ops = act::Ops {
         ctx: Arc::clone(ctx),
         results: results_tx,
+        steps: steps_tx,
     };
     runtime.block_on(async {
         // Before the load, so every entry made while the fleet is on screen names the caller.

@@ -11,7 +11,9 @@ use crate::model::{FleetState, UnixTime};
 use crate::store::audit::{AuditEntry, AuditPage, Decision, NewAuditEntry};
 use crate::store::triage::TriageState;
 use crate::store::{Store, StoreError};
-use crate::tui::data::{AuditRow, FleetSnapshot, MutationRequest, Triage, TriageChange, TuiUpdate};
+use crate::tui::data::{
+    AuditRow, FleetSnapshot, MutationRequest, RotationStep, Triage, TriageChange, TuiUpdate,
+};
 use crate::tui::feed::anomaly_number;
 
 /// Audit entries per page of the Audit view.
@@ -192,6 +194,30 @@ impl Recorder {
             request.kind.verb(),
             targets,
             plan_of(request),
+            decision,
+            outcome,
+        )
+    }
+
+    /// Records a decision about a campaign step (`rotate-<verb>`, the campaign as target,
+    /// the reason and what the step does as the plan).
+    ///
+    /// # Errors
+    /// [`StoreError`] when the entry cannot be appended.
+    pub fn step(
+        &mut self,
+        step: &RotationStep,
+        decision: Decision,
+        outcome: &str,
+    ) -> Result<AuditRow, StoreError> {
+        let plan = match step.action.reason() {
+            Some(reason) if !reason.is_empty() => format!("{}; reason: {reason}", step.describe()),
+            _ => step.describe(),
+        };
+        self.append(
+            &format!("rotate-{}", step.action.verb()),
+            vec![step.campaign.to_string()],
+            plan,
             decision,
             outcome,
         )

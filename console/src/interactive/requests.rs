@@ -112,9 +112,33 @@ fn respond(
                 more: false,
             },
         },
-        TuiRequest::Rotation(_) | TuiRequest::RotationDeclined { .. } => TuiUpdate::Notice(
-            SafeText::new("campaign steps are not taken from the console yet: use fleetid rotate"),
-        ),
+        TuiRequest::Rotation(step) => match ops {
+            Some(ops) => TuiUpdate::Notice(SafeText::from_string(super::act::step(
+                ops, state, step, updates,
+            ))),
+            None => {
+                if let Some(recorder) = recorder.as_mut() {
+                    let _ = updates.send(as_update(recorder.step(
+                        &step,
+                        Decision::Confirmed,
+                        NOT_APPLIED,
+                    )));
+                }
+                TuiUpdate::Notice(SafeText::new(
+                    "offline: nothing can be changed without AWS; nothing was changed",
+                ))
+            }
+        },
+        TuiRequest::RotationDeclined { step, refusal } => match recorder.as_mut() {
+            Some(recorder) => {
+                let decision = match refusal {
+                    Refusal::Cancelled => Decision::Cancelled,
+                    Refusal::ReadOnly => Decision::RefusedReadOnly,
+                };
+                as_update(recorder.step(&step, decision, "nothing was changed"))
+            }
+            None => TuiUpdate::Notice(SafeText::from_string(UNRECORDED.to_owned())),
+        },
     };
     let _ = updates.send(reply);
 }

@@ -1,6 +1,6 @@
 //! How views talk to the app: the [`Action`]s they emit and the views they name.
 
-use super::data::{DeviceQuery, MutationRequest, TriageChange};
+use super::data::{DeviceQuery, MutationRequest, RotationStep, TriageChange};
 
 /// The views of the console.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -17,19 +17,22 @@ pub enum ViewId {
     Devices,
     /// The audit log of mutations.
     Audit,
+    /// Rotation campaigns as pipelines of stages.
+    Rotation,
     /// One device in detail (reached from a table, not a tab).
     Detail,
 }
 
 impl ViewId {
     /// The views reachable with Tab and the number keys, in tab order.
-    pub const TABS: [Self; 6] = [
+    pub const TABS: [Self; 7] = [
         Self::Dashboard,
         Self::Heatmap,
         Self::CaChains,
         Self::Anomalies,
         Self::Devices,
         Self::Audit,
+        Self::Rotation,
     ];
 
     /// The tab title.
@@ -42,6 +45,7 @@ impl ViewId {
             Self::Anomalies => "Anomalies",
             Self::Devices => "Devices",
             Self::Audit => "Audit",
+            Self::Rotation => "Rotation",
             Self::Detail => "Detail",
         }
     }
@@ -56,6 +60,7 @@ impl ViewId {
             Self::Anomalies => "view-anomalies",
             Self::Devices => "view-devices",
             Self::Audit => "view-audit",
+            Self::Rotation => "view-rotation",
             Self::Detail => "view-detail",
         }
     }
@@ -70,6 +75,7 @@ impl ViewId {
             Self::Anomalies => "anomaly feed",
             Self::Devices => "device table",
             Self::Audit => "audit log of mutations",
+            Self::Rotation => "rotation campaigns: stages, gates, promote, halt",
             Self::Detail => "device detail",
         }
     }
@@ -91,6 +97,18 @@ pub enum Action {
     RequestMutation(MutationRequest),
     /// The user cancelled the confirmation of this mutation (recorded in the audit log).
     CancelMutation(MutationRequest),
+    /// Open the confirmation for a campaign step (asking its reason, when it needs one).
+    ConfirmStep {
+        /// The step.
+        step: RotationStep,
+        /// What it touches, for the dialog (`stage 2: 450 devices`).
+        radius: String,
+    },
+    /// The user typed the confirmation of a campaign step: hand it to the rotation engine
+    /// (refused when read-only).
+    RequestStep(RotationStep),
+    /// The user cancelled the confirmation of a campaign step (recorded in the audit log).
+    CancelStep(RotationStep),
     /// The user triaged an anomaly (kept in the store, recorded in the audit log).
     Triage(TriageChange),
     /// Open the palette with this text already typed (`suppress 24h `).

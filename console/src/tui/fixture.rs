@@ -5,12 +5,14 @@
 
 use std::sync::Arc;
 
+use crate::ops::rotation::file::Campaign;
+use crate::ops::rotation::state::CampaignState;
 use crate::safe_text::OutsideText;
 
 use super::data::{
-    AnomalyRow, AnomalySource, AuditRow, CaNode, CaState, CertState, CohortKind, CohortSeries, DAY,
-    DashboardData, DetailSource, DeviceDetail, DeviceRow, DeviceTable, FleetSnapshot, Freshness,
-    HeatmapData, LiveStatus, Severity, Triage,
+    AnomalyRow, AnomalySource, AuditRow, CaNode, CaState, CampaignRow, CertState, CohortKind,
+    CohortSeries, DAY, DashboardData, DetailSource, DeviceDetail, DeviceRow, DeviceTable,
+    FleetSnapshot, Freshness, HeatmapData, LiveStatus, Severity, Triage,
 };
 
 const CAS: [&str; 3] = ["Acme Device CA 1", "Acme Device CA 2023", "Recall Batch CA"];
@@ -369,7 +371,7 @@ pub fn sample_snapshot(devices: usize, now: i64) -> FleetSnapshot {
         cas,
         anomalies,
         devices_loading: false,
-        campaigns: Arc::from(Vec::new()),
+        campaigns: campaigns(now).into(),
         audit: audit(now),
         details: Some(Arc::new(FixtureDetails {
             table: Arc::clone(&table),
@@ -377,4 +379,118 @@ pub fn sample_snapshot(devices: usize, now: i64) -> FleetSnapshot {
         })),
         devices: table,
     }
+}
+
+/// Two campaigns in their persisted form, as the rotation view shows them: one rotating its
+/// second stage with failures of two kinds, one halted by its gate on stage 1.
+#[must_use]
+pub fn campaigns(now: i64) -> Vec<CampaignRow> {
+    let mut dice = Dice(7);
+    let running = campaign_state(
+        "id = \"rotate-2027q1\"\ntarget = { group = \"eu-plant-1\" }\nstages = [10, 50, 100]\n",
+        &[
+            (
+                100,
+                serde_json::json!({"phase": "promoted", "at": now - 3 * 3_600}),
+            ),
+            (
+                400,
+                serde_json::json!({"phase": "running", "since": now - 1_800}),
+            ),
+            (500, serde_json::json!({"phase": "pending"})),
+        ],
+        now - 86_400,
+        |stage, i| match (stage, i % 100) {
+            (1, _) | (2, 0..75) => done(&mut dice),
+            (2, 75..80) => serde_json::json!({"execution": "IN_PROGRESS"}),
+            (2, 80..81) => failed("FAILED", "create-from-csr timed out"),
+            (2, 81..82) if i % 200 < 100 => {
+                failed("REJECTED", "the previous key is not finalized yet")
+            }
+            (2, _) => serde_json::json!({"execution": "QUEUED"}),
+            _ => serde_json::json!({}),
+        },
+    );
+    let mut halted = campaign_state(
+        "id = \"meters-us\"\ntarget = { group = \"us-warehouse\" }\nstages = [20, 100]\n\
+         [gate]\nauto_promote = true\n",
+        &[
+            (
+                20,
+                serde_json::json!({"phase": "running", "since": now - 7_200}),
+            ),
+            (80, serde_json::json!({"phase": "pending"})),
+        ],
+        now - 7_300,
+        |stage, i| match (stage, i % 10) {
+            (1, 0) => failed("TIMED_OUT", "job timed out"),
+            (1, _) => done(&mut Dice(i as u64)),
+            _ => serde_json::json!({}),
+        },
+    );
+    halted["halt"] = serde_json::json!({
+        "at": now - 600, "by": "gate",
+        "reason": "10.0 % of the stage failed, timed out or was rejected (over 1.0 %)"
+    });
+    [running, halted]
+        .into_iter()
+        .map(|value| {
+            serde_json::from_value::<CampaignState>(value)
+                .unwrap_or_else(|e| panic!("fixture campaign state: {e}"))
+        })
+        .map(|state| CampaignRow::of(&state))
+        .collect()
+}
+
+/// A device on its new certificate by both checks.
+fn done(dice: &mut Dice) -> serde_json::Value {
+    serde_json::json!({
+        "execution": "SUCCEEDED",
+        "reported": format!("{:016x}", dice.next()),
+        "confirmed": "connected",
+        "old": format!("{:016x}", dice.next()),
+    })
+}
+
+fn failed(execution: &str, reason: &str) -> serde_json::Value {
+    serde_json::json!({"execution": execution, "reason": reason})
+}
+
+/// A campaign's persisted JSON from its file and, per stage, its device count, phase and
+/// each device's evidence (`evidence(stage number, device index)`).
+fn campaign_state(
+    file: &str,
+    stages: &[(usize, serde_json::Value)],
+    created: i64,
+    mut evidence: impl FnMut(usize, usize) -> serde_json::Value,
+) -> serde_json::Value {
+    let campaign = Campaign::parse(std::path::Path::new("fixture.toml"), file)
+        .unwrap_or_else(|e| panic!("fixture campaign: {e}"));
+    let stages: Vec<serde_json::Value> = stages
+        .iter()
+        .enumerate()
+        .map(|(index, (devices, phase))| {
+            let number = index + 1;
+            let mut stage = phase.clone();
+            stage["number"] = number.into();
+            stage["cumulative_percent"] = campaign.stages[index].into();
+            stage["group"] = campaign.stage_group(number).into();
+            stage["job"] = campaign.stage_job(number).into();
+            stage["devices"] = (0..*devices)
+                .map(|i| {
+                    (
+                        format!("{}-{number}-{i:04}", campaign.id),
+                        evidence(number, i),
+                    )
+                })
+                .collect::<serde_json::Map<_, _>>()
+                .into();
+            stage
+        })
+        .collect();
+    serde_json::json!({
+        "campaign": campaign,
+        "created": created,
+        "stages": stages,
+    })
 }

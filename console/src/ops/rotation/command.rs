@@ -228,7 +228,9 @@ fn status(
     Ok(if halted { exit::HALTED } else { exit::OK })
 }
 
-fn event_text(event: &Event) -> String {
+/// What one `advance` did, in one line for people.
+#[must_use]
+pub fn event_text(event: &Event) -> String {
     match event {
         Event::Started(n) => format!("stage {n} started"),
         Event::Soaking(n, until) => format!("stage {n} finished; soaking until {}", when(*until)),
@@ -345,6 +347,26 @@ pub struct Finalization {
     pub left: Vec<(String, String)>,
 }
 
+/// Why a campaign cannot be finalized at `now` (not done or aborted, or in its grace period).
+#[must_use]
+pub fn finalize_refusal(state: &CampaignState, now: i64) -> Option<String> {
+    let id = state.id();
+    let Some(grace_ends) = state.grace_ends() else {
+        return Some(format!(
+            "refused: campaign {id} is {}; finalize follows a campaign that is done or aborted",
+            super::engine::overall_word(state.overall())
+        ));
+    };
+    (now < grace_ends).then(|| {
+        format!(
+            "refused: the grace period of campaign {id} ({}) ends {}; the old certificates \
+             stay ACTIVE until then",
+            duration(state.campaign.grace_seconds),
+            when(grace_ends)
+        )
+    })
+}
+
 /// Splits a campaign's devices for finalize.
 #[must_use]
 pub fn finalization(state: &CampaignState) -> Finalization {
@@ -401,36 +423,8 @@ fn finalize(
     let state = with_engine(ctx, async |engine| {
         engine.load(id).map_err(|e| rotation_stop(&e))
     })?;
-    let ended = match state.overall() {
-        Overall::Done => state.stages.last().and_then(|s| match s.phase {
-            Phase::Passed { at } | Phase::Promoted { at } => Some(at),
-            _ => None,
-        }),
-        Overall::Aborted => state.aborted.as_ref().map(|a| a.at),
-        other => {
-            return Err(stop(
-                exit::USAGE,
-                format!(
-                    "refused: campaign {id} is {}; finalize follows a campaign that is done or \
-                     aborted",
-                    super::engine::overall_word(other)
-                ),
-            ));
-        }
-    };
-    let grace_ends = ended
-        .unwrap_or(now)
-        .saturating_add(state.campaign.grace_seconds);
-    if now < grace_ends {
-        return Err(stop(
-            exit::USAGE,
-            format!(
-                "refused: the grace period of campaign {id} ({}) ends {}; the old \
-                 certificates stay ACTIVE until then",
-                duration(state.campaign.grace_seconds),
-                when(grace_ends)
-            ),
-        ));
+    if let Some(refusal) = finalize_refusal(&state, now) {
+        return Err(stop(exit::USAGE, refusal));
     }
     let split = finalization(&state);
     for (thing, why) in &split.left {

@@ -348,6 +348,25 @@ impl CampaignState {
         }
     }
 
+    /// When `finalize` may retire the old certificates: the grace period after the campaign
+    /// ended (its last stage passed, or it was aborted); `None` while it has not ended.
+    #[must_use]
+    pub fn grace_ends(&self) -> Option<Seconds> {
+        let ended = match self.overall() {
+            Overall::Done => self.stages.last().and_then(|s| match s.phase {
+                Phase::Passed { at } | Phase::Promoted { at } => Some(at),
+                _ => None,
+            }),
+            Overall::Aborted => self.aborted.as_ref().map(|a| a.at),
+            _ => return None,
+        };
+        Some(
+            ended
+                .unwrap_or(self.created)
+                .saturating_add(self.campaign.grace_seconds),
+        )
+    }
+
     /// The next stage to start after `current` passed, if any.
     #[must_use]
     pub fn next_pending(&self) -> Option<usize> {

@@ -15,7 +15,7 @@ use super::keymap::{Command, Keymap};
 use super::theme::{Theme, ThemeSet};
 use super::views::{
     anomalies::AnomalyView, audit::AuditView, cas::CaView, dashboard::DashboardView,
-    detail::DetailView, devices::DeviceView, heatmap::HeatmapView,
+    detail::DetailView, devices::DeviceView, heatmap::HeatmapView, rotation::RotationView,
 };
 use super::widgets::banner::Environment;
 use super::widgets::confirm::ConfirmDialog;
@@ -70,6 +70,7 @@ pub struct App {
     devices: DeviceView,
     detail: DetailView,
     audit: AuditView,
+    rotation: RotationView,
     overlay: Option<Overlay>,
     filter_input: Option<TextInput>,
     status: Option<(SafeText<'static>, bool)>,
@@ -104,6 +105,7 @@ impl App {
             devices,
             detail: DetailView::default(),
             audit: AuditView::default(),
+            rotation: RotationView::default(),
             overlay: None,
             filter_input: None,
             status: None,
@@ -300,6 +302,10 @@ impl App {
                         self.ask_for_older_audit();
                         outcome
                     }
+                    ViewId::Rotation => {
+                        self.rotation
+                            .handle(other, &self.snapshot.campaigns, self.now)
+                    }
                 };
                 if let Outcome::Action(action) = outcome {
                     self.act(action);
@@ -309,6 +315,9 @@ impl App {
     }
 
     fn back(&mut self) {
+        if self.view == ViewId::Rotation && self.rotation.back() {
+            return;
+        }
         if self.filter_text().is_some_and(|t| !t.is_empty()) {
             self.set_filter("");
         } else if self.view == ViewId::Devices && !self.devices.query().is_empty() {
@@ -382,6 +391,32 @@ impl App {
                 ));
                 self.requests.push(TuiRequest::Declined {
                     request,
+                    refusal: Refusal::Cancelled,
+                });
+            }
+            Action::ConfirmStep { step, radius } => {
+                let dialog = ConfirmDialog::for_step(step, radius, self.settings.read_only);
+                self.overlay = Some(Overlay::Confirm(dialog));
+            }
+            Action::RequestStep(step) => {
+                if self.settings.read_only {
+                    self.error(format!("read-only: refused {}", step.describe()));
+                    self.requests.push(TuiRequest::RotationDeclined {
+                        step,
+                        refusal: Refusal::ReadOnly,
+                    });
+                } else {
+                    self.notify(&format!("requested: {}", step.describe()));
+                    self.requests.push(TuiRequest::Rotation(step));
+                }
+            }
+            Action::CancelStep(step) => {
+                self.notify(&format!(
+                    "cancelled: {}; nothing was changed",
+                    step.describe()
+                ));
+                self.requests.push(TuiRequest::RotationDeclined {
+                    step,
                     refusal: Refusal::Cancelled,
                 });
             }

@@ -11,8 +11,8 @@ use crate::safe_text::SafeText;
 use crate::tui::action::ViewId;
 use crate::tui::data::OpProgress;
 use crate::tui::theme::Theme;
-use crate::tui::widgets::age;
 use crate::tui::widgets::banner::{render_banner, render_tabs};
+use crate::tui::widgets::age;
 
 impl App {
     /// Draws the screen into `frame`. Cost is proportional to what is visible.
@@ -45,6 +45,10 @@ impl App {
             ViewId::Devices => self.devices.render(frame, body, &paint),
             ViewId::Detail => self.detail.render(frame, body, &paint),
             ViewId::Audit => self.audit.render(frame, body, &paint, &self.snapshot),
+            ViewId::Rotation => {
+                self.rotation
+                    .render(frame, body, &paint, &self.snapshot.campaigns);
+            }
         }
         self.render_status(frame, status);
         match &self.overlay {

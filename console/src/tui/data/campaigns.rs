@@ -3,7 +3,10 @@
 //! persisted campaign state (`crate::ops::rotation::state`), whose counts and overall state
 //! are reused here, not redefined.
 
-use crate::ops::rotation::state::{Overall, StageCounts};
+use std::collections::BTreeMap;
+
+use crate::ops::rotation::command::finalization;
+use crate::ops::rotation::state::{CampaignState, Execution, Overall, Phase, StageCounts};
 use crate::safe_text::OutsideText;
 
 use super::UnixSeconds;
@@ -100,11 +103,90 @@ pub struct CampaignRow {
     pub auto_promote: bool,
     /// When `finalize` may retire the old certificates (done or aborted campaigns).
     pub grace_ends: Option<UnixSeconds>,
+    /// Old certificates a finalize would set INACTIVE (devices on their new one by both
+    /// checks).
+    pub retire: u64,
     /// The stages, first to last.
     pub stages: Vec<StageRow>,
 }
 
 impl CampaignRow {
+    /// A campaign as persisted, as the screen shows it.
+    #[must_use]
+    pub fn of(state: &CampaignState) -> Self {
+        let current = state.current().map(|s| s.number);
+        let stopped = state
+            .aborted
+            .as_ref()
+            .map(|a| format!("aborted by {}: {}", a.by, a.reason))
+            .or_else(|| {
+                state
+                    .halt
+                    .as_ref()
+                    .map(|h| format!("halted by {}: {}", h.by, h.reason))
+            });
+        let stages = state
+            .stages
+            .iter()
+            .map(|stage| {
+                let phase = match stage.phase {
+                    Phase::Pending => StagePhase::Pending,
+                    _ if current == Some(stage.number) && state.aborted.is_some() => {
+                        StagePhase::Aborted
+                    }
+                    _ if current == Some(stage.number) && state.halt.is_some() => {
+                        StagePhase::Halted
+                    }
+                    Phase::Running { .. } => StagePhase::Running,
+                    Phase::Soaking { until } => StagePhase::Soaking { until },
+                    Phase::Passed { .. } if stage.number < state.stages.len() => {
+                        StagePhase::WaitingForPromotion
+                    }
+                    Phase::Passed { .. } | Phase::Promoted { .. } => StagePhase::Done,
+                };
+                let mut reasons: BTreeMap<String, Vec<String>> = BTreeMap::new();
+                for (thing, evidence) in &stage.devices {
+                    if evidence.set_aside.is_some() {
+                        continue;
+                    }
+                    if let Some(execution) = evidence.execution.filter(|e| e.is_failure()) {
+                        let reason = evidence
+                            .reason
+                            .clone()
+                            .unwrap_or_else(|| failure_word(execution));
+                        reasons.entry(reason).or_default().push(thing.clone());
+                    }
+                }
+                let mut reasons: Vec<FailureReason> = reasons
+                    .into_iter()
+                    .map(|(reason, things)| FailureReason {
+                        reason: reason.into(),
+                        things: things.into_iter().map(Into::into).collect(),
+                    })
+                    .collect();
+                reasons.sort_by_key(|r| std::cmp::Reverse(r.things.len()));
+                StageRow {
+                    number: stage.number,
+                    cumulative_percent: stage.cumulative_percent,
+                    phase,
+                    counts: StageCounts::of(stage),
+                    reasons,
+                }
+            })
+            .collect();
+        Self {
+            id: state.id().into(),
+            overall: state.overall(),
+            stopped: stopped.map(Into::into),
+            min_success: state.campaign.gate.min_success,
+            max_failure: state.campaign.gate.max_failure,
+            auto_promote: state.campaign.gate.auto_promote,
+            grace_ends: state.grace_ends(),
+            retire: u64::try_from(finalization(state).retire.len()).unwrap_or(u64::MAX),
+            stages,
+        }
+    }
+
     /// The stage a `promote` would start: the first pending one, once the one before passed.
     #[must_use]
     pub fn next_to_promote(&self) -> Option<usize> {
@@ -125,6 +207,10 @@ impl CampaignRow {
             (all + s.counts.devices, done + s.counts.on_new)
         })
     }
+}
+
+fn failure_word(execution: Execution) -> String {
+    execution.as_str().to_lowercase().replace('_', " ")
 }
 
 /// A step a person asks of a campaign.
@@ -148,7 +234,10 @@ pub enum RotationAction {
         reason: String,
     },
     /// Retire the old certificates once the grace period is over.
-    Finalize,
+    Finalize {
+        /// How many old certificates the dialog showed (the plan must have as many).
+        certificates: u64,
+    },
 }
 
 impl RotationAction {
@@ -160,7 +249,7 @@ impl RotationAction {
             Self::Halt { .. } => "halt",
             Self::Resume { .. } => "resume",
             Self::Abort { .. } => "abort",
-            Self::Finalize => "finalize",
+            Self::Finalize { .. } => "finalize",
         }
     }
 
@@ -171,7 +260,7 @@ impl RotationAction {
             Self::Halt { reason } | Self::Resume { reason } | Self::Abort { reason } => {
                 Some(reason)
             }
-            Self::Promote(_) | Self::Finalize => None,
+            Self::Promote(_) | Self::Finalize { .. } => None,
         }
     }
 }
@@ -211,8 +300,8 @@ impl RotationStep {
             RotationAction::Abort { .. } => {
                 format!("abort campaign {id}: cancel its running job; nothing more happens to it")
             }
-            RotationAction::Finalize => {
-                format!("finalize campaign {id}: set the old certificates INACTIVE")
+            RotationAction::Finalize { certificates } => {
+                format!("finalize campaign {id}: set {certificates} old certificate(s) INACTIVE")
             }
         }
     }

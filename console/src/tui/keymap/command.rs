@@ -56,10 +56,20 @@ pub enum Command {
     /// Plan restoring the selected or marked things after a revoke or quarantine (opens the
     /// confirmation).
     Restore,
+    /// Start the next stage of the selected campaign (asks for the stage number).
+    Promote,
+    /// Halt the selected campaign (asks for a reason and the campaign id).
+    Halt,
+    /// Resume the selected halted campaign (asks for a reason and the campaign id).
+    Resume,
+    /// Abort the selected campaign (asks for a reason and the campaign id).
+    Abort,
+    /// Retire the old certificates of the selected campaign (asks for the campaign id).
+    Finalize,
 }
 
 /// Every command, in help order.
-pub const ALL: [Command; 31] = [
+pub const ALL: [Command; 37] = [
     Command::Quit,
     Command::Help,
     Command::Palette,
@@ -73,6 +83,7 @@ pub const ALL: [Command; 31] = [
     Command::View(ViewId::Anomalies),
     Command::View(ViewId::Devices),
     Command::View(ViewId::Audit),
+    Command::View(ViewId::Rotation),
     Command::Up,
     Command::Down,
     Command::Left,
@@ -90,6 +101,11 @@ pub const ALL: [Command; 31] = [
     Command::Revoke,
     Command::Quarantine,
     Command::Restore,
+    Command::Promote,
+    Command::Halt,
+    Command::Resume,
+    Command::Abort,
+    Command::Finalize,
     Command::View(ViewId::Detail),
 ];
 
@@ -123,6 +139,11 @@ impl Command {
             Self::Revoke => "revoke",
             Self::Quarantine => "quarantine",
             Self::Restore => "restore",
+            Self::Promote => "promote",
+            Self::Halt => "halt",
+            Self::Resume => "resume",
+            Self::Abort => "abort",
+            Self::Finalize => "finalize",
         }
     }
 
@@ -155,6 +176,11 @@ impl Command {
             Self::Revoke => "plan a revocation (asks for confirmation)",
             Self::Quarantine => "plan a quarantine (asks for confirmation)",
             Self::Restore => "plan a restore after a revoke or quarantine (asks for confirmation)",
+            Self::Promote => "rotation: start the next stage (asks for its number)",
+            Self::Halt => "rotation: halt the campaign (asks why)",
+            Self::Resume => "rotation: resume a halted campaign (asks why)",
+            Self::Abort => "rotation: abort the campaign (asks why)",
+            Self::Finalize => "rotation: retire the old certificates after the grace period",
         }
     }
 

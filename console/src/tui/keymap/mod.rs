@@ -30,6 +30,7 @@ pub const DEFAULTS: &[(&str, Command)] = &[
     ("4", Command::View(ViewId::Anomalies)),
     ("5", Command::View(ViewId::Devices)),
     ("6", Command::View(ViewId::Audit)),
+    ("7", Command::View(ViewId::Rotation)),
     ("k", Command::Up),
     ("up", Command::Up),
     ("j", Command::Down),
@@ -55,6 +56,11 @@ pub const DEFAULTS: &[(&str, Command)] = &[
     ("r", Command::Revoke),
     ("Q", Command::Quarantine),
     ("R", Command::Restore),
+    ("P", Command::Promote),
+    ("H", Command::Halt),
+    ("U", Command::Resume),
+    ("X", Command::Abort),
+    ("F", Command::Finalize),
 ];
 
 /// A keymap override from the config, and where it was written.

@@ -8,3 +8,4 @@ pub mod dashboard;
 pub mod detail;
 pub mod devices;
 pub mod heatmap;
+pub mod rotation;

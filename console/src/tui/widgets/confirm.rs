@@ -1,6 +1,7 @@
-//! The confirmation dialog in front of every mutation: what will happen, the blast radius,
-//! and a typed answer. The default is Cancel: Enter with anything but the expected answer,
-//! and Esc, both cancel (and the cancellation is recorded in the audit log).
+//! The confirmation dialog in front of every mutation and every campaign step: what will
+//! happen, the blast radius, a reason where the step needs one, and a typed answer. The
+//! default is Cancel: Enter with anything but the expected answer, and Esc, both cancel (and
+//! the cancellation is recorded in the audit log).
 
 use ratatui::Frame;
 use ratatui::crossterm::event::KeyEvent;
@@ -12,18 +13,34 @@ use super::input::{InputEvent, TextInput};
 use super::{Paint, centered};
 use crate::safe_text::SafeText;
 use crate::tui::action::{Action, Outcome};
-use crate::tui::data::{MutationRequest, OpKind};
+use crate::tui::data::{MutationRequest, OpKind, RotationAction, RotationStep};
 
 /// How many target names the dialog lists before summarising.
 const LISTED: usize = 5;
 
+/// What is being confirmed.
+#[derive(Debug, Clone)]
+enum Subject {
+    /// A revoke, quarantine or restore.
+    Mutation(MutationRequest),
+    /// A campaign step, with what it touches.
+    Step {
+        step: RotationStep,
+        radius: String,
+        /// The reason being typed, while the step still needs one.
+        reason: Option<TextInput>,
+    },
+}
+
 /// The dialog's state.
 #[derive(Debug, Clone)]
 pub struct ConfirmDialog {
-    request: MutationRequest,
+    subject: Subject,
     expected: String,
     input: TextInput,
     read_only: bool,
+    /// A reason was submitted empty.
+    reason_missing: bool,
 }
 
 impl ConfirmDialog {
@@ -36,10 +53,29 @@ impl ConfirmDialog {
             many => many.len().to_string(),
         };
         Self {
-            request,
+            subject: Subject::Mutation(request),
             expected,
             input: TextInput::default(),
             read_only,
+            reason_missing: false,
+        }
+    }
+
+    /// A dialog for a campaign step: first its reason (halt, resume, abort), then the answer
+    /// to type — the stage number for a promotion, the campaign id otherwise.
+    #[must_use]
+    pub fn for_step(step: RotationStep, radius: String, read_only: bool) -> Self {
+        let reason = step.action.reason().map(|_| TextInput::default());
+        Self {
+            expected: step.expected_answer(),
+            subject: Subject::Step {
+                step,
+                radius,
+                reason,
+            },
+            input: TextInput::default(),
+            read_only,
+            reason_missing: false,
         }
     }
 
@@ -49,15 +85,57 @@ impl ConfirmDialog {
         &self.expected
     }
 
-    /// Enter with the expected answer confirms; Enter with anything else, and Esc, cancel.
+    fn cancel(&self) -> Outcome {
+        Outcome::Action(match &self.subject {
+            Subject::Mutation(request) => Action::CancelMutation(request.clone()),
+            Subject::Step { step, .. } => Action::CancelStep(step.clone()),
+        })
+    }
+
+    fn confirm(&self) -> Outcome {
+        Outcome::Action(match &self.subject {
+            Subject::Mutation(request) => Action::RequestMutation(request.clone()),
+            Subject::Step { step, .. } => Action::RequestStep(step.clone()),
+        })
+    }
+
+    /// A step's reason is typed first: Enter with one moves on to the answer, Enter without
+    /// asks again, Esc cancels. Then Enter with the expected answer confirms; Enter with
+    /// anything else, and Esc, cancel.
     pub fn handle_key(&mut self, key: KeyEvent) -> Outcome {
+        if let Subject::Step {
+            step,
+            reason: reason @ Some(_),
+            ..
+        } = &mut self.subject
+            && let Some(input) = reason.as_mut()
+        {
+            return match input.handle_key(key) {
+                InputEvent::Submit if !input.text().trim().is_empty() => {
+                    let text = input.text().trim().to_owned();
+                    if let RotationAction::Halt { reason: r }
+                    | RotationAction::Resume { reason: r }
+                    | RotationAction::Abort { reason: r } = &mut step.action
+                    {
+                        *r = text;
+                    }
+                    *reason = None;
+                    self.reason_missing = false;
+                    Outcome::Consumed
+                }
+                InputEvent::Submit => {
+                    self.reason_missing = true;
+                    Outcome::Consumed
+                }
+                InputEvent::Cancel => Outcome::Action(Action::CancelStep(step.clone())),
+                InputEvent::Changed | InputEvent::Complete | InputEvent::Unchanged => {
+                    Outcome::Consumed
+                }
+            };
+        }
         match self.input.handle_key(key) {
-            InputEvent::Submit if self.input.text() == self.expected => {
-                Outcome::Action(Action::RequestMutation(self.request.clone()))
-            }
-            InputEvent::Submit | InputEvent::Cancel => {
-                Outcome::Action(Action::CancelMutation(self.request.clone()))
-            }
+            InputEvent::Submit if self.input.text() == self.expected => self.confirm(),
+            InputEvent::Submit | InputEvent::Cancel => self.cancel(),
             InputEvent::Changed | InputEvent::Complete | InputEvent::Unchanged => Outcome::Consumed,
         }
     }
@@ -66,73 +144,107 @@ impl ConfirmDialog {
     pub fn render(&self, frame: &mut Frame, area: Rect, paint: &Paint) {
         let popup = centered(area, 72, 14);
         frame.render_widget(Clear, popup);
-        let verb = self.request.kind.verb();
+        let verb = match &self.subject {
+            Subject::Mutation(request) => request.kind.verb(),
+            Subject::Step { step, .. } => step.action.verb(),
+        };
         let danger = paint.theme.style("ui.dialog.danger");
         let block = paint
             .block(Line::styled(format!(" Confirm {verb} "), danger), true)
             .border_style(danger);
         let inner = block.inner(popup);
         frame.render_widget(block, popup);
-        let r = &self.request.radius;
-        let what = match self.request.kind {
-            OpKind::Revoke => {
-                "attach deny-all policy, set certificates INACTIVE, add things to quarantine, \
-                 cut the live session"
-            }
-            OpKind::Quarantine => {
-                "attach deny-all policy, add things to the quarantine group, cut the live session"
-            }
-            OpKind::Restore => {
-                "set INACTIVE certificates ACTIVE, detach deny-all, take things out of quarantine"
-            }
-            other => other.verb(),
+        let mut lines = match &self.subject {
+            Subject::Mutation(request) => mutation_lines(request, paint),
+            Subject::Step { step, radius, .. } => vec![
+                Line::from(SafeText::from_string(format!("Plan: {}.", step.describe()))),
+                Line::styled(SafeText::from_string(radius.clone()), danger),
+            ],
         };
-        let mut names: Vec<String> = self
-            .request
-            .things
-            .iter()
-            .take(LISTED)
-            .map(|t| t.safe().to_string())
-            .collect();
-        if self.request.things.len() > LISTED {
-            names.push(format!("and {} more", self.request.things.len() - LISTED));
-        }
-        let mut lines = vec![
-            Line::from(format!("Plan: {what}.")),
-            Line::styled(
-                format!(
-                    "Blast radius: {} certificates, {} things, {} groups, {:.4} % of the fleet, {} online now",
-                    r.certs, r.things, r.groups, r.fleet_percent, r.online
-                ),
-                danger,
-            ),
-            Line::from(format!("Targets: {}", names.join(", "))),
-            Line::raw(""),
-        ];
+        lines.push(Line::raw(""));
         if self.read_only {
             lines.push(Line::styled(
                 "READ-ONLY: this console will refuse the request.",
                 paint.theme.style("ui.read-only"),
             ));
         }
-        lines.push(Line::from(vec![
-            Span::raw("Type "),
-            Span::styled(
-                SafeText::new(&self.expected).into_owned(),
-                paint.theme.style("ui.help.key"),
-            ),
-            Span::raw(" and press Enter to confirm."),
-        ]));
-        lines.push(Line::from(vec![
-            Span::styled("> ", paint.theme.style("ui.help.key")),
-            Span::styled(self.input.text().to_owned(), paint.theme.style("ui.input")),
-        ]));
+        let key = paint.theme.style("ui.help.key");
+        if let Subject::Step {
+            reason: Some(reason),
+            ..
+        } = &self.subject
+        {
+            lines.push(Line::from(if self.reason_missing {
+                Span::styled("A reason is required (it goes to the audit log).", danger)
+            } else {
+                Span::raw("Why? It goes to the audit log. Enter when written.")
+            }));
+            lines.push(Line::from(vec![
+                Span::styled("reason> ", key),
+                Span::styled(
+                    SafeText::new(reason.text()).into_owned(),
+                    paint.theme.style("ui.input"),
+                ),
+            ]));
+        } else {
+            lines.push(Line::from(vec![
+                Span::raw("Type "),
+                Span::styled(SafeText::new(&self.expected).into_owned(), key),
+                Span::raw(" and press Enter to confirm."),
+            ]));
+            lines.push(Line::from(vec![
+                Span::styled("> ", key),
+                Span::styled(
+                    SafeText::new(self.input.text()).into_owned(),
+                    paint.theme.style("ui.input"),
+                ),
+            ]));
+        }
         lines.push(Line::from(vec![
             Span::styled("[ Cancel ]", paint.theme.style("ui.selection")),
             Span::raw("  default: Enter or Esc cancels"),
         ]));
         frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), inner);
     }
+}
+
+/// What a revoke, quarantine or restore does and to whom.
+fn mutation_lines(request: &MutationRequest, paint: &Paint) -> Vec<Line<'static>> {
+    let danger = paint.theme.style("ui.dialog.danger");
+    let r = &request.radius;
+    let what = match request.kind {
+        OpKind::Revoke => {
+            "attach deny-all policy, set certificates INACTIVE, add things to quarantine, \
+             cut the live session"
+        }
+        OpKind::Quarantine => {
+            "attach deny-all policy, add things to the quarantine group, cut the live session"
+        }
+        OpKind::Restore => {
+            "set INACTIVE certificates ACTIVE, detach deny-all, take things out of quarantine"
+        }
+        other => other.verb(),
+    };
+    let mut names: Vec<String> = request
+        .things
+        .iter()
+        .take(LISTED)
+        .map(|t| t.safe().to_string())
+        .collect();
+    if request.things.len() > LISTED {
+        names.push(format!("and {} more", request.things.len() - LISTED));
+    }
+    vec![
+        Line::from(format!("Plan: {what}.")),
+        Line::styled(
+            format!(
+                "Blast radius: {} certificates, {} things, {} groups, {:.4} % of the fleet, {} online now",
+                r.certs, r.things, r.groups, r.fleet_percent, r.online
+            ),
+            danger,
+        ),
+        Line::from(format!("Targets: {}", names.join(", "))),
+    ]
 }
 
 #[cfg(test)]

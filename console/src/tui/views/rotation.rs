@@ -1,0 +1,743 @@
+//! The rotation view (`7`): every campaign of the environment, the selected one as a pipeline
+//! of stages with live counts and a progress bar each, the selected stage's gate evidence
+//! (success and failure against the thresholds, both checks of the new certificate, failure
+//! reasons grouped), and the steps a person may take — each only through the confirmation.
+//!
+//! Focus moves down one level with `Enter` (campaigns -> failure reasons -> the devices that
+//! gave one, where `Enter` opens the device) and back with `Esc`.
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Cell, Paragraph, Row};
+
+use crate::ops::rotation::state::{Execution, Overall};
+use crate::tui::action::{Action, Outcome};
+use crate::tui::data::{
+    CampaignRow, RotationAction, RotationStep, StagePhase, StageRow, UnixSeconds,
+};
+use crate::tui::keymap::Command;
+use crate::tui::widgets::table::{Scroll, render_table};
+use crate::tui::widgets::{Glyphs, Paint, age, date_time};
+
+/// Which list `j`/`k` move in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+enum Focus {
+    /// The campaigns (`h`/`l` pick the stage).
+    #[default]
+    Campaigns,
+    /// The selected stage's failure reasons.
+    Reasons,
+    /// The devices that gave the selected reason.
+    Devices,
+}
+
+/// Selection state of the rotation view.
+#[derive(Debug, Clone, Default)]
+pub struct RotationView {
+    campaigns: Scroll,
+    /// The stage picked in the selected campaign (index); `None` follows the current stage.
+    stage: Option<usize>,
+    focus: Focus,
+    reasons: Scroll,
+    devices: Scroll,
+}
+
+impl RotationView {
+    fn selected<'a>(&self, campaigns: &'a [CampaignRow]) -> Option<&'a CampaignRow> {
+        campaigns.get(self.campaigns.selected())
+    }
+
+    /// The stage shown in detail: the one picked, else the campaign's current one.
+    fn stage_index(&self, campaign: &CampaignRow) -> usize {
+        self.stage
+            .filter(|i| *i < campaign.stages.len())
+            .unwrap_or_else(|| current_stage(campaign))
+    }
+
+    /// `Esc` inside the view: one level up; `false` at the top (the app goes back a view).
+    pub fn back(&mut self) -> bool {
+        match self.focus {
+            Focus::Campaigns => false,
+            Focus::Reasons => {
+                self.focus = Focus::Campaigns;
+                true
+            }
+            Focus::Devices => {
+                self.focus = Focus::Reasons;
+                true
+            }
+        }
+    }
+
+    /// Moves, drills down, or asks for a campaign step (which opens the confirmation).
+    pub fn handle(
+        &mut self,
+        command: Command,
+        campaigns: &[CampaignRow],
+        now: UnixSeconds,
+    ) -> Outcome {
+        if let Some(outcome) = self.step(command, campaigns, now) {
+            return outcome;
+        }
+        let Some(campaign) = self.selected(campaigns) else {
+            return Outcome::Ignored;
+        };
+        let stage = &campaign.stages.get(self.stage_index(campaign));
+        let reasons = stage.map_or(0, |s| s.reasons.len());
+        match self.focus {
+            Focus::Campaigns => match command {
+                Command::Left | Command::Right => {
+                    let at = self.stage_index(campaign);
+                    let last = campaign.stages.len().saturating_sub(1);
+                    self.stage = Some(if command == Command::Left {
+                        at.saturating_sub(1)
+                    } else {
+                        (at + 1).min(last)
+                    });
+                    self.reasons.select(0, 0);
+                    Outcome::Consumed
+                }
+                Command::Open if reasons > 0 => {
+                    self.focus = Focus::Reasons;
+                    Outcome::Consumed
+                }
+                Command::Open => Outcome::Action(Action::Notify(
+                    "no failure in this stage; h/l pick another stage".into(),
+                )),
+                other => {
+                    if self.campaigns.apply(other, campaigns.len()) {
+                        self.stage = None;
+                        self.reasons.select(0, 0);
+                        Outcome::Consumed
+                    } else {
+                        Outcome::Ignored
+                    }
+                }
+            },
+            Focus::Reasons => match command {
+                Command::Open => {
+                    self.focus = Focus::Devices;
+                    self.devices.select(0, 0);
+                    Outcome::Consumed
+                }
+                other if self.reasons.apply(other, reasons) => Outcome::Consumed,
+                _ => Outcome::Ignored,
+            },
+            Focus::Devices => {
+                let things = stage
+                    .and_then(|s| s.reasons.get(self.reasons.selected()))
+                    .map_or(&[][..], |r| &r.things[..]);
+                match command {
+                    Command::Open => things
+                        .get(self.devices.selected())
+                        .map_or(Outcome::Ignored, |thing| {
+                            Outcome::Action(Action::OpenDevice(thing.raw().into()))
+                        }),
+                    other if self.devices.apply(other, things.len()) => Outcome::Consumed,
+                    _ => Outcome::Ignored,
+                }
+            }
+        }
+    }
+
+    /// A campaign step: the confirmation for it, or why it does not apply now.
+    fn step(
+        &self,
+        command: Command,
+        campaigns: &[CampaignRow],
+        now: UnixSeconds,
+    ) -> Option<Outcome> {
+        let wanted = match command {
+            Command::Promote => Wanted::Promote,
+            Command::Halt => Wanted::Reason(|reason| RotationAction::Halt { reason }),
+            Command::Resume => Wanted::Reason(|reason| RotationAction::Resume { reason }),
+            Command::Abort => Wanted::Reason(|reason| RotationAction::Abort { reason }),
+            Command::Finalize => Wanted::Finalize,
+            _ => return None,
+        };
+        let Some(campaign) = self.selected(campaigns) else {
+            return Some(Outcome::Action(Action::Notify(
+                "no campaign: start one with fleetid rotate start FILE".into(),
+            )));
+        };
+        let id: Box<str> = campaign.id.raw().into();
+        let action = match wanted {
+            Wanted::Promote => match campaign.next_to_promote() {
+                Some(n) => RotationAction::Promote(n),
+                None => return Some(refuse(campaign, "promoted", "waits for promotion")),
+            },
+            // The confirmation asks for the reason.
+            Wanted::Reason(make) => make(String::new()),
+            Wanted::Finalize => RotationAction::Finalize {
+                certificates: campaign.retire,
+            },
+        };
+        if let Err(why) = allowed(campaign, &action, now) {
+            return Some(Outcome::Action(Action::Notify(why)));
+        }
+        let radius = radius(campaign, &action);
+        Some(Outcome::Action(Action::ConfirmStep {
+            step: RotationStep {
+                campaign: id,
+                action,
+            },
+            radius,
+        }))
+    }
+
+    /// Draws the view.
+    pub fn render(&self, frame: &mut Frame, area: Rect, paint: &Paint, campaigns: &[CampaignRow]) {
+        let Some(campaign) = self.selected(campaigns) else {
+            let empty = Paragraph::new(vec![
+                Line::from("No rotation campaign in this environment."),
+                Line::from(""),
+                Line::from("  fleetid rotate plan FILE     stages and device counts, no call"),
+                Line::from("  fleetid rotate start FILE    create the campaign, start stage 1"),
+                Line::from(""),
+                Line::styled(
+                    "Campaigns started from the CLI show here as they run (docs/rotation.md).",
+                    paint.theme.style("ui.text.dim"),
+                ),
+            ])
+            .block(paint.block(" Rotation ", true));
+            frame.render_widget(empty, area);
+            return;
+        };
+        let list_height = u16::try_from(campaigns.len().min(5)).unwrap_or(5) + 3;
+        let stages_height = u16::try_from(campaign.stages.len()).unwrap_or(3) + 4;
+        let [list, stages, evidence, keys] = Layout::vertical([
+            Constraint::Length(list_height),
+            Constraint::Length(stages_height),
+            Constraint::Min(4),
+            Constraint::Length(1),
+        ])
+        .areas(area);
+        self.render_campaigns(frame, list, paint, campaigns);
+        let at = self.stage_index(campaign);
+        render_stages(frame, stages, paint, campaign, at);
+        if let Some(stage) = campaign.stages.get(at) {
+            self.render_evidence(frame, evidence, paint, campaign, stage);
+        }
+        render_keys(frame, keys, paint, campaign);
+    }
+
+    fn render_campaigns(
+        &self,
+        frame: &mut Frame,
+        area: Rect,
+        paint: &Paint,
+        campaigns: &[CampaignRow],
+    ) {
+        let header = Row::new(["campaign", "state", "on new cert", "stage", "why"]);
+        let widths = [
+            Constraint::Length(16),
+            Constraint::Length(18),
+            Constraint::Length(18),
+            Constraint::Length(5),
+            Constraint::Min(10),
+        ];
+        let block = paint.block(
+            format!(" Rotation: {} ", plural(campaigns.len(), "campaign")),
+            self.focus == Focus::Campaigns,
+        );
+        render_table(
+            frame,
+            area,
+            paint,
+            block,
+            header,
+            &widths,
+            campaigns.len(),
+            &self.campaigns,
+            |i| {
+                let c = &campaigns[i];
+                let (all, done) = c.progress();
+                let current = c.stages.get(current_stage(c)).map_or(0, |s| s.number);
+                Row::new(vec![
+                    Cell::from(c.id.safe().into_owned()),
+                    Cell::from(Span::styled(
+                        overall_label(c.overall),
+                        paint.theme.style(overall_scope(c.overall)),
+                    )),
+                    Cell::from(format!("{done}/{all} {}", share(done, all))),
+                    Cell::from(format!("{current}/{}", c.stages.len())),
+                    Cell::from(
+                        c.stopped
+                            .as_ref()
+                            .map(|s| s.safe().into_owned())
+                            .unwrap_or_default(),
+                    ),
+                ])
+            },
+        );
+    }
+
+    fn render_evidence(
+        &self,
+        frame: &mut Frame,
+        area: Rect,
+        paint: &Paint,
+        campaign: &CampaignRow,
+        stage: &StageRow,
+    ) {
+        let c = &stage.counts;
+        let theme = paint.theme;
+        let success = c.success_percent();
+        let failure = c.failure_percent();
+        let success_scope = if success >= campaign.min_success {
+            "status.active"
+        } else {
+            "severity.medium"
+        };
+        let failure_scope = if failure > campaign.max_failure {
+            "severity.critical"
+        } else {
+            "status.active"
+        };
+        let count = |e: Execution| c.executions.get(&e).copied().unwrap_or(0);
+        let no_execution = c
+            .devices
+            .saturating_sub(c.executions.values().sum::<usize>());
+        let mut jobs = Vec::new();
+        if no_execution > 0 {
+            jobs.push(format!("{no_execution} not yet"));
+        }
+        jobs.push(format!(
+            "{} queued · {} running · {} ok · {} failed · {} timed out · {} rejected",
+            count(Execution::Queued),
+            count(Execution::InProgress),
+            count(Execution::Succeeded),
+            count(Execution::Failed),
+            count(Execution::TimedOut),
+            count(Execution::Rejected),
+        ));
+        if c.set_aside > 0 {
+            jobs.push(format!("{} set aside", c.set_aside));
+        }
+        let mut lines = vec![
+            Line::from(vec![
+                Span::raw("new certificate "),
+                Span::styled(format!("{success:.1} %"), theme.style(success_scope)),
+                Span::raw(format!(" (needs {:.1} %) · failed ", campaign.min_success)),
+                Span::styled(format!("{failure:.1} %"), theme.style(failure_scope)),
+                Span::raw(format!(" (halts over {:.1} %)", campaign.max_failure)),
+            ]),
+            Line::from(format!(
+                "agent reported {} · seen connecting {} · registry only {} · both {}",
+                c.reported, c.seen_connecting, c.registry_only, c.on_new
+            )),
+            Line::from(format!("jobs: {}", jobs.join(" · "))),
+        ];
+        if let StagePhase::Soaking { until } = stage.phase {
+            lines.push(Line::from(format!(
+                "soaking until {} ({} left)",
+                date_time(until),
+                age(until, Some(paint.now))
+            )));
+        }
+        let title = format!(
+            " Stage {} of {}: {} ",
+            stage.number,
+            campaign.id.safe(),
+            plural(c.devices, "device")
+        );
+        let block = paint.block(title, self.focus != Focus::Campaigns);
+        let inner = block.inner(area);
+        frame.render_widget(block, area);
+        let text_height = u16::try_from(lines.len()).unwrap_or(4);
+        let [text, list] =
+            Layout::vertical([Constraint::Length(text_height), Constraint::Min(0)]).areas(inner);
+        frame.render_widget(Paragraph::new(lines).style(theme.style("ui.text")), text);
+        if stage.reasons.is_empty() {
+            frame.render_widget(
+                Paragraph::new(Line::styled(
+                    "no failure reported",
+                    theme.style("ui.text.dim"),
+                )),
+                list,
+            );
+            return;
+        }
+        if self.focus == Focus::Devices
+            && let Some(reason) = stage.reasons.get(self.reasons.selected())
+        {
+            let block = Block::new().title(Line::styled(
+                format!(
+                    "{}: {} (Enter opens one, Esc back)",
+                    reason.reason.safe(),
+                    plural(reason.things.len(), "device")
+                ),
+                theme.style("ui.title"),
+            ));
+            render_table(
+                frame,
+                list,
+                paint,
+                block,
+                Row::new(["thing"]),
+                &[Constraint::Min(10)],
+                reason.things.len(),
+                &self.devices,
+                |i| Row::new(vec![Cell::from(reason.things[i].safe().into_owned())]),
+            );
+            return;
+        }
+        let block = Block::new().title(Line::styled(
+            "failure reasons (Enter lists the devices)",
+            theme.style(if self.focus == Focus::Reasons {
+                "ui.title"
+            } else {
+                "ui.text.dim"
+            }),
+        ));
+        render_table(
+            frame,
+            list,
+            paint,
+            block,
+            Row::new(["devices", "reason"]),
+            &[Constraint::Length(8), Constraint::Min(10)],
+            stage.reasons.len(),
+            &self.reasons,
+            |i| {
+                let r = &stage.reasons[i];
+                Row::new(vec![
+                    Cell::from(r.things.len().to_string()),
+                    Cell::from(r.reason.safe().into_owned()),
+                ])
+            },
+        );
+    }
+}
+
+/// What a step key asks for, before the campaign is looked at.
+enum Wanted {
+    Promote,
+    Reason(fn(String) -> RotationAction),
+    Finalize,
+}
+
+/// Whether `action` applies to the campaign now; the message says why not.
+fn allowed(
+    campaign: &CampaignRow,
+    action: &RotationAction,
+    now: UnixSeconds,
+) -> Result<(), String> {
+    let id = campaign.id.safe();
+    let word = overall_label(campaign.overall);
+    let ok = match action {
+        RotationAction::Promote(_) => campaign.overall == Overall::AwaitingPromotion,
+        RotationAction::Halt { .. } => matches!(
+            campaign.overall,
+            Overall::Running | Overall::AwaitingPromotion
+        ),
+        RotationAction::Resume { .. } => campaign.overall == Overall::Halted,
+        RotationAction::Abort { .. } => {
+            !matches!(campaign.overall, Overall::Aborted | Overall::Finalized)
+        }
+        RotationAction::Finalize { .. } => {
+            matches!(campaign.overall, Overall::Done | Overall::Aborted)
+        }
+    };
+    if ok {
+        match (action, campaign.grace_ends) {
+            (RotationAction::Finalize { .. }, Some(ends)) if now < ends => Err(format!(
+                "campaign {id}: the grace period ends {}; the old certificates stay ACTIVE \
+                 until then",
+                date_time(ends)
+            )),
+            _ => Ok(()),
+        }
+    } else {
+        Err(format!(
+            "campaign {id} is {word}: {} does not apply now",
+            action.verb()
+        ))
+    }
+}
+
+/// What a step touches, in one line for its confirmation.
+fn radius(campaign: &CampaignRow, action: &RotationAction) -> String {
+    let (all, done) = campaign.progress();
+    match action {
+        RotationAction::Promote(n) => {
+            let devices = campaign
+                .stages
+                .get(n.saturating_sub(1))
+                .map_or(0, |s| s.counts.devices);
+            format!(
+                "stage {n} ({} % of the target): {}",
+                campaign
+                    .stages
+                    .get(n.saturating_sub(1))
+                    .map_or(0, |s| s.cumulative_percent),
+                plural(devices, "device")
+            )
+        }
+        RotationAction::Halt { .. } | RotationAction::Abort { .. } => {
+            let running = campaign
+                .stages
+                .get(current_stage(campaign))
+                .map_or(0, |s| s.counts.unfinished);
+            format!(
+                "{} not finished in the current stage; {done}/{all} on the new certificate",
+                plural(running, "device")
+            )
+        }
+        RotationAction::Resume { .. } => {
+            let failed = campaign
+                .stages
+                .get(current_stage(campaign))
+                .map_or(0, |s| s.counts.failed);
+            format!(
+                "{} of the current stage set aside; the rest run again",
+                plural(failed, "failed device")
+            )
+        }
+        RotationAction::Finalize { certificates } => format!(
+            "{} set INACTIVE; {} still on the old one{}",
+            plural(
+                usize::try_from(*certificates).unwrap_or(usize::MAX),
+                "old certificate"
+            ),
+            plural(all.saturating_sub(done), "device"),
+            campaign
+                .grace_ends
+                .map(|at| format!("; grace ends {}", date_time(at)))
+                .unwrap_or_default()
+        ),
+    }
+}
+
+fn refuse(campaign: &CampaignRow, verb: &str, when: &str) -> Outcome {
+    Outcome::Action(Action::Notify(format!(
+        "campaign {} is {}: it can be {verb} once a stage {when}",
+        campaign.id.safe(),
+        overall_label(campaign.overall)
+    )))
+}
+
+/// The stage that runs, soaks, waits or halted: the last one not pending (else the first).
+fn current_stage(campaign: &CampaignRow) -> usize {
+    campaign
+        .stages
+        .iter()
+        .rposition(|s| s.phase != StagePhase::Pending)
+        .unwrap_or(0)
+}
+
+/// The word for a campaign's state.
+#[must_use]
+pub fn overall_label(overall: Overall) -> &'static str {
+    match overall {
+        Overall::Running => "running",
+        Overall::AwaitingPromotion => "waiting to promote",
+        Overall::Halted => "HALTED",
+        Overall::Aborted => "aborted",
+        Overall::Done => "done",
+        Overall::Finalized => "finalized",
+    }
+}
+
+fn overall_scope(overall: Overall) -> &'static str {
+    match overall {
+        Overall::Running => "status.pending",
+        Overall::AwaitingPromotion => "severity.medium",
+        Overall::Halted => "severity.critical",
+        Overall::Aborted => "status.revoked",
+        Overall::Done | Overall::Finalized => "status.active",
+    }
+}
+
+/// The pipeline line and one row per stage with its bar.
+fn render_stages(frame: &mut Frame, area: Rect, paint: &Paint, campaign: &CampaignRow, at: usize) {
+    let theme = paint.theme;
+    let arrow = match paint.glyphs {
+        Glyphs::Unicode => " ▸ ",
+        Glyphs::Ascii => " > ",
+    };
+    let mut pipeline = Vec::new();
+    for (i, stage) in campaign.stages.iter().enumerate() {
+        if i > 0 {
+            pipeline.push(Span::styled(arrow, theme.style("ui.text.dim")));
+        }
+        let mut style = theme.style(stage.phase.scope());
+        if i == at {
+            style = style.patch(theme.style("ui.cursor"));
+        }
+        pipeline.push(Span::styled(
+            format!("{} {}", stage.number, stage.phase.label()),
+            style,
+        ));
+    }
+    let title = format!(
+        " Stages: pass at {:.1} % new, halt over {:.1} % failed, {} ",
+        campaign.min_success,
+        campaign.max_failure,
+        if campaign.auto_promote {
+            "auto-promote"
+        } else {
+            "promoted by hand"
+        }
+    );
+    let block = paint.block(title, false);
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    let [line, table] = Layout::vertical([Constraint::Length(1), Constraint::Min(0)]).areas(inner);
+    frame.render_widget(Paragraph::new(Line::from(pipeline)), line);
+    let wide = inner.width >= 100;
+    let bar_width = if wide { 20 } else { 10 };
+    let mut header = vec!["stage", "share", "phase", "progress", "new/all", "failed"];
+    let mut widths = vec![
+        Constraint::Length(5),
+        Constraint::Length(5),
+        Constraint::Length(21),
+        Constraint::Length(bar_width + 2),
+        Constraint::Length(11),
+        Constraint::Length(6),
+    ];
+    if wide {
+        header.extend([
+            "queued",
+            "running",
+            "timed out",
+            "rejected",
+            "agent",
+            "seen",
+        ]);
+        widths.extend([7, 7, 9, 8, 7, 7].map(Constraint::Length));
+    }
+    let rows: Vec<Row> = campaign
+        .stages
+        .iter()
+        .enumerate()
+        .map(|(i, s)| {
+            let c = &s.counts;
+            let finished = c.on_new + c.failed;
+            let mut cells = vec![
+                Cell::from(s.number.to_string()),
+                Cell::from(format!("{} %", s.cumulative_percent)),
+                Cell::from(Span::styled(s.phase.label(), theme.style(s.phase.scope()))),
+                Cell::from(bar(
+                    finished,
+                    c.devices,
+                    usize::from(bar_width),
+                    paint.glyphs,
+                )),
+                Cell::from(format!("{}/{}", c.on_new, c.devices)),
+                Cell::from(c.failed.to_string()),
+            ];
+            if wide {
+                let get = |e: Execution| c.executions.get(&e).copied().unwrap_or(0);
+                for n in [
+                    get(Execution::Queued),
+                    get(Execution::InProgress),
+                    get(Execution::TimedOut),
+                    get(Execution::Rejected),
+                    c.reported,
+                    c.seen_connecting + c.registry_only,
+                ] {
+                    cells.push(Cell::from(n.to_string()));
+                }
+            }
+            let row = Row::new(cells);
+            if i == at {
+                row.style(theme.style("ui.cursor"))
+            } else {
+                row
+            }
+        })
+        .collect();
+    let widget = ratatui::widgets::Table::new(rows, widths)
+        .header(Row::new(header).style(theme.style("ui.header")))
+        .style(theme.style("ui.text"))
+        .column_spacing(1);
+    frame.render_widget(widget, table);
+}
+
+/// The steps and whether each applies now.
+fn render_keys(frame: &mut Frame, area: Rect, paint: &Paint, campaign: &CampaignRow) {
+    let steps = [
+        ("P", "promote", RotationAction::Promote(0)),
+        (
+            "H",
+            "halt",
+            RotationAction::Halt {
+                reason: String::new(),
+            },
+        ),
+        (
+            "U",
+            "resume",
+            RotationAction::Resume {
+                reason: String::new(),
+            },
+        ),
+        (
+            "X",
+            "abort",
+            RotationAction::Abort {
+                reason: String::new(),
+            },
+        ),
+        (
+            "F",
+            "finalize",
+            RotationAction::Finalize { certificates: 0 },
+        ),
+    ];
+    let mut spans = Vec::new();
+    for (key, verb, action) in steps {
+        let applies = allowed(campaign, &action, paint.now).is_ok();
+        let scope = if applies {
+            "ui.help.key"
+        } else {
+            "ui.text.dim"
+        };
+        spans.push(Span::styled(key, paint.theme.style(scope)));
+        spans.push(Span::styled(
+            format!(" {verb}  "),
+            paint
+                .theme
+                .style(if applies { "ui.text" } else { "ui.text.dim" }),
+        ));
+    }
+    spans.push(Span::styled(
+        "h/l stage  Enter failures",
+        paint.theme.style("ui.text.dim"),
+    ));
+    frame.render_widget(Paragraph::new(Line::from(spans)), area);
+}
+
+/// `[#####.....]` with `done` of `all` filled.
+fn bar(done: usize, all: usize, width: usize, glyphs: Glyphs) -> String {
+    let filled = (done * width).checked_div(all).unwrap_or(0).min(width);
+    let (full, empty) = match glyphs {
+        Glyphs::Unicode => ("█", "░"),
+        Glyphs::Ascii => ("#", "."),
+    };
+    format!("[{}{}]", full.repeat(filled), empty.repeat(width - filled))
+}
+
+/// `1 campaign`, `2 campaigns`.
+fn plural(n: usize, noun: &str) -> String {
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{n} {noun}s")
+    }
+}
+
+/// `(42.0 %)` of a part, empty of nothing.
+fn share(part: usize, whole: usize) -> String {
+    #[allow(clippy::cast_precision_loss)] // device counts are far below 2^52
+    if whole > 0 {
+        format!("({:.1} %)", part as f64 * 100.0 / whole as f64)
+    } else {
+        String::new()
+    }
+}
+
+#[cfg(test)]
+mod tests;
