@@ -211,7 +211,16 @@ impl<'a> Engine<'a> {
         let mut state = CampaignState::new(campaign, plan, self.now());
         if let Some(anchor) = state.anchor.as_mut() {
             // Read before anything is recorded: a next CA AWS does not know refuses the start.
-            let pem = self.backend.ca_certificate_pem(&anchor.ca).await?;
+            let pem = match self.backend.ca_certificate_pem(&anchor.ca).await {
+                Ok(pem) => pem,
+                Err(e) if is_not_found(&e) => {
+                    return Err(RotationError::Refused(format!(
+                        "next_ca {}: no CA certificate of this id is registered in this account",
+                        anchor.ca
+                    )));
+                }
+                Err(e) => return Err(e.into()),
+            };
             anchor.fingerprint = Some(anchor_fingerprint(&anchor.ca, &pem)?);
             anchor.pem = Some(pem);
         }

@@ -67,14 +67,11 @@ pub fn plan_stages(
     let ids = selector::resolve(state, &[selector], now)?;
     let next_ca = match &campaign.next_ca {
         Some(pattern) => {
+            // A full id is taken as it is (`rotate start` reads the CA before it records
+            // anything); a prefix or subject text is looked up among the CAs the model has.
             let ca = state
                 .resolve_ca(pattern)
                 .map_err(|e| SelectError::NotFound(format!("next_ca: {e}")))?;
-            if !state.cas().contains_key(&ca) {
-                return Err(SelectError::NotFound(format!(
-                    "next_ca: {ca} is not a CA certificate registered in this account"
-                )));
-            }
             Some(ca.to_string())
         }
         None => None,
