@@ -27,6 +27,19 @@ pub fn certificate_facts(pem: &str) -> Result<CertificateFacts, String> {
     })
 }
 
+/// Whether a PEM certificate is a CA certificate (basic constraints `cA`): only a CA is
+/// installed as a trust anchor.
+///
+/// # Errors
+/// When the PEM or the certificate inside does not parse.
+pub fn is_ca_certificate(pem: &str) -> Result<bool, String> {
+    let (_, block) = parse_x509_pem(pem.as_bytes()).map_err(|e| format!("reading PEM: {e}"))?;
+    let certificate = block
+        .parse_x509()
+        .map_err(|e| format!("parsing the certificate in the PEM: {e}"))?;
+    Ok(certificate.is_ca())
+}
+
 /// SHA-256 of DER bytes, lowercase hex.
 #[must_use]
 pub fn fingerprint_der(der: &[u8]) -> String {

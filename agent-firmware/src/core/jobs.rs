@@ -171,7 +171,16 @@ impl Agent {
         let outcome = match job.action {
             AnchorAction::Install => {
                 let pem = job.anchor_pem.clone().unwrap_or_default();
-                super::certificate_facts(&pem).map(|facts| {
+                // A leaf installed as a trust anchor would let whoever holds its key
+                // impersonate the server: only a CA certificate is taken.
+                let facts = super::cert::is_ca_certificate(&pem).and_then(|ca| {
+                    if ca {
+                        super::certificate_facts(&pem)
+                    } else {
+                        Err("the anchor is not a CA certificate".to_owned())
+                    }
+                });
+                facts.map(|facts| {
                     self.state.anchors.next = Some(Anchor {
                         fingerprint: facts.fingerprint.clone(),
                         pem,

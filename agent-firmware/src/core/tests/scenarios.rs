@@ -260,6 +260,28 @@ fn anchor_jobs_install_and_promote_the_next_anchor() {
 }
 
 #[test]
+fn an_anchor_that_is_not_a_ca_certificate_is_refused_and_the_next_anchor_kept() {
+    let mut device = Device::active();
+    let next_pem = pki().next_anchor_pem.clone();
+    let install = json!({"operation": "fleetid.anchor.v1", "action": "install",
+        "anchorPem": next_pem});
+    device.send(start_next_with("anc-1", &install));
+    device.send(update_answer("anc-1", "report", true));
+    let before = device.agent.status().anchors;
+    assert!(before.next.is_some());
+    let leaf = json!({"operation": "fleetid.anchor.v1", "action": "install",
+        "anchorPem": pki().device_pems[1]});
+    let refused = device.send(start_next_with("anc-2", &leaf));
+    let report = job_update(&refused, "anc-2").unwrap();
+    assert_eq!(report["status"], "FAILED");
+    assert_eq!(
+        report["statusDetails"]["reason"],
+        "the anchor is not a CA certificate"
+    );
+    assert_eq!(device.agent.status().anchors, before);
+}
+
+#[test]
 fn unknown_job_documents_are_rejected_with_the_reason() {
     let mut device = Device::active();
     let actions = device.send(start_next_with(
