@@ -106,7 +106,7 @@ fn the_demo_in_tmux_shows_the_labs_fleet_live_and_stops_on_q() {
 
     // The fleet boots (progress on stderr), then the TUI opens on the lab.
     let pane = tmux.wait_for("the demo's dashboard", |p| {
-        p.contains("Freshness of every source")
+        p.contains("Connected, last hour")
     });
     assert!(
         pane.lines().next().is_some_and(|l| l.contains("DEMO")),
@@ -199,7 +199,7 @@ fn the_console_in_tmux_shows_every_view_filters_helps_and_quits() {
 
     // Banner on line 1 and the view list on line 2, from the first frame on.
     let pane = tmux.wait_for("the banner and the dashboard", |p| {
-        p.contains("Freshness of every source")
+        p.contains("Connected, last hour")
     });
     let lines: Vec<&str> = pane.lines().collect();
     assert!(

@@ -89,7 +89,7 @@ fn start(dir: &Path, run: &str) -> (TmuxSession, PathBuf) {
         &dir.join(format!("tmux-{run}.sock")),
         &format!("sh '{}'", script.display()),
     );
-    tmux.wait_for("the dashboard", |p| p.contains("Freshness of every source"));
+    tmux.wait_for("the dashboard", |p| p.contains("Connected, last hour"));
     (tmux, status)
 }
 

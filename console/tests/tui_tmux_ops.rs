@@ -34,7 +34,7 @@ fn r_and_the_typed_name_revoke_a_device_and_its_row_shows_inactive() {
         &format!("sh '{}'", script.display()),
     );
     tmux.wait_for("the demo's dashboard", |p| {
-        p.contains("Freshness of every source")
+        p.contains("Connected, last hour")
     });
     tmux.send("5", false);
     tmux.wait_for("the lab's devices", |p| {

@@ -98,7 +98,7 @@ impl App {
             snapshot,
             view: ViewId::Dashboard,
             history: Vec::new(),
-            dashboard: DashboardView,
+            dashboard: DashboardView::default(),
             heatmap: HeatmapView::default(),
             cas: CaView::default(),
             anomalies: AnomalyView::default(),

@@ -12,7 +12,7 @@ use crate::tui::action::ViewId;
 use crate::tui::data::OpProgress;
 use crate::tui::theme::Theme;
 use crate::tui::widgets::banner::{render_banner, render_tabs};
-use crate::tui::widgets::age;
+use crate::tui::widgets::human::relative;
 
 impl App {
     /// Draws the screen into `frame`. Cost is proportional to what is visible.
@@ -85,7 +85,7 @@ impl App {
                 theme.style("ui.text.dim"),
             )
         };
-        let right = format!("data {} ago ", age(self.now, Some(self.snapshot.taken_at)));
+        let right = format!("data {} ", relative(self.now, self.snapshot.taken_at));
         let right_width = u16::try_from(right.len()).unwrap_or(0);
         let [left_area, right_area] =
             Layout::horizontal([Constraint::Min(0), Constraint::Length(right_width)]).areas(area);

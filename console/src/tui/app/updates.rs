@@ -32,6 +32,8 @@ impl App {
                     self.snapshot.devices_loading = previous.devices_loading;
                 }
                 release_off_screen(previous.devices);
+                self.dashboard
+                    .record_online(self.snapshot.taken_at, self.snapshot.dashboard.online);
                 if self.snapshot.audit.is_empty() {
                     // The log comes as entries and pages of its own.
                     self.snapshot.audit = previous.audit;

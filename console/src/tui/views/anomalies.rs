@@ -14,8 +14,9 @@ use ratatui::widgets::{Cell, Row};
 use crate::tui::action::{Action, Outcome};
 use crate::tui::data::{AnomalyRow, FleetSnapshot, Triage, TriageChange, UnixSeconds};
 use crate::tui::keymap::Command;
+use crate::tui::widgets::Paint;
+use crate::tui::widgets::human::span;
 use crate::tui::widgets::table::{Scroll, render_table};
-use crate::tui::widgets::{Paint, age};
 
 /// Selection, filter and triage decisions.
 #[derive(Debug, Clone, Default)]
@@ -130,7 +131,7 @@ impl AnomalyView {
         let header = Row::new(["sev", "age", "source", "thing", "kind", "state", "detail"]);
         let widths = [
             Constraint::Length(4),
-            Constraint::Length(4),
+            Constraint::Length(7),
             Constraint::Length(10),
             Constraint::Length(18),
             Constraint::Length(14),
@@ -159,7 +160,7 @@ impl AnomalyView {
                         row.severity.label(),
                         paint.theme.style(row.severity.scope()),
                     )),
-                    Cell::from(age(paint.now, Some(row.at))),
+                    Cell::from(span(paint.now - row.at)),
                     Cell::from(row.source.label()),
                     Cell::from(row.thing.safe().into_owned()),
                     Cell::from(SafeText::from_string(kind_label(row.kind.raw()))),

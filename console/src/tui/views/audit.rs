@@ -10,8 +10,9 @@ use ratatui::widgets::{Cell, Row};
 use crate::tui::action::Outcome;
 use crate::tui::data::{AuditRow, FleetSnapshot};
 use crate::tui::keymap::Command;
+use crate::tui::widgets::Paint;
+use crate::tui::widgets::human::{count, timestamp};
 use crate::tui::widgets::table::{Scroll, render_table};
-use crate::tui::widgets::{Paint, date_time};
 
 /// Selection and the `/` filter.
 #[derive(Debug, Clone, Default)]
@@ -66,12 +67,15 @@ impl AuditView {
     /// Draws the log.
     pub fn render(&self, frame: &mut Frame, area: Rect, paint: &Paint, snapshot: &FleetSnapshot) {
         let rows = self.visible(snapshot);
-        let title = format!(" Audit log: {} entries (hash-chained) ", rows.len());
+        let title = format!(
+            " Audit log: {} (hash-chained) ",
+            count(rows.len() as u64, "entry")
+        );
         let header = Row::new([
             "when", "action", "target", "result", "hash", "actor", "plan",
         ]);
         let widths = [
-            Constraint::Length(16),
+            Constraint::Length(17),
             Constraint::Length(11),
             Constraint::Length(19),
             Constraint::Length(28),
@@ -98,7 +102,7 @@ impl AuditView {
                     "ui.text"
                 };
                 Row::new(vec![
-                    Cell::from(date_time(row.at)),
+                    Cell::from(timestamp(row.at)),
                     Cell::from(row.action.safe().into_owned()),
                     Cell::from(row.target.safe().into_owned()),
                     Cell::from(Span::styled(

@@ -12,9 +12,10 @@ use ratatui::widgets::{Cell, Row};
 use crate::tui::action::{Action, Outcome};
 use crate::tui::data::{CaNode, CaState, CohortKind, DeviceQuery, FleetSnapshot};
 use crate::tui::keymap::Command;
+use crate::tui::widgets::Paint;
+use crate::tui::widgets::human::date;
 use crate::tui::widgets::table::{Scroll, render_table};
 use crate::tui::widgets::tree::{TreeNode, flatten};
-use crate::tui::widgets::{Paint, date};
 
 impl TreeNode for CaNode {
     fn children(&self) -> &[Self] {

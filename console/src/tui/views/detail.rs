@@ -9,7 +9,8 @@ use crate::safe_text::{OutsideText, SafeText};
 use crate::tui::action::{Action, Outcome};
 use crate::tui::data::{BlastRadius, DeviceDetail, FleetSnapshot, MutationRequest, OpKind};
 use crate::tui::keymap::Command;
-use crate::tui::widgets::{Paint, age, date, date_time};
+use crate::tui::widgets::Paint;
+use crate::tui::widgets::human::{date, relative, timestamp};
 
 /// The device shown and its detail as looked up when opened.
 #[derive(Debug, Clone, Default)]
@@ -98,7 +99,10 @@ impl DetailView {
                 "{indent}{} [{}] expires {}",
                 name.safe(),
                 status.safe(),
-                expires.map_or_else(|| "unknown".to_owned(), date)
+                expires.map_or_else(
+                    || "unknown".to_owned(),
+                    |at| format!("{} ({})", date(at), relative(paint.now, at))
+                )
             )));
         }
         lines.push(Line::styled("Policies", header));
@@ -122,9 +126,9 @@ impl DetailView {
                         paint.theme.style("live.online"),
                     ),
                     Span::raw(format!(
-                        "  firmware {}  seen {} ago",
+                        "  firmware {}  seen {}",
                         live.firmware.safe(),
-                        age(paint.now, Some(live.seen))
+                        relative(paint.now, live.seen)
                     )),
                 ]));
                 lines.push(Line::from(format!(
@@ -150,7 +154,7 @@ impl DetailView {
         for (at, event) in &detail.history {
             lines.push(Line::from(format!(
                 "  {}  {}",
-                date_time(*at),
+                timestamp(*at),
                 event.safe()
             )));
         }

@@ -14,8 +14,9 @@ use crate::tui::action::{Action, Outcome};
 use crate::tui::data::{BlastRadius, DAY, DeviceQuery, DeviceTable, MutationRequest, OpKind};
 use crate::tui::filter::{FilterJob, FilterResult, SortKey};
 use crate::tui::keymap::Command;
+use crate::tui::widgets::Paint;
+use crate::tui::widgets::human::{date, relative};
 use crate::tui::widgets::table::{Scroll, render_table};
-use crate::tui::widgets::{Paint, date};
 
 /// The table's state. The rows shown are `table` through `matches`, both from the same
 /// filter result, so a new table shows only once its filter has run.
@@ -261,13 +262,13 @@ impl DeviceView {
     /// Draws the visible rows only.
     pub fn render(&self, frame: &mut Frame, area: Rect, paint: &Paint) {
         let wide = area.width >= 120;
-        let mut header = vec!["", "thing", "status", "expires", "in", "CA"];
+        let mut header = vec!["", "thing", "status", "expires", "when", "CA"];
         let mut widths = vec![
             Constraint::Length(1),
             Constraint::Min(14),
             Constraint::Length(8),
             Constraint::Length(10),
-            Constraint::Length(5),
+            Constraint::Length(11),
             Constraint::Length(19),
         ];
         if wide {
@@ -292,10 +293,9 @@ impl DeviceView {
             |i| {
                 let row = &self.table.rows[self.index(i)];
                 let marked = self.marks.contains_key(row.thing.raw());
-                let days_left = row.expires.map_or_else(
-                    || "?".to_owned(),
-                    |t| format!("{}d", (t - paint.now).div_euclid(DAY)),
-                );
+                let expires_in = row
+                    .expires
+                    .map_or_else(|| "?".to_owned(), |t| relative(paint.now, t));
                 let mut cells = vec![
                     Cell::from(Span::styled(if marked { "*" } else { " " }, mark_style)),
                     Cell::from(row.thing.safe().into_owned()),
@@ -304,7 +304,7 @@ impl DeviceView {
                         paint.theme.style(row.state.scope()),
                     )),
                     Cell::from(row.expires.map_or_else(|| "unknown".to_owned(), date)),
-                    Cell::from(days_left),
+                    Cell::from(expires_in),
                     Cell::from(self.table.name(row.ca).safe().into_owned()),
                 ];
                 if wide {

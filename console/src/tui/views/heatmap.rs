@@ -10,8 +10,9 @@ use ratatui::widgets::Paragraph;
 use crate::tui::action::{Action, Outcome};
 use crate::tui::data::{CohortKind, DAY, DeviceQuery, FleetSnapshot};
 use crate::tui::keymap::Command;
+use crate::tui::widgets::Paint;
 use crate::tui::widgets::heatmap::{legend, render_calendar, weekday};
-use crate::tui::widgets::{Paint, date};
+use crate::tui::widgets::human::{count, date};
 
 const WEEKDAYS: [&str; 7] = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
 
@@ -121,7 +122,7 @@ impl HeatmapView {
 
         let max = series.per_day.iter().copied().max().unwrap_or(0);
         let day = heatmap.start_day + i64::try_from(cursor).unwrap_or(0);
-        let count = series.per_day.get(cursor).copied().unwrap_or(0);
+        let expiring = series.per_day.get(cursor).copied().unwrap_or(0);
         let window = |days: usize| -> u64 {
             series
                 .per_day
@@ -133,13 +134,15 @@ impl HeatmapView {
         let lines = vec![
             legend(paint, max),
             Line::from(format!(
-                "{} {}: {count} certificates expire   (Enter: list them)",
+                "{} {}: {} {}   (Enter: list them)",
                 date(day * DAY),
-                WEEKDAYS[weekday(day)]
+                WEEKDAYS[weekday(day)],
+                count(u64::from(expiring), "certificate"),
+                if expiring == 1 { "expires" } else { "expire" },
             ))
             .style(paint.theme.style("ui.title")),
             Line::from(format!(
-                "next 7d: {}   30d: {}   90d: {}   365d: {}",
+                "next 7 d: {}   30 d: {}   90 d: {}   365 d: {}",
                 window(7),
                 window(30),
                 window(90),

@@ -8,7 +8,8 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
-use super::{Glyphs, Paint, civil_date};
+use super::human::civil_date;
+use super::{Glyphs, Paint};
 
 const UNICODE_SHADES: [&str; 5] = ["·", "░", "▒", "▓", "█"];
 const ASCII_SHADES: [&str; 5] = [".", ":", "o", "O", "#"];

@@ -1,10 +1,12 @@
 //! Reusable pieces of the screen: tables that render only what is visible, the expiry
-//! calendar, the CA tree, the environment banner, and the overlays (help, palette, confirm).
+//! calendar, the CA tree, the environment banner, the overlays (help, palette, confirm), and
+//! times, counts and shares as people read them ([`human`]).
 
 pub mod banner;
 pub mod confirm;
 pub mod heatmap;
 pub mod help;
+pub mod human;
 pub mod input;
 pub mod palette;
 pub mod table;
@@ -84,79 +86,22 @@ pub fn centered(area: Rect, width: u16, height: u16) -> Rect {
     }
 }
 
-/// A short age: `12s`, `5m`, `3h`, `2d`; `never` for none.
+/// `5 min`: how long before `now` `then` was, in [`human::span`]'s units (`never` for none).
+/// Kept for views written against it; new code calls [`human`] directly.
 #[must_use]
 pub fn age(now: i64, then: Option<i64>) -> String {
-    let Some(then) = then else {
-        return "never".to_owned();
-    };
-    let secs = (now - then).max(0);
-    match secs {
-        0..60 => format!("{secs}s"),
-        60..3_600 => format!("{}m", secs / 60),
-        3_600..86_400 => format!("{}h", secs / 3_600),
-        _ => format!("{}d", secs / 86_400),
-    }
+    then.map_or_else(|| "never".to_owned(), |then| human::span(now - then))
 }
 
-/// The civil date (year, month, day) of a day number (days since 1970-01-01).
-#[must_use]
-pub fn civil_date(day: i64) -> (i64, u32, u32) {
-    // Howard Hinnant's days_from_civil inverse.
-    let z = day + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    (
-        y,
-        u32::try_from(m).unwrap_or(1),
-        u32::try_from(d).unwrap_or(1),
-    )
-}
-
-/// `2026-11-25` for a Unix time.
-#[must_use]
-pub fn date(unix: i64) -> String {
-    let (y, m, d) = civil_date(unix.div_euclid(86_400));
-    format!("{y:04}-{m:02}-{d:02}")
-}
-
-/// `2026-11-25 08:30` for a Unix time (UTC).
+/// `2026-12-09 17:52Z`: [`human::timestamp`], kept for views written against it.
 #[must_use]
 pub fn date_time(unix: i64) -> String {
-    let secs = unix.rem_euclid(86_400);
-    format!(
-        "{} {:02}:{:02}",
-        date(unix),
-        secs / 3_600,
-        secs % 3_600 / 60
-    )
+    human::timestamp(unix)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn dates_are_civil() {
-        assert_eq!(date(0), "1970-01-01");
-        assert_eq!(date(1_795_600_000), "2026-11-25");
-        assert_eq!(date(951_782_400), "2000-02-29");
-        assert_eq!(date_time(1_795_600_000 + 3_660), "2026-11-25 10:47");
-    }
-
-    #[test]
-    fn ages_are_short() {
-        assert_eq!(age(100, Some(88)), "12s");
-        assert_eq!(age(10_000, Some(0)), "2h");
-        assert_eq!(age(0, None), "never");
-        assert_eq!(age(0, Some(50)), "0s");
-    }
 
     #[test]
     fn centred_rects_fit_inside() {
