@@ -4,7 +4,7 @@
 mod tui_support;
 
 use fleetid::tui::action::ViewId;
-use fleetid::tui::data::{AuditRow, Refusal, Triage, TuiRequest, TuiUpdate};
+use fleetid::tui::data::{AuditRow, Confirmable, Refusal, Triage, TuiRequest, TuiUpdate};
 use ratatui::crossterm::event::KeyCode;
 use tui_support::{NOW, app, press, render, text, type_text};
 
@@ -16,7 +16,13 @@ fn a_cancelled_confirmation_is_sent_for_the_audit_log() {
     type_text(&mut app, "wrong");
     press(&mut app, KeyCode::Enter);
     let requests = app.take_requests();
-    let [TuiRequest::Declined { request, refusal }] = requests.as_slice() else {
+    let [
+        TuiRequest::Declined {
+            request: Confirmable::Mutation(request),
+            refusal,
+        },
+    ] = requests.as_slice()
+    else {
         panic!("{requests:?}");
     };
     assert_eq!(*refusal, Refusal::Cancelled);
@@ -45,7 +51,13 @@ fn a_read_only_refusal_is_sent_for_the_audit_log_and_nothing_else() {
     type_text(&mut app, "dev-0000000");
     press(&mut app, KeyCode::Enter);
     let requests = app.take_requests();
-    let [TuiRequest::Declined { request, refusal }] = requests.as_slice() else {
+    let [
+        TuiRequest::Declined {
+            request: Confirmable::Mutation(request),
+            refusal,
+        },
+    ] = requests.as_slice()
+    else {
         panic!("{requests:?}");
     };
     assert_eq!(*refusal, Refusal::ReadOnly);
@@ -61,7 +73,7 @@ fn a_confirmed_mutation_is_one_request() {
     press(&mut app, KeyCode::Enter);
     let requests = app.take_requests();
     assert!(
-        matches!(requests.as_slice(), [TuiRequest::Mutation(m)] if m.things[0].raw() == "dev-0000000"),
+        matches!(requests.as_slice(), [TuiRequest::Confirmed(Confirmable::Mutation(m))] if m.things[0].raw() == "dev-0000000"),
         "{requests:?}"
     );
 }

@@ -89,9 +89,9 @@ fn a_halt_confirmed_in_a_read_only_console_is_refused_and_recorded() {
     assert!(
         matches!(
             requests.as_slice(),
-            [fleetid::tui::data::TuiRequest::RotationDeclined {
+            [fleetid::tui::data::TuiRequest::Declined {
+                request: fleetid::tui::data::Confirmable::Step { .. },
                 refusal: fleetid::tui::data::Refusal::ReadOnly,
-                ..
             }]
         ),
         "{requests:?}"

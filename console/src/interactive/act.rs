@@ -20,7 +20,10 @@ use crate::ops::plan::OpKind;
 use crate::ops::rotation::command::{finalization, finalize_refusal};
 use crate::ops::rotation::engine::Engine;
 use crate::ops::{command, confirm};
-use crate::tui::data::{MutationRequest, OpProgress, RotationAction, RotationStep, TuiUpdate};
+use crate::tui::data::{
+    Confirmable, MutationRequest, OpProgress, ResumeRequest, RotationAction, RotationStep,
+    TuiUpdate,
+};
 
 /// What the ops engine needs on the model thread: the context, and the way back to the
 /// model for what an operation read back.
@@ -33,9 +36,23 @@ pub struct Ops {
     pub steps: tokio_mpsc::UnboundedSender<RotationStep>,
 }
 
-/// Plans `request` on `state` and starts applying it; returns the notice to show now.
-/// Must run inside the context's runtime (the model thread's pump).
+/// Starts what the user confirmed; returns the notice to show now. Must run inside the
+/// context's runtime (the model thread's pump).
 pub fn start(
+    ops: &Ops,
+    state: &FleetState,
+    request: Confirmable,
+    updates: &mpsc::SyncSender<TuiUpdate>,
+) -> String {
+    match request {
+        Confirmable::Mutation(request) => mutation(ops, state, &request, updates),
+        Confirmable::Step { step: s, .. } => step(ops, state, s, updates),
+        Confirmable::Resume(resume) => self::resume(ops, &resume, updates),
+    }
+}
+
+/// Plans `request` on `state` and starts applying it.
+fn mutation(
     ops: &Ops,
     state: &FleetState,
     request: &MutationRequest,
@@ -59,8 +76,8 @@ pub fn start(
 }
 
 /// A campaign step confirmed in the rotation view: finalize is planned and applied here,
-/// the others go to the campaign follower. Returns the notice to show now.
-pub fn step(
+/// the others go to the campaign follower.
+fn step(
     ops: &Ops,
     state: &FleetState,
     step: RotationStep,
@@ -144,8 +161,43 @@ fn launch(
         Ok(confirmed) => confirmed,
         Err(refusal) => return refusal.to_string(),
     };
+    apply(ops, permit, confirmed, updates, finalizes)
+}
+
+/// An operation the journal left unfinished, applied again from where it stopped (the calls
+/// done are not made twice) and verified.
+fn resume(ops: &Ops, resume: &ResumeRequest, updates: &mpsc::SyncSender<TuiUpdate>) -> String {
+    let ctx = &ops.ctx;
+    let Ok(permit) = ctx.mutation_permit() else {
+        return "refused: this session is read-only; nothing was changed".into();
+    };
+    let journaled = ctx
+        .store()
+        .map_err(|e| e.to_string())
+        .and_then(|store| crate::ops::journaled(&store, &resume.op).map_err(|e| e.to_string()));
+    match journaled {
+        Ok(Some(confirmed)) if confirmed.plan().environment == ctx.env().name => {
+            apply(ops, permit, confirmed, updates, None)
+        }
+        Ok(Some(_)) => format!("operation {} belongs to another environment", resume.op),
+        Ok(None) => format!("no operation {} in the journal", resume.op),
+        Err(e) => format!("resume not started: {e}"),
+    }
+}
+
+/// Applies and verifies `confirmed` in a task of its own, with the progress bar and the
+/// result as a notice; a finalize's campaign is marked finalized once every target is
+/// verified.
+fn apply(
+    ops: &Ops,
+    permit: crate::context::MutationPermit,
+    confirmed: crate::ops::confirm::ConfirmedPlan,
+    updates: &mpsc::SyncSender<TuiUpdate>,
+    finalizes: Option<Box<str>>,
+) -> String {
+    let handle = tokio::runtime::Handle::current();
     let summary = confirmed.plan().summary();
-    let ctx = Arc::clone(ctx);
+    let ctx = Arc::clone(&ops.ctx);
     let results = ops.results.clone();
     let updates = updates.clone();
     handle.spawn(async move {

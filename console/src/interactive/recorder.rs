@@ -12,7 +12,8 @@ use crate::store::audit::{AuditEntry, AuditPage, Decision, NewAuditEntry};
 use crate::store::triage::TriageState;
 use crate::store::{Store, StoreError};
 use crate::tui::data::{
-    AuditRow, FleetSnapshot, MutationRequest, RotationStep, Triage, TriageChange, TuiUpdate,
+    AuditRow, Confirmable, FleetSnapshot, MutationRequest, RotationStep, Triage, TriageChange,
+    TuiUpdate,
 };
 use crate::tui::feed::anomaly_number;
 
@@ -179,11 +180,36 @@ impl Recorder {
         Ok(audit_row(&entry))
     }
 
+    /// Records what was decided about something planned in the console: a mutation (its
+    /// verb, its things), a campaign step (`rotate-<verb>`, the campaign, its reason) or an
+    /// operation's resume (`ops-resume`, the operation).
+    ///
+    /// # Errors
+    /// [`StoreError`] when the entry cannot be appended.
+    pub fn decision(
+        &mut self,
+        request: &Confirmable,
+        decision: Decision,
+        outcome: &str,
+    ) -> Result<AuditRow, StoreError> {
+        match request {
+            Confirmable::Mutation(request) => self.mutation(request, decision, outcome),
+            Confirmable::Step { step, radius } => self.step(step, radius, decision, outcome),
+            Confirmable::Resume(resume) => self.append(
+                "ops-resume",
+                vec![resume.op.to_string()],
+                format!("{} calls left of: {}", resume.left, resume.summary.raw()),
+                decision,
+                outcome,
+            ),
+        }
+    }
+
     /// Records what was decided about a planned mutation.
     ///
     /// # Errors
     /// [`StoreError`] when the entry cannot be appended.
-    pub fn mutation(
+    fn mutation(
         &mut self,
         request: &MutationRequest,
         decision: Decision,
@@ -199,21 +225,20 @@ impl Recorder {
         )
     }
 
-    /// Records a decision about a campaign step (`rotate-<verb>`, the campaign as target,
-    /// the reason and what the step does as the plan).
-    ///
-    /// # Errors
-    /// [`StoreError`] when the entry cannot be appended.
-    pub fn step(
+    /// A campaign step: `rotate-<verb>`, the campaign as target, what the step does, what it
+    /// touches and the reason as the plan.
+    fn step(
         &mut self,
         step: &RotationStep,
+        radius: &str,
         decision: Decision,
         outcome: &str,
     ) -> Result<AuditRow, StoreError> {
-        let plan = match step.action.reason() {
-            Some(reason) if !reason.is_empty() => format!("{}; reason: {reason}", step.describe()),
-            _ => step.describe(),
-        };
+        let mut plan = format!("{}; {radius}", step.describe());
+        if let Some(reason) = step.action.reason().filter(|r| !r.is_empty()) {
+            plan.push_str("; reason: ");
+            plan.push_str(reason);
+        }
         self.append(
             &format!("rotate-{}", step.action.verb()),
             vec![step.campaign.to_string()],

@@ -71,15 +71,15 @@ fn respond(
             Some(detail) => TuiUpdate::Detail(Box::new(detail)),
             None => TuiUpdate::Notice(SafeText::from_string(format!("no device named {thing}"))),
         },
-        TuiRequest::Mutation(request) => match ops {
-            // The ops engine writes the plan, the confirmation and every call to the audit
-            // log itself.
+        TuiRequest::Confirmed(request) => match ops {
+            // The ops and rotation engines write the plan, the confirmation and every call
+            // to the audit log themselves.
             Some(ops) => TuiUpdate::Notice(SafeText::from_string(super::act::start(
-                ops, state, &request, updates,
+                ops, state, request, updates,
             ))),
             None => {
                 if let Some(recorder) = recorder.as_mut() {
-                    let _ = updates.send(as_update(recorder.mutation(
+                    let _ = updates.send(as_update(recorder.decision(
                         &request,
                         Decision::Confirmed,
                         NOT_APPLIED,
@@ -96,7 +96,7 @@ fn respond(
                     Refusal::Cancelled => Decision::Cancelled,
                     Refusal::ReadOnly => Decision::RefusedReadOnly,
                 };
-                as_update(recorder.mutation(&request, decision, "nothing was changed"))
+                as_update(recorder.decision(&request, decision, "nothing was changed"))
             }
             None => TuiUpdate::Notice(SafeText::from_string(UNRECORDED.to_owned())),
         },
@@ -111,33 +111,6 @@ fn respond(
                 rows: Vec::new(),
                 more: false,
             },
-        },
-        TuiRequest::Rotation(step) => match ops {
-            Some(ops) => TuiUpdate::Notice(SafeText::from_string(super::act::step(
-                ops, state, step, updates,
-            ))),
-            None => {
-                if let Some(recorder) = recorder.as_mut() {
-                    let _ = updates.send(as_update(recorder.step(
-                        &step,
-                        Decision::Confirmed,
-                        NOT_APPLIED,
-                    )));
-                }
-                TuiUpdate::Notice(SafeText::new(
-                    "offline: nothing can be changed without AWS; nothing was changed",
-                ))
-            }
-        },
-        TuiRequest::RotationDeclined { step, refusal } => match recorder.as_mut() {
-            Some(recorder) => {
-                let decision = match refusal {
-                    Refusal::Cancelled => Decision::Cancelled,
-                    Refusal::ReadOnly => Decision::RefusedReadOnly,
-                };
-                as_update(recorder.step(&step, decision, "nothing was changed"))
-            }
-            None => TuiUpdate::Notice(SafeText::from_string(UNRECORDED.to_owned())),
         },
     };
     let _ = updates.send(reply);

@@ -1,6 +1,6 @@
 //! How views talk to the app: the [`Action`]s they emit and the views they name.
 
-use super::data::{DeviceQuery, MutationRequest, RotationStep, TriageChange};
+use super::data::{Confirmable, DeviceQuery, TriageChange};
 
 /// The views of the console.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -90,25 +90,14 @@ pub enum Action {
     OpenDevice(Box<str>),
     /// Show the devices table with this query (heatmap drill-down, CA drill-down).
     ShowDevices(DeviceQuery),
-    /// Open the plan and confirmation dialog for a mutation.
-    Confirm(MutationRequest),
-    /// The user typed the confirmation: hand the request to the ops engine (refused when
+    /// Open the confirmation dialog (the plan, the blast radius, a reason where a step needs
+    /// one, the answer to type).
+    Confirm(Confirmable),
+    /// The user typed the confirmation: hand the request to the model side (refused when
     /// read-only).
-    RequestMutation(MutationRequest),
-    /// The user cancelled the confirmation of this mutation (recorded in the audit log).
-    CancelMutation(MutationRequest),
-    /// Open the confirmation for a campaign step (asking its reason, when it needs one).
-    ConfirmStep {
-        /// The step.
-        step: RotationStep,
-        /// What it touches, for the dialog (`stage 2: 450 devices`).
-        radius: String,
-    },
-    /// The user typed the confirmation of a campaign step: hand it to the rotation engine
-    /// (refused when read-only).
-    RequestStep(RotationStep),
-    /// The user cancelled the confirmation of a campaign step (recorded in the audit log).
-    CancelStep(RotationStep),
+    Request(Confirmable),
+    /// The user cancelled the confirmation (recorded in the audit log).
+    Cancel(Confirmable),
     /// The user triaged an anomaly (kept in the store, recorded in the audit log).
     Triage(TriageChange),
     /// Open the palette with this text already typed (`suppress 24h `).

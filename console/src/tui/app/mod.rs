@@ -9,7 +9,9 @@ mod updates;
 use ratatui::crossterm::event::{KeyEvent, MouseEvent, MouseEventKind};
 
 use super::action::{Action, Outcome, ViewId};
-use super::data::{FleetSnapshot, MutationRequest, OpProgress, Refusal, TuiRequest, UnixSeconds};
+use super::data::{
+    Confirmable, FleetSnapshot, MutationRequest, OpProgress, Refusal, TuiRequest, UnixSeconds,
+};
 use super::filter::{FilterJob, FilterResult};
 use super::keymap::{Command, Keymap};
 use super::theme::{Theme, ThemeSet};
@@ -156,17 +158,15 @@ impl App {
 
     /// The confirmed mutations among the pending requests (tests); the rest stay queued.
     pub fn take_mutations(&mut self) -> Vec<MutationRequest> {
-        let (mutations, rest): (Vec<_>, Vec<_>) = std::mem::take(&mut self.requests)
-            .into_iter()
-            .partition(|r| matches!(r, TuiRequest::Mutation(_)));
-        self.requests = rest;
+        let mut mutations = Vec::new();
+        self.requests.retain(|r| match r {
+            TuiRequest::Confirmed(Confirmable::Mutation(m)) => {
+                mutations.push(m.clone());
+                false
+            }
+            _ => true,
+        });
         mutations
-            .into_iter()
-            .filter_map(|r| match r {
-                TuiRequest::Mutation(m) => Some(m),
-                _ => None,
-            })
-            .collect()
     }
 
     /// The filter run to start, if any (the loop hands it to the filter thread).
@@ -368,8 +368,8 @@ impl App {
                 let dialog = ConfirmDialog::new(request, self.settings.read_only);
                 self.overlay = Some(Overlay::Confirm(dialog));
             }
-            Action::RequestMutation(request) => {
-                let what = format!("{} of {} things", request.kind.verb(), request.things.len());
+            Action::Request(request) => {
+                let what = request.describe();
                 if self.settings.read_only {
                     self.error(format!("read-only: refused {what}"));
                     self.requests.push(TuiRequest::Declined {
@@ -377,46 +377,17 @@ impl App {
                         refusal: Refusal::ReadOnly,
                     });
                 } else {
-                    self.notify(&format!(
-                        "requested {what}; the ops engine plans and applies it"
-                    ));
-                    self.requests.push(TuiRequest::Mutation(request));
+                    self.notify(&format!("requested {what}"));
+                    self.requests.push(TuiRequest::Confirmed(request));
                 }
             }
-            Action::CancelMutation(request) => {
+            Action::Cancel(request) => {
                 self.notify(&format!(
-                    "cancelled {} of {} things; nothing was changed",
-                    request.kind.verb(),
-                    request.things.len()
+                    "cancelled {}; nothing was changed",
+                    request.describe()
                 ));
                 self.requests.push(TuiRequest::Declined {
                     request,
-                    refusal: Refusal::Cancelled,
-                });
-            }
-            Action::ConfirmStep { step, radius } => {
-                let dialog = ConfirmDialog::for_step(step, radius, self.settings.read_only);
-                self.overlay = Some(Overlay::Confirm(dialog));
-            }
-            Action::RequestStep(step) => {
-                if self.settings.read_only {
-                    self.error(format!("read-only: refused {}", step.describe()));
-                    self.requests.push(TuiRequest::RotationDeclined {
-                        step,
-                        refusal: Refusal::ReadOnly,
-                    });
-                } else {
-                    self.notify(&format!("requested: {}", step.describe()));
-                    self.requests.push(TuiRequest::Rotation(step));
-                }
-            }
-            Action::CancelStep(step) => {
-                self.notify(&format!(
-                    "cancelled: {}; nothing was changed",
-                    step.describe()
-                ));
-                self.requests.push(TuiRequest::RotationDeclined {
-                    step,
                     refusal: Refusal::Cancelled,
                 });
             }

@@ -75,12 +75,12 @@ pub enum TuiUpdate {
 pub enum TuiRequest {
     /// Look up this thing's detail and answer with [`TuiUpdate::Detail`].
     Detail(Box<str>),
-    /// The user confirmed this mutation (never sent when read-only).
-    Mutation(MutationRequest),
-    /// A planned mutation that was not confirmed, or was refused: recorded in the audit log.
+    /// The user confirmed this (never sent when read-only).
+    Confirmed(Confirmable),
+    /// Something planned that was not confirmed, or was refused: recorded in the audit log.
     Declined {
         /// What was planned.
-        request: MutationRequest,
+        request: Confirmable,
         /// Why it goes no further.
         refusal: Refusal,
     },
@@ -91,15 +91,48 @@ pub enum TuiRequest {
         /// The oldest entry shown.
         before: i64,
     },
-    /// The user confirmed this campaign step (never sent when read-only).
-    Rotation(RotationStep),
-    /// A campaign step that was not confirmed, or was refused: recorded in the audit log.
-    RotationDeclined {
-        /// What was asked.
+}
+
+/// Something that changes the fleet, asked for in the console: shown in the confirmation
+/// dialog, confirmed by typing, then handed to the model side (or recorded as declined).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Confirmable {
+    /// A revoke, quarantine or restore.
+    Mutation(MutationRequest),
+    /// A campaign step.
+    Step {
+        /// The step.
         step: RotationStep,
-        /// Why it goes no further.
-        refusal: Refusal,
+        /// What it touches, as the dialog showed it (`stage 2: 450 devices`).
+        radius: String,
     },
+    /// Resuming an operation a killed apply left unfinished.
+    Resume(ResumeRequest),
+}
+
+impl Confirmable {
+    /// One line saying what it does, for the status line.
+    #[must_use]
+    pub fn describe(&self) -> String {
+        match self {
+            Self::Mutation(request) => {
+                format!("{} of {} things", request.kind.verb(), request.things.len())
+            }
+            Self::Step { step, .. } => step.describe(),
+            Self::Resume(resume) => format!("resume {} ({} calls left)", resume.op, resume.left),
+        }
+    }
+}
+
+/// An unfinished operation to resume from its journal.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ResumeRequest {
+    /// The operation's id.
+    pub op: Box<str>,
+    /// Its calls not done yet (the answer the dialog asks to type).
+    pub left: usize,
+    /// Its plan's summary (may name a CA or things).
+    pub summary: OutsideText,
 }
 
 /// Why a planned mutation was not requested.

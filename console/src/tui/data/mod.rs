@@ -460,6 +460,6 @@ pub use campaigns::{
 };
 
 pub use exchange::{
-    BlastRadius, FleetSnapshot, MutationRequest, OpKind, OpProgress, Refusal, TriageChange,
-    TuiRequest, TuiUpdate,
+    BlastRadius, Confirmable, FleetSnapshot, MutationRequest, OpKind, OpProgress, Refusal,
+    ResumeRequest, TriageChange, TuiRequest, TuiUpdate,
 };

@@ -11,7 +11,9 @@ use ratatui::widgets::{Cell, Row};
 
 use crate::safe_text::SafeText;
 use crate::tui::action::{Action, Outcome};
-use crate::tui::data::{BlastRadius, DAY, DeviceQuery, DeviceTable, MutationRequest, OpKind};
+use crate::tui::data::{
+    BlastRadius, Confirmable, DAY, DeviceQuery, DeviceTable, MutationRequest, OpKind,
+};
 use crate::tui::filter::{FilterJob, FilterResult, SortKey};
 use crate::tui::keymap::Command;
 use crate::tui::widgets::Paint;
@@ -216,13 +218,19 @@ impl DeviceView {
             }
             Command::Revoke => self
                 .request(OpKind::Revoke)
-                .map_or(Outcome::Consumed, |r| Outcome::Action(Action::Confirm(r))),
+                .map_or(Outcome::Consumed, |r| {
+                    Outcome::Action(Action::Confirm(Confirmable::Mutation(r)))
+                }),
             Command::Quarantine => self
                 .request(OpKind::Quarantine)
-                .map_or(Outcome::Consumed, |r| Outcome::Action(Action::Confirm(r))),
+                .map_or(Outcome::Consumed, |r| {
+                    Outcome::Action(Action::Confirm(Confirmable::Mutation(r)))
+                }),
             Command::Restore => self
                 .request(OpKind::Restore)
-                .map_or(Outcome::Consumed, |r| Outcome::Action(Action::Confirm(r))),
+                .map_or(Outcome::Consumed, |r| {
+                    Outcome::Action(Action::Confirm(Confirmable::Mutation(r)))
+                }),
             _ => Outcome::Ignored,
         }
     }

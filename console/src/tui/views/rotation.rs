@@ -14,7 +14,7 @@ use ratatui::widgets::{Block, Cell, Paragraph, Row};
 use crate::ops::rotation::state::{Execution, Overall};
 use crate::tui::action::{Action, Outcome};
 use crate::tui::data::{
-    CampaignRow, RotationAction, RotationStep, StagePhase, StageRow, UnixSeconds,
+    CampaignRow, Confirmable, RotationAction, RotationStep, StagePhase, StageRow, UnixSeconds,
 };
 use crate::tui::keymap::Command;
 use crate::tui::widgets::table::{Scroll, render_table};
@@ -177,13 +177,13 @@ impl RotationView {
             return Some(Outcome::Action(Action::Notify(why)));
         }
         let radius = radius(campaign, &action);
-        Some(Outcome::Action(Action::ConfirmStep {
+        Some(Outcome::Action(Action::Confirm(Confirmable::Step {
             step: RotationStep {
                 campaign: id,
                 action,
             },
             radius,
-        }))
+        })))
     }
 
     /// Draws the view.

@@ -13,69 +13,52 @@ use super::input::{InputEvent, TextInput};
 use super::{Paint, centered};
 use crate::safe_text::SafeText;
 use crate::tui::action::{Action, Outcome};
-use crate::tui::data::{MutationRequest, OpKind, RotationAction, RotationStep};
+use crate::tui::data::{Confirmable, MutationRequest, OpKind, RotationAction};
 
 /// How many target names the dialog lists before summarising.
 const LISTED: usize = 5;
 
-/// What is being confirmed.
-#[derive(Debug, Clone)]
-enum Subject {
-    /// A revoke, quarantine or restore.
-    Mutation(MutationRequest),
-    /// A campaign step, with what it touches.
-    Step {
-        step: RotationStep,
-        radius: String,
-        /// The reason being typed, while the step still needs one.
-        reason: Option<TextInput>,
-    },
-}
-
 /// The dialog's state.
 #[derive(Debug, Clone)]
 pub struct ConfirmDialog {
-    subject: Subject,
+    request: Confirmable,
+    /// The reason being typed, while a step still needs one.
+    reason: Option<TextInput>,
+    /// A reason was submitted empty.
+    reason_missing: bool,
     expected: String,
     input: TextInput,
     read_only: bool,
-    /// A reason was submitted empty.
-    reason_missing: bool,
 }
 
 impl ConfirmDialog {
-    /// A dialog for `request`; the answer to type is the thing's name for one thing, the
-    /// count otherwise.
+    /// A dialog for `request`. The answer to type: for a mutation the thing's name for one
+    /// thing, the count otherwise; for a campaign step the stage number of a promotion, the
+    /// campaign id otherwise (after the reason, for a halt, resume or abort); for a resume the
+    /// number of calls left.
     #[must_use]
-    pub fn new(request: MutationRequest, read_only: bool) -> Self {
-        let expected = match request.things.as_slice() {
-            [one] => one.raw().to_owned(),
-            many => many.len().to_string(),
+    pub fn new(request: Confirmable, read_only: bool) -> Self {
+        let (expected, reason) = match &request {
+            Confirmable::Mutation(m) => (
+                match m.things.as_slice() {
+                    [one] => one.raw().to_owned(),
+                    many => many.len().to_string(),
+                },
+                None,
+            ),
+            Confirmable::Step { step, .. } => (
+                step.expected_answer(),
+                step.action.reason().map(|_| TextInput::default()),
+            ),
+            Confirmable::Resume(resume) => (resume.left.to_string(), None),
         };
         Self {
-            subject: Subject::Mutation(request),
+            request,
+            reason,
+            reason_missing: false,
             expected,
             input: TextInput::default(),
             read_only,
-            reason_missing: false,
-        }
-    }
-
-    /// A dialog for a campaign step: first its reason (halt, resume, abort), then the answer
-    /// to type — the stage number for a promotion, the campaign id otherwise.
-    #[must_use]
-    pub fn for_step(step: RotationStep, radius: String, read_only: bool) -> Self {
-        let reason = step.action.reason().map(|_| TextInput::default());
-        Self {
-            expected: step.expected_answer(),
-            subject: Subject::Step {
-                step,
-                radius,
-                reason,
-            },
-            input: TextInput::default(),
-            read_only,
-            reason_missing: false,
         }
     }
 
@@ -85,41 +68,22 @@ impl ConfirmDialog {
         &self.expected
     }
 
-    fn cancel(&self) -> Outcome {
-        Outcome::Action(match &self.subject {
-            Subject::Mutation(request) => Action::CancelMutation(request.clone()),
-            Subject::Step { step, .. } => Action::CancelStep(step.clone()),
-        })
-    }
-
-    fn confirm(&self) -> Outcome {
-        Outcome::Action(match &self.subject {
-            Subject::Mutation(request) => Action::RequestMutation(request.clone()),
-            Subject::Step { step, .. } => Action::RequestStep(step.clone()),
-        })
-    }
-
     /// A step's reason is typed first: Enter with one moves on to the answer, Enter without
     /// asks again, Esc cancels. Then Enter with the expected answer confirms; Enter with
     /// anything else, and Esc, cancel.
     pub fn handle_key(&mut self, key: KeyEvent) -> Outcome {
-        if let Subject::Step {
-            step,
-            reason: reason @ Some(_),
-            ..
-        } = &mut self.subject
-            && let Some(input) = reason.as_mut()
-        {
+        if let Some(input) = self.reason.as_mut() {
             return match input.handle_key(key) {
                 InputEvent::Submit if !input.text().trim().is_empty() => {
                     let text = input.text().trim().to_owned();
-                    if let RotationAction::Halt { reason: r }
-                    | RotationAction::Resume { reason: r }
-                    | RotationAction::Abort { reason: r } = &mut step.action
+                    if let Confirmable::Step { step, .. } = &mut self.request
+                        && let RotationAction::Halt { reason }
+                        | RotationAction::Resume { reason }
+                        | RotationAction::Abort { reason } = &mut step.action
                     {
-                        *r = text;
+                        *reason = text;
                     }
-                    *reason = None;
+                    self.reason = None;
                     self.reason_missing = false;
                     Outcome::Consumed
                 }
@@ -127,15 +91,19 @@ impl ConfirmDialog {
                     self.reason_missing = true;
                     Outcome::Consumed
                 }
-                InputEvent::Cancel => Outcome::Action(Action::CancelStep(step.clone())),
+                InputEvent::Cancel => Outcome::Action(Action::Cancel(self.request.clone())),
                 InputEvent::Changed | InputEvent::Complete | InputEvent::Unchanged => {
                     Outcome::Consumed
                 }
             };
         }
         match self.input.handle_key(key) {
-            InputEvent::Submit if self.input.text() == self.expected => self.confirm(),
-            InputEvent::Submit | InputEvent::Cancel => self.cancel(),
+            InputEvent::Submit if self.input.text() == self.expected => {
+                Outcome::Action(Action::Request(self.request.clone()))
+            }
+            InputEvent::Submit | InputEvent::Cancel => {
+                Outcome::Action(Action::Cancel(self.request.clone()))
+            }
             InputEvent::Changed | InputEvent::Complete | InputEvent::Unchanged => Outcome::Consumed,
         }
     }
@@ -144,9 +112,10 @@ impl ConfirmDialog {
     pub fn render(&self, frame: &mut Frame, area: Rect, paint: &Paint) {
         let popup = centered(area, 72, 14);
         frame.render_widget(Clear, popup);
-        let verb = match &self.subject {
-            Subject::Mutation(request) => request.kind.verb(),
-            Subject::Step { step, .. } => step.action.verb(),
+        let verb = match &self.request {
+            Confirmable::Mutation(request) => request.kind.verb(),
+            Confirmable::Step { step, .. } => step.action.verb(),
+            Confirmable::Resume(_) => "resume",
         };
         let danger = paint.theme.style("ui.dialog.danger");
         let block = paint
@@ -154,11 +123,19 @@ impl ConfirmDialog {
             .border_style(danger);
         let inner = block.inner(popup);
         frame.render_widget(block, popup);
-        let mut lines = match &self.subject {
-            Subject::Mutation(request) => mutation_lines(request, paint),
-            Subject::Step { step, radius, .. } => vec![
+        let mut lines = match &self.request {
+            Confirmable::Mutation(request) => mutation_lines(request, paint),
+            Confirmable::Step { step, radius } => vec![
                 Line::from(SafeText::from_string(format!("Plan: {}.", step.describe()))),
                 Line::styled(SafeText::from_string(radius.clone()), danger),
+            ],
+            Confirmable::Resume(resume) => vec![
+                Line::from(SafeText::from_string(format!(
+                    "Plan: resume operation {} from its journal: the calls not done yet, then \
+                     verify.",
+                    resume.op
+                ))),
+                Line::styled(resume.summary.safe().into_owned(), danger),
             ],
         };
         lines.push(Line::raw(""));
@@ -169,11 +146,7 @@ impl ConfirmDialog {
             ));
         }
         let key = paint.theme.style("ui.help.key");
-        if let Subject::Step {
-            reason: Some(reason),
-            ..
-        } = &self.subject
-        {
+        if let Some(reason) = &self.reason {
             lines.push(Line::from(if self.reason_missing {
                 Span::styled("A reason is required (it goes to the audit log).", danger)
             } else {
@@ -280,37 +253,37 @@ mod tests {
 
     #[test]
     fn enter_alone_cancels() {
-        let mut dialog = ConfirmDialog::new(request(&["a", "b"]), false);
+        let mut dialog = ConfirmDialog::new(Confirmable::Mutation(request(&["a", "b"])), false);
         assert_eq!(
             enter(&mut dialog),
-            Outcome::Action(Action::CancelMutation(request(&["a", "b"])))
+            Outcome::Action(Action::Cancel(Confirmable::Mutation(request(&["a", "b"]))))
         );
     }
 
     #[test]
     fn a_wrong_answer_cancels() {
-        let mut dialog = ConfirmDialog::new(request(&["a", "b"]), false);
+        let mut dialog = ConfirmDialog::new(Confirmable::Mutation(request(&["a", "b"])), false);
         type_text(&mut dialog, "3");
         assert!(matches!(
             enter(&mut dialog),
-            Outcome::Action(Action::CancelMutation(_))
+            Outcome::Action(Action::Cancel(_))
         ));
     }
 
     #[test]
     fn the_count_confirms_many_and_the_name_confirms_one() {
-        let mut many = ConfirmDialog::new(request(&["a", "b"]), false);
+        let mut many = ConfirmDialog::new(Confirmable::Mutation(request(&["a", "b"])), false);
         type_text(&mut many, "2");
         assert!(matches!(
             enter(&mut many),
-            Outcome::Action(Action::RequestMutation(_))
+            Outcome::Action(Action::Request(_))
         ));
-        let mut one = ConfirmDialog::new(request(&["dev-7"]), false);
+        let mut one = ConfirmDialog::new(Confirmable::Mutation(request(&["dev-7"])), false);
         assert_eq!(one.expected(), "dev-7");
         type_text(&mut one, "dev-7");
         assert!(matches!(
             enter(&mut one),
-            Outcome::Action(Action::RequestMutation(_))
+            Outcome::Action(Action::Request(_))
         ));
     }
 }

@@ -11,9 +11,13 @@ const NOW: i64 = 1_800_000_000;
 
 fn confirm_of(outcome: Outcome) -> (RotationStep, String) {
     match outcome {
-        Outcome::Action(Action::ConfirmStep { step, radius }) => (step, radius),
+        Outcome::Action(Action::Confirm(Confirmable::Step { step, radius })) => (step, radius),
         other => panic!("expected a confirmation, got {other:?}"),
     }
+}
+
+fn dialog(step: RotationStep, radius: String) -> ConfirmDialog {
+    ConfirmDialog::new(Confirmable::Step { step, radius }, false)
 }
 
 fn type_into(dialog: &mut ConfirmDialog, text: &str) -> Outcome {
@@ -85,14 +89,14 @@ fn a_halt_asks_its_reason_then_the_campaign_id() {
     let (step, radius) = confirm_of(view.handle(Command::Halt, &rows, NOW));
     assert_eq!(&*step.campaign, "rotate-2027q1");
     assert!(radius.contains("not finished"), "{radius}");
-    let mut dialog = ConfirmDialog::for_step(step, radius, false);
+    let mut dialog = dialog(step, radius);
     // Enter without a reason asks again; the id typed into the reason box is only a reason.
     assert_eq!(enter(&mut dialog), Outcome::Consumed);
     type_into(&mut dialog, "pager 4411: failures in eu-plant-1");
     assert_eq!(enter(&mut dialog), Outcome::Consumed);
     type_into(&mut dialog, "rotate-2027q1");
     match enter(&mut dialog) {
-        Outcome::Action(Action::RequestStep(step)) => assert_eq!(
+        Outcome::Action(Action::Request(Confirmable::Step { step, .. })) => assert_eq!(
             step.action,
             RotationAction::Halt {
                 reason: "pager 4411: failures in eu-plant-1".into()
@@ -109,13 +113,13 @@ fn a_wrong_answer_cancels_the_step() {
     view.handle(Command::Down, &rows, NOW);
     let (step, radius) = confirm_of(view.handle(Command::Resume, &rows, NOW));
     assert_eq!(&*step.campaign, "meters-us");
-    let mut dialog = ConfirmDialog::for_step(step, radius, false);
+    let mut dialog = dialog(step, radius);
     type_into(&mut dialog, "checked: the timeouts were a power outage");
     enter(&mut dialog);
     type_into(&mut dialog, "meters");
     assert!(matches!(
         enter(&mut dialog),
-        Outcome::Action(Action::CancelStep(_))
+        Outcome::Action(Action::Cancel(_))
     ));
 }
 
@@ -130,11 +134,11 @@ fn a_promotion_is_confirmed_by_the_stage_number() {
     assert_eq!(step.action, RotationAction::Promote(3));
     assert_eq!(step.expected_answer(), "3");
     assert!(radius.contains("500 devices"), "{radius}");
-    let mut dialog = ConfirmDialog::for_step(step, radius, false);
+    let mut dialog = dialog(step, radius);
     type_into(&mut dialog, "3");
     assert!(matches!(
         enter(&mut dialog),
-        Outcome::Action(Action::RequestStep(_))
+        Outcome::Action(Action::Request(_))
     ));
 }
 
