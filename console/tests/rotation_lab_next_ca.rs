@@ -2,7 +2,8 @@
 //! agents: `rotate start` pushes the next CA's certificate to every device as its next trust
 //! anchor (the anchor stage: group and job `fleetid-rotate-<id>-anchor`) and starts no stage
 //! before the agents report holding it; `rotate status --watch` then drives the rotation
-//! stages, with the lab's certificate provider signing the devices' CSRs with the next CA,
+//! stages, with the account's certificate provider (CreateCertificateProvider, which the lab
+//! answers with its next CA) signing the devices' CSRs,
 //! until every device is on a certificate the next CA issued. The agents' own status
 //! messages report the next anchor, every device connects with a certificate the next CA
 //! issued, `status` reports both shares at 100 %, and no job was created twice.
@@ -43,6 +44,37 @@ fn drain(
             anchors.insert(thing.to_owned(), next.to_owned());
         }
     }
+}
+
+/// CreateCertificateProvider through aws-sdk-iot against the lab's API, with the function
+/// that stands for the lab's next CA.
+async fn create_certificate_provider(lab: &fleetid_lab::LabHandle) {
+    use aws_sdk_iot::config::{Credentials, Region};
+    let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .region(Region::new("us-east-1"))
+        .credentials_provider(Credentials::new(
+            fleetid_lab::api::ACCESS_KEY_ID,
+            fleetid_lab::api::SECRET_ACCESS_KEY,
+            None,
+            None,
+            "test",
+        ))
+        .endpoint_url(&lab.endpoint_url)
+        .load()
+        .await;
+    aws_sdk_iot::Client::new(&config)
+        .create_certificate_provider()
+        .certificate_provider_name("rotate-onto-next-ca")
+        .lambda_function_arn(format!(
+            "arn:aws:lambda:us-east-1:123456789012:function:{}",
+            fleetid_lab::certificate_provider::NEXT_CA_FUNCTION
+        ))
+        .account_default_for_operations(
+            aws_sdk_iot::types::CertificateProviderOperation::CreateCertificateFromCsr,
+        )
+        .send()
+        .await
+        .unwrap();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -96,8 +128,9 @@ async fn a_campaign_onto_the_next_ca_pushes_the_anchor_first_then_rotates_onto_i
             "devices start under the issuing CA"
         );
     }
-    // The account's certificate provider signs with the next CA from now on.
-    lab.set_certificate_provider(Some(lab.next_ca.clone()));
+    // The account's certificate provider signs with the next CA from now on, created as on
+    // AWS (where its Lambda function signs with the next CA's key).
+    create_certificate_provider(&lab).await;
 
     let cli_dir = dir.path().join("cli");
     std::fs::create_dir_all(&cli_dir).unwrap();

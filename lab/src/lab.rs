@@ -12,6 +12,7 @@ use tokio::net::TcpListener;
 use tokio::sync::{mpsc, oneshot, watch};
 
 use crate::api::{self, ApiState};
+use crate::certificate_provider::CertificateProvider;
 use crate::detector::Detector;
 use crate::fleet::scenario::{self, Scenario};
 use crate::fleet::{DeviceKind, DeviceLink, Fleet, FleetError, FleetLink, FleetProgress};
@@ -220,6 +221,7 @@ impl Lab {
             registered,
         ));
 
+        let certificate_provider = CertificateProvider::new(issuing.clone(), next.clone());
         let mqtt_listener = TcpListener::bind("127.0.0.1:0")
             .await
             .map_err(io("binding the MQTT gateway"))?;
@@ -229,7 +231,7 @@ impl Lab {
                 registry: registry.clone(),
                 detector: detector.clone(),
                 metrics: metrics.clone(),
-                issuing_ca: issuing.clone(),
+                certificate_provider: certificate_provider.clone(),
                 server_cert_pem: server.certificate_pem,
                 server_key_pem: server.key_pem,
                 registrations,
@@ -251,6 +253,7 @@ impl Lab {
                 registry: registry.clone(),
                 detector: detector.clone(),
                 issuing_ca: issuing.clone(),
+                certificate_provider,
                 mqtt_endpoint: gateway.addr.to_string(),
                 connections: gateway.connections(),
                 metrics: metrics.clone(),
@@ -347,14 +350,6 @@ impl LabHandle {
             status_interval,
             kind,
         }
-    }
-
-    /// Makes the fleet provisioning `create-from-csr` sign with `ca` for every device from now
-    /// on (`None`: the issuing CA again): the lab's stand-in for an AWS IoT certificate
-    /// provider, which is account-wide. A rotation onto the next CA sets it to
-    /// [`LabHandle::next_ca`], whose key the lab holds.
-    pub fn set_certificate_provider(&self, ca: Option<Arc<CertificateAuthority>>) {
-        self.gateway.set_certificate_provider(ca);
     }
 
     /// Publishes a message from the broker itself.

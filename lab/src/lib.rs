@@ -10,6 +10,7 @@
 pub mod api;
 pub mod audit;
 pub mod cert_facts;
+pub mod certificate_provider;
 pub mod detector;
 pub mod faults;
 pub mod fleet;

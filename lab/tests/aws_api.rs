@@ -49,6 +49,10 @@ async fn start() -> Lab {
         registry: Registry::new(),
         detector: Detector::default(),
         issuing_ca: issuing.clone(),
+        certificate_provider: fleetid_lab::certificate_provider::CertificateProvider::new(
+            issuing.clone(),
+            Arc::new(root.new_intermediate("test next").unwrap()),
+        ),
         mqtt_endpoint: "127.0.0.1:8883".into(),
         connections: fleetid_lab::gateway::Connections::default(),
         metrics: fleetid_lab::metrics::Metrics::default(),

@@ -6,6 +6,7 @@
 //! GetCallerIdentity (aws-sdk-sts) and CloudWatch's GetMetricData (aws-sdk-cloudwatch), since a
 //! client passes one endpoint URL to every SDK client.
 
+mod certificate_providers;
 mod certs;
 pub mod cloudwatch;
 mod connections;
@@ -50,6 +51,10 @@ pub struct ApiState {
     pub detector: Detector,
     /// The CA that signs `CreateCertificateFromCsr` requests.
     pub issuing_ca: Arc<CertificateAuthority>,
+    /// The account's certificate provider (shared with the gateway, whose fleet
+    /// provisioning `create-from-csr` it signs; the HTTP CreateCertificateFromCsr is not
+    /// affected, as on AWS).
+    pub certificate_provider: crate::certificate_provider::CertificateProvider,
     /// `host:port` returned by `DescribeEndpoint` (the identity gateway).
     pub mqtt_endpoint: String,
     /// The gateway's live sessions, for DeleteConnection (`Connections::default()`: no
@@ -63,6 +68,7 @@ pub struct ApiState {
 pub fn router(state: ApiState) -> Router {
     Router::new()
         .merge(certs::routes())
+        .merge(certificate_providers::routes())
         .merge(things::routes())
         .merge(policies::routes())
         .merge(jobs::routes())

@@ -31,9 +31,9 @@ use tokio::net::TcpListener;
 use tokio::sync::{broadcast, mpsc, watch};
 use tokio_rustls::TlsAcceptor;
 
+use crate::certificate_provider::CertificateProvider;
 use crate::detector::Detector;
 use crate::metrics::{self, MetricId, Metrics};
-use crate::pki::CertificateAuthority;
 use crate::registry::{Registry, RegistryEvent, cert_id_of};
 use router::ToSession;
 
@@ -88,10 +88,8 @@ pub(crate) struct Shared {
     pub(crate) detector: Detector,
     pub(crate) metrics: Metrics,
     pub(crate) router: Router,
-    pub(crate) issuing_ca: Arc<CertificateAuthority>,
-    /// The lab's stand-in for AWS IoT's certificate provider: when set, the fleet
-    /// provisioning `create-from-csr` signs with this CA instead of the issuing CA.
-    pub(crate) certificate_provider: std::sync::RwLock<Option<Arc<CertificateAuthority>>>,
+    /// Signs `create-from-csr`: the issuing CA, or the account's certificate provider's.
+    pub(crate) certificate_provider: CertificateProvider,
     pub(crate) registrations: mpsc::Sender<RegisteredEvent>,
     pub(crate) provisioning: ProvisioningHook,
     pub(crate) next_session: AtomicU64,
@@ -145,8 +143,9 @@ pub struct GatewayOptions {
     pub detector: Detector,
     /// Where connections and provisioning are counted (CloudWatch).
     pub metrics: Metrics,
-    /// Signs create-from-csr requests.
-    pub issuing_ca: Arc<CertificateAuthority>,
+    /// Signs create-from-csr requests: the issuing CA unless the account has a certificate
+    /// provider (shared with the HTTP API, which creates it).
+    pub certificate_provider: CertificateProvider,
     /// The gateway's TLS server certificate chain (PEM).
     pub server_cert_pem: String,
     /// Its private key (PEM).
@@ -256,8 +255,7 @@ impl Gateway {
             detector: options.detector,
             metrics: options.metrics,
             router: Router::default(),
-            issuing_ca: options.issuing_ca,
-            certificate_provider: std::sync::RwLock::new(None),
+            certificate_provider: options.certificate_provider,
             registrations: options.registrations,
             provisioning: options.provisioning,
             next_session: AtomicU64::new(1),
@@ -295,15 +293,6 @@ impl Gateway {
         Restarter {
             restart: self.restart.clone(),
             shared: self.shared.clone(),
-        }
-    }
-
-    /// Makes the fleet provisioning `create-from-csr` sign with `ca` (`None`: the issuing CA
-    /// again), as an AWS IoT certificate provider does for the whole account: every request
-    /// after this call, from any device, gets a certificate `ca` issued.
-    pub fn set_certificate_provider(&self, ca: Option<Arc<CertificateAuthority>>) {
-        if let Ok(mut provider) = self.shared.certificate_provider.write() {
-            *provider = ca;
         }
     }
 

@@ -76,13 +76,11 @@ fn create_from_csr_answer(shared: &Shared, topic: &str, payload: &[u8]) -> Vec<(
             "certificateSigningRequest is required",
         );
     };
-    let signer = shared
+    let pem = match shared
         .certificate_provider
-        .read()
-        .ok()
-        .and_then(|provider| provider.clone())
-        .unwrap_or_else(|| shared.issuing_ca.clone());
-    let pem = match signer.sign_csr(csr, VALIDITY_DAYS) {
+        .signer()
+        .sign_csr(csr, VALIDITY_DAYS)
+    {
         Ok(pem) => pem,
         Err(e) => return rejected(topic, 400, "InvalidCSR", &e.to_string()),
     };
