@@ -7,13 +7,17 @@ mod tui_support;
 use fleetid::tui::app::App;
 use fleetid::tui::data::TuiUpdate;
 use fleetid::tui::fixture::sample_snapshot;
-use tui_support::{NOW, app, assert_no_colour, modifier_mask, render, text};
+use fleetid::tui::settings;
+use tui_support::{NOW, assert_no_colour, modifier_mask, options, render, text};
 
-/// An app that received a snapshot every five minutes for the last hour, with the online
-/// count dipping in the middle.
+/// An app opened an hour ago that received a snapshot every five minutes since, with the
+/// online count dipping in the middle.
 fn app_with_an_hour(no_colour: bool) -> App {
-    let mut app = app(no_colour, true);
     let base = sample_snapshot(1_000, NOW);
+    let settings = settings(&options(no_colour, true)).unwrap_or_else(|e| panic!("{e}"));
+    let mut opened = base.clone();
+    opened.taken_at = NOW - 3_600;
+    let mut app = App::new(settings, opened, NOW - 3_600);
     let online = [655, 660, 658, 640, 420, 380, 510, 600, 640, 650, 655, 659];
     for (i, count) in (0_i64..).zip(online) {
         let at = NOW - 3_600 + (i + 1) * 300;

@@ -32,6 +32,9 @@ impl App {
                     self.snapshot.devices_loading = previous.devices_loading;
                 }
                 release_off_screen(previous.devices);
+                // The snapshot the console opened on is sampled when its successor arrives.
+                self.dashboard
+                    .record_online(previous.taken_at, previous.dashboard.online);
                 self.dashboard
                     .record_online(self.snapshot.taken_at, self.snapshot.dashboard.online);
                 if self.snapshot.audit.is_empty() {
@@ -39,6 +42,7 @@ impl App {
                     self.snapshot.audit = previous.audit;
                 }
                 self.snapshot.campaigns = previous.campaigns;
+                self.snapshot.operations = previous.operations;
                 self.devices.set_loading(self.snapshot.devices_loading);
                 self.devices.set_table(&self.snapshot.devices);
             }
@@ -49,6 +53,7 @@ impl App {
                 self.devices.set_table(&self.snapshot.devices);
             }
             TuiUpdate::Campaigns(campaigns) => self.snapshot.campaigns = campaigns.into(),
+            TuiUpdate::Operations(operations) => self.snapshot.operations = operations.into(),
             TuiUpdate::Anomaly(row) => {
                 self.snapshot.anomalies.insert(0, row);
                 self.snapshot.anomalies.truncate(MAX_ANOMALIES);

@@ -120,3 +120,50 @@ pub fn sources_line(paint: &Paint, snapshot: &FleetSnapshot, width: u16) -> Line
     spans.extend(stale.into_iter().flat_map(entry));
     Line::from(spans)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::tui::theme::ThemeSet;
+    use crate::tui::widgets::Glyphs;
+
+    const NOW: i64 = 1_795_600_000;
+
+    fn text(line: &Line) -> String {
+        line.spans.iter().map(|s| s.content.as_ref()).collect()
+    }
+
+    #[test]
+    fn a_title_drops_the_ages_detail_before_it_is_cut() {
+        let theme = ThemeSet::bundled()
+            .load("mono")
+            .unwrap_or_else(|e| panic!("{e}"));
+        let paint = Paint {
+            theme: &theme,
+            glyphs: Glyphs::Unicode,
+            now: NOW,
+        };
+        let down = Freshness {
+            source: "defender-detect".into(),
+            updated: Some(NOW - 3_960),
+            available: false,
+        };
+        let title_of = |width| text(&title(&paint, "Anomalies", Some(&down), width));
+        assert_eq!(title_of(40), " Anomalies (unavailable, 66 min ago) ");
+        assert_eq!(title_of(30), " Anomalies (unavailable) ");
+        let fresh = Freshness {
+            available: true,
+            updated: Some(NOW - 12),
+            ..down.clone()
+        };
+        let title = title(&paint, "Certificates", Some(&fresh), 40);
+        assert_eq!(text(&title), " Certificates (12 s ago) ");
+        assert_eq!(
+            text(&super::title(&paint, "Certificates", None, 40)),
+            " Certificates (not loaded) "
+        );
+        assert!(is_stale(&paint, Some(&down)));
+        assert!(!is_stale(&paint, Some(&fresh)));
+        assert!(is_stale(&paint, None));
+    }
+}
