@@ -1,4 +1,4 @@
-//! The dashboard at 80×24 and 200×60, in colour and under NO_COLOR, after an hour of
+//! The dashboard at 80×24 and 200×60, in colour, under NO_COLOR and in ASCII, after an hour of
 //! snapshots (so the connected-devices sparkline has a history); at 80×24 every box shows
 //! its whole title, and smaller screens draw without panicking.
 
@@ -13,8 +13,12 @@ use tui_support::{NOW, assert_no_colour, modifier_mask, options, render, text};
 /// An app opened an hour ago that received a snapshot every five minutes since, with the
 /// online count dipping in the middle.
 fn app_with_an_hour(no_colour: bool) -> App {
+    app_with_an_hour_in(&options(no_colour, true))
+}
+
+fn app_with_an_hour_in(options: &fleetid::tui::TuiOptions) -> App {
     let base = sample_snapshot(1_000, NOW);
-    let settings = settings(&options(no_colour, true)).unwrap_or_else(|e| panic!("{e}"));
+    let settings = settings(options).unwrap_or_else(|e| panic!("{e}"));
     let mut opened = base.clone();
     opened.taken_at = NOW - 3_600;
     let mut app = App::new(settings, opened, NOW - 3_600);
@@ -53,6 +57,15 @@ fn dashboard_without_colour() {
             )
         );
     }
+}
+
+#[test]
+fn dashboard_in_ascii() {
+    let app = app_with_an_hour_in(&fleetid::tui::TuiOptions {
+        ascii: true,
+        ..options(true, true)
+    });
+    insta::assert_snapshot!("dashboard_80x24_ascii", text(&render(&app, 80, 24)));
 }
 
 #[test]
