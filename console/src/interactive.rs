@@ -3,13 +3,15 @@
 //! (unless `--offline`), follows live events, reads the sources that have no live feed
 //! (Device Defender, CloudWatch) again every 30 s, and sends the UI a new snapshot at most every
 //! 500 ms. Detail requests are answered from the model; mutations wait for the ops engine.
-//! Rotation campaigns are read and driven beside it ([`campaigns`]).
+//! Rotation campaigns are read and driven beside it ([`campaigns`]), and the operations
+//! journal is read for the operations view ([`operations`]).
 //! Every decision about a planned mutation and every anomaly triage is written to the
 //! store's audit log by the [`recorder`]; the triage is kept per environment and shows again
 //! on the next start.
 
 mod act;
 mod campaigns;
+mod operations;
 mod recorder;
 mod requests;
 
@@ -206,6 +208,7 @@ fn model_thread(
     if ctx.offline() {
         if let Some(store) = store.as_ref() {
             campaigns::send_stored(store, &ctx.env().name, updates);
+            operations::send_stored(store, &ctx.env().name, updates);
         }
         serve_requests(&state, &mut recorder, updates, requests);
         return;
@@ -228,6 +231,20 @@ fn model_thread(
         updates.clone(),
         steps_rx,
     ));
+    match ctx.store() {
+        Ok(journal) => {
+            runtime.spawn(operations::follow(
+                journal,
+                env.name.clone(),
+                updates.clone(),
+            ));
+        }
+        Err(e) => {
+            let _ = updates.try_send(TuiUpdate::Notice(SafeText::from_string(format!(
+                "operations journal: {e}"
+            ))));
+        }
+    }
     let ops = act::Ops {
         ctx: Arc::clone(ctx),
         results: results_tx,

@@ -1,7 +1,9 @@
-//! Snapshot tests of the rotation view (`7`) on ratatui's TestBackend over the fixture's two
-//! campaigns: the pipeline with the gate's evidence, a stage's failure reasons and their
-//! devices, the halt confirmation asking its reason — at 80x24 and 200x60, in colour (text)
-//! and under NO_COLOR (text plus the modifier mask, with no coloured cell).
+//! Snapshot tests of the cockpit's views on ratatui's TestBackend: the rotation view (`7`) over
+//! the fixture's two campaigns — the pipeline with the gate's evidence, a stage's failure
+//! reasons and their devices, the halt confirmation asking its reason — and the operations
+//! view (`8`) over its three operations — an unfinished one with its calls, the resume
+//! confirmation; at 80x24 and 200x60, in colour (text) and under NO_COLOR (text plus the
+//! modifier mask, with no coloured cell).
 
 mod tui_support;
 
@@ -42,11 +44,30 @@ fn screens() -> Vec<(&'static str, Steps)> {
                 type_text(a, "pager 4411");
             }),
         ),
+        (
+            "operations",
+            Box::new(|a: &mut App| press(a, KeyCode::Char('8'))),
+        ),
+        (
+            "operations_failed_call",
+            Box::new(|a: &mut App| {
+                press(a, KeyCode::Char('8'));
+                press(a, KeyCode::Char('j'));
+            }),
+        ),
+        (
+            "operations_confirm_resume",
+            Box::new(|a: &mut App| {
+                press(a, KeyCode::Char('8'));
+                press(a, KeyCode::Enter);
+                type_text(a, "2");
+            }),
+        ),
     ]
 }
 
 #[test]
-fn the_rotation_view_in_colour() {
+fn the_cockpit_views_in_colour() {
     for (name, steps) in screens() {
         for (width, height) in SIZES {
             let mut app = app(false, false);
@@ -58,7 +79,7 @@ fn the_rotation_view_in_colour() {
 }
 
 #[test]
-fn the_rotation_view_without_colour() {
+fn the_cockpit_views_without_colour() {
     for (name, steps) in screens() {
         let (width, height) = SIZES[0];
         let mut app = app(true, false);

@@ -19,13 +19,15 @@ pub enum ViewId {
     Audit,
     /// Rotation campaigns as pipelines of stages.
     Rotation,
+    /// Operations of the journal with their calls.
+    Operations,
     /// One device in detail (reached from a table, not a tab).
     Detail,
 }
 
 impl ViewId {
     /// The views reachable with Tab and the number keys, in tab order.
-    pub const TABS: [Self; 7] = [
+    pub const TABS: [Self; 8] = [
         Self::Dashboard,
         Self::Heatmap,
         Self::CaChains,
@@ -33,6 +35,7 @@ impl ViewId {
         Self::Devices,
         Self::Audit,
         Self::Rotation,
+        Self::Operations,
     ];
 
     /// The tab title.
@@ -46,6 +49,7 @@ impl ViewId {
             Self::Devices => "Devices",
             Self::Audit => "Audit",
             Self::Rotation => "Rotation",
+            Self::Operations => "Ops",
             Self::Detail => "Detail",
         }
     }
@@ -61,6 +65,7 @@ impl ViewId {
             Self::Devices => "view-devices",
             Self::Audit => "view-audit",
             Self::Rotation => "view-rotation",
+            Self::Operations => "view-operations",
             Self::Detail => "view-detail",
         }
     }
@@ -76,6 +81,7 @@ impl ViewId {
             Self::Devices => "device table",
             Self::Audit => "audit log of mutations",
             Self::Rotation => "rotation campaigns: stages, gates, promote, halt",
+            Self::Operations => "operations: progress, every call's result, resume",
             Self::Detail => "device detail",
         }
     }

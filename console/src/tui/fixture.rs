@@ -8,11 +8,12 @@ use std::sync::Arc;
 use crate::ops::rotation::file::Campaign;
 use crate::ops::rotation::state::CampaignState;
 use crate::safe_text::OutsideText;
+use crate::store::journal::CallState;
 
 use super::data::{
-    AnomalyRow, AnomalySource, AuditRow, CaNode, CaState, CampaignRow, CertState, CohortKind,
-    CohortSeries, DAY, DashboardData, DetailSource, DeviceDetail, DeviceRow, DeviceTable,
-    FleetSnapshot, Freshness, HeatmapData, LiveStatus, Severity, Triage,
+    AnomalyRow, AnomalySource, AuditRow, CaNode, CaState, CallLine, CampaignRow, CertState,
+    CohortKind, CohortSeries, DAY, DashboardData, DetailSource, DeviceDetail, DeviceRow,
+    DeviceTable, FleetSnapshot, Freshness, HeatmapData, LiveStatus, OperationRow, Severity, Triage,
 };
 
 const CAS: [&str; 3] = ["Acme Device CA 1", "Acme Device CA 2023", "Recall Batch CA"];
@@ -372,6 +373,7 @@ pub fn sample_snapshot(devices: usize, now: i64) -> FleetSnapshot {
         anomalies,
         devices_loading: false,
         campaigns: campaigns(now).into(),
+        operations: operations(now).into(),
         audit: audit(now),
         details: Some(Arc::new(FixtureDetails {
             table: Arc::clone(&table),
@@ -493,4 +495,80 @@ fn campaign_state(
         "created": created,
         "stages": stages,
     })
+}
+
+/// Three operations of the journal as the operations view shows them: a revoke verified, a
+/// quarantine a killed apply left half done (resumable), a CA deactivation with a failed call.
+#[must_use]
+pub fn operations(now: i64) -> Vec<OperationRow> {
+    let call =
+        |action: &'static str, target: &str, state: Option<CallState>, detail: &str| CallLine {
+            action,
+            target: target.into(),
+            state,
+            detail: detail.into(),
+        };
+    let done = Some(CallState::Done);
+    vec![
+        OperationRow {
+            id: "op-20261205T174512-3f2a".into(),
+            kind: "quarantine".into(),
+            state: "applying".into(),
+            created: now - 600,
+            updated: now - 540,
+            summary: "quarantine 2 certificates, 2 things, 1 group, 0.2 % of the fleet, 1 online"
+                .into(),
+            calls: vec![
+                call("iot:CreatePolicy", "all", done, "exists"),
+                call("iot:CreateThingGroup", "all", done, "exists"),
+                call("iot:AttachPolicy", "dev-0000012", done, "request 7c1e"),
+                call(
+                    "iot:AddThingToThingGroup",
+                    "dev-0000012",
+                    done,
+                    "request 7c1f",
+                ),
+                call(
+                    "iot:AttachPolicy",
+                    "dev-0000031",
+                    Some(CallState::Started),
+                    "",
+                ),
+                call("iot:AddThingToThingGroup", "dev-0000031", None, ""),
+            ],
+        },
+        OperationRow {
+            id: "op-20261205T160301-91bc".into(),
+            kind: "ca-deactivate".into(),
+            state: "partial".into(),
+            created: now - 6_000,
+            updated: now - 5_990,
+            summary: "ca-deactivate Recall Batch CA: 0 certificates changed, 41 ACTIVE signed"
+                .into(),
+            calls: vec![call(
+                "iot:UpdateCACertificate",
+                "all",
+                Some(CallState::Failed),
+                "ThrottlingException: Rate exceeded",
+            )],
+        },
+        OperationRow {
+            id: "op-20261204T091500-07d1".into(),
+            kind: "revoke".into(),
+            state: "verified".into(),
+            created: now - 90_000,
+            updated: now - 89_990,
+            summary: "revoke 1 certificate, 1 thing, 1 group, 0.1 % of the fleet, 1 online".into(),
+            calls: vec![
+                call("iot:AttachPolicy", "dev-0000007", done, "request 1a2b"),
+                call("iot:UpdateCertificate", "dev-0000007", done, "INACTIVE"),
+                call(
+                    "iot:DeleteConnection",
+                    "dev-0000007",
+                    done,
+                    "disconnected in 41 ms",
+                ),
+            ],
+        },
+    ]
 }

@@ -17,7 +17,8 @@ use super::keymap::{Command, Keymap};
 use super::theme::{Theme, ThemeSet};
 use super::views::{
     anomalies::AnomalyView, audit::AuditView, cas::CaView, dashboard::DashboardView,
-    detail::DetailView, devices::DeviceView, heatmap::HeatmapView, rotation::RotationView,
+    detail::DetailView, devices::DeviceView, heatmap::HeatmapView, operations::OperationsView,
+    rotation::RotationView,
 };
 use super::widgets::banner::Environment;
 use super::widgets::confirm::ConfirmDialog;
@@ -73,6 +74,7 @@ pub struct App {
     detail: DetailView,
     audit: AuditView,
     rotation: RotationView,
+    operations: OperationsView,
     overlay: Option<Overlay>,
     filter_input: Option<TextInput>,
     status: Option<(SafeText<'static>, bool)>,
@@ -108,6 +110,7 @@ impl App {
             detail: DetailView::default(),
             audit: AuditView::default(),
             rotation: RotationView::default(),
+            operations: OperationsView::default(),
             overlay: None,
             filter_input: None,
             status: None,
@@ -306,6 +309,7 @@ impl App {
                         self.rotation
                             .handle(other, &self.snapshot.campaigns, self.now)
                     }
+                    ViewId::Operations => self.operations.handle(other, &self.snapshot.operations),
                 };
                 if let Outcome::Action(action) = outcome {
                     self.act(action);

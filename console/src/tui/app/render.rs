@@ -49,6 +49,10 @@ impl App {
                 self.rotation
                     .render(frame, body, &paint, &self.snapshot.campaigns);
             }
+            ViewId::Operations => {
+                self.operations
+                    .render(frame, body, &paint, &self.snapshot.operations);
+            }
         }
         self.render_status(frame, status);
         match &self.overlay {

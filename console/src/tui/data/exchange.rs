@@ -9,7 +9,7 @@ pub use crate::ops::plan::OpKind;
 
 use super::{
     AnomalyRow, AuditRow, CaNode, CampaignRow, DashboardData, DetailSource, DeviceDetail,
-    DeviceTable, HeatmapData, RotationStep, Triage, UnixSeconds,
+    DeviceTable, HeatmapData, OperationRow, RotationStep, Triage, UnixSeconds,
 };
 
 /// A complete picture for the screen. Cheap to move: the big parts are behind `Arc`.
@@ -36,6 +36,9 @@ pub struct FleetSnapshot {
     /// Rotation campaigns, oldest first. Snapshots from the model carry none: they arrive as
     /// [`TuiUpdate::Campaigns`], and a snapshot keeps the campaigns already shown.
     pub campaigns: Arc<[CampaignRow]>,
+    /// The newest operations of the journal, newest first; like the campaigns they arrive as
+    /// [`TuiUpdate::Operations`] and a snapshot keeps those already shown.
+    pub operations: Arc<[OperationRow]>,
     /// Detail lookups, when the model provides them.
     pub details: Option<Arc<dyn DetailSource>>,
 }
@@ -68,6 +71,8 @@ pub enum TuiUpdate {
     Progress(OpProgress),
     /// Every rotation campaign of the environment as last read, oldest first.
     Campaigns(Vec<CampaignRow>),
+    /// The newest operations of the journal as last read, newest first.
+    Operations(Vec<OperationRow>),
 }
 
 /// What the UI asks of the side that owns the model; sent without waiting for an answer.

@@ -454,10 +454,13 @@ pub trait DetailSource: Send + Sync + std::fmt::Debug {
 
 mod campaigns;
 mod exchange;
+mod operations;
 
 pub use campaigns::{
     CampaignRow, FailureReason, RotationAction, RotationStep, StagePhase, StageRow,
 };
+
+pub use operations::{CallLine, OperationRow};
 
 pub use exchange::{
     BlastRadius, Confirmable, FleetSnapshot, MutationRequest, OpKind, OpProgress, Refusal,

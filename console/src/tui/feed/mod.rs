@@ -264,6 +264,7 @@ pub fn overview(state: &FleetSummary, now: UnixTime) -> FleetSnapshot {
         devices: Arc::new(DeviceTable::default()),
         devices_loading: true,
         campaigns: Arc::from(Vec::new()),
+        operations: Arc::from(Vec::new()),
         audit: Arc::from(Vec::new()),
         details: None,
     }

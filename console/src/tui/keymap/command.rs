@@ -69,7 +69,7 @@ pub enum Command {
 }
 
 /// Every command, in help order.
-pub const ALL: [Command; 37] = [
+pub const ALL: [Command; 38] = [
     Command::Quit,
     Command::Help,
     Command::Palette,
@@ -84,6 +84,7 @@ pub const ALL: [Command; 37] = [
     Command::View(ViewId::Devices),
     Command::View(ViewId::Audit),
     Command::View(ViewId::Rotation),
+    Command::View(ViewId::Operations),
     Command::Up,
     Command::Down,
     Command::Left,

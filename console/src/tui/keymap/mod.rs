@@ -31,6 +31,7 @@ pub const DEFAULTS: &[(&str, Command)] = &[
     ("5", Command::View(ViewId::Devices)),
     ("6", Command::View(ViewId::Audit)),
     ("7", Command::View(ViewId::Rotation)),
+    ("8", Command::View(ViewId::Operations)),
     ("k", Command::Up),
     ("up", Command::Up),
     ("j", Command::Down),

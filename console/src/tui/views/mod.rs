@@ -8,4 +8,5 @@ pub mod dashboard;
 pub mod detail;
 pub mod devices;
 pub mod heatmap;
+pub mod operations;
 pub mod rotation;

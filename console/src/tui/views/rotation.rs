@@ -17,8 +17,9 @@ use crate::tui::data::{
     CampaignRow, Confirmable, RotationAction, RotationStep, StagePhase, StageRow, UnixSeconds,
 };
 use crate::tui::keymap::Command;
+use crate::tui::widgets::human::{count, percent, relative, share, timestamp};
 use crate::tui::widgets::table::{Scroll, render_table};
-use crate::tui::widgets::{Glyphs, Paint, age, date_time};
+use crate::tui::widgets::{Glyphs, Paint, progress_bar};
 
 /// Which list `j`/`k` move in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -238,7 +239,7 @@ impl RotationView {
             Constraint::Min(10),
         ];
         let block = paint.block(
-            format!(" Rotation: {} ", plural(campaigns.len(), "campaign")),
+            format!(" Rotation: {} ", count(campaigns.len() as u64, "campaign")),
             self.focus == Focus::Campaigns,
         );
         render_table(
@@ -260,7 +261,7 @@ impl RotationView {
                         overall_label(c.overall),
                         paint.theme.style(overall_scope(c.overall)),
                     )),
-                    Cell::from(format!("{done}/{all} {}", share(done, all))),
+                    Cell::from(format!("{done}/{all} ({})", share(done as u64, all as u64))),
                     Cell::from(format!("{current}/{}", c.stages.len())),
                     Cell::from(
                         c.stopped
@@ -295,7 +296,7 @@ impl RotationView {
         } else {
             "status.active"
         };
-        let count = |e: Execution| c.executions.get(&e).copied().unwrap_or(0);
+        let executions = |e: Execution| c.executions.get(&e).copied().unwrap_or(0);
         let no_execution = c
             .devices
             .saturating_sub(c.executions.values().sum::<usize>());
@@ -305,12 +306,12 @@ impl RotationView {
         }
         jobs.push(format!(
             "{} queued · {} running · {} ok · {} failed · {} timed out · {} rejected",
-            count(Execution::Queued),
-            count(Execution::InProgress),
-            count(Execution::Succeeded),
-            count(Execution::Failed),
-            count(Execution::TimedOut),
-            count(Execution::Rejected),
+            executions(Execution::Queued),
+            executions(Execution::InProgress),
+            executions(Execution::Succeeded),
+            executions(Execution::Failed),
+            executions(Execution::TimedOut),
+            executions(Execution::Rejected),
         ));
         if c.set_aside > 0 {
             jobs.push(format!("{} set aside", c.set_aside));
@@ -318,10 +319,13 @@ impl RotationView {
         let mut lines = vec![
             Line::from(vec![
                 Span::raw("new certificate "),
-                Span::styled(format!("{success:.1} %"), theme.style(success_scope)),
-                Span::raw(format!(" (needs {:.1} %) · failed ", campaign.min_success)),
-                Span::styled(format!("{failure:.1} %"), theme.style(failure_scope)),
-                Span::raw(format!(" (halts over {:.1} %)", campaign.max_failure)),
+                Span::styled(percent(success), theme.style(success_scope)),
+                Span::raw(format!(
+                    " (needs {}) · failed ",
+                    percent(campaign.min_success)
+                )),
+                Span::styled(percent(failure), theme.style(failure_scope)),
+                Span::raw(format!(" (halts over {})", percent(campaign.max_failure))),
             ]),
             Line::from(format!(
                 "agent reported {} · seen connecting {} · registry only {} · both {}",
@@ -331,16 +335,16 @@ impl RotationView {
         ];
         if let StagePhase::Soaking { until } = stage.phase {
             lines.push(Line::from(format!(
-                "soaking until {} ({} left)",
-                date_time(until),
-                age(until, Some(paint.now))
+                "soaking until {} ({})",
+                timestamp(until),
+                relative(paint.now, until)
             )));
         }
         let title = format!(
             " Stage {} of {}: {} ",
             stage.number,
             campaign.id.safe(),
-            plural(c.devices, "device")
+            count(c.devices as u64, "device")
         );
         let block = paint.block(title, self.focus != Focus::Campaigns);
         let inner = block.inner(area);
@@ -366,7 +370,7 @@ impl RotationView {
                 format!(
                     "{}: {} (Enter opens one, Esc back)",
                     reason.reason.safe(),
-                    plural(reason.things.len(), "device")
+                    count(reason.things.len() as u64, "device")
                 ),
                 theme.style("ui.title"),
             ));
@@ -445,7 +449,7 @@ fn allowed(
             (RotationAction::Finalize { .. }, Some(ends)) if now < ends => Err(format!(
                 "campaign {id}: the grace period ends {}; the old certificates stay ACTIVE \
                  until then",
-                date_time(ends)
+                timestamp(ends)
             )),
             _ => Ok(()),
         }
@@ -472,7 +476,7 @@ fn radius(campaign: &CampaignRow, action: &RotationAction) -> String {
                     .stages
                     .get(n.saturating_sub(1))
                     .map_or(0, |s| s.cumulative_percent),
-                plural(devices, "device")
+                count(devices as u64, "device")
             )
         }
         RotationAction::Halt { .. } | RotationAction::Abort { .. } => {
@@ -482,7 +486,7 @@ fn radius(campaign: &CampaignRow, action: &RotationAction) -> String {
                 .map_or(0, |s| s.counts.unfinished);
             format!(
                 "{} not finished in the current stage; {done}/{all} on the new certificate",
-                plural(running, "device")
+                count(running as u64, "device")
             )
         }
         RotationAction::Resume { .. } => {
@@ -492,19 +496,16 @@ fn radius(campaign: &CampaignRow, action: &RotationAction) -> String {
                 .map_or(0, |s| s.counts.failed);
             format!(
                 "{} of the current stage set aside; the rest run again",
-                plural(failed, "failed device")
+                count(failed as u64, "failed device")
             )
         }
         RotationAction::Finalize { certificates } => format!(
             "{} set INACTIVE; {} still on the old one{}",
-            plural(
-                usize::try_from(*certificates).unwrap_or(usize::MAX),
-                "old certificate"
-            ),
-            plural(all.saturating_sub(done), "device"),
+            count(*certificates, "old certificate"),
+            count(all.saturating_sub(done) as u64, "device"),
             campaign
                 .grace_ends
-                .map(|at| format!("; grace ends {}", date_time(at)))
+                .map(|at| format!("; grace ends {}", timestamp(at)))
                 .unwrap_or_default()
         ),
     }
@@ -572,9 +573,9 @@ fn render_stages(frame: &mut Frame, area: Rect, paint: &Paint, campaign: &Campai
         ));
     }
     let title = format!(
-        " Stages: pass at {:.1} % new, halt over {:.1} % failed, {} ",
-        campaign.min_success,
-        campaign.max_failure,
+        " Stages: pass at {} new, halt over {} failed, {} ",
+        percent(campaign.min_success),
+        percent(campaign.max_failure),
         if campaign.auto_promote {
             "auto-promote"
         } else {
@@ -619,7 +620,7 @@ fn render_stages(frame: &mut Frame, area: Rect, paint: &Paint, campaign: &Campai
                 Cell::from(s.number.to_string()),
                 Cell::from(format!("{} %", s.cumulative_percent)),
                 Cell::from(Span::styled(s.phase.label(), theme.style(s.phase.scope()))),
-                Cell::from(bar(
+                Cell::from(progress_bar(
                     finished,
                     c.devices,
                     usize::from(bar_width),
@@ -708,35 +709,6 @@ fn render_keys(frame: &mut Frame, area: Rect, paint: &Paint, campaign: &Campaign
         paint.theme.style("ui.text.dim"),
     ));
     frame.render_widget(Paragraph::new(Line::from(spans)), area);
-}
-
-/// `[#####.....]` with `done` of `all` filled.
-fn bar(done: usize, all: usize, width: usize, glyphs: Glyphs) -> String {
-    let filled = (done * width).checked_div(all).unwrap_or(0).min(width);
-    let (full, empty) = match glyphs {
-        Glyphs::Unicode => ("█", "░"),
-        Glyphs::Ascii => ("#", "."),
-    };
-    format!("[{}{}]", full.repeat(filled), empty.repeat(width - filled))
-}
-
-/// `1 campaign`, `2 campaigns`.
-fn plural(n: usize, noun: &str) -> String {
-    if n == 1 {
-        format!("1 {noun}")
-    } else {
-        format!("{n} {noun}s")
-    }
-}
-
-/// `(42.0 %)` of a part, empty of nothing.
-fn share(part: usize, whole: usize) -> String {
-    #[allow(clippy::cast_precision_loss)] // device counts are far below 2^52
-    if whole > 0 {
-        format!("({:.1} %)", part as f64 * 100.0 / whole as f64)
-    } else {
-        String::new()
-    }
 }
 
 #[cfg(test)]

@@ -117,10 +117,11 @@ pub fn render_tabs(frame: &mut Frame, area: Rect, paint: &Paint, active: ViewId)
         } else {
             "ui.tab"
         };
-        let title = if narrow && *view == ViewId::Anomalies {
-            "Anomaly"
-        } else {
-            view.title()
+        // Eight tabs fit 80 columns with the two longest titles shortened.
+        let title = match view {
+            ViewId::Anomalies if narrow => "Anomaly",
+            ViewId::CaChains if narrow => "CAs",
+            _ => view.title(),
         };
         spans.push(Span::styled(
             format!(" {} {title} ", i + 1),

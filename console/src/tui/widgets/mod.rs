@@ -73,6 +73,18 @@ impl Paint<'_> {
     }
 }
 
+/// `[#####.....]`: `done` of `all` filled, `width` cells between the brackets, in the
+/// glyph set's characters (an empty whole draws empty).
+#[must_use]
+pub fn progress_bar(done: usize, all: usize, width: usize, glyphs: Glyphs) -> String {
+    let filled = (done * width).checked_div(all).unwrap_or(0).min(width);
+    let (full, empty) = match glyphs {
+        Glyphs::Unicode => ("█", "░"),
+        Glyphs::Ascii => ("#", "."),
+    };
+    format!("[{}{}]", full.repeat(filled), empty.repeat(width - filled))
+}
+
 /// A rectangle of at most `width` x `height` centred in `area`.
 #[must_use]
 pub fn centered(area: Rect, width: u16, height: u16) -> Rect {
