@@ -98,19 +98,6 @@ pub fn centered(area: Rect, width: u16, height: u16) -> Rect {
     }
 }
 
-/// `5 min`: how long before `now` `then` was, in [`human::span`]'s units (`never` for none).
-/// Kept for views written against it; new code calls [`human`] directly.
-#[must_use]
-pub fn age(now: i64, then: Option<i64>) -> String {
-    then.map_or_else(|| "never".to_owned(), |then| human::span(now - then))
-}
-
-/// `2026-12-09 17:52Z`: [`human::timestamp`], kept for views written against it.
-#[must_use]
-pub fn date_time(unix: i64) -> String {
-    human::timestamp(unix)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
