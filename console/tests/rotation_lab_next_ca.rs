@@ -215,6 +215,10 @@ async fn a_campaign_onto_the_next_ca_pushes_the_anchor_first_then_rotates_onto_i
     let share = &report[0]["next_ca"];
     assert_eq!(share["devices"], DEVICES, "{share:#}");
     assert_eq!(share["holding_anchor"], DEVICES, "{share:#}");
+    assert_eq!(
+        share["in_status"], DEVICES,
+        "the watching console saw it in their status: {share:#}"
+    );
     assert_eq!(share["on_new_ca"], DEVICES, "{share:#}");
     assert_eq!(share["on_new_ca_percent"], 100.0, "{share:#}");
     assert_eq!(
@@ -283,7 +287,8 @@ async fn a_campaign_onto_the_next_ca_pushes_the_anchor_first_then_rotates_onto_i
     assert!(
         table.stdout.contains(&format!(
             "next CA {next_id}: {DEVICES} of {DEVICES} devices (100.0 %) hold it as their next \
-             trust anchor, {DEVICES} (100.0 %) are on a certificate it issued"
+             trust anchor, {DEVICES} (100.0 %) are on a certificate it issued\n    {DEVICES} \
+             listed it in the status message a watching console saw last"
         )),
         "{}",
         table.stdout

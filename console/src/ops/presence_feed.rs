@@ -1,7 +1,7 @@
 //! AWS IoT lifecycle events for the ops code: a task of its own follows live status and hands
-//! every presence event to a callback, so a long apply or a slow gate never stalls the MQTT
-//! reader. Verify stamps disconnects with it; a rotation records the certificates devices
-//! connect with.
+//! every presence event (and, to a rotation, every agent status message) to a callback, so a
+//! long apply or a slow gate never stalls the MQTT reader. Verify stamps disconnects with it; a
+//! rotation records the certificates devices connect with and the trust anchors they report.
 
 use std::time::Duration;
 
@@ -20,6 +20,20 @@ pub async fn follow_presence(
     backend: &AwsBackend,
     mut on_event: impl FnMut(PresenceEvent) + Send + 'static,
 ) -> Option<tokio::task::JoinHandle<()>> {
+    follow_live_events(backend, move |event| {
+        if let LiveEvent::Presence(event) = event {
+            on_event(event);
+        }
+    })
+    .await
+}
+
+/// Follows presence events and agents' status messages into `on_event`, as
+/// [`follow_presence`] does presence events alone.
+pub async fn follow_live_events(
+    backend: &AwsBackend,
+    mut on_event: impl FnMut(LiveEvent) + Send + 'static,
+) -> Option<tokio::task::JoinHandle<()>> {
     if !backend.has_live() {
         return None;
     }
@@ -37,7 +51,9 @@ pub async fn follow_presence(
                             let _ = ready.send(());
                         }
                     }
-                    BackendUpdate::Live(LiveEvent::Presence(event)) => on_event(event),
+                    BackendUpdate::Live(
+                        event @ (LiveEvent::Presence(_) | LiveEvent::Status { .. }),
+                    ) => on_event(event),
                     _ => {}
                 }
             }

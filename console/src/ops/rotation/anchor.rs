@@ -22,6 +22,10 @@ pub struct AnchorEvidence {
     /// Why it failed, as the agent said.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
+    /// Whether the device's latest status message a watching console saw listed the next CA
+    /// among its trust anchors; `None` while none was seen.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub in_status: Option<bool>,
 }
 
 /// The anchor stage as persisted.
@@ -59,6 +63,8 @@ pub struct AnchorCounts {
     pub executions: BTreeMap<Execution, usize>,
     /// The agent reported installing the next CA's fingerprint.
     pub holding: usize,
+    /// Its latest status message seen listed the next CA among its anchors.
+    pub in_status: usize,
     /// Failed, timed out or rejected.
     pub failed: usize,
     /// No execution yet, queued or in progress.
@@ -172,8 +178,28 @@ impl AnchorStage {
                 None => counts.unfinished += 1,
             }
             counts.holding += usize::from(self.evidence_holds(evidence));
+            counts.in_status += usize::from(evidence.in_status == Some(true));
         }
         counts
+    }
+
+    /// Records what the devices' status messages say about the next CA: `reports(thing,
+    /// fingerprint)` is `None` for a device whose status was not seen. Whether anything
+    /// changed (the state is then to be saved).
+    pub fn note_status(&mut self, reports: impl Fn(&str, &str) -> Option<bool>) -> bool {
+        let Some(fingerprint) = self.fingerprint.clone() else {
+            return false;
+        };
+        let mut changed = false;
+        for (thing, evidence) in &mut self.devices {
+            if let Some(listed) = reports(thing, &fingerprint)
+                && evidence.in_status != Some(listed)
+            {
+                evidence.in_status = Some(listed);
+                changed = true;
+            }
+        }
+        changed
     }
 }
 
@@ -215,6 +241,9 @@ pub struct NextCaShare {
     pub holding_anchor: usize,
     /// `holding_anchor` in percent of `devices`.
     pub holding_anchor_percent: f64,
+    /// Of those, listing it in the latest status message a watching console saw (the agents'
+    /// own report again, through the live status; only while a console watches).
+    pub in_status: usize,
     /// Of those, on a new certificate (by both checks) that the next CA issued.
     pub on_new_ca: usize,
     /// `on_new_ca` in percent of `devices`.
@@ -225,7 +254,8 @@ pub struct NextCaShare {
 #[must_use]
 pub fn next_ca_share(anchor: &AnchorStage, stages: &[StageState]) -> NextCaShare {
     let devices = anchor.devices.len();
-    let holding_anchor = anchor.counts().holding;
+    let counts = anchor.counts();
+    let (holding_anchor, in_status) = (counts.holding, counts.in_status);
     let on_new_ca = stages
         .iter()
         .flat_map(|s| s.devices.values().filter(|e| s.rotated(e)))
@@ -235,6 +265,7 @@ pub fn next_ca_share(anchor: &AnchorStage, stages: &[StageState]) -> NextCaShare
         devices,
         holding_anchor,
         holding_anchor_percent: percent(holding_anchor, devices).unwrap_or(0.0),
+        in_status,
         on_new_ca,
         on_new_ca_percent: percent(on_new_ca, devices).unwrap_or(0.0),
     }
@@ -297,6 +328,36 @@ mod tests {
         );
         assert!(!s.holds("nobody"));
         assert_eq!(s.counts().holding, 1);
+    }
+
+    #[test]
+    fn status_messages_are_recorded_only_for_devices_seen() {
+        let mut s = anchor(&[
+            (Some(Execution::Succeeded), Some(FP)),
+            (None, None),
+            (None, None),
+        ]);
+        let seen = |thing: &str, fp: &str| {
+            assert_eq!(fp, FP);
+            match thing {
+                "d00" => Some(true),
+                "d01" => Some(false),
+                _ => None,
+            }
+        };
+        assert!(s.note_status(seen));
+        assert!(!s.note_status(seen), "nothing new the second time");
+        let (a, b, c) = (&s.devices["d00"], &s.devices["d01"], &s.devices["d02"]);
+        assert_eq!(
+            (a.in_status, b.in_status, c.in_status),
+            (Some(true), Some(false), None)
+        );
+        assert_eq!(s.counts().in_status, 1);
+        s.fingerprint = None;
+        assert!(
+            !s.note_status(|_, _| Some(false)),
+            "without the CA read nothing is judged"
+        );
     }
 
     #[test]

@@ -372,7 +372,13 @@ impl<'a> Engine<'a> {
         ) {
             return Ok(events);
         }
-        // Onto another CA: no stage starts before the anchor stage passed.
+        // Onto another CA: what the devices' status messages say about the next anchor ...
+        if let (Some(anchor), Some(log)) = (state.anchor.as_mut(), presence)
+            && anchor.note_status(|thing, fp| log.reports_anchor(thing, fp))
+        {
+            self.save(state)?;
+        }
+        // ... and no stage starts before the anchor stage passed.
         if state.anchor.as_ref().is_some_and(|a| !a.passed()) {
             self.advance_anchor(permit, state, &mut events).await?;
             if state.anchor.as_ref().is_some_and(|a| !a.passed())

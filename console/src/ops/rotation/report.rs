@@ -379,16 +379,25 @@ fn anchor_text(anchor: &super::anchor::AnchorStage, share: &NextCaShare, now: Se
     let c = anchor.counts();
     let mut text = format!(
         "  next CA {}: {} of {} devices ({:.1} %) hold it as their next trust anchor, {} \
-         ({:.1} %) are on a certificate it issued\n  anchor stage: {}, job {}",
+         ({:.1} %) are on a certificate it issued\n",
         share.ca,
         share.holding_anchor,
         share.devices,
         share.holding_anchor_percent,
         share.on_new_ca,
         share.on_new_ca_percent,
+    );
+    if share.in_status > 0 {
+        text.push_str(&format!(
+            "    {} listed it in the status message a watching console saw last\n",
+            share.in_status
+        ));
+    }
+    text.push_str(&format!(
+        "  anchor stage: {}, job {}",
         phase_text(&anchor.phase, now),
         anchor.job
-    );
+    ));
     let executions: Vec<String> = c
         .executions
         .iter()
