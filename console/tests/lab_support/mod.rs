@@ -103,6 +103,54 @@ impl Cli {
             .unwrap()
     }
 
+    /// A shell script that runs `fleetid <global flags> ARGS` in this environment (for a
+    /// terminal: tmux), its stderr to `<dir>/<name>.stderr` and its exit status to `status`.
+    pub fn launcher(&self, name: &str, args: &[&str], status: &Path) -> PathBuf {
+        let quote = |s: &str| format!("'{}'", s.replace('\'', "'\\''"));
+        let d = self.dir.display().to_string();
+        let flags: Vec<String> = [
+            "--endpoint-url",
+            &self.endpoint_url,
+            "--region",
+            fleetid_lab::registry::REGION,
+            "--mqtt-endpoint",
+            &self.mqtt_endpoint,
+            "--mqtt-ca",
+            &self.ca.display().to_string(),
+            "--mqtt-cert",
+            &self.cert.display().to_string(),
+            "--mqtt-key",
+            &self.key.display().to_string(),
+            "--mqtt-client-id",
+            &self.client_id,
+        ]
+        .iter()
+        .chain(args)
+        .map(|a| quote(a))
+        .collect();
+        let script = self.dir.join(format!("{name}.sh"));
+        let text = format!(
+            "export FLEETID_CACHE={cache} HOME={home} XDG_CONFIG_HOME={config} \
+             AWS_ACCESS_KEY_ID={key_id} AWS_SECRET_ACCESS_KEY={secret} \
+             AWS_CONFIG_FILE={home}/no-aws-config AWS_SHARED_CREDENTIALS_FILE={home}/no-aws-credentials \
+             AWS_EC2_METADATA_DISABLED=true\n\
+             unset AWS_PROFILE AWS_SESSION_TOKEN AWS_ENDPOINT_URL AWS_ENDPOINT_URL_IOT NO_COLOR\n\
+             {bin} {flags} 2>{stderr}\n\
+             echo $? > {status}\n",
+            cache = quote(&format!("{d}/cache.sqlite3")),
+            home = quote(&d),
+            config = quote(&format!("{d}/config")),
+            key_id = quote(fleetid_lab::api::ACCESS_KEY_ID),
+            secret = quote(fleetid_lab::api::SECRET_ACCESS_KEY),
+            bin = quote(env!("CARGO_BIN_EXE_fleetid")),
+            flags = flags.join(" "),
+            stderr = quote(&format!("{d}/{name}.stderr")),
+            status = quote(&status.display().to_string()),
+        );
+        std::fs::write(&script, text).unwrap();
+        script
+    }
+
     fn run_blocking(&self, name: &str, args: &[String]) -> Run {
         let out_path = self.dir.join(format!("{name}.stdout"));
         let err_path = self.dir.join(format!("{name}.stderr"));

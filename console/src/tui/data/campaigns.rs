@@ -118,12 +118,12 @@ impl CampaignRow {
         let stopped = state
             .aborted
             .as_ref()
-            .map(|a| format!("aborted by {}: {}", a.by, a.reason))
+            .map(|a| format!("{} (aborted by {})", a.reason, a.by))
             .or_else(|| {
                 state
                     .halt
                     .as_ref()
-                    .map(|h| format!("halted by {}: {}", h.by, h.reason))
+                    .map(|h| format!("{} (halted by {})", h.reason, h.by))
             });
         let stages = state
             .stages

@@ -67,7 +67,7 @@ fn the_fixture_campaigns_read_as_the_engine_left_them() {
         halted
             .stopped
             .as_ref()
-            .is_some_and(|s| s.raw().starts_with("halted by gate"))
+            .is_some_and(|s| s.raw().ends_with("(halted by gate)"))
     );
 }
 
