@@ -245,7 +245,7 @@ pub fn in_progress(frame: &mut Frame, area: Rect, paint: &Paint, progress: &InPr
     };
     lines.push(Line::raw(""));
     if progress.next_anchor.is_empty() {
-        lines.push(Line::styled("no new trust anchor rolling out", dim));
+        lines.push(Line::styled("next trust anchor: none", dim));
     } else {
         lines.push(Line::styled(
             "on the next trust anchor",
