@@ -1,5 +1,6 @@
 //! A campaign onto another CA through the real binary against moto, for the anchor stage's
-//! AWS resources: a `next_ca` AWS does not know refuses the start and records nothing;
+//! AWS resources: a `next_ca` AWS does not know, or one that is INACTIVE, refuses the start
+//! and records nothing;
 //! `rotate start` makes the anchor stage's static thing group (every device of the campaign)
 //! and its job (the agent's anchor install document with the CA's PEM as DescribeCACertificate
 //! gives it, the campaign's abort, timeout and rollout), and no rotation stage before the
@@ -149,6 +150,30 @@ fn the_anchor_stage_is_a_group_and_a_job_created_once_before_any_rotation_stage(
     let none = run(&["rotate", "status", &id]);
     assert_eq!(code(&none), Some(5), "{}", stderr(&none));
 
+    // An INACTIVE next CA: AWS IoT would refuse the certificates it issues.
+    let inactive = root_ca(&format!("{prefix} inactive CA"));
+    let inactive_id = fleet.runtime.block_on(async {
+        let id = register_ca(&fleet.iot, &inactive).await;
+        fleet
+            .iot
+            .update_ca_certificate()
+            .certificate_id(&id)
+            .new_status(aws_sdk_iot::types::CaCertificateStatus::Inactive)
+            .send()
+            .await
+            .unwrap();
+        id
+    });
+    let file = campaign_file(dir.path(), &id, &group, &inactive_id);
+    let refused = run(&["rotate", "start", &file, "--yes"]);
+    assert_eq!(code(&refused), Some(2), "{}", stderr(&refused));
+    assert!(
+        stderr(&refused).contains("is INACTIVE"),
+        "{}",
+        stderr(&refused)
+    );
+    assert!(describe_job(&fleet, &anchor).is_none());
+
     let file = campaign_file(dir.path(), &id, &group, &ca_id);
     let plan = run(&["rotate", "plan", &file]);
     assert_eq!(code(&plan), Some(0), "{}", stderr(&plan));
@@ -158,6 +183,13 @@ fn the_anchor_stage_is_a_group_and_a_job_created_once_before_any_rotation_stage(
         )),
         "{}",
         stdout(&plan)
+    );
+
+    let csv = run(&["rotate", "plan", &file, "--output", "csv"]);
+    assert!(
+        stdout(&csv).contains(&format!("\nanchor,0,{DEVICES},{anchor},{anchor}\n")),
+        "{}",
+        stdout(&csv)
     );
 
     let started = run(&["rotate", "start", &file, "--yes"]);

@@ -268,14 +268,15 @@ impl AwsBackend {
         Ok(out.principals().to_vec())
     }
 
-    /// A registered CA's certificate, PEM (DescribeCACertificate).
+    /// A registered CA's certificate (PEM) and status (`ACTIVE`, `INACTIVE`), from
+    /// DescribeCACertificate.
     ///
     /// # Errors
     /// [`BackendError::Call`], or [`BackendError::MissingField`] without a PEM.
-    pub async fn ca_certificate_pem(
+    pub async fn ca_certificate(
         &self,
         ca_certificate_id: &str,
-    ) -> Result<String, BackendError> {
+    ) -> Result<(String, String), BackendError> {
         let out = self
             .iot
             .describe_ca_certificate()
@@ -283,13 +284,19 @@ impl AwsBackend {
             .send()
             .await
             .map_err(|e| CallFailure::from_sdk("iot:DescribeCACertificate", &e))?;
-        out.certificate_description()
+        let description = out.certificate_description();
+        let pem = description
             .and_then(|d| d.certificate_pem())
             .map(str::to_owned)
             .ok_or(BackendError::MissingField {
                 operation: "iot:DescribeCACertificate",
                 field: "certificateDescription.certificatePem",
-            })
+            })?;
+        let status = description
+            .and_then(|d| d.status())
+            .map_or("", |s| s.as_str())
+            .to_owned();
+        Ok((pem, status))
     }
 
     /// The registered CA that issued a certificate (`caCertificateId` of

@@ -34,7 +34,7 @@ impl Engine<'_> {
             return Ok(());
         };
         if anchor.pem.is_none() {
-            let pem = self.backend.ca_certificate_pem(&anchor.ca).await?;
+            let (pem, _) = self.backend.ca_certificate(&anchor.ca).await?;
             anchor.fingerprint = Some(anchor_fingerprint(&anchor.ca, &pem)?);
             anchor.pem = Some(pem);
             self.save(state)?;

@@ -211,8 +211,15 @@ impl<'a> Engine<'a> {
         let mut state = CampaignState::new(campaign, plan, self.now());
         if let Some(anchor) = state.anchor.as_mut() {
             // Read before anything is recorded: a next CA AWS does not know refuses the start.
-            let pem = match self.backend.ca_certificate_pem(&anchor.ca).await {
-                Ok(pem) => pem,
+            let pem = match self.backend.ca_certificate(&anchor.ca).await {
+                Ok((_, status)) if status != "ACTIVE" => {
+                    return Err(RotationError::Refused(format!(
+                        "next_ca {} is {status}: AWS IoT does not register the certificates an \
+                         INACTIVE CA signs; activate it first (UpdateCACertificate)",
+                        anchor.ca
+                    )));
+                }
+                Ok((pem, _)) => pem,
                 Err(e) if is_not_found(&e) => {
                     return Err(RotationError::Refused(format!(
                         "next_ca {}: no CA certificate of this id is registered in this account",

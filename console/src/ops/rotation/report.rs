@@ -30,6 +30,11 @@ pub fn print_plan(
         }
         OutputFormat::Csv => {
             let mut text = String::from("stage,cumulative_percent,devices,group,job\n");
+            if plan.next_ca.is_some() {
+                let devices: usize = plan.stages.iter().map(|s| s.things.len()).sum();
+                let name = format!("fleetid-rotate-{}-anchor", campaign.id);
+                text.push_str(&format!("anchor,0,{devices},{name},{name}\n"));
+            }
             for s in &plan.stages {
                 text.push_str(&format!(
                     "{},{},{},{},{}\n",
