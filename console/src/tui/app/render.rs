@@ -12,7 +12,7 @@ use crate::tui::action::ViewId;
 use crate::tui::data::OpProgress;
 use crate::tui::theme::Theme;
 use crate::tui::widgets::banner::{render_banner, render_tabs};
-use crate::tui::widgets::human::relative;
+use crate::tui::widgets::human::{count, relative};
 
 impl App {
     /// Draws the screen into `frame`. Cost is proportional to what is visible.
@@ -121,10 +121,49 @@ fn progress_line(progress: &OpProgress, width: u16, theme: &Theme) -> Line<'stat
         ),
         Span::styled(
             format!(
-                " {}/{} calls, {} failed",
-                progress.finished, progress.total, progress.failed
+                " {}/{}, {} failed",
+                progress.finished,
+                count(progress.total as u64, "call"),
+                progress.failed
             ),
             theme.style("ui.statusline"),
         ),
     ])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::tui::theme::ThemeSet;
+
+    fn text(progress: &OpProgress) -> String {
+        let theme = ThemeSet::bundled()
+            .load("mono")
+            .unwrap_or_else(|e| panic!("{e}"));
+        progress_line(progress, 80, &theme)
+            .spans
+            .iter()
+            .map(|s| s.content.as_ref())
+            .collect()
+    }
+
+    #[test]
+    fn the_progress_line_counts_calls_in_words_that_agree() {
+        let mut progress = OpProgress {
+            verb: "revoke",
+            finished: 0,
+            failed: 0,
+            total: 1,
+        };
+        assert_eq!(
+            text(&progress),
+            "revoke [........................] 0/1 call, 0 failed"
+        );
+        progress.total = 8;
+        progress.finished = 3;
+        assert_eq!(
+            text(&progress),
+            "revoke [#########...............] 3/8 calls, 0 failed"
+        );
+    }
 }
