@@ -5,6 +5,7 @@
 
 use std::collections::BTreeMap;
 
+use crate::ops::rotation::anchor::{NextCaShare, next_ca_share};
 use crate::ops::rotation::command::finalization;
 use crate::ops::rotation::state::{CampaignState, Execution, Overall, Phase, StageCounts};
 use crate::safe_text::OutsideText;
@@ -106,6 +107,8 @@ pub struct CampaignRow {
     /// Old certificates a finalize would set INACTIVE (devices on their new one by both
     /// checks).
     pub retire: u64,
+    /// Onto another CA: the share holding the next trust anchor and the share on the new CA.
+    pub next_ca: Option<NextCaShare>,
     /// The stages, first to last.
     pub stages: Vec<StageRow>,
 }
@@ -183,6 +186,10 @@ impl CampaignRow {
             auto_promote: state.campaign.gate.auto_promote,
             grace_ends: state.grace_ends(),
             retire: u64::try_from(finalization(state).retire.len()).unwrap_or(u64::MAX),
+            next_ca: state
+                .anchor
+                .as_ref()
+                .map(|anchor| next_ca_share(anchor, &state.stages)),
             stages,
         }
     }

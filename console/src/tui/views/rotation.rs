@@ -559,6 +559,20 @@ fn render_stages(frame: &mut Frame, area: Rect, paint: &Paint, campaign: &Campai
         Glyphs::Ascii => " > ",
     };
     let mut pipeline = Vec::new();
+    if let Some(next) = &campaign.next_ca {
+        // Stage 0 of a campaign onto another CA: the next trust anchor first.
+        pipeline.push(Span::styled(
+            format!(
+                "anchor {}/{} ({}), on the new CA {}",
+                next.holding_anchor,
+                next.devices,
+                share(next.holding_anchor as u64, next.devices as u64),
+                share(next.on_new_ca as u64, next.devices as u64)
+            ),
+            theme.style("ui.text"),
+        ));
+        pipeline.push(Span::styled(arrow, theme.style("ui.text.dim")));
+    }
     for (i, stage) in campaign.stages.iter().enumerate() {
         if i > 0 {
             pipeline.push(Span::styled(arrow, theme.style("ui.text.dim")));

@@ -8,6 +8,7 @@ mod freshness;
 mod layout;
 mod lists;
 mod online;
+pub mod progress;
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
@@ -32,8 +33,8 @@ pub struct AnchorShare<'a> {
     pub devices: u64,
 }
 
-/// What the "Campaigns, operations" box shows. Empty, it says that no campaign runs; the
-/// app fills it once campaigns and operations reach the screen.
+/// What the "Campaigns, operations" box shows ([`progress::of`] makes it from the snapshot's
+/// campaigns and operations). Empty, it says that no campaign runs.
 #[derive(Debug, Clone, Default)]
 pub struct InProgress<'a> {
     /// One line per campaign or operation in progress, most urgent first.
@@ -56,9 +57,9 @@ impl DashboardView {
         self.online.record(at, online);
     }
 
-    /// Draws the dashboard with nothing in progress.
+    /// Draws the dashboard, its campaigns and operations from the snapshot's.
     pub fn render(&self, frame: &mut Frame, area: Rect, paint: &Paint, snapshot: &FleetSnapshot) {
-        self.render_with(frame, area, paint, snapshot, &InProgress::default());
+        self.render_with(frame, area, paint, snapshot, &progress::of(snapshot, paint));
     }
 
     /// Draws the dashboard with the campaigns and operations in `in_progress`.
