@@ -6,7 +6,9 @@
 //! answers with its next CA) signing the devices' CSRs,
 //! until every device is on a certificate the next CA issued. The agents' own status
 //! messages report the next anchor, every device connects with a certificate the next CA
-//! issued, `status` reports both shares at 100 %, and no job was created twice.
+//! issued, `status` reports both shares at 100 %, and no job was created twice. Without a
+//! certificate provider the devices of stage 1 get certificates from the issuing CA, and the
+//! gate halts the campaign there, naming the issuer.
 #![allow(clippy::unwrap_used)]
 
 mod lab_support;
@@ -293,5 +295,113 @@ async fn a_campaign_onto_the_next_ca_pushes_the_anchor_first_then_rotates_onto_i
         "{}",
         table.stdout
     );
+    lab.shutdown().await;
+}
+
+/// The CA id the lab registered for `pem`.
+fn ca_id_of(lab: &fleetid_lab::LabHandle, pem: &str) -> String {
+    lab.registry
+        .cas()
+        .into_iter()
+        .find(|ca| ca.pem == pem)
+        .unwrap()
+        .id()
+        .to_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_a_certificate_provider_stage_one_halts_at_its_gate_on_the_issuer() {
+    let dir = tempfile::tempdir().unwrap();
+    let lab = Lab::start(LabOptions {
+        devices: 4,
+        seed: 29,
+        scenario: Scenario::Quiet,
+        state_dir: Some(dir.path().join("lab")),
+        status_interval: Duration::from_secs(1),
+        ..LabOptions::default()
+    })
+    .await
+    .unwrap();
+    booted(&lab, 4).await;
+    let next_id = ca_id_of(&lab, &lab.next_ca.certificate_pem);
+    let issuing_id = ca_id_of(&lab, &lab.issuing_ca.certificate_pem);
+    let cli_dir = dir.path().join("cli");
+    std::fs::create_dir_all(&cli_dir).unwrap();
+    let cli = Cli::new(&lab, &cli_dir, "fleetid-next-ca-halt-cli");
+    let file = cli_dir.join("campaign.toml");
+    std::fs::write(
+        &file,
+        format!(
+            "id = \"lab-no-provider\"\ntarget = {{ query = \"status=ACTIVE\" }}\n\
+             next_ca = \"{next_id}\"\nstages = [50, 100]\n[gate]\nmin_success = 100.0\n\
+             max_failure = 0.0\nsoak = \"0s\"\nauto_promote = true\n"
+        ),
+    )
+    .unwrap();
+    let file = file.to_str().unwrap();
+    let started = cli.run("start", &["rotate", "start", file, "--yes"]).await;
+    assert_eq!(started.status.code(), Some(0), "{}", started.stderr);
+    let watched = cli
+        .run(
+            "watch",
+            &[
+                "rotate",
+                "status",
+                "lab-no-provider",
+                "--watch",
+                "--interval",
+                "1s",
+                "--output",
+                "json",
+            ],
+        )
+        .await;
+    assert_eq!(
+        watched.status.code(),
+        Some(10),
+        "halted: stdout:\n{}\nstderr:\n{}",
+        watched.stdout,
+        watched.stderr
+    );
+    assert!(
+        watched
+            .stderr
+            .contains("2 issued by another CA than the next CA"),
+        "{}",
+        watched.stderr
+    );
+    let report: Value = serde_json::from_str(&watched.stdout).unwrap();
+    let share = &report[0]["next_ca"];
+    assert_eq!(share["holding_anchor"], 4, "{share:#}");
+    assert_eq!(share["on_new_ca"], 0, "{share:#}");
+    let jobs: Vec<String> = lab
+        .registry
+        .jobs()
+        .iter()
+        .map(|j| j.spec.job_id.clone())
+        .collect();
+    assert_eq!(
+        jobs,
+        vec![
+            "fleetid-rotate-lab-no-provider-anchor".to_owned(),
+            "fleetid-rotate-lab-no-provider-s1".to_owned()
+        ],
+        "stage 2 must not start"
+    );
+    // Stage 1's devices did rotate, onto certificates the issuing CA signed: the halt keeps
+    // that from spreading to stage 2.
+    let stage1 = report[0]["campaign"]["stages"][0]["devices"]
+        .as_object()
+        .unwrap();
+    assert_eq!(stage1.len(), 2);
+    for (thing, evidence) in stage1 {
+        let cert = evidence["reported"].as_str().unwrap();
+        assert_eq!(
+            lab.registry.certificate(cert).unwrap().ca_id.as_deref(),
+            Some(issuing_id.as_str()),
+            "{thing}"
+        );
+        assert_eq!(evidence["issuer"], issuing_id.as_str(), "{thing}");
+    }
     lab.shutdown().await;
 }
