@@ -122,3 +122,28 @@ fn a_halt_confirmed_in_a_read_only_console_is_refused_and_recorded() {
             .is_some_and(|s| s.starts_with("read-only: refused"))
     );
 }
+
+#[test]
+fn a_read_only_console_shows_in_help_and_palette_what_it_would_refuse() {
+    let mut app = app(false, true);
+    press(&mut app, KeyCode::Char('?'));
+    type_text(&mut app, "rotation");
+    let help = text(&render(&app, 100, 30));
+    for command in ["promote", "halt", "resume", "abort", "finalize"] {
+        let line = help
+            .lines()
+            .find(|l| l.contains(&format!(" {command} ")))
+            .unwrap_or_else(|| panic!("{command} in the help:\n{help}"));
+        assert!(line.contains("refused: read-only"), "{line}");
+    }
+    press(&mut app, KeyCode::Esc);
+    press(&mut app, KeyCode::Char(':'));
+    type_text(&mut app, "revok");
+    let palette = text(&render(&app, 100, 30));
+    assert!(
+        palette
+            .lines()
+            .any(|l| l.contains("revoke") && l.contains("refused: read-only")),
+        "{palette}"
+    );
+}

@@ -262,7 +262,11 @@ impl App {
         match command {
             Command::Quit => self.quit = true,
             Command::Help => {
-                self.overlay = Some(Overlay::Help(HelpOverlay::new(&self.settings.keymap)));
+                self.overlay = Some(Overlay::Help(HelpOverlay::new(
+                    &self.settings.keymap,
+                    self.settings.read_only,
+                    self.settings.environment.frozen,
+                )));
             }
             Command::Palette => self.open_palette(""),
             Command::Filter => match self.filter_text() {
@@ -351,7 +355,11 @@ impl App {
 
     fn open_palette(&mut self, text: &str) {
         let candidates = self.palette_candidates();
-        self.overlay = Some(Overlay::Palette(CommandPalette::new(candidates, text)));
+        let (read_only, frozen) = (self.settings.read_only, self.settings.environment.frozen);
+        let palette = CommandPalette::new(candidates, text).with_refusals(|candidate| {
+            Command::from_name(candidate).and_then(|c| c.refusal(read_only, frozen))
+        });
+        self.overlay = Some(Overlay::Palette(palette));
     }
 
     /// Carries out what a view or overlay asked for.

@@ -185,6 +185,32 @@ impl Command {
         }
     }
 
+    /// Why the console would refuse this command now, if it would: in a read-only session
+    /// every command that changes the fleet; in a frozen environment the campaign steps that
+    /// move a rotation forward (promote, resume). Help and the palette show it beside the
+    /// command, so nobody learns it only after the fact.
+    #[must_use]
+    pub fn refusal(self, read_only: bool, frozen: bool) -> Option<&'static str> {
+        let changes = matches!(
+            self,
+            Self::Revoke
+                | Self::Quarantine
+                | Self::Restore
+                | Self::Promote
+                | Self::Halt
+                | Self::Resume
+                | Self::Abort
+                | Self::Finalize
+        );
+        if read_only && changes {
+            Some("refused: read-only")
+        } else if frozen && matches!(self, Self::Promote | Self::Resume) {
+            Some("refused: frozen")
+        } else {
+            None
+        }
+    }
+
     /// The command with this name.
     #[must_use]
     pub fn from_name(name: &str) -> Option<Self> {

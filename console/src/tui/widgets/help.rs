@@ -4,7 +4,7 @@ use ratatui::Frame;
 use ratatui::crossterm::event::{KeyCode, KeyEvent};
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Clear, Paragraph, Row};
+use ratatui::widgets::{Cell, Clear, Paragraph, Row};
 
 use super::input::{InputEvent, TextInput};
 use super::table::{Scroll, render_table};
@@ -16,19 +16,27 @@ use crate::tui::keymap::{Command, HelpEntry, Keymap};
 #[derive(Debug, Clone)]
 pub struct HelpOverlay {
     entries: Vec<HelpEntry>,
+    /// Per entry, why the console would refuse its command now.
+    refused: Vec<Option<&'static str>>,
     filter: TextInput,
     shown: Vec<usize>,
     scroll: Scroll,
 }
 
 impl HelpOverlay {
-    /// Help for `keymap`, unfiltered.
+    /// Help for `keymap`, unfiltered; commands the session would refuse (read-only, frozen)
+    /// say so.
     #[must_use]
-    pub fn new(keymap: &Keymap) -> Self {
+    pub fn new(keymap: &Keymap, read_only: bool, frozen: bool) -> Self {
         let entries = keymap.help_entries();
+        let refused = entries
+            .iter()
+            .map(|e| Command::from_name(e.command).and_then(|c| c.refusal(read_only, frozen)))
+            .collect();
         let shown = (0..entries.len()).collect();
         Self {
             entries,
+            refused,
             filter: TextInput::default(),
             shown,
             scroll: Scroll::default(),
@@ -100,6 +108,7 @@ impl HelpOverlay {
         ]);
         frame.render_widget(Paragraph::new(prompt), input_area);
         let key_style = paint.theme.style("ui.help.key");
+        let dim = paint.theme.style("ui.text.dim");
         render_table(
             frame,
             table_area,
@@ -115,10 +124,17 @@ impl HelpOverlay {
             &self.scroll,
             |i| {
                 let e = &self.entries[self.shown[i]];
-                Row::new([
-                    Span::styled(e.keys.clone(), key_style),
-                    Span::raw(e.command),
-                    Span::raw(e.description),
+                let what = match self.refused[self.shown[i]] {
+                    Some(why) => Line::from(vec![
+                        Span::styled(why, paint.theme.style("ui.read-only")),
+                        Span::styled(format!(" {}", e.description), dim),
+                    ]),
+                    None => Line::raw(e.description),
+                };
+                Row::new(vec![
+                    Cell::from(Span::styled(e.keys.clone(), key_style)),
+                    Cell::from(e.command),
+                    Cell::from(what),
                 ])
             },
         );
@@ -132,8 +148,27 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_read_only_session_marks_what_it_would_refuse() {
+        let help = HelpOverlay::new(&Keymap::default(), true, false);
+        let refused = |name: &str| {
+            let i = help.entries.iter().position(|e| e.command == name);
+            i.and_then(|i| help.refused[i])
+        };
+        assert_eq!(refused("revoke"), Some("refused: read-only"));
+        assert_eq!(refused("halt"), Some("refused: read-only"));
+        assert_eq!(refused("view-devices"), None);
+        let frozen = HelpOverlay::new(&Keymap::default(), false, true);
+        let at = |name: &str| frozen.entries.iter().position(|e| e.command == name);
+        assert_eq!(
+            at("promote").and_then(|i| frozen.refused[i]),
+            Some("refused: frozen")
+        );
+        assert_eq!(at("halt").and_then(|i| frozen.refused[i]), None);
+    }
+
+    #[test]
     fn typing_filters_the_bindings() {
-        let mut help = HelpOverlay::new(&Keymap::default());
+        let mut help = HelpOverlay::new(&Keymap::default(), false, false);
         let all = help.shown().len();
         for c in "revoke".chars() {
             help.handle_key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE));

@@ -18,6 +18,8 @@ const SHOWN: usize = 8;
 #[derive(Debug, Clone)]
 pub struct CommandPalette {
     candidates: Vec<String>,
+    /// Per candidate, why the console would refuse it now.
+    refused: Vec<Option<&'static str>>,
     input: TextInput,
     ranked: Vec<usize>,
     selected: usize,
@@ -28,6 +30,7 @@ impl CommandPalette {
     #[must_use]
     pub fn new(candidates: Vec<String>, text: &str) -> Self {
         let mut palette = Self {
+            refused: vec![None; candidates.len()],
             candidates,
             input: TextInput::with_text(text),
             ranked: Vec::new(),
@@ -35,6 +38,13 @@ impl CommandPalette {
         };
         palette.rerank();
         palette
+    }
+
+    /// Marks the candidates the console would refuse now (read-only, frozen), with why.
+    #[must_use]
+    pub fn with_refusals(mut self, why: impl Fn(&str) -> Option<&'static str>) -> Self {
+        self.refused = self.candidates.iter().map(|c| why(c)).collect();
+        self
     }
 
     /// The completions in rank order.
@@ -144,7 +154,13 @@ impl CommandPalette {
             .ranked
             .iter()
             .take(SHOWN)
-            .map(|i| ListItem::new(self.candidates[*i].clone()))
+            .map(|i| match self.refused[*i] {
+                Some(why) => ListItem::new(Line::from(vec![
+                    Span::raw(format!("{}  ", self.candidates[*i])),
+                    Span::styled(why, paint.theme.style("ui.read-only")),
+                ])),
+                None => ListItem::new(self.candidates[*i].clone()),
+            })
             .collect();
         let mut state = ListState::default().with_selected(Some(self.selected.min(SHOWN)));
         let list = List::new(items).highlight_style(paint.theme.style("ui.selection"));
@@ -172,6 +188,15 @@ mod tests {
         ]
         .map(String::from)
         .to_vec()
+    }
+
+    #[test]
+    fn refused_candidates_are_marked_and_still_complete() {
+        let palette = CommandPalette::new(vec!["revoke".into(), "quit".into()], "")
+            .with_refusals(|c| (c == "revoke").then_some("refused: read-only"));
+        assert_eq!(palette.refused, vec![Some("refused: read-only"), None]);
+        // Marked, not hidden: the command still completes (and is refused when run).
+        assert_eq!(palette.completions(), vec!["revoke", "quit"]);
     }
 
     #[test]
