@@ -67,16 +67,7 @@ pub fn audit_row(entry: &AuditEntry) -> AuditRow {
 }
 
 fn plan_of(request: &MutationRequest) -> String {
-    let r = &request.radius;
-    format!(
-        "{} {} certs, {} things, {} groups, {:.1}% of fleet, {} online",
-        request.kind.verb(),
-        r.certs,
-        r.things,
-        r.groups,
-        r.fleet_percent,
-        r.online
-    )
+    format!("{} {}", request.kind.verb(), request.radius.summary())
 }
 
 impl Recorder {

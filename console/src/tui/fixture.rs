@@ -245,7 +245,7 @@ fn audit(now: i64) -> Arc<[AuditRow]> {
             "revoke",
             "dev-0000007",
             "confirmed: not applied (no ops engine)",
-            "1 certs, 1 things, 1 groups, 0.1% of fleet, 1 online",
+            "revoke 1 certificate, 1 thing, 1 group, 0.1 % of the fleet, 1 online now",
             3,
         ),
         entry(
@@ -261,7 +261,7 @@ fn audit(now: i64) -> Arc<[AuditRow]> {
             "quarantine",
             "dev-0000042",
             "refused-read-only",
-            "1 certs, 1 things, 1 groups, 0.1% of fleet, 0 online",
+            "quarantine 1 certificate, 1 thing, 1 group, 0.1 % of the fleet, 0 online now",
             1,
         ),
     ])

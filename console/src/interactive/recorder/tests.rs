@@ -64,7 +64,7 @@ fn decisions_and_triage_are_recorded_kept_and_restored() {
         assert_eq!(cancelled.action.raw(), "revoke");
         assert_eq!(cancelled.result.raw(), "cancelled: nothing was changed");
         assert!(
-            cancelled.plan.raw().contains("1 things"),
+            cancelled.plan.raw().contains("1 thing,"),
             "{}",
             cancelled.plan.raw()
         );

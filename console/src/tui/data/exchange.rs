@@ -4,6 +4,7 @@
 use std::sync::Arc;
 
 use crate::safe_text::{OutsideText, SafeText};
+use crate::tui::widgets::human::{count, percent};
 
 pub use crate::ops::plan::OpKind;
 
@@ -120,9 +121,11 @@ impl Confirmable {
     #[must_use]
     pub fn describe(&self) -> String {
         match self {
-            Self::Mutation(request) => {
-                format!("{} of {} things", request.kind.verb(), request.things.len())
-            }
+            Self::Mutation(request) => format!(
+                "{} of {}",
+                request.kind.verb(),
+                count(request.things.len() as u64, "thing")
+            ),
             Self::Step { step, .. } => step.describe(),
             Self::Resume(resume) => format!("resume {} ({} calls left)", resume.op, resume.left),
         }
@@ -188,6 +191,21 @@ pub struct BlastRadius {
     pub fleet_percent: f64,
     /// Of those things, connected now.
     pub online: u64,
+}
+
+impl BlastRadius {
+    /// `1 certificate, 1 thing, 1 group, 0.1 % of the fleet, 1 online now`.
+    #[must_use]
+    pub fn summary(&self) -> String {
+        format!(
+            "{}, {}, {}, {} of the fleet, {} online now",
+            count(self.certs, "certificate"),
+            count(self.things, "thing"),
+            count(self.groups, "group"),
+            percent(self.fleet_percent),
+            self.online
+        )
+    }
 }
 
 /// A mutation the user confirmed; the ops engine plans, applies and verifies it.

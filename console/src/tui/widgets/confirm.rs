@@ -209,13 +209,7 @@ fn mutation_lines(request: &MutationRequest, paint: &Paint) -> Vec<Line<'static>
     }
     vec![
         Line::from(format!("Plan: {what}.")),
-        Line::styled(
-            format!(
-                "Blast radius: {} certificates, {} things, {} groups, {:.4} % of the fleet, {} online now",
-                r.certs, r.things, r.groups, r.fleet_percent, r.online
-            ),
-            danger,
-        ),
+        Line::styled(format!("Blast radius: {}", r.summary()), danger),
         Line::from(format!("Targets: {}", names.join(", "))),
     ]
 }
