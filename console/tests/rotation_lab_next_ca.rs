@@ -7,8 +7,9 @@
 //! until every device is on a certificate the next CA issued. The agents' own status
 //! messages report the next anchor, every device connects with a certificate the next CA
 //! issued, `status` reports both shares at 100 %, and no job was created twice. Without a
-//! certificate provider the devices of stage 1 get certificates from the issuing CA, and the
-//! gate halts the campaign there, naming the issuer.
+//! certificate provider the start is refused; with one that signs with the wrong CA (the
+//! issuing CA) stage 1's devices get certificates from it, and the gate halts the campaign
+//! there, naming the issuer.
 #![allow(clippy::unwrap_used)]
 
 mod lab_support;
@@ -49,8 +50,8 @@ fn drain(
 }
 
 /// CreateCertificateProvider through aws-sdk-iot against the lab's API, with the function
-/// that stands for the lab's next CA.
-async fn create_certificate_provider(lab: &fleetid_lab::LabHandle) {
+/// that stands for one of the lab's CAs (`fleetid_lab::certificate_provider`).
+async fn create_certificate_provider(lab: &fleetid_lab::LabHandle, function: &str) {
     use aws_sdk_iot::config::{Credentials, Region};
     let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
         .region(Region::new("us-east-1"))
@@ -68,8 +69,7 @@ async fn create_certificate_provider(lab: &fleetid_lab::LabHandle) {
         .create_certificate_provider()
         .certificate_provider_name("rotate-onto-next-ca")
         .lambda_function_arn(format!(
-            "arn:aws:lambda:us-east-1:123456789012:function:{}",
-            fleetid_lab::certificate_provider::NEXT_CA_FUNCTION
+            "arn:aws:lambda:us-east-1:123456789012:function:{function}"
         ))
         .account_default_for_operations(
             aws_sdk_iot::types::CertificateProviderOperation::CreateCertificateFromCsr,
@@ -132,7 +132,7 @@ async fn a_campaign_onto_the_next_ca_pushes_the_anchor_first_then_rotates_onto_i
     }
     // The account's certificate provider signs with the next CA from now on, created as on
     // AWS (where its Lambda function signs with the next CA's key).
-    create_certificate_provider(&lab).await;
+    create_certificate_provider(&lab, fleetid_lab::certificate_provider::NEXT_CA_FUNCTION).await;
 
     let cli_dir = dir.path().join("cli");
     std::fs::create_dir_all(&cli_dir).unwrap();
@@ -310,7 +310,7 @@ fn ca_id_of(lab: &fleetid_lab::LabHandle, pem: &str) -> String {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn without_a_certificate_provider_stage_one_halts_at_its_gate_on_the_issuer() {
+async fn without_a_certificate_provider_of_the_next_ca_nothing_reaches_stage_two() {
     let dir = tempfile::tempdir().unwrap();
     let lab = Lab::start(LabOptions {
         devices: 4,
@@ -332,13 +332,28 @@ async fn without_a_certificate_provider_stage_one_halts_at_its_gate_on_the_issue
     std::fs::write(
         &file,
         format!(
-            "id = \"lab-no-provider\"\ntarget = {{ query = \"status=ACTIVE\" }}\n\
+            "id = \"lab-wrong-issuer\"\ntarget = {{ query = \"status=ACTIVE\" }}\n\
              next_ca = \"{next_id}\"\nstages = [50, 100]\n[gate]\nmin_success = 100.0\n\
              max_failure = 0.0\nsoak = \"0s\"\nauto_promote = true\n"
         ),
     )
     .unwrap();
     let file = file.to_str().unwrap();
+    // No certificate provider at all: create-from-csr would sign with the issuing CA, so the
+    // start is refused and nothing is created.
+    let refused = cli
+        .run("refused", &["rotate", "start", file, "--yes"])
+        .await;
+    assert_eq!(refused.status.code(), Some(2), "{}", refused.stderr);
+    assert!(
+        refused.stderr.contains("no certificate provider"),
+        "{}",
+        refused.stderr
+    );
+    assert!(lab.registry.jobs().is_empty());
+
+    // A provider that signs with the wrong CA: stage 1 rotates onto it, and its gate halts.
+    create_certificate_provider(&lab, fleetid_lab::certificate_provider::ISSUING_CA_FUNCTION).await;
     let started = cli.run("start", &["rotate", "start", file, "--yes"]).await;
     assert_eq!(started.status.code(), Some(0), "{}", started.stderr);
     let watched = cli
@@ -347,7 +362,7 @@ async fn without_a_certificate_provider_stage_one_halts_at_its_gate_on_the_issue
             &[
                 "rotate",
                 "status",
-                "lab-no-provider",
+                "lab-wrong-issuer",
                 "--watch",
                 "--interval",
                 "1s",
@@ -383,8 +398,8 @@ async fn without_a_certificate_provider_stage_one_halts_at_its_gate_on_the_issue
     assert_eq!(
         jobs,
         vec![
-            "fleetid-rotate-lab-no-provider-anchor".to_owned(),
-            "fleetid-rotate-lab-no-provider-s1".to_owned()
+            "fleetid-rotate-lab-wrong-issuer-anchor".to_owned(),
+            "fleetid-rotate-lab-wrong-issuer-s1".to_owned()
         ],
         "stage 2 must not start"
     );

@@ -117,6 +117,16 @@ impl CertificateProvider {
         slot.as_ref().filter(|p| p.name == name).cloned()
     }
 
+    /// `ListCertificateProviders`: the one provider, or none.
+    #[must_use]
+    pub fn list(&self) -> Vec<Provider> {
+        let slot = self
+            .slot
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        slot.iter().cloned().collect()
+    }
+
     /// `DeleteCertificateProvider`: whether one of this name existed.
     pub fn delete(&self, name: &str) -> bool {
         let mut slot = self

@@ -1,7 +1,8 @@
 //! The account's certificate provider through the real aws-sdk-iot client against the lab's
 //! HTTP API: CreateCertificateProvider with the lab's next-CA function makes the next CA sign
 //! fleet provisioning CSRs (one provider per account, the name taken once, functions other
-//! than the lab's CAs refused), DescribeCertificateProvider reads it back, and
+//! than the lab's CAs refused), ListCertificateProviders and DescribeCertificateProvider read
+//! it back, and
 //! DeleteCertificateProvider brings the issuing CA back.
 
 #![allow(clippy::unwrap_used)] // a failed step should stop the test with its error
@@ -91,6 +92,14 @@ async fn a_certificate_provider_makes_the_next_ca_sign_until_it_is_deleted() {
         .unwrap_err();
     assert_eq!(second.code(), Some("LimitExceededException"));
 
+    let listed = iot.list_certificate_providers().send().await.unwrap();
+    let names: Vec<_> = listed
+        .certificate_providers()
+        .iter()
+        .filter_map(|p| p.certificate_provider_name())
+        .collect();
+    assert_eq!(names, ["rotate-next"]);
+
     let described = iot
         .describe_certificate_provider()
         .certificate_provider_name("rotate-next")
@@ -120,4 +129,6 @@ async fn a_certificate_provider_makes_the_next_ca_sign_until_it_is_deleted() {
         .await
         .unwrap_err();
     assert_eq!(gone.code(), Some("ResourceNotFoundException"));
+    let listed = iot.list_certificate_providers().send().await.unwrap();
+    assert!(listed.certificate_providers().is_empty());
 }

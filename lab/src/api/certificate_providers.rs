@@ -1,12 +1,13 @@
-//! CreateCertificateProvider, DescribeCertificateProvider and DeleteCertificateProvider: the
-//! account's one certificate provider, which signs every fleet provisioning `create-from-csr`
-//! while it exists (see [`crate::certificate_provider`] for how the lab picks the CA).
+//! CreateCertificateProvider, ListCertificateProviders, DescribeCertificateProvider and
+//! DeleteCertificateProvider: the account's one certificate provider, which signs every fleet
+//! provisioning `create-from-csr` while it exists (see [`crate::certificate_provider`] for how
+//! the lab picks the CA).
 
 use axum::Json;
 use axum::Router;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::routing::post;
+use axum::routing::{get, post};
 use bytes::Bytes;
 use serde_json::{Value, json};
 
@@ -18,10 +19,28 @@ use crate::certificate_provider::{CertificateProvider, ProviderError};
 const OPERATION: &str = "CreateCertificateFromCsr";
 
 pub(super) fn routes() -> Router<ApiState> {
-    Router::new().route(
-        "/certificate-providers/{name}",
-        post(create).get(describe).delete(delete),
-    )
+    Router::new()
+        .route("/certificate-providers", get(list))
+        .route(
+            "/certificate-providers/{name}",
+            post(create).get(describe).delete(delete),
+        )
+}
+
+/// `GET /certificate-providers`: one page holds them all (one per account).
+async fn list(State(api): Api) -> Json<Value> {
+    let providers: Vec<Value> = api
+        .certificate_provider
+        .list()
+        .iter()
+        .map(|p| {
+            json!({
+                "certificateProviderName": p.name,
+                "certificateProviderArn": CertificateProvider::arn(&p.name),
+            })
+        })
+        .collect();
+    answer(json!({ "certificateProviders": providers }))
 }
 
 fn valid_name(name: &str) -> Result<(), ApiError> {

@@ -1,7 +1,7 @@
 //! IoT Jobs, as the rotation campaigns use them: create a stage's job, read its progress and
-//! its executions (with the `statusDetails` the agent reported), cancel it; and the two
-//! registry reads a campaign onto another CA needs (the CA's certificate for the anchor job,
-//! the issuer of a new device certificate). Creating and cancelling need a
+//! its executions (with the `statusDetails` the agent reported), cancel it; and the registry
+//! reads a campaign onto another CA needs (the CA's certificate for the anchor job, the
+//! account's certificate providers, the issuer of a new device certificate). Creating and cancelling need a
 //! [`MutationPermit`].
 
 use std::collections::BTreeMap;
@@ -297,6 +297,25 @@ impl AwsBackend {
             .map_or("", |s| s.as_str())
             .to_owned();
         Ok((pem, status))
+    }
+
+    /// The names of the account's certificate providers (ListCertificateProviders; AWS allows
+    /// one per account, so the first page is all of them).
+    ///
+    /// # Errors
+    /// [`BackendError::Call`].
+    pub async fn certificate_providers(&self) -> Result<Vec<String>, BackendError> {
+        let out = self
+            .iot
+            .list_certificate_providers()
+            .send()
+            .await
+            .map_err(|e| CallFailure::from_sdk("iot:ListCertificateProviders", &e))?;
+        Ok(out
+            .certificate_providers()
+            .iter()
+            .filter_map(|p| p.certificate_provider_name().map(str::to_owned))
+            .collect())
     }
 
     /// The registered CA that issued a certificate (`caCertificateId` of

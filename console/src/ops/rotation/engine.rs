@@ -20,6 +20,7 @@ use crate::backend::{BackendError, JobRequest};
 use crate::context::{Clock, MutationPermit};
 use crate::ops::fan_out::fan_out;
 use crate::ops::record::Actor;
+use crate::safe_text::SafeText;
 use crate::store::audit::Decision;
 use crate::store::{Store, StoreError};
 
@@ -230,6 +231,7 @@ impl<'a> Engine<'a> {
             };
             anchor.fingerprint = Some(anchor_fingerprint(&anchor.ca, &pem)?);
             anchor.pem = Some(pem);
+            self.certificate_provider_exists(&anchor.ca).await?;
         }
         let text = serde_json::to_string(&state).map_err(|e| RotationError::Corrupt {
             id: state.id().to_owned(),
@@ -259,6 +261,29 @@ impl<'a> Engine<'a> {
             self.start_stage(permit, &mut state, 1).await?;
         }
         Ok(state)
+    }
+
+    /// Refuses a campaign onto `ca` in an account without a certificate provider: fleet
+    /// provisioning's create-from-csr would sign with AWS IoT's own CA, so no device could end
+    /// on a certificate `ca` issued. When the providers cannot be listed (a denied or
+    /// unanswered call) it says so and goes on: the gate checks every issuer anyway.
+    async fn certificate_provider_exists(&self, ca: &str) -> Result<(), RotationError> {
+        match self.backend.certificate_providers().await {
+            Ok(providers) if providers.is_empty() => Err(RotationError::Refused(format!(
+                "next_ca {ca}: this account has no certificate provider, so fleet provisioning's \
+                 create-from-csr signs with AWS IoT's own CA and no device would get a \
+                 certificate the next CA issued; create one whose function signs with it first \
+                 (docs/rotation.md, \"Onto another CA\")"
+            ))),
+            Ok(_) => Ok(()),
+            Err(e) => {
+                crate::stderr::line(&SafeText::from_string(format!(
+                    "could not check for a certificate provider ({e}); going on: the gate counts \
+                     only certificates the next CA issued"
+                )));
+                Ok(())
+            }
+        }
     }
 
     /// Starts stage `n` (1-based): its phase is written first, then its group, members and
