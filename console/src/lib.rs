@@ -16,6 +16,7 @@ pub mod demo;
 pub mod doctor;
 pub mod exit;
 pub mod feed;
+pub mod human;
 pub mod interactive;
 pub mod model;
 pub mod ops;

@@ -8,12 +8,13 @@ use std::time::Duration;
 use super::engine::{Engine, Event, RotationError};
 use super::file::Campaign;
 use super::presence::PresenceLog;
-use super::report::{self, duration, when};
+use super::report;
 use super::stages::{self, StagePlan};
 use super::state::{CampaignState, Overall, Phase};
 use crate::cli::{ApplyArgs, RotateCommand};
 use crate::context::{Context, MutationPermit};
 use crate::exit;
+use crate::human::{span, timestamp};
 use crate::model::FleetState;
 use crate::ops::command::{Mutation, Stop, actor, mutate, read_only};
 use crate::ops::confirm::{Refusal, confirm_typed};
@@ -233,7 +234,9 @@ fn status(
 pub fn event_text(event: &Event) -> String {
     match event {
         Event::Started(n) => format!("stage {n} started"),
-        Event::Soaking(n, until) => format!("stage {n} finished; soaking until {}", when(*until)),
+        Event::Soaking(n, until) => {
+            format!("stage {n} finished; soaking until {}", timestamp(*until))
+        }
         Event::Passed(n) => format!("stage {n} passed its gate"),
         Event::Promoted(n) => format!("stage {n} started (promoted)"),
         Event::Halted(reason) => format!("HALTED: {reason}"),
@@ -361,8 +364,8 @@ pub fn finalize_refusal(state: &CampaignState, now: i64) -> Option<String> {
         format!(
             "refused: the grace period of campaign {id} ({}) ends {}; the old certificates \
              stay ACTIVE until then",
-            duration(state.campaign.grace_seconds),
-            when(grace_ends)
+            span(state.campaign.grace_seconds),
+            timestamp(grace_ends)
         )
     })
 }

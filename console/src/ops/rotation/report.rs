@@ -8,7 +8,7 @@ use super::engine::overall_word;
 use super::file::Campaign;
 use super::stages::StagePlan;
 use super::state::{CampaignState, Overall, Phase, Seconds, StageCounts};
-use crate::model::UnixTime;
+use crate::human::{span, timestamp};
 use crate::render::OutputFormat;
 use crate::render::json::to_terminal_safe_json;
 use crate::safe_text::SafeText;
@@ -145,49 +145,20 @@ fn next_step(state: &CampaignState) -> Option<String> {
         )),
         Overall::Done => Some(format!(
             "after the grace period ({}): fleetid rotate finalize {id}",
-            duration(state.campaign.grace_seconds)
+            span(state.campaign.grace_seconds)
         )),
         Overall::Running => Some(format!("fleetid rotate status {id} --watch")),
         Overall::Aborted | Overall::Finalized => None,
     }
 }
 
-/// `2026-12-09 17:52Z`.
-#[must_use]
-pub fn when(at: Seconds) -> String {
-    UnixTime(at)
-        .to_datetime()
-        .map(|t| {
-            format!(
-                "{:04}-{:02}-{:02} {:02}:{:02}Z",
-                t.year(),
-                u8::from(t.month()),
-                t.day(),
-                t.hour(),
-                t.minute()
-            )
-        })
-        .unwrap_or_else(|| at.to_string())
-}
-
-/// `45 s`, `10 min`, `3 h`, `7 d`.
-#[must_use]
-pub fn duration(seconds: Seconds) -> String {
-    match seconds {
-        s if s < 120 => format!("{s} s"),
-        s if s < 2 * 3600 => format!("{} min", s / 60),
-        s if s < 2 * 86_400 => format!("{} h", s / 3600),
-        s => format!("{} d", s / 86_400),
-    }
-}
-
 fn phase_text(phase: &Phase, now: Seconds) -> String {
     match phase {
         Phase::Pending => "pending".into(),
-        Phase::Running { since } => format!("running for {}", duration(now - since)),
-        Phase::Soaking { until } => format!("soaking, {} left", duration((until - now).max(0))),
-        Phase::Passed { at } => format!("passed {}", when(*at)),
-        Phase::Promoted { at } => format!("passed, promoted {}", when(*at)),
+        Phase::Running { since } => format!("running for {}", span(now - since)),
+        Phase::Soaking { until } => format!("soaking, {} left", span((until - now).max(0))),
+        Phase::Passed { at } => format!("passed {}", timestamp(*at)),
+        Phase::Promoted { at } => format!("passed, promoted {}", timestamp(*at)),
     }
 }
 
@@ -283,12 +254,12 @@ fn campaign_text(r: &CampaignReport<'_>, now: Seconds) -> String {
         "campaign {} — {}, started {}\n",
         r.id,
         r.state,
-        when(state.created)
+        timestamp(state.created)
     );
     if let Some(halt) = &state.halt {
         text.push_str(&format!(
             "  HALTED {} by {}: {}\n",
-            when(halt.at),
+            timestamp(halt.at),
             SafeText::new(&halt.by),
             SafeText::new(&halt.reason)
         ));
@@ -296,7 +267,7 @@ fn campaign_text(r: &CampaignReport<'_>, now: Seconds) -> String {
     if let Some(abort) = &state.aborted {
         text.push_str(&format!(
             "  ABORTED {} by {}: {}\n",
-            when(abort.at),
+            timestamp(abort.at),
             SafeText::new(&abort.by),
             SafeText::new(&abort.reason)
         ));
@@ -367,7 +338,7 @@ fn campaign_text(r: &CampaignReport<'_>, now: Seconds) -> String {
         "  gate: at least {:.1} % on the new certificate, halt over {:.1} % failed, soak {}, {}\n",
         gate.min_success,
         gate.max_failure,
-        duration(gate.soak_seconds),
+        span(gate.soak_seconds),
         if gate.auto_promote {
             "promoted automatically"
         } else {

@@ -7,12 +7,12 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
 use super::{App, Overlay};
+use crate::human::{count, relative};
 use crate::safe_text::SafeText;
 use crate::tui::action::ViewId;
 use crate::tui::data::OpProgress;
 use crate::tui::theme::Theme;
 use crate::tui::widgets::banner::{render_banner, render_tabs};
-use crate::tui::widgets::human::{count, relative};
 
 impl App {
     /// Draws the screen into `frame`. Cost is proportional to what is visible.

@@ -3,8 +3,8 @@
 
 use std::sync::Arc;
 
+use crate::human::{count, percent};
 use crate::safe_text::{OutsideText, SafeText};
-use crate::tui::widgets::human::{count, percent};
 
 pub use crate::ops::plan::OpKind;
 

@@ -60,7 +60,13 @@ impl SearchText {
             for field in [row.thing.raw(), row.cert.raw()] {
                 bytes.extend_from_slice(field.as_bytes());
                 ends.push(bytes.len());
-                masks.push(char_mask(field.as_bytes()));
+                // Text that is not ASCII may match through case or accent folding beyond
+                // ASCII's: never ruled out by its bytes.
+                masks.push(if field.is_ascii() {
+                    char_mask(field.as_bytes())
+                } else {
+                    u64::MAX
+                });
             }
             let mut row_flags = 0;
             if row.thing.raw().is_ascii() && row.cert.raw().is_ascii() {

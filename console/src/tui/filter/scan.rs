@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use crate::tui::data::{CohortKind, DAY, DeviceTable};
 
 use super::index::SearchText;
-use super::score::Scorer;
+use super::fuzzy::{FieldScorer, FuzzyScorer};
 
 /// Rows per chunk: the unit of work sharing and of cancellation checks.
 pub const CHUNK: usize = 16_384;
@@ -32,6 +32,8 @@ pub struct Scan<'a> {
     pub search: Option<&'a SearchText>,
     /// The fuzzy text (trimmed; empty for none).
     pub text: &'a str,
+    /// Which scorer ranks the text's matches.
+    pub scorer: FuzzyScorer,
     /// [`char_mask`] of the text.
     ///
     /// [`char_mask`]: super::index::char_mask
@@ -69,7 +71,7 @@ impl Chunks {
 }
 
 impl Scan<'_> {
-    fn hit(&self, scorer: &mut Scorer, i: usize) -> Option<Hit> {
+    fn hit(&self, scorer: &mut FieldScorer, i: usize) -> Option<Hit> {
         if self.expires_day.is_some() || self.cohort.is_some() {
             let row = &self.table.rows[i];
             if let Some(day) = self.expires_day
@@ -120,7 +122,7 @@ impl Scan<'_> {
         })
     }
 
-    fn chunk(&self, scorer: &mut Scorer, candidates: Option<&[u32]>, k: usize) -> Vec<Hit> {
+    fn chunk(&self, scorer: &mut FieldScorer, candidates: Option<&[u32]>, k: usize) -> Vec<Hit> {
         let start = k * CHUNK;
         let mut hits = Vec::new();
         match candidates {
@@ -158,7 +160,7 @@ impl Scan<'_> {
         let next = AtomicUsize::new(0);
         let stopped = AtomicBool::new(false);
         let work = |progress: &mut dyn FnMut(&Chunks)| {
-            let mut scorer = Scorer::new(self.text);
+            let mut scorer = FieldScorer::new(self.scorer, self.text);
             loop {
                 let k = next.fetch_add(1, Ordering::Relaxed);
                 if k >= count || stopped.load(Ordering::Relaxed) {

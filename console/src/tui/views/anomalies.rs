@@ -11,11 +11,11 @@ use ratatui::layout::{Constraint, Rect};
 use ratatui::text::Span;
 use ratatui::widgets::{Cell, Row};
 
+use crate::human::span;
 use crate::tui::action::{Action, Outcome};
 use crate::tui::data::{AnomalyRow, FleetSnapshot, Triage, TriageChange, UnixSeconds};
 use crate::tui::keymap::Command;
 use crate::tui::widgets::Paint;
-use crate::tui::widgets::human::span;
 use crate::tui::widgets::table::{Scroll, render_table};
 
 /// Selection, filter and triage decisions.

@@ -7,11 +7,11 @@ use ratatui::layout::{Constraint, Rect};
 use ratatui::text::Span;
 use ratatui::widgets::{Cell, Row};
 
+use crate::human::{count, timestamp};
 use crate::tui::action::Outcome;
 use crate::tui::data::{AuditRow, FleetSnapshot};
 use crate::tui::keymap::Command;
 use crate::tui::widgets::Paint;
-use crate::tui::widgets::human::{count, timestamp};
 use crate::tui::widgets::table::{Scroll, render_table};
 
 /// Selection and the `/` filter.

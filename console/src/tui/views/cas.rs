@@ -9,11 +9,11 @@ use ratatui::layout::{Constraint, Rect};
 use ratatui::text::Span;
 use ratatui::widgets::{Cell, Row};
 
+use crate::human::date;
 use crate::tui::action::{Action, Outcome};
 use crate::tui::data::{CaNode, CaState, CohortKind, DeviceQuery, FleetSnapshot};
 use crate::tui::keymap::Command;
 use crate::tui::widgets::Paint;
-use crate::tui::widgets::human::date;
 use crate::tui::widgets::table::{Scroll, render_table};
 use crate::tui::widgets::tree::{TreeNode, flatten};
 

@@ -5,6 +5,7 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Wrap};
 
+use crate::human::{date, relative, timestamp};
 use crate::safe_text::{OutsideText, SafeText};
 use crate::tui::action::{Action, Outcome};
 use crate::tui::data::{
@@ -12,7 +13,6 @@ use crate::tui::data::{
 };
 use crate::tui::keymap::Command;
 use crate::tui::widgets::Paint;
-use crate::tui::widgets::human::{date, relative, timestamp};
 
 /// The device shown and its detail as looked up when opened.
 #[derive(Debug, Clone, Default)]
@@ -60,19 +60,17 @@ impl DetailView {
                 let online = self.detail.as_ref().is_some_and(|d| d.live.is_some());
                 #[allow(clippy::cast_precision_loss)]
                 let fleet_percent = 100.0 / snapshot.devices.rows.len().max(1) as f64;
-                return Outcome::Action(Action::Confirm(Confirmable::Mutation(
-                    MutationRequest {
-                        kind,
-                        things: vec![self.thing.clone().into()],
-                        radius: BlastRadius {
-                            certs: 1,
-                            things: 1,
-                            groups: self.detail.as_ref().map_or(0, |d| d.groups.len() as u64),
-                            fleet_percent,
-                            online: u64::from(online),
-                        },
+                return Outcome::Action(Action::Confirm(Confirmable::Mutation(MutationRequest {
+                    kind,
+                    things: vec![self.thing.clone().into()],
+                    radius: BlastRadius {
+                        certs: 1,
+                        things: 1,
+                        groups: self.detail.as_ref().map_or(0, |d| d.groups.len() as u64),
+                        fleet_percent,
+                        online: u64::from(online),
                     },
-                )));
+                })));
             }
             _ => return Outcome::Ignored,
         }

@@ -9,6 +9,7 @@ use ratatui::layout::{Constraint, Rect};
 use ratatui::text::Span;
 use ratatui::widgets::{Cell, Row};
 
+use crate::human::{date, relative};
 use crate::safe_text::SafeText;
 use crate::tui::action::{Action, Outcome};
 use crate::tui::data::{
@@ -17,7 +18,6 @@ use crate::tui::data::{
 use crate::tui::filter::{FilterJob, FilterResult, SortKey};
 use crate::tui::keymap::Command;
 use crate::tui::widgets::Paint;
-use crate::tui::widgets::human::{date, relative};
 use crate::tui::widgets::table::{Scroll, render_table};
 
 /// The table's state. The rows shown are `table` through `matches`, both from the same
@@ -216,11 +216,9 @@ impl DeviceView {
                     self.table.rows[index].thing.raw().into(),
                 ))
             }
-            Command::Revoke => self
-                .request(OpKind::Revoke)
-                .map_or(Outcome::Consumed, |r| {
-                    Outcome::Action(Action::Confirm(Confirmable::Mutation(r)))
-                }),
+            Command::Revoke => self.request(OpKind::Revoke).map_or(Outcome::Consumed, |r| {
+                Outcome::Action(Action::Confirm(Confirmable::Mutation(r)))
+            }),
             Command::Quarantine => self
                 .request(OpKind::Quarantine)
                 .map_or(Outcome::Consumed, |r| {

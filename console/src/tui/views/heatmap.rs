@@ -7,12 +7,12 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::Line;
 use ratatui::widgets::Paragraph;
 
+use crate::human::{count, date};
 use crate::tui::action::{Action, Outcome};
 use crate::tui::data::{CohortKind, DAY, DeviceQuery, FleetSnapshot};
 use crate::tui::keymap::Command;
 use crate::tui::widgets::Paint;
 use crate::tui::widgets::heatmap::{legend, render_calendar, weekday};
-use crate::tui::widgets::human::{count, date};
 
 const WEEKDAYS: [&str; 7] = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
 

@@ -8,11 +8,11 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::Span;
 use ratatui::widgets::{Cell, Paragraph, Row, Table};
 
+use crate::human::{count, relative};
 use crate::store::journal::CallState;
 use crate::tui::action::{Action, Outcome};
 use crate::tui::data::{Confirmable, OperationRow, ResumeRequest};
 use crate::tui::keymap::Command;
-use crate::tui::widgets::human::{count, relative};
 use crate::tui::widgets::table::{Scroll, render_table};
 use crate::tui::widgets::{Paint, progress_bar};
 

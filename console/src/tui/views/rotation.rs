@@ -11,13 +11,13 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Cell, Paragraph, Row};
 
+use crate::human::{count, percent, relative, share, timestamp};
 use crate::ops::rotation::state::{Execution, Overall};
 use crate::tui::action::{Action, Outcome};
 use crate::tui::data::{
     CampaignRow, Confirmable, RotationAction, RotationStep, StagePhase, StageRow, UnixSeconds,
 };
 use crate::tui::keymap::Command;
-use crate::tui::widgets::human::{count, percent, relative, share, timestamp};
 use crate::tui::widgets::table::{Scroll, render_table};
 use crate::tui::widgets::{Glyphs, Paint, progress_bar};
 

@@ -8,8 +8,8 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
-use super::human::civil_date;
 use super::{Glyphs, Paint};
+use crate::human::civil_date;
 
 const UNICODE_SHADES: [&str; 5] = ["·", "░", "▒", "▓", "█"];
 const ASCII_SHADES: [&str; 5] = [".", ":", "o", "O", "#"];

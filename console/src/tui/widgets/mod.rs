@@ -1,12 +1,10 @@
 //! Reusable pieces of the screen: tables that render only what is visible, the expiry
-//! calendar, the CA tree, the environment banner, the overlays (help, palette, confirm), and
-//! times, counts and shares as people read them ([`human`]).
+//! calendar, the CA tree, the environment banner, the overlays (help, palette, confirm).
 
 pub mod banner;
 pub mod confirm;
 pub mod heatmap;
 pub mod help;
-pub mod human;
 pub mod input;
 pub mod palette;
 pub mod table;

@@ -10,9 +10,9 @@ use ratatui::widgets::{Paragraph, Sparkline};
 
 use super::freshness::{self, title};
 use super::online::OnlineHistory;
+use crate::human::{count, share};
 use crate::tui::data::{CertState, FleetSnapshot};
 use crate::tui::widgets::heatmap::{render_calendar, shades, weekday};
-use crate::tui::widgets::human::{count, share};
 use crate::tui::widgets::{Glyphs, Paint};
 
 /// Weeks of the calendar shown at least (at 80 columns), and at most.

@@ -4,10 +4,10 @@
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 
+use crate::human::{count, relative};
 use crate::safe_text::SafeText;
 use crate::tui::data::{FleetSnapshot, Freshness};
 use crate::tui::widgets::Paint;
-use crate::tui::widgets::human::{count, relative};
 
 /// A freshness older than this is drawn as stale.
 pub const STALE_AFTER: i64 = 15 * 60;

@@ -10,11 +10,11 @@ use ratatui::widgets::{Cell, Paragraph, Row, Table};
 
 use super::InProgress;
 use super::freshness::{self, ANOMALY_SOURCES, title};
+use crate::human::{count, date, share, span};
 use crate::safe_text::SafeText;
 use crate::tui::data::{AnomalyRow, CaNode, CaState, FleetSnapshot, Severity, Triage};
 use crate::tui::views::anomalies::kind_label;
 use crate::tui::widgets::Paint;
-use crate::tui::widgets::human::{count, date, share, span};
 use crate::tui::widgets::tree::flatten;
 
 /// From this inner width on, the lists show more columns.

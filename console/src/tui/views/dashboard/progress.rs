@@ -6,11 +6,11 @@
 use ratatui::text::{Line, Span};
 
 use super::{AnchorShare, InProgress};
+use crate::human::share;
 use crate::ops::rotation::state::Overall;
 use crate::tui::data::{FleetSnapshot, StagePhase};
 use crate::tui::views::rotation::overall_label;
 use crate::tui::widgets::Paint;
-use crate::tui::widgets::human::share;
 
 /// The box's content from the campaigns and operations on screen.
 #[must_use]

@@ -1,6 +1,6 @@
 //! Times, counts and shares as people read them: `2026-12-09 17:52Z`, `5 min ago`, `in 3 d`,
-//! `1 certificate`, `0.1 %`. Every view draws these through here, so the screen speaks one
-//! way; the CLI's rotation report (`ops/rotation/report.rs`) uses the same units.
+//! `1 certificate`, `0.1 %`. Every view of the console and the CLI's human-readable reports
+//! write these through here, so fleetid speaks one way (JSON keeps RFC 3339 and numbers).
 
 const MINUTE: i64 = 60;
 const HOUR: i64 = 3_600;
