@@ -14,8 +14,9 @@ use backend_support::{
     sdk_config, settings, unique_prefix,
 };
 use fleetid::backend::aws::AwsBackend;
-use fleetid::backend::records::{CertificateRecord, CertificateStatus};
+use fleetid::backend::records::CertificateRecord;
 use fleetid::backend::{BackendUpdate, SnapshotRequest, Source, SourceState};
+use fleetid::model::{CaStatus, CertStatus};
 
 const DEVICES: usize = 300;
 const THINGS: usize = 60;
@@ -24,18 +25,18 @@ const WITH_POLICY: usize = 40;
 /// What the generator decided for device `i`.
 struct Generated {
     id: String,
-    status: CertificateStatus,
+    status: CertStatus,
     ca_id: String,
     not_after: i64,
 }
 
-fn status_for(i: usize) -> (AwsStatus, CertificateStatus) {
+fn status_for(i: usize) -> (AwsStatus, CertStatus) {
     if i.is_multiple_of(10) {
-        (AwsStatus::Inactive, CertificateStatus::Inactive)
+        (AwsStatus::Inactive, CertStatus::Inactive)
     } else if i % 25 == 1 {
-        (AwsStatus::Revoked, CertificateStatus::Revoked)
+        (AwsStatus::Revoked, CertStatus::Revoked)
     } else {
-        (AwsStatus::Active, CertificateStatus::Active)
+        (AwsStatus::Active, CertStatus::Active)
     }
 }
 
@@ -234,7 +235,7 @@ async fn snapshot_equals_the_generated_fleet() {
         Some(root_id.as_str())
     );
     assert!(ca(&root_id).pem.parsed().unwrap().is_ca);
-    assert_eq!(ca(&root_id).status, CertificateStatus::Active);
+    assert_eq!(ca(&root_id).status, CaStatus::Active);
 
     // Certificates: exactly the generated ones under our CAs, field by field.
     let certs: HashMap<String, CertificateRecord> = updates
@@ -294,13 +295,13 @@ async fn snapshot_equals_the_generated_fleet() {
         count(
             certs
                 .values()
-                .map(|c| c.status.as_str().to_owned())
+                .map(|c| c.status.as_aws_str().to_owned())
                 .collect()
         ),
         count(
             generated
                 .iter()
-                .map(|g| g.status.as_str().to_owned())
+                .map(|g| g.status.as_aws_str().to_owned())
                 .collect()
         )
     );
@@ -326,15 +327,14 @@ async fn snapshot_equals_the_generated_fleet() {
         certs
             .values()
             .filter(|c| {
-                c.status == CertificateStatus::Active
-                    && c.ca_certificate_id.as_deref() == Some(ca_id)
+                c.status == CertStatus::Active && c.ca_certificate_id.as_deref() == Some(ca_id)
             })
             .count()
     };
     let generated_active_under = |ca_id: &str| {
         generated
             .iter()
-            .filter(|g| g.status == CertificateStatus::Active && g.ca_id == ca_id)
+            .filter(|g| g.status == CertStatus::Active && g.ca_id == ca_id)
             .count()
     };
     assert_eq!(active_under(&root_id), generated_active_under(&root_id));

@@ -22,11 +22,11 @@ use backend_support::{
 use fleetid::backend::aws::{
     AwsBackend, AwsTarget, DEFAULT_MAX_ATTEMPTS, OUTAGE_LASTS, load_sdk_config,
 };
-use fleetid::backend::records::{CertificateRecord, CertificateStatus, PemContents};
+use fleetid::backend::records::{CertificateRecord, PemContents};
 use fleetid::backend::{
-    BackendUpdate, JobRequest, KnownCertificate, NewCertificateStatus, SnapshotRequest, Source,
-    SourceState,
+    BackendUpdate, JobRequest, KnownCertificate, SnapshotRequest, Source, SourceState,
 };
+use fleetid::model::{CertStatus, NewCertificateStatus};
 
 fn certificates(updates: &[BackendUpdate]) -> Vec<CertificateRecord> {
     updates
@@ -90,7 +90,7 @@ async fn refresh_describes_only_new_and_changed_certificates() {
     known.insert(
         gone.clone(),
         KnownCertificate {
-            status: CertificateStatus::Active,
+            status: CertStatus::Active,
             last_modified: None,
         },
     );
@@ -143,7 +143,7 @@ async fn refresh_describes_only_new_and_changed_certificates() {
         .collect();
     assert_eq!(described.keys().cloned().collect::<HashSet<_>>(), new_ids);
     let ours: HashSet<&String> = ids.iter().collect();
-    let status_changes: Vec<(String, CertificateStatus)> = second
+    let status_changes: Vec<(String, CertStatus)> = second
         .iter()
         .filter_map(|u| match u {
             BackendUpdate::StatusChanged(changes) => Some(changes.clone()),
@@ -152,10 +152,7 @@ async fn refresh_describes_only_new_and_changed_certificates() {
         .flatten()
         .filter(|(id, _)| ours.contains(id))
         .collect();
-    assert_eq!(
-        status_changes,
-        vec![(ids[5].clone(), CertificateStatus::Inactive)]
-    );
+    assert_eq!(status_changes, vec![(ids[5].clone(), CertStatus::Inactive)]);
     let things_read: Vec<String> = second
         .iter()
         .filter_map(|u| match u {
@@ -331,7 +328,7 @@ async fn corrupt_pem_is_reported_and_the_rest_loads() {
         reason.to_string().contains("no valid X.509 certificate"),
         "{reason}"
     );
-    assert_eq!(certs[&corrupt_id].status, CertificateStatus::Active);
+    assert_eq!(certs[&corrupt_id].status, CertStatus::Active);
     assert_eq!(certs[&corrupt_id].ca_certificate_id, None);
     for id in &good {
         assert_eq!(certs[id].ca_certificate_id.as_deref(), Some(ca_id.as_str()));

@@ -23,8 +23,7 @@ use tokio::sync::mpsc;
 
 pub use error::{BackendError, CallFailure, FailureKind};
 pub use mutations::{
-    CaReadBack, CertificateReadBack, JobProgress, JobRequest, NewCertificateStatus, PolicyCreated,
-    Receipt, SessionCut,
+    CaReadBack, CertificateReadBack, JobProgress, JobRequest, PolicyCreated, Receipt, SessionCut,
 };
 pub use update::{
     BackendUpdate, KnownCertificate, Progress, SnapshotRequest, SnapshotSummary, Source,

@@ -1,32 +1,6 @@
 //! Inputs and outputs of the mutations the backend offers to the ops code (each takes a
 //! [`crate::context::MutationPermit`]), and of the reads the ops code verifies them with.
 
-use serde::{Deserialize, Serialize};
-
-/// A status a certificate can be set to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
-pub enum NewCertificateStatus {
-    /// Accept connections again.
-    Active,
-    /// Refuse connections; reversible.
-    Inactive,
-    /// Refuse connections for good: AWS never lets a revoked certificate change again.
-    Revoked,
-}
-
-impl NewCertificateStatus {
-    /// AWS's spelling.
-    #[must_use]
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Active => "ACTIVE",
-            Self::Inactive => "INACTIVE",
-            Self::Revoked => "REVOKED",
-        }
-    }
-}
-
 /// A created policy.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PolicyCreated {

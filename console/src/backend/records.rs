@@ -4,55 +4,7 @@
 //! renderer sanitizes it before it reaches a terminal.
 
 use crate::backend::x509::{ParsedCertificate, PemError};
-
-/// Lifecycle status of a device certificate, as AWS IoT reports it.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub enum CertificateStatus {
-    /// Accepted for connections.
-    Active,
-    /// Refused, reversible.
-    Inactive,
-    /// Refused, final.
-    Revoked,
-    /// Being transferred to another account.
-    PendingTransfer,
-    /// Registered without activation (deprecated by AWS).
-    RegisterInactive,
-    /// Registered by JITR/JITP, waiting for activation.
-    PendingActivation,
-    /// A status this version does not know, as AWS spelled it.
-    Unknown(String),
-}
-
-impl CertificateStatus {
-    /// AWS's spelling (`ACTIVE`, `PENDING_ACTIVATION`, ...).
-    #[must_use]
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Active => "ACTIVE",
-            Self::Inactive => "INACTIVE",
-            Self::Revoked => "REVOKED",
-            Self::PendingTransfer => "PENDING_TRANSFER",
-            Self::RegisterInactive => "REGISTER_INACTIVE",
-            Self::PendingActivation => "PENDING_ACTIVATION",
-            Self::Unknown(other) => other,
-        }
-    }
-
-    /// Reads AWS's spelling; anything else is kept as [`CertificateStatus::Unknown`].
-    #[must_use]
-    pub fn from_aws(text: &str) -> Self {
-        match text {
-            "ACTIVE" => Self::Active,
-            "INACTIVE" => Self::Inactive,
-            "REVOKED" => Self::Revoked,
-            "PENDING_TRANSFER" => Self::PendingTransfer,
-            "REGISTER_INACTIVE" => Self::RegisterInactive,
-            "PENDING_ACTIVATION" => Self::PendingActivation,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-}
+use crate::model::{CaStatus, CertStatus};
 
 /// The PEM of a certificate, read or not.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -82,7 +34,7 @@ pub struct CertificateRecord {
     /// Its ARN (the principal things and policies are attached to).
     pub arn: String,
     /// Current status.
-    pub status: CertificateStatus,
+    pub status: CertStatus,
     /// The registered CA it chains to: from DescribeCertificate, or else matched by the
     /// authority key id (or issuer name) against the registered CAs.
     pub ca_certificate_id: Option<String>,
@@ -108,7 +60,7 @@ pub struct CaRecord {
     /// Its ARN.
     pub arn: String,
     /// `ACTIVE` or `INACTIVE` (CAs cannot be revoked in AWS IoT; INACTIVE refuses its certs).
-    pub status: CertificateStatus,
+    pub status: CaStatus,
     /// Whether JITR auto-registration is enabled.
     pub auto_registration: bool,
     /// When it was registered.

@@ -6,9 +6,9 @@ use std::collections::{HashMap, HashSet};
 use crate::backend::findings::{AuditFindingRecord, MetricSeries, ViolationRecord};
 use crate::backend::live::LiveEvent;
 use crate::backend::records::{
-    CaRecord, CertificateRecord, CertificateStatus, ConnectivityRecord, GroupRecord, PolicyRecord,
-    ThingRecord,
+    CaRecord, CertificateRecord, ConnectivityRecord, GroupRecord, PolicyRecord, ThingRecord,
 };
+use crate::model::CertStatus;
 
 /// Where a part of the fleet picture comes from. Each is loaded, and can fail, on its own.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -105,7 +105,7 @@ pub enum SourceState {
 pub struct KnownCertificate {
     /// The status the store holds. ListCertificates reports the status, so a change is seen
     /// without describing.
-    pub status: CertificateStatus,
+    pub status: CertStatus,
     /// AWS's last-modified time the store holds, if any.
     pub last_modified: Option<i64>,
 }
@@ -177,7 +177,7 @@ pub enum BackendUpdate {
     Certificates(Vec<CertificateRecord>),
     /// Known certificates whose listed status changed (id, new status): the PEM never
     /// changes, so they are not described again.
-    StatusChanged(Vec<(String, CertificateStatus)>),
+    StatusChanged(Vec<(String, CertStatus)>),
     /// The things each of these certificates is attached to (ListPrincipalThings), replacing
     /// what was known.
     CertificateThings(Vec<(String, Vec<String>)>),

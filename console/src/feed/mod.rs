@@ -11,39 +11,15 @@ use std::collections::BTreeSet;
 
 use anomalies::{finding, metric_anomaly, violation};
 
-use crate::backend::records::{self as b, CertificateStatus, PemContents};
+use crate::backend::records::{self as b, PemContents};
 use crate::backend::x509::{KeyAlgorithm, ParsedCertificate};
 use crate::backend::{BackendUpdate, KnownCertificate, Progress, SnapshotRequest};
 use crate::backend::{Source as BSource, SourceState as BState};
 use crate::model::{
-    AnomalyRecord, CaRecord, CaStatus, CertFields, CertId, CertStatus, CertificateRecord,
-    FleetState, FleetUpdate, GroupRecord, KeyKind, PemProblem, PolicyRecord, Severity, Source,
-    SourceState, ThingRecord, UnixTime,
+    AnomalyRecord, CaRecord, CertFields, CertId, CertificateRecord, FleetState, FleetUpdate,
+    GroupRecord, KeyKind, PemProblem, PolicyRecord, Severity, Source, SourceState, ThingRecord,
+    UnixTime,
 };
-
-fn status(s: &CertificateStatus) -> CertStatus {
-    match s {
-        CertificateStatus::Active => CertStatus::Active,
-        CertificateStatus::Inactive => CertStatus::Inactive,
-        CertificateStatus::Revoked => CertStatus::Revoked,
-        CertificateStatus::PendingTransfer => CertStatus::PendingTransfer,
-        CertificateStatus::RegisterInactive => CertStatus::RegisterInactive,
-        CertificateStatus::PendingActivation => CertStatus::PendingActivation,
-        CertificateStatus::Unknown(_) => CertStatus::Unknown,
-    }
-}
-
-fn back_status(s: CertStatus) -> CertificateStatus {
-    match s {
-        CertStatus::Active => CertificateStatus::Active,
-        CertStatus::Inactive => CertificateStatus::Inactive,
-        CertStatus::Revoked => CertificateStatus::Revoked,
-        CertStatus::PendingTransfer => CertificateStatus::PendingTransfer,
-        CertStatus::RegisterInactive => CertificateStatus::RegisterInactive,
-        CertStatus::PendingActivation => CertificateStatus::PendingActivation,
-        CertStatus::Unknown => CertificateStatus::Unknown("UNKNOWN".to_owned()),
-    }
-}
 
 /// The model's source for a backend source. Thing groups and fleet indexing are part of the
 /// model's `things` source: their failures become anomalies instead (see `fleet_updates`).
@@ -136,7 +112,7 @@ pub fn fleet_updates(update: BackendUpdate, now: UnixTime) -> Vec<FleetUpdate> {
                     };
                     Some(CaRecord {
                         id,
-                        status: CaStatus::from_aws_str(ca.status.as_str()),
+                        status: ca.status,
                         auto_registration: ca.auto_registration,
                         parent: ca
                             .parent_ca_id
@@ -154,7 +130,7 @@ pub fn fleet_updates(update: BackendUpdate, now: UnixTime) -> Vec<FleetUpdate> {
         BackendUpdate::StatusChanged(changes) => vec![FleetUpdate::StatusChanged(
             changes
                 .iter()
-                .filter_map(|(id, s)| Some((CertId::parse(id).ok()?, status(s))))
+                .filter_map(|(id, s)| Some((CertId::parse(id).ok()?, *s)))
                 .collect(),
         )],
         BackendUpdate::CertificateThings(links) => {
@@ -304,7 +280,7 @@ fn certificates(
         };
         records.push(CertificateRecord {
             id,
-            status: status(&c.status),
+            status: c.status,
             ca: c
                 .ca_certificate_id
                 .as_deref()
@@ -357,7 +333,7 @@ pub fn snapshot_request(state: &FleetState) -> SnapshotRequest {
                 (
                     c.record.id.to_string(),
                     KnownCertificate {
-                        status: back_status(c.record.status),
+                        status: c.record.status,
                         last_modified: Some(c.record.last_modified.0),
                     },
                 )

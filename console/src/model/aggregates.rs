@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 
 use super::ids::{CertId, Day};
-use super::records::CertStatus;
+use super::status::CertStatus;
 
 /// Number of certificates in each status.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]

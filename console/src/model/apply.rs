@@ -3,9 +3,10 @@
 
 use super::aggregates::Cohort;
 use super::ids::CertId;
-use super::records::{CertStatus, CertificateRecord, ThingRecord};
+use super::records::{CertificateRecord, ThingRecord};
 use super::slot_list::SlotList;
 use super::state::{CertSlot, FleetState, SourceInfo, ThingSlot};
+use super::status::CertStatus;
 use super::update::{FleetUpdate, LiveStatusRecord, PresenceEvent, PresenceKind, SourceState};
 
 impl FleetState {

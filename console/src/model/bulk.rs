@@ -7,11 +7,10 @@ use std::hash::{BuildHasherDefault, Hash, Hasher};
 
 use super::aggregates::{Cohort, ExpiryHistogram};
 use super::ids::{CertId, Day, SlotHasher};
-use super::records::{
-    CaRecord, CertStatus, CertificateRecord, GroupRecord, PolicyRecord, ThingRecord,
-};
+use super::records::{CaRecord, CertificateRecord, GroupRecord, PolicyRecord, ThingRecord};
 use super::slot_list::SlotList;
 use super::state::{CertSlot, FleetState, SourceInfo, ThingSlot};
+use super::status::CertStatus;
 use super::update::{AnomalyRecord, Source};
 
 /// A thing and the certificates attached to it.

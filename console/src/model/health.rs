@@ -5,8 +5,9 @@
 use std::collections::BTreeMap;
 
 use super::ids::{CertId, Day, SECONDS_PER_DAY, UnixTime};
-use super::records::{CaRecord, CaStatus, CertStatus};
+use super::records::{CaRecord, CaStatus};
 use super::state::FleetState;
+use super::status::CertStatus;
 use super::update::{AnomalyRecord, Severity};
 
 /// Thresholds of the verdict.

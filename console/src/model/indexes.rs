@@ -7,8 +7,9 @@ use std::collections::BTreeMap;
 use std::sync::OnceLock;
 
 use super::ids::{CertId, CertIdMap, Day, SlotSet};
-use super::records::{CertStatus, CertificateRecord};
+use super::records::CertificateRecord;
 use super::state::CertSlot;
+use super::status::CertStatus;
 
 /// Certificate slots by status, issuing CA and expiry day.
 #[derive(Debug, Default, Clone)]

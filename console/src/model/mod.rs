@@ -18,6 +18,7 @@ mod query;
 mod records;
 mod slot_list;
 mod state;
+mod status;
 mod summary;
 pub mod synthetic;
 mod update;
@@ -30,10 +31,11 @@ pub use health::{CaAtRisk, Health, HealthPolicy};
 pub use ids::{CertId, CertIdError, CertIdHasher, CertIdMap, Day, SECONDS_PER_DAY, UnixTime};
 pub use query::{CertQuery, FuzzyScore, QueryError, days_until};
 pub use records::{
-    CaRecord, CaStatus, CertFields, CertStatus, CertificateRecord, GroupRecord, KeyKind,
-    PemProblem, PolicyRecord, ThingRecord,
+    CaRecord, CaStatus, CertFields, CertificateRecord, GroupRecord, KeyKind, PemProblem,
+    PolicyRecord, ThingRecord,
 };
 pub use state::{CertView, FleetState, SourceInfo, ThingView};
+pub use status::{CertStatus, NewCertificateStatus, NotSettable};
 pub use summary::{FleetSummary, StatusByCa, SummaryCounts};
 pub use update::{
     AnomalyRecord, FleetUpdate, LiveStatusRecord, PresenceEvent, PresenceKind, Severity, Source,

@@ -5,8 +5,8 @@ use fuzzy_matcher::FuzzyMatcher;
 use fuzzy_matcher::skim::SkimMatcherV2;
 
 use super::ids::{CertId, Day, SECONDS_PER_DAY, UnixTime};
-use super::records::CertStatus;
 use super::state::{CertView, FleetState};
+use super::status::CertStatus;
 
 /// Fuzzy scores for every fuzzy search outside the TUI's device filter (which has its own
 /// byte-level copy of the same score). A fresh skim matcher for every call: a reused

@@ -7,68 +7,7 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use super::ids::{CertId, UnixTime};
-
-/// Status of a device certificate (AWS `CertificateStatus`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[repr(u8)]
-pub enum CertStatus {
-    /// Usable for connecting.
-    Active = 0,
-    /// Deactivated; can be activated again.
-    Inactive = 1,
-    /// Revoked; final.
-    Revoked = 2,
-    /// Being transferred to another account.
-    PendingTransfer = 3,
-    /// Registered inactive (deprecated by AWS).
-    RegisterInactive = 4,
-    /// Registered by JITR, awaiting activation.
-    PendingActivation = 5,
-    /// A status this version does not know.
-    Unknown = 6,
-}
-
-impl CertStatus {
-    /// Every status, in the order of their discriminants.
-    pub const ALL: [Self; 7] = [
-        Self::Active,
-        Self::Inactive,
-        Self::Revoked,
-        Self::PendingTransfer,
-        Self::RegisterInactive,
-        Self::PendingActivation,
-        Self::Unknown,
-    ];
-
-    /// The AWS spelling (`ACTIVE`, `PENDING_ACTIVATION`, ...); `UNKNOWN` for unknown ones.
-    #[must_use]
-    pub fn as_aws_str(self) -> &'static str {
-        match self {
-            Self::Active => "ACTIVE",
-            Self::Inactive => "INACTIVE",
-            Self::Revoked => "REVOKED",
-            Self::PendingTransfer => "PENDING_TRANSFER",
-            Self::RegisterInactive => "REGISTER_INACTIVE",
-            Self::PendingActivation => "PENDING_ACTIVATION",
-            Self::Unknown => "UNKNOWN",
-        }
-    }
-
-    /// Parses the AWS spelling, case-insensitively; anything else is [`CertStatus::Unknown`].
-    #[must_use]
-    pub fn from_aws_str(text: &str) -> Self {
-        Self::ALL
-            .into_iter()
-            .find(|s| s.as_aws_str().eq_ignore_ascii_case(text))
-            .unwrap_or(Self::Unknown)
-    }
-
-    /// Index into per-status arrays.
-    #[must_use]
-    pub fn index(self) -> usize {
-        self as usize
-    }
-}
+use super::status::CertStatus;
 
 /// Status of a registered CA certificate (AWS `CACertificateStatus`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]

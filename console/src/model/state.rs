@@ -10,8 +10,9 @@ use super::ids::{CertId, CertIdMap, Day, UnixTime};
 use super::indexes::{LazyIndexes, SecondaryIndexes};
 use super::intern::Interner;
 use super::lookup::Lookup;
-use super::records::{CaRecord, CertStatus, CertificateRecord, GroupRecord, PolicyRecord};
+use super::records::{CaRecord, CertificateRecord, GroupRecord, PolicyRecord};
 use super::slot_list::SlotList;
+use super::status::CertStatus;
 use super::update::{AnomalyRecord, Source, SourceState};
 
 /// A certificate slot. A slot without a record is a placeholder: a thing named the

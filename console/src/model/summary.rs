@@ -11,8 +11,9 @@ use super::aggregates::{Cohort, ExpiryHistogram, StatusCounts};
 use super::ca_tree::{CaNode, build_ca_tree};
 use super::health::{Health, HealthPolicy, anomaly_counts, cas_at_risk};
 use super::ids::{CertId, SECONDS_PER_DAY, UnixTime};
-use super::records::{CaRecord, CertStatus};
+use super::records::CaRecord;
 use super::state::{FleetState, SourceInfo};
+use super::status::CertStatus;
 use super::update::{AnomalyRecord, Source};
 
 /// Device certificates of one issuing CA, per status (indexed by [`CertStatus::index`]).

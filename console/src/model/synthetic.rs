@@ -7,9 +7,10 @@ pub mod realistic;
 
 use super::ids::{CertId, SECONDS_PER_DAY, UnixTime};
 use super::records::{
-    CaRecord, CaStatus, CertFields, CertStatus, CertificateRecord, GroupRecord, KeyKind,
-    PemProblem, ThingRecord,
+    CaRecord, CaStatus, CertFields, CertificateRecord, GroupRecord, KeyKind, PemProblem,
+    ThingRecord,
 };
+use super::status::CertStatus;
 use super::update::FleetUpdate;
 
 /// Thing groups devices are spread over.

@@ -5,9 +5,8 @@
 //! success of each source so every number can carry its age.
 
 use super::ids::{CertId, UnixTime};
-use super::records::{
-    CaRecord, CertStatus, CertificateRecord, GroupRecord, PolicyRecord, ThingRecord,
-};
+use super::records::{CaRecord, CertificateRecord, GroupRecord, PolicyRecord, ThingRecord};
+use super::status::CertStatus;
 
 /// One change to the fleet, as sent by a backend through a bounded channel.
 #[derive(Debug, Clone, PartialEq)]

@@ -7,8 +7,8 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use super::{DENY_ALL_DOCUMENT, DENY_ALL_POLICY, QUARANTINE_GROUP};
-use crate::backend::{CaReadBack, NewCertificateStatus};
-use crate::model::{CertId, CertStatus, FleetState, UnixTime};
+use crate::backend::CaReadBack;
+use crate::model::{CertId, CertStatus, FleetState, NewCertificateStatus, UnixTime};
 
 /// What an operation does.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

@@ -10,8 +10,9 @@ use aws_sdk_iot::types::AutoRegistrationStatus;
 
 use super::budget::ListingFailure;
 use crate::backend::error::CallFailure;
-use crate::backend::records::{CaRecord, CertificateStatus, PemContents};
+use crate::backend::records::{CaRecord, PemContents};
 use crate::backend::x509::{ParsedCertificate, parse_certificate_pem};
+use crate::model::CaStatus;
 
 /// Finds the registered CA that issued a certificate.
 #[derive(Debug, Default)]
@@ -102,9 +103,7 @@ pub(super) async fn load_cas(
                     cas.push(CaRecord {
                         arn: desc.certificate_arn().unwrap_or_default().to_owned(),
                         id,
-                        status: CertificateStatus::from_aws(
-                            desc.status().map_or("", |s| s.as_str()),
-                        ),
+                        status: CaStatus::from_aws_str(desc.status().map_or("", |s| s.as_str())),
                         auto_registration: desc.auto_registration_status()
                             == Some(&AutoRegistrationStatus::Enable),
                         created: desc.creation_date().map(DateTime::secs),

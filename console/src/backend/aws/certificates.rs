@@ -18,8 +18,8 @@ use super::cas::CaIndex;
 use super::describe::{Tally, read_all};
 use super::snapshot::emit;
 use crate::backend::error::CallFailure;
-use crate::backend::records::CertificateStatus;
 use crate::backend::update::{BackendUpdate, KnownCertificate, Progress, SourceState};
+use crate::model::CertStatus;
 
 /// One certificate as listed.
 pub(super) struct Listed {
@@ -77,7 +77,7 @@ pub(super) async fn list(
             };
             progress.listed += 1;
             seen.insert(id.to_owned());
-            let status = CertificateStatus::from_aws(cert.status().map_or("", |s| s.as_str()));
+            let status = CertStatus::from_aws_str(cert.status().map_or("", |s| s.as_str()));
             let listed = Listed {
                 id: id.to_owned(),
                 arn: arn.to_owned(),

@@ -17,9 +17,10 @@ use super::attachments::{self, PoliciesByCertificate};
 use super::certificates::{Listed, ReadPlan};
 use super::snapshot::emit;
 use crate::backend::error::CallFailure;
-use crate::backend::records::{CertificateRecord, CertificateStatus, PemContents};
+use crate::backend::records::{CertificateRecord, PemContents};
 use crate::backend::update::{BackendUpdate, Progress, SourceState};
 use crate::backend::x509::parse_certificate_pem;
+use crate::model::CertStatus;
 
 /// Records per [`BackendUpdate::Certificates`] page.
 const PAGE: usize = 250;
@@ -249,7 +250,7 @@ async fn describe_one(
         Box::new(CertificateRecord {
             id: listed.id,
             arn: listed.arn,
-            status: CertificateStatus::from_aws(desc.status().map_or("", |s| s.as_str())),
+            status: CertStatus::from_aws_str(desc.status().map_or("", |s| s.as_str())),
             ca_certificate_id: desc
                 .ca_certificate_id()
                 .filter(|id| !id.is_empty())

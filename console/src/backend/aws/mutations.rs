@@ -8,9 +8,10 @@ use aws_sdk_iot::types::{AutoRegistrationStatus, CaCertificateStatus, Certificat
 use super::AwsBackend;
 use crate::backend::error::{BackendError, CallFailure, FailureKind};
 use crate::backend::mutations::{
-    CaReadBack, CertificateReadBack, NewCertificateStatus, PolicyCreated, Receipt, SessionCut,
+    CaReadBack, CertificateReadBack, PolicyCreated, Receipt, SessionCut,
 };
 use crate::context::MutationPermit;
+use crate::model::NewCertificateStatus;
 
 fn receipt(output: &impl RequestId) -> Receipt {
     Receipt {

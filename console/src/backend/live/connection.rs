@@ -4,6 +4,8 @@
 //! (re)connect and forwards what arrives as [`BackendUpdate::Live`] until the receiver is gone.
 
 use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, SystemTime};
 
 use aws_credential_types::provider::{ProvideCredentials, SharedCredentialsProvider};
@@ -231,6 +233,15 @@ async fn sign_request(
 
 /// Follows live events into `updates` until the receiver is dropped.
 ///
+/// AWS IoT gives one connection at most 100 publishes and 512 KiB a second; a fleet's status
+/// messages can be many times that (1M devices every 300 s: 3,333 a second). The status
+/// topics are therefore read through a shared subscription (`$share/<group>/...`, the group
+/// named after this console's client id, so two consoles do not split one stream) on as many
+/// connections as the rate needs: every [`POOL_WINDOW`] the messages received by all of them
+/// are counted, and while they come faster than [`PER_CONNECTION`] a second per connection
+/// another member connects (up to [`MAX_CONNECTIONS`]). The first connection also follows the
+/// lifecycle events. Docs: docs/backend.md, "Live status within AWS IoT's quotas".
+///
 /// # Errors
 /// [`BackendError`] when the options cannot be built (files, endpoint lookup).
 pub async fn follow_live(
@@ -239,7 +250,85 @@ pub async fn follow_live(
     updates: &mpsc::Sender<BackendUpdate>,
 ) -> Result<(), BackendError> {
     let endpoint = endpoint_host(iot, options).await?;
-    let mqtt = mqtt_options(options, &endpoint).await?;
+    let shared = shared_status_filter(&options.client_id);
+    let received = Arc::new(AtomicU64::new(0));
+    let mut members = tokio::task::JoinSet::new();
+    let first = mqtt_options(options, &endpoint).await?;
+    let mut filters = vec![shared.clone()];
+    if options.presence {
+        filters.push(PRESENCE_FILTER.to_owned());
+    }
+    members.spawn(member(first, filters, updates.clone(), Arc::clone(&received)));
+    let mut spawned = 1;
+    let mut window = tokio::time::interval(POOL_WINDOW);
+    window.tick().await;
+    let mut counted = 0;
+    loop {
+        tokio::select! {
+            () = updates.closed() => break,
+            _ = window.tick() => {
+                let total = received.load(Ordering::Relaxed);
+                let rate = (total - counted) / POOL_WINDOW.as_secs().max(1);
+                counted = total;
+                let wanted = connections_for(rate);
+                while members.len() < wanted {
+                    let mut extra = options.clone();
+                    extra.client_id = format!("{}-{spawned}", options.client_id);
+                    spawned += 1;
+                    let mqtt = mqtt_options(&extra, &endpoint).await?;
+                    members.spawn(member(
+                        mqtt,
+                        vec![shared.clone()],
+                        updates.clone(),
+                        Arc::clone(&received),
+                    ));
+                }
+            }
+            Some(_) = members.join_next() => {}
+        }
+    }
+    members.shutdown().await;
+    Ok(())
+}
+
+/// How often the pool counts what its connections received.
+pub const POOL_WINDOW: Duration = Duration::from_secs(5);
+/// Publishes a second one connection is meant to carry: 80 % of AWS IoT's 100, so a burst
+/// does not reach the quota.
+pub const PER_CONNECTION: u64 = 80;
+/// The most connections one console opens for status messages.
+pub const MAX_CONNECTIONS: usize = 64;
+
+/// Connections a received `rate` (publishes a second) needs. A pool whose members are
+/// throttled receives exactly the quota's worth, which asks for one more: the pool grows until
+/// what it receives no longer fills its connections.
+#[must_use]
+pub fn connections_for(rate: u64) -> usize {
+    usize::try_from(rate.div_ceil(PER_CONNECTION))
+        .unwrap_or(MAX_CONNECTIONS)
+        .clamp(1, MAX_CONNECTIONS)
+}
+
+/// The shared subscription of this console's status messages: its group is the client id
+/// with every character a share name may not hold replaced.
+#[must_use]
+pub fn shared_status_filter(client_id: &str) -> String {
+    let group: String = client_id
+        .chars()
+        .map(|c| if matches!(c, '/' | '+' | '#') { '_' } else { c })
+        .collect();
+    format!("$share/{group}/{STATUS_FILTER}")
+}
+
+/// One connection of the pool: subscribes to `filters` on every connect and sends what it
+/// receives into `updates` (counting the publishes in `received`), reconnecting with backoff,
+/// until the receiver is dropped.
+async fn member(
+    mqtt: MqttOptions,
+    filters: Vec<String>,
+    updates: mpsc::Sender<BackendUpdate>,
+    received: Arc<AtomicU64>,
+) {
     let (client, mut eventloop) = AsyncClient::new(mqtt, 16);
     let mut backoff = BACKOFF_START;
     loop {
@@ -250,19 +339,15 @@ pub async fn follow_live(
         let live = match event {
             Ok(Event::Incoming(Packet::ConnAck(_))) => {
                 backoff = BACKOFF_START;
-                let filters: &[&str] = if options.presence {
-                    &[STATUS_FILTER, PRESENCE_FILTER]
-                } else {
-                    &[STATUS_FILTER]
-                };
-                for filter in filters {
-                    if let Err(e) = client.try_subscribe(*filter, QoS::AtMostOnce) {
+                for filter in &filters {
+                    if let Err(e) = client.try_subscribe(filter.as_str(), QoS::AtMostOnce) {
                         tracing::warn!("subscribing to {filter}: {e}");
                     }
                 }
                 Some(LiveEvent::Connected)
             }
             Ok(Event::Incoming(Packet::Publish(publish))) => {
+                received.fetch_add(1, Ordering::Relaxed);
                 parse_publish(&publish.topic, &publish.payload)
             }
             Ok(Event::Incoming(Packet::SubAck(ack))) => {
@@ -272,8 +357,9 @@ pub async fn follow_live(
                     .any(|code| matches!(code, rumqttc::SubscribeReasonCode::Failure));
                 refused.then(|| LiveEvent::Disconnected {
                     reason: format!(
-                        "the broker refused a subscription ({STATUS_FILTER} or {PRESENCE_FILTER}): \
-                         grant iot:Subscribe and iot:Receive on them"
+                        "the broker refused a subscription ({}): grant iot:Subscribe and \
+                         iot:Receive on them",
+                        filters.join(", ")
                     ),
                 })
             }
@@ -303,7 +389,6 @@ pub async fn follow_live(
     }
     // Best effort: the process may be going away anyway.
     let _ = client.try_disconnect();
-    Ok(())
 }
 
 #[cfg(test)]
@@ -334,6 +419,22 @@ mod tests {
             .build();
         let err = LiveOptions::sigv4(&bare).unwrap_err().to_string();
         assert!(err.contains("no credentials"), "{err}");
+    }
+
+    #[test]
+    fn the_pool_grows_with_what_it_receives() {
+        use super::{MAX_CONNECTIONS, connections_for, shared_status_filter};
+        assert_eq!(connections_for(0), 1);
+        assert_eq!(connections_for(80), 1);
+        // One throttled connection receives the quota's 100 a second: it asks for a second.
+        assert_eq!(connections_for(100), 2);
+        // 1M devices every 300 s.
+        assert_eq!(connections_for(3_334), 42);
+        assert_eq!(connections_for(u64::MAX), MAX_CONNECTIONS);
+        assert_eq!(
+            shared_status_filter("fleetid-op/1"),
+            "$share/fleetid-op_1/fleetid/v1/+/status"
+        );
     }
 
     #[test]

@@ -7,10 +7,11 @@
 use super::super::bulk::{FleetParts, ThingParts};
 use super::super::ids::{CertId, SECONDS_PER_DAY, UnixTime};
 use super::super::records::{
-    CaRecord, CaStatus, CertFields, CertStatus, CertificateRecord, GroupRecord, KeyKind,
-    PemProblem, PolicyRecord, ThingRecord,
+    CaRecord, CaStatus, CertFields, CertificateRecord, GroupRecord, KeyKind, PemProblem,
+    PolicyRecord, ThingRecord,
 };
 use super::super::state::SourceInfo;
+use super::super::status::CertStatus;
 use super::super::update::{FleetUpdate, Source, SourceState};
 
 /// Thing groups: regions, and product lines nested under them by name only.
