@@ -267,3 +267,34 @@ fn a_damaged_block_is_reported_and_not_misread() {
         "{err}"
     );
 }
+
+/// The byte each certificate status is stored as, as caches written by earlier versions hold
+/// it: the status type may move, these bytes may not.
+#[test]
+fn each_certificate_status_keeps_its_byte_on_disk() {
+    let on_disk = [
+        (CertStatus::Active, 0_u8),
+        (CertStatus::Inactive, 1),
+        (CertStatus::Revoked, 2),
+        (CertStatus::PendingTransfer, 3),
+        (CertStatus::RegisterInactive, 4),
+        (CertStatus::PendingActivation, 5),
+        (CertStatus::Unknown, 6),
+    ];
+    for (status, byte) in on_disk {
+        let mut record = synthetic::certificate(1, NOW);
+        record.status = status;
+        let mut w = codec::Writer::default();
+        records::certificate(&mut w, &record, &[]);
+        let mut bytes = w.finish();
+        // The 32 bytes of the id, then the status.
+        assert_eq!(bytes[32], byte, "{status}");
+        let back = records::read_certificate(&mut codec::Reader::new(&bytes)).unwrap();
+        assert_eq!(back.record, record);
+
+        // A status byte from a newer version reads as unknown instead of failing the load.
+        bytes[32] = 42;
+        let newer = records::read_certificate(&mut codec::Reader::new(&bytes)).unwrap();
+        assert_eq!(newer.record.status, CertStatus::Unknown);
+    }
+}
