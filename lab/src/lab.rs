@@ -96,6 +96,9 @@ pub struct LabOptions {
     /// (which is why a revocation ends with DeleteConnection). Zero (the default) drops them
     /// at once. New connections are refused at once either way.
     pub enforcement_delay: Duration,
+    /// Enforce AWS IoT's per-connection receive quota (100 publishes and 512 KiB a second),
+    /// so a design that would be throttled on AWS is throttled here too. On by default.
+    pub receive_quota: bool,
 }
 
 impl Default for LabOptions {
@@ -110,6 +113,7 @@ impl Default for LabOptions {
             device_kind: DeviceKind::Agent,
             devices_elsewhere: false,
             enforcement_delay: Duration::ZERO,
+            receive_quota: true,
         }
     }
 }
@@ -237,6 +241,7 @@ impl Lab {
                 registrations,
                 provisioning,
                 enforcement_delay: options.enforcement_delay,
+                receive_quota: options.receive_quota,
             },
         )?;
 
@@ -338,6 +343,13 @@ impl LabHandle {
     #[must_use]
     pub fn connected(&self) -> usize {
         self.gateway.connected()
+    }
+
+    /// Publishes connections did not receive because they were over AWS IoT's per-connection
+    /// receive quota (see `LabOptions::receive_quota`).
+    #[must_use]
+    pub fn throttled(&self) -> u64 {
+        self.gateway.throttled()
     }
 
     /// What a process needs to run this lab's devices (see `LabOptions::devices_elsewhere`).

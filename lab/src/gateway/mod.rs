@@ -95,6 +95,11 @@ pub(crate) struct Shared {
     pub(crate) next_session: AtomicU64,
     pub(crate) connected: AtomicUsize,
     pub(crate) published: AtomicU64,
+    /// Whether each connection's receive quota is enforced (AWS IoT's 100 publishes and
+    /// 512 KiB a second).
+    pub(crate) receive_quota: bool,
+    /// Publishes a connection did not receive because it was over its quota.
+    pub(crate) throttled: AtomicU64,
     pub(crate) shutdown: watch::Receiver<bool>,
     /// Bumped by [`Gateway::restart`]: every session ends as a broker restart ends it.
     pub(crate) restarts: watch::Sender<u64>,
@@ -159,6 +164,9 @@ pub struct GatewayOptions {
     /// minutes"; zero re-checks at once. New connections are always checked against the
     /// registry as it is.
     pub enforcement_delay: Duration,
+    /// Enforce AWS IoT's per-connection receive quota (100 publishes and 512 KiB a second);
+    /// what a connection does not receive over it is counted ([`Gateway::throttled`]).
+    pub receive_quota: bool,
 }
 
 /// What [`Connections::disconnect`] did.
@@ -261,6 +269,8 @@ impl Gateway {
             next_session: AtomicU64::new(1),
             connected: AtomicUsize::new(0),
             published: AtomicU64::new(0),
+            receive_quota: options.receive_quota,
+            throttled: AtomicU64::new(0),
             shutdown,
             restarts: watch::Sender::new(0),
             enforcement_delay: options.enforcement_delay,
@@ -294,6 +304,14 @@ impl Gateway {
             restart: self.restart.clone(),
             shared: self.shared.clone(),
         }
+    }
+
+    /// Publishes connections did not receive because they were over their receive quota.
+    #[must_use]
+    pub fn throttled(&self) -> u64 {
+        self.shared
+            .throttled
+            .load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// Restarts begun so far.

@@ -2,7 +2,9 @@
 //! Exact topic filters are indexed by topic; wildcard filters by their literal levels before
 //! the first wildcard, so a publish looks at the filters under each prefix of its topic only
 //! (every device subscribes to wildcard filters of its own Jobs topics: scanning them all on
-//! every publish made a fleet's boot quadratic).
+//! every publish made a fleet's boot quadratic). A shared subscription
+//! (`$share/<group>/<filter>`, as AWS IoT has them) delivers each matching publish to one
+//! member of the group, in turn.
 
 use std::collections::{BTreeSet, HashMap};
 use std::sync::{Mutex, MutexGuard, PoisonError};
@@ -41,6 +43,25 @@ struct Tables {
     exact: HashMap<String, HashMap<String, u8>>,
     /// Literal prefix -> (filter, client id) -> QoS.
     wildcard: HashMap<String, HashMap<(String, String), u8>>,
+    /// `$share/<group>/<filter>` -> its members in turn.
+    shared: HashMap<String, SharedGroup>,
+}
+
+/// The members of one shared subscription and whose turn it is.
+#[derive(Default)]
+struct SharedGroup {
+    /// The topic filter after `$share/<group>/`.
+    filter: String,
+    /// (client id, QoS), in the order they subscribed.
+    members: Vec<(String, u8)>,
+    next: usize,
+}
+
+/// The topic filter of a shared subscription (`$share/<group>/<filter>`), if it is one.
+fn shared_filter(filter: &str) -> Option<&str> {
+    let rest = filter.strip_prefix("$share/")?;
+    let (group, filter) = rest.split_once('/')?;
+    (!group.is_empty() && !group.contains(['+', '#']) && !filter.is_empty()).then_some(filter)
 }
 
 /// Sessions and subscriptions.
@@ -90,7 +111,12 @@ impl Router {
     /// Subscribes a client.
     pub fn subscribe(&self, client_id: &str, filter: &str, qos: u8) {
         let mut t = self.lock();
-        if filter.contains(['+', '#']) {
+        if let Some(inner) = shared_filter(filter) {
+            let group = t.shared.entry(filter.to_owned()).or_default();
+            inner.clone_into(&mut group.filter);
+            group.members.retain(|(c, _)| c != client_id);
+            group.members.push((client_id.to_owned(), qos));
+        } else if filter.contains(['+', '#']) {
             t.wildcard
                 .entry(literal_prefix(filter).to_owned())
                 .or_default()
@@ -112,21 +138,36 @@ impl Router {
     /// subscriber whose queue is full misses the message (QoS 0 semantics under load).
     pub fn route(&self, publish: &Publish) -> usize {
         let targets: Vec<(mpsc::Sender<ToSession>, u8)> = {
-            let t = self.lock();
+            let mut t = self.lock();
             let exact = t.exact.get(&publish.topic).into_iter().flatten();
             let wild = topic_prefixes(&publish.topic)
                 .filter_map(|prefix| t.wildcard.get(prefix))
                 .flatten()
                 .filter(|((f, _), _)| filter_matches(f, &publish.topic))
                 .map(|((_, c), q)| (c, q));
-            exact
+            let mut targets: Vec<(mpsc::Sender<ToSession>, u8)> = exact
                 .chain(wild)
                 .filter_map(|(client, qos)| {
                     t.sessions
                         .get(client)
                         .map(|s| (s.tx.clone(), (*qos).min(publish.qos)))
                 })
-                .collect()
+                .collect();
+            let Tables {
+                shared, sessions, ..
+            } = &mut *t;
+            for group in shared.values_mut() {
+                if group.members.is_empty() || !filter_matches(&group.filter, &publish.topic) {
+                    continue;
+                }
+                let turn = group.next % group.members.len();
+                group.next = group.next.wrapping_add(1);
+                let (client, qos) = &group.members[turn];
+                if let Some(session) = sessions.get(client) {
+                    targets.push((session.tx.clone(), (*qos).min(publish.qos)));
+                }
+            }
+            targets
         };
         let count = targets.len();
         for (tx, qos) in targets {
@@ -204,6 +245,15 @@ fn forget_cert(t: &mut Tables, cert_id: &str, client_id: &str) {
 }
 
 fn remove_subscription(t: &mut Tables, client_id: &str, filter: &str) {
+    if shared_filter(filter).is_some() {
+        if let Some(group) = t.shared.get_mut(filter) {
+            group.members.retain(|(c, _)| c != client_id);
+            if group.members.is_empty() {
+                t.shared.remove(filter);
+            }
+        }
+        return;
+    }
     if let Some(subs) = t.exact.get_mut(filter) {
         subs.remove(client_id);
         if subs.is_empty() {
@@ -303,6 +353,76 @@ mod tests {
             delivered += 1;
         }
         assert_eq!(delivered, 8);
+    }
+
+    #[test]
+    fn a_shared_subscription_delivers_each_publish_to_one_member_in_turn() {
+        assert_eq!(
+            shared_filter("$share/ops/fleetid/v1/+/status"),
+            Some("fleetid/v1/+/status")
+        );
+        assert_eq!(shared_filter("$share//x"), None);
+        assert_eq!(shared_filter("fleetid/v1/+/status"), None);
+        let router = Router::default();
+        let mut inboxes = Vec::new();
+        for (i, client) in ["m1", "m2", "m3"].into_iter().enumerate() {
+            let (tx, rx) = mpsc::channel(16);
+            router.register(
+                client,
+                SessionEntry {
+                    session_id: i as u64,
+                    cert_id: "X".into(),
+                    tx,
+                },
+            );
+            router.subscribe(client, "$share/ops/fleetid/v1/+/status", 0);
+            inboxes.push(rx);
+        }
+        let (tx, mut plain) = mpsc::channel(16);
+        router.register(
+            "watcher",
+            SessionEntry {
+                session_id: 9,
+                cert_id: "Y".into(),
+                tx,
+            },
+        );
+        router.subscribe("watcher", "fleetid/v1/+/status", 0);
+        let publish = Publish {
+            topic: "fleetid/v1/dev-1/status".into(),
+            payload: bytes::Bytes::new(),
+            qos: 0,
+            pkid: 0,
+            retain: false,
+        };
+        for _ in 0..6 {
+            // One member of the group and the plain subscriber.
+            assert_eq!(router.route(&publish), 2);
+        }
+        for inbox in &mut inboxes {
+            let mut got = 0;
+            while inbox.try_recv().is_ok() {
+                got += 1;
+            }
+            assert_eq!(got, 2, "each member gets its turn");
+        }
+        let mut got = 0;
+        while plain.try_recv().is_ok() {
+            got += 1;
+        }
+        assert_eq!(got, 6);
+        // A member that leaves is out of the turns.
+        assert!(router.unregister("m2", 1, &["$share/ops/fleetid/v1/+/status".into()]));
+        for _ in 0..4 {
+            router.route(&publish);
+        }
+        let mut counts = [0; 3];
+        for (count, inbox) in counts.iter_mut().zip(&mut inboxes) {
+            while inbox.try_recv().is_ok() {
+                *count += 1;
+            }
+        }
+        assert_eq!(counts, [2, 0, 2]);
     }
 
     #[test]

@@ -258,7 +258,12 @@ pub async fn follow_live(
     if options.presence {
         filters.push(PRESENCE_FILTER.to_owned());
     }
-    members.spawn(member(first, filters, updates.clone(), Arc::clone(&received)));
+    members.spawn(member(
+        first,
+        filters,
+        updates.clone(),
+        Arc::clone(&received),
+    ));
     let mut spawned = 1;
     let mut window = tokio::time::interval(POOL_WINDOW);
     window.tick().await;

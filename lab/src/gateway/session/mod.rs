@@ -3,6 +3,7 @@
 //! by the certificate's policies, until the client leaves or the gateway closes it.
 
 mod presence;
+pub mod quota;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -76,12 +77,18 @@ struct Session {
     next_pkid: u16,
     registered: bool,
     client_initiated: bool,
+    /// What this connection may still receive (AWS IoT's per-connection quota), when the
+    /// gateway enforces it.
+    quota: Option<quota::ReceiveQuota>,
 }
 
 impl Session {
     fn new(shared: Arc<Shared>, cert_id: String, peer: SocketAddr) -> Self {
         let session_id = shared.next_session.fetch_add(1, Ordering::Relaxed);
         Self {
+            quota: shared
+                .receive_quota
+                .then(|| quota::ReceiveQuota::aws(Instant::now())),
             shared,
             cert_id,
             peer,
@@ -341,6 +348,14 @@ impl Session {
 
     fn deliver(&mut self, p: &Publish, out: &mut BytesMut) {
         if !self.authorize("iot:Receive", &format!("topic/{}", p.topic)) {
+            return;
+        }
+        let size = p.topic.len() + p.payload.len();
+        if let Some(quota) = &mut self.quota
+            && !quota.admit(size, Instant::now())
+        {
+            // Throttled, as AWS IoT throttles a connection over its quota: lost to it.
+            self.shared.throttled.fetch_add(1, Ordering::Relaxed);
             return;
         }
         let pkid = if p.qos > 0 {
