@@ -3,8 +3,9 @@
 
 mod tui_support;
 
+use fleetid::model::{Severity, Source};
 use fleetid::tui::action::ViewId;
-use fleetid::tui::data::{AnomalyRow, AnomalySource, Severity, Triage, TuiUpdate};
+use fleetid::tui::data::{AnomalyRow, Triage, TuiUpdate};
 use proptest::prelude::*;
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use tui_support::{NOW, app, press, render, text, type_text};
@@ -149,7 +150,7 @@ fn live_anomalies_appear_and_hostile_names_are_sanitized() {
     app.on_update(TuiUpdate::Anomaly(AnomalyRow {
         id: 999,
         severity: Severity::Critical,
-        source: AnomalySource::Fleetid,
+        source: Source::Live,
         thing: "x\u{1b}]0;owned\u{7}y".into(),
         kind: "live-test".into(),
         detail: "\u{1b}[2Jcleared?".into(),

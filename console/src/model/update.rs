@@ -194,6 +194,10 @@ pub enum Severity {
 }
 
 impl Severity {
+    /// Every severity, most severe first (the order they are listed and counted in; `Ord`
+    /// says more severe is greater).
+    pub const ALL: [Self; 4] = [Self::Critical, Self::High, Self::Medium, Self::Low];
+
     /// `LOW`, `MEDIUM`, `HIGH`, `CRITICAL`.
     #[must_use]
     pub fn as_str(self) -> &'static str {

@@ -1,19 +1,23 @@
-//! A deterministic synthetic fleet for snapshot tests, benchmarks and `fleetid` runs before
-//! the model feeds the screen: devices under three CAs (one inactive with active devices, so
-//! it is flagged), expiry spread over the year, anomalies from every source (one with a
-//! hostile thing name), an audit log. Numbers are computed from the rows, never typed in.
+//! A deterministic synthetic fleet for snapshot tests and benchmarks: devices under three CAs
+//! (one inactive with active devices, so it is flagged), expiry spread over the year,
+//! anomalies from every source (one with a hostile thing name), an audit log. Numbers are
+//! computed from the rows, never typed in.
+//!
+//! Test code: built for the crate's own tests, and with the `test-support` feature (which its
+//! tests, benches and examples turn on), never into the shipped binary.
 
 use std::sync::Arc;
 
+use crate::model::{CertStatus, Severity, Source, StatusCounts};
 use crate::ops::rotation::file::Campaign;
 use crate::ops::rotation::state::CampaignState;
 use crate::safe_text::OutsideText;
 use crate::store::journal::CallState;
 
 use super::data::{
-    AnomalyRow, AnomalySource, AuditRow, CaNode, CaState, CallLine, CampaignRow, CertState,
-    CohortKind, CohortSeries, DAY, DashboardData, DetailSource, DeviceDetail, DeviceRow,
-    DeviceTable, FleetSnapshot, Freshness, HeatmapData, LiveStatus, OperationRow, Severity, Triage,
+    AnomalyRow, AuditRow, CaNode, CaState, CallLine, CampaignRow, CohortKind, CohortSeries, DAY,
+    DashboardData, DetailSource, DeviceDetail, DeviceRow, DeviceTable, FleetSnapshot, Freshness,
+    HeatmapData, LiveStatus, Look, OperationRow, Triage,
 };
 
 const CAS: [&str; 3] = ["Acme Device CA 1", "Acme Device CA 2023", "Recall Batch CA"];
@@ -57,10 +61,10 @@ pub fn device_table(devices: usize, now: i64) -> DeviceTable {
                 _ => 2,
             };
             let state = match dice.below(100) {
-                0..=89 => CertState::Active,
-                90..=95 => CertState::Inactive,
-                96..=97 => CertState::Revoked,
-                _ => CertState::Pending,
+                0..=89 => CertStatus::Active,
+                90..=95 => CertStatus::Inactive,
+                96..=97 => CertStatus::Revoked,
+                _ => CertStatus::PendingActivation,
             };
             let days = i64::try_from(dice.below(420)).unwrap_or(0) - 20;
             DeviceRow {
@@ -98,7 +102,7 @@ fn heatmap(table: &DeviceTable, now: i64) -> HeatmapData {
             });
         }
     }
-    for row in table.rows.iter().filter(|r| r.state == CertState::Active) {
+    for row in table.rows.iter().filter(|r| r.state == CertStatus::Active) {
         let Some(day) = row
             .expires
             .and_then(|t| usize::try_from(t.div_euclid(DAY) - start_day).ok())
@@ -121,13 +125,9 @@ fn heatmap(table: &DeviceTable, now: i64) -> HeatmapData {
 }
 
 fn ca_tree(table: &DeviceTable, now: i64) -> Vec<CaNode> {
-    let mut counts = [[0u64; 5]; 3];
+    let mut counts = [StatusCounts::default(); 3];
     for row in &table.rows {
-        let state = CertState::ALL
-            .iter()
-            .position(|s| *s == row.state)
-            .unwrap_or(4);
-        counts[row.ca as usize][state] += 1;
+        counts[row.ca as usize].add(row.state, 1);
     }
     let node = |i: usize, state: CaState, auto: bool| CaNode {
         id: format!("ca{i:02}7f3a9c").into(),
@@ -144,7 +144,7 @@ fn ca_tree(table: &DeviceTable, now: i64) -> Vec<CaNode> {
         state: CaState::Unregistered,
         auto_registration: false,
         expires: Some(now + 3_000 * DAY),
-        devices: [0; 5],
+        devices: StatusCounts::default(),
         children: vec![
             node(0, CaState::Active, true),
             node(1, CaState::Inactive, false),
@@ -154,59 +154,59 @@ fn ca_tree(table: &DeviceTable, now: i64) -> Vec<CaNode> {
 }
 
 fn anomalies(now: i64) -> Vec<AnomalyRow> {
-    let specs: [(Severity, AnomalySource, &str, &str, &str); 8] = [
+    let specs: [(Severity, Source, &str, &str, &str); 8] = [
         (
             Severity::Critical,
-            AnomalySource::Fleetid,
+            Source::Live,
             "dev-0000007",
             "revoked-cert-connects",
             "connect attempts with a REVOKED certificate",
         ),
         (
             Severity::High,
-            AnomalySource::DefenderDetect,
+            Source::DefenderDetect,
             "dev-0000042",
             "debug-topic",
             "publishes to debug/# (12 msgs/min)",
         ),
         (
             Severity::High,
-            AnomalySource::Audit,
+            Source::DefenderAudit,
             "dev-0000003",
             "ca-inactive-active-certs",
             "Acme Device CA 2023 INACTIVE with active device certificates",
         ),
         (
             Severity::Medium,
-            AnomalySource::CloudWatch,
+            Source::CloudWatch,
             "dev-0000011",
             "flapping",
             "connected 14 times in 10 minutes",
         ),
         (
             Severity::Medium,
-            AnomalySource::Fleetid,
+            Source::Live,
             "dev-0000005",
             "old-firmware",
             "firmware 1.3.9 below minimum 1.4.0",
         ),
         (
             Severity::Low,
-            AnomalySource::Audit,
+            Source::DefenderAudit,
             "dev-0000001",
             "policy-permissive",
             "policy fleet-default allows iot:* on *",
         ),
         (
             Severity::Low,
-            AnomalySource::Fleetid,
+            Source::Things,
             "dev\u{1b}[31m-evil",
             "hostile-name",
             "thing name with an escape sequence\u{7}",
         ),
         (
             Severity::Low,
-            AnomalySource::CloudWatch,
+            Source::CloudWatch,
             "dev-0000019",
             "auth-failures",
             "3 authentication failures",
@@ -322,12 +322,8 @@ pub fn sample_snapshot(devices: usize, now: i64) -> FleetSnapshot {
     let anomalies = anomalies(now);
     let mut dashboard = DashboardData::default();
     for row in &table.rows {
-        let state = CertState::ALL
-            .iter()
-            .position(|s| *s == row.state)
-            .unwrap_or(4);
-        dashboard.status_counts[state] += 1;
-        if row.state == CertState::Active
+        dashboard.status_counts.add(row.state, 1);
+        if row.state == CertStatus::Active
             && let Some(left) = row.expires.map(|t| t - now)
         {
             if left < 0 {
@@ -374,6 +370,7 @@ pub fn sample_snapshot(devices: usize, now: i64) -> FleetSnapshot {
         devices_loading: false,
         campaigns: campaigns(now).into(),
         operations: operations(now).into(),
+        live: crate::tui::data::LiveCounts::default(),
         audit: audit(now),
         details: Some(Arc::new(FixtureDetails {
             table: Arc::clone(&table),

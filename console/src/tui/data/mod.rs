@@ -4,6 +4,7 @@
 //! Text in these records that came from a device or the registry is an [`OutsideText`]: a view
 //! can draw it only as its `safe()` [`crate::safe_text::SafeText`].
 
+use crate::model::{CertStatus, Severity, Source, StatusCounts};
 use crate::safe_text::OutsideText;
 use crate::tui::filter::index::TableIndex;
 
@@ -12,122 +13,6 @@ pub type UnixSeconds = i64;
 
 /// Seconds in a day.
 pub const DAY: i64 = 86_400;
-
-/// A device certificate's status, as far as the screen distinguishes them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
-pub enum CertState {
-    /// ACTIVE.
-    #[default]
-    Active,
-    /// INACTIVE (reversible).
-    Inactive,
-    /// REVOKED (final).
-    Revoked,
-    /// PENDING_ACTIVATION / PENDING_TRANSFER / REGISTER_INACTIVE.
-    Pending,
-    /// Anything else.
-    Unknown,
-}
-
-impl CertState {
-    /// All states in display order.
-    pub const ALL: [Self; 5] = [
-        Self::Active,
-        Self::Inactive,
-        Self::Revoked,
-        Self::Pending,
-        Self::Unknown,
-    ];
-
-    /// Upper-case label.
-    #[must_use]
-    pub fn label(self) -> &'static str {
-        match self {
-            Self::Active => "ACTIVE",
-            Self::Inactive => "INACTIVE",
-            Self::Revoked => "REVOKED",
-            Self::Pending => "PENDING",
-            Self::Unknown => "UNKNOWN",
-        }
-    }
-
-    /// The theme scope it is drawn with.
-    #[must_use]
-    pub fn scope(self) -> &'static str {
-        match self {
-            Self::Active => "status.active",
-            Self::Inactive => "status.inactive",
-            Self::Revoked => "status.revoked",
-            Self::Pending | Self::Unknown => "status.pending",
-        }
-    }
-}
-
-/// How bad an anomaly is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Severity {
-    /// Act now.
-    Critical,
-    /// Act today.
-    High,
-    /// Look soon.
-    Medium,
-    /// For information.
-    Low,
-}
-
-impl Severity {
-    /// All, most severe first.
-    pub const ALL: [Self; 4] = [Self::Critical, Self::High, Self::Medium, Self::Low];
-
-    /// Short label, readable without colour (`CRIT`, `HIGH`, `MED`, `LOW`).
-    #[must_use]
-    pub fn label(self) -> &'static str {
-        match self {
-            Self::Critical => "CRIT",
-            Self::High => "HIGH",
-            Self::Medium => "MED",
-            Self::Low => "LOW",
-        }
-    }
-
-    /// The theme scope.
-    #[must_use]
-    pub fn scope(self) -> &'static str {
-        match self {
-            Self::Critical => "severity.critical",
-            Self::High => "severity.high",
-            Self::Medium => "severity.medium",
-            Self::Low => "severity.low",
-        }
-    }
-}
-
-/// Where an anomaly was found.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum AnomalySource {
-    /// Device Defender Detect.
-    DefenderDetect,
-    /// Device Defender Audit.
-    Audit,
-    /// CloudWatch metrics.
-    CloudWatch,
-    /// fleetid's own detectors.
-    Fleetid,
-}
-
-impl AnomalySource {
-    /// Short label.
-    #[must_use]
-    pub fn label(self) -> &'static str {
-        match self {
-            Self::DefenderDetect => "detect",
-            Self::Audit => "audit",
-            Self::CloudWatch => "cloudwatch",
-            Self::Fleetid => "fleetid",
-        }
-    }
-}
 
 /// One part of the picture and when it was last refreshed.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -143,8 +28,8 @@ pub struct Freshness {
 /// The numbers on the dashboard.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct DashboardData {
-    /// Device certificates by [`CertState`] (index = position in `CertState::ALL`).
-    pub status_counts: [u64; 5],
+    /// Device certificates by status.
+    pub status_counts: StatusCounts,
     /// Active certificates already expired.
     pub expired: u64,
     /// Active certificates expiring within 7, 30 and 90 days.
@@ -248,8 +133,8 @@ pub struct CaNode {
     pub auto_registration: bool,
     /// The CA's own expiry.
     pub expires: Option<UnixSeconds>,
-    /// Device certificates it issued, by [`CertState`].
-    pub devices: [u64; 5],
+    /// Device certificates it issued, by status.
+    pub devices: StatusCounts,
     /// CAs it issued.
     pub children: Vec<CaNode>,
 }
@@ -259,7 +144,8 @@ impl CaNode {
     /// certificates.
     #[must_use]
     pub fn flagged(&self) -> bool {
-        matches!(self.state, CaState::Inactive | CaState::Revoked) && self.devices[0] > 0
+        matches!(self.state, CaState::Inactive | CaState::Revoked)
+            && self.devices.get(CertStatus::Active) > 0
     }
 }
 
@@ -282,8 +168,8 @@ pub struct AnomalyRow {
     pub id: u64,
     /// How bad.
     pub severity: Severity,
-    /// Who found it.
-    pub source: AnomalySource,
+    /// The source that raised it ([`found_by`] says who found it).
+    pub source: Source,
     /// The thing concerned.
     pub thing: OutsideText,
     /// What kind (`debug-topic`, `expired-cert`, `flapping`, ...).
@@ -304,7 +190,7 @@ pub struct DeviceRow {
     /// Certificate id (shortened).
     pub cert: OutsideText,
     /// Certificate status.
-    pub state: CertState,
+    pub state: CertStatus,
     /// Certificate expiry.
     pub expires: Option<UnixSeconds>,
     /// Issuing CA name (index into `names`).
@@ -454,15 +340,17 @@ pub trait DetailSource: Send + Sync + std::fmt::Debug {
 
 mod campaigns;
 mod exchange;
+mod look;
 mod operations;
 
 pub use campaigns::{
     CampaignRow, FailureReason, RotationAction, RotationStep, StagePhase, StageRow,
 };
 
+pub use look::{Look, found_by};
 pub use operations::{CallLine, OperationRow};
 
 pub use exchange::{
-    BlastRadius, Confirmable, FleetSnapshot, MutationRequest, OpKind, OpProgress, Refusal,
-    ResumeRequest, TriageChange, TuiRequest, TuiUpdate,
+    BlastRadius, Confirmable, FleetSnapshot, LiveCounts, MutationRequest, OpKind, OpProgress,
+    Refusal, ResumeRequest, TriageChange, TuiRequest, TuiUpdate,
 };

@@ -1,9 +1,9 @@
 //! The detail of one device out of the model: chain, policies, groups, live state, history.
 
 use crate::model::{FleetState, UnixTime};
-use crate::tui::data::{DeviceDetail, LiveStatus};
+use crate::tui::data::{DeviceDetail, LiveStatus, Look};
 
-use super::{cert_state, common_name};
+use super::common_name;
 
 /// Longest CA chain followed (guards against a parent loop in bad data).
 const MAX_CHAIN: usize = 8;
@@ -46,7 +46,7 @@ pub fn device_detail(state: &FleetState, thing: &str, now: UnixTime) -> Option<D
         chain.extend(cas);
         chain.push((
             format!("certificate {}", record.id.short(16)).into(),
-            cert_state(record.status).label().into(),
+            record.status.label().into(),
             cert.not_after().map(|t| t.0),
         ));
         history.push((

@@ -9,10 +9,10 @@ use std::num::NonZeroUsize;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
 
-use crate::model::{self, FleetState};
-use crate::tui::data::{CertState, DeviceRow, DeviceTable};
+use crate::model::{self, CertStatus, FleetState};
+use crate::tui::data::{DeviceRow, DeviceTable};
 
-use super::{ca_label, cert_state};
+use super::ca_label;
 
 /// Interns names into the device table's name list.
 #[derive(Default)]
@@ -184,7 +184,7 @@ fn row(state: &FleetState, resolved: &Resolved) -> DeviceRow {
     DeviceRow {
         thing: thing.unwrap_or("(no thing)").into(),
         cert: record.map_or_else(|| "-".into(), |r| short_hex(&r.id).into()),
-        state: record.map_or(CertState::Unknown, |r| cert_state(r.status)),
+        state: record.map_or(CertStatus::Unknown, |r| r.status),
         expires: record.and_then(|r| r.parsed.as_ref().ok().map(|f| f.not_after.0)),
         ca: resolved.ca,
         group: resolved.group,

@@ -9,37 +9,20 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 use crate::model::{
-    self, CaStatus, CertStatus, Cohort, Day, FleetState, FleetSummary, Source, UnixTime,
+    self, CaStatus, CertStatus, Cohort, Day, FleetState, FleetSummary, Severity, Source,
+    StatusCounts, UnixTime,
 };
 
 pub use detail::device_detail;
 pub use devices::device_table;
 
 use super::data::{
-    AnomalyRow, AnomalySource, CaNode, CaState, CertState, CohortKind, CohortSeries, DashboardData,
-    DeviceTable, FleetSnapshot, Freshness, HeatmapData, Severity, Triage,
+    AnomalyRow, CaNode, CaState, CohortKind, CohortSeries, DashboardData, DeviceTable,
+    FleetSnapshot, Freshness, HeatmapData, Triage,
 };
 
 /// Days the heatmap covers, from today.
 pub const HEATMAP_DAYS: usize = 365;
-
-/// The screen's state of a certificate status.
-#[must_use]
-pub fn cert_state(status: CertStatus) -> CertState {
-    match status {
-        CertStatus::Active => CertState::Active,
-        CertStatus::Inactive => CertState::Inactive,
-        CertStatus::Revoked => CertState::Revoked,
-        CertStatus::PendingTransfer
-        | CertStatus::RegisterInactive
-        | CertStatus::PendingActivation => CertState::Pending,
-        CertStatus::Unknown => CertState::Unknown,
-    }
-}
-
-fn state_index(state: CertState) -> usize {
-    CertState::ALL.iter().position(|s| *s == state).unwrap_or(4)
-}
 
 /// The `CN=` value of a distinguished name, or the whole name when it has none.
 #[must_use]
@@ -62,17 +45,22 @@ fn ca_label(cas: &BTreeMap<model::CertId, model::CaRecord>, id: &model::CertId) 
 
 /// Device certificates per issuing CA and state (the active count comes from the CA tree
 /// itself).
-fn per_ca_counts(state: &FleetSummary) -> HashMap<model::CertId, [u64; 5]> {
-    let mut per_ca: HashMap<model::CertId, [u64; 5]> = HashMap::new();
+fn per_ca_counts(state: &FleetSummary) -> HashMap<model::CertId, StatusCounts> {
+    let mut per_ca: HashMap<model::CertId, StatusCounts> = HashMap::new();
     for (ca, per_status) in state.per_ca() {
         let counts = per_ca.entry(*ca).or_default();
         for status in CertStatus::ALL {
             if status != CertStatus::Active {
-                counts[state_index(cert_state(status))] += per_status[status.index()];
+                counts.add(status, count(per_status[status.index()]));
             }
         }
     }
     per_ca
+}
+
+/// A count as the signed change [`StatusCounts::add`] takes.
+fn count(n: u64) -> i64 {
+    i64::try_from(n).unwrap_or(i64::MAX)
 }
 
 fn heatmap(state: &FleetSummary, today: Day) -> HeatmapData {
@@ -118,14 +106,14 @@ fn heatmap(state: &FleetSummary, today: Day) -> HeatmapData {
     }
 }
 
-fn ca_tree(state: &FleetSummary, per_ca: &HashMap<model::CertId, [u64; 5]>) -> Vec<CaNode> {
+fn ca_tree(state: &FleetSummary, per_ca: &HashMap<model::CertId, StatusCounts>) -> Vec<CaNode> {
     fn convert(
         state: &FleetSummary,
-        per_ca: &HashMap<model::CertId, [u64; 5]>,
+        per_ca: &HashMap<model::CertId, StatusCounts>,
         node: &model::CaNode,
     ) -> CaNode {
         let mut devices = per_ca.get(&node.id).copied().unwrap_or_default();
-        devices[0] = node.active_direct;
+        devices.add(CertStatus::Active, count(node.active_direct));
         CaNode {
             id: node.id.short(10).into(),
             name: common_name(&node.subject).into(),
@@ -170,18 +158,8 @@ fn anomalies(state: &FleetSummary) -> Vec<AnomalyRow> {
         .filter(|a| !a.cleared)
         .map(|a| AnomalyRow {
             id: anomaly_number(&a.id),
-            severity: match a.severity {
-                model::Severity::Critical => Severity::Critical,
-                model::Severity::High => Severity::High,
-                model::Severity::Medium => Severity::Medium,
-                model::Severity::Low => Severity::Low,
-            },
-            source: match a.source {
-                Source::DefenderDetect => AnomalySource::DefenderDetect,
-                Source::DefenderAudit => AnomalySource::Audit,
-                Source::CloudWatch => AnomalySource::CloudWatch,
-                _ => AnomalySource::Fleetid,
-            },
+            severity: a.severity,
+            source: a.source,
             thing: a
                 .thing
                 .clone()
@@ -197,7 +175,7 @@ fn anomalies(state: &FleetSummary) -> Vec<AnomalyRow> {
             triage: Triage::Open,
         })
         .collect();
-    rows.sort_by(|a, b| b.at.cmp(&a.at).then(a.severity.cmp(&b.severity)));
+    rows.sort_by(|a, b| b.at.cmp(&a.at).then(b.severity.cmp(&a.severity)));
     rows
 }
 
@@ -207,10 +185,10 @@ fn dashboard(
     cas: &[CaNode],
     anomalies: &[AnomalyRow],
 ) -> DashboardData {
-    let mut data = DashboardData::default();
-    for (status, n) in state.status_counts().iter() {
-        data.status_counts[state_index(cert_state(status))] += n;
-    }
+    let mut data = DashboardData {
+        status_counts: *state.status_counts(),
+        ..DashboardData::default()
+    };
     let histogram = state.expiry_histogram();
     data.expired = histogram.sum(Cohort::All, Day(i32::MIN), Day(today.0 - 1));
     for (slot, days) in [7, 30, 90].into_iter().enumerate() {
@@ -265,6 +243,7 @@ pub fn overview(state: &FleetSummary, now: UnixTime) -> FleetSnapshot {
         devices_loading: true,
         campaigns: Arc::from(Vec::new()),
         operations: Arc::from(Vec::new()),
+        live: crate::tui::data::LiveCounts::default(),
         audit: Arc::from(Vec::new()),
         details: None,
     }

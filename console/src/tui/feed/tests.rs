@@ -1,8 +1,8 @@
 //! Tests of the model-to-screen feed over the model's synthetic fleet.
 
 use crate::model::synthetic::fleet_updates;
-use crate::model::{FleetState, UnixTime};
-use crate::tui::data::{CaState, CertState, CohortKind, DeviceRow};
+use crate::model::{CertStatus, FleetState, UnixTime};
+use crate::tui::data::{CaState, CohortKind, DeviceRow};
 
 use super::*;
 
@@ -28,9 +28,12 @@ fn one_row_per_certificate_with_counts_that_agree() {
         .devices
         .rows
         .iter()
-        .filter(|r| r.state == CertState::Active)
+        .filter(|r| r.state == CertStatus::Active)
         .count() as u64;
-    assert_eq!(snapshot.dashboard.status_counts[0], active);
+    assert_eq!(
+        snapshot.dashboard.status_counts.get(CertStatus::Active),
+        active
+    );
     assert_eq!(snapshot.dashboard.things, 1_000);
     assert!(
         snapshot
@@ -90,7 +93,7 @@ fn the_inactive_intermediate_with_active_certificates_is_flagged() {
     }
     assert_eq!(flagged.len(), 1);
     assert_eq!(flagged[0].state, CaState::Inactive);
-    assert!(flagged[0].devices[0] > 0);
+    assert!(flagged[0].devices.get(CertStatus::Active) > 0);
     assert_eq!(snapshot.dashboard.cas_flagged, 1);
 }
 
@@ -150,7 +153,7 @@ fn device_table_through_views(state: &FleetState) -> DeviceTable {
                 .map(|b| format!("{b:02x}"))
                 .collect::<String>()
                 .into(),
-            state: cert_state(cert.record.status),
+            state: cert.record.status,
             expires: cert.not_after().map(|t| t.0),
             ca: cert
                 .record

@@ -13,7 +13,9 @@ use ratatui::widgets::{Cell, Row};
 
 use crate::human::span;
 use crate::tui::action::{Action, Outcome};
-use crate::tui::data::{AnomalyRow, FleetSnapshot, Triage, TriageChange, UnixSeconds};
+use crate::tui::data::{
+    AnomalyRow, FleetSnapshot, Look, Triage, TriageChange, UnixSeconds, found_by,
+};
 use crate::tui::keymap::Command;
 use crate::tui::widgets::Paint;
 use crate::tui::widgets::table::{Scroll, render_table};
@@ -60,7 +62,7 @@ impl AnomalyView {
                     || [
                         row.thing.raw(),
                         row.kind.raw(),
-                        row.source.label(),
+                        found_by(row.source),
                         row.detail.raw(),
                     ]
                     .iter()
@@ -161,7 +163,7 @@ impl AnomalyView {
                         paint.theme.style(row.severity.scope()),
                     )),
                     Cell::from(span(paint.now - row.at)),
-                    Cell::from(row.source.label()),
+                    Cell::from(found_by(row.source)),
                     Cell::from(row.thing.safe().into_owned()),
                     Cell::from(SafeText::from_string(kind_label(row.kind.raw()))),
                     Cell::from(state),

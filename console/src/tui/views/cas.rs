@@ -10,6 +10,7 @@ use ratatui::text::Span;
 use ratatui::widgets::{Cell, Row};
 
 use crate::human::date;
+use crate::model::CertStatus;
 use crate::tui::action::{Action, Outcome};
 use crate::tui::data::{CaNode, CaState, CohortKind, DeviceQuery, FleetSnapshot};
 use crate::tui::keymap::Command;
@@ -112,9 +113,9 @@ impl CaView {
                     )),
                     Cell::from(if node.auto_registration { "yes" } else { "no" }),
                     Cell::from(node.expires.map_or_else(|| "-".to_owned(), date)),
-                    Cell::from(node.devices[0].to_string()),
-                    Cell::from(node.devices[1].to_string()),
-                    Cell::from(node.devices[2].to_string()),
+                    Cell::from(node.devices.get(CertStatus::Active).to_string()),
+                    Cell::from(node.devices.get(CertStatus::Inactive).to_string()),
+                    Cell::from(node.devices.get(CertStatus::Revoked).to_string()),
                     Cell::from(flag),
                 ])
             },

@@ -13,7 +13,7 @@ use crate::human::{date, relative};
 use crate::safe_text::SafeText;
 use crate::tui::action::{Action, Outcome};
 use crate::tui::data::{
-    BlastRadius, Confirmable, DAY, DeviceQuery, DeviceTable, MutationRequest, OpKind,
+    BlastRadius, Confirmable, DAY, DeviceQuery, DeviceTable, Look, MutationRequest, OpKind,
 };
 use crate::tui::filter::{FilterJob, FilterResult, SortKey};
 use crate::tui::keymap::Command;

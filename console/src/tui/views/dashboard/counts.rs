@@ -11,7 +11,8 @@ use ratatui::widgets::{Paragraph, Sparkline};
 use super::freshness::{self, title};
 use super::online::OnlineHistory;
 use crate::human::{count, share};
-use crate::tui::data::{CertState, FleetSnapshot};
+use crate::model::CertStatus;
+use crate::tui::data::{FleetSnapshot, Look};
 use crate::tui::widgets::heatmap::{render_calendar, shades, weekday};
 use crate::tui::widgets::{Glyphs, Paint};
 
@@ -43,19 +44,34 @@ fn row(label: &str, value: u64, style: Style, extra: &str) -> Line<'static> {
     ])
 }
 
+/// The dashboard's lines of certificate statuses: one each, the three waiting ones together
+/// (they share a label; the first names the line).
+const STATUS_LINES: [&[CertStatus]; 5] = [
+    &[CertStatus::Active],
+    &[CertStatus::Inactive],
+    &[CertStatus::Revoked],
+    &[
+        CertStatus::PendingActivation,
+        CertStatus::PendingTransfer,
+        CertStatus::RegisterInactive,
+    ],
+    &[CertStatus::Unknown],
+];
+
 /// Certificates by status, each with its share of all.
 pub fn certificates(frame: &mut Frame, area: Rect, paint: &Paint, snapshot: &FleetSnapshot) {
     let d = &snapshot.dashboard;
     let fresh = freshness::of(snapshot, "certificates");
-    let all: u64 = d.status_counts.iter().sum();
-    let mut lines: Vec<Line> = CertState::ALL
+    let all = d.status_counts.total();
+    let mut lines: Vec<Line> = STATUS_LINES
         .iter()
-        .zip(d.status_counts)
-        .map(|(state, n)| {
+        .map(|statuses| {
+            let n = statuses.iter().map(|s| d.status_counts.get(*s)).sum();
+            let shown = statuses[0];
             row(
-                state.label(),
+                shown.label(),
                 n,
-                paint.theme.style(state.scope()),
+                paint.theme.style(shown.scope()),
                 &share(n, all),
             )
         })
@@ -167,8 +183,24 @@ pub fn connected(
     );
     let inner = block.inner(area);
     frame.render_widget(block, area);
-    let [spark, summary] =
-        Layout::vertical([Constraint::Min(1), Constraint::Length(1)]).areas(inner);
+    // With room, a line of what the live stream brought: every status message is counted
+    // (docs/tui.md, "Dashboard").
+    let live_line = u16::from(inner.height >= 4);
+    let [spark, live, summary] = Layout::vertical([
+        Constraint::Min(1),
+        Constraint::Length(live_line),
+        Constraint::Length(1),
+    ])
+    .areas(inner);
+    if live_line > 0 {
+        frame.render_widget(
+            Paragraph::new(Line::styled(
+                live_counts(&snapshot.live),
+                paint.theme.style("ui.text.dim"),
+            )),
+            live,
+        );
+    }
     let latest = (snapshot.taken_at, d.online);
     let columns = history.columns(paint.now, usize::from(spark.width), latest);
     let highest = columns.iter().flatten().copied().max().unwrap_or(0);
@@ -211,4 +243,59 @@ pub fn connected(
         Paragraph::new(Line::styled(text, paint.theme.style("ui.text"))),
         summary,
     );
+}
+
+/// `status: 12,345 received, all applied`, or what was not and why.
+fn live_counts(live: &crate::tui::data::LiveCounts) -> String {
+    let received = count(live.received, "status message");
+    if live.applied == live.received {
+        return format!("{received}, all applied");
+    }
+    let mut text = format!("{received}: {} applied", live.applied);
+    if live.unknown_thing > 0 {
+        text.push_str(&format!(", {} of unknown things", live.unknown_thing));
+    }
+    if live.unreadable > 0 {
+        text.push_str(&format!(", {} unreadable", live.unreadable));
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn live_counts_say_what_was_not_applied_and_why() {
+        use crate::tui::data::LiveCounts;
+        let all = LiveCounts {
+            received: 3,
+            applied: 3,
+            ..LiveCounts::default()
+        };
+        assert_eq!(live_counts(&all), "3 status messages, all applied");
+        let some = LiveCounts {
+            received: 10,
+            applied: 7,
+            unknown_thing: 2,
+            unreadable: 1,
+        };
+        assert_eq!(
+            live_counts(&some),
+            "10 status messages: 7 applied, 2 of unknown things, 1 unreadable"
+        );
+    }
+
+    #[test]
+    fn every_status_is_counted_on_exactly_one_line_under_its_own_label() {
+        for status in CertStatus::ALL {
+            let lines: Vec<&&[CertStatus]> = STATUS_LINES
+                .iter()
+                .filter(|line| line.contains(&status))
+                .collect();
+            assert_eq!(lines.len(), 1, "{status}");
+            assert_eq!(lines[0][0].label(), status.label(), "{status}");
+            assert_eq!(lines[0][0].scope(), status.scope(), "{status}");
+        }
+    }
 }

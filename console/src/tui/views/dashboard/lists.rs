@@ -11,8 +11,9 @@ use ratatui::widgets::{Cell, Paragraph, Row, Table};
 use super::InProgress;
 use super::freshness::{self, ANOMALY_SOURCES, title};
 use crate::human::{count, date, share, span};
+use crate::model::{CertStatus, Severity};
 use crate::safe_text::SafeText;
-use crate::tui::data::{AnomalyRow, CaNode, CaState, FleetSnapshot, Severity, Triage};
+use crate::tui::data::{AnomalyRow, CaNode, CaState, FleetSnapshot, Look, Triage};
 use crate::tui::views::anomalies::kind_label;
 use crate::tui::widgets::Paint;
 use crate::tui::widgets::tree::flatten;
@@ -32,7 +33,7 @@ fn is_open(row: &AnomalyRow, now: i64) -> bool {
 /// The `n` most severe open anomalies, newest first within a severity.
 fn most_severe(rows: &[AnomalyRow], now: i64, n: usize) -> Vec<&AnomalyRow> {
     let order =
-        |a: &&AnomalyRow, b: &&AnomalyRow| a.severity.cmp(&b.severity).then(b.at.cmp(&a.at));
+        |a: &&AnomalyRow, b: &&AnomalyRow| b.severity.cmp(&a.severity).then(b.at.cmp(&a.at));
     let mut open: Vec<&AnomalyRow> = rows.iter().filter(|r| is_open(r, now)).collect();
     if open.len() > n && n > 0 {
         open.select_nth_unstable_by(n - 1, order);
@@ -188,7 +189,10 @@ pub fn cas(frame: &mut Frame, area: Rect, paint: &Paint, snapshot: &FleetSnapsho
                 )),
             ];
             if roomy {
-                cells.push(Cell::from(format!("{:>6}", node.devices[0])));
+                cells.push(Cell::from(format!(
+                    "{:>6}",
+                    node.devices.get(CertStatus::Active)
+                )));
                 cells.push(Cell::from(
                     node.expires.map_or_else(|| "-".to_owned(), date),
                 ));
@@ -272,14 +276,14 @@ pub fn in_progress(frame: &mut Frame, area: Rect, paint: &Paint, progress: &InPr
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::Source;
     use crate::safe_text::OutsideText;
-    use crate::tui::data::AnomalySource;
 
     fn anomaly(id: u64, severity: Severity, at: i64, triage: Triage) -> AnomalyRow {
         AnomalyRow {
             id,
             severity,
-            source: AnomalySource::Fleetid,
+            source: Source::Live,
             thing: OutsideText::from(format!("dev-{id}")),
             kind: OutsideText::from("flapping"),
             detail: OutsideText::default(),
