@@ -20,6 +20,7 @@ mod slot_list;
 mod state;
 mod status;
 mod summary;
+#[cfg(any(test, feature = "test-support"))]
 pub mod synthetic;
 mod update;
 

@@ -2,6 +2,9 @@
 //! files and the memory benchmark. Three CAs (a root and two intermediates, one of them
 //! inactive), devices spread over statuses, expiries, groups and firmware versions, and a few
 //! certificates whose PEM cannot be read.
+//!
+//! Test code: built for the crate's own tests, and with the `test-support` feature (which its
+//! tests, benches and examples turn on), never into the shipped binary.
 
 pub mod realistic;
 

@@ -11,6 +11,7 @@ pub mod data;
 pub mod event_loop;
 pub mod feed;
 pub mod filter;
+#[cfg(any(test, feature = "test-support"))]
 pub mod fixture;
 pub mod keymap;
 pub mod theme;
