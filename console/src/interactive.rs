@@ -24,6 +24,7 @@ use tokio::sync::mpsc as tokio_mpsc;
 use std::sync::Arc;
 
 use crate::backend::aws::AwsBackend;
+use crate::backend::live::LiveEvent;
 use crate::backend::{
     BackendUpdate, FleetBackend, SnapshotRequest, Source as BackendSource, SourceOutage,
 };
@@ -33,7 +34,7 @@ use crate::context::Context;
 use crate::feed;
 use crate::model::{FleetState, FleetUpdate, UnixTime};
 use crate::store::{Store, StoredSummary};
-use crate::tui::data::{TuiRequest, TuiUpdate};
+use crate::tui::data::{LiveCounts, TuiRequest, TuiUpdate};
 use crate::tui::keymap::KeymapOverride;
 use crate::tui::widgets::banner::Environment as Banner;
 use crate::tui::{self, TuiError, TuiOptions};
@@ -54,6 +55,8 @@ const POLLED: [BackendSource; 3] = [
 ];
 /// Minimum time between two snapshots sent to the UI.
 const SNAPSHOT_EVERY: Duration = Duration::from_millis(500);
+/// Minimum time between two device tables rebuilt for live status alone.
+const LIVE_TABLE_EVERY: Duration = Duration::from_secs(10);
 
 /// The TUI's options from the configuration, the environment and the flags (`--mouse`,
 /// `--ascii` and their `--no-` forms win over the configuration).
@@ -250,6 +253,7 @@ fn model_thread(
         results: results_tx,
         steps: steps_tx,
     };
+    let mut counts = LiveCounts::default();
     runtime.block_on(async {
         // Before the load, so every entry made while the fleet is on screen names the caller.
         if let Some(recorder) = recorder.as_mut()
@@ -274,6 +278,7 @@ fn model_thread(
         let load = backend.load_snapshot(request, tx);
         let apply = pump(
             &mut state,
+            &mut counts,
             &mut recorder,
             rx,
             &mut results,
@@ -307,7 +312,7 @@ fn model_thread(
         tokio::select! {
             () = live => {}
             () = poll(backend, &tx, loaded.outages) => {}
-            _ = pump(&mut state, &mut recorder, rx, &mut results, updates, requests, &ops) => {}
+            _ = pump(&mut state, &mut counts, &mut recorder, rx, &mut results, updates, requests, &ops) => {}
         }
     });
     serve_requests(&state, &mut recorder, updates, requests);
@@ -366,8 +371,10 @@ async fn poll(
 /// Applies backend updates and what operations read back, and answers requests, until the
 /// backend channel closes (returns the receiver, still usable for live events) or the UI is
 /// gone (returns `None`).
+#[allow(clippy::too_many_arguments)] // the model thread's parts, each borrowed as it needs
 async fn pump(
     state: &mut FleetState,
+    live: &mut LiveCounts,
     recorder: &mut Option<Recorder>,
     mut rx: tokio_mpsc::Receiver<BackendUpdate>,
     results: &mut tokio_mpsc::UnboundedReceiver<FleetUpdate>,
@@ -375,28 +382,29 @@ async fn pump(
     requests: &Requests,
     ops: &act::Ops,
 ) -> Option<tokio_mpsc::Receiver<BackendUpdate>> {
-    let mut last_sent = Instant::now();
-    let mut dirty = false;
+    let mut pending = Pending::default();
     let mut tick = tokio::time::interval(Duration::from_millis(100));
     loop {
         tokio::select! {
             update = rx.recv() => {
                 let Some(update) = update else {
-                    send_snapshot(state, recorder.as_ref(), updates);
+                    send_snapshot(state, recorder.as_ref(), updates, live, Table::Rebuild);
                     return Some(rx);
                 };
+                let only_live = matches!(update, BackendUpdate::Live(_));
+                count_live(live, state, &update);
                 for change in feed::fleet_updates(update, UnixTime::now()) {
                     state.apply(change);
                 }
-                dirty = true;
+                pending.changed(only_live);
             }
             Some(result) = results.recv() => {
                 state.apply(result);
                 // Sent at once: the operator is looking at these rows.
-                if !send_snapshot(state, recorder.as_ref(), updates) {
+                if !send_snapshot(state, recorder.as_ref(), updates, live, Table::Rebuild) {
                     return None;
                 }
-                last_sent = Instant::now();
+                pending.sent(Table::Rebuild);
             }
             _ = tick.tick() => {
                 if !answer(state, recorder, updates, requests, Some(ops)) {
@@ -404,13 +412,102 @@ async fn pump(
                 }
             }
         }
-        if dirty && last_sent.elapsed() >= SNAPSHOT_EVERY {
-            if !send_snapshot(state, recorder.as_ref(), updates) {
+        if let Some(table) = pending.due() {
+            if !send_snapshot(state, recorder.as_ref(), updates, live, table) {
                 return None;
             }
-            last_sent = Instant::now();
-            dirty = false;
+            pending.sent(table);
         }
+    }
+}
+
+/// Whether a snapshot carries a new device table or keeps the one on screen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Table {
+    /// Built again (the registry changed).
+    Rebuild,
+    /// Kept: only live status changed, and the counts around it are sent.
+    Keep,
+}
+
+/// What changed since the last snapshot, and when snapshots went out. Registry changes send a
+/// snapshot with a new device table at most every [`SNAPSHOT_EVERY`]; live status alone sends
+/// the counts every [`SNAPSHOT_EVERY`] and rebuilds the table (for its online column) at most
+/// every [`LIVE_TABLE_EVERY`], so a busy live stream does not rebuild a million rows twice a
+/// second.
+#[derive(Debug)]
+struct Pending {
+    structural: bool,
+    live: bool,
+    live_rows: bool,
+    last_sent: Instant,
+    last_table: Instant,
+}
+
+impl Default for Pending {
+    fn default() -> Self {
+        Self {
+            structural: false,
+            live: false,
+            live_rows: false,
+            last_sent: Instant::now(),
+            last_table: Instant::now(),
+        }
+    }
+}
+
+impl Pending {
+    fn changed(&mut self, only_live: bool) {
+        if only_live {
+            self.live = true;
+            self.live_rows = true;
+        } else {
+            self.structural = true;
+        }
+    }
+
+    /// The snapshot to send now, if one is due.
+    fn due(&self) -> Option<Table> {
+        if self.last_sent.elapsed() < SNAPSHOT_EVERY {
+            return None;
+        }
+        if self.structural || (self.live_rows && self.last_table.elapsed() >= LIVE_TABLE_EVERY) {
+            Some(Table::Rebuild)
+        } else if self.live {
+            Some(Table::Keep)
+        } else {
+            None
+        }
+    }
+
+    fn sent(&mut self, table: Table) {
+        self.last_sent = Instant::now();
+        self.live = false;
+        if table == Table::Rebuild {
+            self.structural = false;
+            self.live_rows = false;
+            self.last_table = Instant::now();
+        }
+    }
+}
+
+/// Counts a live status message: received, and applied to a known thing, about an unknown
+/// one, or unreadable.
+fn count_live(live: &mut LiveCounts, state: &FleetState, update: &BackendUpdate) {
+    match update {
+        BackendUpdate::Live(LiveEvent::Status { thing, .. }) => {
+            live.received += 1;
+            if state.thing(thing).is_some() {
+                live.applied += 1;
+            } else {
+                live.unknown_thing += 1;
+            }
+        }
+        BackendUpdate::Live(LiveEvent::Malformed { .. }) => {
+            live.received += 1;
+            live.unreadable += 1;
+        }
+        _ => {}
     }
 }
 
@@ -420,8 +517,16 @@ fn send_snapshot(
     state: &FleetState,
     recorder: Option<&Recorder>,
     updates: &mpsc::SyncSender<TuiUpdate>,
+    live: &LiveCounts,
+    table: Table,
 ) -> bool {
-    let mut snapshot = Box::new(tui::feed::snapshot(state, UnixTime::now()));
+    let now = UnixTime::now();
+    let mut snapshot = Box::new(match table {
+        Table::Rebuild => tui::feed::snapshot(state, now),
+        // A loading table keeps the one on screen (TuiUpdate::Snapshot).
+        Table::Keep => tui::feed::overview(&state.summary(), now),
+    });
+    snapshot.live = *live;
     if let Some(recorder) = recorder {
         // Without the audit page, dressing only sets triage and cannot fail.
         let _ = recorder.dress(&mut snapshot, false);

@@ -131,7 +131,7 @@ fn triage_and_a_cancelled_revoke_are_recorded_kept_and_verified() {
     assert_eq!(entries[0]["decision"], "cancelled");
     assert_eq!(entries[0]["os_user"], "oncall");
     assert!(
-        entries[0]["plan"].as_str().unwrap().contains("1 things"),
+        entries[0]["plan"].as_str().unwrap().contains("1 thing,"),
         "{json}"
     );
     assert_eq!(entries[1]["action"], "acknowledge");

@@ -40,8 +40,24 @@ pub struct FleetSnapshot {
     /// The newest operations of the journal, newest first; like the campaigns they arrive as
     /// [`TuiUpdate::Operations`] and a snapshot keeps those already shown.
     pub operations: Arc<[OperationRow]>,
+    /// Live status messages the console received and what came of them.
+    pub live: LiveCounts,
     /// Detail lookups, when the model provides them.
     pub details: Option<Arc<dyn DetailSource>>,
+}
+
+/// Live status messages since the console started: every one received is counted, and each
+/// is either applied to the model or counted with why not — none is dropped silently.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct LiveCounts {
+    /// Status messages received.
+    pub received: u64,
+    /// Applied to a thing the model knows.
+    pub applied: u64,
+    /// About a thing the model does not know (yet): kept for when it arrives.
+    pub unknown_thing: u64,
+    /// Not readable as a status message.
+    pub unreadable: u64,
 }
 
 /// What the backend/model side sends the TUI, through a bounded channel.
