@@ -1,6 +1,8 @@
 //! Inputs and outputs of the mutations the backend offers to the ops code (each takes a
 //! [`crate::context::MutationPermit`]), and of the reads the ops code verifies them with.
 
+use crate::model::CertStatus;
+
 /// A created policy.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PolicyCreated {
@@ -84,6 +86,6 @@ pub enum SessionCut {
 pub struct CertificateReadBack {
     /// Its ARN.
     pub arn: String,
-    /// Its status (AWS spelling).
-    pub status: String,
+    /// Its status.
+    pub status: CertStatus,
 }

@@ -13,7 +13,7 @@ use std::sync::mpsc;
 use tokio::sync::mpsc as tokio_mpsc;
 
 use crate::context::Context;
-use crate::model::{CertId, CertStatus, FleetState, FleetUpdate};
+use crate::model::{CertId, FleetState, FleetUpdate};
 use crate::ops::OpReport;
 use crate::ops::apply::{ApplyProgress, ApplySettings};
 use crate::ops::plan::OpKind;
@@ -310,8 +310,7 @@ fn read_back(report: &OpReport) -> FleetUpdate {
             .iter()
             .filter_map(|t| {
                 let id = CertId::parse(&t.certificate_id).ok()?;
-                let status = t.status_after.as_deref()?;
-                Some((id, CertStatus::from_aws_str(status)))
+                Some((id, t.status_after?))
             })
             .collect(),
     )

@@ -12,8 +12,10 @@ use serde::{Deserialize, Serialize};
 /// Status of a device certificate (AWS `CertificateStatus`).
 ///
 /// The discriminants are the byte the store writes for each status: they never change, and a
-/// new status gets the next free one.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+/// new status gets the next free one. In JSON (the journal's plans and reports) it is AWS's
+/// spelling.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(into = "&'static str", from = "String")]
 #[repr(u8)]
 pub enum CertStatus {
     /// Usable for connecting.
@@ -82,6 +84,19 @@ impl CertStatus {
             self,
             Self::PendingTransfer | Self::RegisterInactive | Self::PendingActivation
         )
+    }
+}
+
+impl From<CertStatus> for &'static str {
+    fn from(status: CertStatus) -> Self {
+        status.as_aws_str()
+    }
+}
+
+impl From<String> for CertStatus {
+    /// [`CertStatus::from_aws_str`]: a spelling this version does not know is `Unknown`.
+    fn from(text: String) -> Self {
+        Self::from_aws_str(&text)
     }
 }
 
@@ -207,6 +222,19 @@ mod tests {
         .map(CertStatus::index)
         .collect();
         assert_eq!(bytes, [0, 1, 2, 3, 4, 5, 6]);
+    }
+
+    #[test]
+    fn a_status_is_aws_spelling_in_json() {
+        for status in CertStatus::ALL {
+            let json = format!("\"{}\"", status.as_aws_str());
+            assert_eq!(serde_json::to_string(&status).unwrap(), json);
+            assert_eq!(serde_json::from_str::<CertStatus>(&json).unwrap(), status);
+        }
+        assert_eq!(
+            serde_json::from_str::<CertStatus>("\"DELETED_BY_A_LATER_API\"").unwrap(),
+            CertStatus::Unknown
+        );
     }
 
     #[test]

@@ -21,7 +21,7 @@ use super::record::Actor;
 use crate::backend::aws::AwsBackend;
 use crate::backend::{BackendError, Receipt, SessionCut};
 use crate::context::MutationPermit;
-use crate::model::UnixTime;
+use crate::model::{CertStatus, UnixTime};
 use crate::store::audit::Decision;
 use crate::store::journal::{CallRow, CallState};
 use crate::store::{Store, StoreError};
@@ -480,7 +480,7 @@ async fn in_effect(backend: &AwsBackend, call: &Call) -> bool {
         } => backend
             .describe_certificate(certificate_id)
             .await
-            .is_ok_and(|c| c.status == status.as_str()),
+            .is_ok_and(|c| c.status == CertStatus::from(*status)),
         Call::AddThingToThingGroup { thing, group } => backend
             .thing_groups_of(thing)
             .await

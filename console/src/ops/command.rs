@@ -17,7 +17,7 @@ use crate::backend::aws::AwsBackend;
 use crate::cli::{ApplyArgs, TargetArgs};
 use crate::context::{Context, MutationPermit};
 use crate::exit;
-use crate::model::FleetState;
+use crate::model::{CertStatus, FleetState};
 use crate::render::OutputFormat;
 use crate::render::json::to_terminal_safe_json;
 use crate::safe_text::SafeText;
@@ -403,7 +403,7 @@ pub fn print_report(
                     "{},{},{},{},{},{},{},{}\n",
                     t.certificate_id,
                     SafeText::new(&t.things.join(" ")),
-                    t.status_after.as_deref().unwrap_or(""),
+                    t.status_after.map_or("", CertStatus::as_aws_str),
                     t.deny_all_attached.map_or(String::new(), |b| b.to_string()),
                     t.quarantined.map_or(String::new(), |b| b.to_string()),
                     t.disconnected.as_str(),
@@ -454,7 +454,7 @@ pub fn print_report(
                     "{:<14} {:<24} {:<9} {:<8} {:<11} {:<12} {:>9}  {}\n",
                     &t.certificate_id[..t.certificate_id.len().min(12)],
                     SafeText::new(&t.things.join(",")),
-                    t.status_after.as_deref().unwrap_or("?"),
+                    t.status_after.map_or("?", CertStatus::as_aws_str),
                     yes_no(t.deny_all_attached),
                     yes_no(t.quarantined),
                     t.disconnected.as_str(),

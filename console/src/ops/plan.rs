@@ -163,8 +163,8 @@ pub struct Target {
     pub certificate_arn: String,
     /// Things the certificate is attached to.
     pub things: Vec<String>,
-    /// Status when planned (AWS spelling).
-    pub status: String,
+    /// Status when planned.
+    pub status: CertStatus,
     /// Issuing CA id, when known.
     pub ca: Option<String>,
     /// Groups of its things.
@@ -481,7 +481,7 @@ fn build(
 ) -> Result<Plan, PlanError> {
     let mut warnings = Vec::new();
     if kind == OpKind::Restore {
-        if let Some(revoked) = targets.iter().find(|t| t.status == "REVOKED") {
+        if let Some(revoked) = targets.iter().find(|t| t.status == CertStatus::Revoked) {
             return Err(PlanError::RevokedCannotBeRestored(
                 revoked.certificate_id.clone(),
             ));
@@ -489,21 +489,21 @@ fn build(
     } else {
         let done = match kind {
             OpKind::Revoke | OpKind::CaRevoke | OpKind::ClaimDisable | OpKind::Retire => {
-                &["INACTIVE", "REVOKED"][..]
+                &[CertStatus::Inactive, CertStatus::Revoked][..]
             }
-            OpKind::RevokePermanent => &["REVOKED"][..],
+            OpKind::RevokePermanent => &[CertStatus::Revoked][..],
             _ => &[][..],
         };
-        let already = targets
-            .iter()
-            .filter(|t| done.contains(&t.status.as_str()))
-            .count();
+        let already = targets.iter().filter(|t| done.contains(&t.status)).count();
         if already > 0 {
             warnings.push(format!(
                 "{already} target{} already {} {}",
                 plural(already),
                 if already == 1 { "is" } else { "are" },
-                done.join(" or ")
+                done.iter()
+                    .map(|s| s.as_aws_str())
+                    .collect::<Vec<_>>()
+                    .join(" or ")
             ));
         }
     }
@@ -617,10 +617,7 @@ fn target(state: &FleetState, id: &CertId, arn_prefix: &str) -> Target {
     Target {
         certificate_arn: format!("{arn_prefix}{hex}"),
         certificate_id: hex,
-        status: cert
-            .map_or(CertStatus::Unknown, |c| c.record.status)
-            .as_aws_str()
-            .to_owned(),
+        status: cert.map_or(CertStatus::Unknown, |c| c.record.status),
         ca: cert.and_then(|c| c.record.ca).map(|ca| ca.to_string()),
         groups: cert
             .map(|c| c.groups().into_iter().map(str::to_owned).collect())
@@ -670,7 +667,7 @@ fn radius(state: &FleetState, targets: &[Target]) -> BlastRadius {
 /// A CA whose active device certificates would all be revoked by this plan.
 fn cas_left_without_active(state: &FleetState, targets: &[Target]) -> Vec<String> {
     let mut hit: BTreeMap<&str, u64> = BTreeMap::new();
-    for t in targets.iter().filter(|t| t.status == "ACTIVE") {
+    for t in targets.iter().filter(|t| t.status == CertStatus::Active) {
         if let Some(ca) = &t.ca {
             *hit.entry(ca).or_default() += 1;
         }
@@ -741,7 +738,7 @@ fn steps(
             status,
         };
         if kind == OpKind::Restore {
-            if t.status == "INACTIVE" {
+            if t.status == CertStatus::Inactive {
                 push(status(NewCertificateStatus::Active));
             }
             push(deny(false));

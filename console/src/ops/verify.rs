@@ -19,6 +19,7 @@ use super::presence_feed::follow_presence;
 use super::{DENY_ALL_POLICY, QUARANTINE_GROUP};
 use crate::backend::aws::AwsBackend;
 use crate::backend::live::PresenceKind;
+use crate::model::CertStatus;
 
 /// Whether a device is off the broker after the operation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -63,7 +64,7 @@ pub struct TargetReport {
     /// Each call made for it.
     pub calls: Vec<CallResult>,
     /// Status read back (`None`: could not be read).
-    pub status_after: Option<String>,
+    pub status_after: Option<CertStatus>,
     /// Whether `fleetid-deny-all` is attached, read back.
     pub deny_all_attached: Option<bool>,
     /// Whether every thing is in `fleetid-quarantine`, read back.
@@ -177,7 +178,7 @@ pub async fn verify(
         let effect = plan.kind.effect();
         let intended = effect
             .status
-            .is_none_or(|s| status_after.as_deref() == Some(s.as_str()))
+            .is_none_or(|s| status_after == Some(CertStatus::from(s)))
             && effect.deny_all.is_none_or(|d| deny_all_attached == Some(d))
             // Unknown group membership (no thing) does not count against it.
             && effect.quarantined.is_none_or(|q| quarantined != Some(!q));
@@ -235,7 +236,7 @@ const READ_CONCURRENCY: usize = 16;
 /// What one target reads back as.
 #[derive(Debug, Clone, Default)]
 struct ReadBack {
-    status_after: Option<String>,
+    status_after: Option<CertStatus>,
     deny_all_attached: Option<bool>,
     quarantined: Option<bool>,
 }

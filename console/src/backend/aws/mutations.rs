@@ -11,7 +11,7 @@ use crate::backend::mutations::{
     CaReadBack, CertificateReadBack, PolicyCreated, Receipt, SessionCut,
 };
 use crate::context::MutationPermit;
-use crate::model::NewCertificateStatus;
+use crate::model::{CertStatus, NewCertificateStatus};
 
 fn receipt(output: &impl RequestId) -> Receipt {
     Receipt {
@@ -273,10 +273,9 @@ impl AwsBackend {
             })?;
         Ok(CertificateReadBack {
             arn: description.certificate_arn().unwrap_or_default().to_owned(),
-            status: description
-                .status()
-                .map_or("UNKNOWN", CertificateStatus::as_str)
-                .to_owned(),
+            status: CertStatus::from_aws_str(
+                description.status().map_or("", CertificateStatus::as_str),
+            ),
         })
     }
 

@@ -18,6 +18,7 @@ use super::state::{
 use crate::backend::aws::{AwsBackend, is_not_found};
 use crate::backend::{BackendError, JobRequest};
 use crate::context::{Clock, MutationPermit};
+use crate::model::CertStatus;
 use crate::ops::fan_out::fan_out;
 use crate::ops::record::Actor;
 use crate::safe_text::SafeText;
@@ -1030,7 +1031,7 @@ async fn registry_holds(backend: &AwsBackend, thing: &str, cert: &str) -> bool {
         && backend
             .describe_certificate(cert)
             .await
-            .is_ok_and(|c| c.status == "ACTIVE")
+            .is_ok_and(|c| c.status == CertStatus::Active)
 }
 
 /// The agent's rotate document through the campaign's template.
