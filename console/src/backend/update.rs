@@ -10,7 +10,14 @@ use crate::backend::records::{
 };
 use crate::model::CertStatus;
 
-/// Where a part of the fleet picture comes from. Each is loaded, and can fail, on its own.
+/// A unit of loading: the AWS calls the backend reads, retries, gives up on
+/// ([`SourceOutage`]) and reports ([`BackendUpdate::SourceFinished`]) together.
+///
+/// Not the model's [`crate::model::Source`], which is a part of the picture the console dates
+/// and attributes anomalies to: this is finer (thing groups and fleet indexing load and fail on
+/// their own, but are part of the model's `things`), and the ingest feed maps one onto the
+/// other. The names differ too: the store's outage table keeps these, its freshness the
+/// model's.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Source {
     /// ListCACertificates + DescribeCACertificate.

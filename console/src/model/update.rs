@@ -56,7 +56,13 @@ pub enum FleetUpdate {
     Presence(PresenceEvent),
 }
 
-/// Where a part of the fleet picture comes from.
+/// A part of the fleet picture: what the console dates (each number carries its source's age)
+/// and what an anomaly was raised by.
+///
+/// Coarser than the backend's [`crate::backend::Source`], a unit of loading (thing groups and
+/// fleet indexing load on their own, and both count here as `things`); the ingest feed maps
+/// one onto the other. The screen names who found an anomaly from it
+/// (`crate::tui::data::found_by`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Source {
     /// `ListCertificates` + `DescribeCertificate`.
