@@ -1,11 +1,14 @@
-//! The device filter, off the UI thread: fuzzy text (skim's algorithm, [`score`]) plus the
-//! drill-down constraints and a sort, over an immutable `Arc<DeviceTable>`. The scan is
-//! split over the available cores ([`scan`]) on text kept in one arena ([`index`]); ordering
-//! uses a counting sort on the score or precomputed ranks ([`order`]); a query that extends
-//! the previous one rescans only the previous matches. A newer job cancels an older one: the
-//! scan checks the latest generation before every chunk of rows and the worker skips queued
-//! jobs that are already outdated.
+//! The device filter, off the UI thread: fuzzy text (nucleo-matcher, or the port of skim's
+//! scorer in [`score`]; [`fuzzy`]) plus the drill-down constraints and a sort, over an
+//! immutable `Arc<DeviceTable>`. The scan is split over the available cores ([`scan`]) on
+//! text kept in one arena ([`index`]); ordering uses a counting sort on the score or
+//! precomputed ranks ([`order`]); recent complete results are remembered ([`history`]), so a
+//! query seen again is answered without a scan and a query that extends one scans only its
+//! matches. A newer job cancels an older one: the scan checks the latest generation before
+//! every chunk of rows and the worker skips queued jobs that are already outdated.
 
+pub mod fuzzy;
+mod history;
 pub mod index;
 mod order;
 mod scan;
@@ -13,11 +16,13 @@ pub mod score;
 
 use std::num::NonZeroUsize;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Weak, mpsc};
+use std::sync::{Arc, mpsc};
 use std::time::{Duration, Instant};
 
 use super::data::{CohortKind, DeviceQuery, DeviceTable};
 
+pub use fuzzy::FuzzyScorer;
+use history::History;
 use index::{char_mask, search_text};
 use order::display_order;
 use scan::{Chunks, Scan};
@@ -110,38 +115,13 @@ pub fn run_job_streaming(
     FilterSession::default().run(job, latest, partial_after, partial)
 }
 
-/// The matches of the last complete run, kept so that a query that only extends it (typing
-/// on) scans those instead of the whole table.
-#[derive(Debug)]
-struct LastRun {
-    /// Weak, so that a replaced table is freed; the allocation stays while this is held, so
-    /// its address cannot be reused by another table.
-    table: Weak<DeviceTable>,
-    query: DeviceQuery,
-    /// Matching rows in row order.
-    matched: Arc<[u32]>,
-}
-
-impl LastRun {
-    /// The rows that can match `query` on `table`: a fuzzy text that extends the last one
-    /// matches a subset of what it matched (a subsequence of a field contains every prefix
-    /// of itself; an upper-case letter only makes smart case stricter).
-    fn candidates(&self, table: &Arc<DeviceTable>, query: &DeviceQuery) -> Option<&[u32]> {
-        (std::ptr::eq(self.table.as_ptr(), Arc::as_ptr(table))
-            && self.query.expires_day == query.expires_day
-            && self.query.cohort == query.cohort
-            && query.text.starts_with(&self.query.text)
-            // Every row matched: a plain scan is the same without the indirection.
-            && self.matched.len() < table.rows.len())
-        .then_some(&*self.matched)
-    }
-}
-
-/// Runs filter jobs one after the other, remembering the last complete one to narrow it.
+/// Runs filter jobs one after the other, remembering recent complete results to restore
+/// or narrow them ([`history`]).
 #[derive(Debug)]
 pub struct FilterSession {
     threads: usize,
-    last: Option<LastRun>,
+    scorer: FuzzyScorer,
+    history: History,
 }
 
 impl Default for FilterSession {
@@ -157,8 +137,15 @@ impl FilterSession {
     pub fn with_threads(threads: usize) -> Self {
         Self {
             threads: threads.max(1),
-            last: None,
+            scorer: FuzzyScorer::default(),
+            history: History::default(),
         }
+    }
+
+    /// The same session ranking with `scorer`.
+    #[must_use]
+    pub fn with_scorer(self, scorer: FuzzyScorer) -> Self {
+        Self { scorer, ..self }
     }
 
     /// Runs `job`, handing `partial` the matches found so far once the run has taken
@@ -179,7 +166,6 @@ impl FilterSession {
             ..job.query.clone()
         };
         if query.is_empty() && job.sort == SortKey::Natural {
-            self.last = None;
             return Some(FilterResult {
                 generation: job.generation,
                 table: Arc::clone(table),
@@ -200,19 +186,20 @@ impl FilterSession {
                 ))
             }
         };
+        if let Some(rows) = self.history.result(table, &query, job.sort) {
+            return Some(result(job, rows, started, true));
+        }
         let ranked = !query.text.is_empty();
         let scan = Scan {
             table,
             search: ranked.then(|| search_text(table)),
             text: &query.text,
+            scorer: self.scorer,
             mask: char_mask(query.text.as_bytes()),
             expires_day: query.expires_day,
             cohort,
         };
-        let candidates = self
-            .last
-            .as_ref()
-            .and_then(|last| last.candidates(table, &query));
+        let candidates = self.history.candidates(table, &query);
         let cancelled = || latest.load(Ordering::Relaxed) != job.generation;
         let mut partial_sent = false;
         let mut progress = |chunks: &Chunks| {
@@ -223,13 +210,16 @@ impl FilterSession {
                 partial(result(job, sofar, started, false));
             }
         };
-        let hits = scan.run(candidates, self.threads, &cancelled, &mut progress)?;
+        let hits = scan.run(
+            candidates.as_deref(),
+            self.threads,
+            &cancelled,
+            &mut progress,
+        )?;
         let rows = display_order(table, &hits, job.sort, ranked);
-        self.last = Some(LastRun {
-            table: Arc::downgrade(table),
-            query,
-            matched: hits.iter().map(|h| h.row).collect(),
-        });
+        let matched = hits.iter().map(|h| h.row).collect();
+        self.history
+            .remember(table, query, job.sort, matched, Arc::clone(&rows));
         Some(result(job, rows, started, true))
     }
 }
@@ -257,13 +247,23 @@ impl FilterWorker {
     /// # Errors
     /// The thread could not be started.
     pub fn spawn(deliver: impl Fn(FilterResult) + Send + 'static) -> std::io::Result<Self> {
+        Self::spawn_with(FilterSession::default(), deliver)
+    }
+
+    /// Starts a worker that runs its jobs in `session` (benchmarks choose its scorer).
+    ///
+    /// # Errors
+    /// The thread could not be started.
+    pub fn spawn_with(
+        mut session: FilterSession,
+        deliver: impl Fn(FilterResult) + Send + 'static,
+    ) -> std::io::Result<Self> {
         let (jobs, queue) = mpsc::channel::<FilterJob>();
         let latest = Arc::new(AtomicU64::new(0));
         let seen = Arc::clone(&latest);
         std::thread::Builder::new()
             .name("fleetid-filter".to_owned())
             .spawn(move || {
-                let mut session = FilterSession::default();
                 while let Ok(mut job) = queue.recv() {
                     // Skip to the newest queued job: the older ones are outdated already.
                     while let Ok(newer) = queue.try_recv() {

@@ -8,8 +8,8 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use crate::tui::data::{CohortKind, DAY, DeviceTable};
 
-use super::index::SearchText;
 use super::fuzzy::{FieldScorer, FuzzyScorer};
+use super::index::SearchText;
 
 /// Rows per chunk: the unit of work sharing and of cancellation checks.
 pub const CHUNK: usize = 16_384;

@@ -1,6 +1,6 @@
 //! Tests of the device filter: matching, constraints, sorting, cancellation, the worker.
 
-use std::sync::atomic::AtomicU64;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, mpsc};
 use std::time::Duration;
 
@@ -176,11 +176,39 @@ fn run_on(
     ))
 }
 
-/// The filter as the plain loop it replaces: a fresh skim matcher per field, then a
-/// comparison sort by (best score, row) or by the sort key.
-fn reference(table: &DeviceTable, text: &str, sort: SortKey) -> Vec<u32> {
+/// The score of one field as the plain loop has it: a fresh skim matcher, or nucleo's atom.
+fn plain_score(scorer: FuzzyScorer, field: &str, text: &str) -> Option<i64> {
     use fuzzy_matcher::FuzzyMatcher;
     use fuzzy_matcher::skim::SkimMatcherV2;
+    use nucleo_matcher::pattern::{Atom, AtomKind, CaseMatching, Normalization};
+    match scorer {
+        FuzzyScorer::SkimPort => SkimMatcherV2::default().fuzzy_match(field, text),
+        FuzzyScorer::Nucleo => {
+            let atom = Atom::new(
+                text,
+                CaseMatching::Smart,
+                Normalization::Smart,
+                AtomKind::Fuzzy,
+                false,
+            );
+            let mut matcher = nucleo_matcher::Matcher::new(nucleo_matcher::Config::DEFAULT);
+            let mut chars = Vec::new();
+            atom.score(
+                nucleo_matcher::Utf32Str::new(field, &mut chars),
+                &mut matcher,
+            )
+            .map(i64::from)
+        }
+    }
+}
+
+/// The filter as the plain loop it replaces: each field scored afresh, then a comparison
+/// sort by (best score, row) or by the sort key.
+fn reference(table: &DeviceTable, text: &str, sort: SortKey) -> Vec<u32> {
+    reference_with(FuzzyScorer::default(), table, text, sort)
+}
+
+fn reference_with(scorer: FuzzyScorer, table: &DeviceTable, text: &str, sort: SortKey) -> Vec<u32> {
     let mut hits: Vec<(i64, u32)> = table
         .rows
         .iter()
@@ -188,7 +216,7 @@ fn reference(table: &DeviceTable, text: &str, sort: SortKey) -> Vec<u32> {
         .filter_map(|(i, row)| {
             let score = [row.thing.raw(), row.cert.raw()]
                 .into_iter()
-                .filter_map(|field| SkimMatcherV2::default().fuzzy_match(field, text))
+                .filter_map(|field| plain_score(scorer, field, text))
                 .max()?;
             Some((score, u32::try_from(i).unwrap_or(u32::MAX)))
         })
@@ -220,8 +248,12 @@ fn the_scan_equals_the_plain_loop_for_every_sort() {
             SortKey::Expiry,
             SortKey::Status,
         ] {
-            let got = run_on(&mut FilterSession::default(), &table, text(t), sort);
-            assert_eq!(got, reference(&table, t, sort), "{t:?} {sort:?}");
+            for scorer in SCORERS {
+                let mut session = FilterSession::default().with_scorer(scorer);
+                let got = run_on(&mut session, &table, text(t), sort);
+                let expected = reference_with(scorer, &table, t, sort);
+                assert_eq!(got, expected, "{t:?} {sort:?} {scorer:?}");
+            }
         }
     }
 }
@@ -263,21 +295,189 @@ proptest::proptest! {
         more in "[dDeEv0-9a-f-]{0,3}",
         sort in 0usize..4,
         ca in proptest::option::of(0usize..3),
+        scorer in 0usize..2,
     ) {
         let table = table_for_properties();
         let sort = [SortKey::Natural, SortKey::Thing, SortKey::Expiry, SortKey::Status][sort];
+        let scorer = SCORERS[scorer];
         let query = |t: &str| DeviceQuery {
             text: t.to_owned(),
             cohort: ca.map(|c| (CohortKind::Ca, table.names[c].raw().into())),
             ..DeviceQuery::default()
         };
         let extended = format!("{first}{more}");
-        let mut session = FilterSession::with_threads(2);
+        let mut session = FilterSession::with_threads(2).with_scorer(scorer);
         let _ = run_on(&mut session, table, query(&first), sort);
         let narrowed = run_on(&mut session, table, query(&extended), sort);
-        let full = run_on(&mut FilterSession::with_threads(1), table, query(&extended), sort);
+        let full = run_on(
+            &mut FilterSession::with_threads(1).with_scorer(scorer),
+            table,
+            query(&extended),
+            sort,
+        );
         proptest::prop_assert_eq!(narrowed, full);
     }
+
+    /// Typing and deleting in any order: every step's result, restored, narrowed or
+    /// scanned, equals a full scan by a session that remembers nothing.
+    #[test]
+    fn every_edit_equals_a_full_scan(
+        edits in proptest::collection::vec(proptest::option::of("[dDe9a0-]"), 1..12),
+        sort in 0usize..2,
+        scorer in 0usize..2,
+    ) {
+        let table = table_for_properties();
+        let sort = [SortKey::Natural, SortKey::Expiry][sort];
+        let scorer = SCORERS[scorer];
+        let mut session = FilterSession::with_threads(2).with_scorer(scorer);
+        let mut typed = String::new();
+        for edit in edits {
+            match edit {
+                Some(c) => typed.push_str(&c),
+                None => {
+                    typed.pop();
+                }
+            }
+            let got = run_on(&mut session, table, text(&typed), sort);
+            let full = run_on(
+                &mut FilterSession::with_threads(1).with_scorer(scorer),
+                table,
+                text(&typed),
+                sort,
+            );
+            proptest::prop_assert_eq!(got, full, "{:?}", typed);
+        }
+    }
+}
+
+const SCORERS: [FuzzyScorer; 2] = [FuzzyScorer::SkimPort, FuzzyScorer::Nucleo];
+
+#[test]
+fn both_scorers_select_the_same_rows() {
+    let table = Arc::new(device_table(10_000, NOW));
+    for t in ["d9", "dev-0001", "a7f", "DEV", "0042"] {
+        let mut chosen = SCORERS.map(|scorer| {
+            let mut session = FilterSession::default().with_scorer(scorer);
+            let mut rows = run_on(&mut session, &table, text(t), SortKey::Natural);
+            rows.sort_unstable();
+            rows
+        });
+        // Smart case: "DEV" matches nothing in lower-case names, in both.
+        assert_eq!(chosen[0].is_empty(), t == "DEV", "{t:?}");
+        let nucleo = chosen[1].split_off(0);
+        assert_eq!(chosen[0], nucleo, "{t:?}");
+    }
+}
+
+#[test]
+fn deleting_back_restores_the_earlier_result_without_a_scan() {
+    let table = Arc::new(device_table(30_000, NOW));
+    for scorer in SCORERS {
+        let mut session = FilterSession::with_threads(2).with_scorer(scorer);
+        let latest = AtomicU64::new(1);
+        let mut step = |t: &str| {
+            session
+                .run(
+                    &job(&table, text(t), SortKey::Natural),
+                    &latest,
+                    PARTIAL_AFTER,
+                    &|_| {},
+                )
+                .and_then(|r| r.rows)
+                .unwrap_or_else(|| panic!("a result for {t:?}"))
+        };
+        let d9 = step("d9");
+        let d9f = step("d9f");
+        assert!(d9f.len() < d9.len());
+        let back = step("d9");
+        assert!(
+            Arc::ptr_eq(&d9, &back),
+            "the remembered result, not a new one"
+        );
+        assert_eq!(
+            back.to_vec(),
+            reference_with(scorer, &table, "d9", SortKey::Natural)
+        );
+        // Typing on from the restored query narrows again and is exact.
+        let d9a = step("d9a");
+        assert_eq!(
+            d9a.to_vec(),
+            reference_with(scorer, &table, "d9a", SortKey::Natural)
+        );
+    }
+}
+
+#[test]
+fn a_result_handed_over_early_is_not_remembered_as_complete() {
+    let table = Arc::new(device_table(3 * scan::CHUNK, NOW));
+    let mut session = FilterSession::with_threads(1);
+    let latest = AtomicU64::new(1);
+    let partial = std::sync::Mutex::new(None);
+    let done = session
+        .run(
+            &job(&table, text("d9"), SortKey::Natural),
+            &latest,
+            Duration::ZERO,
+            &|r| {
+                *partial.lock().unwrap_or_else(|e| panic!("{e}")) = r.rows;
+            },
+        )
+        .unwrap_or_else(|| panic!("not cancelled"));
+    let partial = partial.into_inner().unwrap_or_else(|e| panic!("{e}"));
+    let partial = partial.unwrap_or_else(|| panic!("handed over"));
+    let complete = done.rows.unwrap_or_else(|| panic!("filtered"));
+    assert!(partial.len() < complete.len());
+    // A new generation cancels the next run: nothing is delivered or remembered.
+    latest.store(2, Ordering::Relaxed);
+    let stale = session.run(
+        &job(&table, text("d9a"), SortKey::Natural),
+        &latest,
+        PARTIAL_AFTER,
+        &|_| panic!("a cancelled run hands nothing over"),
+    );
+    assert!(stale.is_none());
+    let again = rows_of(session.run(
+        &FilterJob {
+            generation: 2,
+            ..job(&table, text("d9"), SortKey::Natural)
+        },
+        &latest,
+        PARTIAL_AFTER,
+        &|_| {},
+    ));
+    assert_eq!(again, complete.to_vec());
+    assert_eq!(again, reference(&table, "d9", SortKey::Natural));
+}
+
+#[test]
+fn the_worker_ends_on_the_newest_queries_exact_result() {
+    let table = Arc::new(device_table(50_000, NOW));
+    let (tx, rx) = mpsc::channel();
+    let worker = FilterWorker::spawn(move |result| {
+        let _ = tx.send(result);
+    })
+    .unwrap_or_else(|e| panic!("{e}"));
+    // Typed on and deleted back faster than the scans finish.
+    let texts = ["d", "d9", "d9f", "d9", "d", "d7", "d70"];
+    for (generation, t) in (1..).zip(texts) {
+        worker.submit(FilterJob {
+            generation,
+            ..job(&table, text(t), SortKey::Natural)
+        });
+    }
+    let newest = texts.len() as u64;
+    let last = loop {
+        let result = rx
+            .recv_timeout(Duration::from_secs(20))
+            .unwrap_or_else(|e| panic!("no result: {e}"));
+        assert!(result.generation <= newest);
+        if result.generation == newest && result.complete {
+            break result;
+        }
+    };
+    drop(worker);
+    let rows = last.rows.map_or_else(Vec::new, |r| r.to_vec());
+    assert_eq!(rows, reference(&table, "d70", SortKey::Natural));
 }
 
 fn table_for_properties() -> &'static Arc<DeviceTable> {

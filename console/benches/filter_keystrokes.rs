@@ -1,0 +1,284 @@
+//! Keystroke to complete filter result, as the user waits for it: the devices view of the
+//! real `App` with the `/` input open on a device table built from the realistic synthetic
+//! fleet (`model::synthetic::realistic`, through the model and `feed::device_table` as the
+//! console builds it), each key handed to the app, its filter job to a `FilterWorker` (the
+//! filter thread), the app waiting until that job's complete result is applied, then a
+//! 160x48 frame drawn. Sequences: a broad query typed on, typing on after a result that
+//! matched every row, deleting back, a narrow query, a thing name typed in full. Both fuzzy
+//! scorers — the port of skim's and nucleo-matcher's — run the same keys on the same table,
+//! alternating repetition by repetition, each repetition on a fresh filter thread (nothing
+//! remembered from the one before). The table's search text is built by one query before the
+//! timed keys; that first query is printed on its own.
+//!
+//! `cargo bench --profile release -p fleetid --bench filter_keystrokes -- [SIZES...]
+//! [--reps N]` (default sizes 10000 100000 1000000, 12 repetitions). Target (issue 19):
+//! every keystroke under 50 ms p99 at 1M. Results in docs/benchmarks.md.
+
+use std::sync::Arc;
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use fleetid::model::synthetic::realistic::RealisticFleet;
+use fleetid::model::{FleetState, UnixTime};
+use fleetid::tui::app::App;
+use fleetid::tui::data::{DeviceTable, FleetSnapshot, TuiUpdate};
+use fleetid::tui::feed::{device_table, overview};
+use fleetid::tui::filter::{FilterResult, FilterSession, FilterWorker, FuzzyScorer};
+use fleetid::tui::widgets::banner::Environment;
+use fleetid::tui::{TuiOptions, settings};
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
+const NOW: i64 = 1_795_600_000;
+const SCORERS: [FuzzyScorer; 2] = [FuzzyScorer::SkimPort, FuzzyScorer::Nucleo];
+
+/// A named run of keys; the first `setup` keys are typed but not timed.
+struct Sequence {
+    name: &'static str,
+    setup: usize,
+    keys: Vec<KeyCode>,
+}
+
+fn typed(text: &str) -> impl Iterator<Item = KeyCode> + '_ {
+    text.chars().map(KeyCode::Char)
+}
+
+fn sequences() -> Vec<Sequence> {
+    vec![
+        Sequence {
+            name: "broad, typed on: d d9 d9f d9f3",
+            setup: 0,
+            keys: typed("d9f3").collect(),
+        },
+        Sequence {
+            name: "typing on after every row matched: e eu euw euw1",
+            setup: 0,
+            keys: typed("euw1").collect(),
+        },
+        Sequence {
+            name: "deleting back: d9f3 -> d9f d9 d (empty)",
+            setup: 4,
+            keys: typed("d9f3")
+                .chain(std::iter::repeat_n(KeyCode::Backspace, 4))
+                .collect(),
+        },
+        Sequence {
+            name: "deleting, then typing on: d9f3 <- d9f d9 d9a d9a7",
+            setup: 4,
+            keys: typed("d9f3")
+                .chain([KeyCode::Backspace, KeyCode::Backspace])
+                .chain(typed("a7"))
+                .collect(),
+        },
+        Sequence {
+            name: "narrow: 0 00 ... 0004217",
+            setup: 0,
+            keys: typed("0004217").collect(),
+        },
+        Sequence {
+            name: "a thing name: t th ... thermostat-euw1",
+            setup: 0,
+            keys: typed("thermostat-euw1").collect(),
+        },
+    ]
+}
+
+fn app(snapshot: &FleetSnapshot, table: &Arc<DeviceTable>) -> App {
+    let options = TuiOptions {
+        environment: Environment {
+            name: "prod".to_owned(),
+            ..Environment::default()
+        },
+        ..TuiOptions::default()
+    };
+    let settings = settings(&options).unwrap_or_else(|e| panic!("{e}"));
+    let mut app = App::new(settings, snapshot.clone(), NOW);
+    app.on_update(TuiUpdate::Devices(Arc::clone(table)));
+    app.on_key(KeyEvent::new(KeyCode::Char('5'), KeyModifiers::NONE));
+    app.on_key(KeyEvent::new(KeyCode::Char('/'), KeyModifiers::NONE));
+    app
+}
+
+/// Presses `keys` one by one; the time of each from the press to its complete result drawn.
+fn press(
+    app: &mut App,
+    worker: &FilterWorker,
+    results: &mpsc::Receiver<FilterResult>,
+    term: &mut Terminal<TestBackend>,
+    keys: &[KeyCode],
+) -> Vec<Duration> {
+    keys.iter()
+        .map(|&code| {
+            let started = Instant::now();
+            app.on_key(KeyEvent::new(code, KeyModifiers::NONE));
+            if let Some(job) = app.take_filter_job() {
+                let generation = job.generation;
+                worker.submit(job);
+                loop {
+                    let result = results
+                        .recv_timeout(Duration::from_secs(60))
+                        .unwrap_or_else(|e| panic!("no filter result: {e}"));
+                    let done = result.complete && result.generation == generation;
+                    app.on_filter_result(result);
+                    if done {
+                        break;
+                    }
+                }
+            }
+            term.draw(|f| app.render(f))
+                .unwrap_or_else(|e| panic!("{e}"));
+            assert!(!app.devices().filtering(), "complete result applied");
+            started.elapsed()
+        })
+        .collect()
+}
+
+/// One repetition of `sequence` with `scorer` on a fresh filter thread.
+fn repetition(
+    snapshot: &FleetSnapshot,
+    table: &Arc<DeviceTable>,
+    scorer: FuzzyScorer,
+    sequence: &Sequence,
+) -> (Vec<Duration>, usize) {
+    let (sender, results) = mpsc::channel();
+    let session = FilterSession::default().with_scorer(scorer);
+    let worker = FilterWorker::spawn_with(session, move |r| {
+        let _ = sender.send(r);
+    })
+    .unwrap_or_else(|e| panic!("{e}"));
+    let mut app = app(snapshot, table);
+    let mut term = Terminal::new(TestBackend::new(160, 48)).unwrap_or_else(|e| panic!("{e}"));
+    let (setup, timed) = sequence.keys.split_at(sequence.setup);
+    let _ = press(&mut app, &worker, &results, &mut term, setup);
+    let times = press(&mut app, &worker, &results, &mut term, timed);
+    (times, app.devices().len())
+}
+
+fn quantile(sorted: &[Duration], q: f64) -> Duration {
+    // Nearest rank.
+    let rank = ((sorted.len() as f64 * q).ceil() as usize).clamp(1, sorted.len());
+    sorted[rank - 1]
+}
+
+fn ms(d: Duration) -> String {
+    format!("{:.1}", d.as_secs_f64() * 1e3)
+}
+
+fn summary(samples: &[Duration]) -> String {
+    let mut sorted = samples.to_vec();
+    sorted.sort();
+    format!(
+        "p50 {} p99 {} max {} ms ({} keys)",
+        ms(quantile(&sorted, 0.5)),
+        ms(quantile(&sorted, 0.99)),
+        ms(sorted[sorted.len() - 1]),
+        sorted.len()
+    )
+}
+
+fn build_table(devices: usize) -> (FleetSnapshot, Arc<DeviceTable>) {
+    let started = Instant::now();
+    let state = FleetState::from_parts(
+        RealisticFleet {
+            devices,
+            now: UnixTime(NOW),
+        }
+        .parts(),
+    );
+    let snapshot = overview(&state.summary(), UnixTime(NOW));
+    let table = device_table(&state);
+    println!(
+        "{devices} devices: model and device table built in {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
+    (snapshot, table)
+}
+
+fn run_size(devices: usize, reps: usize) {
+    let (snapshot, table) = build_table(devices);
+    // The first query on a table builds its search text; later ones reuse it.
+    let first = repetition(
+        &snapshot,
+        &table,
+        FuzzyScorer::SkimPort,
+        &Sequence {
+            name: "first query",
+            setup: 0,
+            keys: vec![KeyCode::Char('x')],
+        },
+    );
+    println!(
+        "{devices}: first query on the table (builds its search text): {} ms",
+        ms(first.0[0])
+    );
+    let sequences = sequences();
+    let mut all: Vec<Vec<Duration>> = vec![Vec::new(); SCORERS.len()];
+    for sequence in &sequences {
+        let mut times: Vec<Vec<Vec<Duration>>> = vec![Vec::new(); SCORERS.len()];
+        let mut shown = vec![0; SCORERS.len()];
+        for _ in 0..reps {
+            for (s, &scorer) in SCORERS.iter().enumerate() {
+                let (t, rows) = repetition(&snapshot, &table, scorer, sequence);
+                shown[s] = rows;
+                times[s].push(t);
+            }
+        }
+        println!("{devices}: {}", sequence.name);
+        for (s, scorer) in SCORERS.iter().enumerate() {
+            let flat: Vec<Duration> = times[s].iter().flatten().copied().collect();
+            all[s].extend(&flat);
+            // Median of each key over the repetitions.
+            let per_key: Vec<String> = (0..times[s][0].len())
+                .map(|k| {
+                    let mut key: Vec<Duration> = times[s].iter().map(|r| r[k]).collect();
+                    key.sort();
+                    ms(quantile(&key, 0.5))
+                })
+                .collect();
+            println!(
+                "  {:9} {}; per key (median ms): {}; rows at the end: {}",
+                scorer.label(),
+                summary(&flat),
+                per_key.join(" "),
+                shown[s]
+            );
+        }
+    }
+    for (s, scorer) in SCORERS.iter().enumerate() {
+        println!(
+            "{devices}: every key, {:9} {}",
+            scorer.label(),
+            summary(&all[s])
+        );
+    }
+}
+
+fn main() {
+    let mut sizes = Vec::new();
+    let mut reps = 12;
+    let mut args = std::env::args().skip(1);
+    while let Some(arg) = args.next() {
+        match arg.as_str() {
+            "--reps" => {
+                reps = args
+                    .next()
+                    .and_then(|n| n.parse().ok())
+                    .unwrap_or_else(|| panic!("--reps takes a number"));
+            }
+            // cargo bench passes --bench; criterion-style filters are not used here.
+            a if a.starts_with("--") => {}
+            a => sizes.push(a.parse().unwrap_or_else(|e| panic!("size {a:?}: {e}"))),
+        }
+    }
+    if sizes.is_empty() {
+        sizes = vec![10_000, 100_000, 1_000_000];
+    }
+    println!(
+        "filter keystrokes: {} cores available, {reps} repetitions per sequence and scorer",
+        std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
+    );
+    for devices in sizes {
+        run_size(devices, reps.max(1));
+    }
+}
