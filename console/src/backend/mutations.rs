@@ -1,7 +1,7 @@
 //! Inputs and outputs of the mutations the backend offers to the ops code (each takes a
 //! [`crate::context::MutationPermit`]), and of the reads the ops code verifies them with.
 
-use crate::model::CertStatus;
+use crate::model::{CaStatus, CertStatus};
 
 /// A created policy.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -58,7 +58,7 @@ pub struct JobProgress {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CaReadBack {
     /// `ACTIVE` or `INACTIVE`.
-    pub status: String,
+    pub status: CaStatus,
     /// Whether auto-registration (JITR) is enabled.
     pub auto_registration: bool,
 }

@@ -4,13 +4,18 @@
 //! them, the model indexes them. Strings are `Box<str>` to keep records small.
 
 use std::collections::BTreeSet;
+use std::fmt;
 use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
 
 use super::ids::{CertId, UnixTime};
 use super::status::CertStatus;
 
-/// Status of a registered CA certificate (AWS `CACertificateStatus`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+/// Status of a registered CA certificate (AWS `CACertificateStatus`). In JSON (the journal's
+/// plans and reports) it is the spelling below.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(into = "&'static str", from = "String")]
 pub enum CaStatus {
     /// Devices signed by it may register and connect.
     Active,
@@ -41,6 +46,25 @@ impl CaStatus {
             .into_iter()
             .find(|s| s.as_aws_str().eq_ignore_ascii_case(text))
             .unwrap_or(Self::Unknown)
+    }
+}
+
+impl From<CaStatus> for &'static str {
+    fn from(status: CaStatus) -> Self {
+        status.as_aws_str()
+    }
+}
+
+impl From<String> for CaStatus {
+    /// [`CaStatus::from_aws_str`]: a spelling this version does not know is `Unknown`.
+    fn from(text: String) -> Self {
+        Self::from_aws_str(&text)
+    }
+}
+
+impl fmt::Display for CaStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_aws_str())
     }
 }
 
@@ -173,4 +197,31 @@ pub struct GroupRecord {
     pub parent: Option<Box<str>>,
     /// Dynamic (query-defined) group: cannot carry policies.
     pub dynamic: bool,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_ca_status_is_its_spelling_in_json_and_reads_back() {
+        for status in [
+            CaStatus::Active,
+            CaStatus::Inactive,
+            CaStatus::Revoked,
+            CaStatus::Unknown,
+        ] {
+            let json = format!("\"{}\"", status.as_aws_str());
+            assert_eq!(serde_json::to_string(&status).unwrap(), json);
+            assert_eq!(serde_json::from_str::<CaStatus>(&json).unwrap(), status);
+            assert_eq!(CaStatus::from_aws_str(&status.to_string()), status);
+        }
+        // What the journal held when the read-back had no status, and AWS's other spellings.
+        assert_eq!(CaStatus::from_aws_str(""), CaStatus::Unknown);
+        assert_eq!(
+            serde_json::from_str::<CaStatus>("\"PENDING_TRANSFER\"").unwrap(),
+            CaStatus::Unknown
+        );
+        assert_eq!(CaStatus::from_aws_str("inactive"), CaStatus::Inactive);
+    }
 }

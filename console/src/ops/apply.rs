@@ -21,7 +21,7 @@ use super::record::Actor;
 use crate::backend::aws::AwsBackend;
 use crate::backend::{BackendError, Receipt, SessionCut};
 use crate::context::MutationPermit;
-use crate::model::{CertStatus, UnixTime};
+use crate::model::{CaStatus, CertStatus, UnixTime};
 use crate::store::audit::Decision;
 use crate::store::journal::{CallRow, CallState};
 use crate::store::{Store, StoreError};
@@ -497,7 +497,7 @@ async fn in_effect(backend: &AwsBackend, call: &Call) -> bool {
             .describe_ca(ca_certificate_id)
             .await
             .is_ok_and(|ca| {
-                (!deactivate || ca.status == "INACTIVE")
+                (!deactivate || ca.status == CaStatus::Inactive)
                     && (!disable_auto_registration || !ca.auto_registration)
             }),
         Call::DeleteConnection { .. } => true,

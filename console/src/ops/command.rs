@@ -17,7 +17,7 @@ use crate::backend::aws::AwsBackend;
 use crate::cli::{ApplyArgs, TargetArgs};
 use crate::context::{Context, MutationPermit};
 use crate::exit;
-use crate::model::{CertStatus, FleetState};
+use crate::model::{CaStatus, CertStatus, FleetState};
 use crate::render::OutputFormat;
 use crate::render::json::to_terminal_safe_json;
 use crate::safe_text::SafeText;
@@ -427,7 +427,7 @@ pub fn print_report(
                 text.push_str(&format!(
                     "CA {}: status {}, auto-registration {} — {}\n",
                     ca.ca_certificate_id,
-                    ca.status_after.as_deref().unwrap_or("?"),
+                    ca.status_after.map_or("?", CaStatus::as_aws_str),
                     ca.auto_registration_after
                         .map_or("?", |on| if on { "on" } else { "off" }),
                     if ca.verified {

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{DENY_ALL_DOCUMENT, DENY_ALL_POLICY, QUARANTINE_GROUP};
 use crate::backend::CaReadBack;
-use crate::model::{CertId, CertStatus, FleetState, NewCertificateStatus, UnixTime};
+use crate::model::{CaStatus, CertId, CertStatus, FleetState, NewCertificateStatus, UnixTime};
 
 /// What an operation does.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -147,7 +147,7 @@ pub struct Authority {
     /// CA certificate id.
     pub ca_certificate_id: String,
     /// Its status when planned.
-    pub status: String,
+    pub status: CaStatus,
     /// Auto-registration when planned.
     pub auto_registration: bool,
     /// The ACTIVE device certificates it signed, by the model.
@@ -457,7 +457,7 @@ pub fn plan_ca(
     let active = signed(|s| s == CertStatus::Active);
     let authority = Authority {
         ca_certificate_id: ca.id.to_string(),
-        status: ca.read.status.clone(),
+        status: ca.read.status,
         auto_registration: ca.read.auto_registration,
         active_certificates: active.iter().map(|t| t.certificate_id.clone()).collect(),
     };
@@ -556,7 +556,7 @@ fn authority_warnings(kind: OpKind, ca: &Authority) -> Vec<String> {
     let mut warnings = Vec::new();
     let active = ca.active_certificates.len();
     match kind {
-        OpKind::CaDeactivate | OpKind::CaRevoke if ca.status == "INACTIVE" => {
+        OpKind::CaDeactivate | OpKind::CaRevoke if ca.status == CaStatus::Inactive => {
             warnings.push("the CA is already INACTIVE".to_owned());
         }
         OpKind::CaDisableAutoRegistration if !ca.auto_registration => {

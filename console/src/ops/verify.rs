@@ -19,7 +19,7 @@ use super::presence_feed::follow_presence;
 use super::{DENY_ALL_POLICY, QUARANTINE_GROUP};
 use crate::backend::aws::AwsBackend;
 use crate::backend::live::PresenceKind;
-use crate::model::CertStatus;
+use crate::model::{CaStatus, CertStatus};
 
 /// Whether a device is off the broker after the operation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -292,7 +292,7 @@ pub struct AuthorityReport {
     /// The call that changed it.
     pub call: Option<CallResult>,
     /// Its status read back (`None`: could not be read).
-    pub status_after: Option<String>,
+    pub status_after: Option<CaStatus>,
     /// Auto-registration read back.
     pub auto_registration_after: Option<bool>,
     /// The CA reads back as the operation meant.
@@ -320,11 +320,11 @@ pub async fn verify_authority(
         })?;
     let call = applied.calls.get(step).cloned().flatten();
     let read = backend.describe_ca(&ca.ca_certificate_id).await.ok();
-    let status_after = read.as_ref().map(|r| r.status.clone());
+    let status_after = read.as_ref().map(|r| r.status);
     let auto_registration_after = read.as_ref().map(|r| r.auto_registration);
     let (deactivate, disable) = wanted;
     let verified = call.as_ref().is_some_and(CallResult::ok)
-        && (!deactivate || status_after.as_deref() == Some("INACTIVE"))
+        && (!deactivate || status_after == Some(CaStatus::Inactive))
         && (!disable || auto_registration_after == Some(false));
     Some(AuthorityReport {
         ca_certificate_id: ca.ca_certificate_id.clone(),

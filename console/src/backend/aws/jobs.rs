@@ -15,6 +15,7 @@ use super::AwsBackend;
 use crate::backend::error::{BackendError, CallFailure};
 use crate::backend::mutations::{JobProgress, JobRequest};
 use crate::context::MutationPermit;
+use crate::model::CaStatus;
 
 /// One thing's execution of a job.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -276,7 +277,7 @@ impl AwsBackend {
     pub async fn ca_certificate(
         &self,
         ca_certificate_id: &str,
-    ) -> Result<(String, String), BackendError> {
+    ) -> Result<(String, CaStatus), BackendError> {
         let out = self
             .iot
             .describe_ca_certificate()
@@ -292,10 +293,11 @@ impl AwsBackend {
                 operation: "iot:DescribeCACertificate",
                 field: "certificateDescription.certificatePem",
             })?;
-        let status = description
-            .and_then(|d| d.status())
-            .map_or("", |s| s.as_str())
-            .to_owned();
+        let status = CaStatus::from_aws_str(
+            description
+                .and_then(|d| d.status())
+                .map_or("", |s| s.as_str()),
+        );
         Ok((pem, status))
     }
 

@@ -11,7 +11,7 @@ use crate::backend::mutations::{
     CaReadBack, CertificateReadBack, PolicyCreated, Receipt, SessionCut,
 };
 use crate::context::MutationPermit;
-use crate::model::{CertStatus, NewCertificateStatus};
+use crate::model::{CaStatus, CertStatus, NewCertificateStatus};
 
 fn receipt(output: &impl RequestId) -> Receipt {
     Receipt {
@@ -298,10 +298,9 @@ impl AwsBackend {
                 field: "certificateDescription",
             })?;
         Ok(CaReadBack {
-            status: description
-                .status()
-                .map_or("UNKNOWN", CaCertificateStatus::as_str)
-                .to_owned(),
+            status: CaStatus::from_aws_str(
+                description.status().map_or("", CaCertificateStatus::as_str),
+            ),
             auto_registration: description.auto_registration_status()
                 == Some(&AutoRegistrationStatus::Enable),
         })

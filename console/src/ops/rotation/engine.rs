@@ -18,7 +18,7 @@ use super::state::{
 use crate::backend::aws::{AwsBackend, is_not_found};
 use crate::backend::{BackendError, JobRequest};
 use crate::context::{Clock, MutationPermit};
-use crate::model::CertStatus;
+use crate::model::{CaStatus, CertStatus};
 use crate::ops::fan_out::fan_out;
 use crate::ops::record::Actor;
 use crate::safe_text::SafeText;
@@ -214,7 +214,7 @@ impl<'a> Engine<'a> {
         if let Some(anchor) = state.anchor.as_mut() {
             // Read before anything is recorded: a next CA AWS does not know refuses the start.
             let pem = match self.backend.ca_certificate(&anchor.ca).await {
-                Ok((_, status)) if status != "ACTIVE" => {
+                Ok((_, status)) if status != CaStatus::Active => {
                     return Err(RotationError::Refused(format!(
                         "next_ca {} is {status}: AWS IoT does not register the certificates an \
                          INACTIVE CA signs; activate it first (UpdateCACertificate)",
