@@ -8,14 +8,14 @@
 
 use std::sync::Arc;
 
-use crate::model::{CertStatus, Severity, Source, StatusCounts};
+use crate::model::{CaStatus, CertStatus, Severity, Source, StatusCounts};
 use crate::ops::rotation::file::Campaign;
 use crate::ops::rotation::state::CampaignState;
 use crate::safe_text::OutsideText;
 use crate::store::journal::CallState;
 
 use super::data::{
-    AnomalyRow, AuditRow, CaNode, CaState, CallLine, CampaignRow, CohortKind, CohortSeries, DAY,
+    AnomalyRow, AuditRow, CaNode, CallLine, CampaignRow, CohortKind, CohortSeries, DAY,
     DashboardData, DetailSource, DeviceDetail, DeviceRow, DeviceTable, FleetSnapshot, Freshness,
     HeatmapData, LiveStatus, Look, OperationRow, Triage,
 };
@@ -129,10 +129,10 @@ fn ca_tree(table: &DeviceTable, now: i64) -> Vec<CaNode> {
     for row in &table.rows {
         counts[row.ca as usize].add(row.state, 1);
     }
-    let node = |i: usize, state: CaState, auto: bool| CaNode {
+    let node = |i: usize, status: CaStatus, auto: bool| CaNode {
         id: format!("ca{i:02}7f3a9c").into(),
         name: CAS[i].into(),
-        state,
+        status: Some(status),
         auto_registration: auto,
         expires: Some(now + (400 + i64::try_from(i).unwrap_or(0) * 200) * DAY),
         devices: counts[i],
@@ -141,14 +141,14 @@ fn ca_tree(table: &DeviceTable, now: i64) -> Vec<CaNode> {
     vec![CaNode {
         id: "root00a1b2".into(),
         name: "Acme Root CA 2024".into(),
-        state: CaState::Unregistered,
+        status: None,
         auto_registration: false,
         expires: Some(now + 3_000 * DAY),
         devices: StatusCounts::default(),
         children: vec![
-            node(0, CaState::Active, true),
-            node(1, CaState::Inactive, false),
-            node(2, CaState::Revoked, false),
+            node(0, CaStatus::Active, true),
+            node(1, CaStatus::Inactive, false),
+            node(2, CaStatus::Revoked, false),
         ],
     }]
 }

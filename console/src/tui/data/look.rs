@@ -1,10 +1,11 @@
-//! How the screen shows the model's certificate status, anomaly severity and anomaly source:
+//! How the screen shows the model's certificate and CA status, anomaly severity and anomaly
+//! source:
 //! a short label that reads without colour, and the theme scope it is drawn with.
 //!
 //! The types are the model's own (one type per concept, shared with the backend, the store and
 //! the ops code); only their look lives here, so the model learns nothing of the screen.
 
-use crate::model::{CertStatus, Severity, Source};
+use crate::model::{CaStatus, CertStatus, Severity, Source};
 
 /// A label and a theme scope for a value the screen colours by what it means.
 pub trait Look: Copy {
@@ -34,6 +35,23 @@ impl Look for CertStatus {
             | Self::RegisterInactive
             | Self::PendingActivation
             | Self::Unknown => "status.pending",
+        }
+    }
+}
+
+/// A CA's registry status; `None` is a CA not registered (known only from the chain).
+impl Look for Option<CaStatus> {
+    /// AWS's spelling, `-` when not registered.
+    fn label(self) -> &'static str {
+        self.map_or("-", CaStatus::as_aws_str)
+    }
+
+    fn scope(self) -> &'static str {
+        match self {
+            Some(CaStatus::Active) => "status.active",
+            Some(CaStatus::Inactive) => "status.inactive",
+            Some(CaStatus::Revoked) => "status.revoked",
+            Some(CaStatus::Unknown) | None => "ui.text.dim",
         }
     }
 }
@@ -94,6 +112,15 @@ mod tests {
                 .into_iter()
                 .all(|s| s.scope().starts_with("status."))
         );
+    }
+
+    #[test]
+    fn an_unregistered_ca_reads_as_a_dash_and_is_dim() {
+        assert_eq!(None::<CaStatus>.label(), "-");
+        assert_eq!(None::<CaStatus>.scope(), "ui.text.dim");
+        assert_eq!(Some(CaStatus::Inactive).label(), "INACTIVE");
+        assert_eq!(Some(CaStatus::Revoked).scope(), "status.revoked");
+        assert_eq!(Some(CaStatus::Unknown).scope(), "ui.text.dim");
     }
 
     #[test]

@@ -4,7 +4,7 @@
 //! Text in these records that came from a device or the registry is an [`OutsideText`]: a view
 //! can draw it only as its `safe()` [`crate::safe_text::SafeText`].
 
-use crate::model::{CertStatus, Severity, Source, StatusCounts};
+use crate::model::{CaStatus, CertStatus, Severity, Source, StatusCounts};
 use crate::safe_text::OutsideText;
 use crate::tui::filter::index::TableIndex;
 
@@ -94,32 +94,6 @@ pub struct HeatmapData {
     pub series: Vec<CohortSeries>,
 }
 
-/// The status of a registered CA.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum CaState {
-    /// ACTIVE.
-    Active,
-    /// INACTIVE.
-    Inactive,
-    /// REVOKED.
-    Revoked,
-    /// Not registered in AWS IoT (a root known only from the chain).
-    Unregistered,
-}
-
-impl CaState {
-    /// Label.
-    #[must_use]
-    pub fn label(self) -> &'static str {
-        match self {
-            Self::Active => "ACTIVE",
-            Self::Inactive => "INACTIVE",
-            Self::Revoked => "REVOKED",
-            Self::Unregistered => "-",
-        }
-    }
-}
-
 /// One CA in the chain tree.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CaNode {
@@ -127,8 +101,9 @@ pub struct CaNode {
     pub id: OutsideText,
     /// The subject's common name.
     pub name: OutsideText,
-    /// Registry status.
-    pub state: CaState,
+    /// Registry status; `None` for a CA not registered in AWS IoT (a root known only from
+    /// the chain).
+    pub status: Option<CaStatus>,
     /// JITR/JITP auto-registration on.
     pub auto_registration: bool,
     /// The CA's own expiry.
@@ -144,7 +119,7 @@ impl CaNode {
     /// certificates.
     #[must_use]
     pub fn flagged(&self) -> bool {
-        matches!(self.state, CaState::Inactive | CaState::Revoked)
+        matches!(self.status, Some(CaStatus::Inactive | CaStatus::Revoked))
             && self.devices.get(CertStatus::Active) > 0
     }
 }

@@ -9,16 +9,16 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 use crate::model::{
-    self, CaStatus, CertStatus, Cohort, Day, FleetState, FleetSummary, Severity, Source,
-    StatusCounts, UnixTime,
+    self, CertStatus, Cohort, Day, FleetState, FleetSummary, Severity, Source, StatusCounts,
+    UnixTime,
 };
 
 pub use detail::device_detail;
 pub use devices::device_table;
 
 use super::data::{
-    AnomalyRow, CaNode, CaState, CohortKind, CohortSeries, DashboardData, DeviceTable,
-    FleetSnapshot, Freshness, HeatmapData, Triage,
+    AnomalyRow, CaNode, CohortKind, CohortSeries, DashboardData, DeviceTable, FleetSnapshot,
+    Freshness, HeatmapData, Triage,
 };
 
 /// Days the heatmap covers, from today.
@@ -117,12 +117,7 @@ fn ca_tree(state: &FleetSummary, per_ca: &HashMap<model::CertId, StatusCounts>) 
         CaNode {
             id: node.id.short(10).into(),
             name: common_name(&node.subject).into(),
-            state: match (node.registered, node.status) {
-                (true, CaStatus::Active) => CaState::Active,
-                (true, CaStatus::Inactive) => CaState::Inactive,
-                (true, CaStatus::Revoked) => CaState::Revoked,
-                (false, _) | (true, CaStatus::Unknown) => CaState::Unregistered,
-            },
+            status: node.registered.then_some(node.status),
             auto_registration: state
                 .cas()
                 .get(&node.id)

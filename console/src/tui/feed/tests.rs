@@ -1,8 +1,8 @@
 //! Tests of the model-to-screen feed over the model's synthetic fleet.
 
 use crate::model::synthetic::fleet_updates;
-use crate::model::{CertStatus, FleetState, UnixTime};
-use crate::tui::data::{CaState, CohortKind, DeviceRow};
+use crate::model::{CaStatus, CertStatus, FleetState, UnixTime};
+use crate::tui::data::{CohortKind, DeviceRow};
 
 use super::*;
 
@@ -92,7 +92,7 @@ fn the_inactive_intermediate_with_active_certificates_is_flagged() {
         stack.extend(node.children.iter());
     }
     assert_eq!(flagged.len(), 1);
-    assert_eq!(flagged[0].state, CaState::Inactive);
+    assert_eq!(flagged[0].status, Some(CaStatus::Inactive));
     assert!(flagged[0].devices.get(CertStatus::Active) > 0);
     assert_eq!(snapshot.dashboard.cas_flagged, 1);
 }

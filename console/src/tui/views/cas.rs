@@ -12,7 +12,7 @@ use ratatui::widgets::{Cell, Row};
 use crate::human::date;
 use crate::model::CertStatus;
 use crate::tui::action::{Action, Outcome};
-use crate::tui::data::{CaNode, CaState, CohortKind, DeviceQuery, FleetSnapshot};
+use crate::tui::data::{CaNode, CohortKind, DeviceQuery, FleetSnapshot, Look};
 use crate::tui::keymap::Command;
 use crate::tui::widgets::Paint;
 use crate::tui::widgets::table::{Scroll, render_table};
@@ -94,12 +94,6 @@ impl CaView {
                 let line = &lines[i];
                 let node = line.node;
                 let fold = if line.collapsed { "+ " } else { "" };
-                let state_scope = match node.state {
-                    CaState::Active => "status.active",
-                    CaState::Inactive => "status.inactive",
-                    CaState::Revoked => "status.revoked",
-                    CaState::Unregistered => "ui.text.dim",
-                };
                 let flag = if node.flagged() {
                     Span::styled("LENS!", paint.theme.style("status.flagged"))
                 } else {
@@ -108,8 +102,8 @@ impl CaView {
                 Row::new(vec![
                     Cell::from(format!("{}{fold}{}", line.prefix, node.name.safe())),
                     Cell::from(Span::styled(
-                        node.state.label(),
-                        paint.theme.style(state_scope),
+                        node.status.label(),
+                        paint.theme.style(node.status.scope()),
                     )),
                     Cell::from(if node.auto_registration { "yes" } else { "no" }),
                     Cell::from(node.expires.map_or_else(|| "-".to_owned(), date)),

@@ -13,7 +13,7 @@ use super::freshness::{self, ANOMALY_SOURCES, title};
 use crate::human::{count, date, share, span};
 use crate::model::{CertStatus, Severity};
 use crate::safe_text::SafeText;
-use crate::tui::data::{AnomalyRow, CaNode, CaState, FleetSnapshot, Look, Triage};
+use crate::tui::data::{AnomalyRow, CaNode, FleetSnapshot, Look, Triage};
 use crate::tui::views::anomalies::kind_label;
 use crate::tui::widgets::Paint;
 use crate::tui::widgets::tree::flatten;
@@ -170,12 +170,6 @@ pub fn cas(frame: &mut Frame, area: Rect, paint: &Paint, snapshot: &FleetSnapsho
         .map(|i| {
             let line = &lines[*i];
             let node = line.node;
-            let state_scope = match node.state {
-                CaState::Active => "status.active",
-                CaState::Inactive => "status.inactive",
-                CaState::Revoked => "status.revoked",
-                CaState::Unregistered => "ui.text.dim",
-            };
             let flag = if node.flagged() {
                 Span::styled("LENS!", paint.theme.style("status.flagged"))
             } else {
@@ -184,8 +178,8 @@ pub fn cas(frame: &mut Frame, area: Rect, paint: &Paint, snapshot: &FleetSnapsho
             let mut cells = vec![
                 Cell::from(format!("{}{}", line.prefix, node.name.safe())),
                 Cell::from(Span::styled(
-                    node.state.label(),
-                    paint.theme.style(state_scope),
+                    node.status.label(),
+                    paint.theme.style(node.status.scope()),
                 )),
             ];
             if roomy {
