@@ -348,15 +348,15 @@ pub fn sample_snapshot(devices: usize, now: i64) -> FleetSnapshot {
         dashboard.anomalies[slot] += 1;
     }
     dashboard.freshness = [
-        ("certificates", 12, true),
-        ("ca-certificates", 40, true),
-        ("things", 75, true),
-        ("defender", 4_000, false),
-        ("live", 2, true),
+        (Source::Certificates, 12, true),
+        (Source::CaCertificates, 40, true),
+        (Source::Things, 75, true),
+        (Source::DefenderDetect, 4_000, false),
+        (Source::Live, 2, true),
     ]
     .into_iter()
     .map(|(source, ago, available)| Freshness {
-        source: source.into(),
+        source,
         updated: Some(now - ago),
         available,
     })

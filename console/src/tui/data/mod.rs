@@ -17,8 +17,8 @@ pub const DAY: i64 = 86_400;
 /// One part of the picture and when it was last refreshed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Freshness {
-    /// The source (`certificates`, `live`, ...).
-    pub source: Box<str>,
+    /// The source.
+    pub source: Source,
     /// Last successful refresh; `None` while never loaded.
     pub updated: Option<UnixSeconds>,
     /// Whether the source is reachable now.

@@ -210,7 +210,7 @@ fn dashboard(
         .map(|source| {
             let info = state.sources().get(source);
             Freshness {
-                source: source.name().into(),
+                source: *source,
                 updated: info.and_then(|i| i.fresh_at).map(|t| t.0),
                 available: info
                     .is_none_or(|i| !matches!(i.state, model::SourceState::Unavailable { .. })),

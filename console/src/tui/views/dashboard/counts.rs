@@ -11,7 +11,7 @@ use ratatui::widgets::{Paragraph, Sparkline};
 use super::freshness::{self, title};
 use super::online::OnlineHistory;
 use crate::human::{count, share};
-use crate::model::CertStatus;
+use crate::model::{CertStatus, Source};
 use crate::tui::data::{FleetSnapshot, Look};
 use crate::tui::widgets::heatmap::{render_calendar, shades, weekday};
 use crate::tui::widgets::{Glyphs, Paint};
@@ -61,7 +61,7 @@ const STATUS_LINES: [&[CertStatus]; 5] = [
 /// Certificates by status, each with its share of all.
 pub fn certificates(frame: &mut Frame, area: Rect, paint: &Paint, snapshot: &FleetSnapshot) {
     let d = &snapshot.dashboard;
-    let fresh = freshness::of(snapshot, "certificates");
+    let fresh = freshness::of(snapshot, Source::Certificates);
     let all = d.status_counts.total();
     let mut lines: Vec<Line> = STATUS_LINES
         .iter()
@@ -105,7 +105,7 @@ pub fn expiry(frame: &mut Frame, area: Rect, paint: &Paint, snapshot: &FleetSnap
     let d = &snapshot.dashboard;
     let weeks = weeks_for(area.width);
     let name = format!("Expiry, next {weeks} weeks");
-    let fresh = freshness::of(snapshot, "certificates");
+    let fresh = freshness::of(snapshot, Source::Certificates);
     let block = paint.block(title(paint, &name, fresh, area.width), false);
     let inner = block.inner(area);
     frame.render_widget(block, area);
@@ -176,7 +176,7 @@ pub fn connected(
     history: &OnlineHistory,
 ) {
     let d = &snapshot.dashboard;
-    let fresh = freshness::of(snapshot, "live");
+    let fresh = freshness::of(snapshot, Source::Live);
     let block = paint.block(
         title(paint, "Connected, last hour", fresh, area.width),
         false,

@@ -5,37 +5,36 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 
 use crate::human::{count, relative};
-use crate::safe_text::SafeText;
+use crate::model::Source;
 use crate::tui::data::{FleetSnapshot, Freshness};
 use crate::tui::widgets::Paint;
 
 /// A freshness older than this is drawn as stale.
 pub const STALE_AFTER: i64 = 15 * 60;
 
-/// The sources the anomaly feed is made of (`defender` is the fixture's single one).
-pub const ANOMALY_SOURCES: [&str; 4] = [
-    "defender-detect",
-    "defender-audit",
-    "cloudwatch",
-    "defender",
+/// The sources the anomaly feed is made of.
+pub const ANOMALY_SOURCES: [Source; 3] = [
+    Source::DefenderDetect,
+    Source::DefenderAudit,
+    Source::CloudWatch,
 ];
 
 /// The freshness of `source`, if the snapshot lists it.
 #[must_use]
-pub fn of<'a>(snapshot: &'a FleetSnapshot, source: &str) -> Option<&'a Freshness> {
+pub fn of(snapshot: &FleetSnapshot, source: Source) -> Option<&Freshness> {
     snapshot
         .dashboard
         .freshness
         .iter()
-        .find(|f| &*f.source == source)
+        .find(|f| f.source == source)
 }
 
 /// The worst of several sources: an unavailable one, else one never loaded, else the oldest.
 #[must_use]
-pub fn worst_of<'a>(snapshot: &'a FleetSnapshot, sources: &[&str]) -> Option<&'a Freshness> {
+pub fn worst_of<'a>(snapshot: &'a FleetSnapshot, sources: &[Source]) -> Option<&'a Freshness> {
     sources
         .iter()
-        .filter_map(|source| of(snapshot, source))
+        .filter_map(|source| of(snapshot, *source))
         .min_by_key(|f| (f.available, f.updated.is_some(), f.updated))
 }
 
@@ -96,7 +95,7 @@ pub fn sources_line(paint: &Paint, snapshot: &FleetSnapshot, width: u16) -> Line
     let entry = |fresh: &Freshness| {
         let texts = age_texts(paint, Some(fresh));
         vec![
-            Span::raw(format!("{} ", SafeText::new(&fresh.source))),
+            Span::raw(format!("{} ", fresh.source.name())),
             Span::styled(
                 texts.first().cloned().unwrap_or_default(),
                 age_style(paint, Some(fresh)),
@@ -144,7 +143,7 @@ mod tests {
             now: NOW,
         };
         let down = Freshness {
-            source: "defender-detect".into(),
+            source: Source::DefenderDetect,
             updated: Some(NOW - 3_960),
             available: false,
         };

@@ -11,7 +11,7 @@ use ratatui::widgets::{Cell, Paragraph, Row, Table};
 use super::InProgress;
 use super::freshness::{self, ANOMALY_SOURCES, title};
 use crate::human::{count, date, share, span};
-use crate::model::{CertStatus, Severity};
+use crate::model::{CertStatus, Severity, Source};
 use crate::safe_text::SafeText;
 use crate::tui::data::{AnomalyRow, CaNode, FleetSnapshot, Look, Triage};
 use crate::tui::views::anomalies::kind_label;
@@ -127,7 +127,7 @@ fn count_flagged(nodes: &[CaNode]) -> u64 {
 /// CAs are kept and the rest filled in, in tree order.
 pub fn cas(frame: &mut Frame, area: Rect, paint: &Paint, snapshot: &FleetSnapshot) {
     let d = &snapshot.dashboard;
-    let fresh = freshness::of(snapshot, "ca-certificates");
+    let fresh = freshness::of(snapshot, Source::CaCertificates);
     let block = paint.block(title(paint, "CA chains", fresh, area.width), false);
     let inner = block.inner(area);
     frame.render_widget(block, area);
@@ -270,7 +270,6 @@ pub fn in_progress(frame: &mut Frame, area: Rect, paint: &Paint, progress: &InPr
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::Source;
     use crate::safe_text::OutsideText;
 
     fn anomaly(id: u64, severity: Severity, at: i64, triage: Triage) -> AnomalyRow {
