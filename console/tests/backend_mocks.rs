@@ -20,6 +20,7 @@ use backend_support::{load_all, settings};
 use fleetid::backend::aws::AwsBackend;
 use fleetid::backend::findings::IotMetric;
 use fleetid::backend::{BackendUpdate, SnapshotRequest, Source, SourceState};
+use fleetid::model::Severity;
 
 const DEVICE_CERT: &str = "ab12ab12ab12ab12ab12ab12ab12ab12ab12ab12ab12ab12ab12ab12ab12ab12";
 
@@ -210,7 +211,7 @@ async fn defender_and_metrics_are_read() {
         findings[0].device_certificate_id.as_deref(),
         Some(DEVICE_CERT)
     );
-    assert_eq!(findings[0].severity.as_deref(), Some("MEDIUM"));
+    assert_eq!(findings[0].severity, Severity::Medium);
     assert_eq!(
         findings[0].reason_code.as_deref(),
         Some("CERTIFICATE_APPROACHING_EXPIRATION")

@@ -1,6 +1,8 @@
 //! Security signals converted out of SDK types: Device Defender violations and audit findings,
 //! and CloudWatch `AWS/IoT` metric series.
 
+use crate::model::Severity;
+
 /// A Device Defender Detect violation that is still active, or one event of one.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ViolationRecord {
@@ -29,8 +31,8 @@ pub struct AuditFindingRecord {
     pub finding_id: String,
     /// Audit check name, e.g. `DEVICE_CERTIFICATE_EXPIRING_CHECK`.
     pub check: String,
-    /// `CRITICAL`, `HIGH`, `MEDIUM`, `LOW`.
-    pub severity: Option<String>,
+    /// How bad; `Low` when AWS gives none or one this version does not know.
+    pub severity: Severity,
     /// The device certificate concerned, if any.
     pub device_certificate_id: Option<String>,
     /// The CA certificate concerned, if any.

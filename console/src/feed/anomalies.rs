@@ -39,7 +39,7 @@ pub(super) fn finding(f: &AuditFindingRecord, now: UnixTime) -> AnomalyRecord {
         id: format!("finding:{}", f.finding_id).into(),
         source: Source::DefenderAudit,
         kind: f.check.as_str().into(),
-        severity: Severity::from_str_lossy(f.severity.as_deref().unwrap_or("LOW")),
+        severity: f.severity,
         thing: None,
         certificate: f
             .device_certificate_id

@@ -247,3 +247,46 @@ pub struct AnomalyRecord {
     /// Cleared or resolved: kept for history, not counted as open.
     pub cleared: bool,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_severity_reads_its_spelling_back_and_anything_else_as_low() {
+        for severity in Severity::ALL {
+            assert_eq!(Severity::from_str_lossy(severity.as_str()), severity);
+        }
+        assert_eq!(Severity::from_str_lossy("critical"), Severity::Critical);
+        for text in ["", "INFO", "SEVERE", "HIGH "] {
+            assert_eq!(Severity::from_str_lossy(text), Severity::Low, "{text:?}");
+        }
+    }
+
+    #[test]
+    fn a_severity_keeps_the_spelling_the_store_holds() {
+        let spelled: Vec<&str> = Severity::ALL.into_iter().map(Severity::as_str).collect();
+        assert_eq!(spelled, ["CRITICAL", "HIGH", "MEDIUM", "LOW"]);
+    }
+
+    #[test]
+    fn a_source_keeps_the_name_the_store_holds() {
+        let names: Vec<&str> = Source::ALL.into_iter().map(Source::name).collect();
+        assert_eq!(
+            names,
+            [
+                "certificates",
+                "ca-certificates",
+                "things",
+                "policies",
+                "defender-detect",
+                "defender-audit",
+                "cloudwatch",
+                "live"
+            ]
+        );
+        for source in Source::ALL {
+            assert_eq!(Source::from_name(source.name()), Some(source));
+        }
+    }
+}

@@ -14,6 +14,7 @@ use super::snapshot::{deliver, now_secs};
 use crate::backend::error::CallFailure;
 use crate::backend::findings::{AuditFindingRecord, ViolationRecord};
 use crate::backend::update::{BackendUpdate, Source, SourceState};
+use crate::model::Severity;
 
 /// The audit checks about certificates whose findings fleetid shows.
 pub const CERTIFICATE_CHECKS: [&str; 8] = [
@@ -170,7 +171,9 @@ fn from_finding(f: &AuditFinding) -> AuditFindingRecord {
     AuditFindingRecord {
         finding_id: f.finding_id().unwrap_or_default().to_owned(),
         check: f.check_name().unwrap_or_default().to_owned(),
-        severity: f.severity().map(|s| s.as_str().to_owned()),
+        severity: f
+            .severity()
+            .map_or(Severity::Low, |s| Severity::from_str_lossy(s.as_str())),
         device_certificate_id: resource
             .and_then(|r| r.device_certificate_id())
             .map(str::to_owned),
