@@ -100,17 +100,38 @@ fn app(snapshot: &FleetSnapshot, table: &Arc<DeviceTable>) -> App {
     app
 }
 
-/// Presses `keys` one by one; the time of each from the press to its complete result drawn.
+/// CPU time of this process so far, every thread counted (also the scan threads that have
+/// ended), from `/proc/self/stat`, in clock ticks of 10 ms: only sums over many keys mean
+/// much.
+fn cpu_time() -> Duration {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    let fields: Vec<i64> = stat
+        .rsplit_once(')')
+        .map(|(_, rest)| {
+            rest.split_whitespace()
+                .filter_map(|f| f.parse().ok())
+                .collect()
+        })
+        .unwrap_or_default();
+    // utime and stime: fields 14 and 15 of the line, 10 and 11 of the numbers after the
+    // state (field 3, the only one that is not a number).
+    let ticks = fields.get(10).copied().unwrap_or(0) + fields.get(11).copied().unwrap_or(0);
+    Duration::from_millis(u64::try_from(ticks * 10).unwrap_or(0))
+}
+
+/// Presses `keys` one by one; the time of each from the press to its complete result drawn,
+/// and the filter run's own part of it (zero when the key started none).
 fn press(
     app: &mut App,
     worker: &FilterWorker,
     results: &mpsc::Receiver<FilterResult>,
     term: &mut Terminal<TestBackend>,
     keys: &[KeyCode],
-) -> Vec<Duration> {
+) -> Vec<(Duration, Duration)> {
     keys.iter()
         .map(|&code| {
             let started = Instant::now();
+            let mut run = Duration::ZERO;
             app.on_key(KeyEvent::new(code, KeyModifiers::NONE));
             if let Some(job) = app.take_filter_job() {
                 let generation = job.generation;
@@ -120,6 +141,9 @@ fn press(
                         .recv_timeout(Duration::from_secs(60))
                         .unwrap_or_else(|e| panic!("no filter result: {e}"));
                     let done = result.complete && result.generation == generation;
+                    if done {
+                        run = result.elapsed;
+                    }
                     app.on_filter_result(result);
                     if done {
                         break;
@@ -129,7 +153,7 @@ fn press(
             term.draw(|f| app.render(f))
                 .unwrap_or_else(|e| panic!("{e}"));
             assert!(!app.devices().filtering(), "complete result applied");
-            started.elapsed()
+            (started.elapsed(), run)
         })
         .collect()
 }
@@ -140,19 +164,25 @@ fn repetition(
     table: &Arc<DeviceTable>,
     scorer: FuzzyScorer,
     sequence: &Sequence,
-) -> (Vec<Duration>, usize) {
+    prepare: bool,
+) -> (Vec<(Duration, Duration)>, usize, Duration) {
     let (sender, results) = mpsc::channel();
     let session = FilterSession::default().with_scorer(scorer);
     let worker = FilterWorker::spawn_with(session, move |r| {
         let _ = sender.send(r);
     })
     .unwrap_or_else(|e| panic!("{e}"));
+    if prepare {
+        worker.prepare(table);
+        std::thread::sleep(Duration::from_secs(1));
+    }
     let mut app = app(snapshot, table);
     let mut term = Terminal::new(TestBackend::new(160, 48)).unwrap_or_else(|e| panic!("{e}"));
     let (setup, timed) = sequence.keys.split_at(sequence.setup);
     let _ = press(&mut app, &worker, &results, &mut term, setup);
+    let cpu = cpu_time();
     let times = press(&mut app, &worker, &results, &mut term, timed);
-    (times, app.devices().len())
+    (times, app.devices().len(), cpu_time() - cpu)
 }
 
 fn quantile(sorted: &[Duration], q: f64) -> Duration {
@@ -197,31 +227,59 @@ fn build_table(devices: usize) -> (FleetSnapshot, Arc<DeviceTable>) {
 
 fn run_size(devices: usize, reps: usize) {
     let (snapshot, table) = build_table(devices);
-    // The first query on a table builds its search text; later ones reuse it.
-    let first = repetition(
+    // The first query on a table builds its search text unless the filter thread was asked
+    // to prepare it when the table arrived (as the event loop does); copies of the table
+    // have none yet.
+    for prepared in [false, true] {
+        let copy = Arc::new(DeviceTable::clone(&table));
+        let (first, _, _) = repetition(
+            &snapshot,
+            &copy,
+            FuzzyScorer::default(),
+            &Sequence {
+                name: "first query",
+                setup: 0,
+                keys: vec![KeyCode::Char('x')],
+            },
+            prepared,
+        );
+        println!(
+            "{devices}: first query on a new table, {}: {} ms",
+            if prepared {
+                "its search text prepared when it arrived (1 s before)"
+            } else {
+                "building its search text"
+            },
+            ms(first[0].0)
+        );
+    }
+    // The timed sequences run on a table whose search text is built.
+    let _ = repetition(
         &snapshot,
         &table,
-        FuzzyScorer::SkimPort,
+        FuzzyScorer::default(),
         &Sequence {
-            name: "first query",
+            name: "warm-up",
             setup: 0,
             keys: vec![KeyCode::Char('x')],
         },
-    );
-    println!(
-        "{devices}: first query on the table (builds its search text): {} ms",
-        ms(first.0[0])
+        false,
     );
     let sequences = sequences();
     let mut all: Vec<Vec<Duration>> = vec![Vec::new(); SCORERS.len()];
+    let mut all_cpu = vec![Duration::ZERO; SCORERS.len()];
     for sequence in &sequences {
         let mut times: Vec<Vec<Vec<Duration>>> = vec![Vec::new(); SCORERS.len()];
+        let mut runs: Vec<Vec<Duration>> = vec![Vec::new(); SCORERS.len()];
         let mut shown = vec![0; SCORERS.len()];
+        let mut cpu = vec![Duration::ZERO; SCORERS.len()];
         for _ in 0..reps {
             for (s, &scorer) in SCORERS.iter().enumerate() {
-                let (t, rows) = repetition(&snapshot, &table, scorer, sequence);
+                let (t, rows, used) = repetition(&snapshot, &table, scorer, sequence, false);
                 shown[s] = rows;
-                times[s].push(t);
+                cpu[s] += used;
+                runs[s].extend(t.iter().map(|k| k.1));
+                times[s].push(t.into_iter().map(|k| k.0).collect());
             }
         }
         println!("{devices}: {}", sequence.name);
@@ -237,19 +295,24 @@ fn run_size(devices: usize, reps: usize) {
                 })
                 .collect();
             println!(
-                "  {:9} {}; per key (median ms): {}; rows at the end: {}",
+                "  {:9} {}; filter run alone {}; CPU {} ms per key; per key (median ms): {}; \
+                 rows at the end: {}",
                 scorer.label(),
                 summary(&flat),
+                summary(&runs[s]),
+                ms(cpu[s] / u32::try_from(flat.len()).unwrap_or(1)),
                 per_key.join(" "),
                 shown[s]
             );
+            all_cpu[s] += cpu[s];
         }
     }
     for (s, scorer) in SCORERS.iter().enumerate() {
         println!(
-            "{devices}: every key, {:9} {}",
+            "{devices}: every key, {:9} {}; CPU {} ms per key",
             scorer.label(),
-            summary(&all[s])
+            summary(&all[s]),
+            ms(all_cpu[s] / u32::try_from(all[s].len()).unwrap_or(1))
         );
     }
 }

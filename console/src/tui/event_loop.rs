@@ -168,6 +168,9 @@ pub(super) fn run_loop(
         match events.recv_timeout(timeout) {
             Ok(first) => {
                 for event in std::iter::once(first).chain(events.try_iter().take(MAX_BATCH)) {
+                    if let LoopEvent::Update(TuiUpdate::Devices(table)) = &event {
+                        worker.prepare(table);
+                    }
                     dirty |= handle(&mut app, event);
                 }
             }

@@ -124,7 +124,8 @@ impl Scan<'_> {
 
     fn chunk(&self, scorer: &mut FieldScorer, candidates: Option<&[u32]>, k: usize) -> Vec<Hit> {
         let start = k * CHUNK;
-        let mut hits = Vec::new();
+        // Broad queries match most rows: no regrowing on the way.
+        let mut hits = Vec::with_capacity(CHUNK);
         match candidates {
             Some(rows) => {
                 let end = rows.len().min(start + CHUNK);
