@@ -165,7 +165,7 @@ impl TryFrom<CertStatus> for NewCertificateStatus {
 impl TryFrom<String> for NewCertificateStatus {
     type Error = NotSettable;
 
-    /// Reads AWS's spelling exactly (`Unknown`'s own spelling is no exception).
+    /// Reads AWS's spelling exactly, as the journal holds it; anything else is refused.
     fn try_from(text: String) -> Result<Self, NotSettable> {
         let status = CertStatus::from_aws_str(&text);
         if status.as_aws_str() != text {
