@@ -38,7 +38,7 @@ fn connectivity(devices: usize, run: usize) -> FleetUpdate {
                 let i = (run * CHANGES + k) * 7_919 % devices;
                 (
                     RealisticFleet::thing_name(i).into(),
-                    (run + k) % 2 == 0,
+                    (run + k).is_multiple_of(2),
                     Some(NOW),
                 )
             })
