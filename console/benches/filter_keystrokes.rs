@@ -7,11 +7,15 @@
 //! matched every row, deleting back, a narrow query, a thing name typed in full. Both fuzzy
 //! scorers — the port of skim's and nucleo-matcher's — run the same keys on the same table,
 //! alternating repetition by repetition, each repetition on a fresh filter thread (nothing
-//! remembered from the one before). The table's search text is built by one query before the
-//! timed keys; that first query is printed on its own.
+//! remembered from the one before). The first query on a new table is printed on its own,
+//! with and without its search text prepared by the filter thread; the timed keys run on a
+//! table whose search text is built.
 //!
-//! `cargo bench --profile release -p fleetid --bench filter_keystrokes -- [SIZES...]
-//! [--reps N]` (default sizes 10000 100000 1000000, 12 repetitions). Target (issue 19):
+//! `CARGO_PROFILE_RELEASE_LTO=false cargo bench --profile release -p fleetid
+//! --no-default-features --bench filter_keystrokes -- [SIZES...] [--reps N]` (default sizes
+//! 10000 100000 1000000, 12 repetitions; `-- 10000 --reps 1` is a smoke run of a second or
+//! two). Prints p50/p99/max per sequence and scorer, the filter run's own part, the CPU per
+//! key and each key's median. Target (issue 19):
 //! every keystroke under 50 ms p99 at 1M. Results in docs/benchmarks.md.
 
 use std::sync::Arc;
