@@ -14,7 +14,7 @@ use tokio::sync::mpsc as tokio_mpsc;
 
 use crate::context::Context;
 use crate::ops::rotation::command::event_text;
-use crate::ops::rotation::engine::{Engine, RotationError};
+use crate::ops::rotation::engine::{Engine, RotationError, stored};
 use crate::ops::rotation::presence::PresenceLog;
 use crate::ops::rotation::state::{CampaignState, Overall};
 use crate::safe_text::SafeText;
@@ -31,26 +31,13 @@ fn rows(states: &[CampaignState]) -> Vec<CampaignRow> {
 
 /// Sends the campaigns the store holds, unchanged (an offline console).
 pub fn send_stored(store: &Store, environment: &str, updates: &mpsc::SyncSender<TuiUpdate>) {
-    match read_stored(store, environment) {
+    match stored(store, environment) {
         Ok(states) if states.is_empty() => {}
         Ok(states) => {
             let _ = updates.send(TuiUpdate::Campaigns(rows(&states)));
         }
         Err(e) => notice(updates, format!("rotation campaigns: {e}")),
     }
-}
-
-fn read_stored(store: &Store, environment: &str) -> Result<Vec<CampaignState>, RotationError> {
-    store
-        .campaigns(environment)?
-        .iter()
-        .map(|(id, text)| {
-            serde_json::from_str(text).map_err(|e| RotationError::Corrupt {
-                id: id.clone(),
-                detail: e.to_string(),
-            })
-        })
-        .collect()
 }
 
 fn notice(updates: &mpsc::SyncSender<TuiUpdate>, text: String) {
@@ -74,7 +61,7 @@ pub async fn follow(
     let mut presence: Option<PresenceLog> = None;
     let mut step = None;
     loop {
-        let stored = match read_stored(&store, &environment) {
+        let stored = match stored(&store, &environment) {
             Ok(stored) => stored,
             Err(e) => {
                 notice(&updates, format!("rotation campaigns: {e}"));

@@ -150,11 +150,7 @@ impl<'a> Engine<'a> {
     /// # Errors
     /// The store's.
     pub fn all(&self) -> Result<Vec<CampaignState>, RotationError> {
-        self.store
-            .campaigns(self.environment())?
-            .iter()
-            .map(|(id, text)| parse(id, text))
-            .collect()
+        stored(self.store, self.environment())
     }
 
     pub(super) fn save(&mut self, state: &CampaignState) -> Result<(), RotationError> {
@@ -962,16 +958,23 @@ impl<'a> Engine<'a> {
     /// # Errors
     /// The store's.
     pub fn any_running(store: &Store, environment: &str) -> Result<bool, RotationError> {
-        for (id, text) in store.campaigns(environment)? {
-            if matches!(
-                parse(&id, &text)?.overall(),
-                Overall::Running | Overall::AwaitingPromotion
-            ) {
-                return Ok(true);
-            }
-        }
-        Ok(false)
+        Ok(stored(store, environment)?
+            .iter()
+            .any(|c| matches!(c.overall(), Overall::Running | Overall::AwaitingPromotion)))
     }
+}
+
+/// Every campaign of `environment` as the store holds it, oldest first: what reading needs
+/// (no AWS, no clock), for the engine and for a console that only shows them.
+///
+/// # Errors
+/// The store's, or [`RotationError::Corrupt`] for a row that does not read as a campaign.
+pub fn stored(store: &Store, environment: &str) -> Result<Vec<CampaignState>, RotationError> {
+    store
+        .campaigns(environment)?
+        .iter()
+        .map(|(id, text)| parse(id, text))
+        .collect()
 }
 
 /// The word people read for a campaign's overall state.
