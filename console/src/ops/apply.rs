@@ -337,14 +337,6 @@ fn journal_result(
     let Ok(mut journal) = shared.journal.lock() else {
         return;
     };
-    let _ = journal.call_finished(
-        &shared.plan.id,
-        step,
-        state,
-        request_id,
-        detail,
-        UnixTime::now(),
-    );
     let plan_step = &shared.plan.steps[step];
     let targets = match plan_step.target.and_then(|t| shared.plan.targets.get(t)) {
         Some(target) => vec![target.certificate_id.clone()],
@@ -354,15 +346,22 @@ fn journal_result(
         Some(id) => format!("{}: {detail} (request {id})", state_word(state)),
         None => format!("{}: {detail}", state_word(state)),
     };
-    // The audit log may fail where the journal did not; the journal is what resume needs.
-    let _ = shared.actor.record(
-        &mut journal,
+    let entry = shared.actor.entry(
         plan_step.call.operation(),
         targets,
         &shared.plan.id,
         Decision::Confirmed,
         &outcome,
     );
+    let now = UnixTime::now();
+    // The result and its audit entry in one transaction; should the audit log fail where the
+    // journal would not, the journal alone is written: it is what resume needs.
+    if journal
+        .finish_call_recorded(&shared.plan.id, step, state, request_id, detail, now, entry)
+        .is_err()
+    {
+        let _ = journal.call_finished(&shared.plan.id, step, state, request_id, detail, now);
+    }
 }
 
 fn state_word(state: CallState) -> &'static str {

@@ -54,18 +54,32 @@ impl Actor {
         outcome: &str,
     ) -> Result<(), StoreError> {
         store
-            .append_audit(NewAuditEntry {
-                at: UnixTime::now(),
-                os_user: self.os_user.clone(),
-                principal: self.principal.clone(),
-                account: self.account.clone(),
-                environment: self.environment.clone(),
-                action: action.to_owned(),
-                targets,
-                plan: plan.to_owned(),
-                decision,
-                outcome: outcome.to_owned(),
-            })
+            .append_audit(self.entry(action, targets, plan, decision, outcome))
             .map(drop)
+    }
+
+    /// The audit entry [`Actor::record`] appends, for a caller that writes it together with
+    /// something else.
+    #[must_use]
+    pub fn entry(
+        &self,
+        action: &str,
+        targets: Vec<String>,
+        plan: &str,
+        decision: Decision,
+        outcome: &str,
+    ) -> NewAuditEntry {
+        NewAuditEntry {
+            at: UnixTime::now(),
+            os_user: self.os_user.clone(),
+            principal: self.principal.clone(),
+            account: self.account.clone(),
+            environment: self.environment.clone(),
+            action: action.to_owned(),
+            targets,
+            plan: plan.to_owned(),
+            decision,
+            outcome: outcome.to_owned(),
+        }
     }
 }

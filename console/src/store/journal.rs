@@ -3,7 +3,9 @@
 //! id). A killed apply leaves the rows that say where it stopped; `ops resume` reads them.
 //! Also the environment's freeze. Records, not cache: a snapshot save never touches them.
 
-use rusqlite::{OptionalExtension, params};
+use rusqlite::{OptionalExtension, TransactionBehavior, params};
+
+use super::audit::{NewAuditEntry, append_in};
 
 use super::{Store, StoreError};
 use crate::model::UnixTime;
@@ -171,6 +173,45 @@ impl Store {
             )
             .map(drop)
             .map_err(sql("journaling a call's result"))
+    }
+
+    /// Journals a call's result and appends its audit entry in one transaction, so a process
+    /// killed between the two cannot leave a call done in the journal and missing from the
+    /// audit log (a resume would find it done and never record it).
+    ///
+    /// # Errors
+    /// [`StoreError::Sql`]; [`StoreError::Corrupt`] when the audit log's newest hash is
+    /// unreadable. Nothing is written then.
+    #[allow(clippy::too_many_arguments)] // the journal row's fields and the entry
+    pub fn finish_call_recorded(
+        &mut self,
+        op: &str,
+        step: usize,
+        state: CallState,
+        request_id: Option<&str>,
+        detail: &str,
+        at: UnixTime,
+        entry: NewAuditEntry,
+    ) -> Result<(), StoreError> {
+        let tx = self
+            .connection
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(sql("starting a call's result"))?;
+        tx.execute(
+            "UPDATE op_calls SET state = ?3, request_id = ?4, detail = ?5, finished = ?6 \
+             WHERE op = ?1 AND step = ?2",
+            params![
+                op,
+                i64::try_from(step).unwrap_or(i64::MAX),
+                state.as_str(),
+                request_id,
+                detail,
+                at.0
+            ],
+        )
+        .map_err(sql("journaling a call's result"))?;
+        append_in(&tx, entry)?;
+        tx.commit().map_err(sql("committing a call's result"))
     }
 
     /// The journaled calls of an operation, by step.

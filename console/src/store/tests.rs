@@ -298,3 +298,63 @@ fn each_certificate_status_keeps_its_byte_on_disk() {
         assert_eq!(newer.record.status, CertStatus::Unknown);
     }
 }
+
+#[test]
+fn a_calls_result_and_its_audit_entry_are_written_together_or_not_at_all() {
+    use crate::store::audit::{AuditPage, Decision, NewAuditEntry};
+    use crate::store::journal::CallState;
+
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::open(&dir.path().join("c.sqlite3")).unwrap();
+    let at = UnixTime(1_800_000_000);
+    store.begin_op("op-1", "prod", "revoke", "{}", at).unwrap();
+    store.call_started("op-1", 0, at).unwrap();
+    let entry = || NewAuditEntry {
+        at,
+        os_user: "oncall".into(),
+        principal: None,
+        account: None,
+        environment: "prod".into(),
+        action: "iot:UpdateCertificate".into(),
+        targets: vec!["abc".into()],
+        plan: "op-1".into(),
+        decision: Decision::Confirmed,
+        outcome: "done: INACTIVE".into(),
+    };
+    store
+        .finish_call_recorded(
+            "op-1",
+            0,
+            CallState::Done,
+            Some("req-1"),
+            "INACTIVE",
+            at,
+            entry(),
+        )
+        .unwrap();
+    assert_eq!(store.op_calls("op-1").unwrap()[0].state, CallState::Done);
+    let page = AuditPage {
+        environment: None,
+        before: None,
+        limit: 10,
+    };
+    assert_eq!(store.list_audit(&page).unwrap().len(), 1);
+
+    // An audit log that cannot be appended to (its newest hash unreadable) keeps the result
+    // out of the journal too: the call stays started, for resume to check.
+    store.call_started("op-1", 1, at).unwrap();
+    store
+        .connection
+        .execute_batch(
+            "DROP TRIGGER IF EXISTS audit_log_no_update; \
+             UPDATE audit_log SET hash = 'not hex'",
+        )
+        .unwrap();
+    assert!(
+        store
+            .finish_call_recorded("op-1", 1, CallState::Done, None, "x", at, entry())
+            .is_err()
+    );
+    let calls = store.op_calls("op-1").unwrap();
+    assert_eq!(calls[1].state, CallState::Started);
+}

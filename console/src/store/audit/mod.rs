@@ -218,53 +218,9 @@ impl Store {
             .connection
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(sql("starting an audit log transaction"))?;
-        let last: Option<(i64, String)> = tx
-            .query_row(
-                "SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1",
-                [],
-                |row| Ok((row.get(0)?, row.get(1)?)),
-            )
-            .optional()
-            .map_err(sql("reading the newest audit log entry"))?;
-        let (sequence, prev_hash) = match last {
-            None => (1, GENESIS),
-            Some((seq, hash)) => (
-                seq + 1,
-                decode_hash(&hash).map_err(|detail| StoreError::Corrupt {
-                    table: "audit_log",
-                    environment: entry.environment.clone(),
-                    detail: format!("entry {seq}: {detail}"),
-                })?,
-            ),
-        };
-        let hash = chain::link(&prev_hash, sequence, &entry);
-        let targets = serde_json::Value::from(entry.targets.clone()).to_string();
-        tx.execute(
-            &format!("INSERT INTO audit_log ({COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)"),
-            params![
-                sequence,
-                entry.at.0,
-                entry.os_user,
-                entry.principal,
-                entry.account,
-                entry.environment,
-                entry.action,
-                targets,
-                entry.plan,
-                entry.decision.as_str(),
-                entry.outcome,
-                hex::encode(prev_hash),
-                hex::encode(hash),
-            ],
-        )
-        .map_err(sql("appending to the audit log"))?;
+        let appended = append_in(&tx, entry)?;
         tx.commit().map_err(sql("committing the audit log entry"))?;
-        Ok(AuditEntry {
-            sequence,
-            fields: entry,
-            prev_hash,
-            hash,
-        })
+        Ok(appended)
     }
 
     /// Entries newest first, one page at a time.
@@ -343,3 +299,60 @@ impl Store {
 
 #[cfg(test)]
 mod tests;
+
+/// Appends `entry` after the newest one inside the caller's transaction (an immediate one, so
+/// appenders are serialised): the audit log's half of a change that must be written whole.
+///
+/// # Errors
+/// [`StoreError::Sql`]; [`StoreError::Corrupt`] when the newest entry's hash is unreadable.
+pub(crate) fn append_in(
+    tx: &rusqlite::Transaction<'_>,
+    entry: NewAuditEntry,
+) -> Result<AuditEntry, StoreError> {
+    let last: Option<(i64, String)> = tx
+        .query_row(
+            "SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1",
+            [],
+            |row| Ok((row.get(0)?, row.get(1)?)),
+        )
+        .optional()
+        .map_err(sql("reading the newest audit log entry"))?;
+    let (sequence, prev_hash) = match last {
+        None => (1, GENESIS),
+        Some((seq, hash)) => (
+            seq + 1,
+            decode_hash(&hash).map_err(|detail| StoreError::Corrupt {
+                table: "audit_log",
+                environment: entry.environment.clone(),
+                detail: format!("entry {seq}: {detail}"),
+            })?,
+        ),
+    };
+    let hash = chain::link(&prev_hash, sequence, &entry);
+    let targets = serde_json::Value::from(entry.targets.clone()).to_string();
+    tx.execute(
+            &format!("INSERT INTO audit_log ({COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)"),
+            params![
+                sequence,
+                entry.at.0,
+                entry.os_user,
+                entry.principal,
+                entry.account,
+                entry.environment,
+                entry.action,
+                targets,
+                entry.plan,
+                entry.decision.as_str(),
+                entry.outcome,
+                hex::encode(prev_hash),
+                hex::encode(hash),
+            ],
+        )
+        .map_err(sql("appending to the audit log"))?;
+    Ok(AuditEntry {
+        sequence,
+        fields: entry,
+        prev_hash,
+        hash,
+    })
+}
