@@ -6,39 +6,22 @@
 //! that publishes to a debug topic must show as a Device Defender anomaly in the model.
 #![allow(clippy::unwrap_used)]
 
+mod lab_support;
+
 use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
 
-use aws_config::{BehaviorVersion, Region};
-use aws_credential_types::provider::SharedCredentialsProvider;
-use fleetid::backend::aws::{AwsBackend, LoadSettings};
 use fleetid::backend::live::LiveEvent;
 use fleetid::backend::{BackendUpdate, FleetBackend};
 use fleetid::model::{FleetState, Source, UnixTime};
 use fleetid_lab::fleet::scenario::{OLD_FIRMWARE, Role, Scenario};
 use fleetid_lab::{Lab, LabHandle, LabOptions};
+use lab_support::lab_backend;
 use tokio::sync::mpsc;
 
 const DEVICES: usize = 60;
 /// Generous for a loaded 2-core machine; the loop ends as soon as the condition holds.
 const DEADLINE: Duration = Duration::from_secs(90);
-
-/// The backend `fleetid demo` gives its console: the lab's endpoint and credentials, live
-/// status with the operator certificate (the broker found through DescribeEndpoint here).
-fn backend(lab: &LabHandle) -> AwsBackend {
-    let connection = fleetid::demo::lab_connection(lab);
-    let config = aws_config::SdkConfig::builder()
-        .behavior_version(BehaviorVersion::latest())
-        .region(Region::new(fleetid_lab::registry::REGION))
-        .endpoint_url(&lab.endpoint_url)
-        .credentials_provider(SharedCredentialsProvider::new(
-            connection.credentials.unwrap(),
-        ))
-        .build();
-    let mut live = connection.live.unwrap();
-    live.endpoint = None;
-    AwsBackend::new(&config, LoadSettings::default()).with_live(live)
-}
 
 /// Waits until the lab's fleet has booted: every registration decided, the admitted devices
 /// connected again.
@@ -77,7 +60,7 @@ async fn live_status_and_a_debug_topic_publisher_reach_the_console_model() {
     .await
     .unwrap();
     booted(&lab).await;
-    let backend = backend(&lab);
+    let backend = lab_backend(&lab, true);
 
     // The snapshot: certificates, things and the Device Defender stand-in's violations.
     let mut state = FleetState::new();

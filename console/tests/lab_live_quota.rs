@@ -7,37 +7,21 @@
 //! publishes for at most 60 s.
 #![allow(clippy::unwrap_used)]
 
+mod lab_support;
+
 use std::time::{Duration, Instant};
 
-use aws_config::{BehaviorVersion, Region};
-use aws_credential_types::provider::SharedCredentialsProvider;
-use fleetid::backend::aws::{AwsBackend, LoadSettings};
 use fleetid::backend::live::LiveEvent;
 use fleetid::backend::{BackendUpdate, FleetBackend};
 use fleetid_agent::wire::StatusMessage;
 use fleetid_lab::fleet::scenario::Scenario;
-use fleetid_lab::{Lab, LabHandle, LabOptions};
+use fleetid_lab::{Lab, LabOptions};
+use lab_support::lab_backend;
 use tokio::sync::mpsc;
 
 /// Status messages a second: three connections' worth at AWS IoT's quota.
 const RATE: u64 = 300;
 const DEADLINE: Duration = Duration::from_secs(60);
-
-fn backend(lab: &LabHandle) -> AwsBackend {
-    let connection = fleetid::demo::lab_connection(lab);
-    let config = aws_config::SdkConfig::builder()
-        .behavior_version(BehaviorVersion::latest())
-        .region(Region::new(fleetid_lab::registry::REGION))
-        .endpoint_url(&lab.endpoint_url)
-        .credentials_provider(SharedCredentialsProvider::new(
-            connection.credentials.unwrap(),
-        ))
-        .build();
-    let mut live = connection.live.unwrap();
-    live.endpoint = None;
-    live.presence = false;
-    AwsBackend::new(&config, LoadSettings::default()).with_live(live)
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_live_pool_grows_until_no_status_message_is_throttled() {
@@ -51,7 +35,7 @@ async fn the_live_pool_grows_until_no_status_message_is_throttled() {
     })
     .await
     .unwrap();
-    let backend = backend(&lab);
+    let backend = lab_backend(&lab, false);
     let (tx, mut rx) = mpsc::channel::<BackendUpdate>(4_096);
     let follower = tokio::spawn(async move { backend.follow_live(tx).await });
 

@@ -10,13 +10,9 @@
 mod backend_support;
 mod moto_fleet;
 
-use std::path::Path;
-use std::process::Stdio;
-use std::time::{Duration, Instant};
-
 use aws_sdk_iot::types::CertificateStatus;
 use backend_support::moto_url;
-use moto_fleet::{Fleet, code, fleetid, fleetid_command, stderr};
+use moto_fleet::{Fleet, code, fleetid, revoke_killed_after_three_calls, stderr};
 
 #[test]
 fn refusals_leave_moto_unchanged_and_revoke_and_restore_are_read_back() {
@@ -207,22 +203,6 @@ fn refusals_leave_moto_unchanged_and_revoke_and_restore_are_read_back() {
     }
 }
 
-/// Journaled calls of the newest operation: (step, state).
-fn journal(cache: &Path) -> Vec<(i64, String)> {
-    let Ok(db) = rusqlite::Connection::open(cache) else {
-        return Vec::new();
-    };
-    let Ok(mut statement) = db.prepare(
-        "SELECT step, state FROM op_calls WHERE op = (SELECT id FROM ops ORDER BY created DESC, id DESC LIMIT 1) ORDER BY step",
-    ) else {
-        return Vec::new();
-    };
-    statement
-        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
-        .map(|rows| rows.filter_map(Result::ok).collect())
-        .unwrap_or_default()
-}
-
 #[test]
 fn an_apply_killed_between_two_calls_resumes_without_a_duplicate_call() {
     let region = "me-central-1";
@@ -243,47 +223,10 @@ fn an_apply_killed_between_two_calls_resumes_without_a_duplicate_call() {
     let calls = plan["steps"].as_array().unwrap().len();
     assert!(calls >= 12, "{plan}");
     // Three targets, one call every 5 s to each API (the APIs proceed side by side): 10 s or
-    // more of calls, killed once three calls are done.
-    let mut child = fleetid_command(
-        &url,
-        region,
-        dir.path(),
-        &[
-            "revoke",
-            "--query",
-            &query,
-            "--yes",
-            "--expect-count",
-            "3",
-            "--rate",
-            "0.2",
-        ],
-    )
-    .stdout(Stdio::null())
-    .stderr(Stdio::null())
-    .spawn()
-    .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(90);
-    loop {
-        let rows = journal(&cache);
-        // A call may be in flight when the process dies (moto's DeleteConnection takes
-        // seconds to be found unsupported): resume must check it rather than repeat it.
-        if rows.iter().filter(|(_, s)| s == "done").count() >= 3 {
-            break;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "the apply did not get going: {rows:?}"
-        );
-        assert!(
-            child.try_wait().unwrap().is_none(),
-            "the apply ended before it was killed"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    child.kill().unwrap();
-    child.wait().unwrap();
-    let before = journal(&cache);
+    // more of calls, killed once three calls are done. A call may be in flight when the
+    // process dies (moto's DeleteConnection takes seconds to be found unsupported): resume
+    // must check it rather than repeat it.
+    let before = revoke_killed_after_three_calls(&url, region, dir.path(), &query);
     assert!(
         before.len() < calls,
         "the apply finished before it was killed: {before:?}"

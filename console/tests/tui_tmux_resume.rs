@@ -11,31 +11,12 @@ mod moto_fleet;
 mod tmux_support;
 
 use std::path::{Path, PathBuf};
-use std::process::Stdio;
-use std::time::{Duration, Instant};
 
 use backend_support::moto_url;
-use moto_fleet::{Fleet, code, fleetid, fleetid_command, stderr};
+use moto_fleet::{Fleet, code, fleetid, journal, revoke_killed_after_three_calls, stderr};
 use tmux_support::{TmuxSession, require_tmux, wait_for_exit};
 
 const REGION: &str = "eu-south-1";
-
-/// The journal's calls of the newest operation: (step, state).
-fn journal(cache: &Path) -> Vec<(i64, String)> {
-    let Ok(db) = rusqlite::Connection::open(cache) else {
-        return Vec::new();
-    };
-    let Ok(mut statement) = db.prepare(
-        "SELECT step, state FROM op_calls WHERE op = (SELECT id FROM ops ORDER BY created DESC, \
-         id DESC LIMIT 1) ORDER BY step",
-    ) else {
-        return Vec::new();
-    };
-    statement
-        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
-        .map(|rows| rows.filter_map(Result::ok).collect())
-        .unwrap_or_default()
-}
 
 /// The console on the same cache and credentials as the CLI runs of this test.
 fn write_launcher(dir: &Path, url: &str, status: &Path) -> PathBuf {
@@ -64,37 +45,8 @@ fn an_unfinished_operation_is_resumed_from_the_operations_view() {
     let cache = dir.path().join("cache.sqlite3");
     let query = format!("match={prefix}");
 
-    // A revoke killed between two calls (one call every 5 s to each API).
-    let mut child = fleetid_command(
-        &url,
-        REGION,
-        dir.path(),
-        &[
-            "revoke",
-            "--query",
-            &query,
-            "--yes",
-            "--expect-count",
-            "3",
-            "--rate",
-            "0.2",
-        ],
-    )
-    .stdout(Stdio::null())
-    .stderr(Stdio::null())
-    .spawn()
-    .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(90);
-    while journal(&cache).iter().filter(|(_, s)| s == "done").count() < 3 {
-        assert!(Instant::now() < deadline, "the apply did not get going");
-        assert!(
-            child.try_wait().unwrap().is_none(),
-            "the apply ended before it was killed"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    child.kill().unwrap();
-    child.wait().unwrap();
+    // A revoke killed between two calls.
+    revoke_killed_after_three_calls(&url, REGION, dir.path(), &query);
 
     let status = dir.path().join("console.status");
     let script = write_launcher(dir.path(), &url, &status);

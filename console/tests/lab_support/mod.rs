@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 
 use std::sync::Arc;
 
+use fleetid::backend::aws::{AwsBackend, LoadSettings};
 use fleetid_lab::LabHandle;
 use rumqttc::{AsyncClient, Event, MqttOptions, Packet, QoS, TlsConfiguration, Transport};
 use rustls_pki_types::pem::PemObject;
@@ -258,4 +259,25 @@ pub async fn watch_presence(
         .expect("the watcher's subscription was not acknowledged within 10 s")
         .unwrap();
     rx
+}
+
+/// The backend `fleetid demo` gives its console, in this process: the lab's endpoint and
+/// credentials, live status with the operator certificate (the broker found through
+/// DescribeEndpoint), lifecycle events followed when `presence`.
+pub fn lab_backend(lab: &LabHandle, presence: bool) -> AwsBackend {
+    let connection = fleetid::demo::lab_connection(lab);
+    let config = aws_config::SdkConfig::builder()
+        .behavior_version(aws_config::BehaviorVersion::latest())
+        .region(aws_config::Region::new(fleetid_lab::registry::REGION))
+        .endpoint_url(&lab.endpoint_url)
+        .credentials_provider(
+            aws_credential_types::provider::SharedCredentialsProvider::new(
+                connection.credentials.unwrap(),
+            ),
+        )
+        .build();
+    let mut live = connection.live.unwrap();
+    live.endpoint = None;
+    live.presence = presence;
+    AwsBackend::new(&config, LoadSettings::default()).with_live(live)
 }

@@ -155,3 +155,70 @@ impl Fleet {
         )
     }
 }
+
+/// The journal's calls of the newest operation in the cache at `cache`: (step, state).
+pub fn journal(cache: &Path) -> Vec<(i64, String)> {
+    let Ok(db) = rusqlite::Connection::open(cache) else {
+        return Vec::new();
+    };
+    let Ok(mut statement) = db.prepare(
+        "SELECT step, state FROM op_calls WHERE op = (SELECT id FROM ops ORDER BY created DESC, \
+         id DESC LIMIT 1) ORDER BY step",
+    ) else {
+        return Vec::new();
+    };
+    statement
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .map(|rows| rows.filter_map(Result::ok).collect())
+        .unwrap_or_default()
+}
+
+/// Starts a revoke of the three certificates `query` selects at one call every 5 s to each
+/// API, kills it once three calls are done (a call may be in flight then), and returns the
+/// journal as the killed apply left it.
+pub fn revoke_killed_after_three_calls(
+    url: &str,
+    region: &str,
+    dir: &Path,
+    query: &str,
+) -> Vec<(i64, String)> {
+    let cache = dir.join("cache.sqlite3");
+    let mut child = fleetid_command(
+        url,
+        region,
+        dir,
+        &[
+            "revoke",
+            "--query",
+            query,
+            "--yes",
+            "--expect-count",
+            "3",
+            "--rate",
+            "0.2",
+        ],
+    )
+    .stdout(Stdio::null())
+    .stderr(Stdio::null())
+    .spawn()
+    .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(90);
+    loop {
+        let rows = journal(&cache);
+        if rows.iter().filter(|(_, s)| s == "done").count() >= 3 {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the apply did not get going: {rows:?}"
+        );
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "the apply ended before it was killed"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    journal(&cache)
+}
