@@ -453,6 +453,12 @@ impl StageCounts {
         counts
     }
 
+    /// Devices whose execution is in `status`.
+    #[must_use]
+    pub fn in_status(&self, status: Execution) -> usize {
+        self.executions.get(&status).copied().unwrap_or(0)
+    }
+
     /// Percent of the stage's devices on the new certificate.
     #[must_use]
     pub fn success_percent(&self) -> f64 {

@@ -194,6 +194,15 @@ impl CampaignRow {
         }
     }
 
+    /// The index of the stage that runs, soaks, waits or halted: the last one not pending;
+    /// `None` while every stage is pending.
+    #[must_use]
+    pub fn current(&self) -> Option<usize> {
+        self.stages
+            .iter()
+            .rposition(|s| s.phase != StagePhase::Pending)
+    }
+
     /// The stage a `promote` would start: the first pending one, once the one before passed.
     #[must_use]
     pub fn next_to_promote(&self) -> Option<usize> {

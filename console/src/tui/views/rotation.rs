@@ -9,9 +9,7 @@
 use crate::human::{count, timestamp};
 use crate::ops::rotation::state::Overall;
 use crate::tui::action::{Action, Outcome};
-use crate::tui::data::{
-    CampaignRow, Confirmable, RotationAction, RotationStep, StagePhase, UnixSeconds,
-};
+use crate::tui::data::{CampaignRow, Confirmable, RotationAction, RotationStep, UnixSeconds};
 use crate::tui::keymap::Command;
 use crate::tui::widgets::table::Scroll;
 
@@ -47,7 +45,7 @@ impl RotationView {
     fn stage_index(&self, campaign: &CampaignRow) -> usize {
         self.stage
             .filter(|i| *i < campaign.stages.len())
-            .unwrap_or_else(|| current_stage(campaign))
+            .unwrap_or_else(|| campaign.current().unwrap_or(0))
     }
 
     /// `Esc` inside the view: one level up; `false` at the top (the app goes back a view).
@@ -249,7 +247,7 @@ fn radius(campaign: &CampaignRow, action: &RotationAction) -> String {
         RotationAction::Halt { .. } | RotationAction::Abort { .. } => {
             let running = campaign
                 .stages
-                .get(current_stage(campaign))
+                .get(campaign.current().unwrap_or(0))
                 .map_or(0, |s| s.counts.unfinished);
             format!(
                 "{} not finished in the current stage; {done}/{all} on the new certificate",
@@ -259,7 +257,7 @@ fn radius(campaign: &CampaignRow, action: &RotationAction) -> String {
         RotationAction::Resume { .. } => {
             let failed = campaign
                 .stages
-                .get(current_stage(campaign))
+                .get(campaign.current().unwrap_or(0))
                 .map_or(0, |s| s.counts.failed);
             format!(
                 "{} of the current stage set aside; the rest run again",
@@ -284,15 +282,6 @@ fn refuse(campaign: &CampaignRow, verb: &str, when: &str) -> Outcome {
         campaign.id.safe(),
         overall_label(campaign.overall)
     )))
-}
-
-/// The stage that runs, soaks, waits or halted: the last one not pending (else the first).
-fn current_stage(campaign: &CampaignRow) -> usize {
-    campaign
-        .stages
-        .iter()
-        .rposition(|s| s.phase != StagePhase::Pending)
-        .unwrap_or(0)
 }
 
 /// The word for a campaign's state.

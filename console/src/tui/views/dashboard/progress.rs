@@ -8,7 +8,7 @@ use ratatui::text::{Line, Span};
 use super::{AnchorShare, InProgress};
 use crate::human::share;
 use crate::ops::rotation::state::Overall;
-use crate::tui::data::{FleetSnapshot, StagePhase};
+use crate::tui::data::FleetSnapshot;
 use crate::tui::views::rotation::overall_label;
 use crate::tui::widgets::Paint;
 
@@ -35,12 +35,7 @@ pub fn of<'a>(snapshot: &'a FleetSnapshot, paint: &Paint) -> InProgress<'a> {
         .iter()
         .map(|c| {
             let (all, done) = c.progress();
-            let current = c
-                .stages
-                .iter()
-                .rev()
-                .find(|s| s.phase != StagePhase::Pending)
-                .map_or(0, |s| s.number);
+            let current = c.current().map_or(0, |i| c.stages[i].number);
             let scope = match c.overall {
                 Overall::Halted => "severity.critical",
                 Overall::AwaitingPromotion => "severity.medium",

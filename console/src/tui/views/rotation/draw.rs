@@ -7,7 +7,7 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Cell, Paragraph, Row};
 
-use super::{Focus, RotationView, allowed, current_stage, overall_label};
+use super::{Focus, RotationView, allowed, overall_label};
 use crate::human::{count, percent, relative, share, timestamp};
 use crate::ops::rotation::state::{Execution, Overall};
 use crate::tui::data::{CampaignRow, RotationAction, StagePhase, StageRow};
@@ -82,7 +82,10 @@ impl RotationView {
             |i| {
                 let c = &campaigns[i];
                 let (all, done) = c.progress();
-                let current = c.stages.get(current_stage(c)).map_or(0, |s| s.number);
+                let current = c
+                    .stages
+                    .get(c.current().unwrap_or(0))
+                    .map_or(0, |s| s.number);
                 Row::new(vec![
                     Cell::from(c.id.safe().into_owned()),
                     Cell::from(Span::styled(
@@ -124,7 +127,6 @@ impl RotationView {
         } else {
             "status.active"
         };
-        let executions = |e: Execution| c.executions.get(&e).copied().unwrap_or(0);
         let no_execution = c
             .devices
             .saturating_sub(c.executions.values().sum::<usize>());
@@ -134,12 +136,12 @@ impl RotationView {
         }
         jobs.push(format!(
             "{} queued · {} running · {} ok · {} failed · {} timed out · {} rejected",
-            executions(Execution::Queued),
-            executions(Execution::InProgress),
-            executions(Execution::Succeeded),
-            executions(Execution::Failed),
-            executions(Execution::TimedOut),
-            executions(Execution::Rejected),
+            c.in_status(Execution::Queued),
+            c.in_status(Execution::InProgress),
+            c.in_status(Execution::Succeeded),
+            c.in_status(Execution::Failed),
+            c.in_status(Execution::TimedOut),
+            c.in_status(Execution::Rejected),
         ));
         if c.set_aside > 0 {
             jobs.push(format!("{} set aside", c.set_aside));
@@ -346,12 +348,11 @@ fn render_stages(frame: &mut Frame, area: Rect, paint: &Paint, campaign: &Campai
                 Cell::from(c.failed.to_string()),
             ];
             if wide {
-                let get = |e: Execution| c.executions.get(&e).copied().unwrap_or(0);
                 for n in [
-                    get(Execution::Queued),
-                    get(Execution::InProgress),
-                    get(Execution::TimedOut),
-                    get(Execution::Rejected),
+                    c.in_status(Execution::Queued),
+                    c.in_status(Execution::InProgress),
+                    c.in_status(Execution::TimedOut),
+                    c.in_status(Execution::Rejected),
                     c.reported,
                     c.seen_connecting + c.registry_only,
                 ] {

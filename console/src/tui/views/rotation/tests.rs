@@ -4,6 +4,7 @@
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 use super::*;
+use crate::tui::data::StagePhase;
 use crate::tui::fixture::campaigns;
 use crate::tui::widgets::confirm::ConfirmDialog;
 
