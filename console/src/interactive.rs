@@ -1,8 +1,10 @@
 //! `fleetid` with no subcommand on a terminal: the TUI, fed by a model thread that owns the
 //! [`FleetState`]. The cached snapshot shows at once; the thread then refreshes it from AWS
 //! (unless `--offline`), follows live events, reads the sources that have no live feed
-//! (Device Defender, CloudWatch) again every 30 s, and sends the UI a new snapshot at most every
-//! 500 ms. Detail requests are answered from the model; mutations wait for the ops engine.
+//! (Device Defender, CloudWatch) again every 30 s, and sends the UI the overview at most every
+//! 500 ms — the device table is patched in place by changes ([`DeviceFeed`]) and sent again
+//! only when rows come or go. Detail requests are answered from the model; mutations wait for
+//! the ops engine.
 //! Rotation campaigns are read and driven beside it ([`campaigns`]), and the operations
 //! journal is read for the operations view ([`operations`]).
 //! Every decision about a planned mutation and every anomaly triage is written to the
@@ -35,6 +37,7 @@ use crate::feed;
 use crate::model::{FleetState, FleetUpdate, UnixTime};
 use crate::store::{Store, StoredSummary};
 use crate::tui::data::{LiveCounts, TuiRequest, TuiUpdate};
+use crate::tui::feed::{DeviceFeed, TableChange};
 use crate::tui::keymap::KeymapOverride;
 use crate::tui::widgets::banner::Environment as Banner;
 use crate::tui::{self, TuiError, TuiOptions};
@@ -55,8 +58,6 @@ const POLLED: [BackendSource; 3] = [
 ];
 /// Minimum time between two snapshots sent to the UI.
 const SNAPSHOT_EVERY: Duration = Duration::from_millis(500);
-/// Minimum time between two device tables rebuilt for live status alone.
-const LIVE_TABLE_EVERY: Duration = Duration::from_secs(10);
 
 /// The TUI's options from the configuration, the environment and the flags (`--mouse`,
 /// `--ascii` and their `--no-` forms win over the configuration).
@@ -199,8 +200,9 @@ fn model_thread(
         Start::Fleet(state) => *state,
         Start::Summary(stored) => load_fleet(store.as_ref(), &ctx.env().name, &stored, updates),
     };
+    let mut devices = DeviceFeed::new(&mut state);
     if updates
-        .send(TuiUpdate::Devices(tui::feed::device_table(&state)))
+        .send(TuiUpdate::Devices(Arc::clone(devices.table())))
         .is_err()
     {
         return;
@@ -278,6 +280,7 @@ fn model_thread(
         let load = backend.load_snapshot(request, tx);
         let apply = pump(
             &mut state,
+            &mut devices,
             &mut counts,
             &mut recorder,
             rx,
@@ -312,7 +315,8 @@ fn model_thread(
         tokio::select! {
             () = live => {}
             () = poll(backend, &tx, loaded.outages) => {}
-            _ = pump(&mut state, &mut counts, &mut recorder, rx, &mut results, updates, requests, &ops) => {}
+            _ = pump(&mut state,
+            &mut devices, &mut counts, &mut recorder, rx, &mut results, updates, requests, &ops) => {}
         }
     });
     serve_requests(&state, &mut recorder, updates, requests);
@@ -374,6 +378,7 @@ async fn poll(
 #[allow(clippy::too_many_arguments)] // the model thread's parts, each borrowed as it needs
 async fn pump(
     state: &mut FleetState,
+    devices: &mut DeviceFeed,
     live: &mut LiveCounts,
     recorder: &mut Option<Recorder>,
     mut rx: tokio_mpsc::Receiver<BackendUpdate>,
@@ -382,29 +387,25 @@ async fn pump(
     requests: &Requests,
     ops: &act::Ops,
 ) -> Option<tokio_mpsc::Receiver<BackendUpdate>> {
-    let mut pending = Pending::default();
+    let mut screen = Screen::default();
     let mut tick = tokio::time::interval(Duration::from_millis(100));
     loop {
         tokio::select! {
             update = rx.recv() => {
                 let Some(update) = update else {
-                    send_snapshot(state, recorder.as_ref(), updates, live, Table::Rebuild);
+                    screen.send(state, devices, recorder.as_ref(), updates, live)?;
                     return Some(rx);
                 };
-                let only_live = matches!(update, BackendUpdate::Live(_));
                 count_live(live, state, &update);
                 for change in feed::fleet_updates(update, UnixTime::now()) {
                     state.apply(change);
                 }
-                pending.changed(only_live);
+                screen.changed = true;
             }
             Some(result) = results.recv() => {
                 state.apply(result);
                 // Sent at once: the operator is looking at these rows.
-                if !send_snapshot(state, recorder.as_ref(), updates, live, Table::Rebuild) {
-                    return None;
-                }
-                pending.sent(Table::Rebuild);
+                screen.send(state, devices, recorder.as_ref(), updates, live)?;
             }
             _ = tick.tick() => {
                 if !answer(state, recorder, updates, requests, Some(ops)) {
@@ -412,82 +413,75 @@ async fn pump(
                 }
             }
         }
-        if let Some(table) = pending.due() {
-            if !send_snapshot(state, recorder.as_ref(), updates, live, table) {
-                return None;
-            }
-            pending.sent(table);
+        if screen.due() {
+            screen.send(state, devices, recorder.as_ref(), updates, live)?;
         }
     }
 }
 
-/// Whether a snapshot carries a new device table or keeps the one on screen.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Table {
-    /// Built again (the registry changed).
-    Rebuild,
-    /// Kept: only live status changed, and the counts around it are sent.
-    Keep,
-}
-
-/// What changed since the last snapshot, and when snapshots went out. Registry changes send a
-/// snapshot with a new device table at most every [`SNAPSHOT_EVERY`]; live status alone sends
-/// the counts every [`SNAPSHOT_EVERY`] and rebuilds the table (for its online column) at most
-/// every [`LIVE_TABLE_EVERY`], so a busy live stream does not rebuild a million rows twice a
-/// second.
+/// What the screen has of the model: whether the model changed since the overview last went
+/// out, when that was, and whether a device table built again is still to be delivered. The
+/// overview goes out at most every [`SNAPSHOT_EVERY`]; the device table is patched in place
+/// at the same moment, and sent only when it was built again.
 #[derive(Debug)]
-struct Pending {
-    structural: bool,
-    live: bool,
-    live_rows: bool,
+struct Screen {
+    changed: bool,
     last_sent: Instant,
-    last_table: Instant,
+    table_unsent: bool,
 }
 
-impl Default for Pending {
+impl Default for Screen {
     fn default() -> Self {
         Self {
-            structural: false,
-            live: false,
-            live_rows: false,
+            changed: false,
             last_sent: Instant::now(),
-            last_table: Instant::now(),
+            table_unsent: false,
         }
     }
 }
 
-impl Pending {
-    fn changed(&mut self, only_live: bool) {
-        if only_live {
-            self.live = true;
-            self.live_rows = true;
-        } else {
-            self.structural = true;
-        }
+impl Screen {
+    /// Whether the overview is due.
+    fn due(&self) -> bool {
+        self.changed && self.last_sent.elapsed() >= SNAPSHOT_EVERY
     }
 
-    /// The snapshot to send now, if one is due.
-    fn due(&self) -> Option<Table> {
-        if self.last_sent.elapsed() < SNAPSHOT_EVERY {
+    /// Patches the device table with what changed (delivering it when it was built again)
+    /// and sends the overview with the stored triage, unless the UI has not taken the last
+    /// one. `None` when the UI is gone.
+    fn send(
+        &mut self,
+        state: &mut FleetState,
+        devices: &mut DeviceFeed,
+        recorder: Option<&Recorder>,
+        updates: &mpsc::SyncSender<TuiUpdate>,
+        live: &LiveCounts,
+    ) -> Option<()> {
+        if devices.update(state) == TableChange::Rebuilt {
+            self.table_unsent = true;
+        }
+        if self.table_unsent {
+            match updates.try_send(TuiUpdate::Devices(Arc::clone(devices.table()))) {
+                Ok(()) => self.table_unsent = false,
+                // Delivered with the next overview.
+                Err(mpsc::TrySendError::Full(_)) => {}
+                Err(mpsc::TrySendError::Disconnected(_)) => return None,
+            }
+        }
+        let mut snapshot = Box::new(tui::feed::overview(&state.summary(), UnixTime::now()));
+        snapshot.live = *live;
+        if let Some(recorder) = recorder {
+            // Without the audit page, dressing only sets triage and cannot fail.
+            let _ = recorder.dress(&mut snapshot, false);
+        }
+        if let Err(mpsc::TrySendError::Disconnected(_)) =
+            updates.try_send(TuiUpdate::Snapshot(snapshot))
+        {
             return None;
         }
-        if self.structural || (self.live_rows && self.last_table.elapsed() >= LIVE_TABLE_EVERY) {
-            Some(Table::Rebuild)
-        } else if self.live {
-            Some(Table::Keep)
-        } else {
-            None
-        }
-    }
-
-    fn sent(&mut self, table: Table) {
+        self.changed = false;
         self.last_sent = Instant::now();
-        self.live = false;
-        if table == Table::Rebuild {
-            self.structural = false;
-            self.live_rows = false;
-            self.last_table = Instant::now();
-        }
+        Some(())
     }
 }
 
@@ -509,30 +503,4 @@ fn count_live(live: &mut LiveCounts, state: &FleetState, update: &BackendUpdate)
         }
         _ => {}
     }
-}
-
-/// Sends a snapshot (with the stored triage) unless the UI has not taken the last one;
-/// `false` when the UI is gone.
-fn send_snapshot(
-    state: &FleetState,
-    recorder: Option<&Recorder>,
-    updates: &mpsc::SyncSender<TuiUpdate>,
-    live: &LiveCounts,
-    table: Table,
-) -> bool {
-    let now = UnixTime::now();
-    let mut snapshot = Box::new(match table {
-        Table::Rebuild => tui::feed::snapshot(state, now),
-        // A loading table keeps the one on screen (TuiUpdate::Snapshot).
-        Table::Keep => tui::feed::overview(&state.summary(), now),
-    });
-    snapshot.live = *live;
-    if let Some(recorder) = recorder {
-        // Without the audit page, dressing only sets triage and cannot fail.
-        let _ = recorder.dress(&mut snapshot, false);
-    }
-    !matches!(
-        updates.try_send(TuiUpdate::Snapshot(snapshot)),
-        Err(mpsc::TrySendError::Disconnected(_))
-    )
 }

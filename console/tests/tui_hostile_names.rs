@@ -71,13 +71,12 @@ fn hostile_snapshot() -> FleetSnapshot {
     let mut snapshot = sample_snapshot(HOSTILE.len(), NOW);
     let fixture = Arc::clone(&snapshot.devices);
     let rows: Vec<DeviceRow> = fixture
-        .rows
-        .iter()
+        .rows()
         .enumerate()
         .map(|(i, row)| DeviceRow {
             thing: hostile(i).into(),
             cert: hostile(i + 1).into(),
-            ..row.clone()
+            ..row
         })
         .collect();
     let names = (0..fixture.names.len())

@@ -135,6 +135,9 @@ impl FleetState {
     fn upsert_certificate(&mut self, record: CertificateRecord) {
         let slot = self.cert_slot(record.id);
         self.retract(slot);
+        if self.certs[slot as usize].record.is_none() {
+            self.reshaped();
+        }
         self.certs[slot as usize].record = Some(record);
         self.account(slot, 1);
     }
@@ -142,7 +145,9 @@ impl FleetState {
     fn remove_certificate(&mut self, id: &CertId) {
         if let Some(slot) = self.cert_slot_of(id) {
             self.retract(slot);
-            self.certs[slot as usize].record = None;
+            if self.certs[slot as usize].record.take().is_some() {
+                self.reshaped();
+            }
             self.cert_changed(*id);
         }
     }
@@ -209,6 +214,9 @@ impl FleetState {
             let links = &mut self.things[t as usize].certs;
             *links = links.iter().copied().chain([cert]).collect();
         }
+        if unique.as_slice() != &old[..] {
+            self.reshaped();
+        }
         self.certs[cert as usize].things = unique.into_iter().collect();
         self.account(cert, 1);
     }
@@ -238,6 +246,7 @@ impl FleetState {
             return;
         };
         self.cert_changed(id);
+        self.touch_cert(slot);
         let Some(record) = self.certs[slot as usize].record.as_ref() else {
             return;
         };

@@ -87,6 +87,7 @@ impl FleetState {
 
     pub(crate) fn thing_changed(&mut self, slot: u32) {
         self.changes.things.insert(slot);
+        self.touch_thing(slot);
     }
 
     pub(crate) fn small_changed(&mut self) {

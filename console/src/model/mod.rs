@@ -22,6 +22,7 @@ mod status;
 mod summary;
 #[cfg(any(test, feature = "test-support"))]
 pub mod synthetic;
+mod touched;
 mod update;
 
 pub use aggregates::{Cohort, ExpiryHistogram, StatusCounts};
@@ -38,6 +39,7 @@ pub use records::{
 pub use state::{CertView, FleetState, SourceInfo, ThingView};
 pub use status::{CertStatus, NewCertificateStatus, NotSettable};
 pub use summary::{FleetSummary, StatusByCa, SummaryCounts};
+pub use touched::Touched;
 pub use update::{
     AnomalyRecord, FleetUpdate, LiveStatusRecord, PresenceEvent, PresenceKind, Severity, Source,
     SourceState,

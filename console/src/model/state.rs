@@ -13,6 +13,7 @@ use super::lookup::Lookup;
 use super::records::{CaRecord, CertificateRecord, GroupRecord, PolicyRecord};
 use super::slot_list::SlotList;
 use super::status::CertStatus;
+use super::touched::Touched;
 use super::update::{AnomalyRecord, Source, SourceState};
 
 /// A certificate slot. A slot without a record is a placeholder: a thing named the
@@ -75,6 +76,7 @@ pub struct FleetState {
     pub(crate) anomalies: BTreeMap<Box<str>, AnomalyRecord>,
     pub(crate) sources: BTreeMap<Source, SourceInfo>,
     pub(crate) changes: Changes,
+    pub(crate) touched: Option<Touched>,
 }
 
 /// A certificate with what the model joined to it: things, groups, firmware.

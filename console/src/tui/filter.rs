@@ -161,6 +161,8 @@ impl FilterSession {
     ) -> Option<FilterResult> {
         let started = Instant::now();
         let table = &job.table;
+        // Read before the cells: a result is current while the version stays.
+        let cells = table.cells_version();
         let query = DeviceQuery {
             text: job.query.text.trim().to_owned(),
             ..job.query.clone()
@@ -219,7 +221,7 @@ impl FilterSession {
         let rows = display_order(table, &hits, job.sort, ranked);
         let matched = hits.iter().map(|h| h.row).collect();
         self.history
-            .remember(table, query, job.sort, matched, Arc::clone(&rows));
+            .remember(table, query, job.sort, cells, matched, Arc::clone(&rows));
         Some(result(job, rows, started, true))
     }
 }

@@ -102,7 +102,7 @@ fn heatmap(table: &DeviceTable, now: i64) -> HeatmapData {
             });
         }
     }
-    for row in table.rows.iter().filter(|r| r.state == CertStatus::Active) {
+    for row in table.rows().filter(|r| r.state == CertStatus::Active) {
         let Some(day) = row
             .expires
             .and_then(|t| usize::try_from(t.div_euclid(DAY) - start_day).ok())
@@ -126,7 +126,7 @@ fn heatmap(table: &DeviceTable, now: i64) -> HeatmapData {
 
 fn ca_tree(table: &DeviceTable, now: i64) -> Vec<CaNode> {
     let mut counts = [StatusCounts::default(); 3];
-    for row in &table.rows {
+    for row in table.rows() {
         counts[row.ca as usize].add(row.state, 1);
     }
     let node = |i: usize, status: CaStatus, auto: bool| CaNode {
@@ -276,7 +276,7 @@ pub struct FixtureDetails {
 
 impl DetailSource for FixtureDetails {
     fn detail(&self, thing: &str) -> Option<DeviceDetail> {
-        let row = self.table.rows.iter().find(|r| r.thing == thing)?;
+        let row = self.table.rows().find(|r| r.thing == thing)?;
         Some(DeviceDetail {
             thing: row.thing.clone(),
             chain: vec![
@@ -321,7 +321,7 @@ pub fn sample_snapshot(devices: usize, now: i64) -> FleetSnapshot {
     let cas = ca_tree(&table, now);
     let anomalies = anomalies(now);
     let mut dashboard = DashboardData::default();
-    for row in &table.rows {
+    for row in table.rows() {
         dashboard.status_counts.add(row.state, 1);
         if row.state == CertStatus::Active
             && let Some(left) = row.expires.map(|t| t - now)
@@ -336,8 +336,8 @@ pub fn sample_snapshot(devices: usize, now: i64) -> FleetSnapshot {
             }
         }
     }
-    dashboard.things = table.rows.len() as u64;
-    dashboard.online = Some(table.rows.iter().filter(|r| r.online == Some(true)).count() as u64);
+    dashboard.things = table.len() as u64;
+    dashboard.online = Some(table.rows().filter(|r| r.online == Some(true)).count() as u64);
     dashboard.cas = 3;
     dashboard.cas_flagged = cas[0].children.iter().filter(|c| c.flagged()).count() as u64;
     for row in &anomalies {

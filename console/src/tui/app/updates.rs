@@ -12,7 +12,7 @@ const LARGE_TABLE: usize = 10_000;
 /// Lets go of a replaced device table. Freeing a million rows (two strings each) takes longer
 /// than a frame, so when this is the last reference to a large table it is dropped elsewhere.
 fn release_off_screen(table: Arc<DeviceTable>) {
-    if table.rows.len() >= LARGE_TABLE && Arc::strong_count(&table) == 1 {
+    if table.len() >= LARGE_TABLE && Arc::strong_count(&table) == 1 {
         // Should the thread not start, the table is dropped here after all.
         let _ = std::thread::Builder::new()
             .name("fleetid-table-drop".into())
@@ -26,8 +26,8 @@ impl App {
         match update {
             TuiUpdate::Snapshot(snapshot) => {
                 let mut previous = std::mem::replace(&mut self.snapshot, *snapshot);
-                if self.snapshot.devices_loading && !previous.devices.rows.is_empty() {
-                    // Keep the table on screen until its successor is built.
+                if self.snapshot.devices_loading && !previous.devices_loading {
+                    // Keep the table on screen: a new one comes as `TuiUpdate::Devices`.
                     std::mem::swap(&mut self.snapshot.devices, &mut previous.devices);
                     self.snapshot.devices_loading = previous.devices_loading;
                 }
@@ -45,6 +45,8 @@ impl App {
                 self.snapshot.operations = previous.operations;
                 self.devices.set_loading(self.snapshot.devices_loading);
                 self.devices.set_table(&self.snapshot.devices);
+                // Rows patched in place since the last snapshot.
+                self.devices.cells_changed();
             }
             TuiUpdate::Devices(table) => {
                 release_off_screen(std::mem::replace(&mut self.snapshot.devices, table));

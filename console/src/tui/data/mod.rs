@@ -6,7 +6,6 @@
 
 use crate::model::{CaStatus, CertStatus, Severity, Source, StatusCounts};
 use crate::safe_text::OutsideText;
-use crate::tui::filter::index::TableIndex;
 
 /// Seconds since the Unix epoch.
 pub type UnixSeconds = i64;
@@ -157,82 +156,6 @@ pub struct AnomalyRow {
     pub triage: Triage,
 }
 
-/// One row of the device table; cohort fields index [`DeviceTable::names`].
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct DeviceRow {
-    /// Thing name.
-    pub thing: OutsideText,
-    /// Certificate id (shortened).
-    pub cert: OutsideText,
-    /// Certificate status.
-    pub state: CertStatus,
-    /// Certificate expiry.
-    pub expires: Option<UnixSeconds>,
-    /// Issuing CA name (index into `names`).
-    pub ca: u32,
-    /// First thing group (index into `names`).
-    pub group: u32,
-    /// Firmware version (index into `names`).
-    pub firmware: u32,
-    /// Connected now, when known.
-    pub online: Option<bool>,
-}
-
-/// All devices, immutable once built; shared with the filter thread by `Arc`.
-#[derive(Debug, Default)]
-pub struct DeviceTable {
-    /// The rows.
-    pub rows: Vec<DeviceRow>,
-    /// Interned cohort names (CA, group, firmware).
-    pub names: Vec<OutsideText>,
-    /// What the filter derives from the rows, built on first use.
-    index: TableIndex,
-}
-
-impl Clone for DeviceTable {
-    /// The same rows and names; the derived data is built again on first use, because a
-    /// copy is made to be changed (its rows are public).
-    fn clone(&self) -> Self {
-        Self::new(self.rows.clone(), self.names.clone())
-    }
-}
-
-impl PartialEq for DeviceTable {
-    /// Equal rows and names: the derived data follows from them.
-    fn eq(&self, other: &Self) -> bool {
-        self.rows == other.rows && self.names == other.names
-    }
-}
-
-impl Eq for DeviceTable {}
-
-impl DeviceTable {
-    /// A table of `rows` whose cohort fields index `names`.
-    #[must_use]
-    pub fn new(rows: Vec<DeviceRow>, names: Vec<OutsideText>) -> Self {
-        Self {
-            rows,
-            names,
-            index: TableIndex::default(),
-        }
-    }
-
-    /// The filter's derived data (search text, sort orders) of this table.
-    pub(crate) fn index(&self) -> &TableIndex {
-        &self.index
-    }
-
-    /// The interned name at `index` (empty when out of range).
-    #[must_use]
-    pub fn name(&self, index: u32) -> &OutsideText {
-        static NONE: std::sync::OnceLock<OutsideText> = std::sync::OnceLock::new();
-        usize::try_from(index)
-            .ok()
-            .and_then(|i| self.names.get(i))
-            .unwrap_or_else(|| NONE.get_or_init(OutsideText::default))
-    }
-}
-
 /// A query over the device table: fuzzy text plus the drill-down constraints.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct DeviceQuery {
@@ -317,6 +240,7 @@ mod campaigns;
 mod exchange;
 mod look;
 mod operations;
+mod table;
 
 pub use campaigns::{
     CampaignRow, FailureReason, RotationAction, RotationStep, StagePhase, StageRow,
@@ -324,6 +248,7 @@ pub use campaigns::{
 
 pub use look::{Look, found_by};
 pub use operations::{CallLine, OperationRow};
+pub use table::{DeviceRow, DeviceTable, RowCells};
 
 pub use exchange::{
     BlastRadius, Confirmable, FleetSnapshot, LiveCounts, MutationRequest, OpKind, OpProgress,

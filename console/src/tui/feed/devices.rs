@@ -2,7 +2,9 @@
 //! million rows must not stall the screen, so the build reads the model's certificate and
 //! thing slots directly (no thing look-up by name, no joined view allocated per row), maps
 //! the model's interned group and firmware ids to the table's names once per id, and makes
-//! the rows' strings on every available core.
+//! the rows' strings on every available core. [`DeviceFeed`] then keeps the table current by
+//! changes: the rows of the slots the model touched are patched in place, and only a row that
+//! comes, goes or changes what identifies it builds the table again.
 
 use std::collections::HashMap;
 use std::num::NonZeroUsize;
@@ -10,7 +12,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
 
 use crate::model::{self, CertStatus, FleetState};
-use crate::tui::data::{DeviceRow, DeviceTable};
+use crate::tui::data::{DeviceRow, DeviceTable, RowCells};
 
 use super::ca_label;
 
@@ -49,6 +51,47 @@ impl<'a> Names<'a> {
     }
 }
 
+/// A row's cells before the table's "-" stands in for a missing name.
+struct ModelCells {
+    group: Option<u32>,
+    firmware: Option<u32>,
+    online: Option<bool>,
+}
+
+/// The cells of certificate `slot` from its things: the first present thing's first group
+/// and connectivity, the first firmware of any; names through `name` (the table's id of a
+/// model name id). `None` when `name` does not know one.
+fn cells_of(
+    state: &FleetState,
+    slot: usize,
+    mut name: impl FnMut(u32) -> Option<u32>,
+) -> Option<ModelCells> {
+    let things = &state.certs[slot].things;
+    let first = things.first().map(|&t| &state.things[t as usize]);
+    let (group, online) = match first.filter(|t| t.present) {
+        Some(thing) => (
+            match thing.groups.first() {
+                Some(&g) => Some(name(g)?),
+                None => None,
+            },
+            thing.connected,
+        ),
+        None => (None, None),
+    };
+    let firmware = match things
+        .iter()
+        .find_map(|&t| state.things[t as usize].firmware)
+    {
+        Some(f) => Some(name(f)?),
+        None => None,
+    };
+    Some(ModelCells {
+        group,
+        firmware,
+        online,
+    })
+}
+
 /// The first 16 hex digits of a certificate id.
 fn short_hex(id: &model::CertId) -> Box<str> {
     const DIGITS: &[u8; 16] = b"0123456789abcdef";
@@ -77,11 +120,31 @@ const ROWS_PER_PART: usize = 16_384;
 
 /// The device table: one row per certificate, in the model's order. A sequential pass
 /// resolves the interned names; the rows (two strings each) are then built on the available
-/// cores. Build it off the UI thread and send it with [`TuiUpdate::Devices`].
+/// cores. Build it off the UI thread and send it with [`TuiUpdate::Devices`]; to keep it
+/// current as the model changes, build a [`DeviceFeed`] instead.
 ///
 /// [`TuiUpdate::Devices`]: crate::tui::data::TuiUpdate::Devices
 #[must_use]
 pub fn device_table(state: &FleetState) -> Arc<DeviceTable> {
+    build(state).table
+}
+
+/// What not to send when a table is patched: the table's row of every certificate slot and
+/// its name of every model name.
+struct Built {
+    table: Arc<DeviceTable>,
+    /// Row of each certificate slot ([`NO_ROW`] for an empty one).
+    row_of_slot: Vec<u32>,
+    /// Table name of each model name id the table holds.
+    by_model_id: Vec<Option<u32>>,
+    /// The table's `-`.
+    none: u32,
+}
+
+/// A slot without a row.
+const NO_ROW: u32 = u32::MAX;
+
+fn build(state: &FleetState) -> Built {
     let labels: Vec<(model::CertId, String)> = state
         .issuing_cas()
         .map(|(id, _)| *id)
@@ -97,24 +160,19 @@ pub fn device_table(state: &FleetState) -> Arc<DeviceTable> {
     // Consecutive certificates mostly share their CA: look it up only when it changes.
     let mut last_ca: Option<(model::CertId, u32)> = None;
     let mut resolved = Vec::with_capacity(state.certs.len());
+    let mut row_of_slot = vec![NO_ROW; state.certs.len()];
     for (index, slot) in state.certs.iter().enumerate() {
         let Some(record) = &slot.record else { continue };
-        let things = &slot.things;
-        let first = things.first().map(|&t| &state.things[t as usize]);
-        let (group, online) = match first.filter(|t| t.present) {
-            Some(thing) => (
-                thing
-                    .groups
-                    .first()
-                    .map_or(none, |&g| names.model_id(state, g)),
-                thing.connected,
-            ),
-            None => (none, None),
-        };
-        let firmware = things
-            .iter()
-            .find_map(|&t| state.things[t as usize].firmware)
-            .map_or(none, |f| names.model_id(state, f));
+        let cells = cells_of(state, index, |model_id| {
+            Some(names.model_id(state, model_id))
+        });
+        let (group, firmware, online) = cells.map_or((none, none, None), |c| {
+            (
+                c.group.unwrap_or(none),
+                c.firmware.unwrap_or(none),
+                c.online,
+            )
+        });
         let ca = match record.ca {
             None => none,
             Some(id) => match last_ca {
@@ -126,6 +184,7 @@ pub fn device_table(state: &FleetState) -> Arc<DeviceTable> {
                 }
             },
         };
+        row_of_slot[index] = u32::try_from(resolved.len()).unwrap_or(NO_ROW);
         resolved.push(Resolved {
             slot: u32::try_from(index).unwrap_or(u32::MAX),
             ca,
@@ -140,10 +199,134 @@ pub fn device_table(state: &FleetState) -> Arc<DeviceTable> {
     for part in built {
         rows.extend(part);
     }
-    Arc::new(DeviceTable::new(
-        rows,
-        names.names.into_iter().map(Into::into).collect(),
-    ))
+    Built {
+        table: Arc::new(DeviceTable::new(
+            rows,
+            names.names.into_iter().map(Into::into).collect(),
+        )),
+        row_of_slot,
+        by_model_id: names.by_model_id,
+        none,
+    }
+}
+
+/// What [`DeviceFeed::update`] did to the table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TableChange {
+    /// Nothing the table shows changed.
+    Unchanged,
+    /// This many rows were patched in place (the table on screen shows them at its next
+    /// frame).
+    Patched(usize),
+    /// Rows came, went or changed what identifies them, or a cohort name is new: the table
+    /// was built again ([`DeviceFeed::table`] is the one to send).
+    Rebuilt,
+}
+
+/// The device table the screen shows, kept current by changes: after the model applied
+/// updates, [`DeviceFeed::update`] patches the rows of the certificates and things they
+/// touched, in the table the screen already holds.
+pub struct DeviceFeed {
+    built: Built,
+}
+
+impl std::fmt::Debug for DeviceFeed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DeviceFeed")
+            .field("rows", &self.built.table.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl DeviceFeed {
+    /// Builds the table of `state` and starts following what the model touches.
+    #[must_use]
+    pub fn new(state: &mut FleetState) -> Self {
+        state.track_touched();
+        let _ = state.take_touched();
+        Self {
+            built: build(state),
+        }
+    }
+
+    /// The table, as patched so far.
+    #[must_use]
+    pub fn table(&self) -> &Arc<DeviceTable> {
+        &self.built.table
+    }
+
+    /// Brings the table up to date with what `state` touched since the last call: the rows
+    /// of the touched certificates (and of the touched things' certificates) patched in
+    /// place, or the table built again when one no longer fits its row.
+    pub fn update(&mut self, state: &mut FleetState) -> TableChange {
+        let touched = state.take_touched();
+        if touched.is_empty() {
+            return TableChange::Unchanged;
+        }
+        if touched.reshaped {
+            return self.rebuild(state);
+        }
+        let mut slots: Vec<u32> = touched.certs.into_iter().collect();
+        for thing in touched.things {
+            slots.extend(state.things[thing as usize].certs.iter().copied());
+        }
+        slots.sort_unstable();
+        slots.dedup();
+        let mut patched = 0;
+        for slot in slots {
+            match self.patch(state, slot as usize) {
+                Some(true) => patched += 1,
+                Some(false) => {}
+                None => return self.rebuild(state),
+            }
+        }
+        if patched == 0 {
+            TableChange::Unchanged
+        } else {
+            TableChange::Patched(patched)
+        }
+    }
+
+    /// Patches the row of certificate `slot`: whether it changed, `None` when the row no
+    /// longer fits (a certificate without a row, another thing or expiry, a new name).
+    fn patch(&self, state: &FleetState, slot: usize) -> Option<bool> {
+        let Built {
+            table,
+            row_of_slot,
+            by_model_id,
+            none,
+        } = &self.built;
+        let cert = &state.certs[slot];
+        let row = match row_of_slot.get(slot).copied().unwrap_or(NO_ROW) {
+            NO_ROW => return cert.record.is_none().then_some(false),
+            row => row as usize,
+        };
+        let record = cert.record.as_ref()?;
+        let thing = cert
+            .things
+            .first()
+            .map_or("(no thing)", |&t| &*state.things[t as usize].name);
+        let expires = record.parsed.as_ref().ok().map(|f| f.not_after.0);
+        if table.thing(row).raw() != thing || table.expires(row) != expires {
+            return None;
+        }
+        let known = |model_id: u32| by_model_id.get(model_id as usize).copied().flatten();
+        let cells = cells_of(state, slot, known)?;
+        Some(table.patch(
+            row,
+            RowCells {
+                state: record.status,
+                group: cells.group.unwrap_or(*none),
+                firmware: cells.firmware.unwrap_or(*none),
+                online: cells.online,
+            },
+        ))
+    }
+
+    fn rebuild(&mut self, state: &FleetState) -> TableChange {
+        self.built = build(state);
+        TableChange::Rebuilt
+    }
 }
 
 /// The rows of each part, in order, built on up to the available cores.

@@ -14,7 +14,7 @@ use crate::model::{
 };
 
 pub use detail::device_detail;
-pub use devices::device_table;
+pub use devices::{DeviceFeed, TableChange, device_table};
 
 use super::data::{
     AnomalyRow, CaNode, CohortKind, CohortSeries, DashboardData, DeviceTable, FleetSnapshot,

@@ -20,14 +20,10 @@ fn fleet(devices: usize) -> FleetState {
 fn one_row_per_certificate_with_counts_that_agree() {
     let state = fleet(1_000);
     let snapshot = snapshot(&state, NOW);
-    assert_eq!(
-        snapshot.devices.rows.len() as u64,
-        state.status_counts().total()
-    );
+    assert_eq!(snapshot.devices.len() as u64, state.status_counts().total());
     let active = snapshot
         .devices
-        .rows
-        .iter()
+        .rows()
         .filter(|r| r.state == CertStatus::Active)
         .count() as u64;
     assert_eq!(
@@ -38,19 +34,12 @@ fn one_row_per_certificate_with_counts_that_agree() {
     assert!(
         snapshot
             .devices
-            .rows
-            .iter()
+            .rows()
             .any(|r| r.thing.raw() == "dev-0000000")
     );
-    assert!(
-        snapshot
-            .devices
-            .rows
-            .iter()
-            .all(|r| r.cert.raw().len() == 16)
-    );
+    assert!(snapshot.devices.rows().all(|r| r.cert.raw().len() == 16));
     let overview = overview(&state.summary(), NOW);
-    assert!(overview.devices_loading && overview.devices.rows.is_empty());
+    assert!(overview.devices_loading && overview.devices.is_empty());
     assert_eq!(overview.dashboard, snapshot.dashboard);
     assert_eq!(overview.cas, snapshot.cas);
 }
@@ -174,7 +163,211 @@ fn the_direct_device_table_equals_one_built_through_the_models_views() {
     let state = fleet(20_000);
     let direct = device_table(&state);
     let expected = device_table_through_views(&state);
-    assert_eq!(direct.rows.len(), expected.rows.len());
+    assert_eq!(direct.len(), expected.len());
     assert_eq!(direct.names, expected.names);
-    assert!(direct.rows == expected.rows, "rows differ");
+    assert!(*direct == expected, "rows differ");
+}
+
+mod device_feed {
+    //! The table kept current by changes equals one built afresh, after every kind of
+    //! update, and patches where it can.
+
+    use super::*;
+    use crate::model::synthetic::{self, certificate, thing};
+    use crate::model::{FleetUpdate, LiveStatusRecord, PresenceEvent, PresenceKind};
+
+    fn live_status(i: usize, firmware: &str) -> FleetUpdate {
+        FleetUpdate::LiveStatus(LiveStatusRecord {
+            thing: format!("dev-{i:07}").into(),
+            firmware: firmware.into(),
+            sequence: 1,
+            state: Some("active".into()),
+            last_error: None,
+            at: NOW,
+        })
+    }
+
+    fn presence(i: usize, connected: bool) -> FleetUpdate {
+        let name: Box<str> = format!("dev-{i:07}").into();
+        FleetUpdate::Presence(PresenceEvent {
+            client_id: name.clone(),
+            thing: Some(name),
+            certificate: None,
+            kind: if connected {
+                PresenceKind::Connected
+            } else {
+                PresenceKind::Disconnected {
+                    reason: "CLIENT_INITIATED_DISCONNECT".into(),
+                }
+            },
+            at: UnixTime(NOW.0 + 60),
+        })
+    }
+
+    /// Applies `updates`, brings the feed up to date and checks it against a fresh build.
+    fn step(
+        state: &mut FleetState,
+        feed: &mut DeviceFeed,
+        updates: Vec<FleetUpdate>,
+    ) -> TableChange {
+        let shown = Arc::clone(feed.table());
+        state.apply_all(updates);
+        let change = feed.update(state);
+        let fresh = device_table(state);
+        // Name ids follow first use in a build: compare the names they stand for.
+        let resolved = |table: &DeviceTable| -> Vec<_> {
+            table
+                .rows()
+                .map(|r| {
+                    let name = |i: u32| table.name(i).raw().to_owned();
+                    (
+                        r.thing,
+                        r.cert,
+                        r.state,
+                        r.expires,
+                        name(r.ca),
+                        name(r.group),
+                        name(r.firmware),
+                        r.online,
+                    )
+                })
+                .collect()
+        };
+        let (fed, fresh) = (resolved(feed.table()), resolved(&fresh));
+        assert_eq!(fed.len(), fresh.len(), "after {change:?}");
+        let differs = (0..fed.len()).find(|&i| fed[i] != fresh[i]);
+        assert!(
+            differs.is_none(),
+            "after {change:?}, row {differs:?} differs: {:?} against {:?}",
+            differs.map(|i| &fed[i]),
+            differs.map(|i| &fresh[i]),
+        );
+        match change {
+            TableChange::Rebuilt => assert!(!Arc::ptr_eq(&shown, feed.table())),
+            _ => assert!(
+                Arc::ptr_eq(&shown, feed.table()),
+                "patched in the same table"
+            ),
+        }
+        change
+    }
+
+    #[test]
+    fn patches_what_changed_and_builds_again_only_when_rows_come_go_or_gain_a_name() {
+        let mut state = fleet(2_000);
+        let mut feed = DeviceFeed::new(&mut state);
+        assert!(**feed.table() == *device_table(&state), "the same build");
+        assert_eq!(feed.update(&mut state), TableChange::Unchanged);
+
+        // Connectivity, live status with a firmware the table knows, presence, a status
+        // change: rows patched in place.
+        let online = FleetUpdate::Connectivity(vec![
+            ("dev-0000005".into(), true, Some(NOW)),
+            ("dev-0000006".into(), false, Some(NOW)),
+        ]);
+        assert_eq!(
+            step(&mut state, &mut feed, vec![online]),
+            TableChange::Patched(2)
+        );
+        let firmware = synthetic::FIRMWARE[3];
+        assert_eq!(
+            step(&mut state, &mut feed, vec![live_status(0, firmware)]),
+            TableChange::Patched(1)
+        );
+        assert_eq!(
+            step(
+                &mut state,
+                &mut feed,
+                vec![presence(7, false), presence(10, true)]
+            ),
+            TableChange::Patched(2)
+        );
+        let revoked =
+            FleetUpdate::StatusChanged(vec![(synthetic::cert_id(12), CertStatus::Revoked)]);
+        assert_eq!(
+            step(&mut state, &mut feed, vec![revoked]),
+            TableChange::Patched(1)
+        );
+        // The same status again, and a certificate re-read unchanged: nothing to patch.
+        let again = FleetUpdate::StatusChanged(vec![(synthetic::cert_id(12), CertStatus::Revoked)]);
+        assert_eq!(
+            step(&mut state, &mut feed, vec![again]),
+            TableChange::Unchanged
+        );
+        let mut same = certificate(30, NOW);
+        same.status = state
+            .certificate(&synthetic::cert_id(30))
+            .map_or(same.status, |c| c.record.status);
+        assert_eq!(
+            step(
+                &mut state,
+                &mut feed,
+                vec![FleetUpdate::Certificates(vec![same])]
+            ),
+            TableChange::Unchanged
+        );
+        // A thing moved to another group the table knows.
+        let mut moved = thing(40);
+        moved.groups = vec![synthetic::GROUPS[2].into()];
+        assert!(matches!(
+            step(
+                &mut state,
+                &mut feed,
+                vec![FleetUpdate::Things(vec![moved])]
+            ),
+            TableChange::Patched(_)
+        ));
+
+        // A firmware version the table has no name for, a new certificate, a certificate
+        // moved to another thing, one removed: built again.
+        assert_eq!(
+            step(&mut state, &mut feed, vec![live_status(3, "9.9.9")]),
+            TableChange::Rebuilt
+        );
+        assert_eq!(
+            step(
+                &mut state,
+                &mut feed,
+                vec![
+                    FleetUpdate::Certificates(vec![certificate(2_000, NOW)]),
+                    FleetUpdate::Things(vec![thing(2_000)]),
+                    FleetUpdate::Attachments(vec![(
+                        synthetic::cert_id(2_000),
+                        vec!["dev-0002000".into()]
+                    )]),
+                ]
+            ),
+            TableChange::Rebuilt
+        );
+        let relinked =
+            FleetUpdate::Attachments(vec![(synthetic::cert_id(50), vec!["dev-0000051".into()])]);
+        assert_eq!(
+            step(&mut state, &mut feed, vec![relinked]),
+            TableChange::Rebuilt
+        );
+        let removed = FleetUpdate::CertificatesRemoved(vec![synthetic::cert_id(60)]);
+        assert_eq!(
+            step(&mut state, &mut feed, vec![removed]),
+            TableChange::Rebuilt
+        );
+        // The same attachments again change nothing.
+        let same_links =
+            FleetUpdate::Attachments(vec![(synthetic::cert_id(70), vec!["dev-0000070".into()])]);
+        assert_eq!(
+            step(&mut state, &mut feed, vec![same_links]),
+            TableChange::Unchanged
+        );
+    }
+
+    #[test]
+    fn a_model_that_does_not_track_touches_pays_nothing() {
+        let mut state = fleet(10);
+        state.apply(presence(1, false));
+        assert!(state.take_touched().is_empty());
+        state.track_touched();
+        state.apply(presence(1, true));
+        let touched = state.take_touched();
+        assert!(!touched.is_empty());
+        assert!(state.take_touched().is_empty(), "taken once");
+    }
 }

@@ -1,12 +1,14 @@
 //! The recent complete results of one table, kept so that the next keystroke rarely scans
 //! the table: a query seen again (deleting back) gets its result as it was, and a query that
 //! extends a remembered one (typing on) scans only that one's matches — the smallest such
-//! set when several qualify. Bounded in entries and in row ids held.
+//! set when several qualify. Bounded in entries and in row ids held. A result that read the
+//! table's cells (a group or firmware cohort, the order by status) holds only while the cells
+//! are as they were when it was computed.
 
 use std::collections::VecDeque;
 use std::sync::{Arc, Weak};
 
-use crate::tui::data::{DeviceQuery, DeviceTable};
+use crate::tui::data::{CohortKind, DeviceQuery, DeviceTable};
 
 use super::SortKey;
 
@@ -24,11 +26,28 @@ struct Remembered {
     matched: Option<Arc<[u32]>>,
     /// The result in display order.
     rows: Arc<[u32]>,
+    /// The table's cells version read before the run.
+    cells: u64,
+}
+
+/// Whether the matches of `query` depend on the table's cells.
+fn matches_read_cells(query: &DeviceQuery) -> bool {
+    matches!(
+        query.cohort,
+        Some((CohortKind::Group | CohortKind::Firmware, _))
+    )
 }
 
 impl Remembered {
     fn ids(&self) -> usize {
         self.matched.as_ref().map_or(0, |m| m.len()) + self.rows.len()
+    }
+
+    /// Whether its matches still hold on `table` (and, with `sorted`, its order too).
+    fn current(&self, table: &DeviceTable, sorted: bool) -> bool {
+        let read_cells =
+            matches_read_cells(&self.query) || (sorted && self.sort == SortKey::Status);
+        !read_cells || self.cells == table.cells_version()
     }
 }
 
@@ -59,7 +78,7 @@ impl History {
         }
         self.entries
             .iter()
-            .find(|e| e.sort == sort && e.query == *query)
+            .find(|e| e.sort == sort && e.query == *query && e.current(table, true))
             .map(|e| Arc::clone(&e.rows))
     }
 
@@ -78,20 +97,22 @@ impl History {
                 e.query.expires_day == query.expires_day
                     && e.query.cohort == query.cohort
                     && query.text.starts_with(&e.query.text)
+                    && e.current(table, false)
             })
             .filter_map(|e| e.matched.as_ref())
             .min_by_key(|m| m.len())
             .map(Arc::clone)
     }
 
-    /// Keeps a complete result of `query` on `table`: `matched` in row order, `rows` in
-    /// display order. Forgets the results of any other table, and the oldest beyond the
-    /// bounds.
+    /// Keeps a complete result of `query` on `table`, computed from its cells at version
+    /// `cells`: `matched` in row order, `rows` in display order. Forgets the results of any
+    /// other table, and the oldest beyond the bounds.
     pub fn remember(
         &mut self,
         table: &Arc<DeviceTable>,
         query: DeviceQuery,
         sort: SortKey,
+        cells: u64,
         matched: Vec<u32>,
         rows: Arc<[u32]>,
     ) {
@@ -101,14 +122,15 @@ impl History {
         }
         self.entries
             .retain(|e| !(e.sort == sort && e.query == query));
-        let matched = (matched.len() < table.rows.len()).then(|| matched.into());
+        let matched = (matched.len() < table.len()).then(|| matched.into());
         self.entries.push_front(Remembered {
             query,
             sort,
             matched,
             rows,
+            cells,
         });
-        let budget = BUDGET_PER_ROW * table.rows.len().max(1);
+        let budget = BUDGET_PER_ROW * table.len().max(1);
         while self.entries.len() > MAX_ENTRIES
             || (self.entries.len() > 1
                 && self.entries.iter().map(Remembered::ids).sum::<usize>() > budget)

@@ -3,7 +3,7 @@
 //! for each sort key the table's order and every row's rank in it (so ordering any subset is
 //! a pass over a bitmap instead of a sort). Built lazily by the filter thread, on first use.
 
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
 use crate::tui::data::DeviceTable;
 
@@ -46,18 +46,17 @@ pub fn char_mask(bytes: &[u8]) -> u64 {
 
 impl SearchText {
     fn build(table: &DeviceTable) -> Self {
-        let size: usize = table
-            .rows
-            .iter()
-            .map(|r| r.thing.raw().len() + r.cert.raw().len())
+        let size: usize = (0..table.len())
+            .map(|i| table.thing(i).raw().len() + table.cert(i).raw().len())
             .sum();
         let mut bytes = Vec::with_capacity(size);
-        let mut ends = Vec::with_capacity(2 * table.rows.len() + 1);
-        let mut masks = Vec::with_capacity(2 * table.rows.len());
-        let mut flags = Vec::with_capacity(table.rows.len());
+        let mut ends = Vec::with_capacity(2 * table.len() + 1);
+        let mut masks = Vec::with_capacity(2 * table.len());
+        let mut flags = Vec::with_capacity(table.len());
         ends.push(0);
-        for row in &table.rows {
-            for field in [row.thing.raw(), row.cert.raw()] {
+        for i in 0..table.len() {
+            let (thing, cert) = (table.thing(i).raw(), table.cert(i).raw());
+            for field in [thing, cert] {
                 bytes.extend_from_slice(field.as_bytes());
                 ends.push(bytes.len());
                 // Text that is not ASCII may match through case or accent folding beyond
@@ -69,13 +68,13 @@ impl SearchText {
                 });
             }
             let mut row_flags = 0;
-            if row.thing.raw().is_ascii() && row.cert.raw().is_ascii() {
+            if thing.is_ascii() && cert.is_ascii() {
                 row_flags |= ASCII;
             }
-            if has_upper(row.thing.raw()) {
+            if has_upper(thing) {
                 row_flags |= THING_UPPER;
             }
-            if has_upper(row.cert.raw()) {
+            if has_upper(cert) {
                 row_flags |= CERT_UPPER;
             }
             flags.push(row_flags);
@@ -128,26 +127,25 @@ pub struct SortOrder {
 
 impl SortOrder {
     fn build(table: &DeviceTable, key: SortKey) -> Self {
-        let rows = &table.rows;
-        let mut order: Vec<u32> = (0..rows.len())
+        let mut order: Vec<u32> = (0..table.len())
             .map(|i| u32::try_from(i).unwrap_or(u32::MAX))
             .collect();
         match key {
             SortKey::Natural => {}
             SortKey::Thing => {
                 order.sort_unstable_by(|&a, &b| {
-                    rows[a as usize]
-                        .thing
-                        .cmp(&rows[b as usize].thing)
+                    table
+                        .thing(a as usize)
+                        .cmp(table.thing(b as usize))
                         .then(a.cmp(&b))
                 });
             }
             SortKey::Expiry => {
-                order.sort_unstable_by_key(|&i| (rows[i as usize].expires.unwrap_or(i64::MAX), i));
+                order.sort_unstable_by_key(|&i| (table.expires(i as usize).unwrap_or(i64::MAX), i));
             }
             SortKey::Status => {
                 // Stable, and the input is in row order: ties stay by index.
-                order.sort_by_key(|&i| rows[i as usize].state);
+                order.sort_by_key(|&i| table.cells(i as usize).state);
             }
         }
         let mut rank = vec![0; order.len()];
@@ -162,12 +160,15 @@ impl SortOrder {
 }
 
 /// The derived data of one table, each part built on first use. Belongs to the table it was
-/// built from (a table is immutable once shared); neither cloned nor compared — the table
-/// decides what its copies and its equality mean.
+/// built from; neither cloned nor compared — the table decides what its copies and its
+/// equality mean. The search text and the orders by thing and expiry follow the table's fixed
+/// part and are built once; the order by status follows the cells, so it is kept with the
+/// cells' version it was built at and built again once they changed.
 #[derive(Debug, Default)]
 pub struct TableIndex {
     text: OnceLock<SearchText>,
-    sorts: [OnceLock<SortOrder>; 3],
+    fixed_sorts: [OnceLock<Arc<SortOrder>>; 2],
+    status: Mutex<Option<(u64, Arc<SortOrder>)>>,
 }
 
 /// The searched text of `table`'s rows.
@@ -175,13 +176,31 @@ pub fn search_text(table: &DeviceTable) -> &SearchText {
     table.index().text.get_or_init(|| SearchText::build(table))
 }
 
-/// `table`'s order under `key` (`None` for the natural order, which is the table's own).
-pub fn sort_order(table: &DeviceTable, key: SortKey) -> Option<&SortOrder> {
+/// `table`'s order under `key` (`None` for the natural order, which is the table's own), as of
+/// its cells now.
+pub fn sort_order(table: &DeviceTable, key: SortKey) -> Option<Arc<SortOrder>> {
     let slot = match key {
         SortKey::Natural => return None,
         SortKey::Thing => 0,
         SortKey::Expiry => 1,
-        SortKey::Status => 2,
+        SortKey::Status => {
+            let version = table.cells_version();
+            let mut status = table
+                .index()
+                .status
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner);
+            if let Some((built, order)) = status.as_ref()
+                && *built == version
+            {
+                return Some(Arc::clone(order));
+            }
+            let order = Arc::new(SortOrder::build(table, key));
+            *status = Some((version, Arc::clone(&order)));
+            return Some(order);
+        }
     };
-    Some(table.index().sorts[slot].get_or_init(|| SortOrder::build(table, key)))
+    Some(Arc::clone(
+        table.index().fixed_sorts[slot].get_or_init(|| Arc::new(SortOrder::build(table, key))),
+    ))
 }

@@ -20,7 +20,7 @@ pub fn display_order(table: &DeviceTable, hits: &[Hit], sort: SortKey, ranked: b
     match sort_order(table, sort) {
         None if ranked => by_score(hits).into(),
         None => hits.iter().map(|h| h.row).collect(),
-        Some(sorted) if hits.len() == table.rows.len() => Arc::clone(&sorted.order),
+        Some(sorted) if hits.len() == table.len() => Arc::clone(&sorted.order),
         Some(sorted) => by_rank(&sorted.order, &sorted.rank, hits).into(),
     }
 }

@@ -73,17 +73,16 @@ impl Chunks {
 impl Scan<'_> {
     fn hit(&self, scorer: &mut FieldScorer, i: usize) -> Option<Hit> {
         if self.expires_day.is_some() || self.cohort.is_some() {
-            let row = &self.table.rows[i];
             if let Some(day) = self.expires_day
-                && row.expires.map(|t| t.div_euclid(DAY)) != Some(day)
+                && self.table.expires(i).map(|t| t.div_euclid(DAY)) != Some(day)
             {
                 return None;
             }
             let in_cohort = match self.cohort {
                 None | Some((CohortKind::All, _)) => true,
-                Some((CohortKind::Ca, name)) => row.ca == name,
-                Some((CohortKind::Group, name)) => row.group == name,
-                Some((CohortKind::Firmware, name)) => row.firmware == name,
+                Some((CohortKind::Ca, name)) => self.table.ca(i) == name,
+                Some((CohortKind::Group, name)) => self.table.cells(i).group == name,
+                Some((CohortKind::Firmware, name)) => self.table.cells(i).firmware == name,
             };
             if !in_cohort {
                 return None;
@@ -107,10 +106,9 @@ impl Scan<'_> {
                         .flatten();
                     thing.max(cert)
                 } else {
-                    let row = &self.table.rows[i];
                     scorer
-                        .score(row.thing.raw())
-                        .max(scorer.score(row.cert.raw()))
+                        .score(self.table.thing(i).raw())
+                        .max(scorer.score(self.table.cert(i).raw()))
                 }?;
                 i32::try_from(best).unwrap_or(i32::MAX)
             }
@@ -134,7 +132,7 @@ impl Scan<'_> {
                 }
             }
             None => {
-                for i in start..self.table.rows.len().min(start + CHUNK) {
+                for i in start..self.table.len().min(start + CHUNK) {
                     hits.extend(self.hit(scorer, i));
                 }
             }
@@ -153,7 +151,7 @@ impl Scan<'_> {
         cancelled: &(dyn Fn() -> bool + Sync),
         progress: &mut dyn FnMut(&Chunks),
     ) -> Option<Vec<Hit>> {
-        let len = candidates.map_or(self.table.rows.len(), <[u32]>::len);
+        let len = candidates.map_or(self.table.len(), <[u32]>::len);
         let count = len.div_ceil(CHUNK);
         let chunks = Chunks {
             slots: (0..count).map(|_| OnceLock::new()).collect(),

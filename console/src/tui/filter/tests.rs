@@ -42,17 +42,17 @@ fn fuzzy_text_matches_thing_names_best_first() {
     let table = Arc::new(device_table(2_000, NOW));
     let result = run(&job(&table, text("dev-0001234"), SortKey::Natural));
     let rows = result.rows.unwrap_or_else(|| panic!("filtered"));
-    assert_eq!(table.rows[rows[0] as usize].thing, "dev-0001234");
+    assert_eq!(*table.thing(rows[0] as usize), "dev-0001234");
     let loose = run(&job(&table, text("d1234"), SortKey::Natural));
     let loose = loose.rows.unwrap_or_else(|| panic!("filtered"));
     assert!(
         loose
             .iter()
-            .any(|i| table.rows[*i as usize].thing == "dev-0001234")
+            .any(|i| *table.thing(*i as usize) == "dev-0001234")
     );
-    assert!(loose.len() < table.rows.len());
+    assert!(loose.len() < table.len());
     for i in loose.iter() {
-        let row = &table.rows[*i as usize];
+        let row = table.row(*i as usize);
         assert!(
             score::subsequence_lower(row.thing.raw().as_bytes(), b"d1234")
                 || score::subsequence_lower(row.cert.raw().as_bytes(), b"d1234")
@@ -74,8 +74,7 @@ fn drill_down_constraints_select_the_day_and_cohort() {
         .unwrap_or_else(|| panic!("filtered"));
     assert!(!rows.is_empty());
     let expected = table
-        .rows
-        .iter()
+        .rows()
         .filter(|r| r.ca == 1 && r.expires.map(|t| t.div_euclid(DAY)) == Some(day))
         .count();
     assert_eq!(rows.len(), expected);
@@ -94,10 +93,7 @@ fn sorting_by_expiry_puts_the_soonest_first() {
         .rows
         .unwrap_or_else(|| panic!("sorted"));
     assert_eq!(rows.len(), 1_000);
-    let expiries: Vec<_> = rows
-        .iter()
-        .map(|i| table.rows[*i as usize].expires)
-        .collect();
+    let expiries: Vec<_> = rows.iter().map(|i| table.expires(*i as usize)).collect();
     assert!(expiries.windows(2).all(|w| w[0] <= w[1]));
 }
 
@@ -209,8 +205,8 @@ fn reference(table: &DeviceTable, text: &str, sort: SortKey) -> Vec<u32> {
 }
 
 fn reference_with(scorer: FuzzyScorer, table: &DeviceTable, text: &str, sort: SortKey) -> Vec<u32> {
-    let mut hits: Vec<(i64, u32)> = table
-        .rows
+    let rows: Vec<_> = table.rows().collect();
+    let mut hits: Vec<(i64, u32)> = rows
         .iter()
         .enumerate()
         .filter_map(|(i, row)| {
@@ -221,7 +217,6 @@ fn reference_with(scorer: FuzzyScorer, table: &DeviceTable, text: &str, sort: So
             Some((score, u32::try_from(i).unwrap_or(u32::MAX)))
         })
         .collect();
-    let rows = &table.rows;
     match sort {
         SortKey::Natural => hits.sort_by_key(|&(score, i)| (std::cmp::Reverse(score), i)),
         SortKey::Thing => hits.sort_by(|a, b| {

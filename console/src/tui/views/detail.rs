@@ -59,7 +59,7 @@ impl DetailView {
                 };
                 let online = self.detail.as_ref().is_some_and(|d| d.live.is_some());
                 #[allow(clippy::cast_precision_loss)]
-                let fleet_percent = 100.0 / snapshot.devices.rows.len().max(1) as f64;
+                let fleet_percent = 100.0 / snapshot.devices.len().max(1) as f64;
                 return Outcome::Action(Action::Confirm(Confirmable::Mutation(MutationRequest {
                     kind,
                     things: vec![self.thing.clone().into()],

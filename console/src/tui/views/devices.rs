@@ -13,7 +13,8 @@ use crate::human::{date, relative};
 use crate::safe_text::SafeText;
 use crate::tui::action::{Action, Outcome};
 use crate::tui::data::{
-    BlastRadius, Confirmable, DAY, DeviceQuery, DeviceTable, Look, MutationRequest, OpKind,
+    BlastRadius, CohortKind, Confirmable, DAY, DeviceQuery, DeviceTable, Look, MutationRequest,
+    OpKind,
 };
 use crate::tui::filter::{FilterJob, FilterResult, SortKey};
 use crate::tui::keymap::Command;
@@ -21,7 +22,10 @@ use crate::tui::widgets::Paint;
 use crate::tui::widgets::table::{Scroll, render_table};
 
 /// The table's state. The rows shown are `table` through `matches`, both from the same
-/// filter result, so a new table shows only once its filter has run.
+/// filter result, so a new table shows only once its filter has run. Rows patched in place
+/// show at the next frame; when the query or the order reads what changed (a group or
+/// firmware cohort, the order by status) the filter runs again. Marks and the selection
+/// stay on their devices through a new table and through such a run.
 #[derive(Debug, Clone, Default)]
 pub struct DeviceView {
     scroll: Scroll,
@@ -34,15 +38,18 @@ pub struct DeviceView {
     job: Option<FilterJob>,
     running: bool,
     loading: bool,
+    /// The table's cells version the rows shown were filtered at.
+    cells_seen: u64,
+    /// The selected row's thing and table index, kept while a run the user did not ask for
+    /// (a new table, changed cells) is under way, to select it again in its result.
+    follow: Option<(Box<str>, usize)>,
 }
 
 impl DeviceView {
     /// Rows shown now.
     #[must_use]
     pub fn len(&self) -> usize {
-        self.matches
-            .as_ref()
-            .map_or(self.table.rows.len(), |m| m.len())
+        self.matches.as_ref().map_or(self.table.len(), |m| m.len())
     }
 
     /// Whether no row is shown.
@@ -60,7 +67,7 @@ impl DeviceView {
     #[must_use]
     pub fn shown_things(&self, limit: usize) -> Vec<&str> {
         (0..self.len().min(limit))
-            .map(|i| self.table.rows[self.index(i)].thing.raw())
+            .map(|i| self.table.thing(self.index(i)).raw())
             .collect()
     }
 
@@ -81,6 +88,7 @@ impl DeviceView {
     }
 
     fn schedule(&mut self, table: Arc<DeviceTable>) {
+        self.cells_seen = table.cells_version();
         self.generation += 1;
         self.job = Some(FilterJob {
             generation: self.generation,
@@ -96,21 +104,81 @@ impl DeviceView {
     }
 
     /// A new table from the backend: shown at once when unfiltered, else after filtering.
+    /// The selection and the marks stay on their devices.
     pub fn set_table(&mut self, table: &Arc<DeviceTable>) {
         if Arc::ptr_eq(&self.table, table) {
             return;
         }
+        self.follow = self.follow.take().or_else(|| self.selected_row());
         if self.needs_filter() {
             self.schedule(Arc::clone(table));
         } else {
             self.table = Arc::clone(table);
+            self.cells_seen = self.table.cells_version();
             self.matches = None;
-            self.revalidate_marks();
+            self.follow_marks();
+            self.reselect();
+        }
+    }
+
+    /// Rows of the table changed in place: when the query or the order reads them, the
+    /// filter runs again (after any run under way), keeping the selection on its device.
+    pub fn cells_changed(&mut self) {
+        let version = self.table.cells_version();
+        if version == self.cells_seen || self.filtering() {
+            return;
+        }
+        self.cells_seen = version;
+        let reads_cells = self.sort == SortKey::Status
+            || matches!(
+                self.query.cohort,
+                Some((CohortKind::Group | CohortKind::Firmware, _))
+            );
+        if reads_cells {
+            self.follow = self.selected_row();
+            self.schedule(Arc::clone(&self.table));
+        }
+    }
+
+    /// The selected row's thing and table index.
+    fn selected_row(&self) -> Option<(Box<str>, usize)> {
+        if self.is_empty() {
+            return None;
+        }
+        let index = self.index(self.scroll.selected().min(self.len() - 1));
+        Some((self.table.thing(index).raw().into(), index))
+    }
+
+    /// Selects the followed row again, where it is now (the same table index when its thing
+    /// is still there, else the first row of that thing); unchanged when it is gone.
+    fn reselect(&mut self) {
+        if self.filtering() {
+            // Its result selects it.
+            return;
+        }
+        let Some((thing, index)) = self.follow.take() else {
+            return;
+        };
+        let table = &self.table;
+        let same = |i: usize| table.thing(i).raw() == &*thing;
+        let target = if index < table.len() && same(index) {
+            Some(index)
+        } else {
+            (0..table.len()).find(|&i| same(i))
+        };
+        let Some(target) = target else { return };
+        let position = match &self.matches {
+            None => Some(target),
+            Some(rows) => rows.iter().position(|&r| r as usize == target),
+        };
+        if let Some(position) = position {
+            self.scroll.select(position, self.len());
         }
     }
 
     /// Replaces the query (drill-down) and schedules a filter run.
     pub fn set_query(&mut self, query: DeviceQuery) {
+        self.follow = None;
         self.query = query;
         self.scroll.select(0, 0);
         self.refilter();
@@ -119,6 +187,7 @@ impl DeviceView {
     /// Replaces the query's text (the `/` input) and schedules a filter run.
     pub fn set_text(&mut self, text: &str) {
         if self.query.text != text {
+            self.follow = None;
             text.clone_into(&mut self.query.text);
             self.scroll.select(0, 0);
             self.refilter();
@@ -149,17 +218,44 @@ impl DeviceView {
             return false;
         }
         self.running = !result.complete;
+        let new_table = !Arc::ptr_eq(&self.table, &result.table);
         self.table = result.table;
         self.matches = result.rows;
         self.scroll.select(self.scroll.selected(), self.len());
-        self.revalidate_marks();
+        if new_table {
+            self.follow_marks();
+        }
+        if result.complete {
+            self.reselect();
+        }
         true
     }
 
-    fn revalidate_marks(&mut self) {
-        let rows = &self.table.rows;
-        self.marks
-            .retain(|name, index| rows.get(*index as usize).is_some_and(|r| r.thing == **name));
+    /// Marks on rows that moved in a new table follow their thing; marks whose thing is gone
+    /// are dropped.
+    fn follow_marks(&mut self) {
+        let table = &self.table;
+        let moved: BTreeSet<Box<str>> = self
+            .marks
+            .iter()
+            .filter(|(name, index)| {
+                (**index as usize) >= table.len() || table.thing(**index as usize).raw() != &***name
+            })
+            .map(|(name, _)| name.clone())
+            .collect();
+        if moved.is_empty() {
+            return;
+        }
+        for name in &moved {
+            self.marks.remove(name);
+        }
+        for i in 0..table.len() {
+            let thing = table.thing(i).raw();
+            if moved.contains(thing) && !self.marks.contains_key(thing) {
+                self.marks
+                    .insert(thing.into(), u32::try_from(i).unwrap_or(u32::MAX));
+            }
+        }
     }
 
     fn request(&self, kind: OpKind) -> Option<MutationRequest> {
@@ -171,7 +267,7 @@ impl DeviceView {
         } else {
             self.marks.values().map(|i| *i as usize).collect()
         };
-        let rows: Vec<_> = indices.iter().map(|i| &self.table.rows[*i]).collect();
+        let rows: Vec<_> = indices.iter().map(|i| self.table.row(*i)).collect();
         let groups: BTreeSet<u32> = rows.iter().map(|r| r.group).collect();
         let things = rows.len() as u64;
         Some(MutationRequest {
@@ -182,7 +278,7 @@ impl DeviceView {
                 things,
                 groups: groups.len() as u64,
                 #[allow(clippy::cast_precision_loss)]
-                fleet_percent: things as f64 * 100.0 / self.table.rows.len().max(1) as f64,
+                fleet_percent: things as f64 * 100.0 / self.table.len().max(1) as f64,
                 online: rows.iter().filter(|r| r.online == Some(true)).count() as u64,
             },
         })
@@ -197,12 +293,15 @@ impl DeviceView {
         match command {
             Command::Sort => {
                 self.sort = self.sort.next();
+                // The selected device stays selected in the new order.
+                self.follow = self.selected_row();
                 self.refilter();
+                self.reselect();
                 Outcome::Consumed
             }
             Command::Mark if len > 0 => {
                 let index = self.index(self.scroll.selected().min(len - 1));
-                let name: Box<str> = self.table.rows[index].thing.raw().into();
+                let name: Box<str> = self.table.thing(index).raw().into();
                 if self.marks.remove(&name).is_none() {
                     self.marks
                         .insert(name, u32::try_from(index).unwrap_or(u32::MAX));
@@ -212,9 +311,7 @@ impl DeviceView {
             }
             Command::Open if len > 0 => {
                 let index = self.index(self.scroll.selected().min(len - 1));
-                Outcome::Action(Action::OpenDevice(
-                    self.table.rows[index].thing.raw().into(),
-                ))
+                Outcome::Action(Action::OpenDevice(self.table.thing(index).raw().into()))
             }
             Command::Revoke => self.request(OpKind::Revoke).map_or(Outcome::Consumed, |r| {
                 Outcome::Action(Action::Confirm(Confirmable::Mutation(r)))
@@ -240,7 +337,7 @@ impl DeviceView {
     }
 
     fn title(&self) -> String {
-        let mut parts = vec![format!("{} of {}", self.len(), self.table.rows.len())];
+        let mut parts = vec![format!("{} of {}", self.len(), self.table.len())];
         if !self.query.text.is_empty() {
             parts.push(format!("filter \"{}\"", SafeText::new(&self.query.text)));
         }
@@ -297,7 +394,7 @@ impl DeviceView {
             self.len(),
             &self.scroll,
             |i| {
-                let row = &self.table.rows[self.index(i)];
+                let row = self.table.row(self.index(i));
                 let marked = self.marks.contains_key(row.thing.raw());
                 let expires_in = row
                     .expires
@@ -330,5 +427,106 @@ impl DeviceView {
                 if marked { row.style(mark_style) } else { row }
             },
         );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::AtomicU64;
+
+    use super::*;
+    use crate::model::CertStatus;
+    use crate::safe_text::OutsideText;
+    use crate::tui::data::DeviceRow;
+    use crate::tui::filter::run_job;
+
+    fn row(thing: &str, state: CertStatus) -> DeviceRow {
+        DeviceRow {
+            thing: thing.into(),
+            cert: format!("{thing}-cert").into(),
+            state,
+            expires: Some(1_800_000_000),
+            ca: 0,
+            group: 0,
+            firmware: 0,
+            online: None,
+        }
+    }
+
+    fn table(things: &[&str]) -> Arc<DeviceTable> {
+        Arc::new(DeviceTable::new(
+            things.iter().map(|t| row(t, CertStatus::Active)).collect(),
+            vec!["-".into()],
+        ))
+    }
+
+    /// Runs the view's pending filter job, if any, and applies its result.
+    fn filter(view: &mut DeviceView) -> bool {
+        let Some(job) = view.take_job() else {
+            return false;
+        };
+        let latest = AtomicU64::new(job.generation);
+        let result = run_job(&job, &latest).unwrap_or_else(|| panic!("not cancelled"));
+        view.apply(result)
+    }
+
+    fn selected(view: &DeviceView) -> &str {
+        view.table.thing(view.index(view.scroll.selected())).raw()
+    }
+
+    #[test]
+    fn marks_and_the_selection_follow_their_devices_into_a_new_table() {
+        let mut view = DeviceView::default();
+        view.set_table(&table(&["a", "b", "c", "d"]));
+        view.handle(Command::Down);
+        view.handle(Command::Mark);
+        assert_eq!(selected(&view), "c");
+        // A certificate came first: every row moved one down.
+        view.set_table(&table(&["new", "a", "b", "c", "d"]));
+        assert_eq!(selected(&view), "c");
+        let request = view
+            .request(OpKind::Revoke)
+            .unwrap_or_else(|| panic!("marked"));
+        assert_eq!(request.things, vec![OutsideText::from("b")]);
+        // Sorted by thing, and a table without "b": the mark is dropped, "c" stays selected.
+        view.handle(Command::Sort);
+        assert!(filter(&mut view));
+        view.set_table(&table(&["d", "c", "new", "a"]));
+        assert!(filter(&mut view));
+        assert_eq!(selected(&view), "c");
+        assert!(view.marks.is_empty());
+        assert_eq!(view.shown_things(4), ["a", "c", "d", "new"]);
+    }
+
+    #[test]
+    fn patched_rows_filter_again_only_when_the_query_reads_them() {
+        let shown = table(&["a", "b", "c"]);
+        let mut view = DeviceView::default();
+        view.set_table(&shown);
+        // A text query reads no cells: a patch shows at the next frame, no run.
+        view.set_text("b");
+        assert!(filter(&mut view));
+        assert!(shown.patch(1, row("b", CertStatus::Revoked).cells()));
+        view.cells_changed();
+        assert!(!filter(&mut view));
+        assert_eq!(view.table.row(1).state, CertStatus::Revoked);
+
+        // Ordered by status, the patched row moves, and the selection stays on it.
+        view.set_text("");
+        for _ in 0..3 {
+            view.handle(Command::Sort);
+        }
+        assert_eq!(view.sort, SortKey::Status);
+        assert!(filter(&mut view));
+        assert_eq!(view.shown_things(3), ["a", "c", "b"]);
+        view.scroll.select(0, view.len());
+        assert!(shown.patch(0, row("a", CertStatus::Inactive).cells()));
+        view.cells_changed();
+        assert!(filter(&mut view), "the order reads the status");
+        assert_eq!(view.shown_things(3), ["c", "a", "b"]);
+        assert_eq!(selected(&view), "a");
+        // Nothing changed since: no run.
+        view.cells_changed();
+        assert!(!filter(&mut view));
     }
 }
