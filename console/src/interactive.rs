@@ -16,17 +16,17 @@ mod campaigns;
 mod operations;
 mod recorder;
 mod requests;
+pub mod screen;
 
 use crate::safe_text::SafeText;
 use std::sync::mpsc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use tokio::sync::mpsc as tokio_mpsc;
 
 use std::sync::Arc;
 
 use crate::backend::aws::AwsBackend;
-use crate::backend::live::LiveEvent;
 use crate::backend::{
     BackendUpdate, FleetBackend, SnapshotRequest, Source as BackendSource, SourceOutage,
 };
@@ -36,13 +36,13 @@ use crate::context::Context;
 use crate::feed;
 use crate::model::{FleetState, FleetUpdate, UnixTime};
 use crate::store::{Store, StoredSummary};
-use crate::tui::data::{LiveCounts, TuiRequest, TuiUpdate};
-use crate::tui::feed::{DeviceFeed, TableChange};
+use crate::tui::data::{FleetSnapshot, TuiRequest, TuiUpdate};
 use crate::tui::keymap::KeymapOverride;
 use crate::tui::widgets::banner::Environment as Banner;
 use crate::tui::{self, TuiError, TuiOptions};
 use recorder::Recorder;
 use requests::{Requests, answer, serve_requests};
+use screen::Screen;
 
 /// How long quitting waits for the model thread to write the last requests (it answers them
 /// at least every 100 ms).
@@ -56,8 +56,11 @@ const POLLED: [BackendSource; 3] = [
     BackendSource::DefenderAudit,
     BackendSource::Metrics,
 ];
-/// Minimum time between two snapshots sent to the UI.
-const SNAPSHOT_EVERY: Duration = Duration::from_millis(500);
+
+/// Live events waiting for the model thread. While it makes an overview (about 0.1 s at a
+/// million devices) 5,000 status messages a second pile up 500 deep; a shorter queue would
+/// hold up the MQTT connections instead, and the broker behind them.
+const LIVE_QUEUE: usize = 8_192;
 
 /// The TUI's options from the configuration, the environment and the flags (`--mouse`,
 /// `--ascii` and their `--no-` forms win over the configuration).
@@ -200,9 +203,9 @@ fn model_thread(
         Start::Fleet(state) => *state,
         Start::Summary(stored) => load_fleet(store.as_ref(), &ctx.env().name, &stored, updates),
     };
-    let mut devices = DeviceFeed::new(&mut state);
+    let mut screen = Screen::new(&mut state);
     if updates
-        .send(TuiUpdate::Devices(Arc::clone(devices.table())))
+        .send(TuiUpdate::Devices(Arc::clone(screen.table())))
         .is_err()
     {
         return;
@@ -255,7 +258,6 @@ fn model_thread(
         results: results_tx,
         steps: steps_tx,
     };
-    let mut counts = LiveCounts::default();
     runtime.block_on(async {
         // Before the load, so every entry made while the fleet is on screen names the caller.
         if let Some(recorder) = recorder.as_mut()
@@ -280,8 +282,7 @@ fn model_thread(
         let load = backend.load_snapshot(request, tx);
         let apply = pump(
             &mut state,
-            &mut devices,
-            &mut counts,
+            &mut screen,
             &mut recorder,
             rx,
             &mut results,
@@ -303,7 +304,7 @@ fn model_thread(
         }
         // Live status as it comes, and the polled sources again every POLL_EVERY, into one
         // channel; neither ends it (a live failure is shown once and the polling goes on).
-        let (tx, rx) = tokio_mpsc::channel::<BackendUpdate>(64);
+        let (tx, rx) = tokio_mpsc::channel::<BackendUpdate>(LIVE_QUEUE);
         let live = async {
             if let Err(e) = backend.follow_live(tx.clone()).await {
                 let _ = updates.try_send(TuiUpdate::Notice(SafeText::from_string(format!(
@@ -315,8 +316,7 @@ fn model_thread(
         tokio::select! {
             () = live => {}
             () = poll(backend, &tx, loaded.outages) => {}
-            _ = pump(&mut state,
-            &mut devices, &mut counts, &mut recorder, rx, &mut results, updates, requests, &ops) => {}
+            _ = pump(&mut state, &mut screen, &mut recorder, rx, &mut results, updates, requests, &ops) => {}
         }
     });
     serve_requests(&state, &mut recorder, updates, requests);
@@ -378,8 +378,7 @@ async fn poll(
 #[allow(clippy::too_many_arguments)] // the model thread's parts, each borrowed as it needs
 async fn pump(
     state: &mut FleetState,
-    devices: &mut DeviceFeed,
-    live: &mut LiveCounts,
+    screen: &mut Screen,
     recorder: &mut Option<Recorder>,
     mut rx: tokio_mpsc::Receiver<BackendUpdate>,
     results: &mut tokio_mpsc::UnboundedReceiver<FleetUpdate>,
@@ -387,25 +386,20 @@ async fn pump(
     requests: &Requests,
     ops: &act::Ops,
 ) -> Option<tokio_mpsc::Receiver<BackendUpdate>> {
-    let mut screen = Screen::default();
     let mut tick = tokio::time::interval(Duration::from_millis(100));
     loop {
         tokio::select! {
             update = rx.recv() => {
                 let Some(update) = update else {
-                    screen.send(state, devices, recorder.as_ref(), updates, live)?;
+                    screen.send(state, updates, |s| dress(recorder.as_ref(), s))?;
                     return Some(rx);
                 };
-                count_live(live, state, &update);
-                for change in feed::fleet_updates(update, UnixTime::now()) {
-                    state.apply(change);
-                }
-                screen.changed = true;
+                screen.apply(state, update);
             }
             Some(result) = results.recv() => {
-                state.apply(result);
+                screen.apply_result(state, result);
                 // Sent at once: the operator is looking at these rows.
-                screen.send(state, devices, recorder.as_ref(), updates, live)?;
+                screen.send(state, updates, |s| dress(recorder.as_ref(), s))?;
             }
             _ = tick.tick() => {
                 if !answer(state, recorder, updates, requests, Some(ops)) {
@@ -414,93 +408,15 @@ async fn pump(
             }
         }
         if screen.due() {
-            screen.send(state, devices, recorder.as_ref(), updates, live)?;
+            screen.send(state, updates, |s| dress(recorder.as_ref(), s))?;
         }
     }
 }
 
-/// What the screen has of the model: whether the model changed since the overview last went
-/// out, when that was, and whether a device table built again is still to be delivered. The
-/// overview goes out at most every [`SNAPSHOT_EVERY`]; the device table is patched in place
-/// at the same moment, and sent only when it was built again.
-#[derive(Debug)]
-struct Screen {
-    changed: bool,
-    last_sent: Instant,
-    table_unsent: bool,
-}
-
-impl Default for Screen {
-    fn default() -> Self {
-        Self {
-            changed: false,
-            last_sent: Instant::now(),
-            table_unsent: false,
-        }
-    }
-}
-
-impl Screen {
-    /// Whether the overview is due.
-    fn due(&self) -> bool {
-        self.changed && self.last_sent.elapsed() >= SNAPSHOT_EVERY
-    }
-
-    /// Patches the device table with what changed (delivering it when it was built again)
-    /// and sends the overview with the stored triage, unless the UI has not taken the last
-    /// one. `None` when the UI is gone.
-    fn send(
-        &mut self,
-        state: &mut FleetState,
-        devices: &mut DeviceFeed,
-        recorder: Option<&Recorder>,
-        updates: &mpsc::SyncSender<TuiUpdate>,
-        live: &LiveCounts,
-    ) -> Option<()> {
-        if devices.update(state) == TableChange::Rebuilt {
-            self.table_unsent = true;
-        }
-        if self.table_unsent {
-            match updates.try_send(TuiUpdate::Devices(Arc::clone(devices.table()))) {
-                Ok(()) => self.table_unsent = false,
-                // Delivered with the next overview.
-                Err(mpsc::TrySendError::Full(_)) => {}
-                Err(mpsc::TrySendError::Disconnected(_)) => return None,
-            }
-        }
-        let mut snapshot = Box::new(tui::feed::overview(&state.summary(), UnixTime::now()));
-        snapshot.live = *live;
-        if let Some(recorder) = recorder {
-            // Without the audit page, dressing only sets triage and cannot fail.
-            let _ = recorder.dress(&mut snapshot, false);
-        }
-        if let Err(mpsc::TrySendError::Disconnected(_)) =
-            updates.try_send(TuiUpdate::Snapshot(snapshot))
-        {
-            return None;
-        }
-        self.changed = false;
-        self.last_sent = Instant::now();
-        Some(())
-    }
-}
-
-/// Counts a live status message: received, and applied to a known thing, about an unknown
-/// one, or unreadable.
-fn count_live(live: &mut LiveCounts, state: &FleetState, update: &BackendUpdate) {
-    match update {
-        BackendUpdate::Live(LiveEvent::Status { thing, .. }) => {
-            live.received += 1;
-            if state.thing(thing).is_some() {
-                live.applied += 1;
-            } else {
-                live.unknown_thing += 1;
-            }
-        }
-        BackendUpdate::Live(LiveEvent::Malformed { .. }) => {
-            live.received += 1;
-            live.unreadable += 1;
-        }
-        _ => {}
+/// Adds the stored triage to an overview on its way to the screen.
+fn dress(recorder: Option<&Recorder>, snapshot: &mut FleetSnapshot) {
+    if let Some(recorder) = recorder {
+        // Without the audit page, dressing only sets triage and cannot fail.
+        let _ = recorder.dress(snapshot, false);
     }
 }

@@ -1,6 +1,9 @@
 //! The terminal event loop: input and backend updates arrive on one bounded queue, filled by
 //! their own threads, so the UI thread never waits on the backend; updates are applied in
-//! batches and the screen is drawn on change, at most ~30 times a second.
+//! batches and the screen is drawn on change, at most ~30 times a second for updates and at
+//! once after a key or a mouse event. [`run_on`] is the loop on any ratatui backend (the
+//! benchmarks drive it with their own keys on a test backend); [`run_loop`] puts it on the
+//! real terminal.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -11,6 +14,7 @@ use ratatui::crossterm::event::{
     self, DisableMouseCapture, EnableMouseCapture, Event, KeyEventKind,
 };
 use ratatui::crossterm::execute;
+use ratatui::{Terminal, backend::Backend};
 
 use super::TuiError;
 use super::app::App;
@@ -52,7 +56,25 @@ fn unix_now() -> i64 {
         .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
 }
 
-fn spawn_input(queue: SyncSender<LoopEvent>, stop: Arc<AtomicBool>) -> Result<(), TuiError> {
+/// Where terminal input goes: the loop's queue (the input thread's end, or a benchmark's).
+#[derive(Debug, Clone)]
+pub struct InputQueue(SyncSender<LoopEvent>);
+
+impl InputQueue {
+    /// Queues a terminal event; `false` once the loop has ended.
+    pub fn send(&self, event: Event) -> bool {
+        self.0.send(LoopEvent::Terminal(event)).is_ok()
+    }
+}
+
+/// What the loop has done by the time a frame is drawn.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Drawn {
+    /// Key events handled so far, this frame's included.
+    pub keys: u64,
+}
+
+fn spawn_input(queue: InputQueue, stop: Arc<AtomicBool>) -> Result<(), TuiError> {
     std::thread::Builder::new()
         .name("fleetid-input".to_owned())
         .spawn(move || {
@@ -60,7 +82,7 @@ fn spawn_input(queue: SyncSender<LoopEvent>, stop: Arc<AtomicBool>) -> Result<()
                 match event::poll(INPUT_POLL) {
                     Ok(true) => match event::read() {
                         Ok(event) => {
-                            if queue.send(LoopEvent::Terminal(event)).is_err() {
+                            if !queue.send(event) {
                                 return;
                             }
                         }
@@ -114,22 +136,11 @@ impl Drop for TerminalGuard {
 
 /// Runs `app` on the real terminal until the user quits.
 pub(super) fn run_loop(
-    mut app: App,
+    app: App,
     updates: impl UpdateSource,
     requests: Option<&mpsc::Sender<TuiRequest>>,
     mouse: bool,
 ) -> Result<(), TuiError> {
-    let (queue, events) = mpsc::sync_channel::<LoopEvent>(QUEUE);
-    let stop = Arc::new(AtomicBool::new(false));
-    let filtered = queue.clone();
-    let worker = FilterWorker::spawn(move |result| {
-        let _ = filtered.send(LoopEvent::Filtered(result));
-    })
-    .map_err(|source| TuiError::Terminal {
-        doing: "starting the filter thread",
-        source,
-    })?;
-
     let mut terminal = ratatui::try_init().map_err(|source| TuiError::Terminal {
         doing: "switching the terminal to raw mode and the alternate screen",
         source,
@@ -141,23 +152,68 @@ pub(super) fn run_loop(
             source,
         })?;
     }
-    spawn_input(queue.clone(), Arc::clone(&stop))?;
+    let stop = Arc::new(AtomicBool::new(false));
+    let input = Arc::clone(&stop);
+    let result = run_on(
+        app,
+        &mut terminal,
+        updates,
+        requests,
+        |queue| spawn_input(queue, input),
+        |_| {},
+    );
+    stop.store(true, Ordering::Relaxed);
+    result
+}
+
+/// Runs `app` on `terminal` until the user quits or `updates` and the input both end:
+/// `attach_input` is handed the queue terminal events go into (it starts whatever fills it),
+/// `drawn` runs after every frame.
+///
+/// # Errors
+/// The filter or update thread could not start, `attach_input` failed, or drawing failed.
+pub fn run_on<B: Backend>(
+    mut app: App,
+    terminal: &mut Terminal<B>,
+    updates: impl UpdateSource,
+    requests: Option<&mpsc::Sender<TuiRequest>>,
+    attach_input: impl FnOnce(InputQueue) -> Result<(), TuiError>,
+    mut drawn: impl FnMut(Drawn),
+) -> Result<(), TuiError>
+where
+    B::Error: std::error::Error + Send + Sync + 'static,
+{
+    let (queue, events) = mpsc::sync_channel::<LoopEvent>(QUEUE);
+    let filtered = queue.clone();
+    let worker = FilterWorker::spawn(move |result| {
+        let _ = filtered.send(LoopEvent::Filtered(result));
+    })
+    .map_err(|source| TuiError::Terminal {
+        doing: "starting the filter thread",
+        source,
+    })?;
+    attach_input(InputQueue(queue.clone()))?;
     spawn_updates(updates, queue)?;
 
     let mut dirty = true;
+    // A key or mouse event was handled: draw now, not at the next frame slot.
+    let mut urgent = false;
+    let mut keys = 0;
     let mut last_draw = Instant::now()
         .checked_sub(FRAME_INTERVAL)
         .unwrap_or_else(Instant::now);
-    let result = loop {
-        if dirty && last_draw.elapsed() >= FRAME_INTERVAL {
-            if let Err(source) = terminal.draw(|frame| app.render(frame)) {
-                break Err(TuiError::Terminal {
+    loop {
+        if dirty && (urgent || last_draw.elapsed() >= FRAME_INTERVAL) {
+            terminal
+                .draw(|frame| app.render(frame))
+                .map_err(|e| TuiError::Terminal {
                     doing: "drawing",
-                    source,
-                });
-            }
+                    source: std::io::Error::other(e),
+                })?;
+            drawn(Drawn { keys });
             last_draw = Instant::now();
             dirty = false;
+            urgent = false;
         }
         let timeout = if dirty {
             FRAME_INTERVAL.saturating_sub(last_draw.elapsed())
@@ -168,14 +224,22 @@ pub(super) fn run_loop(
         match events.recv_timeout(timeout) {
             Ok(first) => {
                 for event in std::iter::once(first).chain(events.try_iter().take(MAX_BATCH)) {
-                    if let LoopEvent::Update(TuiUpdate::Devices(table)) = &event {
-                        worker.prepare(table);
+                    match &event {
+                        LoopEvent::Update(TuiUpdate::Devices(table)) => worker.prepare(table),
+                        LoopEvent::Terminal(Event::Key(key))
+                            if key.kind != KeyEventKind::Release =>
+                        {
+                            keys += 1;
+                            urgent = true;
+                        }
+                        LoopEvent::Terminal(Event::Mouse(_)) => urgent = true,
+                        _ => {}
                     }
                     dirty |= handle(&mut app, event);
                 }
             }
             Err(RecvTimeoutError::Timeout) => {}
-            Err(RecvTimeoutError::Disconnected) => break Ok(()),
+            Err(RecvTimeoutError::Disconnected) => return Ok(()),
         }
         dirty |= app.set_now(unix_now());
         if let Some(job) = app.take_filter_job() {
@@ -189,11 +253,9 @@ pub(super) fn run_loop(
             }
         }
         if app.should_quit() {
-            break Ok(());
+            return Ok(());
         }
-    };
-    stop.store(true, Ordering::Relaxed);
-    result
+    }
 }
 
 /// Applies one event; `true` when the screen may have changed.
