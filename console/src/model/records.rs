@@ -9,6 +9,8 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
+use super::compact::{GenerationId, Serial};
+
 use super::ids::{CertId, UnixTime};
 use super::status::CertStatus;
 
@@ -111,7 +113,7 @@ pub struct CertFields {
     /// million copies of a CA's name would be a tenth of the model).
     pub issuer: Arc<str>,
     /// Serial number as lowercase hex.
-    pub serial: Box<str>,
+    pub serial: Serial,
     /// The public key.
     pub key: KeyKind,
 }
@@ -130,7 +132,7 @@ pub struct CertificateRecord {
     /// When the registry last changed it (status, owner...).
     pub last_modified: UnixTime,
     /// AWS `generationId`: changes whenever the registry entry changes.
-    pub generation: Box<str>,
+    pub generation: GenerationId,
     /// The PEM's fields, or why they could not be read.
     pub parsed: Result<CertFields, PemProblem>,
 }

@@ -38,7 +38,7 @@ fn cert_json(state: &FleetState, cert: &CertView<'_>, now: UnixTime) -> Value {
         "ca": ca_label(state, cert),
         "subject": fields.map(|f| &*f.subject),
         "issuer": fields.map(|f| &*f.issuer),
-        "serial": fields.map(|f| &*f.serial),
+        "serial": fields.map(|f| f.serial.text()),
         "key": fields.map(|f| f.key.label()),
         "not_before": fields.map(|f| f.not_before.rfc3339()),
         "not_after": fields.map(|f| f.not_after.rfc3339()),

@@ -54,7 +54,7 @@ fn pem(w: &mut Writer, parsed: &Result<CertFields, PemProblem>) {
             w.i64(f.not_after.0);
             w.str(&f.subject);
             w.shared(&f.issuer);
-            w.str(&f.serial);
+            w.str(&f.serial.text());
             let (kind, bits) = match f.key {
                 KeyKind::Ec { bits } => (0, bits),
                 KeyKind::Rsa { bits } => (1, bits),
@@ -104,7 +104,7 @@ pub fn certificate(w: &mut Writer, record: &CertificateRecord, policies: &[&str]
     opt_id(w, record.ca.as_ref());
     w.i64(record.created.0);
     w.i64(record.last_modified.0);
-    w.str(&record.generation);
+    w.str(&record.generation.text());
     pem(w, &record.parsed);
     w.len(policies.len());
     for p in policies {
