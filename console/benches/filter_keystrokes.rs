@@ -18,6 +18,10 @@
 //! key and each key's median. Target (issue 19):
 //! every keystroke under 50 ms p99 at 1M. Results in docs/benchmarks.md.
 
+/// The allocator the `fleetid` binary uses.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use std::sync::Arc;
 use std::sync::mpsc;
 use std::time::{Duration, Instant};

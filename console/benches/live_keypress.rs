@@ -23,6 +23,10 @@
 //! Run: `cargo bench -p fleetid --bench live_keypress` (arguments: devices, seconds; default
 //! `1000000 30`).
 
+/// The allocator the `fleetid` binary uses.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use std::sync::mpsc::{self, RecvTimeoutError};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::thread;

@@ -7,6 +7,10 @@
 //!
 //! Run: `cargo bench -p fleetid --bench live_snapshot` (sizes: `-- 10000 100000`).
 
+/// The allocator the `fleetid` binary uses.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 

@@ -4,6 +4,10 @@
 //!
 //! The memory figure fails the benchmark when it exceeds 1 KiB per device.
 
+/// The allocator the `fleetid` binary uses.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use std::hint::black_box;
 use std::time::Instant;
 

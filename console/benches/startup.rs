@@ -7,7 +7,13 @@
 //! separately, each measured in a process of its own (this binary
 //! runs itself) so freed memory of an earlier step does not hide growth.
 //!
-//! Run: `cargo bench -p fleetid --bench startup` (sizes: `-- 10000 100000`).
+//! Run: `cargo bench -p fleetid --bench startup` (sizes: `-- 10000 100000`). With
+//! `STARTUP_BENCH_DIR` set, the caches are written there and kept, and the memory of one can be
+//! measured again alone: `<bench binary> memory 1000000 $STARTUP_BENCH_DIR/1000000.sqlite3`.
+
+/// The allocator the `fleetid` binary uses: memory per device is the binary's.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 use std::hint::black_box;
 use std::path::{Path, PathBuf};
@@ -233,10 +239,13 @@ fn main() {
             .map(|a| a.parse().unwrap_or_else(|e| panic!("{a}: {e}")))
             .collect()
     };
-    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let temporary = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let kept = std::env::var_os("STARTUP_BENCH_DIR").map(PathBuf::from);
+    let dir = kept.as_deref().unwrap_or(temporary.path());
     let mut over_budget = Vec::new();
     for devices in sizes {
-        let path: PathBuf = dir.path().join(format!("{devices}.sqlite3"));
+        let path: PathBuf = dir.join(format!("{devices}.sqlite3"));
+        let _ = std::fs::remove_file(&path);
         timings(devices, &path);
         let status =
             std::process::Command::new(std::env::current_exe().unwrap_or_else(|e| panic!("{e}")))
@@ -246,7 +255,9 @@ fn main() {
         if !status.success() {
             over_budget.push(devices);
         }
-        let _ = std::fs::remove_file(&path);
+        if kept.is_none() {
+            let _ = std::fs::remove_file(&path);
+        }
     }
     assert!(
         over_budget.is_empty(),

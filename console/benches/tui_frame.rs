@@ -3,6 +3,10 @@
 //! under 30 ms, filter results within 100 ms. Results and the command are in
 //! docs/benchmarks.md.
 
+/// The allocator the `fleetid` binary uses.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use std::hint::black_box;
 use std::sync::Arc;
 use std::sync::atomic::AtomicU64;
