@@ -32,8 +32,7 @@ use fleetid::tui::app::App;
 use fleetid::tui::data::{DeviceTable, FleetSnapshot, TuiUpdate};
 use fleetid::tui::feed::{device_table, overview};
 use fleetid::tui::filter::{FilterResult, FilterSession, FilterWorker, FuzzyScorer};
-use fleetid::tui::widgets::banner::Environment;
-use fleetid::tui::{TuiOptions, settings};
+use fleetid::tui::fixture;
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
@@ -93,15 +92,7 @@ fn sequences() -> Vec<Sequence> {
 }
 
 fn app(snapshot: &FleetSnapshot, table: &Arc<DeviceTable>) -> App {
-    let options = TuiOptions {
-        environment: Environment {
-            name: "prod".to_owned(),
-            ..Environment::default()
-        },
-        ..TuiOptions::default()
-    };
-    let settings = settings(&options).unwrap_or_else(|e| panic!("{e}"));
-    let mut app = App::new(settings, snapshot.clone(), NOW);
+    let mut app = fixture::app("prod", snapshot.clone(), NOW);
     app.on_update(TuiUpdate::Devices(Arc::clone(table)));
     app.on_key(KeyEvent::new(KeyCode::Char('5'), KeyModifiers::NONE));
     app.on_key(KeyEvent::new(KeyCode::Char('/'), KeyModifiers::NONE));

@@ -37,12 +37,10 @@ use fleetid::backend::live::{LiveEvent, parse_publish};
 use fleetid::interactive::screen::Screen;
 use fleetid::model::synthetic::realistic::{FIRMWARE, RealisticFleet};
 use fleetid::model::{FleetState, UnixTime};
-use fleetid::tui::app::App;
 use fleetid::tui::data::TuiUpdate;
 use fleetid::tui::event_loop::run_on;
 use fleetid::tui::feed::overview;
-use fleetid::tui::widgets::banner::Environment;
-use fleetid::tui::{TuiOptions, settings};
+use fleetid::tui::fixture;
 use fleetid_agent::wire::StatusMessage;
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
@@ -229,15 +227,7 @@ fn run(devices: usize, seconds: u64) {
         started.elapsed().as_secs_f64()
     );
 
-    let options = TuiOptions {
-        environment: Environment {
-            name: "prod".to_owned(),
-            ..Environment::default()
-        },
-        ..TuiOptions::default()
-    };
-    let settings = settings(&options).unwrap_or_else(|e| panic!("{e}"));
-    let app = App::new(settings, overview(&state.summary(), now), now.0);
+    let app = fixture::app("prod", overview(&state.summary(), now), now.0);
     let (updates_tx, updates_rx) = mpsc::sync_channel::<TuiUpdate>(8);
     updates_tx
         .send(TuiUpdate::Devices(table))

@@ -28,8 +28,6 @@ use fleetid::tui::app::App;
 use fleetid::tui::data::{DeviceQuery, DeviceTable, TuiUpdate};
 use fleetid::tui::feed::{device_table, overview};
 use fleetid::tui::filter::{FilterJob, SortKey, run_job};
-use fleetid::tui::widgets::banner::Environment;
-use fleetid::tui::{TuiOptions, settings};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
@@ -50,15 +48,7 @@ fn resident_bytes() -> usize {
 }
 
 fn app(summary: &FleetSummary) -> App {
-    let options = TuiOptions {
-        environment: Environment {
-            name: ENV.to_owned(),
-            ..Environment::default()
-        },
-        ..TuiOptions::default()
-    };
-    let settings = settings(&options).unwrap_or_else(|e| panic!("{e}"));
-    App::new(settings, overview(summary, NOW), NOW.0)
+    fleetid::tui::fixture::app(ENV, overview(summary, NOW), NOW.0)
 }
 
 fn draw(app: &App, width: u16, height: u16) {

@@ -22,8 +22,6 @@ use fleetid::tui::filter::{
     FilterJob, FilterSession, PARTIAL_AFTER, SortKey, run_job, run_job_streaming,
 };
 use fleetid::tui::fixture::{device_table, sample_snapshot};
-use fleetid::tui::widgets::banner::Environment;
-use fleetid::tui::{TuiOptions, settings};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
@@ -32,15 +30,7 @@ const DEVICES: usize = 1_000_000;
 const NOW: i64 = 1_795_600_000;
 
 fn app(snapshot: fleetid::tui::data::FleetSnapshot) -> App {
-    let options = TuiOptions {
-        environment: Environment {
-            name: "prod".to_owned(),
-            ..Environment::default()
-        },
-        ..TuiOptions::default()
-    };
-    let settings = settings(&options).unwrap_or_else(|e| panic!("{e}"));
-    App::new(settings, snapshot, NOW)
+    fleetid::tui::fixture::app("prod", snapshot, NOW)
 }
 
 fn terminal(width: u16, height: u16) -> Terminal<TestBackend> {

@@ -20,6 +20,24 @@ use super::data::{
     HeatmapData, LiveStatus, Look, OperationRow, Triage,
 };
 
+/// The console as it opens on `snapshot` at `now` in an environment named `environment`, with
+/// the default theme and keys (for benchmarks that drive the real `App`).
+///
+/// # Panics
+/// The default theme or keymap does not load.
+#[must_use]
+pub fn app(environment: &str, snapshot: FleetSnapshot, now: i64) -> super::app::App {
+    let options = super::TuiOptions {
+        environment: super::widgets::banner::Environment {
+            name: environment.to_owned(),
+            ..super::widgets::banner::Environment::default()
+        },
+        ..super::TuiOptions::default()
+    };
+    let settings = super::settings(&options).unwrap_or_else(|e| panic!("{e}"));
+    super::app::App::new(settings, snapshot, now)
+}
+
 const CAS: [&str; 3] = ["Acme Device CA 1", "Acme Device CA 2023", "Recall Batch CA"];
 const GROUPS: [&str; 3] = ["eu-plant-1", "us-warehouse", "field-test"];
 const FIRMWARE: [&str; 3] = ["1.5.0", "1.4.2", "1.3.9"];
