@@ -25,8 +25,10 @@ pub struct ThingParts {
 /// A whole fleet as record sets.
 #[derive(Debug, Clone, Default)]
 pub struct FleetParts {
-    /// Device certificates (a later duplicate id replaces an earlier one).
-    pub certificates: Vec<CertificateRecord>,
+    /// Device certificates in blocks, as a store reads them (a later duplicate id replaces an
+    /// earlier one): placed straight from the blocks, with no concatenated copy of a million
+    /// records on the way.
+    pub certificates: Vec<Vec<CertificateRecord>>,
     /// Things with their attachments.
     pub things: Vec<ThingParts>,
     /// Registered CAs.
@@ -46,15 +48,16 @@ impl FleetState {
     /// hashing; the look-up tables by id and name are built on first use.
     #[must_use]
     pub fn from_parts(parts: FleetParts) -> Self {
+        let mut certs = Vec::with_capacity(parts.certificates.iter().map(Vec::len).sum());
+        for block in parts.certificates {
+            certs.extend(block.into_iter().map(|record| CertSlot {
+                id: record.id,
+                record: Some(record),
+                things: SlotList::default(),
+            }));
+        }
         let mut state = Self {
-            certs: later_duplicates_replace_earlier(parts.certificates)
-                .into_iter()
-                .map(|record| CertSlot {
-                    id: record.id,
-                    record: Some(record),
-                    things: SlotList::default(),
-                })
-                .collect(),
+            certs: later_duplicates_replace_earlier(certs),
             ..Self::default()
         };
         state.place_things(parts.things);
@@ -201,13 +204,13 @@ fn sorted_ids(certs: &[CertSlot]) -> Vec<(CertId, u32)> {
 
 /// `records` with each id once: a later record of an id replaces an earlier one, in the
 /// earlier one's place.
-fn later_duplicates_replace_earlier(records: Vec<CertificateRecord>) -> Vec<CertificateRecord> {
+fn later_duplicates_replace_earlier(records: Vec<CertSlot>) -> Vec<CertSlot> {
     let mut ids: Vec<(CertId, usize)> = records.iter().map(|r| r.id).zip(0..).collect();
     ids.sort_unstable();
     if !ids.windows(2).any(|w| w[0].0 == w[1].0) {
         return records;
     }
-    let mut places: Vec<Option<CertificateRecord>> = records.into_iter().map(Some).collect();
+    let mut places: Vec<Option<CertSlot>> = records.into_iter().map(Some).collect();
     for run in ids.chunk_by(|a, b| a.0 == b.0).filter(|run| run.len() > 1) {
         let latest = places[run[run.len() - 1].1].take();
         for &(_, index) in &run[1..] {
@@ -259,7 +262,7 @@ mod tests {
 
     fn parts(certificates: Vec<CertificateRecord>, things: Vec<ThingParts>) -> FleetParts {
         FleetParts {
-            certificates,
+            certificates: vec![certificates],
             things,
             cas: synthetic::cas(NOW),
             ..FleetParts::default()

@@ -75,7 +75,8 @@ fn corrupt(table: &'static str) -> impl Fn(DecodeError) -> Failure {
 /// Everything read from the tables, before the model is built.
 #[derive(Default)]
 struct Read {
-    certificates: Vec<CertificateRecord>,
+    /// In blocks, in order: the model places them straight from there.
+    certificates: Vec<Vec<CertificateRecord>>,
     attached: Attached,
     things: Vec<ThingParts>,
     small: SmallParts,
@@ -223,7 +224,7 @@ fn read_snapshot(db: &Connection, env: &str) -> rusqlite::Result<Result<Read, Fa
     }
     cert_blocks.sort_unstable_by_key(|(seq, _)| *seq);
     thing_blocks.sort_unstable_by_key(|(seq, _)| *seq);
-    read.certificates = concatenate(cert_blocks);
+    read.certificates = cert_blocks.into_iter().map(|(_, block)| block).collect();
     read.things = concatenate(thing_blocks);
     read.small = match small.transpose() {
         Ok(small) => small.unwrap_or_default(),
@@ -285,16 +286,20 @@ fn apply_changes(
         }
     }
     if !certs.is_empty() {
-        read.certificates.retain(|c| !certs.contains_key(&c.id));
+        for block in &mut read.certificates {
+            block.retain(|c| !certs.contains_key(&c.id));
+        }
         for ids in read.attached.values_mut() {
             ids.retain(|id| !certs.contains_key(id));
         }
+        let mut changed = Vec::with_capacity(certs.len());
         for cert in certs.into_values().flatten() {
             for name in cert.policies {
                 read.attached.entry(name).or_default().push(cert.record.id);
             }
-            read.certificates.push(cert.record);
+            changed.push(cert.record);
         }
+        read.certificates.push(changed);
     }
     if !things.is_empty() {
         read.things

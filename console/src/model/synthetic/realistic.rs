@@ -267,7 +267,7 @@ impl RealisticFleet {
             reported_at: self.now,
         };
         FleetParts {
-            certificates: (0..self.devices).map(|i| self.certificate(i)).collect(),
+            certificates: vec![(0..self.devices).map(|i| self.certificate(i)).collect()],
             things: (0..self.devices)
                 .map(|i| ThingParts {
                     record: self.thing(i),
