@@ -29,8 +29,8 @@ pub struct FleetParts {
     /// earlier one): placed straight from the blocks, with no concatenated copy of a million
     /// records on the way.
     pub certificates: Vec<Vec<CertificateRecord>>,
-    /// Things with their attachments.
-    pub things: Vec<ThingParts>,
+    /// Things with their attachments, in blocks like the certificates.
+    pub things: Vec<Vec<ThingParts>>,
     /// Registered CAs.
     pub cas: Vec<CaRecord>,
     /// Policies with the certificates and groups they are attached to.
@@ -85,12 +85,13 @@ impl FleetState {
     /// Places the things (the first of a name wins) and links them with their certificates:
     /// the wanted ids, sorted, are merged with the certificates' ids, sorted; an id no
     /// certificate has gets a placeholder slot.
-    fn place_things(&mut self, things: Vec<ThingParts>) {
+    fn place_things(&mut self, things: Vec<Vec<ThingParts>>) {
         let keep = first_of_each_name(&things);
-        self.things.reserve(things.len());
+        let count = things.iter().map(Vec::len).sum();
+        self.things.reserve(count);
         // (certificate id, thing slot)
-        let mut wanted: Vec<(CertId, u32)> = Vec::with_capacity(things.len());
-        for (index, parts) in things.into_iter().enumerate() {
+        let mut wanted: Vec<(CertId, u32)> = Vec::with_capacity(count);
+        for (index, parts) in things.into_iter().flatten().enumerate() {
             if keep.as_ref().is_some_and(|keep| !keep[index]) {
                 continue;
             }
@@ -223,17 +224,14 @@ fn later_duplicates_replace_earlier(records: Vec<CertSlot>) -> Vec<CertSlot> {
 
 /// Which things to keep when a name repeats (the first of each name), or `None` when every
 /// name is distinct — found by sorting the names' hashes, not by a table of names.
-fn first_of_each_name(things: &[ThingParts]) -> Option<Vec<bool>> {
+fn first_of_each_name(blocks: &[Vec<ThingParts>]) -> Option<Vec<bool>> {
     let hash = |name: &str| {
         let mut hasher = std::hash::DefaultHasher::new();
         name.hash(&mut hasher);
         hasher.finish()
     };
-    let mut hashes: Vec<(u64, usize)> = things
-        .iter()
-        .map(|t| hash(&t.record.name))
-        .zip(0..)
-        .collect();
+    let names: Vec<&str> = blocks.iter().flatten().map(|t| &*t.record.name).collect();
+    let mut hashes: Vec<(u64, usize)> = names.iter().map(|name| hash(name)).zip(0..).collect();
     hashes.sort_unstable();
     let mut keep: Option<Vec<bool>> = None;
     for run in hashes
@@ -241,12 +239,11 @@ fn first_of_each_name(things: &[ThingParts]) -> Option<Vec<bool>> {
         .filter(|run| run.len() > 1)
     {
         for (k, &(_, later)) in run.iter().enumerate() {
-            let name = &things[later].record.name;
             if run[..k]
                 .iter()
-                .any(|&(_, earlier)| things[earlier].record.name == *name)
+                .any(|&(_, earlier)| names[earlier] == names[later])
             {
-                keep.get_or_insert_with(|| vec![true; things.len()])[later] = false;
+                keep.get_or_insert_with(|| vec![true; names.len()])[later] = false;
             }
         }
     }
@@ -263,7 +260,7 @@ mod tests {
     fn parts(certificates: Vec<CertificateRecord>, things: Vec<ThingParts>) -> FleetParts {
         FleetParts {
             certificates: vec![certificates],
-            things,
+            things: vec![things],
             cas: synthetic::cas(NOW),
             ..FleetParts::default()
         }

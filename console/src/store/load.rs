@@ -78,7 +78,8 @@ struct Read {
     /// In blocks, in order: the model places them straight from there.
     certificates: Vec<Vec<CertificateRecord>>,
     attached: Attached,
-    things: Vec<ThingParts>,
+    /// In blocks, in order, like the certificates.
+    things: Vec<Vec<ThingParts>>,
     small: SmallParts,
     sources: Vec<(crate::model::Source, crate::model::SourceInfo)>,
 }
@@ -225,7 +226,7 @@ fn read_snapshot(db: &Connection, env: &str) -> rusqlite::Result<Result<Read, Fa
     cert_blocks.sort_unstable_by_key(|(seq, _)| *seq);
     thing_blocks.sort_unstable_by_key(|(seq, _)| *seq);
     read.certificates = cert_blocks.into_iter().map(|(_, block)| block).collect();
-    read.things = concatenate(thing_blocks);
+    read.things = thing_blocks.into_iter().map(|(_, block)| block).collect();
     read.small = match small.transpose() {
         Ok(small) => small.unwrap_or_default(),
         Err(e) => return Ok(Err(corrupt("small parts")(e))),
@@ -235,16 +236,6 @@ fn read_snapshot(db: &Connection, env: &str) -> rusqlite::Result<Result<Read, Fa
         Err(e) => return Ok(Err(corrupt("sources")(e))),
     };
     apply_changes(db, env, read)
-}
-
-/// The blocks' records in one vector, allocated once: collecting a flattened iterator would
-/// grow it by doubling, copying and faulting in hundreds of megabytes more at a million.
-fn concatenate<T>(blocks: Vec<(i64, Vec<T>)>) -> Vec<T> {
-    let mut out = Vec::with_capacity(blocks.iter().map(|(_, b)| b.len()).sum());
-    for (_, block) in blocks {
-        out.extend(block);
-    }
-    out
 }
 
 /// Replaces (or removes) the certificates and things named in `snapshot_changes`.
@@ -302,9 +293,10 @@ fn apply_changes(
         read.certificates.push(changed);
     }
     if !things.is_empty() {
-        read.things
-            .retain(|t| !things.contains_key(t.record.name.as_bytes()));
-        read.things.extend(things.into_values().flatten());
+        for block in &mut read.things {
+            block.retain(|t| !things.contains_key(t.record.name.as_bytes()));
+        }
+        read.things.push(things.into_values().flatten().collect());
     }
     Ok(Ok(read))
 }

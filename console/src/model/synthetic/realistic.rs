@@ -268,12 +268,14 @@ impl RealisticFleet {
         };
         FleetParts {
             certificates: vec![(0..self.devices).map(|i| self.certificate(i)).collect()],
-            things: (0..self.devices)
-                .map(|i| ThingParts {
-                    record: self.thing(i),
-                    certificates: vec![Self::cert_id(i)],
-                })
-                .collect(),
+            things: vec![
+                (0..self.devices)
+                    .map(|i| ThingParts {
+                        record: self.thing(i),
+                        certificates: vec![Self::cert_id(i)],
+                    })
+                    .collect(),
+            ],
             cas: self.cas(),
             policies: vec![self.fleet_policy()],
             groups: self.groups(),
