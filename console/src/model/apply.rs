@@ -2,7 +2,7 @@
 //! certificate's contribution before it changes and accounting it again afterwards.
 
 use super::aggregates::Cohort;
-use super::ids::CertId;
+use super::ids::{CertId, UnixTime};
 use super::records::{CertificateRecord, ThingRecord};
 use super::slot_list::SlotList;
 use super::state::{CertSlot, FleetState, SourceInfo, ThingSlot};
@@ -252,7 +252,8 @@ impl FleetState {
         };
         let status = record.status;
         let ca = record.ca;
-        let day = record.parsed.as_ref().ok().map(|f| f.not_after.day());
+        let not_after = record.parsed.as_ref().ok().map(|f| f.not_after);
+        let day = not_after.map(UnixTime::day);
         let cohorts = if status == CertStatus::Active && day.is_some() {
             self.cohorts_of(slot, ca)
         } else {
@@ -262,14 +263,18 @@ impl FleetState {
         if let Some(indexes) = self.indexes.built_mut() {
             indexes.set(slot, record, sign > 0);
         }
-        if let Some(ca) = ca
-            && status == CertStatus::Active
-        {
-            let n = self.active_under_ca.entry(ca).or_insert(0);
+        if let Some(ca) = ca {
+            let counts = self.per_ca.entry(ca).or_default();
+            let n = &mut counts[status.index()];
             *n = n.saturating_add_signed(sign);
-            if *n == 0 {
-                self.active_under_ca.remove(&ca);
+            if counts.iter().all(|&n| n == 0) {
+                self.per_ca.remove(&ca);
             }
+        }
+        if status == CertStatus::Active
+            && let Some(at) = not_after
+        {
+            self.active_expiries.change(at, sign);
         }
         match day {
             Some(day) => {

@@ -162,10 +162,8 @@ impl FleetState {
             };
             let status = record.status;
             self.status_counts.add(status, 1);
-            if let Some(ca) = record.ca
-                && status == CertStatus::Active
-            {
-                *self.active_under_ca.entry(ca).or_insert(0) += 1;
+            if let Some(ca) = record.ca {
+                self.per_ca.entry(ca).or_default()[status.index()] += 1;
             }
             let Some(day) = record.parsed.as_ref().ok().map(|f| f.not_after.day()) else {
                 self.unreadable_pems += 1;

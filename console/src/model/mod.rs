@@ -9,6 +9,7 @@ mod bulk;
 mod ca_tree;
 mod changes;
 mod compact;
+mod expiries;
 mod health;
 mod ids;
 mod indexes;

@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 
 use super::aggregates::{ExpiryHistogram, StatusCounts};
 use super::changes::Changes;
+use super::expiries::ActiveExpiries;
 use super::ids::{CertId, CertIdMap, Day, UnixTime};
 use super::indexes::{LazyIndexes, SecondaryIndexes};
 use super::intern::Interner;
@@ -13,6 +14,7 @@ use super::lookup::Lookup;
 use super::records::{CaRecord, CertificateRecord, GroupRecord, PolicyRecord};
 use super::slot_list::SlotList;
 use super::status::CertStatus;
+use super::summary::StatusByCa;
 use super::touched::Touched;
 use super::update::{AnomalyRecord, Source, SourceState};
 
@@ -68,7 +70,9 @@ pub struct FleetState {
     pub(crate) indexes: LazyIndexes,
     pub(crate) status_counts: StatusCounts,
     pub(crate) histogram: ExpiryHistogram,
-    pub(crate) active_under_ca: CertIdMap<u64>,
+    /// Device certificates per issuing CA and status (only CAs with at least one).
+    pub(crate) per_ca: CertIdMap<StatusByCa>,
+    pub(crate) active_expiries: ActiveExpiries,
     pub(crate) unreadable_pems: u64,
     pub(crate) cas: BTreeMap<CertId, CaRecord>,
     pub(crate) policies: BTreeMap<Box<str>, PolicyRecord>,
@@ -170,12 +174,17 @@ impl FleetState {
     /// Active device certificates issued directly by `ca`.
     #[must_use]
     pub fn active_certificates_under(&self, ca: &CertId) -> u64 {
-        self.active_under_ca.get(ca).copied().unwrap_or(0)
+        self.per_ca
+            .get(ca)
+            .map_or(0, |n| n[CertStatus::Active.index()])
     }
 
     /// CA ids that issued at least one active device certificate, registered or not.
     pub fn issuing_cas(&self) -> impl Iterator<Item = (&CertId, u64)> {
-        self.active_under_ca.iter().map(|(id, &n)| (id, n))
+        self.per_ca
+            .iter()
+            .map(|(id, n)| (id, n[CertStatus::Active.index()]))
+            .filter(|&(_, active)| active > 0)
     }
 
     /// Certificates whose PEM could not be read.

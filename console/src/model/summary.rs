@@ -82,21 +82,16 @@ impl FleetState {
     }
 
     fn summary_counts(&self) -> SummaryCounts {
-        let mut per_ca: BTreeMap<CertId, StatusByCa> = BTreeMap::new();
-        let mut active_expiries = Vec::with_capacity(
-            usize::try_from(self.status_counts.get(CertStatus::Active)).unwrap_or(0),
-        );
-        for record in self.certs.iter().filter_map(|c| c.record.as_ref()) {
-            if let Some(ca) = record.ca {
-                per_ca.entry(ca).or_default()[record.status.index()] += 1;
-            }
-            if record.status == CertStatus::Active
-                && let Ok(fields) = &record.parsed
-            {
-                active_expiries.push(fields.not_after);
-            }
-        }
-        active_expiries.sort_unstable();
+        let per_ca: BTreeMap<CertId, StatusByCa> =
+            self.per_ca.iter().map(|(ca, n)| (*ca, *n)).collect();
+        let active_expiries = self.active_expiries.sorted(|| {
+            self.certs
+                .iter()
+                .filter_map(|c| c.record.as_ref())
+                .filter(|r| r.status == CertStatus::Active)
+                .filter_map(|r| r.parsed.as_ref().ok().map(|f| f.not_after))
+                .collect()
+        });
         let (mut things, mut online, mut known) = (0, 0, false);
         for thing in self.things.iter().filter(|t| t.present) {
             things += 1;

@@ -416,3 +416,41 @@ fn the_summary_names_the_thing_of_an_anomaly_that_named_only_its_certificate() {
     assert_eq!(thing_of("named thing"), Some("elsewhere".to_owned()));
     assert_eq!(thing_of("neither"), None);
 }
+
+/// The summary kept by changes (per-CA counts, the sorted active expiries) equals one made
+/// afresh from the same updates, after every kind of change.
+#[test]
+fn a_summary_kept_by_changes_equals_one_made_afresh() {
+    let mut updates = synthetic::fleet_updates(DEVICES, NOW, 100);
+    let mut kept = FleetState::new();
+    kept.apply_all(updates.clone());
+    // Asked once: from here the expiries are kept by changes.
+    let _ = kept.summary();
+    let later = vec![
+        FleetUpdate::StatusChanged(vec![
+            (synthetic::cert_id(3), CertStatus::Revoked),
+            (synthetic::cert_id(4), CertStatus::Active),
+        ]),
+        FleetUpdate::CertificatesRemoved(vec![synthetic::cert_id(5), synthetic::cert_id(6)]),
+        FleetUpdate::Certificates(vec![
+            synthetic::certificate(DEVICES, NOW),
+            synthetic::certificate(DEVICES + 1, NOW),
+        ]),
+        FleetUpdate::Things(vec![synthetic::thing(7)]),
+        FleetUpdate::LiveStatus(LiveStatusRecord {
+            thing: "dev-0000008".into(),
+            firmware: FIRMWARE[0].into(),
+            sequence: 1,
+            state: None,
+            last_error: None,
+            at: NOW,
+        }),
+    ];
+    for update in later {
+        kept.apply(update.clone());
+        updates.push(update);
+        let mut afresh = FleetState::new();
+        afresh.apply_all(updates.clone());
+        assert_eq!(kept.summary(), afresh.summary());
+    }
+}
