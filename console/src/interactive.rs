@@ -2,8 +2,8 @@
 //! [`FleetState`]. The cached snapshot shows at once; the thread then refreshes it from AWS
 //! (unless `--offline`), follows live events, reads the sources that have no live feed
 //! (Device Defender, CloudWatch) again every 30 s, and sends the UI the overview at most every
-//! 500 ms — the device table is patched in place by changes ([`DeviceFeed`]) and sent again
-//! only when rows come or go. Detail requests are answered from the model; mutations wait for
+//! 500 ms — the device table is patched in place by changes ([`screen`]) and sent again only
+//! when rows come or go. Detail requests are answered from the model; mutations wait for
 //! the ops engine.
 //! Rotation campaigns are read and driven beside it ([`campaigns`]), and the operations
 //! journal is read for the operations view ([`operations`]).

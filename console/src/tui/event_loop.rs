@@ -2,7 +2,7 @@
 //! their own threads, so the UI thread never waits on the backend; updates are applied in
 //! batches and the screen is drawn on change, at most ~30 times a second for updates and at
 //! once after a key or a mouse event. [`run_on`] is the loop on any ratatui backend (the
-//! benchmarks drive it with their own keys on a test backend); [`run_loop`] puts it on the
+//! benchmarks drive it with their own keys on a test backend); `run_loop` puts it on the
 //! real terminal.
 
 use std::sync::Arc;
