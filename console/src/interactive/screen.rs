@@ -70,15 +70,16 @@ impl Screen {
         self.changed = true;
     }
 
-    /// Whether the overview is due.
+    /// Whether the overview is due: the model changed, or what was sent last did not get
+    /// through (the UI's queue was full), and the interval has passed.
     #[must_use]
     pub fn due(&self) -> bool {
-        self.changed && self.last_sent.elapsed() >= SNAPSHOT_EVERY
+        (self.changed || self.table_unsent) && self.last_sent.elapsed() >= SNAPSHOT_EVERY
     }
 
     /// Patches the device table with what changed (delivering it when it was built again)
-    /// and sends the overview, `dress`ed (the console adds the stored triage), unless the UI
-    /// has not taken the last one. `None` when the UI is gone.
+    /// and sends the overview, `dress`ed (the console adds the stored triage). What the UI's
+    /// full queue refused goes again when next due. `None` when the UI is gone.
     pub fn send(
         &mut self,
         state: &mut FleetState,
@@ -99,12 +100,12 @@ impl Screen {
         let mut snapshot = Box::new(tui::feed::overview(&state.summary(), UnixTime::now()));
         snapshot.live = self.live;
         dress(&mut snapshot);
-        if let Err(mpsc::TrySendError::Disconnected(_)) =
-            updates.try_send(TuiUpdate::Snapshot(snapshot))
-        {
-            return None;
-        }
-        self.changed = false;
+        self.changed = match updates.try_send(TuiUpdate::Snapshot(snapshot)) {
+            Ok(()) => false,
+            // Sent again when due.
+            Err(mpsc::TrySendError::Full(_)) => true,
+            Err(mpsc::TrySendError::Disconnected(_)) => return None,
+        };
         self.last_sent = Instant::now();
         Some(())
     }
@@ -127,5 +128,49 @@ fn count_live(live: &mut LiveCounts, state: &FleetState, update: &BackendUpdate)
             live.unreadable += 1;
         }
         _ => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::synthetic;
+
+    const NOW: UnixTime = UnixTime(1_795_600_000);
+
+    #[test]
+    fn what_a_full_queue_refused_goes_again_when_due() {
+        let mut state = FleetState::new();
+        state.apply_all(synthetic::fleet_updates(20, NOW, 10));
+        let mut screen = Screen::new(&mut state);
+        let (updates, screen_side) = mpsc::sync_channel::<TuiUpdate>(1);
+        // The UI has not taken what it was sent.
+        updates
+            .try_send(TuiUpdate::Notice(crate::safe_text::SafeText::from_string(
+                "busy".to_owned(),
+            )))
+            .unwrap_or_else(|e| panic!("{e}"));
+        // A new certificate: the table is built again, and the queue refuses it.
+        state.apply(FleetUpdate::Certificates(vec![synthetic::certificate(
+            20, NOW,
+        )]));
+        assert!(screen.send(&mut state, &updates, |_| {}).is_some());
+        assert!(matches!(screen_side.try_recv(), Ok(TuiUpdate::Notice(_))));
+        assert!(screen_side.try_recv().is_err(), "nothing else got through");
+        // Nothing changed since, and still the refused table and overview are due.
+        std::thread::sleep(SNAPSHOT_EVERY);
+        assert!(screen.due());
+        assert!(screen.send(&mut state, &updates, |_| {}).is_some());
+        match screen_side.try_recv() {
+            Ok(TuiUpdate::Devices(table)) => assert_eq!(table.len(), 21),
+            other => panic!("the table first, got {other:?}"),
+        }
+        // Its overview did not fit behind it: due again, then delivered.
+        std::thread::sleep(SNAPSHOT_EVERY);
+        assert!(screen.due());
+        assert!(screen.send(&mut state, &updates, |_| {}).is_some());
+        assert!(matches!(screen_side.try_recv(), Ok(TuiUpdate::Snapshot(_))));
+        std::thread::sleep(SNAPSHOT_EVERY);
+        assert!(!screen.due(), "everything delivered");
     }
 }
