@@ -58,17 +58,33 @@ struct ModelCells {
     online: Option<bool>,
 }
 
-/// The cells of certificate `slot` from its things: the first present thing's first group
-/// and connectivity, the first firmware of any; names through `name` (the table's id of a
-/// model name id). `None` when `name` does not know one.
+/// The thing a certificate's row names: of the things it is attached to, the one whose name
+/// sorts first (a certificate shared by two devices shows as the same one however the model
+/// learnt of them).
+fn shown_thing(state: &FleetState, slot: usize) -> Option<u32> {
+    state.certs[slot].things.iter().copied().min_by(|&a, &b| {
+        state.things[a as usize]
+            .name
+            .cmp(&state.things[b as usize].name)
+    })
+}
+
+/// The name of the thing a certificate's row names.
+fn shown_name(state: &FleetState, slot: usize) -> &str {
+    shown_thing(state, slot).map_or("(no thing)", |t| &state.things[t as usize].name)
+}
+
+/// The cells of certificate `slot` from its things: the shown thing's first group and
+/// connectivity when it is in the registry, the first firmware of any; names through `name`
+/// (the table's id of a model name id). `None` when `name` does not know one.
 fn cells_of(
     state: &FleetState,
     slot: usize,
     mut name: impl FnMut(u32) -> Option<u32>,
 ) -> Option<ModelCells> {
     let things = &state.certs[slot].things;
-    let first = things.first().map(|&t| &state.things[t as usize]);
-    let (group, online) = match first.filter(|t| t.present) {
+    let shown = shown_thing(state, slot).map(|t| &state.things[t as usize]);
+    let (group, online) = match shown.filter(|t| t.present) {
         Some(thing) => (
             match thing.groups.first() {
                 Some(&g) => Some(name(g)?),
@@ -302,10 +318,7 @@ impl DeviceFeed {
             row => row as usize,
         };
         let record = cert.record.as_ref()?;
-        let thing = cert
-            .things
-            .first()
-            .map_or("(no thing)", |&t| &*state.things[t as usize].name);
+        let thing = shown_name(state, slot);
         let expires = record.parsed.as_ref().ok().map(|f| f.not_after.0);
         if table.thing(row).raw() != thing || table.expires(row) != expires {
             return None;
@@ -359,13 +372,9 @@ fn build_parts(state: &FleetState, parts: &[&[Resolved]]) -> Vec<Vec<DeviceRow>>
 
 fn row(state: &FleetState, resolved: &Resolved) -> DeviceRow {
     let slot = &state.certs[resolved.slot as usize];
-    let thing = slot
-        .things
-        .first()
-        .map(|&t| &*state.things[t as usize].name);
     let record = slot.record.as_ref();
     DeviceRow {
-        thing: thing.unwrap_or("(no thing)").into(),
+        thing: shown_name(state, resolved.slot as usize).into(),
         cert: record.map_or_else(|| "-".into(), |r| short_hex(&r.id).into()),
         state: record.map_or(CertStatus::Unknown, |r| r.status),
         expires: record.and_then(|r| r.parsed.as_ref().ok().map(|f| f.not_after.0)),

@@ -129,7 +129,7 @@ fn device_table_through_views(state: &FleetState) -> DeviceTable {
         .collect();
     let mut rows = Vec::new();
     for cert in state.certificates() {
-        let thing = cert.things().next();
+        let thing = cert.things().min();
         let view = thing.and_then(|t| state.thing(t));
         let group = view
             .as_ref()
