@@ -3,7 +3,7 @@
 //! id). A killed apply leaves the rows that say where it stopped; `ops resume` reads them.
 //! Also the environment's freeze. Records, not cache: a snapshot save never touches them.
 
-use rusqlite::{OptionalExtension, TransactionBehavior, params};
+use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 
 use super::audit::{NewAuditEntry, append_in};
 
@@ -158,21 +158,7 @@ impl Store {
         detail: &str,
         at: UnixTime,
     ) -> Result<(), StoreError> {
-        self.connection
-            .execute(
-                "UPDATE op_calls SET state = ?3, request_id = ?4, detail = ?5, finished = ?6 \
-                 WHERE op = ?1 AND step = ?2",
-                params![
-                    op,
-                    i64::try_from(step).unwrap_or(i64::MAX),
-                    state.as_str(),
-                    request_id,
-                    detail,
-                    at.0
-                ],
-            )
-            .map(drop)
-            .map_err(sql("journaling a call's result"))
+        write_result(&self.connection, op, step, state, request_id, detail, at)
     }
 
     /// Journals a call's result and appends its audit entry in one transaction, so a process
@@ -197,19 +183,7 @@ impl Store {
             .connection
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(sql("starting a call's result"))?;
-        tx.execute(
-            "UPDATE op_calls SET state = ?3, request_id = ?4, detail = ?5, finished = ?6 \
-             WHERE op = ?1 AND step = ?2",
-            params![
-                op,
-                i64::try_from(step).unwrap_or(i64::MAX),
-                state.as_str(),
-                request_id,
-                detail,
-                at.0
-            ],
-        )
-        .map_err(sql("journaling a call's result"))?;
+        write_result(&tx, op, step, state, request_id, detail, at)?;
         append_in(&tx, entry)?;
         tx.commit().map_err(sql("committing a call's result"))
     }
@@ -333,4 +307,31 @@ fn op_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<OpRow> {
         state: row.get(5)?,
         updated: UnixTime(row.get(6)?),
     })
+}
+
+/// Writes a call's result into its journal row, on `db` (the store's connection or a
+/// transaction on it).
+fn write_result(
+    db: &Connection,
+    op: &str,
+    step: usize,
+    state: CallState,
+    request_id: Option<&str>,
+    detail: &str,
+    at: UnixTime,
+) -> Result<(), StoreError> {
+    db.execute(
+        "UPDATE op_calls SET state = ?3, request_id = ?4, detail = ?5, finished = ?6 \
+         WHERE op = ?1 AND step = ?2",
+        params![
+            op,
+            i64::try_from(step).unwrap_or(i64::MAX),
+            state.as_str(),
+            request_id,
+            detail,
+            at.0
+        ],
+    )
+    .map(drop)
+    .map_err(sql("journaling a call's result"))
 }
