@@ -8,7 +8,7 @@ use std::path::Path;
 
 use crate::config::Environment;
 use crate::model::{FleetState, UnixTime};
-use crate::store::audit::{AuditEntry, AuditPage, Decision, NewAuditEntry};
+use crate::store::audit::{AuditEntry, AuditPage, Decision};
 use crate::store::triage::TriageState;
 use crate::store::{Store, StoreError};
 use crate::tui::data::{
@@ -27,15 +27,13 @@ pub const NOT_APPLIED: &str = "not applied: the console is offline; nothing was 
 #[derive(Debug)]
 pub struct Recorder {
     store: Store,
-    environment: String,
-    os_user: String,
-    principal: Option<String>,
-    account: Option<String>,
+    /// Who and where, written into every entry.
+    actor: Actor,
     /// Triage in force, by [`crate::tui::data::AnomalyRow::id`].
     triage: HashMap<u64, Triage>,
 }
 
-use crate::ops::record::os_user;
+use crate::ops::record::Actor;
 
 fn short(hash: &[u8; 32]) -> Box<str> {
     hex::encode(&hash[..4]).into()
@@ -96,10 +94,10 @@ impl Recorder {
             .collect();
         Ok(Self {
             store,
-            environment: env.name.clone(),
-            os_user: os_user(),
-            principal: None,
-            account,
+            actor: Actor {
+                account,
+                ..Actor::local(&env.name)
+            },
             triage,
         })
     }
@@ -107,9 +105,9 @@ impl Recorder {
     /// The caller's identity, once sts:GetCallerIdentity answered: written into every later
     /// entry.
     pub fn set_identity(&mut self, principal: String, account: String) {
-        self.principal = Some(principal).filter(|p| !p.is_empty());
+        self.actor.principal = Some(principal).filter(|p| !p.is_empty());
         if !account.is_empty() {
-            self.account = Some(account);
+            self.actor.account = Some(account);
         }
     }
 
@@ -137,7 +135,7 @@ impl Recorder {
     /// [`StoreError`] when the audit log cannot be read.
     pub fn page(&self, before: Option<i64>) -> Result<(Vec<AuditRow>, bool), StoreError> {
         let entries = self.store.list_audit(&AuditPage {
-            environment: Some(&self.environment),
+            environment: Some(&self.actor.environment),
             before,
             limit: AUDIT_PAGE + 1,
         })?;
@@ -152,22 +150,13 @@ impl Recorder {
         &mut self,
         action: &str,
         targets: Vec<String>,
-        plan: String,
+        plan: &str,
         decision: Decision,
         outcome: &str,
     ) -> Result<AuditRow, StoreError> {
-        let entry = self.store.append_audit(NewAuditEntry {
-            at: UnixTime::now(),
-            os_user: self.os_user.clone(),
-            principal: self.principal.clone(),
-            account: self.account.clone(),
-            environment: self.environment.clone(),
-            action: action.to_owned(),
-            targets,
-            plan,
-            decision,
-            outcome: outcome.to_owned(),
-        })?;
+        let entry = self
+            .store
+            .append_audit(self.actor.entry(action, targets, plan, decision, outcome))?;
         Ok(audit_row(&entry))
     }
 
@@ -189,7 +178,7 @@ impl Recorder {
             Confirmable::Resume(resume) => self.append(
                 "ops-resume",
                 vec![resume.op.to_string()],
-                format!("{} calls left of: {}", resume.left, resume.summary.raw()),
+                &format!("{} calls left of: {}", resume.left, resume.summary.raw()),
                 decision,
                 outcome,
             ),
@@ -210,7 +199,7 @@ impl Recorder {
         self.append(
             request.kind.verb(),
             targets,
-            plan_of(request),
+            &plan_of(request),
             decision,
             outcome,
         )
@@ -233,7 +222,7 @@ impl Recorder {
         self.append(
             &format!("rotate-{}", step.action.verb()),
             vec![step.campaign.to_string()],
-            plan,
+            &plan,
             decision,
             outcome,
         )
@@ -272,7 +261,8 @@ impl Recorder {
         };
         let outcome = match &id {
             Some(id) => {
-                self.store.set_triage(&self.environment, id, stored, now)?;
+                self.store
+                    .set_triage(&self.actor.environment, id, stored, now)?;
                 self.triage.insert(change.anomaly, change.triage);
                 "kept in the store"
             }
@@ -283,7 +273,7 @@ impl Recorder {
             change.thing.to_string(),
             change.kind.to_string(),
         ];
-        self.append(action, targets, plan, Decision::Confirmed, outcome)
+        self.append(action, targets, &plan, Decision::Confirmed, outcome)
     }
 }
 
