@@ -4,17 +4,18 @@
 //! console builds it), each key handed to the app, its filter job to a `FilterWorker` (the
 //! filter thread), the app waiting until that job's complete result is applied, then a
 //! 160x48 frame drawn. Sequences: a broad query typed on, typing on after a result that
-//! matched every row, deleting back, a narrow query, a thing name typed in full. Both fuzzy
-//! scorers — the port of skim's and nucleo-matcher's — run the same keys on the same table,
-//! alternating repetition by repetition, each repetition on a fresh filter thread (nothing
-//! remembered from the one before). The first query on a new table is printed on its own,
+//! matched every row, deleting back, a narrow query, a thing name typed in full. The fuzzy
+//! scorers — the port of skim's, nucleo-matcher itself and nucleo's score computed on the
+//! ASCII fields directly (the default) — run the same keys on the same table, alternating
+//! repetition by repetition, each repetition on a fresh filter thread (nothing remembered
+//! from the one before). The first query on a new table is printed on its own,
 //! with and without its search text prepared by the filter thread; the timed keys run on a
 //! table whose search text is built.
 //!
 //! `CARGO_PROFILE_RELEASE_LTO=false cargo bench --profile release -p fleetid
-//! --no-default-features --bench filter_keystrokes -- [SIZES...] [--reps N]` (default sizes
-//! 10000 100000 1000000, 12 repetitions; `-- 10000 --reps 1` is a smoke run of a second or
-//! two). Prints p50/p99/max per sequence and scorer, the filter run's own part, the CPU per
+//! --no-default-features --bench filter_keystrokes -- [SIZES...] [--reps N] [--scorer NAME]`
+//! (default sizes 10000 100000 1000000, 12 repetitions, every scorer; `--scorer nucleo-ascii`
+//! runs one; `-- 10000 --reps 1` is a smoke run of a second or two). Prints p50/p99/max per sequence and scorer, the filter run's own part, the CPU per
 //! key and each key's median. Target (issue 19):
 //! every keystroke under 50 ms p99 at 1M. Results in docs/benchmarks.md.
 
@@ -38,7 +39,11 @@ use ratatui::backend::TestBackend;
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 const NOW: i64 = 1_795_600_000;
-const SCORERS: [FuzzyScorer; 2] = [FuzzyScorer::SkimPort, FuzzyScorer::Nucleo];
+const SCORERS: [FuzzyScorer; 3] = [
+    FuzzyScorer::SkimPort,
+    FuzzyScorer::Nucleo,
+    FuzzyScorer::NucleoAscii,
+];
 
 /// A named run of keys; the first `setup` keys are typed but not timed.
 struct Sequence {
@@ -224,7 +229,7 @@ fn build_table(devices: usize) -> (FleetSnapshot, Arc<DeviceTable>) {
     (snapshot, table)
 }
 
-fn run_size(devices: usize, reps: usize) {
+fn run_size(devices: usize, reps: usize, scorers: &[FuzzyScorer]) {
     let (snapshot, table) = build_table(devices);
     // The first query on a table builds its search text unless the filter thread was asked
     // to prepare it when the table arrived (as the event loop does); copies of the table
@@ -265,15 +270,15 @@ fn run_size(devices: usize, reps: usize) {
         false,
     );
     let sequences = sequences();
-    let mut all: Vec<Vec<Duration>> = vec![Vec::new(); SCORERS.len()];
-    let mut all_cpu = vec![Duration::ZERO; SCORERS.len()];
+    let mut all: Vec<Vec<Duration>> = vec![Vec::new(); scorers.len()];
+    let mut all_cpu = vec![Duration::ZERO; scorers.len()];
     for sequence in &sequences {
-        let mut times: Vec<Vec<Vec<Duration>>> = vec![Vec::new(); SCORERS.len()];
-        let mut runs: Vec<Vec<Duration>> = vec![Vec::new(); SCORERS.len()];
-        let mut shown = vec![0; SCORERS.len()];
-        let mut cpu = vec![Duration::ZERO; SCORERS.len()];
+        let mut times: Vec<Vec<Vec<Duration>>> = vec![Vec::new(); scorers.len()];
+        let mut runs: Vec<Vec<Duration>> = vec![Vec::new(); scorers.len()];
+        let mut shown = vec![0; scorers.len()];
+        let mut cpu = vec![Duration::ZERO; scorers.len()];
         for _ in 0..reps {
-            for (s, &scorer) in SCORERS.iter().enumerate() {
+            for (s, &scorer) in scorers.iter().enumerate() {
                 let (t, rows, used) = repetition(&snapshot, &table, scorer, sequence, false);
                 shown[s] = rows;
                 cpu[s] += used;
@@ -282,7 +287,7 @@ fn run_size(devices: usize, reps: usize) {
             }
         }
         println!("{devices}: {}", sequence.name);
-        for (s, scorer) in SCORERS.iter().enumerate() {
+        for (s, scorer) in scorers.iter().enumerate() {
             let flat: Vec<Duration> = times[s].iter().flatten().copied().collect();
             all[s].extend(&flat);
             // Median of each key over the repetitions.
@@ -306,7 +311,7 @@ fn run_size(devices: usize, reps: usize) {
             all_cpu[s] += cpu[s];
         }
     }
-    for (s, scorer) in SCORERS.iter().enumerate() {
+    for (s, scorer) in scorers.iter().enumerate() {
         println!(
             "{devices}: every key, {:9} {}; CPU {} ms per key",
             scorer.label(),
@@ -319,9 +324,21 @@ fn run_size(devices: usize, reps: usize) {
 fn main() {
     let mut sizes = Vec::new();
     let mut reps = 12;
+    let mut scorers = SCORERS.to_vec();
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         match arg.as_str() {
+            "--scorer" => {
+                let name = args.next().unwrap_or_default();
+                scorers = vec![
+                    *SCORERS
+                        .iter()
+                        .find(|s| s.label() == name)
+                        .unwrap_or_else(|| {
+                            panic!("--scorer takes one of skim-port, nucleo, nucleo-ascii")
+                        }),
+                ];
+            }
             "--reps" => {
                 reps = args
                     .next()
@@ -341,6 +358,6 @@ fn main() {
         std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
     );
     for devices in sizes {
-        run_size(devices, reps.max(1));
+        run_size(devices, reps.max(1), &scorers);
     }
 }

@@ -10,6 +10,7 @@
 pub mod fuzzy;
 mod history;
 pub mod index;
+mod nucleo_ascii;
 mod order;
 mod scan;
 pub mod score;

@@ -8,6 +8,7 @@ use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use crate::tui::data::DeviceTable;
 
 use super::SortKey;
+use super::nucleo_ascii::inner_bonus;
 
 /// The thing name and certificate id of every row, back to back, with a summary of the
 /// characters in each field for a quick rejection.
@@ -19,6 +20,8 @@ pub struct SearchText {
     ends: Vec<usize>,
     /// [`char_mask`] of every field, two per row.
     masks: Vec<u64>,
+    /// [`inner_bonus`] of every ASCII field, two per row.
+    inner: Vec<u8>,
     /// Per row: [`ASCII`], [`THING_UPPER`], [`CERT_UPPER`].
     flags: Vec<u8>,
 }
@@ -52,6 +55,7 @@ impl SearchText {
         let mut bytes = Vec::with_capacity(size);
         let mut ends = Vec::with_capacity(2 * table.len() + 1);
         let mut masks = Vec::with_capacity(2 * table.len());
+        let mut inner = Vec::with_capacity(2 * table.len());
         let mut flags = Vec::with_capacity(table.len());
         ends.push(0);
         for i in 0..table.len() {
@@ -66,6 +70,7 @@ impl SearchText {
                 } else {
                     u64::MAX
                 });
+                inner.push(inner_bonus(field.as_bytes()));
             }
             let mut row_flags = 0;
             if thing.is_ascii() && cert.is_ascii() {
@@ -83,15 +88,20 @@ impl SearchText {
             bytes,
             ends,
             masks,
+            inner,
             flags,
         }
     }
 
-    /// Row `i`'s thing name and certificate id as bytes.
+    /// Row `i`'s thing name and certificate id as ASCII fields (see [`Self::is_ascii`]).
     #[must_use]
-    pub fn fields(&self, i: usize) -> [&[u8]; 2] {
-        let field = |k: usize| &self.bytes[self.ends[k]..self.ends[k + 1]];
-        [field(2 * i), field(2 * i + 1)]
+    pub fn fields(&self, i: usize) -> [AsciiField<'_>; 2] {
+        let field = |k: usize, upper: u8| AsciiField {
+            bytes: &self.bytes[self.ends[k]..self.ends[k + 1]],
+            has_upper: self.flags[i] & upper != 0,
+            inner: self.inner[k],
+        };
+        [field(2 * i, THING_UPPER), field(2 * i + 1, CERT_UPPER)]
     }
 
     /// [`char_mask`] of row `i`'s thing name and certificate id.
@@ -105,15 +115,18 @@ impl SearchText {
     pub fn is_ascii(&self, i: usize) -> bool {
         self.flags[i] & ASCII != 0
     }
+}
 
-    /// Whether row `i`'s thing name and certificate id have an ASCII upper-case letter.
-    #[must_use]
-    pub fn has_upper(&self, i: usize) -> [bool; 2] {
-        [
-            self.flags[i] & THING_UPPER != 0,
-            self.flags[i] & CERT_UPPER != 0,
-        ]
-    }
+/// An ASCII field of a row as the scorers take it: its bytes and what the search text knows
+/// of them.
+#[derive(Debug, Clone, Copy)]
+pub struct AsciiField<'a> {
+    /// The text.
+    pub bytes: &'a [u8],
+    /// It has an ASCII upper-case letter.
+    pub has_upper: bool,
+    /// Its [`inner_bonus`].
+    pub inner: u8,
 }
 
 /// A table's order under one sort key (ties by row index) and each row's place in it.

@@ -97,12 +97,14 @@ impl Scan<'_> {
                 }
                 let best = if search.is_ascii(i) {
                     let [thing, cert] = search.fields(i);
-                    let [thing_upper, cert_upper] = search.has_upper(i);
                     let thing = possible(thing_mask)
-                        .then(|| scorer.score_ascii(thing, thing_upper))
+                        .then(|| scorer.score_ascii(thing))
                         .flatten();
-                    let cert = possible(cert_mask)
-                        .then(|| scorer.score_ascii(cert, cert_upper))
+                    // The row's score is the better field's: a certificate id that cannot
+                    // beat its thing's name is not scored.
+                    let beaten = thing.is_some_and(|t| scorer.bound(cert).is_some_and(|b| b <= t));
+                    let cert = (possible(cert_mask) && !beaten)
+                        .then(|| scorer.score_ascii(cert))
                         .flatten();
                     thing.max(cert)
                 } else {

@@ -179,7 +179,7 @@ fn plain_score(scorer: FuzzyScorer, field: &str, text: &str) -> Option<i64> {
     use nucleo_matcher::pattern::{Atom, AtomKind, CaseMatching, Normalization};
     match scorer {
         FuzzyScorer::SkimPort => SkimMatcherV2::default().fuzzy_match(field, text),
-        FuzzyScorer::Nucleo => {
+        FuzzyScorer::Nucleo | FuzzyScorer::NucleoAscii => {
             let atom = Atom::new(
                 text,
                 CaseMatching::Smart,
@@ -290,7 +290,7 @@ proptest::proptest! {
         more in "[dDeEv0-9a-f-]{0,3}",
         sort in 0usize..4,
         ca in proptest::option::of(0usize..3),
-        scorer in 0usize..2,
+        scorer in 0usize..3,
     ) {
         let table = table_for_properties();
         let sort = [SortKey::Natural, SortKey::Thing, SortKey::Expiry, SortKey::Status][sort];
@@ -319,7 +319,7 @@ proptest::proptest! {
     fn every_edit_equals_a_full_scan(
         edits in proptest::collection::vec(proptest::option::of("[dDe9a0-]"), 1..12),
         sort in 0usize..2,
-        scorer in 0usize..2,
+        scorer in 0usize..3,
     ) {
         let table = table_for_properties();
         let sort = [SortKey::Natural, SortKey::Expiry][sort];
@@ -345,22 +345,26 @@ proptest::proptest! {
     }
 }
 
-const SCORERS: [FuzzyScorer; 2] = [FuzzyScorer::SkimPort, FuzzyScorer::Nucleo];
+const SCORERS: [FuzzyScorer; 3] = [
+    FuzzyScorer::SkimPort,
+    FuzzyScorer::Nucleo,
+    FuzzyScorer::NucleoAscii,
+];
 
 #[test]
-fn both_scorers_select_the_same_rows() {
+fn every_scorer_selects_the_same_rows() {
     let table = Arc::new(device_table(10_000, NOW));
     for t in ["d9", "dev-0001", "a7f", "DEV", "0042"] {
-        let mut chosen = SCORERS.map(|scorer| {
+        let chosen = SCORERS.map(|scorer| {
             let mut session = FilterSession::default().with_scorer(scorer);
             let mut rows = run_on(&mut session, &table, text(t), SortKey::Natural);
             rows.sort_unstable();
             rows
         });
-        // Smart case: "DEV" matches nothing in lower-case names, in both.
+        // Smart case: "DEV" matches nothing in lower-case names, in every one.
         assert_eq!(chosen[0].is_empty(), t == "DEV", "{t:?}");
-        let nucleo = chosen[1].split_off(0);
-        assert_eq!(chosen[0], nucleo, "{t:?}");
+        assert_eq!(chosen[0], chosen[1], "{t:?}");
+        assert_eq!(chosen[1], chosen[2], "{t:?}");
     }
 }
 

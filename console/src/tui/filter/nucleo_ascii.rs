@@ -1,0 +1,536 @@
+//! nucleo-matcher's fuzzy score (an `Atom` of kind fuzzy, smart case, `Config::DEFAULT`)
+//! computed straight on ASCII bytes: the library's prefilter, its greedy score for a
+//! consecutive match, its single-character search and its optimal-alignment matrix, step for
+//! step, with character classes and bonuses read from tables and no slab, haystack copy or
+//! per-call set-up. A million device rows are mostly short ASCII fields scored with short
+//! patterns, where that set-up was most of the library's time.
+//!
+//! The scores equal the library's (`tests` compares them on device-like text, both cases and
+//! every length); a pattern that is not ASCII is left to the library
+//! ([`NucleoAscii::new`] gives `None`), as is text that is not ASCII (the caller's part).
+
+use std::cmp::max;
+
+const SCORE_MATCH: u16 = 16;
+const PENALTY_GAP_START: u16 = 3;
+const PENALTY_GAP_EXTENSION: u16 = 1;
+const BONUS_BOUNDARY: u16 = SCORE_MATCH / 2;
+const BONUS_CAMEL123: u16 = BONUS_BOUNDARY - PENALTY_GAP_START;
+const BONUS_NON_WORD: u16 = BONUS_BOUNDARY;
+const BONUS_CONSECUTIVE: u16 = PENALTY_GAP_START + PENALTY_GAP_EXTENSION;
+const BONUS_FIRST_CHAR_MULTIPLIER: u16 = 2;
+/// `Config::DEFAULT`'s bonuses after white space and after one of its delimiters.
+const BONUS_BOUNDARY_WHITE: u16 = BONUS_BOUNDARY + 2;
+const BONUS_BOUNDARY_DELIMITER: u16 = BONUS_BOUNDARY + 1;
+/// Bounds well inside those of the library's matrix (100 KiB of cells in a slab of its own
+/// size; it scores longer alignments greedily instead): text beyond them goes to the library.
+const MAX_MATRIX_CELLS: usize = 32 * 1024;
+const MAX_TEXT: usize = 1024;
+
+/// nucleo's character classes, in its order (a class above `DELIMITER` is a word character).
+const WHITESPACE: u8 = 0;
+const NON_WORD: u8 = 1;
+const DELIMITER: u8 = 2;
+const LOWER: u8 = 3;
+const UPPER: u8 = 4;
+const NUMBER: u8 = 6;
+/// The class before a text's first character (`Config::DEFAULT`'s `initial_char_class`).
+const INITIAL: u8 = WHITESPACE;
+
+const fn class_of(byte: u8) -> u8 {
+    match byte {
+        b'a'..=b'z' => LOWER,
+        b'A'..=b'Z' => UPPER,
+        b'0'..=b'9' => NUMBER,
+        b' ' | b'\t' | b'\n' | b'\x0C' | b'\r' => WHITESPACE,
+        // `Config::DEFAULT`'s delimiters.
+        b'/' | b',' | b':' | b';' | b'|' => DELIMITER,
+        _ => NON_WORD,
+    }
+}
+
+const fn bonus_of(prev: u8, class: u8) -> u16 {
+    if class > DELIMITER {
+        match prev {
+            WHITESPACE => return BONUS_BOUNDARY_WHITE,
+            DELIMITER => return BONUS_BOUNDARY_DELIMITER,
+            NON_WORD => return BONUS_BOUNDARY,
+            _ => {}
+        }
+    }
+    if (prev == LOWER && class == UPPER) || (prev != NUMBER && class == NUMBER) {
+        BONUS_CAMEL123
+    } else if class == WHITESPACE {
+        BONUS_BOUNDARY_WHITE
+    } else if class == NON_WORD {
+        BONUS_NON_WORD
+    } else {
+        0
+    }
+}
+
+/// The class of every byte.
+const CLASSES: [u8; 256] = {
+    let mut table = [NON_WORD; 256];
+    let mut byte = 0;
+    while byte < 256 {
+        table[byte] = class_of(byte as u8);
+        byte += 1;
+    }
+    table
+};
+
+/// The bonus for a character of class `[1]` after one of class `[0]`.
+const BONUSES: [[u16; 8]; 8] = {
+    let mut table = [[0; 8]; 8];
+    let mut prev = 0;
+    while prev < 8 {
+        let mut class = 0;
+        while class < 8 {
+            table[prev][class] = bonus_of(prev as u8, class as u8);
+            class += 1;
+        }
+        prev += 1;
+    }
+    table
+};
+
+fn class(byte: u8) -> u8 {
+    CLASSES[usize::from(byte)]
+}
+
+/// The bonus of the character at `i` of `text`.
+fn bonus_at(text: &[u8], i: usize) -> u16 {
+    let prev = if i == 0 { INITIAL } else { class(text[i - 1]) };
+    BONUSES[usize::from(prev)][usize::from(class(text[i]))]
+}
+
+/// One cell of the matrix's current row: the best score of an alignment that matches the
+/// row's pattern character here (0: none), and the bonus its consecutive run carries.
+#[derive(Debug, Clone, Copy, Default)]
+struct Cell {
+    score: u16,
+    consecutive: u16,
+}
+
+/// The library's cell for the next pattern character at a column, from the gap score `p`
+/// before it, the column's bonus and the cell of the current character one column back.
+fn next_cell(p: u16, bonus: u16, diagonal: Cell) -> Cell {
+    if diagonal.score == 0 {
+        return Cell {
+            score: p + bonus + SCORE_MATCH,
+            consecutive: bonus,
+        };
+    }
+    let mut consecutive = max(diagonal.consecutive, BONUS_CONSECUTIVE);
+    if bonus >= BONUS_BOUNDARY && bonus > consecutive {
+        consecutive = bonus;
+    }
+    let matched = diagonal.score + max(consecutive, bonus);
+    let skipped = p + bonus;
+    if matched > skipped {
+        Cell {
+            score: matched + SCORE_MATCH,
+            consecutive,
+        }
+    } else {
+        Cell {
+            score: skipped + SCORE_MATCH,
+            consecutive: bonus,
+        }
+    }
+}
+
+/// The gap score after a column, from the gap and match scores before it.
+fn gap(p: u16, m: u16) -> u16 {
+    max(
+        m.saturating_sub(PENALTY_GAP_START),
+        p.saturating_sub(PENALTY_GAP_EXTENSION),
+    )
+}
+
+/// One ASCII pattern prepared, with the matrix's scratch row.
+#[derive(Debug, Clone)]
+pub struct NucleoAscii {
+    needle: Box<[u8]>,
+    /// Smart case: the pattern has no upper-case letter.
+    ignore_case: bool,
+    row: Vec<Cell>,
+    bonus: Vec<u16>,
+    offsets: Vec<usize>,
+}
+
+impl NucleoAscii {
+    /// Prepares `pattern`; `None` when it is empty or not ASCII (the library's part).
+    #[must_use]
+    pub fn new(pattern: &str) -> Option<Self> {
+        if pattern.is_empty() || !pattern.is_ascii() {
+            return None;
+        }
+        Some(Self {
+            needle: pattern.as_bytes().into(),
+            ignore_case: !pattern.bytes().any(|b| b.is_ascii_uppercase()),
+            row: Vec::new(),
+            bonus: Vec::new(),
+            offsets: vec![0; pattern.len()],
+        })
+    }
+
+    /// The library's score of ASCII `text` of a length that [`Self::fits`]; `has_upper`: it
+    /// has an upper-case letter (which a pattern without one matches as lower case); `inner`:
+    /// its [`inner_bonus`]. `None`: no match.
+    pub fn score(&mut self, text: &[u8], has_upper: bool, inner: u8) -> Option<u16> {
+        if self.ignore_case && has_upper {
+            self.score_in::<true>(text, inner)
+        } else {
+            self.score_in::<false>(text, inner)
+        }
+    }
+
+    /// A score no match of the pattern in `text` exceeds (see [`Self::score`] for the
+    /// arguments), without looking further than its first character: every character of a
+    /// match earns [`SCORE_MATCH`] and a bonus no greater than the best of the text's (the
+    /// first character twice), and a consecutive run carries at most the best of those and
+    /// [`BONUS_CONSECUTIVE`]; gaps only take away.
+    #[must_use]
+    pub fn bound(&self, text: &[u8], has_upper: bool, inner: u8) -> u16 {
+        if self.ignore_case && has_upper {
+            self.bound_in::<true>(text, inner)
+        } else {
+            self.bound_in::<false>(text, inner)
+        }
+    }
+
+    fn bound_in<const FOLD: bool>(&self, text: &[u8], inner: u8) -> u16 {
+        let inner = u16::from(inner);
+        let best = match text.first() {
+            Some(&c) if fold::<FOLD>(c) == self.needle[0] => max(bonus_at(text, 0), inner),
+            _ => inner,
+        };
+        // The pattern is no longer than a text it matches, and texts are short (`fits`).
+        let m = u16::try_from(self.needle.len()).unwrap_or(u16::MAX);
+        (SCORE_MATCH * m)
+            .saturating_add(best * BONUS_FIRST_CHAR_MULTIPLIER)
+            .saturating_add((m - 1).saturating_mul(max(best, BONUS_CONSECUTIVE)))
+    }
+
+    /// Whether every alignment of the pattern in `len` bytes fits the library's matrix
+    /// (which it leaves for a greedy score), with room to spare: then [`Self::score`] equals
+    /// the library's for any text of that length. A device's fields always fit.
+    #[must_use]
+    pub fn fits(&self, len: usize) -> bool {
+        len <= MAX_TEXT && len.saturating_mul(self.needle.len()) <= MAX_MATRIX_CELLS
+    }
+
+    fn score_in<const FOLD: bool>(&mut self, text: &[u8], inner: u8) -> Option<u16> {
+        let needle = &*self.needle;
+        let (n, m) = (text.len(), needle.len());
+        if m > n {
+            return None;
+        }
+        if m == n {
+            let equal = text.iter().zip(needle).all(|(&t, &p)| fold::<FOLD>(t) == p);
+            return equal.then(|| greedy_score::<FOLD>(text, needle, 0, n));
+        }
+        if m == 1 {
+            return single::<FOLD>(text, needle[0]);
+        }
+        let (start, greedy_end, end) = prefilter::<FOLD>(text, needle)?;
+        if end - start == m {
+            return Some(greedy_score::<FOLD>(text, needle, start, greedy_end));
+        }
+        if greedy_end - start == m {
+            // A consecutive match that no other can beat is the matrix's best as well.
+            let greedy = greedy_score::<FOLD>(text, needle, start, greedy_end);
+            if greedy >= self.bound_in::<FOLD>(text, inner) {
+                return Some(greedy);
+            }
+        }
+        Some(self.optimal::<FOLD>(text, start, end))
+    }
+
+    /// The library's matrix over `text[start..end]`.
+    fn optimal<const FOLD: bool>(&mut self, text: &[u8], start: usize, end: usize) -> u16 {
+        let needle = &*self.needle;
+        let m = needle.len();
+        let hay = &text[start..end];
+        let len = hay.len();
+        // Each character's first place in a greedy match from the left.
+        let mut k = 0;
+        for (j, &c) in hay.iter().enumerate() {
+            if fold::<FOLD>(c) == needle[k] {
+                self.offsets[k] = j;
+                if k + 1 == m {
+                    break;
+                }
+                k += 1;
+            }
+        }
+        let width = len + 1 - m;
+        self.bonus.clear();
+        let mut prev = if start == 0 {
+            INITIAL
+        } else {
+            class(text[start - 1])
+        };
+        for &c in hay {
+            let class = class(c);
+            self.bonus
+                .push(BONUSES[usize::from(prev)][usize::from(class)]);
+            prev = class;
+        }
+        let bonus = &self.bonus;
+        // The first character's cells; each later row reads the one before at `col - idx`
+        // and leaves its own there (no row reads a column past `width - 1 + idx`).
+        self.row.clear();
+        self.row
+            .extend(hay[..width].iter().zip(bonus).map(|(&c, &b)| {
+                if fold::<FOLD>(c) == needle[0] {
+                    Cell {
+                        score: b * BONUS_FIRST_CHAR_MULTIPLIER + SCORE_MATCH,
+                        consecutive: b,
+                    }
+                } else {
+                    Cell::default()
+                }
+            }));
+        let row = &mut self.row;
+        for idx in 0..m - 1 {
+            let (row_off, next_off) = (self.offsets[idx], self.offsets[idx + 1] - 1);
+            let next = needle[idx + 1];
+            let (mut p, mut last) = (0u16, 0u16);
+            for col in row_off..next_off {
+                p = gap(p, last);
+                last = row[col - idx].score;
+            }
+            // The library stops where the row ends: at column `width - 1 + idx`.
+            for col in next_off..(len - 1).min(width + idx) {
+                p = gap(p, last);
+                let cell = row[col - idx];
+                row[col - idx] = if fold::<FOLD>(hay[col + 1]) == next {
+                    next_cell(p, bonus[col + 1], cell)
+                } else {
+                    Cell::default()
+                };
+                last = cell.score;
+            }
+        }
+        let last_row = self.offsets[m - 1] + 1 - m;
+        row[last_row..].iter().map(|c| c.score).max().unwrap_or(0)
+    }
+}
+
+/// The highest bonus of any character of ASCII `text` but its first (see
+/// [`NucleoAscii::bound`]).
+#[must_use]
+pub fn inner_bonus(text: &[u8]) -> u8 {
+    let best = text
+        .windows(2)
+        .map(|w| BONUSES[usize::from(class(w[0]))][usize::from(class(w[1]))])
+        .max()
+        .unwrap_or(0);
+    // Bonuses are at most `BONUS_BOUNDARY_WHITE`.
+    u8::try_from(best).unwrap_or(u8::MAX)
+}
+
+fn fold<const FOLD: bool>(byte: u8) -> u8 {
+    if FOLD {
+        byte.to_ascii_lowercase()
+    } else {
+        byte
+    }
+}
+
+/// The first place of `c` (a pattern character) in `text`, an upper-case letter standing for
+/// its lower case when `FOLD`.
+fn find<const FOLD: bool>(c: u8, text: &[u8]) -> Option<usize> {
+    match FOLD && c.is_ascii_lowercase() {
+        true => memchr::memchr2(c, c.to_ascii_uppercase(), text),
+        false => memchr::memchr(c, text),
+    }
+}
+
+/// The last place of `c` in `text`, as [`find`].
+fn rfind<const FOLD: bool>(c: u8, text: &[u8]) -> Option<usize> {
+    match FOLD && c.is_ascii_lowercase() {
+        true => memchr::memrchr2(c, c.to_ascii_uppercase(), text),
+        false => memchr::memrchr(c, text),
+    }
+}
+
+/// The best place of a one-character pattern: the library's `substring_match_1_ascii`.
+fn single<const FOLD: bool>(text: &[u8], c: u8) -> Option<u16> {
+    let bonus = |i: usize| bonus_at(text, i);
+    let best = if FOLD && c.is_ascii_lowercase() {
+        memchr::memchr2_iter(c, c.to_ascii_uppercase(), text)
+            .map(bonus)
+            .max()
+    } else {
+        memchr::memchr_iter(c, text).map(bonus).max()
+    };
+    best.map(|bonus| bonus * BONUS_FIRST_CHAR_MULTIPLIER + SCORE_MATCH)
+}
+
+/// The library's prefilter: the first place of the pattern's first character (leaving room
+/// for the rest), the end of the greedy match from there, and the end of the last place of
+/// the last character after it.
+fn prefilter<const FOLD: bool>(text: &[u8], needle: &[u8]) -> Option<(usize, usize, usize)> {
+    let start = find::<FOLD>(needle[0], &text[..text.len() - needle.len() + 1])?;
+    let mut greedy_end = start + 1;
+    for &c in &needle[1..] {
+        greedy_end += find::<FOLD>(c, &text[greedy_end..])? + 1;
+    }
+    let last = needle[needle.len() - 1];
+    let end = greedy_end + rfind::<FOLD>(last, &text[greedy_end..]).map_or(0, |i| i + 1);
+    Some((start, greedy_end, end))
+}
+
+/// The library's `calculate_score` of the match of `needle` from `start` to `end`.
+fn greedy_score<const FOLD: bool>(text: &[u8], needle: &[u8], start: usize, end: usize) -> u16 {
+    let mut first_bonus = bonus_at(text, start);
+    let mut score = SCORE_MATCH + first_bonus * BONUS_FIRST_CHAR_MULTIPLIER;
+    let mut next = 1.min(needle.len() - 1);
+    let mut in_gap = false;
+    let mut consecutive = 1;
+    for i in start + 1..end {
+        if fold::<FOLD>(text[i]) == needle[next] {
+            let mut bonus = bonus_at(text, i);
+            if consecutive == 0 {
+                first_bonus = bonus;
+            } else {
+                if bonus >= BONUS_BOUNDARY && bonus > first_bonus {
+                    first_bonus = bonus;
+                }
+                bonus = max(max(bonus, first_bonus), BONUS_CONSECUTIVE);
+            }
+            score += SCORE_MATCH + bonus;
+            in_gap = false;
+            consecutive += 1;
+            next = (next + 1).min(needle.len() - 1);
+        } else {
+            let penalty = if in_gap {
+                PENALTY_GAP_EXTENSION
+            } else {
+                PENALTY_GAP_START
+            };
+            score = score.saturating_sub(penalty);
+            in_gap = true;
+            consecutive = 0;
+        }
+    }
+    score
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use nucleo_matcher::pattern::{Atom, AtomKind, CaseMatching, Normalization};
+    use nucleo_matcher::{Config, Matcher, Utf32Str};
+    use proptest::prelude::*;
+
+    fn library(text: &str, pattern: &str) -> Option<u16> {
+        let atom = Atom::new(
+            pattern,
+            CaseMatching::Smart,
+            Normalization::Smart,
+            AtomKind::Fuzzy,
+            false,
+        );
+        atom.score(
+            Utf32Str::Ascii(text.as_bytes()),
+            &mut Matcher::new(Config::DEFAULT),
+        )
+    }
+
+    fn ported(text: &str, pattern: &str) -> Option<u16> {
+        let mut scorer = NucleoAscii::new(pattern)?;
+        let has_upper = text.bytes().any(|b| b.is_ascii_uppercase());
+        let inner = inner_bonus(text.as_bytes());
+        let score = scorer.score(text.as_bytes(), has_upper, inner);
+        if let Some(score) = score {
+            assert!(score <= scorer.bound(text.as_bytes(), has_upper, inner));
+        }
+        score
+    }
+
+    #[test]
+    fn device_names_score_as_the_library_scores_them() {
+        let texts = [
+            "thermostat-euw1-0000042-9f3a1c",
+            "9f3a1c0b5d7e2f40",
+            "Meter_EU/west:0042;a|b c",
+            "camelCaseThing99",
+            "aaaaaaaaaa",
+            "0000000000",
+            "a",
+        ];
+        let patterns = [
+            "t",
+            "e",
+            "0",
+            "00",
+            "000",
+            "eu",
+            "euw1",
+            "d9f3",
+            "thermo",
+            "tEu",
+            "T",
+            "a",
+            "aa",
+            "aaaa",
+            "cct",
+            "Case",
+            "0042",
+            "w:0",
+            "9f",
+            "zz",
+            "thermostat-euw1-0000042-9f3a1c",
+        ];
+        for text in texts {
+            for pattern in patterns {
+                assert_eq!(
+                    ported(text, pattern),
+                    library(text, pattern),
+                    "{pattern:?} in {text:?}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn patterns_that_are_not_ascii_or_empty_are_left_to_the_library() {
+        assert!(NucleoAscii::new("é").is_none());
+        assert!(NucleoAscii::new("").is_none());
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(2048))]
+        #[test]
+        fn every_score_equals_the_librarys(
+            text in "[a-cA-C0-2 ./_:-]{1,40}",
+            pattern in "[a-cA-C0-2 ./_:-]{1,6}",
+        ) {
+            prop_assert_eq!(ported(&text, &pattern), library(&text, &pattern));
+        }
+
+        #[test]
+        fn a_prefix_typed_on_scores_as_the_library_scores_it(
+            text in "[a-cA-C0-2 ./_:-]{1,30}",
+            cut in 1usize..30,
+        ) {
+            let pattern = &text[..cut.min(text.len())];
+            prop_assert_eq!(ported(&text, pattern), library(&text, pattern));
+            let lower = pattern.to_ascii_lowercase();
+            prop_assert_eq!(ported(&text, &lower), library(&text, &lower));
+        }
+
+        #[test]
+        fn device_like_scores_equal_the_librarys(
+            text in "[a-z]{3,10}-[a-z]{2,4}[0-9]-[0-9]{7}-[0-9a-f]{6}|[0-9a-f]{16}",
+            pattern in "[a-z0-9-]{1,8}|[0-9a-f]{1,5}",
+        ) {
+            prop_assert_eq!(ported(&text, &pattern), library(&text, &pattern));
+        }
+    }
+}
