@@ -231,17 +231,19 @@ impl Faults {
         let mut jobs = BTreeMap::new();
         let mut per_thing: HashMap<String, usize> = HashMap::new();
         let mut executions = 0;
-        for job in self.registry.jobs() {
-            let mut by_status: BTreeMap<String, usize> = BTreeMap::new();
-            for (thing, execution) in &job.executions {
-                *by_status
-                    .entry(execution.status.as_str().to_owned())
-                    .or_default() += 1;
-                *per_thing.entry(thing.clone()).or_default() += 1;
-                executions += 1;
+        self.registry.with_jobs(|all| {
+            for job in all {
+                let mut by_status: BTreeMap<String, usize> = BTreeMap::new();
+                for (thing, execution) in &job.executions {
+                    *by_status
+                        .entry(execution.status.as_str().to_owned())
+                        .or_default() += 1;
+                    *per_thing.entry(thing.clone()).or_default() += 1;
+                    executions += 1;
+                }
+                jobs.insert(job.spec.job_id.clone(), by_status);
             }
-            jobs.insert(job.spec.job_id.clone(), by_status);
-        }
+        });
         JobsReport {
             jobs,
             executions,

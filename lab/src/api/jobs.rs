@@ -25,17 +25,11 @@ async fn describe_execution(
     State(api): Api,
     Path((thing, id)): Path<(String, String)>,
 ) -> Result<Json<Value>, ApiError> {
-    let job = api.registry.job(&id)?;
-    let execution = job.executions.get(&thing).ok_or_else(|| {
-        ApiError::new(
-            axum::http::StatusCode::NOT_FOUND,
-            "ResourceNotFoundException",
-            format!("no execution of job {id} for thing {thing}"),
-        )
-    })?;
+    let open = api.registry.execution(&id, &thing)?;
+    let execution = &open.execution;
     Ok(answer(json!({
         "execution": {
-            "jobId": job.spec.job_id,
+            "jobId": open.job_id,
             "thingArn": arn(&format!("thing/{thing}")),
             "status": execution.status.as_str(),
             "statusDetails": { "detailsMap": execution.status_details },
@@ -117,29 +111,27 @@ fn job_json(job: &JobRecord) -> Value {
 }
 
 async fn describe_job(State(api): Api, Path(id): Path<String>) -> Result<Json<Value>, ApiError> {
-    let job = api.registry.job(&id)?;
-    Ok(answer(json!({ "job": job_json(&job) })))
+    let job = api.registry.with_job(&id, job_json)?;
+    Ok(answer(json!({ "job": job })))
 }
 
 async fn list_jobs(State(api): Api, query: Query) -> Result<Json<Value>, ApiError> {
     let wanted = query.get("status").cloned();
-    let summaries: Vec<Value> = api
-        .registry
-        .jobs()
-        .iter()
-        .filter(|j| wanted.as_deref().is_none_or(|s| j.status.as_str() == s))
-        .map(|j| {
-            json!({
-                "jobArn": j.arn,
-                "jobId": j.spec.job_id,
-                "targetSelection": j.spec.target_selection.as_deref().unwrap_or("SNAPSHOT"),
-                "status": j.status.as_str(),
-                "createdAt": epoch(j.created),
-                "lastUpdatedAt": epoch(j.last_updated),
-                "completedAt": j.completed.map(epoch),
+    let summaries: Vec<Value> = api.registry.with_jobs(|jobs| {
+        jobs.filter(|j| wanted.as_deref().is_none_or(|s| j.status.as_str() == s))
+            .map(|j| {
+                json!({
+                    "jobArn": j.arn,
+                    "jobId": j.spec.job_id,
+                    "targetSelection": j.spec.target_selection.as_deref().unwrap_or("SNAPSHOT"),
+                    "status": j.status.as_str(),
+                    "createdAt": epoch(j.created),
+                    "lastUpdatedAt": epoch(j.last_updated),
+                    "completedAt": j.completed.map(epoch),
+                })
             })
-        })
-        .collect();
+            .collect()
+    });
     let (items, next) = query_page(&summaries, &query, Paging::Token, 50)?;
     Ok(answer(json!({ "jobs": items, "nextToken": next })))
 }

@@ -5,22 +5,22 @@ use std::collections::BTreeMap;
 
 use serde_json::{Value, json};
 
-use crate::registry::{ExecutionStatus, JobExecution, JobRecord, Registry, RegistryError, now};
+use crate::registry::{DeviceExecution, ExecutionStatus, Registry, RegistryError, now};
 
 /// Epoch seconds, as the Jobs API reports times.
 fn secs(t: time::OffsetDateTime) -> i64 {
     t.unix_timestamp()
 }
 
-fn execution_json(job: &JobRecord, e: &JobExecution) -> Value {
-    let document: Value = job
-        .spec
+fn execution_json(open: &DeviceExecution) -> Value {
+    let e = &open.execution;
+    let document: Value = open
         .document
         .as_deref()
         .and_then(|d| serde_json::from_str(d).ok())
         .unwrap_or(Value::Null);
     json!({
-        "jobId": job.spec.job_id,
+        "jobId": open.job_id,
         "thingName": e.thing_name,
         "jobDocument": document,
         "status": e.status.as_str(),
@@ -33,9 +33,10 @@ fn execution_json(job: &JobRecord, e: &JobExecution) -> Value {
     })
 }
 
-fn summary_json(job: &JobRecord, e: &JobExecution) -> Value {
+fn summary_json(open: &DeviceExecution) -> Value {
+    let e = &open.execution;
     json!({
-        "jobId": job.spec.job_id,
+        "jobId": open.job_id,
         "queuedAt": secs(e.queued_at),
         "startedAt": e.started_at.map(secs),
         "lastUpdatedAt": secs(e.last_updated_at),
@@ -47,10 +48,10 @@ fn summary_json(job: &JobRecord, e: &JobExecution) -> Value {
 /// The `notify-next` message for a thing, if it has an open execution.
 #[must_use]
 pub fn notify_next(registry: &Registry, thing: &str) -> Option<(String, Value)> {
-    let (job, e) = registry.open_executions(thing).into_iter().next()?;
+    let open = registry.open_executions(thing).into_iter().next()?;
     Some((
         format!("$aws/things/{thing}/jobs/notify-next"),
-        json!({ "timestamp": secs(now()), "execution": execution_json(&job, &e) }),
+        json!({ "timestamp": secs(now()), "execution": execution_json(&open) }),
     ))
 }
 
@@ -60,26 +61,9 @@ pub fn notify_next(registry: &Registry, thing: &str) -> Option<(String, Value)> 
 /// working on its next execution is not told again.
 #[must_use]
 pub fn notify_queued(registry: &Registry) -> Vec<(String, Value)> {
-    let mut things: Vec<String> = registry
-        .jobs()
-        .into_iter()
-        .flat_map(|job| {
-            job.executions
-                .into_values()
-                .filter(|e| e.status == ExecutionStatus::Queued)
-                .map(|e| e.thing_name)
-        })
-        .collect();
-    things.sort();
-    things.dedup();
-    things
+    registry
+        .things_next_queued()
         .iter()
-        .filter(|thing| {
-            registry
-                .open_executions(thing)
-                .first()
-                .is_some_and(|(_, e)| e.status == ExecutionStatus::Queued)
-        })
         .filter_map(|thing| notify_next(registry, thing))
         .collect()
 }
@@ -122,29 +106,31 @@ pub fn handle(registry: &Registry, topic: &str, payload: &[u8]) -> Vec<(String, 
             let open = registry.open_executions(thing);
             let (in_progress, queued): (Vec<_>, Vec<_>) = open
                 .iter()
-                .partition(|(_, e)| e.status == ExecutionStatus::InProgress);
+                .partition(|o| o.execution.status == ExecutionStatus::InProgress);
             answer(Ok(json!({
-                "inProgressJobs": in_progress.iter().map(|(j, e)| summary_json(j, e)).collect::<Vec<_>>(),
-                "queuedJobs": queued.iter().map(|(j, e)| summary_json(j, e)).collect::<Vec<_>>(),
+                "inProgressJobs": in_progress.into_iter().map(summary_json).collect::<Vec<_>>(),
+                "queuedJobs": queued.into_iter().map(summary_json).collect::<Vec<_>>(),
             })))
         }
         "start-next" => {
-            let Some((job, e)) = registry.open_executions(thing).into_iter().next() else {
+            let Some(open) = registry.open_executions(thing).into_iter().next() else {
                 return answer(Ok(json!({})));
             };
             let details = status_details(&request);
-            let started = if e.status == ExecutionStatus::Queued {
-                registry.update_execution(
-                    &job.spec.job_id,
-                    thing,
-                    ExecutionStatus::InProgress,
-                    details,
-                    None,
-                )
+            let started = if open.execution.status == ExecutionStatus::Queued {
+                registry
+                    .update_execution(
+                        &open.job_id,
+                        thing,
+                        ExecutionStatus::InProgress,
+                        details,
+                        None,
+                    )
+                    .map(|execution| DeviceExecution { execution, ..open })
             } else {
-                Ok(e)
+                Ok(open)
             };
-            answer(started.map(|e| json!({ "execution": execution_json(&job, &e) })))
+            answer(started.map(|open| json!({ "execution": execution_json(&open) })))
         }
         other => {
             let Some((job_id, verb)) = other.split_once('/') else {
@@ -152,7 +138,7 @@ pub fn handle(registry: &Registry, topic: &str, payload: &[u8]) -> Vec<(String, 
             };
             let job_id = if job_id == "$next" {
                 match registry.open_executions(thing).into_iter().next() {
-                    Some((job, _)) => job.spec.job_id,
+                    Some(open) => open.job_id,
                     None => {
                         return answer(Err(RegistryError::NotFound {
                             kind: "job execution",
@@ -164,15 +150,11 @@ pub fn handle(registry: &Registry, topic: &str, payload: &[u8]) -> Vec<(String, 
                 job_id.to_owned()
             };
             match verb {
-                "get" => answer(registry.job(&job_id).and_then(|job| {
-                    let e = job.executions.get(thing).cloned().ok_or_else(|| {
-                        RegistryError::NotFound {
-                            kind: "job execution",
-                            id: format!("{job_id}/{thing}"),
-                        }
-                    })?;
-                    Ok(json!({ "execution": execution_json(&job, &e) }))
-                })),
+                "get" => answer(
+                    registry
+                        .execution(&job_id, thing)
+                        .map(|open| json!({ "execution": execution_json(&open) })),
+                ),
                 "update" => {
                     let status = request
                         .get("status")

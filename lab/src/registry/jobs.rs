@@ -50,6 +50,18 @@ pub struct NewJob {
     pub rollout_config: Option<Value>,
 }
 
+/// A thing's execution of a job with what the device's Jobs API shows of the job: its id and
+/// document, not the other things' executions.
+#[derive(Debug, Clone)]
+pub struct DeviceExecution {
+    /// The job.
+    pub job_id: String,
+    /// The job document (JSON text).
+    pub document: Option<String>,
+    /// The execution.
+    pub execution: JobExecution,
+}
+
 /// A job.
 #[derive(Debug, Clone)]
 pub struct JobRecord {
@@ -76,6 +88,16 @@ pub struct JobRecord {
 }
 
 impl JobRecord {
+    /// `thing`'s execution of this job, if it has one.
+    #[must_use]
+    pub fn device_execution(&self, thing: &str) -> Option<DeviceExecution> {
+        Some(DeviceExecution {
+            job_id: self.spec.job_id.clone(),
+            document: self.spec.document.clone(),
+            execution: self.executions.get(thing)?.clone(),
+        })
+    }
+
     /// Number of executions in `status`.
     #[must_use]
     pub fn count(&self, status: ExecutionStatus) -> usize {
@@ -250,16 +272,47 @@ impl Registry {
         Ok(record)
     }
 
-    /// `DescribeJob`.
+    /// A copy of a job with every execution: for tests and reports; the APIs read what they
+    /// need under the lock instead ([`Self::with_job`]), since a job of a large stage has
+    /// thousands of executions.
     ///
     /// # Errors
     /// `NotFound`.
     pub fn job(&self, id: &str) -> Result<JobRecord, RegistryError> {
+        self.with_job(id, JobRecord::clone)
+    }
+
+    /// `read` applied to a job, under the registry's lock.
+    ///
+    /// # Errors
+    /// `NotFound`.
+    pub fn with_job<T>(
+        &self,
+        id: &str,
+        read: impl FnOnce(&JobRecord) -> T,
+    ) -> Result<T, RegistryError> {
         self.lock()
             .jobs
             .get(id)
-            .cloned()
+            .map(read)
             .ok_or_else(|| job_not_found(id))
+    }
+
+    /// `read` applied to every job (in job id order), under the registry's lock.
+    pub fn with_jobs<T>(&self, read: impl FnOnce(&mut dyn Iterator<Item = &JobRecord>) -> T) -> T {
+        read(&mut self.lock().jobs.values())
+    }
+
+    /// One thing's execution of a job (`DescribeJobExecution`, the Jobs API's `<jobId>/get`).
+    ///
+    /// # Errors
+    /// `NotFound`: no such job, or no execution of it for the thing.
+    pub fn execution(&self, job_id: &str, thing: &str) -> Result<DeviceExecution, RegistryError> {
+        self.with_job(job_id, |job| job.device_execution(thing))?
+            .ok_or_else(|| RegistryError::NotFound {
+                kind: "job execution",
+                id: format!("{job_id}/{thing}"),
+            })
     }
 
     /// CreateJob requests refused so far because the job id existed.
@@ -268,10 +321,10 @@ impl Registry {
         self.lock().job_create_conflicts
     }
 
-    /// All jobs.
+    /// A copy of every job with its executions (see [`Self::job`]).
     #[must_use]
     pub fn jobs(&self) -> Vec<JobRecord> {
-        self.lock().jobs.values().cloned().collect()
+        self.with_jobs(|jobs| jobs.cloned().collect())
     }
 
     /// `CancelJob`: queued executions are cancelled, in-progress ones too when `force`.
@@ -313,29 +366,54 @@ impl Registry {
         token: Option<&str>,
         max_results: Option<usize>,
     ) -> Result<(Vec<JobExecution>, Option<String>), RegistryError> {
-        let job = self.job(id)?;
-        let matching: Vec<JobExecution> = job
-            .executions
-            .into_values()
-            .filter(|e| status.is_none_or(|s| e.status == s))
-            .collect();
-        page(&matching, token, max_results, 50)
+        self.with_job(id, |job| {
+            let matching: Vec<&JobExecution> = job
+                .executions
+                .values()
+                .filter(|e| status.is_none_or(|s| e.status == s))
+                .collect();
+            let (items, next) = page(&matching, token, max_results, 50)?;
+            Ok((items.into_iter().cloned().collect(), next))
+        })?
     }
 
     /// The open (queued or in-progress) executions of a thing, oldest job first.
     #[must_use]
-    pub fn open_executions(&self, thing: &str) -> Vec<(JobRecord, JobExecution)> {
+    pub fn open_executions(&self, thing: &str) -> Vec<DeviceExecution> {
         let state = self.lock();
-        let mut out: Vec<(JobRecord, JobExecution)> = state
+        let mut open: Vec<(OffsetDateTime, DeviceExecution)> = state
             .jobs
             .values()
-            .filter_map(|j| {
-                let e = j.executions.get(thing)?;
-                (!e.status.is_terminal()).then(|| (j.clone(), e.clone()))
+            .filter(|j| {
+                j.executions
+                    .get(thing)
+                    .is_some_and(|e| !e.status.is_terminal())
             })
+            .filter_map(|j| Some((j.created, j.device_execution(thing)?)))
             .collect();
-        out.sort_by_key(|(j, _)| j.created);
-        out
+        open.sort_by_key(|(created, _)| *created);
+        open.into_iter().map(|(_, e)| e).collect()
+    }
+
+    /// The things whose next open execution (oldest job first) is still QUEUED.
+    #[must_use]
+    pub fn things_next_queued(&self) -> Vec<String> {
+        let state = self.lock();
+        let mut jobs: Vec<&JobRecord> = state.jobs.values().collect();
+        jobs.sort_by_key(|j| j.created);
+        // Each thing's first open execution decides.
+        let mut next: BTreeMap<&str, ExecutionStatus> = BTreeMap::new();
+        for job in jobs {
+            for (thing, e) in &job.executions {
+                if !e.status.is_terminal() {
+                    next.entry(thing.as_str()).or_insert(e.status);
+                }
+            }
+        }
+        next.into_iter()
+            .filter(|(_, status)| *status == ExecutionStatus::Queued)
+            .map(|(thing, _)| thing.to_owned())
+            .collect()
     }
 
     /// A device's update of its execution (Jobs MQTT API `update`).

@@ -12,7 +12,7 @@ mod things;
 
 pub use certs::{CaRecord, CertRecord, CertStatus};
 pub use job_status::{ExecutionStatus, JobStatus};
-pub use jobs::{JobExecution, JobRecord, NewJob};
+pub use jobs::{DeviceExecution, JobExecution, JobRecord, NewJob};
 pub use policies::PolicyRecord;
 pub use things::{GroupProperties, GroupRecord, ThingRecord};
 
