@@ -74,6 +74,7 @@ pub fn run_to(cli: &Cli, out: &mut dyn Write) -> Result<u8, Failure> {
                 .map_err(io_fail)?;
             return Ok(exit::OK);
         }
+        Command::Demo(args) if args.device_process => return run_device_process(),
         Command::Demo(args) => return run_demo(args, context(&cli.global)?, &cli.global, out),
         _ => {}
     }
@@ -420,9 +421,28 @@ fn run_demo(
         })
 }
 
+/// `fleetid demo --device-process`: the devices of a demo's lab (see [`crate::demo`]).
+#[cfg(feature = "lab")]
+fn run_device_process() -> Result<u8, Failure> {
+    crate::demo::run_device_process()
+        .map(|()| exit::OK)
+        .map_err(|e| fail(exit::FAILURE, e.to_string()))
+}
+
+/// `fleetid demo --device-process` without the lab compiled in.
+#[cfg(not(feature = "lab"))]
+fn run_device_process() -> Result<u8, Failure> {
+    run_demo_without_lab()
+}
+
 /// `fleetid demo` without the lab compiled in.
 #[cfg(not(feature = "lab"))]
 fn run_demo(_: &DemoArgs, _: Context, _: &GlobalArgs, _: &mut dyn Write) -> Result<u8, Failure> {
+    run_demo_without_lab()
+}
+
+#[cfg(not(feature = "lab"))]
+fn run_demo_without_lab() -> Result<u8, Failure> {
     Err(fail(
         exit::USAGE,
         "this fleetid was built without the lab (cargo feature \"lab\"); `fleetid demo` needs it",

@@ -362,6 +362,10 @@ pub struct DemoArgs {
     /// certificate) and print its address as `fault-admin:`.
     #[arg(long, requires = "headless")]
     pub fault_admin: bool,
+    /// Runs the devices of a lab that `fleetid demo` started, handed over on stdin: the demo
+    /// starts itself so when its fleet does not fit one process's open-file limit.
+    #[arg(long, hide = true)]
+    pub device_process: bool,
 }
 
 /// `certs` subcommands.

@@ -11,8 +11,9 @@ use std::time::{Duration, Instant};
 
 use aws_credential_types::Credentials;
 use fleetid_lab::fleet::FleetProgress;
+use fleetid_lab::fleet::process::{self, DeviceCommand};
 use fleetid_lab::fleet::scenario::{Role, Scenario};
-use fleetid_lab::{Lab, LabError, LabHandle, LabOptions, OPERATOR_CLIENT_ID};
+use fleetid_lab::{DeviceHost, Lab, LabError, LabHandle, LabOptions, OPERATOR_CLIENT_ID};
 
 use crate::backend::live::connection::{LiveAuth, LiveOptions};
 use crate::cli::{DemoArgs, GlobalArgs};
@@ -56,6 +57,47 @@ pub enum DemoError {
     /// The TUI failed.
     #[error(transparent)]
     Tui(#[from] TuiError),
+    /// The devices of a device process failed.
+    #[error("device process: {0}")]
+    DeviceProcess(String),
+}
+
+/// `fleetid demo --device-process`: runs the devices the demo's lab hands over on stdin
+/// (`fleetid_lab::fleet::process`) until the lab closes the pipe.
+///
+/// # Errors
+/// The runtime did not start, or the devices failed.
+pub fn run_device_process() -> Result<(), DemoError> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| DemoError::DeviceProcess(e.to_string()))?;
+    runtime
+        .block_on(process::run_child())
+        .map_err(|e| DemoError::DeviceProcess(e.to_string()))
+}
+
+/// Where the demo's devices run: in its own process, or — when they would not fit its
+/// open-file limit (two descriptors per device) — in a second one, this binary started with
+/// `demo --device-process`.
+fn device_host(devices: usize) -> DeviceHost {
+    if process::fits_one_process(devices) {
+        return DeviceHost::Here;
+    }
+    match std::env::current_exe() {
+        Ok(program) => {
+            stderr::line(&SafeText::from_string(format!(
+                "fleetid demo: {devices} devices do not fit this process's open-file limit; \
+                 they run in a second process"
+            )));
+            DeviceHost::Process(DeviceCommand {
+                program,
+                args: vec!["demo".to_owned(), "--device-process".to_owned()],
+            })
+        }
+        // Then the lab's start reports what the limit allows.
+        Err(_) => DeviceHost::Here,
+    }
 }
 
 /// Runs `fleetid demo` until the user quits (TUI) or presses Ctrl-C (headless). The lab's
@@ -82,6 +124,7 @@ pub fn run(
         scenario,
         state_dir: args.state_dir.clone(),
         status_interval: STATUS_INTERVAL,
+        device_host: device_host(args.devices),
         ..LabOptions::default()
     }))?;
     stderr::line(&SafeText::from_string(format!(

@@ -265,3 +265,94 @@ fn headless_demo_serves_the_lab_to_a_second_fleetid_and_stops_on_sigint() {
     assert!(stderr.contains("fleet booted"), "{stderr}");
     assert!(stderr.contains("fleetid demo: stopped"), "{stderr}");
 }
+
+/// `GET` or `POST` `path` on the demo's fault admin (plain HTTP/1.1 on loopback): the JSON
+/// body of a 200 answer.
+fn fault_admin(admin: &str, method: &str, path: &str) -> serde_json::Value {
+    use std::io::{Read, Write};
+    let address = admin.strip_prefix("http://").expect("an http:// address");
+    let mut stream = std::net::TcpStream::connect(address).expect("connecting to the fault admin");
+    write!(
+        stream,
+        "{method} {path} HTTP/1.1\r\nHost: {address}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+    )
+    .expect("asking the fault admin");
+    let mut answer = String::new();
+    stream
+        .read_to_string(&mut answer)
+        .expect("reading the fault admin's answer");
+    let (head, body) = answer.split_once("\r\n\r\n").expect("an HTTP answer");
+    assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+    // A chunked body is one chunk here; take the JSON between its size line and the end.
+    let json = body
+        .find('{')
+        .and_then(|start| body.rfind('}').map(|end| &body[start..=end]))
+        .unwrap_or_else(|| panic!("no JSON in {body:?}"));
+    serde_json::from_str(json).unwrap_or_else(|e| panic!("{e}: {json}"))
+}
+
+#[test]
+fn a_fleet_over_the_open_file_limit_runs_its_devices_in_a_second_process() {
+    // 100 devices need about 200 descriptors beside the lab's own: over a soft limit of 200,
+    // so the demo runs them in `fleetid demo --device-process`, whose agents the fault admin
+    // reaches over its pipe.
+    let dir = tempfile::tempdir().unwrap();
+    let child = Command::new("sh")
+        .arg("-c")
+        .arg("ulimit -n 200 && exec \"$0\" demo --headless --devices 100 --scenario quiet --fault-admin --state-dir \"$1\"")
+        .arg(env!("CARGO_BIN_EXE_fleetid"))
+        .arg(dir.path().join("state"))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("starting fleetid demo");
+    let mut demo = Demo(child);
+    let fields = read_ready(&mut demo.0);
+    let admin = one(&fields, "fault-admin");
+
+    // Every agent, in the other process, connects with the certificate it reports.
+    let started = Instant::now();
+    let report = loop {
+        let report = fault_admin(admin, "GET", "/faults/identities");
+        if report["working"] == 100 || started.elapsed() > BOOT_DEADLINE {
+            break report;
+        }
+        std::thread::sleep(Duration::from_millis(500));
+    };
+    assert_eq!(report["agents"], 100, "{report:#}");
+    assert_eq!(report["working"], 100, "{report:#}");
+    assert_eq!(report["rebooted"], 0, "{report:#}");
+    // No agent is rotating: a power cut finds no candidate, answered by the device process.
+    let cut = fault_admin(
+        admin,
+        "POST",
+        "/faults/power-cut?count=3&down_ms=100&seed=1",
+    );
+    assert_eq!(cut["requested"], 3, "{cut:#}");
+    assert_eq!(cut["rotating"], 0, "{cut:#}");
+    assert_eq!(cut["cut"].as_array().map(Vec::len), Some(0), "{cut:#}");
+
+    let pid = demo.0.id().to_string();
+    assert!(
+        Command::new("kill")
+            .args(["-INT", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let started = Instant::now();
+    let exit = loop {
+        if let Some(exit) = demo.0.try_wait().unwrap() {
+            break exit;
+        }
+        assert!(
+            started.elapsed() < EXIT_DEADLINE,
+            "the demo did not stop after SIGINT"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    let mut stderr = String::new();
+    std::io::Read::read_to_string(&mut demo.0.stderr.take().unwrap(), &mut stderr).unwrap();
+    assert!(exit.success(), "exit {exit:?}; stderr:\n{stderr}");
+    assert!(stderr.contains("they run in a second process"), "{stderr}");
+}

@@ -17,9 +17,10 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use fleetid_agent::core::{PersistedState, Purpose};
 use fleetid_agent::wire::RotationStep;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use tokio::net::TcpListener;
 
+use crate::fleet::process::DeviceProcess;
 use crate::fleet::{AgentStores, agent_state};
 use crate::gateway::Restarter;
 use crate::registry::{CertStatus, Registry};
@@ -30,13 +31,35 @@ const NAMED_AT_MOST: usize = 50;
 /// The lab's hold on its fleet and gateway for fault injection (cheap to clone).
 #[derive(Clone)]
 pub struct Faults {
-    agents: Arc<AgentStores>,
+    agents: Agents,
     gateway: Restarter,
     registry: Registry,
 }
 
+/// Where the fleet's agents run.
+#[derive(Clone)]
+pub(crate) enum Agents {
+    /// In this process.
+    Here(Arc<AgentStores>),
+    /// In a device process, asked over its pipe.
+    Elsewhere(Arc<DeviceProcess>),
+}
+
+/// What fault injection knows of one agent.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct AgentReport {
+    /// Its thing.
+    pub thing: String,
+    /// The certificate id it reports (its persisted active certificate).
+    pub reported: Option<String>,
+    /// In the middle of a rotation now ([`rotating`]).
+    pub rotating: bool,
+    /// Booted more than once (power cuts).
+    pub rebooted: bool,
+}
+
 /// What a power cut did.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct PowerCut {
     /// Agents asked for.
     pub requested: usize,
@@ -117,8 +140,64 @@ fn rank(seed: u64, name: &str) -> u64 {
     h
 }
 
+/// Cuts the power of up to `count` of `agents` that are in the middle of a rotation now and
+/// on (chosen by `seed`); each boots again `down` later. An agent that is off already is not
+/// a candidate, so the agents cut are distinct until they boot again.
+#[must_use]
+pub(crate) fn cut_power(agents: &AgentStores, count: usize, down: Duration, seed: u64) -> PowerCut {
+    let mut candidates: Vec<&String> = agents
+        .keys()
+        .filter(|thing| !agents[*thing].off.load(Ordering::SeqCst))
+        .filter(|thing| agent_state(agents, thing).is_some_and(|s| rotating(&s)))
+        .collect();
+    let rotating = candidates.len();
+    candidates.sort_by_key(|thing| rank(seed, thing));
+    let mut cut = Vec::new();
+    for thing in candidates {
+        if cut.len() == count {
+            break;
+        }
+        let agent = &agents[thing];
+        // Whoever sets `off` first cuts it; a closed switch is an agent that stopped.
+        if !agent.off.swap(true, Ordering::SeqCst) {
+            if agent.power.send(down).is_ok() {
+                cut.push(thing.clone());
+            } else {
+                agent.off.store(false, Ordering::SeqCst);
+            }
+        }
+    }
+    PowerCut {
+        requested: count,
+        rotating,
+        cut,
+    }
+}
+
+/// Every one of `agents`, by thing name.
+#[must_use]
+pub(crate) fn agent_reports(agents: &AgentStores) -> Vec<AgentReport> {
+    let mut things: Vec<&String> = agents.keys().collect();
+    things.sort();
+    things
+        .into_iter()
+        .map(|thing| {
+            let state = agent_state(agents, thing);
+            AgentReport {
+                thing: thing.clone(),
+                reported: state
+                    .as_ref()
+                    .and_then(|s| s.active.as_ref())
+                    .map(|c| c.fingerprint.clone()),
+                rotating: state.as_ref().is_some_and(rotating),
+                rebooted: state.as_ref().is_some_and(|s| s.boot_count > 1),
+            }
+        })
+        .collect()
+}
+
 impl Faults {
-    pub(crate) fn new(agents: Arc<AgentStores>, gateway: Restarter, registry: Registry) -> Self {
+    pub(crate) fn new(agents: Agents, gateway: Restarter, registry: Registry) -> Self {
         Self {
             agents,
             gateway,
@@ -131,33 +210,9 @@ impl Faults {
     /// not a candidate, so the agents cut are distinct until they boot again.
     #[must_use]
     pub fn cut_power(&self, count: usize, down: Duration, seed: u64) -> PowerCut {
-        let mut candidates: Vec<&String> = self
-            .agents
-            .keys()
-            .filter(|thing| !self.agents[*thing].off.load(Ordering::SeqCst))
-            .filter(|thing| agent_state(&self.agents, thing).is_some_and(|s| rotating(&s)))
-            .collect();
-        let rotating = candidates.len();
-        candidates.sort_by_key(|thing| rank(seed, thing));
-        let mut cut = Vec::new();
-        for thing in candidates {
-            if cut.len() == count {
-                break;
-            }
-            let agent = &self.agents[thing];
-            // Whoever sets `off` first cuts it; a closed switch is an agent that stopped.
-            if !agent.off.swap(true, Ordering::SeqCst) {
-                if agent.power.send(down).is_ok() {
-                    cut.push(thing.clone());
-                } else {
-                    agent.off.store(false, Ordering::SeqCst);
-                }
-            }
-        }
-        PowerCut {
-            requested: count,
-            rotating,
-            cut,
+        match &self.agents {
+            Agents::Here(agents) => cut_power(agents, count, down, seed),
+            Agents::Elsewhere(process) => process.cut_power(count, down, seed),
         }
     }
 
@@ -181,30 +236,32 @@ impl Faults {
     pub fn identities(&self) -> IdentityReport {
         let sessions: HashMap<String, String> = self.gateway.sessions().into_iter().collect();
         let mut report = IdentityReport {
-            agents: self.agents.len(),
+            agents: 0,
             working: 0,
             not_working: 0,
             rotating: 0,
             rebooted: 0,
             named: Vec::new(),
         };
-        let mut things: Vec<&String> = self.agents.keys().collect();
-        things.sort();
-        for thing in things {
-            let state = agent_state(&self.agents, thing);
-            let reported = state
-                .as_ref()
-                .and_then(|s| s.active.as_ref())
-                .map(|c| c.fingerprint.clone());
+        let agents = match &self.agents {
+            Agents::Here(agents) => agent_reports(agents),
+            Agents::Elsewhere(process) => process.agents(),
+        };
+        report.agents = agents.len();
+        for agent in agents {
+            let AgentReport {
+                thing,
+                reported,
+                rotating,
+                rebooted,
+            } = agent;
             let status = reported
                 .as_deref()
                 .and_then(|id| self.registry.certificate(id).ok())
                 .map(|c| c.status);
             let connected_with = sessions.get(thing.as_str()).cloned();
-            if let Some(s) = &state {
-                report.rotating += usize::from(rotating(s));
-                report.rebooted += usize::from(s.boot_count > 1);
-            }
+            report.rotating += usize::from(rotating);
+            report.rebooted += usize::from(rebooted);
             let working = reported.is_some()
                 && connected_with == reported
                 && status == Some(CertStatus::Active);
@@ -215,7 +272,7 @@ impl Faults {
             report.not_working += 1;
             if report.named.len() < NAMED_AT_MOST {
                 report.named.push(NotWorking {
-                    thing: thing.clone(),
+                    thing,
                     reported,
                     connected_with,
                     status: status.map(|s| s.as_str().to_owned()),
@@ -277,7 +334,11 @@ pub fn router(faults: Faults) -> Router {
             "/faults/power-cut",
             post(
                 |State(f): State<Faults>, Query(q): Query<CutQuery>| async move {
-                    Json(f.cut_power(q.count, Duration::from_millis(q.down_ms), q.seed))
+                    // Agents in a device process are asked over a blocking pipe.
+                    let cut = tokio::task::spawn_blocking(move || {
+                        f.cut_power(q.count, Duration::from_millis(q.down_ms), q.seed)
+                    });
+                    cut.await.map(Json).map_err(|e| e.to_string())
                 },
             ),
         )
@@ -292,7 +353,10 @@ pub fn router(faults: Faults) -> Router {
         )
         .route(
             "/faults/identities",
-            get(|State(f): State<Faults>| async move { Json(f.identities()) }),
+            get(|State(f): State<Faults>| async move {
+                let report = tokio::task::spawn_blocking(move || f.identities());
+                report.await.map(Json).map_err(|e| e.to_string())
+            }),
         )
         .route(
             "/faults/jobs",

@@ -14,6 +14,8 @@ use tokio::sync::{mpsc, oneshot, watch};
 use crate::api::{self, ApiState};
 use crate::certificate_provider::CertificateProvider;
 use crate::detector::Detector;
+use crate::faults::Agents;
+use crate::fleet::process::{DeviceCommand, DeviceProcess};
 use crate::fleet::scenario::{self, Scenario};
 use crate::fleet::{DeviceKind, DeviceLink, Fleet, FleetError, FleetLink, FleetProgress};
 use crate::gateway::{DEVICE_POLICY, Gateway, GatewayOptions};
@@ -63,6 +65,24 @@ pub enum LabError {
     /// The state directory or one of its files could not be written.
     #[error(transparent)]
     StateFile(#[from] state_files::StateFileError),
+    /// The device process did not start.
+    #[error("starting the device process: {0}")]
+    DeviceProcess(String),
+}
+
+/// Where the lab's devices run.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum DeviceHost {
+    /// In the lab's process.
+    #[default]
+    Here,
+    /// In a second process the lab starts with this command and stops with itself
+    /// (`crate::fleet::process`): for fleets that do not fit one process's open-file limit.
+    Process(DeviceCommand),
+    /// Somewhere the caller runs them (`Fleet::run_devices` with
+    /// [`LabHandle::device_link`]), or nowhere: the lab registers their things and counts
+    /// their sessions.
+    Elsewhere,
 }
 
 fn io(what: impl Into<String>) -> impl FnOnce(std::io::Error) -> LabError {
@@ -88,9 +108,8 @@ pub struct LabOptions {
     pub status_interval: Duration,
     /// What runs the devices: the real agent (default) or the lab's scripted device.
     pub device_kind: DeviceKind,
-    /// The devices run in another process (`Fleet::run_devices` with
-    /// [`LabHandle::device_link`]): the lab registers their things and counts their sessions.
-    pub devices_elsewhere: bool,
+    /// Where the devices run.
+    pub device_host: DeviceHost,
     /// How long after a certificate leaves ACTIVE, or a policy change takes away
     /// `iot:Connect`, its connected sessions are dropped. AWS IoT: "within a few minutes"
     /// (which is why a revocation ends with DeleteConnection). Zero (the default) drops them
@@ -111,7 +130,7 @@ impl Default for LabOptions {
             recalled: BTreeSet::new(),
             status_interval: Duration::from_secs(30),
             device_kind: DeviceKind::Agent,
-            devices_elsewhere: false,
+            device_host: DeviceHost::Here,
             enforcement_delay: Duration::ZERO,
             receive_quota: true,
         }
@@ -158,6 +177,7 @@ pub struct LabHandle {
     /// Fleet progress, updated while it boots and after.
     pub progress: watch::Receiver<FleetProgress>,
     fleet: Option<Fleet>,
+    device_process: Option<Arc<DeviceProcess>>,
     gateway: Gateway,
     api_stop: oneshot::Sender<()>,
     api_task: tokio::task::JoinHandle<std::io::Result<()>>,
@@ -281,17 +301,39 @@ impl Lab {
                     status_interval: options.status_interval,
                     kind: options.device_kind,
                 },
-                devices_elsewhere: options.devices_elsewhere,
+                devices_elsewhere: options.device_host != DeviceHost::Here,
                 sessions: gateway.session_counter(),
             };
             let (fleet, progress) = Fleet::start(&link, &plan, options.seed)?;
             (Some(fleet), progress)
+        };
+        let device_process = match &options.device_host {
+            DeviceHost::Process(command) if !plan.is_empty() => {
+                let link = DeviceLink {
+                    gateway: gateway.addr,
+                    root_ca_pem: root.certificate_pem.clone(),
+                    issuing_ca: issuing.clone(),
+                    status_interval: options.status_interval,
+                    kind: options.device_kind,
+                };
+                let process = DeviceProcess::spawn(
+                    command,
+                    &link,
+                    options.devices,
+                    options.seed,
+                    options.scenario,
+                )
+                .map_err(|e| LabError::DeviceProcess(e.to_string()))?;
+                Some(Arc::new(process))
+            }
+            _ => None,
         };
 
         Ok(LabHandle {
             plan,
             progress,
             fleet,
+            device_process,
             endpoint_url: format!("http://{http_addr}"),
             mqtt_addr: gateway.addr,
             operator: operator_files,
@@ -376,15 +418,22 @@ impl LabHandle {
         self.fleet.as_ref()?.agent_state(thing)
     }
 
-    /// The lab's fault injection: power cuts of its agents (none when the devices run
-    /// elsewhere), gateway restarts, and the count of devices without a working certificate.
+    /// The lab's fault injection: power cuts of its agents (in its device process when it
+    /// has one; none when the devices run elsewhere), gateway restarts, and the count of
+    /// devices without a working certificate.
     #[must_use]
     pub fn faults(&self) -> crate::faults::Faults {
-        crate::faults::Faults::new(
-            self.fleet.as_ref().map(Fleet::agents).unwrap_or_default(),
-            self.gateway.restarter(),
-            self.registry.clone(),
-        )
+        let agents = match &self.device_process {
+            Some(process) => Agents::Elsewhere(process.clone()),
+            None => Agents::Here(self.fleet.as_ref().map(Fleet::agents).unwrap_or_default()),
+        };
+        crate::faults::Faults::new(agents, self.gateway.restarter(), self.registry.clone())
+    }
+
+    /// The process id of the lab's device process, if it has one.
+    #[must_use]
+    pub fn device_process_id(&self) -> Option<u32> {
+        self.device_process.as_ref().map(|p| p.pid())
     }
 
     /// Status messages the scripted devices sent so far.
@@ -395,6 +444,10 @@ impl LabHandle {
 
     /// Stops the fleet, the gateway (closing every session), the API and JITR.
     pub async fn shutdown(self) {
+        if let Some(process) = &self.device_process {
+            // Its devices disconnect when the pipe closes.
+            process.stop(Duration::from_secs(60)).await;
+        }
         if let Some(fleet) = self.fleet {
             fleet.shutdown().await;
         }

@@ -24,5 +24,6 @@ pub mod registry;
 pub mod state_files;
 
 pub use lab::{
-    Lab, LabError, LabHandle, LabOptions, OPERATOR_CLIENT_ID, OPERATOR_POLICY, OperatorFiles,
+    DeviceHost, Lab, LabError, LabHandle, LabOptions, OPERATOR_CLIENT_ID, OPERATOR_POLICY,
+    OperatorFiles,
 };

@@ -7,7 +7,7 @@
 use std::collections::BTreeSet;
 
 use fleetid_lab::fleet::scenario::{CANARY_FIRMWARE, CANARY_GROUP, Role, SITES};
-use fleetid_lab::{Lab, LabOptions};
+use fleetid_lab::{DeviceHost, Lab, LabOptions};
 use x509_parser::extensions::ParsedExtension;
 use x509_parser::pem::parse_x509_pem;
 
@@ -97,7 +97,7 @@ async fn the_demo_fleet_is_in_site_and_region_groups_on_several_firmware_version
     let lab = Lab::start(LabOptions {
         devices: 120,
         seed: 3,
-        devices_elsewhere: true,
+        device_host: DeviceHost::Elsewhere,
         ..LabOptions::default()
     })
     .await

@@ -6,6 +6,7 @@
 mod agent;
 pub mod claim;
 mod device;
+pub mod process;
 pub mod scenario;
 mod spawn;
 

@@ -35,6 +35,15 @@ pub enum Scenario {
 }
 
 impl Scenario {
+    /// Its name, as [`Self::parse`] reads it.
+    #[must_use]
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Demo => "demo",
+            Self::Quiet => "quiet",
+        }
+    }
+
     /// Parses a scenario name (`demo`, `quiet`).
     #[must_use]
     pub fn parse(name: &str) -> Option<Self> {

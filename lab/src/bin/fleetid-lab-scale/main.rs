@@ -5,17 +5,17 @@
 //! (defaults 1000, 20, scripted: the lab's lightweight device; `agent`: the real
 //! fleetid-agent, each with its own simulated SE05x). Linux only (reads /proc). In one process
 //! each device uses two descriptors; `--device-process` runs the devices in a child process
-//! (see `device_process`) and reports both processes' CPU and memory.
+//! (`fleetid_lab::fleet::process`, this binary started as `fleetid-lab-scale devices`) and
+//! reports both processes' CPU and memory.
 
-mod device_process;
 mod procfs;
 
 use std::time::{Duration, Instant};
 
-use device_process::DeviceProcess;
 use fleetid_lab::fleet::DeviceKind;
+use fleetid_lab::fleet::process::{self, DeviceCommand};
 use fleetid_lab::fleet::scenario::Scenario;
-use fleetid_lab::{Lab, LabOptions};
+use fleetid_lab::{DeviceHost, Lab, LabOptions};
 use procfs::Process;
 
 type BoxError = Box<dyn std::error::Error>;
@@ -58,11 +58,11 @@ fn parse_args(args: impl Iterator<Item = String>) -> Result<Args, BoxError> {
 #[tokio::main]
 async fn main() -> Result<(), BoxError> {
     if std::env::args().nth(1).as_deref() == Some("devices") {
-        return device_process::run_child().await;
+        return process::run_child().await.map_err(|e| e as BoxError);
     }
     let args = parse_args(std::env::args().skip(1))?;
     if !args.device_process
-        && let Some(limit) = procfs::open_file_limit()
+        && let Some(limit) = process::open_file_limit()
     {
         let needed = u64::try_from(args.devices)? * 2 + 256;
         if needed > limit {
@@ -85,19 +85,17 @@ async fn run(args: &Args) -> Result<(), BoxError> {
         scenario: Scenario::Quiet,
         device_kind: args.kind,
         status_interval: STATUS_INTERVAL,
-        devices_elsewhere: args.device_process,
+        device_host: if args.device_process {
+            DeviceHost::Process(DeviceCommand {
+                program: std::env::current_exe()?,
+                args: vec!["devices".to_owned()],
+            })
+        } else {
+            DeviceHost::Here
+        },
         ..LabOptions::default()
     })
     .await?;
-    let devices = if args.device_process {
-        Some(DeviceProcess::spawn(
-            &lab.device_link(args.kind, STATUS_INTERVAL),
-            args.devices,
-            1,
-        )?)
-    } else {
-        None
-    };
     let prepared = started.elapsed();
     let mut progress = lab.progress.clone();
     let deadline = Instant::now() + BOOT_DEADLINE;
@@ -121,7 +119,7 @@ async fn run(args: &Args) -> Result<(), BoxError> {
     let booted = started.elapsed();
     let connected = lab.connected();
 
-    let child = devices.as_ref().map(|d| Process::Pid(d.pid()));
+    let child = lab.device_process_id().map(Process::Pid);
     let cpu = |p: Option<Process>| p.map_or(0.0, Process::cpu_seconds);
     let (lab_boot_cpu, devices_boot_cpu) = (Process::This.cpu_seconds(), cpu(child));
     let (lab_before, devices_before) = (Process::This.cpu_seconds(), cpu(child));
@@ -154,10 +152,7 @@ async fn run(args: &Args) -> Result<(), BoxError> {
         mib(child, "VmHWM:"),
     );
     let stopping = Instant::now();
-    if let Some(devices) = devices {
-        let clean = devices.stop(Duration::from_secs(120)).await;
-        println!("device_process_exited_cleanly={clean}");
-    }
+    // The lab stops its device process first.
     lab.shutdown().await;
     println!("shutdown_took={:.1}s", stopping.elapsed().as_secs_f64());
     Ok(())

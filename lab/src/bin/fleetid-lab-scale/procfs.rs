@@ -1,4 +1,4 @@
-//! What /proc says about a process: CPU time, resident memory and the open-file limit.
+//! What /proc says about a process: CPU time and resident memory.
 
 /// A process to read: this one or a child by PID.
 #[derive(Debug, Clone, Copy)]
@@ -41,16 +41,4 @@ impl Process {
             .and_then(|v| v.split_whitespace().next().and_then(|n| n.parse().ok()))
             .unwrap_or(0)
     }
-}
-
-/// The soft limit on open files of this process, when /proc tells it.
-pub fn open_file_limit() -> Option<u64> {
-    std::fs::read_to_string("/proc/self/limits")
-        .ok()?
-        .lines()
-        .find(|l| l.starts_with("Max open files"))?
-        .split_whitespace()
-        .nth(3)?
-        .parse()
-        .ok()
 }
