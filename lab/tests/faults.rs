@@ -8,19 +8,25 @@
 
 use std::time::Duration;
 
+use fleetid_lab::fleet::process::DeviceCommand;
 use fleetid_lab::fleet::scenario::Scenario;
 use fleetid_lab::registry::{NewJob, arn};
-use fleetid_lab::{Lab, LabHandle, LabOptions};
+use fleetid_lab::{DeviceHost, Lab, LabHandle, LabOptions};
 
 const DEVICES: usize = 10;
 
 async fn quiet_lab(dir: &std::path::Path) -> LabHandle {
+    quiet_lab_on(dir, DeviceHost::Here).await
+}
+
+async fn quiet_lab_on(dir: &std::path::Path, device_host: DeviceHost) -> LabHandle {
     let lab = Lab::start(LabOptions {
         devices: DEVICES,
         seed: 7,
         scenario: Scenario::Quiet,
         state_dir: Some(dir.to_owned()),
         status_interval: Duration::from_secs(2),
+        device_host,
         ..LabOptions::default()
     })
     .await
@@ -166,6 +172,80 @@ async fn agents_whose_power_is_cut_mid_rotation_boot_again_and_end_on_a_working_
         .count();
     assert!(rotated > 0, "no agent rotated");
     lab.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn agents_in_a_device_process_are_cut_mid_rotation_over_its_pipe_and_end_working() {
+    // The scale binary's `devices` mode is a device process (`fleet::process::run_child`).
+    let dir = tempfile::tempdir().unwrap();
+    let lab = quiet_lab_on(
+        dir.path(),
+        DeviceHost::Process(DeviceCommand {
+            program: env!("CARGO_BIN_EXE_fleetid-lab-scale").into(),
+            args: vec!["devices".into()],
+        }),
+    )
+    .await;
+    let child = lab.device_process_id().expect("a device process");
+    assert_ne!(child, std::process::id());
+    // Its agents are not this process's.
+    assert!(lab.agent_state(&lab.plan[0].name).is_none());
+    let faults = lab.faults();
+    lab.registry
+        .create_job(NewJob {
+            job_id: "rotate-elsewhere".into(),
+            targets: lab.plan.iter().map(|d| arn(&format!("thing/{}", d.name))).collect(),
+            document: Some(
+                r#"{"operation":"fleetid.rotate.v1","action":"rotate","template":"fleetid-rotate","deadlineSeconds":60}"#
+                    .into(),
+            ),
+            ..NewJob::default()
+        })
+        .unwrap();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    let cut = loop {
+        let cut = faults.cut_power(2, Duration::from_millis(500), 1);
+        if !cut.cut.is_empty() {
+            break cut;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "no agent was seen mid-rotation"
+        );
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    };
+    assert!(
+        cut.cut.len() <= 2 && cut.rotating >= cut.cut.len(),
+        "{cut:?}"
+    );
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(90);
+    loop {
+        let jobs = faults.jobs();
+        let open = jobs.jobs["rotate-elsewhere"]
+            .iter()
+            .filter(|(status, _)| matches!(status.as_str(), "QUEUED" | "IN_PROGRESS"))
+            .map(|(_, n)| n)
+            .sum::<usize>();
+        let report = faults.identities();
+        if open == 0 && report.working == DEVICES {
+            assert_eq!(report.agents, DEVICES);
+            assert!(report.rebooted >= cut.cut.len(), "{report:?}");
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "not settled: {jobs:?} {report:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    lab.shutdown().await;
+    // The device process ended with the lab.
+    assert!(
+        !std::path::Path::new(&format!("/proc/{child}")).exists()
+            || std::fs::read_to_string(format!("/proc/{child}/stat"))
+                .is_ok_and(|s| s.contains(") Z")),
+        "the device process outlived the lab"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
