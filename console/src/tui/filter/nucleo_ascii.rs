@@ -246,6 +246,15 @@ impl NucleoAscii {
                 return Some(greedy);
             }
         }
+        if m == 2 {
+            return Some(pair::<FOLD>(
+                text,
+                [needle[0], needle[1]],
+                start,
+                greedy_end,
+                end,
+            ));
+        }
         Some(self.optimal::<FOLD>(text, start, end))
     }
 
@@ -255,45 +264,42 @@ impl NucleoAscii {
         let m = needle.len();
         let hay = &text[start..end];
         let len = hay.len();
-        // Each character's first place in a greedy match from the left.
-        let mut k = 0;
-        for (j, &c) in hay.iter().enumerate() {
-            if fold::<FOLD>(c) == needle[k] {
-                self.offsets[k] = j;
-                if k + 1 == m {
-                    break;
-                }
-                k += 1;
-            }
+        // Each character's first place in a greedy match from the left (`prefilter`'s).
+        let mut from = 0;
+        for (k, &c) in needle.iter().enumerate() {
+            // The prefilter found the whole greedy match in this range.
+            let at = from + find::<FOLD>(c, &hay[from..]).unwrap_or(0);
+            self.offsets[k] = at;
+            from = at + 1;
         }
         let width = len + 1 - m;
+        // Every column's bonus, and the first character's cells in the row (each later row
+        // reads the one before at `col - idx` and leaves its own there; no row reads a
+        // column past `width - 1 + idx`).
         self.bonus.clear();
+        self.row.clear();
         let mut prev = if start == 0 {
             INITIAL
         } else {
             class(text[start - 1])
         };
-        for &c in hay {
+        for (col, &c) in hay.iter().enumerate() {
             let class = class(c);
-            self.bonus
-                .push(BONUSES[usize::from(prev)][usize::from(class)]);
+            let b = BONUSES[usize::from(prev)][usize::from(class)];
+            self.bonus.push(b);
             prev = class;
-        }
-        let bonus = &self.bonus;
-        // The first character's cells; each later row reads the one before at `col - idx`
-        // and leaves its own there (no row reads a column past `width - 1 + idx`).
-        self.row.clear();
-        self.row
-            .extend(hay[..width].iter().zip(bonus).map(|(&c, &b)| {
-                if fold::<FOLD>(c) == needle[0] {
+            if col < width {
+                self.row.push(if fold::<FOLD>(c) == needle[0] {
                     Cell {
                         score: b * BONUS_FIRST_CHAR_MULTIPLIER + SCORE_MATCH,
                         consecutive: b,
                     }
                 } else {
                     Cell::default()
-                }
-            }));
+                });
+            }
+        }
+        let bonus = &self.bonus;
         let row = &mut self.row;
         for idx in 0..m - 1 {
             let (row_off, next_off) = (self.offsets[idx], self.offsets[idx + 1] - 1);
@@ -331,6 +337,60 @@ pub fn inner_bonus(text: &[u8]) -> u8 {
         .unwrap_or(0);
     // Bonuses are at most `BONUS_BOUNDARY_WHITE`.
     u8::try_from(best).unwrap_or(u8::MAX)
+}
+
+/// The library's matrix for a two-character pattern over `text[start..end]`, in one pass: its
+/// first row (the first character's cells) is read as it goes, its second kept as the best so
+/// far. `greedy_end` ends the greedy match (the second character's first place after `start`).
+fn pair<const FOLD: bool>(
+    text: &[u8],
+    needle: [u8; 2],
+    start: usize,
+    greedy_end: usize,
+    end: usize,
+) -> u16 {
+    let first = |col: usize, bonus: u16| {
+        if fold::<FOLD>(text[col]) == needle[0] {
+            Cell {
+                score: bonus * BONUS_FIRST_CHAR_MULTIPLIER + SCORE_MATCH,
+                consecutive: bonus,
+            }
+        } else {
+            Cell::default()
+        }
+    };
+    // Columns before the one ahead of the second character's first place (`greedy_end - 1`)
+    // only carry the gap score on.
+    let next_off = greedy_end - 2;
+    let mut prev = if start == 0 {
+        INITIAL
+    } else {
+        class(text[start - 1])
+    };
+    let mut bonus_of = |col: usize| {
+        let class = class(text[col]);
+        let bonus = BONUSES[usize::from(prev)][usize::from(class)];
+        prev = class;
+        bonus
+    };
+    let (mut p, mut last) = (0u16, 0u16);
+    for col in start..next_off {
+        p = gap(p, last);
+        last = first(col, bonus_of(col)).score;
+    }
+    let mut bonus = bonus_of(next_off);
+    let mut best = 0;
+    for col in next_off..end - 1 {
+        p = gap(p, last);
+        let cell = first(col, bonus);
+        let next_bonus = bonus_of(col + 1);
+        if fold::<FOLD>(text[col + 1]) == needle[1] {
+            best = max(best, next_cell(p, next_bonus, cell).score);
+        }
+        bonus = next_bonus;
+        last = cell.score;
+    }
+    best
 }
 
 fn fold<const FOLD: bool>(byte: u8) -> u8 {
