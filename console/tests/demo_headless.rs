@@ -27,6 +27,35 @@ impl Drop for Demo {
     }
 }
 
+/// Sends SIGINT and waits (bounded) for the demo to exit 0 by itself; its stderr.
+fn stop_on_sigint(demo: &mut Demo) -> String {
+    let pid = demo.0.id().to_string();
+    let status = Command::new("kill")
+        .args(["-INT", &pid])
+        .status()
+        .expect("running kill");
+    assert!(status.success());
+    let started = Instant::now();
+    let exit = loop {
+        if let Some(exit) = demo.0.try_wait().expect("waiting for the demo") {
+            break exit;
+        }
+        assert!(
+            started.elapsed() < EXIT_DEADLINE,
+            "the demo did not stop within {EXIT_DEADLINE:?} of SIGINT"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    let mut stderr = String::new();
+    std::io::Read::read_to_string(
+        &mut demo.0.stderr.take().expect("piped stderr"),
+        &mut stderr,
+    )
+    .expect("reading the demo's stderr");
+    assert!(exit.success(), "exit {exit:?}; stderr:\n{stderr}");
+    stderr
+}
+
 /// Reads the demo's `key: value` lines until `ready:` (or the deadline).
 fn read_ready(child: &mut Child) -> BTreeMap<String, Vec<String>> {
     let stdout = child.stdout.take().expect("piped stdout");
@@ -245,23 +274,7 @@ fn headless_demo_serves_the_lab_to_a_second_fleetid_and_stops_on_sigint() {
     }
 
     // SIGINT: the lab shuts down and the process exits 0 by itself.
-    let pid = demo.0.id().to_string();
-    let status = Command::new("kill").args(["-INT", &pid]).status().unwrap();
-    assert!(status.success());
-    let started = Instant::now();
-    let exit = loop {
-        if let Some(exit) = demo.0.try_wait().unwrap() {
-            break exit;
-        }
-        assert!(
-            started.elapsed() < EXIT_DEADLINE,
-            "the demo did not stop within {EXIT_DEADLINE:?} of SIGINT"
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    };
-    let mut stderr = String::new();
-    std::io::Read::read_to_string(&mut demo.0.stderr.take().unwrap(), &mut stderr).unwrap();
-    assert!(exit.success(), "exit {exit:?}; stderr:\n{stderr}");
+    let stderr = stop_on_sigint(&mut demo);
     assert!(stderr.contains("fleet booted"), "{stderr}");
     assert!(stderr.contains("fleetid demo: stopped"), "{stderr}");
 }
@@ -332,27 +345,6 @@ fn a_fleet_over_the_open_file_limit_runs_its_devices_in_a_second_process() {
     assert_eq!(cut["rotating"], 0, "{cut:#}");
     assert_eq!(cut["cut"].as_array().map(Vec::len), Some(0), "{cut:#}");
 
-    let pid = demo.0.id().to_string();
-    assert!(
-        Command::new("kill")
-            .args(["-INT", &pid])
-            .status()
-            .unwrap()
-            .success()
-    );
-    let started = Instant::now();
-    let exit = loop {
-        if let Some(exit) = demo.0.try_wait().unwrap() {
-            break exit;
-        }
-        assert!(
-            started.elapsed() < EXIT_DEADLINE,
-            "the demo did not stop after SIGINT"
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    };
-    let mut stderr = String::new();
-    std::io::Read::read_to_string(&mut demo.0.stderr.take().unwrap(), &mut stderr).unwrap();
-    assert!(exit.success(), "exit {exit:?}; stderr:\n{stderr}");
+    let stderr = stop_on_sigint(&mut demo);
     assert!(stderr.contains("they run in a second process"), "{stderr}");
 }

@@ -8,6 +8,7 @@
 
 use std::time::Duration;
 
+use fleetid_lab::faults::{Faults, PowerCut};
 use fleetid_lab::fleet::process::DeviceCommand;
 use fleetid_lab::fleet::scenario::Scenario;
 use fleetid_lab::registry::{NewJob, arn};
@@ -48,6 +49,70 @@ async fn all_working(lab: &LabHandle, within: Duration, what: &str) {
             "{what}: not every agent works after {within:?}: {report:?}"
         );
         tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// A rotation job over every device of the lab.
+fn rotate_every_device(lab: &LabHandle, job_id: &str) {
+    lab.registry
+        .create_job(NewJob {
+            job_id: job_id.into(),
+            targets: lab.plan.iter().map(|d| arn(&format!("thing/{}", d.name))).collect(),
+            document: Some(
+                r#"{"operation":"fleetid.rotate.v1","action":"rotate","template":"fleetid-rotate","deadlineSeconds":60}"#
+                    .into(),
+            ),
+            ..NewJob::default()
+        })
+        .unwrap();
+}
+
+/// Cuts up to `count` agents as soon as some are mid-rotation (bounded).
+async fn cut_mid_rotation(faults: &Faults, count: usize) -> PowerCut {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        let cut = faults.cut_power(count, Duration::from_millis(500), 1);
+        if !cut.cut.is_empty() {
+            assert!(
+                cut.cut.len() <= count && cut.rotating >= cut.cut.len(),
+                "{cut:?}"
+            );
+            return cut;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "no agent was seen mid-rotation"
+        );
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    }
+}
+
+/// Waits (bounded) until every execution of `job_id` ended and every agent is on a
+/// certificate it connects with; then checks that no job was created twice and that at least
+/// `cut` agents booted again.
+async fn settled(faults: &Faults, job_id: &str, cut: usize) {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(90);
+    loop {
+        let jobs = faults.jobs();
+        let open = jobs.jobs[job_id]
+            .iter()
+            .filter(|(status, _)| matches!(status.as_str(), "QUEUED" | "IN_PROGRESS"))
+            .map(|(_, n)| n)
+            .sum::<usize>();
+        let report = faults.identities();
+        if open == 0 && report.working == DEVICES {
+            assert_eq!(report.agents, DEVICES);
+            assert_eq!(jobs.executions, DEVICES);
+            assert_eq!(jobs.things_in_several_jobs, 0);
+            assert_eq!(jobs.create_refused_as_existing, 0);
+            assert!(report.rebooted >= cut, "{report:?}");
+            return;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "not settled: {jobs:?} {report:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
     }
 }
 
@@ -93,66 +158,22 @@ async fn agents_whose_power_is_cut_mid_rotation_boot_again_and_end_on_a_working_
         })
         .collect();
 
-    lab.registry
-        .create_job(NewJob {
-            job_id: "rotate-under-faults".into(),
-            targets: lab.plan.iter().map(|d| arn(&format!("thing/{}", d.name))).collect(),
-            document: Some(
-                r#"{"operation":"fleetid.rotate.v1","action":"rotate","template":"fleetid-rotate","deadlineSeconds":60}"#
-                    .into(),
-            ),
-            ..NewJob::default()
-        })
-        .unwrap();
-    // Cut agents as soon as some are mid-rotation (bounded).
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
-    let cut = loop {
-        let cut = faults.cut_power(3, Duration::from_millis(500), 1);
-        if !cut.cut.is_empty() {
-            break cut;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "no agent was seen mid-rotation"
-        );
-        tokio::time::sleep(Duration::from_millis(2)).await;
-    };
-    assert!(
-        cut.cut.len() <= 3 && cut.rotating >= cut.cut.len(),
-        "{cut:?}"
-    );
+    rotate_every_device(&lab, "rotate-under-faults");
+    let cut = cut_mid_rotation(&faults, 3).await;
     // The agents cut are off: another cut at once picks none of them again.
     let again = faults.cut_power(DEVICES, Duration::from_millis(500), 2);
     assert!(
         again.cut.iter().all(|thing| !cut.cut.contains(thing)),
         "{cut:?} then {again:?}"
     );
-    let cut_in_all = cut.cut.len() + again.cut.len();
-
     // Every execution ends, every agent is on a certificate it connects with, and the cut
     // ones booted again.
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(90);
-    loop {
-        let jobs = faults.jobs();
-        let open = jobs.jobs["rotate-under-faults"]
-            .iter()
-            .filter(|(status, _)| matches!(status.as_str(), "QUEUED" | "IN_PROGRESS"))
-            .map(|(_, n)| n)
-            .sum::<usize>();
-        let report = faults.identities();
-        if open == 0 && report.working == DEVICES {
-            assert_eq!(jobs.executions, DEVICES);
-            assert_eq!(jobs.things_in_several_jobs, 0);
-            assert_eq!(jobs.create_refused_as_existing, 0);
-            assert!(report.rebooted >= cut_in_all, "{report:?}");
-            break;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "not settled: {jobs:?} {report:?}"
-        );
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
+    settled(
+        &faults,
+        "rotate-under-faults",
+        cut.cut.len() + again.cut.len(),
+    )
+    .await;
     for thing in cut.cut.iter().chain(&again.cut) {
         let state = lab.agent_state(thing).unwrap();
         assert!(state.boot_count > 1, "{thing} did not boot again");
@@ -191,53 +212,9 @@ async fn agents_in_a_device_process_are_cut_mid_rotation_over_its_pipe_and_end_w
     // Its agents are not this process's.
     assert!(lab.agent_state(&lab.plan[0].name).is_none());
     let faults = lab.faults();
-    lab.registry
-        .create_job(NewJob {
-            job_id: "rotate-elsewhere".into(),
-            targets: lab.plan.iter().map(|d| arn(&format!("thing/{}", d.name))).collect(),
-            document: Some(
-                r#"{"operation":"fleetid.rotate.v1","action":"rotate","template":"fleetid-rotate","deadlineSeconds":60}"#
-                    .into(),
-            ),
-            ..NewJob::default()
-        })
-        .unwrap();
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
-    let cut = loop {
-        let cut = faults.cut_power(2, Duration::from_millis(500), 1);
-        if !cut.cut.is_empty() {
-            break cut;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "no agent was seen mid-rotation"
-        );
-        tokio::time::sleep(Duration::from_millis(2)).await;
-    };
-    assert!(
-        cut.cut.len() <= 2 && cut.rotating >= cut.cut.len(),
-        "{cut:?}"
-    );
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(90);
-    loop {
-        let jobs = faults.jobs();
-        let open = jobs.jobs["rotate-elsewhere"]
-            .iter()
-            .filter(|(status, _)| matches!(status.as_str(), "QUEUED" | "IN_PROGRESS"))
-            .map(|(_, n)| n)
-            .sum::<usize>();
-        let report = faults.identities();
-        if open == 0 && report.working == DEVICES {
-            assert_eq!(report.agents, DEVICES);
-            assert!(report.rebooted >= cut.cut.len(), "{report:?}");
-            break;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "not settled: {jobs:?} {report:?}"
-        );
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
+    rotate_every_device(&lab, "rotate-elsewhere");
+    let cut = cut_mid_rotation(&faults, 2).await;
+    settled(&faults, "rotate-elsewhere", cut.cut.len()).await;
     lab.shutdown().await;
     // The device process ended with the lab.
     assert!(
