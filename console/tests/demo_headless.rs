@@ -27,6 +27,19 @@ impl Drop for Demo {
     }
 }
 
+/// Starts the demo with `command` (stdout and stderr piped) and reads its lines up to
+/// `ready:`.
+fn start(mut command: Command) -> (Demo, BTreeMap<String, Vec<String>>) {
+    let child = command
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("starting fleetid demo");
+    let mut demo = Demo(child);
+    let fields = read_ready(&mut demo.0);
+    (demo, fields)
+}
+
 /// Sends SIGINT and waits (bounded) for the demo to exit 0 by itself; its stderr.
 fn stop_on_sigint(demo: &mut Demo) -> String {
     let pid = demo.0.id().to_string();
@@ -144,15 +157,11 @@ fn fleetid_exit_json(
 fn headless_demo_serves_the_lab_to_a_second_fleetid_and_stops_on_sigint() {
     let dir = tempfile::tempdir().unwrap();
     let state_dir = dir.path().join("state");
-    let child = Command::new(env!("CARGO_BIN_EXE_fleetid"))
+    let mut command = Command::new(env!("CARGO_BIN_EXE_fleetid"));
+    command
         .args(["demo", "--headless", "--devices", "200", "--state-dir"])
-        .arg(&state_dir)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("starting fleetid demo");
-    let mut demo = Demo(child);
-    let fields = read_ready(&mut demo.0);
+        .arg(&state_dir);
+    let (mut demo, fields) = start(command);
 
     let url = one(&fields, "endpoint-url");
     assert!(url.starts_with("http://127.0.0.1:"), "{url}");
@@ -310,17 +319,13 @@ fn a_fleet_over_the_open_file_limit_runs_its_devices_in_a_second_process() {
     // so the demo runs them in `fleetid demo --device-process`, whose agents the fault admin
     // reaches over its pipe.
     let dir = tempfile::tempdir().unwrap();
-    let child = Command::new("sh")
+    let mut command = Command::new("sh");
+    command
         .arg("-c")
         .arg("ulimit -n 200 && exec \"$0\" demo --headless --devices 100 --scenario quiet --fault-admin --state-dir \"$1\"")
         .arg(env!("CARGO_BIN_EXE_fleetid"))
-        .arg(dir.path().join("state"))
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("starting fleetid demo");
-    let mut demo = Demo(child);
-    let fields = read_ready(&mut demo.0);
+        .arg(dir.path().join("state"));
+    let (mut demo, fields) = start(command);
     let admin = one(&fields, "fault-admin");
 
     // Every agent, in the other process, connects with the certificate it reports.
