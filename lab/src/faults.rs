@@ -4,7 +4,8 @@
 //! gateway while sessions exist (listener closed, every session dropped, the same address
 //! listening again after a while), and count the devices that do not connect with the
 //! certificate they report. [`serve`] offers the same over HTTP, for scripts; the demo binds
-//! it on loopback only (`fleetid demo --headless --fault-admin`).
+//! it on loopback only (`fleetid demo --headless --fault-admin`). Agents in a device process
+//! (`crate::fleet::process`) are cut and reported there, asked over its pipe.
 
 use std::collections::{BTreeMap, HashMap};
 use std::future::Future;
@@ -43,6 +44,24 @@ pub(crate) enum Agents {
     Here(Arc<AgentStores>),
     /// In a device process, asked over its pipe.
     Elsewhere(Arc<DeviceProcess>),
+}
+
+impl Agents {
+    /// [`cut_power`] wherever the agents run.
+    fn cut_power(&self, count: usize, down: Duration, seed: u64) -> PowerCut {
+        match self {
+            Self::Here(agents) => cut_power(agents, count, down, seed),
+            Self::Elsewhere(process) => process.cut_power(count, down, seed),
+        }
+    }
+
+    /// [`agent_reports`] wherever the agents run.
+    fn reports(&self) -> Vec<AgentReport> {
+        match self {
+            Self::Here(agents) => agent_reports(agents),
+            Self::Elsewhere(process) => process.agents(),
+        }
+    }
 }
 
 /// What fault injection knows of one agent.
@@ -210,10 +229,7 @@ impl Faults {
     /// not a candidate, so the agents cut are distinct until they boot again.
     #[must_use]
     pub fn cut_power(&self, count: usize, down: Duration, seed: u64) -> PowerCut {
-        match &self.agents {
-            Agents::Here(agents) => cut_power(agents, count, down, seed),
-            Agents::Elsewhere(process) => process.cut_power(count, down, seed),
-        }
+        self.agents.cut_power(count, down, seed)
     }
 
     /// Restarts the gateway (see [`crate::gateway::Gateway::restart`]); returns the restarts
@@ -243,10 +259,7 @@ impl Faults {
             rebooted: 0,
             named: Vec::new(),
         };
-        let agents = match &self.agents {
-            Agents::Here(agents) => agent_reports(agents),
-            Agents::Elsewhere(process) => process.agents(),
-        };
+        let agents = self.agents.reports();
         report.agents = agents.len();
         for agent in agents {
             let AgentReport {
