@@ -182,6 +182,12 @@ async fn boot(lab: &LabHandle, started: Instant) -> Result<Booted, DemoError> {
     let ctrl_c = tokio::signal::ctrl_c();
     tokio::pin!(deadline, ctrl_c);
     let last = loop {
+        if lab.device_process_ended() {
+            stderr::blank();
+            return Err(DemoError::DeviceProcess(
+                "it ended while the fleet booted (its message is above)".into(),
+            ));
+        }
         let now = *progress.borrow_and_update();
         if terminal {
             stderr::progress(&SafeText::from_string(progress_line(&now)));
@@ -211,6 +217,8 @@ async fn boot(lab: &LabHandle, started: Instant) -> Result<Booted, DemoError> {
                 stderr::blank();
                 return Ok(Booted::Interrupted);
             }
+            // Look at the device process now and then even when nothing moves.
+            () = tokio::time::sleep(Duration::from_secs(1)) => {}
         }
     };
     if terminal {

@@ -430,6 +430,12 @@ impl LabHandle {
         crate::faults::Faults::new(agents, self.gateway.restarter(), self.registry.clone())
     }
 
+    /// Whether the lab's device process, if it has one, has exited: its devices are gone.
+    #[must_use]
+    pub fn device_process_ended(&self) -> bool {
+        self.device_process.as_ref().is_some_and(|p| p.ended())
+    }
+
     /// The process id of the lab's device process, if it has one.
     #[must_use]
     pub fn device_process_id(&self) -> Option<u32> {

@@ -22,7 +22,7 @@ use tokio::sync::watch;
 
 use crate::jitr::JitrLog;
 use crate::pki::{CertificateAuthority, PkiError};
-use crate::registry::Registry;
+use crate::registry::{CertStatus, Registry, cert_id_of};
 use scenario::{DeviceSpec, Role};
 
 /// What runs a planned device.
@@ -149,16 +149,19 @@ impl Fleet {
         let (mut tasks, agents) = if link.devices_elsewhere {
             (Vec::new(), AgentStores::new())
         } else {
-            spawn::spawn_devices(
-                &link.devices,
-                Some(link.registry),
-                plan,
-                0,
-                seed,
-                &stop_rx,
-                &counters,
-            )?
+            spawn::spawn_devices(&link.devices, plan, 0, seed, &stop_rx, &counters)?
         };
+        // Two things sharing a certificate: the lab's bookkeeping, wherever the devices run.
+        for spec in plan {
+            if let Role::SharesCertificateOf(owner) = &spec.role {
+                tasks.push(tokio::spawn(share_certificate(
+                    link.registry.clone(),
+                    owner.clone(),
+                    spec.name.clone(),
+                    stop_rx.clone(),
+                )));
+            }
+        }
         let serials: Vec<String> = recalled(plan).into_iter().collect();
         if !link.devices_elsewhere && !serials.is_empty() {
             // The demo's leaked claim, tried with the recalled batch's serial numbers.
@@ -207,7 +210,7 @@ impl Fleet {
         let (stop, stop_rx) = watch::channel(false);
         let counters = Arc::new(FleetCounters::default());
         let (tasks, agents) =
-            spawn::spawn_devices(link, None, plan, first_index, seed, &stop_rx, &counters)?;
+            spawn::spawn_devices(link, plan, first_index, seed, &stop_rx, &counters)?;
         Ok(Self {
             stop,
             tasks,
@@ -252,6 +255,34 @@ impl Fleet {
             {
                 break;
             }
+        }
+    }
+}
+
+/// Attaches the certificate of `owner`'s thing to `thing` once it is ACTIVE (JITR registers
+/// and attaches it when the owner first connects): the demo's two things that share one
+/// certificate, whose second device connects with the owner's credentials.
+async fn share_certificate(
+    registry: Registry,
+    owner: String,
+    thing: String,
+    mut stop: watch::Receiver<bool>,
+) {
+    loop {
+        let active = registry.thing(&owner).ok().and_then(|record| {
+            record.principals.into_iter().find(|principal| {
+                registry
+                    .certificate(cert_id_of(principal))
+                    .is_ok_and(|c| c.status == CertStatus::Active)
+            })
+        });
+        if let Some(principal) = active {
+            let _ = registry.attach_thing_principal(&thing, &principal);
+            return;
+        }
+        tokio::select! {
+            () = tokio::time::sleep(Duration::from_millis(200)) => {}
+            _ = stop.changed() => return,
         }
     }
 }

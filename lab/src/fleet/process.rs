@@ -148,6 +148,16 @@ impl DeviceProcess {
             .id()
     }
 
+    /// Whether the child has exited (or cannot be asked).
+    #[must_use]
+    pub fn ended(&self) -> bool {
+        self.child
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .try_wait()
+            .map_or(true, |status| status.is_some())
+    }
+
     /// One request and its answer (requests wait for each other).
     fn ask<T: for<'de> Deserialize<'de>>(&self, request: &Request) -> Result<T, BoxError> {
         let mut pipe = self.pipe.lock().unwrap_or_else(PoisonError::into_inner);

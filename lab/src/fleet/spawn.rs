@@ -5,7 +5,6 @@
 use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
-use std::time::Duration;
 
 use fleetid_agent::driver::MemoryStore;
 use rustls::pki_types::pem::PemObject;
@@ -18,18 +17,14 @@ use super::scenario::{DeviceSpec, Role};
 use super::{
     AgentHandle, AgentStores, DeviceKind, DeviceLink, FleetCounters, FleetError, agent, device,
 };
-use crate::registry::{CertStatus, Registry, cert_arn};
 
 /// Handshakes in flight at once while booting (2 cores: more only queues).
 const CONCURRENT_HANDSHAKES: usize = 64;
 
 /// Starts every device of `plan`; `first_index` is the position of `plan[0]` in the whole
-/// plan (device seeds depend on it). `registry` is the lab's own, when the devices run in the
-/// lab's process: the shared-certificate story needs it. Returns the tasks and the state
-/// store of each agent.
+/// plan (device seeds depend on it). Returns the tasks and the state store of each agent.
 pub(super) fn spawn_devices(
     link: &DeviceLink,
-    registry: Option<&Registry>,
     plan: &[DeviceSpec],
     first_index: usize,
     seed: u64,
@@ -115,18 +110,6 @@ pub(super) fn spawn_devices(
             }
         };
         identities.insert(spec.name.as_str(), (cert_pem.clone(), key_pem.clone()));
-        if let Role::SharesCertificateOf(_) = spec.role {
-            let registry = registry.ok_or_else(|| FleetError::Credentials {
-                device: spec.name.clone(),
-                message: "a shared certificate needs the lab's registry in this process".into(),
-            })?;
-            tasks.push(tokio::spawn(share_certificate(
-                registry.clone(),
-                cert_pem.clone(),
-                spec.name.clone(),
-                stop_rx.clone(),
-            )));
-        }
         if !scripted {
             let key = agent::FactoryKey::Software {
                 certificate_pem: cert_pem,
@@ -186,30 +169,4 @@ fn spawn_agent(
             tracing::warn!("lab agent stopped: {e}");
         }
     })
-}
-
-/// The shared-certificate device: once its owner's certificate is ACTIVE, the certificate is
-/// also attached to this device's thing (a non-exclusive attachment), so both connect with it.
-async fn share_certificate(
-    registry: Registry,
-    cert_pem: String,
-    thing: String,
-    mut stop: watch::Receiver<bool>,
-) {
-    let Ok(facts) = crate::cert_facts::CertFacts::from_pem(&cert_pem) else {
-        return;
-    };
-    loop {
-        if registry
-            .certificate(&facts.id)
-            .is_ok_and(|c| c.status == CertStatus::Active)
-        {
-            let _ = registry.attach_thing_principal(&thing, &cert_arn(&facts.id));
-            return;
-        }
-        tokio::select! {
-            () = tokio::time::sleep(Duration::from_millis(200)) => {}
-            _ = stop.changed() => return,
-        }
-    }
 }
