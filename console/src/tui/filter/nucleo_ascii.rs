@@ -157,6 +157,8 @@ pub struct NucleoAscii {
     ignore_case: bool,
     row: Vec<Cell>,
     bonus: Vec<u16>,
+    /// Each pattern character's place in the greedy match: [`prefilter`]'s for the text
+    /// being scored.
     offsets: Vec<usize>,
 }
 
@@ -235,7 +237,7 @@ impl NucleoAscii {
         if m == 1 {
             return single::<FOLD>(text, needle[0]);
         }
-        let (start, greedy_end, end) = prefilter::<FOLD>(text, needle)?;
+        let (start, greedy_end, end) = prefilter::<FOLD>(text, needle, &mut self.offsets)?;
         if end - start == m {
             return Some(greedy_score::<FOLD>(text, needle, start, greedy_end));
         }
@@ -258,19 +260,17 @@ impl NucleoAscii {
         Some(self.optimal::<FOLD>(text, start, end))
     }
 
-    /// The library's matrix over `text[start..end]`.
+    /// The library's matrix over `text[start..end]`, after [`prefilter`] of `text` left its
+    /// greedy places in `offsets`.
     fn optimal<const FOLD: bool>(&mut self, text: &[u8], start: usize, end: usize) -> u16 {
         let needle = &*self.needle;
         let m = needle.len();
         let hay = &text[start..end];
         let len = hay.len();
-        // Each character's first place in a greedy match from the left (`prefilter`'s).
-        let mut from = 0;
-        for (k, &c) in needle.iter().enumerate() {
-            // The prefilter found the whole greedy match in this range.
-            let at = from + find::<FOLD>(c, &hay[from..]).unwrap_or(0);
-            self.offsets[k] = at;
-            from = at + 1;
+        // Each character's first place in the greedy match, as the prefilter left it, from
+        // `start` on.
+        for place in &mut self.offsets {
+            *place -= start;
         }
         let width = len + 1 - m;
         // Every column's bonus, and the first character's cells in the row (each later row
@@ -433,12 +433,18 @@ fn single<const FOLD: bool>(text: &[u8], c: u8) -> Option<u16> {
 
 /// The library's prefilter: the first place of the pattern's first character (leaving room
 /// for the rest), the end of the greedy match from there, and the end of the last place of
-/// the last character after it.
-fn prefilter<const FOLD: bool>(text: &[u8], needle: &[u8]) -> Option<(usize, usize, usize)> {
+/// the last character after it; `places` gets each character's place in the greedy match.
+fn prefilter<const FOLD: bool>(
+    text: &[u8],
+    needle: &[u8],
+    places: &mut [usize],
+) -> Option<(usize, usize, usize)> {
     let start = find::<FOLD>(needle[0], &text[..text.len() - needle.len() + 1])?;
+    places[0] = start;
     let mut greedy_end = start + 1;
-    for &c in &needle[1..] {
+    for (k, &c) in needle.iter().enumerate().skip(1) {
         greedy_end += find::<FOLD>(c, &text[greedy_end..])? + 1;
+        places[k] = greedy_end - 1;
     }
     let last = needle[needle.len() - 1];
     let end = greedy_end + rfind::<FOLD>(last, &text[greedy_end..]).map_or(0, |i| i + 1);

@@ -102,8 +102,9 @@ impl Scan<'_> {
                         .flatten();
                     // The row's score is the better field's: a certificate id that cannot
                     // beat its thing's name is not scored.
-                    let beaten = thing.is_some_and(|t| scorer.bound(cert).is_some_and(|b| b <= t));
-                    let cert = (possible(cert_mask) && !beaten)
+                    let beaten =
+                        || thing.is_some_and(|t| scorer.bound(cert).is_some_and(|b| b <= t));
+                    let cert = (possible(cert_mask) && !beaten())
                         .then(|| scorer.score_ascii(cert))
                         .flatten();
                     thing.max(cert)
