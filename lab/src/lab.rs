@@ -288,19 +288,21 @@ impl Lab {
             },
         ));
 
+        // What the devices need, wherever they run.
+        let devices = DeviceLink {
+            gateway: gateway.addr,
+            root_ca_pem: root.certificate_pem.clone(),
+            issuing_ca: issuing.clone(),
+            status_interval: options.status_interval,
+            kind: options.device_kind,
+        };
         let (fleet, progress) = if plan.is_empty() {
             (None, watch::channel(FleetProgress::default()).1)
         } else {
             let link = FleetLink {
                 registry: &registry,
                 jitr: &jitr_log,
-                devices: DeviceLink {
-                    gateway: gateway.addr,
-                    root_ca_pem: root.certificate_pem.clone(),
-                    issuing_ca: issuing.clone(),
-                    status_interval: options.status_interval,
-                    kind: options.device_kind,
-                },
+                devices: devices.clone(),
                 devices_elsewhere: options.device_host != DeviceHost::Here,
                 sessions: gateway.session_counter(),
             };
@@ -309,16 +311,9 @@ impl Lab {
         };
         let device_process = match &options.device_host {
             DeviceHost::Process(command) if !plan.is_empty() => {
-                let link = DeviceLink {
-                    gateway: gateway.addr,
-                    root_ca_pem: root.certificate_pem.clone(),
-                    issuing_ca: issuing.clone(),
-                    status_interval: options.status_interval,
-                    kind: options.device_kind,
-                };
                 let process = DeviceProcess::spawn(
                     command,
-                    &link,
+                    &devices,
                     options.devices,
                     options.seed,
                     options.scenario,

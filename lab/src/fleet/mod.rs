@@ -26,7 +26,8 @@ use crate::registry::{CertStatus, Registry, cert_id_of};
 use scenario::{DeviceSpec, Role};
 
 /// What runs a planned device.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum DeviceKind {
     /// The real fleetid-agent driver (the debug-topic and flapping devices of the demo
     /// scenario stay scripted: a real agent does neither).

@@ -12,13 +12,13 @@
 //! stops the devices.
 
 use std::io::{BufRead, BufReader, Write};
+use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
-use serde_json::json;
 
 use super::scenario::{self, Scenario};
 use super::{DeviceKind, DeviceLink, Fleet};
@@ -63,6 +63,25 @@ pub fn fits_one_process(devices: usize) -> bool {
         .saturating_mul(2)
         .saturating_add(SPARE_DESCRIPTORS);
     open_file_limit().is_none_or(|limit| needed <= limit)
+}
+
+/// The parent's first line: everything the devices need.
+#[derive(Debug, Serialize, Deserialize)]
+struct Handover {
+    /// The gateway's MQTT (mTLS) address.
+    gateway: SocketAddr,
+    /// The lab's root CA.
+    root_ca_pem: String,
+    /// The issuing CA's certificate and key (the devices' CSRs are signed with it).
+    issuing_ca_pem: String,
+    issuing_key_pem: String,
+    /// How often each device reports its status.
+    status_interval_ms: u64,
+    kind: DeviceKind,
+    /// The plan: its size, seed and scenario.
+    devices: usize,
+    seed: u64,
+    scenario: Scenario,
 }
 
 /// A request of the parent, one JSON line.
@@ -120,18 +139,18 @@ impl DeviceProcess {
             .stdout
             .take()
             .ok_or("the device process has no stdout")?;
-        let spec = json!({
-            "gateway": link.gateway.to_string(),
-            "root_ca_pem": link.root_ca_pem,
-            "issuing_ca_pem": link.issuing_ca.certificate_pem,
-            "issuing_key_pem": link.issuing_ca.key_pem(),
-            "status_interval_ms": u64::try_from(link.status_interval.as_millis())?,
-            "kind": match link.kind { DeviceKind::Agent => "agent", DeviceKind::Scripted => "scripted" },
-            "devices": devices,
-            "seed": seed,
-            "scenario": scenario.name(),
-        });
-        writeln!(stdin, "{spec}")?;
+        let handover = Handover {
+            gateway: link.gateway,
+            root_ca_pem: link.root_ca_pem.clone(),
+            issuing_ca_pem: link.issuing_ca.certificate_pem.clone(),
+            issuing_key_pem: link.issuing_ca.key_pem(),
+            status_interval_ms: u64::try_from(link.status_interval.as_millis())?,
+            kind: link.kind,
+            devices,
+            seed,
+            scenario,
+        };
+        writeln!(stdin, "{}", serde_json::to_string(&handover)?)?;
         stdin.flush()?;
         Ok(Self {
             child: Mutex::new(child),
@@ -240,35 +259,19 @@ pub async fn run_child() -> Result<(), BoxError> {
             }
         })?;
     let line = lines.recv().await.ok_or("no device spec on stdin")?;
-    let spec: serde_json::Value = serde_json::from_str(&line)?;
-    let text = |key: &str| -> Result<String, BoxError> {
-        Ok(spec[key]
-            .as_str()
-            .ok_or_else(|| format!("device spec: {key} missing"))?
-            .to_owned())
-    };
-    let number = |key: &str| -> Result<u64, BoxError> {
-        Ok(spec[key]
-            .as_u64()
-            .ok_or_else(|| format!("device spec: {key} missing"))?)
-    };
-    let kind = match text("kind")?.as_str() {
-        "agent" => DeviceKind::Agent,
-        _ => DeviceKind::Scripted,
-    };
+    let handover: Handover = serde_json::from_str(&line)?;
     let link = DeviceLink {
-        gateway: text("gateway")?.parse()?,
-        root_ca_pem: text("root_ca_pem")?,
+        gateway: handover.gateway,
+        root_ca_pem: handover.root_ca_pem,
         issuing_ca: Arc::new(CertificateAuthority::from_pem(
-            &text("issuing_ca_pem")?,
-            &text("issuing_key_pem")?,
+            &handover.issuing_ca_pem,
+            &handover.issuing_key_pem,
         )?),
-        status_interval: Duration::from_millis(number("status_interval_ms")?),
-        kind,
+        status_interval: Duration::from_millis(handover.status_interval_ms),
+        kind: handover.kind,
     };
-    let seed = number("seed")?;
-    let scenario = Scenario::parse(&text("scenario")?).ok_or("device spec: unknown scenario")?;
-    let plan = scenario::plan(usize::try_from(number("devices")?)?, seed, scenario);
+    let seed = handover.seed;
+    let plan = scenario::plan(handover.devices, seed, handover.scenario);
     let fleet = Fleet::run_devices(&link, &plan, 0, seed)?;
     let agents = fleet.agents();
     let mut out = std::io::stdout();

@@ -24,8 +24,9 @@ pub const SITES: [(&str, &str); 4] = [
     ("site-singapore", "region-apac"),
 ];
 
-/// Which scenario to run.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+/// Which scenario to run (by the names [`Scenario::parse`] reads).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum Scenario {
     /// Everything listed in the module doc.
     #[default]
@@ -35,15 +36,6 @@ pub enum Scenario {
 }
 
 impl Scenario {
-    /// Its name, as [`Self::parse`] reads it.
-    #[must_use]
-    pub fn name(self) -> &'static str {
-        match self {
-            Self::Demo => "demo",
-            Self::Quiet => "quiet",
-        }
-    }
-
     /// Parses a scenario name (`demo`, `quiet`).
     #[must_use]
     pub fn parse(name: &str) -> Option<Self> {

@@ -61,18 +61,14 @@ async fn main() -> Result<(), BoxError> {
         return process::run_child().await.map_err(|e| e as BoxError);
     }
     let args = parse_args(std::env::args().skip(1))?;
-    if !args.device_process
-        && let Some(limit) = process::open_file_limit()
-    {
-        let needed = u64::try_from(args.devices)? * 2 + 256;
-        if needed > limit {
-            return Err(format!(
-                "{} devices need about {needed} open files in one process; the limit is \
-                 {limit}: add --device-process to run the devices in a second process",
-                args.devices
-            )
-            .into());
-        }
+    if !args.device_process && !process::fits_one_process(args.devices) {
+        return Err(format!(
+            "{} devices need about two open files each in one process; the limit is {}: add \
+             --device-process to run the devices in a second process",
+            args.devices,
+            process::open_file_limit().unwrap_or_default()
+        )
+        .into());
     }
     run(&args).await
 }
