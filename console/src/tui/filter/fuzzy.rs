@@ -77,6 +77,7 @@ impl NucleoScorer {
     }
 
     /// The score of an ASCII field, `None` when it does not match.
+    #[inline]
     pub fn score_ascii(&mut self, field: AsciiField<'_>) -> Option<i64> {
         if let Some(ascii) = &mut self.ascii
             && ascii.fits(field.bytes.len())
@@ -131,6 +132,7 @@ impl FieldScorer {
     }
 
     /// The score of an ASCII field.
+    #[inline]
     pub fn score_ascii(&mut self, field: AsciiField<'_>) -> Option<i64> {
         match self {
             Self::Skim(scorer) => scorer.score_ascii(field.bytes, field.has_upper),
@@ -141,6 +143,7 @@ impl FieldScorer {
     /// A score that no match in the ASCII field exceeds, when this scorer can tell without
     /// scoring it (so a row's second field need not be scored when its first did as well).
     #[must_use]
+    #[inline]
     pub fn bound(&self, field: AsciiField<'_>) -> Option<i64> {
         match self {
             Self::Nucleo(scorer) => match &scorer.ascii {

@@ -95,6 +95,7 @@ impl SearchText {
 
     /// Row `i`'s thing name and certificate id as ASCII fields (see [`Self::is_ascii`]).
     #[must_use]
+    #[inline]
     pub fn fields(&self, i: usize) -> [AsciiField<'_>; 2] {
         let field = |k: usize, upper: u8| AsciiField {
             bytes: &self.bytes[self.ends[k]..self.ends[k + 1]],
@@ -106,12 +107,14 @@ impl SearchText {
 
     /// [`char_mask`] of row `i`'s thing name and certificate id.
     #[must_use]
+    #[inline]
     pub fn masks(&self, i: usize) -> [u64; 2] {
         [self.masks[2 * i], self.masks[2 * i + 1]]
     }
 
     /// Whether row `i`'s fields are both ASCII.
     #[must_use]
+    #[inline]
     pub fn is_ascii(&self, i: usize) -> bool {
         self.flags[i] & ASCII != 0
     }

@@ -3,13 +3,23 @@
 //! consecutive match, its single-character search and its optimal-alignment matrix, step for
 //! step, with character classes and bonuses read from tables and no slab, haystack copy or
 //! per-call set-up. A million device rows are mostly short ASCII fields scored with short
-//! patterns, where that set-up was most of the library's time.
+//! patterns, where that set-up was most of the library's time. A one-character pattern's
+//! places are found eight bytes at a time ([`bytes`]); a two-character pattern's matrix is one
+//! pass ([`pair`]); for longer patterns, fields of up to 64 bytes (every device's certificate
+//! id and nearly every thing name) have the matrix computed only at the places of the
+//! pattern's characters ([`places`]), longer fields column by column.
 //!
 //! The scores equal the library's (`tests` compares them on device-like text, both cases and
 //! every length); a pattern that is not ASCII is left to the library
 //! ([`NucleoAscii::new`] gives `None`), as is text that is not ASCII (the caller's part).
 
 use std::cmp::max;
+
+mod bytes;
+mod places;
+
+use bytes::Wanted;
+use places::{MAX_FIELD, Places};
 
 const SCORE_MATCH: u16 = 16;
 const PENALTY_GAP_START: u16 = 3;
@@ -160,6 +170,8 @@ pub struct NucleoAscii {
     /// Each pattern character's place in the greedy match: [`prefilter`]'s for the text
     /// being scored.
     offsets: Vec<usize>,
+    /// The pattern prepared for fields of at most [`MAX_FIELD`] bytes.
+    places: Option<Places>,
 }
 
 impl NucleoAscii {
@@ -175,12 +187,14 @@ impl NucleoAscii {
             row: Vec::new(),
             bonus: Vec::new(),
             offsets: vec![0; pattern.len()],
+            places: Places::new(pattern.as_bytes()),
         })
     }
 
     /// The library's score of ASCII `text` of a length that [`Self::fits`]; `has_upper`: it
     /// has an upper-case letter (which a pattern without one matches as lower case); `inner`:
     /// its [`inner_bonus`]. `None`: no match.
+    #[inline]
     pub fn score(&mut self, text: &[u8], has_upper: bool, inner: u8) -> Option<u16> {
         if self.ignore_case && has_upper {
             self.score_in::<true>(text, inner)
@@ -195,6 +209,7 @@ impl NucleoAscii {
     /// first character twice), and a consecutive run carries at most the best of those and
     /// [`BONUS_CONSECUTIVE`]; gaps only take away.
     #[must_use]
+    #[inline]
     pub fn bound(&self, text: &[u8], has_upper: bool, inner: u8) -> u16 {
         if self.ignore_case && has_upper {
             self.bound_in::<true>(text, inner)
@@ -204,16 +219,7 @@ impl NucleoAscii {
     }
 
     fn bound_in<const FOLD: bool>(&self, text: &[u8], inner: u8) -> u16 {
-        let inner = u16::from(inner);
-        let best = match text.first() {
-            Some(&c) if fold::<FOLD>(c) == self.needle[0] => max(bonus_at(text, 0), inner),
-            _ => inner,
-        };
-        // The pattern is no longer than a text it matches, and texts are short (`fits`).
-        let m = u16::try_from(self.needle.len()).unwrap_or(u16::MAX);
-        (SCORE_MATCH * m)
-            .saturating_add(best * BONUS_FIRST_CHAR_MULTIPLIER)
-            .saturating_add((m - 1).saturating_mul(max(best, BONUS_CONSECUTIVE)))
+        bound::<FOLD>(&self.needle, text, inner)
     }
 
     /// Whether every alignment of the pattern in `len` bytes fits the library's matrix
@@ -256,6 +262,11 @@ impl NucleoAscii {
                 greedy_end,
                 end,
             ));
+        }
+        if let Some(places) = &mut self.places
+            && n <= MAX_FIELD
+        {
+            return Some(places.matrix::<FOLD>(text, &self.offsets, end));
         }
         Some(self.optimal::<FOLD>(text, start, end))
     }
@@ -324,6 +335,20 @@ impl NucleoAscii {
         let last_row = self.offsets[m - 1] + 1 - m;
         row[last_row..].iter().map(|c| c.score).max().unwrap_or(0)
     }
+}
+
+/// [`NucleoAscii::bound`] of `needle`.
+fn bound<const FOLD: bool>(needle: &[u8], text: &[u8], inner: u8) -> u16 {
+    let inner = u16::from(inner);
+    let best = match text.first() {
+        Some(&c) if fold::<FOLD>(c) == needle[0] => max(bonus_at(text, 0), inner),
+        _ => inner,
+    };
+    // The pattern is no longer than a text it matches, and texts are short (`fits`).
+    let m = u16::try_from(needle.len()).unwrap_or(u16::MAX);
+    (SCORE_MATCH * m)
+        .saturating_add(best * BONUS_FIRST_CHAR_MULTIPLIER)
+        .saturating_add((m - 1).saturating_mul(max(best, BONUS_CONSECUTIVE)))
 }
 
 /// The highest bonus of any character of ASCII `text` but its first (see
@@ -420,14 +445,7 @@ fn rfind<const FOLD: bool>(c: u8, text: &[u8]) -> Option<usize> {
 
 /// The best place of a one-character pattern: the library's `substring_match_1_ascii`.
 fn single<const FOLD: bool>(text: &[u8], c: u8) -> Option<u16> {
-    let bonus = |i: usize| bonus_at(text, i);
-    let best = if FOLD && c.is_ascii_lowercase() {
-        memchr::memchr2_iter(c, c.to_ascii_uppercase(), text)
-            .map(bonus)
-            .max()
-    } else {
-        memchr::memchr_iter(c, text).map(bonus).max()
-    };
+    let best = Wanted::new::<FOLD>(c).max_over_places(text, |i| bonus_at(text, i));
     best.map(|bonus| bonus * BONUS_FIRST_CHAR_MULTIPLIER + SCORE_MATCH)
 }
 
@@ -581,6 +599,14 @@ mod tests {
         }
 
         #[test]
+        fn fields_past_the_places_limit_score_as_the_library_scores_them(
+            text in "[a-cA-C0-2 ./_:-]{60,130}",
+            pattern in "[a-cA-C0-2 ./_:-]{1,6}",
+        ) {
+            prop_assert_eq!(ported(&text, &pattern), library(&text, &pattern));
+        }
+
+        #[test]
         fn a_prefix_typed_on_scores_as_the_library_scores_it(
             text in "[a-cA-C0-2 ./_:-]{1,30}",
             cut in 1usize..30,
@@ -593,7 +619,7 @@ mod tests {
 
         #[test]
         fn device_like_scores_equal_the_librarys(
-            text in "[a-z]{3,10}-[a-z]{2,4}[0-9]-[0-9]{7}-[0-9a-f]{6}|[0-9a-f]{16}",
+            text in "[a-z]{3,10}-[a-z]{2,4}[0-9]-[0-9]{7}-[0-9a-f]{6}|[0-9a-f]{64}",
             pattern in "[a-z0-9-]{1,8}|[0-9a-f]{1,5}",
         ) {
             prop_assert_eq!(ported(&text, &pattern), library(&text, &pattern));

@@ -71,6 +71,7 @@ impl Chunks {
 }
 
 impl Scan<'_> {
+    #[inline]
     fn hit(&self, scorer: &mut FieldScorer, i: usize) -> Option<Hit> {
         if self.expires_day.is_some() || self.cohort.is_some() {
             if let Some(day) = self.expires_day

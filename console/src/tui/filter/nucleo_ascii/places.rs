@@ -1,0 +1,161 @@
+//! The library's matrix for fields of at most 64 bytes, computed from where the pattern's
+//! characters are instead of at every column: each character's places in the field as one
+//! 64-bit mask ([`Wanted::mask`]), and cells only at the places of each row's
+//! character.
+//!
+//! Why the matrix may skip the other columns: a row's cell is zero wherever its character is
+//! not, and the gap score a row hands to the next one starts three below a cell and loses one
+//! a column (never below zero), so the next row's cell at `j` needs only the cell one column
+//! back (the diagonal) and the best `score + place` among the row's cells at or before
+//! `j - 2`: its gap score is that best less `j + 1`.
+
+use std::cmp::max;
+
+use super::bytes::Wanted;
+use super::{BONUS_FIRST_CHAR_MULTIPLIER, Cell, SCORE_MATCH, bonus_at, next_cell};
+
+/// The longest field scored from places.
+pub const MAX_FIELD: usize = 64;
+
+/// The bits below `n` (every bit from 64 on).
+fn below(n: usize) -> u64 {
+    if n >= 64 { u64::MAX } else { (1 << n) - 1 }
+}
+
+/// The bits from `from` (below 64) up to, not including, `to`.
+fn between(from: usize, to: usize) -> u64 {
+    below(to) & !below(from)
+}
+
+/// The place of the lowest bit of a non-zero mask.
+fn lowest(mask: u64) -> usize {
+    mask.trailing_zeros() as usize
+}
+
+/// The places of the pattern's characters in the field being scored, each distinct
+/// character looked up once, on first use.
+#[derive(Debug, Clone)]
+struct Lookup {
+    /// The pattern's distinct characters.
+    distinct: Vec<u8>,
+    /// For each pattern character, its index in `distinct`.
+    slot: Vec<usize>,
+    /// The field's places of each distinct character in `from..to`, valid where `known` has
+    /// its bit.
+    masks: Vec<u64>,
+    known: u64,
+    from: usize,
+    to: usize,
+}
+
+impl Lookup {
+    /// Forgets the places of the last field; the next are looked up in `from..to`.
+    fn start(&mut self, from: usize, to: usize) {
+        self.known = 0;
+        (self.from, self.to) = (from, to);
+    }
+
+    /// The places of pattern character `k` in `text[self.from..self.to]`.
+    fn of<const FOLD: bool>(&mut self, text: &[u8], k: usize) -> u64 {
+        let d = self.slot[k];
+        if self.known & 1 << d == 0 {
+            let (from, to) = (self.from, self.to);
+            self.masks[d] = Wanted::new::<FOLD>(self.distinct[d]).mask(&text[from..to]) << from;
+            self.known |= 1 << d;
+        }
+        self.masks[d]
+    }
+}
+
+/// One pattern prepared for scoring fields from places, with the matrix's two rows.
+#[derive(Debug, Clone)]
+pub struct Places {
+    lookup: Lookup,
+    /// One cell per place in the field.
+    rows: [[Cell; MAX_FIELD]; 2],
+}
+
+impl Places {
+    /// Prepares `needle` (ASCII, not empty); `None` when it has more distinct characters than
+    /// one mask can tell apart.
+    pub fn new(needle: &[u8]) -> Option<Self> {
+        let mut distinct = Vec::new();
+        let mut slot = Vec::with_capacity(needle.len());
+        for c in needle {
+            let index = distinct.iter().position(|d| d == c).unwrap_or_else(|| {
+                distinct.push(*c);
+                distinct.len() - 1
+            });
+            slot.push(index);
+        }
+        (distinct.len() <= 64).then(|| Self {
+            lookup: Lookup {
+                masks: vec![0; distinct.len()],
+                distinct,
+                slot,
+                known: 0,
+                from: 0,
+                to: 0,
+            },
+            rows: [[Cell::default(); MAX_FIELD]; 2],
+        })
+    }
+
+    /// The library's matrix over `text[places[0]..end]` (`text` at most [`MAX_FIELD`] bytes),
+    /// computed at the places of each row's character; `places` holds the greedy match (each
+    /// row's first place), `end` the end of the last character's last place.
+    pub fn matrix<const FOLD: bool>(&mut self, text: &[u8], places: &[usize], end: usize) -> u16 {
+        let m = places.len();
+        self.lookup.start(places[0], end);
+        // Row `k` has cells from its greedy place up to where the rest of the pattern still
+        // fits before `end`.
+        let lookup = &mut self.lookup;
+        let mut row_places =
+            |k: usize| lookup.of::<FOLD>(text, k) & between(places[k], end + 1 + k - m);
+        let [prev, next] = &mut self.rows;
+        let (mut prev, mut next) = (prev, next);
+        let mut prev_at = row_places(0);
+        let mut at = prev_at;
+        while at != 0 {
+            let i = lowest(at);
+            let bonus = bonus_at(text, i);
+            prev[i] = Cell {
+                score: bonus * BONUS_FIRST_CHAR_MULTIPLIER + SCORE_MATCH,
+                consecutive: bonus,
+            };
+            at &= at - 1;
+        }
+        for k in 1..m {
+            let next_at = row_places(k);
+            let mut at = next_at;
+            // The previous row's places not yet folded into `best` (those before `j - 1`).
+            let mut behind = prev_at;
+            let mut best = 0u16;
+            while at != 0 {
+                let j = lowest(at);
+                while behind != 0 && lowest(behind) + 2 <= j {
+                    let i = lowest(behind);
+                    best = max(best, prev[i].score + i as u16);
+                    behind &= behind - 1;
+                }
+                let gap = best.saturating_sub(j as u16 + 1);
+                let diagonal = if prev_at >> (j - 1) & 1 == 1 {
+                    prev[j - 1]
+                } else {
+                    Cell::default()
+                };
+                next[j] = next_cell(gap, bonus_at(text, j), diagonal);
+                at &= at - 1;
+            }
+            std::mem::swap(&mut prev, &mut next);
+            prev_at = next_at;
+        }
+        let mut at = prev_at;
+        let mut best = 0;
+        while at != 0 {
+            best = max(best, prev[lowest(at)].score);
+            at &= at - 1;
+        }
+        best
+    }
+}
