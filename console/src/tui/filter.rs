@@ -26,7 +26,7 @@ pub use fuzzy::FuzzyScorer;
 use history::History;
 use index::{char_mask, search_text};
 use order::display_order;
-use scan::{Chunks, Scan};
+use scan::{Chunks, Scan, rows};
 
 /// The order of the device table.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -209,21 +209,22 @@ impl FilterSession {
             // Past half-way the complete result is near: handing over first would delay it.
             if !partial_sent && started.elapsed() >= partial_after && chunks.mostly_ahead() {
                 partial_sent = true;
-                let sofar = display_order(table, &chunks.finished(), job.sort, ranked);
+                let finished = chunks.finished();
+                let sofar = display_order(table, &finished, job.sort, ranked);
                 partial(result(job, sofar, started, false));
             }
         };
-        let hits = scan.run(
+        let chunks = scan.run(
             candidates.as_deref(),
             self.threads,
             &cancelled,
             &mut progress,
         )?;
-        let rows = display_order(table, &hits, job.sort, ranked);
-        let matched = hits.iter().map(|h| h.row).collect();
+        let order = display_order(table, &chunks, job.sort, ranked);
+        let matched = rows(&chunks);
         self.history
-            .remember(table, query, job.sort, cells, matched, Arc::clone(&rows));
-        Some(result(job, rows, started, true))
+            .remember(table, query, job.sort, cells, matched, Arc::clone(&order));
+        Some(result(job, order, started, true))
     }
 }
 

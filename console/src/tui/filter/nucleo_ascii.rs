@@ -4,10 +4,10 @@
 //! step, with character classes and bonuses read from tables and no slab, haystack copy or
 //! per-call set-up. A million device rows are mostly short ASCII fields scored with short
 //! patterns, where that set-up was most of the library's time. A one-character pattern's
-//! places are found eight bytes at a time ([`bytes`]); a two-character pattern's matrix is one
-//! pass ([`pair`]); for longer patterns, fields of up to 64 bytes (every device's certificate
-//! id and nearly every thing name) have the matrix computed only at the places of the
-//! pattern's characters ([`places`]), longer fields column by column.
+//! places are found eight bytes at a time ([`bytes`]); for longer patterns, fields of up to 64
+//! bytes (every device's certificate id and nearly every thing name) have the prefilter and
+//! the matrix computed from the places of the pattern's characters ([`places`]), longer
+//! fields byte by byte and column by column.
 //!
 //! The scores equal the library's (`tests` compares them on device-like text, both cases and
 //! every length); a pattern that is not ASCII is left to the library
@@ -243,29 +243,22 @@ impl NucleoAscii {
         if m == 1 {
             return single::<FOLD>(text, needle[0]);
         }
-        let (start, greedy_end, end) = prefilter::<FOLD>(text, needle, &mut self.offsets)?;
+        let mut by_places = self.places.as_mut().filter(|_| n <= MAX_FIELD);
+        let (start, greedy_end, end) = match &mut by_places {
+            Some(places) => places.prefilter::<FOLD>(text, needle, &mut self.offsets)?,
+            None => prefilter::<FOLD>(text, needle, &mut self.offsets)?,
+        };
         if end - start == m {
             return Some(greedy_score::<FOLD>(text, needle, start, greedy_end));
         }
         if greedy_end - start == m {
             // A consecutive match that no other can beat is the matrix's best as well.
             let greedy = greedy_score::<FOLD>(text, needle, start, greedy_end);
-            if greedy >= self.bound_in::<FOLD>(text, inner) {
+            if greedy >= bound::<FOLD>(needle, text, inner) {
                 return Some(greedy);
             }
         }
-        if m == 2 {
-            return Some(pair::<FOLD>(
-                text,
-                [needle[0], needle[1]],
-                start,
-                greedy_end,
-                end,
-            ));
-        }
-        if let Some(places) = &mut self.places
-            && n <= MAX_FIELD
-        {
+        if let Some(places) = by_places {
             return Some(places.matrix::<FOLD>(text, &self.offsets, end));
         }
         Some(self.optimal::<FOLD>(text, start, end))
@@ -362,60 +355,6 @@ pub fn inner_bonus(text: &[u8]) -> u8 {
         .unwrap_or(0);
     // Bonuses are at most `BONUS_BOUNDARY_WHITE`.
     u8::try_from(best).unwrap_or(u8::MAX)
-}
-
-/// The library's matrix for a two-character pattern over `text[start..end]`, in one pass: its
-/// first row (the first character's cells) is read as it goes, its second kept as the best so
-/// far. `greedy_end` ends the greedy match (the second character's first place after `start`).
-fn pair<const FOLD: bool>(
-    text: &[u8],
-    needle: [u8; 2],
-    start: usize,
-    greedy_end: usize,
-    end: usize,
-) -> u16 {
-    let first = |col: usize, bonus: u16| {
-        if fold::<FOLD>(text[col]) == needle[0] {
-            Cell {
-                score: bonus * BONUS_FIRST_CHAR_MULTIPLIER + SCORE_MATCH,
-                consecutive: bonus,
-            }
-        } else {
-            Cell::default()
-        }
-    };
-    // Columns before the one ahead of the second character's first place (`greedy_end - 1`)
-    // only carry the gap score on.
-    let next_off = greedy_end - 2;
-    let mut prev = if start == 0 {
-        INITIAL
-    } else {
-        class(text[start - 1])
-    };
-    let mut bonus_of = |col: usize| {
-        let class = class(text[col]);
-        let bonus = BONUSES[usize::from(prev)][usize::from(class)];
-        prev = class;
-        bonus
-    };
-    let (mut p, mut last) = (0u16, 0u16);
-    for col in start..next_off {
-        p = gap(p, last);
-        last = first(col, bonus_of(col)).score;
-    }
-    let mut bonus = bonus_of(next_off);
-    let mut best = 0;
-    for col in next_off..end - 1 {
-        p = gap(p, last);
-        let cell = first(col, bonus);
-        let next_bonus = bonus_of(col + 1);
-        if fold::<FOLD>(text[col + 1]) == needle[1] {
-            best = max(best, next_cell(p, next_bonus, cell).score);
-        }
-        bonus = next_bonus;
-        last = cell.score;
-    }
-    best
 }
 
 fn fold<const FOLD: bool>(byte: u8) -> u8 {

@@ -1,7 +1,9 @@
 //! The scan: rows (all of them, or the candidates a previous run left) against the query's
 //! constraints and fuzzy text, in fixed chunks that the available cores take in turn. Chunk
-//! results are kept per chunk and joined in chunk order, so the hits come out in row order
-//! whatever the number of threads, and a thread checks for cancellation before every chunk.
+//! results are kept per chunk, in chunk order, so the hits come out in row order whatever the
+//! number of threads, and a thread checks for cancellation before every chunk. The thread that
+//! scanned a chunk also counts its hits per score ([`Histogram`]), while they are in its cache,
+//! for the ordering that follows.
 
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -10,6 +12,7 @@ use crate::tui::data::{CohortKind, DAY, DeviceTable};
 
 use super::fuzzy::{FieldScorer, FuzzyScorer};
 use super::index::SearchText;
+use super::order::Histogram;
 
 /// Rows per chunk: the unit of work sharing and of cancellation checks.
 pub const CHUNK: usize = 16_384;
@@ -21,6 +24,26 @@ pub struct Hit {
     pub score: i32,
     /// The row index.
     pub row: u32,
+}
+
+/// The hits of one chunk of rows, in row order.
+#[derive(Debug, Clone, Default)]
+pub struct ChunkHits {
+    /// The hits.
+    pub hits: Vec<Hit>,
+    /// How many hits have each score, when the text was ranked and the scores lie close
+    /// enough together to count.
+    pub histogram: Option<Histogram>,
+}
+
+/// The row ids of `chunks`' hits, in row order.
+#[must_use]
+pub fn rows(chunks: &[ChunkHits]) -> Vec<u32> {
+    let mut rows = Vec::with_capacity(chunks.iter().map(|c| c.hits.len()).sum());
+    for chunk in chunks {
+        rows.extend(chunk.hits.iter().map(|h| h.row));
+    }
+    rows
 }
 
 /// One scan's query, resolved against its table.
@@ -47,7 +70,7 @@ pub struct Scan<'a> {
 /// The chunk results of a scan in progress.
 #[derive(Debug)]
 pub struct Chunks {
-    slots: Vec<OnceLock<Vec<Hit>>>,
+    slots: Vec<OnceLock<ChunkHits>>,
 }
 
 impl Chunks {
@@ -57,16 +80,10 @@ impl Chunks {
         2 * self.slots.iter().filter(|s| s.get().is_some()).count() < self.slots.len()
     }
 
-    /// The hits of every chunk finished so far, in row order.
+    /// Every chunk finished so far, in row order.
     #[must_use]
-    pub fn finished(&self) -> Vec<Hit> {
-        let mut hits = Vec::new();
-        for slot in &self.slots {
-            if let Some(chunk) = slot.get() {
-                hits.extend_from_slice(chunk);
-            }
-        }
-        hits
+    pub fn finished(&self) -> Vec<ChunkHits> {
+        self.slots.iter().filter_map(|s| s.get().cloned()).collect()
     }
 }
 
@@ -124,7 +141,7 @@ impl Scan<'_> {
         })
     }
 
-    fn chunk(&self, scorer: &mut FieldScorer, candidates: Option<&[u32]>, k: usize) -> Vec<Hit> {
+    fn chunk(&self, scorer: &mut FieldScorer, candidates: Option<&[u32]>, k: usize) -> ChunkHits {
         let start = k * CHUNK;
         // Broad queries match most rows: no regrowing on the way.
         let mut hits = Vec::with_capacity(CHUNK);
@@ -141,20 +158,24 @@ impl Scan<'_> {
                 }
             }
         }
-        hits
+        let ranked = self.search.is_some() && !self.text.is_empty();
+        ChunkHits {
+            histogram: ranked.then(|| Histogram::of(&hits)).flatten(),
+            hits,
+        }
     }
 
     /// Scans `candidates` (ascending row indices; `None` = every row) on up to `threads`
     /// threads, the calling one included. `cancelled` is checked before every chunk;
     /// `progress` runs on the calling thread after each chunk it finished. The hits, in row
-    /// order; `None` when cancelled.
+    /// order, chunk by chunk; `None` when cancelled.
     pub fn run(
         &self,
         candidates: Option<&[u32]>,
         threads: usize,
         cancelled: &(dyn Fn() -> bool + Sync),
         progress: &mut dyn FnMut(&Chunks),
-    ) -> Option<Vec<Hit>> {
+    ) -> Option<Vec<ChunkHits>> {
         let len = candidates.map_or(self.table.len(), <[u32]>::len);
         let count = len.div_ceil(CHUNK);
         let chunks = Chunks {
@@ -191,16 +212,12 @@ impl Scan<'_> {
         if stopped.load(Ordering::Relaxed) {
             return None;
         }
-        let mut hits = Vec::with_capacity(
+        Some(
             chunks
                 .slots
-                .iter()
-                .map(|s| s.get().map_or(0, Vec::len))
-                .sum(),
-        );
-        for slot in chunks.slots {
-            hits.extend(slot.into_inner().unwrap_or_default());
-        }
-        Some(hits)
+                .into_iter()
+                .map(|s| s.into_inner().unwrap_or_default())
+                .collect(),
+        )
     }
 }

@@ -1,7 +1,7 @@
-//! The library's matrix for fields of at most 64 bytes, computed from where the pattern's
-//! characters are instead of at every column: each character's places in the field as one
-//! 64-bit mask ([`Wanted::mask`]), and cells only at the places of each row's
-//! character.
+//! The library's prefilter and matrix for fields of at most 64 bytes, computed from where the
+//! pattern's characters are instead of byte by byte: each distinct character's places in the
+//! field as one 64-bit mask ([`Wanted::mask`]), the prefilter's places as bit operations on
+//! them, and the matrix's cells only at the places of each row's character.
 //!
 //! Why the matrix may skip the other columns: a row's cell is zero wherever its character is
 //! not, and the gap score a row hands to the next one starts three below a cell and loses one
@@ -16,6 +16,10 @@ use super::{BONUS_FIRST_CHAR_MULTIPLIER, Cell, SCORE_MATCH, bonus_at, next_cell}
 
 /// The longest field scored from places.
 pub const MAX_FIELD: usize = 64;
+
+/// Most distinct characters of a needle whose prefilter looks up their places (measured on a
+/// million device rows: five and more were slower than searching byte by byte).
+const FEW_DISTINCT: usize = 4;
 
 /// The bits below `n` (every bit from 64 on).
 fn below(n: usize) -> u64 {
@@ -40,27 +44,17 @@ struct Lookup {
     distinct: Vec<u8>,
     /// For each pattern character, its index in `distinct`.
     slot: Vec<usize>,
-    /// The field's places of each distinct character in `from..to`, valid where `known` has
-    /// its bit.
+    /// The field's places of each distinct character, valid where `known` has its bit.
     masks: Vec<u64>,
     known: u64,
-    from: usize,
-    to: usize,
 }
 
 impl Lookup {
-    /// Forgets the places of the last field; the next are looked up in `from..to`.
-    fn start(&mut self, from: usize, to: usize) {
-        self.known = 0;
-        (self.from, self.to) = (from, to);
-    }
-
-    /// The places of pattern character `k` in `text[self.from..self.to]`.
+    /// The places of pattern character `k` in `text`, the field being scored.
     fn of<const FOLD: bool>(&mut self, text: &[u8], k: usize) -> u64 {
         let d = self.slot[k];
         if self.known & 1 << d == 0 {
-            let (from, to) = (self.from, self.to);
-            self.masks[d] = Wanted::new::<FOLD>(self.distinct[d]).mask(&text[from..to]) << from;
+            self.masks[d] = Wanted::new::<FOLD>(self.distinct[d]).mask(text);
             self.known |= 1 << d;
         }
         self.masks[d]
@@ -94,19 +88,53 @@ impl Places {
                 distinct,
                 slot,
                 known: 0,
-                from: 0,
-                to: 0,
             },
             rows: [[Cell::default(); MAX_FIELD]; 2],
         })
     }
 
-    /// The library's matrix over `text[places[0]..end]` (`text` at most [`MAX_FIELD`] bytes),
-    /// computed at the places of each row's character; `places` holds the greedy match (each
-    /// row's first place), `end` the end of the last character's last place.
+    /// The library's prefilter of `needle` (two characters or more) in `text` (longer than
+    /// the needle, at most [`MAX_FIELD`] bytes): the first place of its first character that
+    /// leaves room for the rest, the end of the greedy match from there, and the end of the
+    /// last place of its last character; `places` gets each character's place in the greedy
+    /// match. From the places of a needle of up to [`FEW_DISTINCT`] distinct characters;
+    /// longer ones byte by byte, where a field usually holds their first characters early,
+    /// and an early miss spares looking up the rest.
+    pub fn prefilter<const FOLD: bool>(
+        &mut self,
+        text: &[u8],
+        needle: &[u8],
+        places: &mut [usize],
+    ) -> Option<(usize, usize, usize)> {
+        let lookup = &mut self.lookup;
+        lookup.known = 0;
+        if lookup.distinct.len() > FEW_DISTINCT {
+            return super::prefilter::<FOLD>(text, needle, places);
+        }
+        let (n, m) = (text.len(), places.len());
+        let first = lookup.of::<FOLD>(text, 0) & below(n + 1 - m);
+        if first == 0 {
+            return None;
+        }
+        let mut at = lowest(first);
+        places[0] = at;
+        for (k, place) in places.iter_mut().enumerate().skip(1) {
+            let later = lookup.of::<FOLD>(text, k) & !below(at + 1);
+            if later == 0 {
+                return None;
+            }
+            at = lowest(later);
+            *place = at;
+        }
+        let end = 64 - lookup.of::<FOLD>(text, m - 1).leading_zeros() as usize;
+        Some((places[0], at + 1, end))
+    }
+
+    /// The library's matrix over `text[places[0]..end]`, after [`Self::prefilter`] of `text`
+    /// gave `end` and left the greedy match (each row's first place) in `places`; computed at
+    /// the places of each row's character.
     pub fn matrix<const FOLD: bool>(&mut self, text: &[u8], places: &[usize], end: usize) -> u16 {
         let m = places.len();
-        self.lookup.start(places[0], end);
         // Row `k` has cells from its greedy place up to where the rest of the pattern still
         // fits before `end`.
         let lookup = &mut self.lookup;
