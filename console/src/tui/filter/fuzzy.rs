@@ -141,14 +141,15 @@ impl FieldScorer {
     }
 
     /// A score that no match in the ASCII field exceeds, when this scorer can tell without
-    /// scoring it (so a row's second field need not be scored when its first did as well).
+    /// scoring it or reading its text (so a row's second field need not be read when its
+    /// first scored as well).
     #[must_use]
     #[inline]
     pub fn bound(&self, field: AsciiField<'_>) -> Option<i64> {
         match self {
             Self::Nucleo(scorer) => match &scorer.ascii {
                 Some(ascii) if ascii.fits(field.bytes.len()) => Some(i64::from(ascii.bound(
-                    field.bytes,
+                    field.first,
                     field.has_upper,
                     field.inner,
                 ))),

@@ -1,5 +1,5 @@
 //! What the filter derives from a device table once and keeps with it: the searched text of
-//! every row in one contiguous arena (no pointer chase per row while scanning a million), and
+//! every row in contiguous arenas (no pointer chase per row while scanning a million), and
 //! for each sort key the table's order and every row's rank in it (so ordering any subset is
 //! a pass over a bitmap instead of a sort). Built lazily by the filter thread, on first use.
 
@@ -10,18 +10,23 @@ use crate::tui::data::DeviceTable;
 use super::SortKey;
 use super::nucleo_ascii::inner_bonus;
 
-/// The thing name and certificate id of every row, back to back, with a summary of the
-/// characters in each field for a quick rejection.
+/// The thing names of every row back to back, and their certificate ids back to back in an
+/// arena of their own, with a summary of each field: the characters in it for a quick
+/// rejection, and what bounds its score without reading it. A scan that can rule out or
+/// bound a row's certificate id from its summary does not stream the certificate arena (the
+/// larger) through the cache.
 #[derive(Debug)]
 pub struct SearchText {
-    bytes: Vec<u8>,
-    /// `2 * rows + 1` offsets: row `i`'s thing is `bytes[ends[2i]..ends[2i + 1]]`, its
-    /// certificate `bytes[ends[2i + 1]..ends[2i + 2]]`.
-    ends: Vec<usize>,
+    /// Row `i`'s thing name is `things[thing_ends[i]..thing_ends[i + 1]]`.
+    things: Vec<u8>,
+    thing_ends: Vec<usize>,
+    /// Row `i`'s certificate id is `certs[cert_ends[i]..cert_ends[i + 1]]`.
+    certs: Vec<u8>,
+    cert_ends: Vec<usize>,
     /// [`char_mask`] of every field, two per row.
     masks: Vec<u64>,
-    /// [`inner_bonus`] of every ASCII field, two per row.
-    inner: Vec<u8>,
+    /// Of every ASCII field, two per row: its first byte (0 when empty) and [`inner_bonus`].
+    summaries: Vec<[u8; 2]>,
     /// Per row: [`ASCII`], [`THING_UPPER`], [`CERT_UPPER`].
     flags: Vec<u8>,
 }
@@ -49,20 +54,25 @@ pub fn char_mask(bytes: &[u8]) -> u64 {
 
 impl SearchText {
     fn build(table: &DeviceTable) -> Self {
-        let size: usize = (0..table.len())
-            .map(|i| table.thing(i).raw().len() + table.cert(i).raw().len())
-            .sum();
-        let mut bytes = Vec::with_capacity(size);
-        let mut ends = Vec::with_capacity(2 * table.len() + 1);
+        let size = |field: fn(&DeviceTable, usize) -> &str| -> usize {
+            (0..table.len()).map(|i| field(table, i).len()).sum()
+        };
+        let mut things = Vec::with_capacity(size(|t, i| t.thing(i).raw()));
+        let mut certs = Vec::with_capacity(size(|t, i| t.cert(i).raw()));
+        let mut thing_ends = Vec::with_capacity(table.len() + 1);
+        let mut cert_ends = Vec::with_capacity(table.len() + 1);
         let mut masks = Vec::with_capacity(2 * table.len());
-        let mut inner = Vec::with_capacity(2 * table.len());
+        let mut summaries = Vec::with_capacity(2 * table.len());
         let mut flags = Vec::with_capacity(table.len());
-        ends.push(0);
+        thing_ends.push(0);
+        cert_ends.push(0);
         for i in 0..table.len() {
             let (thing, cert) = (table.thing(i).raw(), table.cert(i).raw());
+            things.extend_from_slice(thing.as_bytes());
+            thing_ends.push(things.len());
+            certs.extend_from_slice(cert.as_bytes());
+            cert_ends.push(certs.len());
             for field in [thing, cert] {
-                bytes.extend_from_slice(field.as_bytes());
-                ends.push(bytes.len());
                 // Text that is not ASCII may match through case or accent folding beyond
                 // ASCII's: never ruled out by its bytes.
                 masks.push(if field.is_ascii() {
@@ -70,7 +80,8 @@ impl SearchText {
                 } else {
                     u64::MAX
                 });
-                inner.push(inner_bonus(field.as_bytes()));
+                let first = field.bytes().next().unwrap_or(0);
+                summaries.push([first, inner_bonus(field.as_bytes())]);
             }
             let mut row_flags = 0;
             if thing.is_ascii() && cert.is_ascii() {
@@ -85,24 +96,42 @@ impl SearchText {
             flags.push(row_flags);
         }
         Self {
-            bytes,
-            ends,
+            things,
+            thing_ends,
+            certs,
+            cert_ends,
             masks,
-            inner,
+            summaries,
             flags,
         }
     }
 
-    /// Row `i`'s thing name and certificate id as ASCII fields (see [`Self::is_ascii`]).
+    /// Row `i`'s thing name and certificate id as ASCII fields (see [`Self::is_ascii`]); their
+    /// text is not read until a scorer reads it.
     #[must_use]
     #[inline]
     pub fn fields(&self, i: usize) -> [AsciiField<'_>; 2] {
-        let field = |k: usize, upper: u8| AsciiField {
-            bytes: &self.bytes[self.ends[k]..self.ends[k + 1]],
-            has_upper: self.flags[i] & upper != 0,
-            inner: self.inner[k],
+        let field = |bytes, k: usize, upper: u8| {
+            let [first, inner] = self.summaries[k];
+            AsciiField {
+                bytes,
+                has_upper: self.flags[i] & upper != 0,
+                first,
+                inner,
+            }
         };
-        [field(2 * i, THING_UPPER), field(2 * i + 1, CERT_UPPER)]
+        [
+            field(
+                &self.things[self.thing_ends[i]..self.thing_ends[i + 1]],
+                2 * i,
+                THING_UPPER,
+            ),
+            field(
+                &self.certs[self.cert_ends[i]..self.cert_ends[i + 1]],
+                2 * i + 1,
+                CERT_UPPER,
+            ),
+        ]
     }
 
     /// [`char_mask`] of row `i`'s thing name and certificate id.
@@ -128,6 +157,9 @@ pub struct AsciiField<'a> {
     pub bytes: &'a [u8],
     /// It has an ASCII upper-case letter.
     pub has_upper: bool,
+    /// Its first byte (0 when empty), kept beside the text: a bound reads it without reading
+    /// the text.
+    pub first: u8,
     /// Its [`inner_bonus`].
     pub inner: u8,
 }

@@ -203,23 +203,19 @@ impl NucleoAscii {
         }
     }
 
-    /// A score no match of the pattern in `text` exceeds (see [`Self::score`] for the
-    /// arguments), without looking further than its first character: every character of a
-    /// match earns [`SCORE_MATCH`] and a bonus no greater than the best of the text's (the
-    /// first character twice), and a consecutive run carries at most the best of those and
-    /// [`BONUS_CONSECUTIVE`]; gaps only take away.
+    /// A score no match of the pattern in a text exceeds, from the text's first byte (0 when
+    /// it is empty) and what [`Self::score`] takes besides the text, without reading the text:
+    /// every character of a match earns [`SCORE_MATCH`] and a bonus no greater than the best
+    /// of the text's (the first character twice), and a consecutive run carries at most the
+    /// best of those and [`BONUS_CONSECUTIVE`]; gaps only take away.
     #[must_use]
     #[inline]
-    pub fn bound(&self, text: &[u8], has_upper: bool, inner: u8) -> u16 {
+    pub fn bound(&self, first: u8, has_upper: bool, inner: u8) -> u16 {
         if self.ignore_case && has_upper {
-            self.bound_in::<true>(text, inner)
+            bound::<true>(&self.needle, first, inner)
         } else {
-            self.bound_in::<false>(text, inner)
+            bound::<false>(&self.needle, first, inner)
         }
-    }
-
-    fn bound_in<const FOLD: bool>(&self, text: &[u8], inner: u8) -> u16 {
-        bound::<FOLD>(&self.needle, text, inner)
     }
 
     /// Whether every alignment of the pattern in `len` bytes fits the library's matrix
@@ -254,7 +250,7 @@ impl NucleoAscii {
         if greedy_end - start == m {
             // A consecutive match that no other can beat is the matrix's best as well.
             let greedy = greedy_score::<FOLD>(text, needle, start, greedy_end);
-            if greedy >= bound::<FOLD>(needle, text, inner) {
+            if greedy >= bound::<FOLD>(needle, text[0], inner) {
                 return Some(greedy);
             }
         }
@@ -331,11 +327,15 @@ impl NucleoAscii {
 }
 
 /// [`NucleoAscii::bound`] of `needle`.
-fn bound<const FOLD: bool>(needle: &[u8], text: &[u8], inner: u8) -> u16 {
+fn bound<const FOLD: bool>(needle: &[u8], first: u8, inner: u8) -> u16 {
     let inner = u16::from(inner);
-    let best = match text.first() {
-        Some(&c) if fold::<FOLD>(c) == needle[0] => max(bonus_at(text, 0), inner),
-        _ => inner,
+    let best = if fold::<FOLD>(first) == needle[0] {
+        max(
+            BONUSES[usize::from(INITIAL)][usize::from(class(first))],
+            inner,
+        )
+    } else {
+        inner
     };
     // The pattern is no longer than a text it matches, and texts are short (`fits`).
     let m = u16::try_from(needle.len()).unwrap_or(u16::MAX);
@@ -471,7 +471,8 @@ mod tests {
         let inner = inner_bonus(text.as_bytes());
         let score = scorer.score(text.as_bytes(), has_upper, inner);
         if let Some(score) = score {
-            assert!(score <= scorer.bound(text.as_bytes(), has_upper, inner));
+            let first = text.bytes().next().unwrap_or(0);
+            assert!(score <= scorer.bound(first, has_upper, inner));
         }
         score
     }

@@ -20,17 +20,14 @@ fn zero_bytes(word: u64) -> u64 {
     !(((word & LOW7) + LOW7) | word | LOW7)
 }
 
-/// Eight bytes from `bytes` at `at` (fewer at the end), little-endian, the missing ones zero.
-fn word_at(bytes: &[u8], at: usize) -> u64 {
-    let load =
-        |from: usize| u64::from_le_bytes(bytes[from..from + 8].try_into().unwrap_or_default());
-    if at + 8 <= bytes.len() {
-        load(at)
-    } else if bytes.len() >= 8 {
+/// The bytes of `text` from `at` on, fewer than eight, little-endian, the missing ones zero.
+fn tail_word(text: &[u8], at: usize) -> u64 {
+    if text.len() >= 8 {
         // The last eight bytes, shifted down to start at `at`: no copy to a buffer.
-        load(bytes.len() - 8) >> (8 * (at + 8 - bytes.len()))
+        let last: [u8; 8] = text[text.len() - 8..].try_into().unwrap_or_default();
+        u64::from_le_bytes(last) >> (8 * (at + 8 - text.len()))
     } else {
-        bytes[at..]
+        text[at..]
             .iter()
             .rev()
             .fold(0, |word, &b| word << 8 | u64::from(b))
@@ -63,36 +60,60 @@ impl Wanted {
         }
     }
 
-    /// The top bit of each byte of the word at `at` of `text` that is the character.
-    fn in_word(self, text: &[u8], at: usize) -> u64 {
-        let found = zero_bytes((word_at(text, at) | self.case) ^ self.every_byte);
-        found & first_bytes(text.len() - at)
+    /// The top bit of each byte of `word` that is the character.
+    fn in_word(self, word: u64) -> u64 {
+        zero_bytes((word | self.case) ^ self.every_byte)
+    }
+
+    /// Calls `found` with each word of `text` where the character is: the place of the word's
+    /// first byte and the top bit of each byte that is the character.
+    fn each_word(self, text: &[u8], mut found: impl FnMut(usize, u64)) {
+        let mut words = text.chunks_exact(8);
+        let mut at = 0;
+        for word in &mut words {
+            let bits = self.in_word(u64::from_le_bytes(word.try_into().unwrap_or_default()));
+            if bits != 0 {
+                found(at, bits);
+            }
+            at += 8;
+        }
+        let rest = words.remainder().len();
+        if rest != 0 {
+            let bits = self.in_word(tail_word(text, at)) & first_bytes(rest);
+            if bits != 0 {
+                found(at, bits);
+            }
+        }
     }
 
     /// The greatest `value` of its places in `text`.
     pub fn max_over_places(self, text: &[u8], value: impl Fn(usize) -> u16) -> Option<u16> {
         let mut best = None;
-        let mut at = 0;
-        while at < text.len() {
-            let mut found = self.in_word(text, at);
-            while found != 0 {
-                best = best.max(Some(value(at + found.trailing_zeros() as usize / 8)));
-                found &= found - 1;
+        self.each_word(text, |at, mut bits| {
+            while bits != 0 {
+                best = best.max(Some(value(at + bits.trailing_zeros() as usize / 8)));
+                bits &= bits - 1;
             }
-            at += 8;
-        }
+        });
         best
     }
 
     /// Its places in `text` (at most 64 bytes) as a mask, byte `i` at bit `i`.
     pub fn mask(self, text: &[u8]) -> u64 {
         debug_assert!(text.len() <= 64);
+        let gather = |bits: u64| (bits >> 7).wrapping_mul(GATHER) >> 56;
+        let mut words = text.chunks_exact(8);
         let mut mask = 0;
         let mut at = 0;
-        while at < text.len() {
-            let gathered = ((self.in_word(text, at) >> 7).wrapping_mul(GATHER)) >> 56;
-            mask |= gathered << at;
+        for word in &mut words {
+            let bits = self.in_word(u64::from_le_bytes(word.try_into().unwrap_or_default()));
+            mask |= gather(bits) << at;
             at += 8;
+        }
+        let rest = words.remainder().len();
+        if rest != 0 {
+            let bits = self.in_word(tail_word(text, at)) & first_bytes(rest);
+            mask |= gather(bits) << at;
         }
         mask
     }
