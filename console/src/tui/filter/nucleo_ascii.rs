@@ -559,7 +559,7 @@ mod tests {
 
         #[test]
         fn device_like_scores_equal_the_librarys(
-            text in "[a-z]{3,10}-[a-z]{2,4}[0-9]-[0-9]{7}-[0-9a-f]{6}|[0-9a-f]{64}",
+            text in "[a-z]{3,10}-[a-z]{2,4}[0-9]-[0-9]{7}-[0-9a-f]{6}|[0-9a-f]{16}|[0-9a-f]{64}",
             pattern in "[a-z0-9-]{1,8}|[0-9a-f]{1,5}",
         ) {
             prop_assert_eq!(ported(&text, &pattern), library(&text, &pattern));
