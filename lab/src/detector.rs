@@ -3,6 +3,7 @@
 //! flapping connections), kept as active violations and audit findings.
 
 use std::collections::BTreeMap;
+use std::collections::btree_map::Entry;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use time::OffsetDateTime;
 
@@ -49,6 +50,9 @@ pub struct Finding {
     pub reason_code: &'static str,
     /// When.
     pub found: OffsetDateTime,
+    /// The client ids the finding is about besides its resource (AWS's `relatedResources` of
+    /// type `CLIENT_ID`): for a shared certificate, every client id seen connected with it.
+    pub related_client_ids: Vec<String>,
 }
 
 /// How far back the rate rules look.
@@ -174,10 +178,29 @@ impl Detector {
         }
     }
 
-    /// Records an audit finding (once per check and resource).
+    /// Records an audit finding (once per check and resource). A finding already recorded
+    /// gains the related client ids it did not list yet, with the reason that named them: as
+    /// on AWS, a shared certificate's finding names every client that connected with it, not
+    /// only the first two.
     pub fn finding(&self, finding: Finding) {
         let key = (finding.check_name.clone(), finding.resource.clone());
-        self.lock().findings.entry(key).or_insert(finding);
+        match self.lock().findings.entry(key) {
+            Entry::Occupied(mut known) => {
+                let known = known.get_mut();
+                let listed = known.related_client_ids.len();
+                for client_id in finding.related_client_ids {
+                    if !known.related_client_ids.contains(&client_id) {
+                        known.related_client_ids.push(client_id);
+                    }
+                }
+                if known.related_client_ids.len() > listed {
+                    known.reason = finding.reason;
+                }
+            }
+            Entry::Vacant(slot) => {
+                slot.insert(finding);
+            }
+        }
     }
 
     /// The active violations.
@@ -213,6 +236,50 @@ impl Finding {
             reason,
             reason_code,
             found: now(),
+            related_client_ids: Vec::new(),
         }
+    }
+
+    /// The same finding about these client ids too (its related resources).
+    #[must_use]
+    pub fn with_related_client_ids(mut self, client_ids: Vec<String>) -> Self {
+        self.related_client_ids = client_ids;
+        self
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn shared(clients: &[&str]) -> Finding {
+        Finding::now(
+            "DEVICE_CERTIFICATE_SHARED_CHECK",
+            "CRITICAL",
+            "DEVICE_CERTIFICATE",
+            "c0ffee",
+            "CERTIFICATE_SHARED_BY_MULTIPLE_DEVICES",
+            format!("clients {} connected", clients.join(", ")),
+        )
+        .with_related_client_ids(clients.iter().map(|&c| c.to_owned()).collect())
+    }
+
+    #[test]
+    fn a_finding_again_about_the_same_resource_adds_the_client_ids_it_did_not_list() {
+        let detector = Detector::default();
+        detector.finding(shared(&["op", "op-1"]));
+        let first = detector.findings()[0].id.clone();
+        detector.finding(shared(&["op-1", "op-2"]));
+        let findings = detector.findings();
+        assert_eq!(findings.len(), 1);
+        assert_eq!(findings[0].id, first, "the finding keeps its id");
+        assert_eq!(findings[0].related_client_ids, ["op", "op-1", "op-2"]);
+        assert_eq!(findings[0].reason, "clients op-1, op-2 connected");
+        // Nothing new: the reason that named the last new client stays.
+        detector.finding(shared(&["op"]));
+        assert_eq!(
+            detector.findings()[0].reason,
+            "clients op-1, op-2 connected"
+        );
     }
 }

@@ -92,7 +92,7 @@ async fn list_audit_findings(State(api): Api, bytes: Bytes) -> Result<Json<Value
                 "CLIENT_ID" => json!({ "clientId": f.resource }),
                 _ => json!({ "deviceCertificateId": f.resource }),
             };
-            json!({
+            let mut finding = json!({
                 "findingId": f.id,
                 "taskId": "fleetid-lab-audit",
                 "checkName": f.check_name,
@@ -106,7 +106,20 @@ async fn list_audit_findings(State(api): Api, bytes: Bytes) -> Result<Json<Value
                 "reasonForNonCompliance": f.reason,
                 "reasonForNonComplianceCode": f.reason_code,
                 "isSuppressed": false,
-            })
+            });
+            if !f.related_client_ids.is_empty() {
+                finding["relatedResources"] = f
+                    .related_client_ids
+                    .iter()
+                    .map(|client| {
+                        json!({
+                            "resourceType": "CLIENT_ID",
+                            "resourceIdentifier": { "clientId": client },
+                        })
+                    })
+                    .collect();
+            }
+            finding
         })
         .collect();
     let max = request

@@ -16,20 +16,32 @@ impl Session {
     /// Registers the session, kicking an older one with the same client id.
     pub(super) fn admit(&mut self, tx: mpsc::Sender<ToSession>) {
         let shared = &self.shared;
-        for (other_client, _) in shared.router.sessions_with_cert(&self.cert_id) {
-            if other_client != self.client_id {
-                shared.detector.finding(Finding::now(
+        let mut clients: Vec<String> = shared
+            .router
+            .sessions_with_cert(&self.cert_id)
+            .into_iter()
+            .map(|(client, _)| client)
+            .filter(|client| *client != self.client_id)
+            .collect();
+        if !clients.is_empty() {
+            clients.sort();
+            let reason = format!(
+                "clients {} and {} connected with the same certificate",
+                clients.join(", "),
+                self.client_id
+            );
+            clients.push(self.client_id.clone());
+            shared.detector.finding(
+                Finding::now(
                     "DEVICE_CERTIFICATE_SHARED_CHECK",
                     "CRITICAL",
                     "DEVICE_CERTIFICATE",
                     &self.cert_id,
                     "CERTIFICATE_SHARED_BY_MULTIPLE_DEVICES",
-                    format!(
-                        "clients {other_client} and {} connected with the same certificate",
-                        self.client_id
-                    ),
-                ));
-            }
+                    reason,
+                )
+                .with_related_client_ids(clients),
+            );
         }
         let entry = SessionEntry {
             session_id: self.session_id,
