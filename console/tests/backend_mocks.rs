@@ -201,7 +201,7 @@ async fn defender_and_metrics_are_read() {
     let findings: Vec<_> = updates
         .iter()
         .filter_map(|u| match u {
-            BackendUpdate::AuditFindings(f) => Some(f.clone()),
+            BackendUpdate::AuditFindings { findings, .. } => Some(findings.clone()),
             _ => None,
         })
         .flatten()
@@ -216,6 +216,7 @@ async fn defender_and_metrics_are_read() {
         findings[0].reason_code.as_deref(),
         Some("CERTIFICATE_APPROACHING_EXPIRATION")
     );
+    assert!(findings[0].related_client_ids.is_empty());
     // Every certificate check was asked for.
     assert_eq!(expiring.num_calls() + other_checks.num_calls(), 8);
 
@@ -295,9 +296,7 @@ async fn refused_sources_are_unavailable_and_the_others_load() {
         ),
         "{summary:?}"
     );
-    assert!(
-        updates
-            .iter()
-            .any(|u| matches!(u, BackendUpdate::AuditFindings(f) if f.len() == 1))
-    );
+    assert!(updates.iter().any(
+        |u| matches!(u, BackendUpdate::AuditFindings { findings, .. } if findings.len() == 1)
+    ));
 }

@@ -43,6 +43,10 @@ pub struct AuditFindingRecord {
     pub reason: Option<String>,
     /// When it was found.
     pub found_at: Option<i64>,
+    /// The client ids among its related resources, in the order AWS lists them (one may
+    /// repeat: for a shared certificate AWS lists each connection). For
+    /// `DEVICE_CERTIFICATE_SHARED_CHECK`: the clients that connected with the certificate.
+    pub related_client_ids: Vec<String>,
 }
 
 /// Sums of one CloudWatch metric over the requested window, one value per period.

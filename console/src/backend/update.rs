@@ -5,6 +5,7 @@ use std::collections::{HashMap, HashSet};
 
 use crate::backend::findings::{AuditFindingRecord, MetricSeries, ViolationRecord};
 use crate::backend::live::LiveEvent;
+use crate::backend::live::pool_identity::PoolIdentity;
 use crate::backend::records::{
     CaRecord, CertificateRecord, ConnectivityRecord, GroupRecord, PolicyRecord, ThingRecord,
 };
@@ -203,7 +204,14 @@ pub enum BackendUpdate {
     /// Device Defender Detect: active violations and recent events.
     Violations(Vec<ViolationRecord>),
     /// Device Defender Audit findings for the certificate checks.
-    AuditFindings(Vec<AuditFindingRecord>),
+    AuditFindings {
+        /// The findings.
+        findings: Vec<AuditFindingRecord>,
+        /// Who the console's own live-status connections are, when they present an operator
+        /// certificate: a shared-certificate finding about them is told from one about
+        /// another client.
+        pool: Option<PoolIdentity>,
+    },
     /// CloudWatch metric series.
     Metrics(Vec<MetricSeries>),
     /// A source finished loading (or failed to).

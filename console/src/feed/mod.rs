@@ -181,8 +181,11 @@ pub fn fleet_updates(update: BackendUpdate, now: UnixTime) -> Vec<FleetUpdate> {
         BackendUpdate::Violations(v) => vec![FleetUpdate::Anomalies(
             v.iter().map(|v| violation(v, now)).collect(),
         )],
-        BackendUpdate::AuditFindings(f) => vec![FleetUpdate::Anomalies(
-            f.iter().map(|f| finding(f, now)).collect(),
+        BackendUpdate::AuditFindings { findings, pool } => vec![FleetUpdate::Anomalies(
+            findings
+                .iter()
+                .map(|f| finding(f, pool.as_ref(), now))
+                .collect(),
         )],
         BackendUpdate::Metrics(series) => {
             anomalies.extend(series.iter().filter_map(|s| metric_anomaly(s, now)));

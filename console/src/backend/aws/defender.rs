@@ -13,6 +13,8 @@ use super::budget::Outages;
 use super::snapshot::{deliver, now_secs};
 use crate::backend::error::CallFailure;
 use crate::backend::findings::{AuditFindingRecord, ViolationRecord};
+use crate::backend::live::connection::LiveOptions;
+use crate::backend::live::pool_identity::PoolIdentity;
 use crate::backend::update::{BackendUpdate, Source, SourceState};
 use crate::model::Severity;
 
@@ -30,11 +32,13 @@ pub const CERTIFICATE_CHECKS: [&str; 8] = [
 
 /// Loads Detect and Audit, as `(detect, audit)` says; reports each source loaded. Their
 /// listings are small: all of it goes through `first` (the small retry budget of a first
-/// call); a definite no is noted in `outages`.
+/// call); a definite no is noted in `outages`. The audit findings go with the identity of the
+/// console's `live` connections.
 pub(super) async fn load_defender(
     first: &Client,
     settings: &LoadSettings,
     (detect, audit): (bool, bool),
+    live: Option<&LiveOptions>,
     outages: &Outages,
     updates: &mpsc::Sender<BackendUpdate>,
 ) -> Vec<(Source, SourceState)> {
@@ -64,12 +68,13 @@ pub(super) async fn load_defender(
         if let Err(failure) = &read {
             outages.first_call_failed(Source::DefenderAudit, failure);
         }
-        let state = deliver(
-            updates,
-            Source::DefenderAudit,
-            read,
-            BackendUpdate::AuditFindings,
-        )
+        let pool = match live {
+            Some(options) if read.is_ok() => PoolIdentity::of(options).await,
+            _ => None,
+        };
+        let state = deliver(updates, Source::DefenderAudit, read, |findings| {
+            BackendUpdate::AuditFindings { findings, pool }
+        })
         .await;
         Some((Source::DefenderAudit, state))
     };
@@ -183,5 +188,11 @@ fn from_finding(f: &AuditFinding) -> AuditFindingRecord {
         reason_code: f.reason_for_non_compliance_code().map(str::to_owned),
         reason: f.reason_for_non_compliance().map(str::to_owned),
         found_at: f.finding_time().map(DateTime::secs),
+        related_client_ids: f
+            .related_resources()
+            .iter()
+            .filter_map(|r| r.resource_identifier()?.client_id())
+            .map(str::to_owned)
+            .collect(),
     }
 }

@@ -35,7 +35,7 @@ pub(super) async fn deliver<T, E: std::fmt::Display>(
     updates: &mpsc::Sender<BackendUpdate>,
     source: Source,
     read: Result<Vec<T>, E>,
-    update: fn(Vec<T>) -> BackendUpdate,
+    update: impl FnOnce(Vec<T>) -> BackendUpdate,
 ) -> SourceState {
     let state = match read {
         Ok(records) => {
@@ -202,7 +202,15 @@ pub(super) async fn load(
         let detect = runs(Source::DefenderDetect);
         let audit = runs(Source::DefenderAudit);
         if detect || audit {
-            defender::load_defender(first, settings, (detect, audit), &outages, updates).await
+            defender::load_defender(
+                first,
+                settings,
+                (detect, audit),
+                backend.live.as_ref(),
+                &outages,
+                updates,
+            )
+            .await
         } else {
             Vec::new()
         }

@@ -12,6 +12,7 @@ use aws_credential_types::provider::{ProvideCredentials, SharedCredentialsProvid
 use rumqttc::{AsyncClient, Event, MqttOptions, Packet, QoS, TlsConfiguration, Transport};
 use tokio::sync::mpsc;
 
+use super::pool_identity::member_client_id;
 use super::sigv4::presigned_url;
 use super::{LiveEvent, PRESENCE_FILTER, STATUS_FILTER, parse_publish};
 use crate::backend::error::{BackendError, CallFailure};
@@ -278,7 +279,7 @@ pub async fn follow_live(
                 let wanted = connections_for(rate);
                 while members.len() < wanted {
                     let mut extra = options.clone();
-                    extra.client_id = format!("{}-{spawned}", options.client_id);
+                    extra.client_id = member_client_id(&options.client_id, spawned);
                     spawned += 1;
                     let mqtt = mqtt_options(&extra, &endpoint).await?;
                     members.spawn(member(

@@ -1,9 +1,11 @@
 //! Live events over MQTT: agents' status messages on `fleetid/v1/<thing>/status` and AWS IoT
 //! lifecycle events on `$aws/events/presence/<event>/<clientId>`. [`parse_publish`] turns one
 //! publish into a [`LiveEvent`]; [`connection`] holds the rumqttc connection (mTLS or SigV4
-//! websocket) and the loop that feeds the update channel.
+//! websocket) and the loop that feeds the update channel; [`pool_identity`] says who its
+//! connections are.
 
 pub mod connection;
+pub mod pool_identity;
 pub mod sigv4;
 
 use fleetid_agent::wire::StatusMessage;
