@@ -47,9 +47,9 @@ impl Histogram {
     }
 }
 
-/// `score`'s place above `low` (no lower).
+/// `score`'s place above `low` (no lower, and less than [`COUNTING_RANGE`] above it: within one
+/// histogram, or within the range [`by_score`] checked).
 fn offset(score: i32, low: i32) -> usize {
-    // Both lie in one histogram's range: the difference is below `COUNTING_RANGE`.
     (i64::from(score) - i64::from(low)) as usize
 }
 
