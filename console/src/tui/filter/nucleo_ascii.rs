@@ -3,11 +3,12 @@
 //! consecutive match, its single-character search and its optimal-alignment matrix, step for
 //! step, with character classes and bonuses read from tables and no slab, haystack copy or
 //! per-call set-up. A million device rows are mostly short ASCII fields scored with short
-//! patterns, where that set-up was most of the library's time. A one-character pattern's
-//! places are found eight bytes at a time ([`bytes`]); for longer patterns, fields of up to 64
-//! bytes (every device's certificate id and nearly every thing name) have the prefilter and
-//! the matrix computed from the places of the pattern's characters ([`places`]), longer
-//! fields byte by byte and column by column.
+//! patterns, where that set-up was most of the library's time. In fields of up to 64 bytes
+//! (every device's certificate id and nearly every thing name) a character's places are one
+//! 64-bit mask found eight bytes at a time ([`bytes`]): a one-character pattern's best place
+//! comes from it, and longer patterns get the prefilter and the matrix from those places
+//! ([`places`], in one pass for two characters); longer fields are searched byte by byte and
+//! scored column by column.
 //!
 //! The scores equal the library's (`tests` compares them on device-like text, both cases and
 //! every length); a pattern that is not ASCII is left to the library
@@ -239,6 +240,10 @@ impl NucleoAscii {
         if m == 1 {
             return single::<FOLD>(text, needle[0]);
         }
+        if m == 2 && n <= MAX_FIELD {
+            let bound = || bound::<FOLD>(needle, text[0], inner);
+            return places::pair::<FOLD>(text, [needle[0], needle[1]], bound);
+        }
         let mut by_places = self.places.as_mut().filter(|_| n <= MAX_FIELD);
         let (start, greedy_end, end) = match &mut by_places {
             Some(places) => places.prefilter::<FOLD>(text, needle, &mut self.offsets)?,
@@ -382,9 +387,27 @@ fn rfind<const FOLD: bool>(c: u8, text: &[u8]) -> Option<usize> {
     }
 }
 
-/// The best place of a one-character pattern: the library's `substring_match_1_ascii`.
+/// The best place of a one-character pattern: the library's `substring_match_1_ascii`, from
+/// the character's places as a mask in fields of up to [`MAX_FIELD`] bytes.
 fn single<const FOLD: bool>(text: &[u8], c: u8) -> Option<u16> {
-    let best = Wanted::new::<FOLD>(c).max_over_places(text, |i| bonus_at(text, i));
+    let wanted = Wanted::new::<FOLD>(c);
+    let best = if text.len() <= MAX_FIELD {
+        let mut at = wanted.mask(text);
+        let mut best = None;
+        while at != 0 {
+            best = best.max(Some(bonus_at(text, at.trailing_zeros() as usize)));
+            at &= at - 1;
+        }
+        best
+    } else if FOLD && c.is_ascii_lowercase() {
+        memchr::memchr2_iter(c, c.to_ascii_uppercase(), text)
+            .map(|i| bonus_at(text, i))
+            .max()
+    } else {
+        memchr::memchr_iter(c, text)
+            .map(|i| bonus_at(text, i))
+            .max()
+    };
     best.map(|bonus| bonus * BONUS_FIRST_CHAR_MULTIPLIER + SCORE_MATCH)
 }
 

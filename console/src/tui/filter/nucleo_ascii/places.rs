@@ -1,7 +1,8 @@
 //! The library's prefilter and matrix for fields of at most 64 bytes, computed from where the
 //! pattern's characters are instead of byte by byte: each distinct character's places in the
 //! field as one 64-bit mask ([`Wanted::mask`]), the prefilter's places as bit operations on
-//! them, and the matrix's cells only at the places of each row's character.
+//! them, and the matrix's cells only at the places of each row's character. A two-character
+//! pattern, the second key of most queries, takes both in one pass ([`pair`]).
 //!
 //! Why the matrix may skip the other columns: a row's cell is zero wherever its character is
 //! not, and the gap score a row hands to the next one starts three below a cell and loses one
@@ -34,6 +35,73 @@ fn between(from: usize, to: usize) -> u64 {
 /// The place of the lowest bit of a non-zero mask.
 fn lowest(mask: u64) -> usize {
     mask.trailing_zeros() as usize
+}
+
+/// The library's score of a two-character `needle` in `text` (longer than two bytes, at most
+/// [`MAX_FIELD`]): [`Places::prefilter`] and [`Places::matrix`] in one pass over the places of
+/// its two characters, without the matrix's rows (the first row's cells are made from their
+/// place's bonus as the second row reaches them). `bound`: the field's bound, asked only when
+/// the greedy match is consecutive.
+pub fn pair<const FOLD: bool>(
+    text: &[u8],
+    needle: [u8; 2],
+    bound: impl FnOnce() -> u16,
+) -> Option<u16> {
+    let n = text.len();
+    let firsts = Wanted::new::<FOLD>(needle[0]).mask(text);
+    let seconds = if needle[1] == needle[0] {
+        firsts
+    } else {
+        Wanted::new::<FOLD>(needle[1]).mask(text)
+    };
+    let start = firsts & below(n - 1);
+    if start == 0 {
+        return None;
+    }
+    let start = lowest(start);
+    let later = seconds & !below(start + 1);
+    if later == 0 {
+        return None;
+    }
+    let greedy_end = lowest(later) + 1;
+    let end = 64 - seconds.leading_zeros() as usize;
+    if end - start == 2 || greedy_end - start == 2 {
+        let greedy = super::greedy_score::<FOLD>(text, &needle, start, greedy_end);
+        // A consecutive match that no other can beat is the matrix's best as well.
+        if end - start == 2 || greedy >= bound() {
+            return Some(greedy);
+        }
+    }
+    let first_cell = |i: usize| {
+        let bonus = bonus_at(text, i);
+        Cell {
+            score: bonus * BONUS_FIRST_CHAR_MULTIPLIER + SCORE_MATCH,
+            consecutive: bonus,
+        }
+    };
+    // The first row's places (it ends one column before `end`), not yet folded into `best`.
+    let row = firsts & between(start, end - 1);
+    let mut behind = row;
+    let mut best = 0u16;
+    let mut score = 0;
+    let mut at = later & below(end);
+    while at != 0 {
+        let j = lowest(at);
+        while behind != 0 && lowest(behind) + 2 <= j {
+            let i = lowest(behind);
+            best = max(best, first_cell(i).score + i as u16);
+            behind &= behind - 1;
+        }
+        let gap = best.saturating_sub(j as u16 + 1);
+        let diagonal = if row >> (j - 1) & 1 == 1 {
+            first_cell(j - 1)
+        } else {
+            Cell::default()
+        };
+        score = max(score, next_cell(gap, bonus_at(text, j), diagonal).score);
+        at &= at - 1;
+    }
+    Some(score)
 }
 
 /// The places of the pattern's characters in the field being scored, each distinct
