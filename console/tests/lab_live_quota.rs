@@ -14,9 +14,8 @@ use std::time::{Duration, Instant};
 use fleetid::backend::live::LiveEvent;
 use fleetid::backend::{BackendUpdate, FleetBackend};
 use fleetid_agent::wire::StatusMessage;
-use fleetid_lab::fleet::scenario::Scenario;
-use fleetid_lab::{Lab, LabOptions};
-use lab_support::lab_backend;
+
+use lab_support::{lab_backend, quiet_lab};
 use tokio::sync::mpsc;
 
 /// Status messages a second: three connections' worth at AWS IoT's quota.
@@ -26,15 +25,7 @@ const DEADLINE: Duration = Duration::from_secs(60);
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_live_pool_grows_until_no_status_message_is_throttled() {
     let dir = tempfile::tempdir().unwrap();
-    let lab = Lab::start(LabOptions {
-        devices: 0,
-        seed: 3,
-        scenario: Scenario::Quiet,
-        state_dir: Some(dir.path().to_owned()),
-        ..LabOptions::default()
-    })
-    .await
-    .unwrap();
+    let lab = quiet_lab(0, 3, dir.path()).await;
     let backend = lab_backend(&lab, false);
     let (tx, mut rx) = mpsc::channel::<BackendUpdate>(4_096);
     let follower = tokio::spawn(async move { backend.follow_live(tx).await });

@@ -15,9 +15,8 @@ use fleetid::backend::Source as BackendSource;
 use fleetid::backend::aws::AwsBackend;
 use fleetid::backend::live::pool_identity::member_client_id;
 use fleetid::model::{AnomalyRecord, FleetState, Severity};
-use fleetid_lab::fleet::scenario::Scenario;
-use fleetid_lab::{Lab, LabHandle, LabOptions, OPERATOR_CLIENT_ID};
-use lab_support::{lab_backend, watch_presence};
+use fleetid_lab::{LabHandle, OPERATOR_CLIENT_ID};
+use lab_support::{lab_backend, quiet_lab, watch_presence};
 
 const CHECK: &str = "DEVICE_CERTIFICATE_SHARED_CHECK";
 const FILTER: &str = "fleetid/v1/+/status";
@@ -91,15 +90,7 @@ fn operator_certificate_id(lab: &LabHandle) -> String {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_pool_sharing_the_operator_certificate_is_low_and_another_client_critical() {
     let dir = tempfile::tempdir().unwrap();
-    let lab = Lab::start(LabOptions {
-        devices: 0,
-        seed: 5,
-        scenario: Scenario::Quiet,
-        state_dir: Some(dir.path().to_owned()),
-        ..LabOptions::default()
-    })
-    .await
-    .unwrap();
+    let lab = quiet_lab(0, 5, dir.path()).await;
     let backend = lab_backend(&lab, false);
     let operator_cert = operator_certificate_id(&lab);
 

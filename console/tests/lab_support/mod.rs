@@ -12,7 +12,8 @@ use std::time::{Duration, Instant};
 use std::sync::Arc;
 
 use fleetid::backend::aws::{AwsBackend, LoadSettings};
-use fleetid_lab::LabHandle;
+use fleetid_lab::fleet::scenario::Scenario;
+use fleetid_lab::{Lab, LabHandle, LabOptions};
 use rumqttc::{AsyncClient, Event, MqttOptions, Packet, QoS, TlsConfiguration, Transport};
 use rustls_pki_types::pem::PemObject;
 use rustls_pki_types::{CertificateDer, PrivateKeyDer};
@@ -264,6 +265,19 @@ pub async fn watch_presence(
 /// The backend `fleetid demo` gives its console, in this process: the lab's endpoint and
 /// credentials, live status with the operator certificate (the broker found through
 /// DescribeEndpoint), lifecycle events followed when `presence`.
+/// A lab of `devices` devices that only report (the quiet scenario), its state in `dir`.
+pub async fn quiet_lab(devices: usize, seed: u64, dir: &Path) -> LabHandle {
+    Lab::start(LabOptions {
+        devices,
+        seed,
+        scenario: Scenario::Quiet,
+        state_dir: Some(dir.to_owned()),
+        ..LabOptions::default()
+    })
+    .await
+    .unwrap()
+}
+
 pub fn lab_backend(lab: &LabHandle, presence: bool) -> AwsBackend {
     let connection = fleetid::demo::lab_connection(lab);
     let config = aws_config::SdkConfig::builder()
