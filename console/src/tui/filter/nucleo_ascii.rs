@@ -124,6 +124,16 @@ struct Cell {
     consecutive: u16,
 }
 
+impl Cell {
+    /// The cell of the pattern's first character at a column of bonus `bonus`.
+    fn first(bonus: u16) -> Self {
+        Self {
+            score: bonus * BONUS_FIRST_CHAR_MULTIPLIER + SCORE_MATCH,
+            consecutive: bonus,
+        }
+    }
+}
+
 /// The library's cell for the next pattern character at a column, from the gap score `p`
 /// before it, the column's bonus and the cell of the current character one column back.
 fn next_cell(p: u16, bonus: u16, diagonal: Cell) -> Cell {
@@ -249,15 +259,10 @@ impl NucleoAscii {
             Some(places) => places.prefilter::<FOLD>(text, needle, &mut self.offsets)?,
             None => prefilter::<FOLD>(text, needle, &mut self.offsets)?,
         };
-        if end - start == m {
-            return Some(greedy_score::<FOLD>(text, needle, start, greedy_end));
-        }
-        if greedy_end - start == m {
-            // A consecutive match that no other can beat is the matrix's best as well.
-            let greedy = greedy_score::<FOLD>(text, needle, start, greedy_end);
-            if greedy >= bound::<FOLD>(needle, text[0], inner) {
-                return Some(greedy);
-            }
+        let bound = || bound::<FOLD>(needle, text[0], inner);
+        if let Some(greedy) = greedy_if_best::<FOLD>(text, needle, [start, greedy_end, end], bound)
+        {
+            return Some(greedy);
         }
         if let Some(places) = by_places {
             return Some(places.matrix::<FOLD>(text, &self.offsets, end));
@@ -295,10 +300,7 @@ impl NucleoAscii {
             prev = class;
             if col < width {
                 self.row.push(if fold::<FOLD>(c) == needle[0] {
-                    Cell {
-                        score: b * BONUS_FIRST_CHAR_MULTIPLIER + SCORE_MATCH,
-                        consecutive: b,
-                    }
+                    Cell::first(b)
                 } else {
                     Cell::default()
                 });
@@ -329,6 +331,25 @@ impl NucleoAscii {
         let last_row = self.offsets[m - 1] + 1 - m;
         row[last_row..].iter().map(|c| c.score).max().unwrap_or(0)
     }
+}
+
+/// The greedy match's score when the library's answer is that (the prefilter found `needle`
+/// from `start` to `greedy_end` and its last character last ending at `end`): the match
+/// spans every place the matrix could use, or it is consecutive and reaches `bound`, which
+/// no other match can beat. `None`: the matrix decides.
+#[inline]
+fn greedy_if_best<const FOLD: bool>(
+    text: &[u8],
+    needle: &[u8],
+    [start, greedy_end, end]: [usize; 3],
+    bound: impl FnOnce() -> u16,
+) -> Option<u16> {
+    let m = needle.len();
+    if end - start != m && greedy_end - start != m {
+        return None;
+    }
+    let greedy = greedy_score::<FOLD>(text, needle, start, greedy_end);
+    (end - start == m || greedy >= bound()).then_some(greedy)
 }
 
 /// [`NucleoAscii::bound`] of `needle`.
@@ -392,13 +413,9 @@ fn rfind<const FOLD: bool>(c: u8, text: &[u8]) -> Option<usize> {
 fn single<const FOLD: bool>(text: &[u8], c: u8) -> Option<u16> {
     let wanted = Wanted::new::<FOLD>(c);
     let best = if text.len() <= MAX_FIELD {
-        let mut at = wanted.mask(text);
-        let mut best = None;
-        while at != 0 {
-            best = best.max(Some(bonus_at(text, at.trailing_zeros() as usize)));
-            at &= at - 1;
-        }
-        best
+        places::each(wanted.mask(text))
+            .map(|i| bonus_at(text, i))
+            .max()
     } else if FOLD && c.is_ascii_lowercase() {
         memchr::memchr2_iter(c, c.to_ascii_uppercase(), text)
             .map(|i| bonus_at(text, i))
@@ -408,7 +425,7 @@ fn single<const FOLD: bool>(text: &[u8], c: u8) -> Option<u16> {
             .map(|i| bonus_at(text, i))
             .max()
     };
-    best.map(|bonus| bonus * BONUS_FIRST_CHAR_MULTIPLIER + SCORE_MATCH)
+    best.map(|bonus| Cell::first(bonus).score)
 }
 
 /// The library's prefilter: the first place of the pattern's first character (leaving room

@@ -13,7 +13,7 @@
 use std::cmp::max;
 
 use super::bytes::Wanted;
-use super::{BONUS_FIRST_CHAR_MULTIPLIER, Cell, SCORE_MATCH, bonus_at, next_cell};
+use super::{Cell, bonus_at, greedy_if_best, next_cell};
 
 /// The longest field scored from places.
 pub const MAX_FIELD: usize = 64;
@@ -35,6 +35,48 @@ fn between(from: usize, to: usize) -> u64 {
 /// The place of the lowest bit of a non-zero mask.
 fn lowest(mask: u64) -> usize {
     mask.trailing_zeros() as usize
+}
+
+/// The places of `mask`'s bits, lowest first.
+#[inline]
+pub(super) fn each(mut mask: u64) -> impl Iterator<Item = usize> {
+    std::iter::from_fn(move || {
+        (mask != 0).then(|| {
+            let place = lowest(mask);
+            mask &= mask - 1;
+            place
+        })
+    })
+}
+
+/// The cells of one row of the matrix at its character's places `at` (the field's `text`),
+/// handed to `cell` with their place, from the previous row's places `prev_at` and its cell at
+/// each of them (`prev`). Why that is all a cell needs: the module's doc.
+#[inline]
+fn next_row(
+    text: &[u8],
+    prev_at: u64,
+    prev: impl Fn(usize) -> Cell,
+    at: u64,
+    mut cell: impl FnMut(usize, Cell),
+) {
+    // The previous row's places not yet folded into `best` (those before `j - 1`).
+    let mut behind = prev_at;
+    let mut best = 0u16;
+    for j in each(at) {
+        while behind != 0 && lowest(behind) + 2 <= j {
+            let i = lowest(behind);
+            best = max(best, prev(i).score + i as u16);
+            behind &= behind - 1;
+        }
+        let gap = best.saturating_sub(j as u16 + 1);
+        let diagonal = if prev_at >> (j - 1) & 1 == 1 {
+            prev(j - 1)
+        } else {
+            Cell::default()
+        };
+        cell(j, next_cell(gap, bonus_at(text, j), diagonal));
+    }
 }
 
 /// The library's score of a two-character `needle` in `text` (longer than two bytes, at most
@@ -65,42 +107,19 @@ pub fn pair<const FOLD: bool>(
     }
     let greedy_end = lowest(later) + 1;
     let end = 64 - seconds.leading_zeros() as usize;
-    if end - start == 2 || greedy_end - start == 2 {
-        let greedy = super::greedy_score::<FOLD>(text, &needle, start, greedy_end);
-        // A consecutive match that no other can beat is the matrix's best as well.
-        if end - start == 2 || greedy >= bound() {
-            return Some(greedy);
-        }
+    if let Some(greedy) = greedy_if_best::<FOLD>(text, &needle, [start, greedy_end, end], bound) {
+        return Some(greedy);
     }
-    let first_cell = |i: usize| {
-        let bonus = bonus_at(text, i);
-        Cell {
-            score: bonus * BONUS_FIRST_CHAR_MULTIPLIER + SCORE_MATCH,
-            consecutive: bonus,
-        }
-    };
-    // The first row's places (it ends one column before `end`), not yet folded into `best`.
-    let row = firsts & between(start, end - 1);
-    let mut behind = row;
-    let mut best = 0u16;
+    // The first row ends one column before `end`; its cells are made as the second reaches them.
+    let first = |i: usize| Cell::first(bonus_at(text, i));
     let mut score = 0;
-    let mut at = later & below(end);
-    while at != 0 {
-        let j = lowest(at);
-        while behind != 0 && lowest(behind) + 2 <= j {
-            let i = lowest(behind);
-            best = max(best, first_cell(i).score + i as u16);
-            behind &= behind - 1;
-        }
-        let gap = best.saturating_sub(j as u16 + 1);
-        let diagonal = if row >> (j - 1) & 1 == 1 {
-            first_cell(j - 1)
-        } else {
-            Cell::default()
-        };
-        score = max(score, next_cell(gap, bonus_at(text, j), diagonal).score);
-        at &= at - 1;
-    }
+    next_row(
+        text,
+        firsts & between(start, end - 1),
+        first,
+        later & below(end),
+        |_, cell| score = max(score, cell.score),
+    );
     Some(score)
 }
 
@@ -211,47 +230,21 @@ impl Places {
         let [prev, next] = &mut self.rows;
         let (mut prev, mut next) = (prev, next);
         let mut prev_at = row_places(0);
-        let mut at = prev_at;
-        while at != 0 {
-            let i = lowest(at);
-            let bonus = bonus_at(text, i);
-            prev[i] = Cell {
-                score: bonus * BONUS_FIRST_CHAR_MULTIPLIER + SCORE_MATCH,
-                consecutive: bonus,
-            };
-            at &= at - 1;
+        for i in each(prev_at) {
+            prev[i] = Cell::first(bonus_at(text, i));
         }
         for k in 1..m {
             let next_at = row_places(k);
-            let mut at = next_at;
-            // The previous row's places not yet folded into `best` (those before `j - 1`).
-            let mut behind = prev_at;
-            let mut best = 0u16;
-            while at != 0 {
-                let j = lowest(at);
-                while behind != 0 && lowest(behind) + 2 <= j {
-                    let i = lowest(behind);
-                    best = max(best, prev[i].score + i as u16);
-                    behind &= behind - 1;
-                }
-                let gap = best.saturating_sub(j as u16 + 1);
-                let diagonal = if prev_at >> (j - 1) & 1 == 1 {
-                    prev[j - 1]
-                } else {
-                    Cell::default()
-                };
-                next[j] = next_cell(gap, bonus_at(text, j), diagonal);
-                at &= at - 1;
-            }
+            next_row(
+                text,
+                prev_at,
+                |i| prev[i],
+                next_at,
+                |j, cell| next[j] = cell,
+            );
             std::mem::swap(&mut prev, &mut next);
             prev_at = next_at;
         }
-        let mut at = prev_at;
-        let mut best = 0;
-        while at != 0 {
-            best = max(best, prev[lowest(at)].score);
-            at &= at - 1;
-        }
-        best
+        each(prev_at).map(|j| prev[j].score).max().unwrap_or(0)
     }
 }
